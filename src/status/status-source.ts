@@ -1,0 +1,39 @@
+import type { CertId, CrlReason } from "../ocsp/types.ts";
+
+/**
+ * What a revocation source knows about one certificate (SPEC §2 step 7).
+ * `thisUpdate`/`nextUpdate` describe the data the answer came from (a CRL's own
+ * fields; for live databases, the time of the lookup and no nextUpdate).
+ */
+export type StatusAnswer =
+  | { readonly kind: "good"; readonly thisUpdate: Date; readonly nextUpdate?: Date | undefined }
+  | {
+      readonly kind: "revoked";
+      readonly thisUpdate: Date;
+      readonly nextUpdate?: Date | undefined;
+      readonly revokedAt: Date;
+      readonly reason?: CrlReason | undefined;
+      readonly invalidityDate?: Date | undefined;
+    }
+  /** The source serves the issuer but cannot say (e.g. a CRL source never says this). */
+  | { readonly kind: "unknown"; readonly thisUpdate: Date; readonly nextUpdate?: Date | undefined }
+  /**
+   * The source lists every certificate the issuer issued, and this serial is not one of them
+   * (SPEC §4 non-issued policy decides what the client is told).
+   */
+  | { readonly kind: "not-issued"; readonly thisUpdate: Date; readonly nextUpdate?: Date | undefined };
+
+/**
+ * A revocation source (Boulder's `Source`, per CertID). Sources are composed in layers
+ * (`firstAnswer`, `guardStale`), each doing one thing.
+ */
+export interface StatusSource {
+  /**
+   * Status of one certificate; `undefined` when this source does not serve the CertID's issuer
+   * (or has no usable data for it yet). Throws an OcspError (e.g. TryLaterError) when it serves
+   * the issuer but cannot answer now.
+   */
+  status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined>;
+  /** Stops file watchers and timers; the source answers nothing afterwards. */
+  close(): Promise<void>;
+}
