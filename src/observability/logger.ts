@@ -1,0 +1,52 @@
+import { pino } from "pino";
+
+/**
+ * The logging surface Vouch uses: pino's, narrowed so that tests can pass a recorder.
+ * Field names are fixed across the code base: `serial` (hex), `issuerKeyHash` (hex), `step`,
+ * `result`, `file`, `responder`, `err`.
+ */
+export interface Logger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+/** JSON lines on stdout (or a file descriptor), pino-formatted. */
+export function jsonLogger(level: LogLevel = "info", destination: number = 1): Logger {
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: destination, sync: false }));
+}
+
+/** A logger that keeps every record in memory, for tests that assert on what was logged. */
+export interface RecordingLogger extends Logger {
+  readonly records: { level: string; message: string; fields: Record<string, unknown> }[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const records: RecordingLogger["records"] = [];
+  const make = (bound: Record<string, unknown>): Logger => {
+    const write = (level: string) => (fields: Record<string, unknown>, message: string) => {
+      records.push({ level, message, fields: { ...bound, ...fields } });
+    };
+    return {
+      debug: write("debug"),
+      info: write("info"),
+      warn: write("warn"),
+      error: write("error"),
+      child: (fields) => make({ ...bound, ...fields }),
+    };
+  };
+  return Object.assign(make({}), { records });
+}
+
+/** Discards everything. */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};
