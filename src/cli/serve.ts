@@ -1,0 +1,46 @@
+import { systemClock } from "../clock.ts";
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { startService, type Service } from "../compose/start-service.ts";
+import { ConfigError } from "../errors.ts";
+import { jsonLogger, type Logger } from "../observability/logger.ts";
+
+/** `vouch serve --config FILE`: runs until SIGTERM or SIGINT. Throws ConfigError for a bad file. */
+export async function runServe(configFile: string): Promise<void> {
+  const config = await loadConfig(configFile);
+  await serveConfig(config, configFile);
+}
+
+/** Starts the service for a loaded configuration and wires process signals and fault logging. */
+export async function serveConfig(config: Config, configFile: string): Promise<Service> {
+  const logger = jsonLogger(config.log.level);
+  guardProcess(logger);
+  let service: Service;
+  try {
+    service = await startService(config, systemClock, logger);
+  } catch (error) {
+    // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
+    if (error instanceof ConfigError && error.file !== configFile) {
+      const message = error.file === undefined ? error.message : `${error.file}: ${error.message}`;
+      throw new ConfigError(error.field, message, { file: configFile, cause: error.cause });
+    }
+    throw error;
+  }
+  logger.info({ config: configFile }, "ready");
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping: finishing requests in flight");
+    void service.close().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  return service;
+}
+
+/** A fault that escapes every handler is logged, never allowed to take the responders down. */
+function guardProcess(logger: Logger): void {
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+  process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
+}

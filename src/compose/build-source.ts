@@ -1,0 +1,29 @@
+import type { Clock } from "../clock.ts";
+import type { SourceConfig } from "../config/schema.ts";
+import { ConfigError, assertNever } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import { openCrlSource } from "../status/crl-source.ts";
+import { openIndexSource } from "../status/openssl-index-source.ts";
+import type { StatusSource } from "../status/status-source.ts";
+
+/**
+ * Opens one configured revocation source for `issuer`. Resolves once its first data is loaded.
+ * Throws ConfigError with the field path under `field` (e.g. `…sources[0].files[1]`).
+ */
+export async function buildSource(config: SourceConfig, issuer: Buffer, field: string, clock: Clock, logger: Logger): Promise<StatusSource> {
+  try {
+    switch (config.type) {
+      case "index":
+        return await openIndexSource({ file: config.file, issuer, clock, logger, pollIntervalMs: config.pollInterval });
+      case "crl":
+        return await openCrlSource({ files: config.files, issuer, clock, logger, pollIntervalMs: config.pollInterval });
+      default:
+        return assertNever(config);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new ConfigError(error.field === "" ? field : `${field}.${error.field}`, error.message, { cause: error.cause, file: error.file });
+    }
+    throw error;
+  }
+}

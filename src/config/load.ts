@@ -1,0 +1,72 @@
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parseDocument } from "yaml";
+import type { z } from "zod";
+import { ConfigError } from "../errors.ts";
+import { configSchema, type Config } from "./schema.ts";
+
+/**
+ * Reads and validates a configuration file. Relative paths inside it are resolved against its folder.
+ * Throws ConfigError naming the file, the field path and the problem.
+ */
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError("", `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { file, cause: error });
+  }
+  return parseConfig(text, file);
+}
+
+/** Validates configuration text; `file` names it in errors and anchors relative paths. */
+export function parseConfig(text: string, file: string): Config {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const yamlError = document.errors[0];
+  if (yamlError !== undefined) {
+    const line = yamlError.linePos?.[0];
+    const where = line === undefined ? "" : `line ${line.line}, column ${line.col}`;
+    throw new ConfigError(where, `not valid YAML: ${yamlError.message.split("\n")[0]}`, { file });
+  }
+  const result = configSchema.safeParse(document.toJS());
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(fieldPath(issue.path), describeIssue(issue), { file });
+  }
+  return resolvePaths(result.data, dirname(resolve(file)));
+}
+
+/** `responders[0].issuers[1].signer.key` */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .join("");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  return issue.message;
+}
+
+function resolvePaths(config: Config, base: string): Config {
+  const at = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
+  return {
+    ...config,
+    responders: config.responders.map((responder) => ({
+      ...responder,
+      issuers: responder.issuers.map((issuer) => ({
+        ...issuer,
+        certificate: at(issuer.certificate),
+        signer: {
+          ...issuer.signer,
+          key: at(issuer.signer.key),
+          certificate: issuer.signer.certificate === undefined ? undefined : at(issuer.signer.certificate),
+        },
+        sources: issuer.sources.map((source) =>
+          source.type === "index" ? { ...source, file: at(source.file) } : { ...source, files: source.files.map(at) },
+        ),
+      })),
+    })),
+  };
+}

@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Clock } from "../clock.ts";
+import { ERROR_RESPONSES } from "../ocsp/encode-response.ts";
+import type { Logger } from "../observability/logger.ts";
+import { NO_CACHE } from "../pipeline/cache-headers.ts";
+import { createExchange, type Reply } from "../pipeline/exchange.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import { decodeGetPath } from "./get-path.ts";
+
+/** What the HTTP layer needs of one logical responder. */
+export interface OcspEndpoint {
+  readonly name: string;
+  /** URL path prefix, normalised without a trailing slash ("" for the root). */
+  readonly prefix: string;
+  readonly pipeline: Pipeline;
+  readonly maxRequestBytes: number;
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * Serves OCSP over HTTP for one endpoint (RFC 6960 Appendix A): POST with the DER body, or GET with
+ * the base64 request in the path. HTTP-level refusals (method, size) get HTTP statuses; everything
+ * about the OCSP request itself is answered by the pipeline with an OCSP response.
+ */
+export function handleOcsp(endpoint: OcspEndpoint, request: IncomingMessage, response: ServerResponse, pathname: string, clock: Clock, logger: Logger): void {
+  const method = request.method;
+  if (method === "GET") {
+    const decoded = decodeGetPath(pathname.slice(endpoint.prefix.length));
+    if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) {
+      writeTooLarge(response);
+      return;
+    }
+    // Undecodable base64 is still an OCSP exchange: the pipeline answers malformedRequest.
+    void runExchange(endpoint, request, response, "GET", decoded ?? Buffer.alloc(0), clock, logger);
+    return;
+  }
+  if (method !== "POST") {
+    response.writeHead(405, { allow: "GET, POST", "content-type": "text/plain", "content-length": "19" }).end("method not allowed\n");
+    return;
+  }
+  const declared = request.headers["content-length"];
+  if (declared !== undefined && Number(declared) > endpoint.maxRequestBytes) {
+    writeTooLarge(response);
+    request.resume();
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let refused = false;
+  request.on("data", (chunk: Buffer) => {
+    if (refused) return;
+    length += chunk.length;
+    if (length > endpoint.maxRequestBytes) {
+      refused = true;
+      writeTooLarge(response);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  request.on("end", () => {
+    if (refused) return;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    void runExchange(endpoint, request, response, "POST", body, clock, logger);
+  });
+  request.on("error", () => {
+    // The client went away mid-body; there is nobody to answer.
+    refused = true;
+  });
+}
+
+async function runExchange(
+  endpoint: OcspEndpoint,
+  request: IncomingMessage,
+  response: ServerResponse,
+  method: "GET" | "POST",
+  received: Buffer,
+  clock: Clock,
+  logger: Logger,
+): Promise<void> {
+  const exchange = createExchange({
+    received,
+    method,
+    clientAddress: request.socket.remoteAddress ?? "",
+    ifNoneMatch: request.headers["if-none-match"],
+    signal: NEVER_ABORTED,
+    startedAt: clock.now(),
+  });
+  let reply: Reply;
+  try {
+    await endpoint.pipeline.run(exchange);
+    reply = exchange.reply!;
+  } catch (error) {
+    // The pipeline never rejects; this guards the process against a bug there.
+    logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
+    reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "cache-control": NO_CACHE }, body: ERROR_RESPONSES.get("internalError")! };
+  }
+  if (response.destroyed) return;
+  response.writeHead(reply.statusCode, { ...reply.headers, "content-length": String(reply.body.length) });
+  response.end(reply.body);
+}
+
+function writeTooLarge(response: ServerResponse): void {
+  if (response.headersSent) return;
+  response.shouldKeepAlive = false;
+  response.writeHead(413, { "content-type": "text/plain", "content-length": "18", connection: "close" }).end("request too large\n");
+}

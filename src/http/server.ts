@@ -1,0 +1,88 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../observability/logger.ts";
+import { handleOcsp, type OcspEndpoint } from "./ocsp-handler.ts";
+
+export interface ListenerOptions {
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  /** The responders on this address; the longest matching path prefix wins. */
+  readonly endpoints: readonly OcspEndpoint[];
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** A listening HTTP server. */
+export interface Listener {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting, lets requests in flight finish, closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one HTTP listener. Slow or silent clients cost a socket and nothing else: header and
+ * whole-request deadlines are enforced by node:http (checked every second), idle sockets are closed,
+ * and a client that connects and leaves without a request is simply forgotten.
+ * Rejects when the address cannot be bound.
+ */
+export async function startListener(options: ListenerOptions): Promise<Listener> {
+  const { clock, logger, timeouts } = options;
+  const endpoints = [...options.endpoints].sort((a, b) => b.prefix.length - a.prefix.length);
+  const server: Server = createServer(
+    {
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      // node:http checks the two deadlines above on this interval (default 30 s: far too lax).
+      connectionsCheckingInterval: 1000,
+      maxHeaderSize: 16 * 1024,
+    },
+    (request, response) => {
+      const url = request.url ?? "/";
+      const query = url.indexOf("?");
+      const pathname = query === -1 ? url : url.slice(0, query);
+      if (pathname === "/healthz") {
+        response.writeHead(200, { "content-type": "text/plain", "content-length": "3", "cache-control": "no-store" }).end("ok\n");
+        return;
+      }
+      const endpoint = endpoints.find((candidate) => pathname === candidate.prefix || pathname.startsWith(`${candidate.prefix}/`));
+      if (endpoint === undefined) {
+        response.writeHead(404, { "content-type": "text/plain", "content-length": "10" }).end("not found\n");
+        return;
+      }
+      handleOcsp(endpoint, request, response, pathname, clock, logger);
+    },
+  );
+  // A socket idle this long with no request in progress is closed (covers connect-and-wait clients).
+  server.timeout = timeouts.requestMs;
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    logger.debug({ err: error.code ?? error.message }, "client error");
+    if (socket.writable && error.code !== "ECONNRESET") {
+      const status = error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : "400 Bad Request";
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (error) => logger.error({ err: error }, "listener error"));
+  const address = server.address() as AddressInfo;
+  return {
+    host: address.address,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

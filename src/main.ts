@@ -1,0 +1,37 @@
+import { Command, InvalidArgumentError } from "commander";
+import { ConfigError } from "./errors.ts";
+import { runDemo } from "./cli/demo.ts";
+import { runServe } from "./cli/serve.ts";
+
+/** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
+const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").showHelpAfterError();
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError("must be a port number (0-65535)");
+  return parsed;
+}
+
+program
+  .command("serve")
+  .description("run the responders described by a configuration file")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .action(async (options: { config: string }) => runServe(options.config));
+
+program
+  .command("demo")
+  .description("create a demo PKI (first run) and serve it, printing openssl ocsp commands to try")
+  .option("-d, --dir <dir>", "folder for the demo PKI and configuration", "./vouch-demo")
+  .option("-p, --port <port>", "port to listen on (127.0.0.1)", port)
+  .action(async (options: { dir: string; port?: number }) => runDemo(options.dir, options.port));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`vouch: ${error.describe()}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`vouch: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

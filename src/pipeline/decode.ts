@@ -1,0 +1,29 @@
+import { MalformedRequestError, OcspError } from "../errors.ts";
+import { decodeOcspRequest } from "../ocsp/decode-request.ts";
+import { checkNonce } from "../ocsp/nonce.ts";
+import type { OcspRequest } from "../ocsp/types.ts";
+
+export interface RequestRules {
+  readonly maxSingleRequests: number;
+  readonly noncePolicy: "optional" | "required" | "ignored";
+  readonly nonceMaxLength: number;
+}
+
+/**
+ * Decodes the received bytes and applies the responder's request rules (SPEC §4): request count and
+ * nonce length and policy. Throws MalformedRequestError; nothing else escapes.
+ */
+export function decodeWithRules(bytes: Buffer, rules: RequestRules): OcspRequest {
+  let request: OcspRequest;
+  try {
+    request = decodeOcspRequest(bytes, { maxRequests: rules.maxSingleRequests });
+  } catch (error) {
+    if (error instanceof OcspError) throw error;
+    throw new MalformedRequestError("not an OCSP request", { cause: error });
+  }
+  if (rules.noncePolicy !== "ignored") {
+    if (request.nonce !== undefined) checkNonce(request.nonce, rules.nonceMaxLength);
+    else if (rules.noncePolicy === "required") throw new MalformedRequestError("this responder requires a nonce");
+  }
+  return request;
+}

@@ -1,0 +1,73 @@
+import type { OcspErrorStatus } from "../errors.ts";
+import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
+import type { ResponderIdentity } from "../signing/responder-identity.ts";
+
+/** Where an answer came from (SPEC step 9 "source"). */
+export type AnswerSource = "cache" | "forward" | "local";
+
+/** A signed, complete OCSPResponse and what HTTP caching may say about it (SPEC §5). */
+export interface SignedResponse {
+  readonly body: Buffer;
+  /** Present when the response may be cached by HTTP caches: no nonce, every answer authoritative. */
+  readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
+}
+
+/** What goes back on the wire. */
+export interface Reply {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+}
+
+/**
+ * The per-request record that the pipeline steps read and write. Created by the HTTP layer with the
+ * received bytes; `request` is set once the bytes decode; deciding steps set `answers` and `response`
+ * (or the pipeline sets `error`); finishing steps read everything and set `reply`.
+ */
+export interface Exchange {
+  readonly received: Buffer;
+  readonly method: "GET" | "POST";
+  readonly clientAddress: string;
+  /** The client's If-None-Match header (RFC 5019 §6.2), when sent. */
+  readonly ifNoneMatch: string | undefined;
+  readonly signal: AbortSignal;
+  /** Milliseconds since the epoch at which the exchange began (the pipeline's clock). */
+  readonly startedAt: number;
+  request: OcspRequest | undefined;
+  /** One per single request, in request order, once local validation (or a later source) has run. */
+  answers: SingleResponse[] | undefined;
+  /** True when some answer is `unknown` for an issuer this responder does not serve. */
+  nonAuthoritative: boolean;
+  /** True when a non-issued certificate is answered `revoked` (RFC 6960 §2.2 extended revoke). */
+  extendedRevoke: boolean;
+  /** Who signs: the issuer of the first served single request, else the responder's first issuer. */
+  identity: ResponderIdentity | undefined;
+  response: SignedResponse | undefined;
+  source: AnswerSource | undefined;
+  error: { readonly status: OcspErrorStatus; readonly cause: unknown } | undefined;
+  reply: Reply | undefined;
+}
+
+export interface ExchangeInit {
+  readonly received: Buffer;
+  readonly method: "GET" | "POST";
+  readonly clientAddress: string;
+  readonly ifNoneMatch: string | undefined;
+  readonly signal: AbortSignal;
+  readonly startedAt: number;
+}
+
+export function createExchange(init: ExchangeInit): Exchange {
+  return {
+    ...init,
+    request: undefined,
+    answers: undefined,
+    nonAuthoritative: false,
+    extendedRevoke: false,
+    identity: undefined,
+    response: undefined,
+    source: undefined,
+    error: undefined,
+    reply: undefined,
+  };
+}

@@ -1,0 +1,54 @@
+import type { Clock } from "../../clock.ts";
+import { encodeBasicOcspResponse, encodeResponseData } from "../../ocsp/encode-response.ts";
+import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oids.ts";
+import type { Extension } from "../../ocsp/types.ts";
+import { chooseSignatureAlgorithm } from "../../signing/signature-algorithms.ts";
+import type { Step } from "../step.ts";
+
+export interface SignOptions {
+  /** SPEC §4 nonce policy: `ignored` never echoes a nonce. */
+  readonly noncePolicy: "optional" | "required" | "ignored";
+  readonly clock: Clock;
+}
+
+/** extnValue of the extended-revoke extension: NULL (RFC 6960 §4.4.8). */
+const EXTENDED_REVOKE: Extension = { oid: id_pkix_ocsp_extended_revoke, critical: false, value: Buffer.from([0x05, 0x00]) };
+
+/**
+ * SPEC step 8: builds ResponseData from the answers (the nonce echoed, extended-revoke when a
+ * non-issued certificate is answered revoked), picks the signature algorithm per RFC 6960 §4.4.7,
+ * signs with the issuer's signer and encodes the OCSPResponse. Signer failures reject with InternalError.
+ */
+export function signStep(options: SignOptions): Step {
+  return {
+    name: "sign",
+    async run(exchange) {
+      if (exchange.response !== undefined) return;
+      const request = exchange.request!;
+      const answers = exchange.answers!;
+      const identity = exchange.identity!;
+      const nonce = options.noncePolicy === "ignored" ? undefined : request.nonce;
+      const extensions: Extension[] = [];
+      if (nonce !== undefined) extensions.push({ oid: id_pkix_ocsp_nonce, critical: false, value: nonce });
+      if (exchange.extendedRevoke) extensions.push(EXTENDED_REVOKE);
+      // producedAt has one-second resolution on the wire; truncating keeps it ≥ every thisUpdate we wrote.
+      const producedAt = new Date(Math.floor(options.clock.now() / 1000) * 1000);
+      const tbs = encodeResponseData({ responderIdDer: identity.responderIdDer, producedAt, responses: answers, extensions });
+      const algorithm = chooseSignatureAlgorithm(identity.signer.algorithms, request.preferredSignatureAlgorithms);
+      const signature = await identity.signer.sign(tbs, algorithm);
+      const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
+      exchange.response = { body, cacheWindow: nonce === undefined && !exchange.nonAuthoritative ? cacheWindowOf(answers) : undefined };
+    },
+  };
+}
+
+function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[]): { thisUpdate: Date; nextUpdate: Date } | undefined {
+  let thisUpdate = answers[0]!.thisUpdate;
+  let nextUpdate = answers[0]!.nextUpdate;
+  for (const answer of answers) {
+    if (answer.nextUpdate === undefined) return undefined;
+    if (answer.thisUpdate > thisUpdate) thisUpdate = answer.thisUpdate;
+    if (nextUpdate === undefined || answer.nextUpdate < nextUpdate) nextUpdate = answer.nextUpdate;
+  }
+  return nextUpdate === undefined ? undefined : { thisUpdate, nextUpdate };
+}

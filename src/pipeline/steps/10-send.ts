@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import type { Clock } from "../../clock.ts";
+import { ERROR_RESPONSES } from "../../ocsp/encode-response.ts";
+import { NO_CACHE, cacheHeaders, matchesEtag } from "../cache-headers.ts";
+import type { Step } from "../step.ts";
+
+const CONTENT_TYPE = "application/ocsp-response";
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * SPEC step 10: the one place where an outcome becomes wire bytes. An error becomes its precomputed
+ * unsigned OCSPResponse (RFC 6960 §4.2.1) with HTTP 200 and no-cache; a signed response gets the
+ * SPEC §5 cache headers when cacheable, and a GET whose If-None-Match names its ETag gets 304.
+ */
+export function sendStep(options: { readonly clock: Clock }): Step {
+  return {
+    name: "send",
+    run(exchange) {
+      if (exchange.error !== undefined || exchange.response === undefined) {
+        const status = exchange.error?.status ?? "internalError";
+        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE }, body: ERROR_RESPONSES.get(status)! };
+        return;
+      }
+      const { body, cacheWindow } = exchange.response;
+      if (cacheWindow === undefined) {
+        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE }, body };
+        return;
+      }
+      const etag = `"${createHash("sha256").update(body).digest("hex")}"`;
+      const headers = cacheHeaders(etag, cacheWindow.thisUpdate, cacheWindow.nextUpdate, options.clock.now());
+      if (exchange.method === "GET" && exchange.ifNoneMatch !== undefined && matchesEtag(exchange.ifNoneMatch, etag)) {
+        exchange.reply = { statusCode: 304, headers, body: EMPTY };
+        return;
+      }
+      exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, ...headers }, body };
+    },
+  };
+}
