@@ -62,8 +62,8 @@ responders:
 }
 
 function instructions(pki: Pki, url: string): string {
-  const query = (issuer: string, certificate: string) =>
-    `  openssl ocsp -url ${url} -issuer ${issuer} -cert ${certificate} -CAfile ${pki.root} -verify_other ${pki.ca} -resp_text`;
+  const query = (issuer: string, certificate: string, trust = `-CAfile ${pki.root} -verify_other ${pki.ca}`) =>
+    `  openssl ocsp -url ${url} -issuer ${issuer} -cert ${certificate} ${trust} -resp_text`;
   return `
 Vouch is answering OCSP requests at ${url}
 
@@ -72,8 +72,9 @@ Ask it about the demo certificates (each command checks the response's signature
 ${query(pki.ca, pki.good)}
   # revoked (keyCompromise)
 ${query(pki.ca, pki.revoked)}
-  # unknown: a certificate from an issuer this responder does not serve
-${query(pki.foreignCa, pki.foreign)}
+  # unknown: a certificate from an issuer this responder does not serve (the answer is signed by the
+  # demo signer, which no foreign CA authorised, so openssl must be told to trust it: -VAfile)
+${query(pki.foreignCa, pki.foreign, `-VAfile ${pki.signer}`)}
 
 Revoke the good certificate while Vouch runs, then ask again:
   openssl ca -config ${pki.opensslConfig} -revoke ${pki.good} -crl_reason superseded
