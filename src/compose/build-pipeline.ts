@@ -42,6 +42,7 @@ export function buildPipeline(config: ResponderConfig, field: string, issuers: I
     finishing,
     rules: { maxSingleRequests: config.maxSingleRequests, noncePolicy: config.nonce.policy, nonceMaxLength: config.nonce.maxLength },
     logger,
+    clock,
   });
 }
 

@@ -57,6 +57,7 @@ async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sourc
     finishing: [sendStep({ clock })],
     rules: { maxSingleRequests: 10, noncePolicy: "optional", nonceMaxLength: 32 },
     logger: silentLogger,
+    clock,
   });
 }
 

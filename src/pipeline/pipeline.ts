@@ -1,4 +1,6 @@
 import { OcspError } from "../errors.ts";
+import type { Clock } from "../clock.ts";
+import { logSampler, type LogSampler } from "../observability/log-sampler.ts";
 import type { Logger } from "../observability/logger.ts";
 import { decodeWithRules, type RequestRules } from "./decode.ts";
 import type { Exchange } from "./exchange.ts";
@@ -19,6 +21,9 @@ export interface PipelineOptions {
   readonly finishing: readonly Step[];
   readonly rules: RequestRules;
   readonly logger: Logger;
+  readonly clock: Clock;
+  /** Refusal log lines let through per second (default 20); internal errors are always logged. */
+  readonly refusalLogsPerSecond?: number;
 }
 
 /**
@@ -27,6 +32,7 @@ export interface PipelineOptions {
  */
 export function pipeline(options: PipelineOptions): Pipeline {
   const { deciding, finishing, rules, logger } = options;
+  const sampler = logSampler(options.refusalLogsPerSecond ?? 20, options.clock);
   return {
     steps: [...deciding, ...finishing].map((step) => step.name),
     async run(exchange) {
@@ -39,13 +45,13 @@ export function pipeline(options: PipelineOptions): Pipeline {
           if (exchange.response !== undefined) break;
         }
       } catch (error) {
-        recordFailure(exchange, current, error, logger);
+        recordFailure(exchange, current, error, logger, sampler);
       }
       for (const step of finishing) {
         try {
           await step.run(exchange);
         } catch (error) {
-          recordFailure(exchange, step.name, error, logger);
+          recordFailure(exchange, step.name, error, logger, sampler);
           exchange.response = undefined;
         }
       }
@@ -57,10 +63,14 @@ export function pipeline(options: PipelineOptions): Pipeline {
   };
 }
 
-function recordFailure(exchange: Exchange, step: string, error: unknown, logger: Logger): void {
+function recordFailure(exchange: Exchange, step: string, error: unknown, logger: Logger, sampler: LogSampler): void {
   if (error instanceof OcspError) {
     exchange.error = { status: error.status, cause: error };
-    logger.info({ step, result: error.status, client: exchange.clientAddress, reason: error.message }, "request refused");
+    // Refusals are the client's doing and can come in floods: sampled.
+    const dropped = sampler.admit();
+    if (dropped !== undefined) {
+      logger.info({ step, result: error.status, client: exchange.clientAddress, reason: error.message, ...(dropped > 0 ? { dropped } : {}) }, "request refused");
+    }
   } else {
     exchange.error = { status: "internalError", cause: error };
     logger.error({ step, result: "internalError", client: exchange.clientAddress, err: error }, "request failed");
