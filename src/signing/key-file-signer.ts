@@ -54,7 +54,9 @@ export async function keyFileSigner(options: KeyFileSignerOptions): Promise<Sign
     algorithms,
     sign: (tbs, chosen) => {
       const { recipe } = chosen as KnownSignatureAlgorithm;
-      const keyInput = { key, padding: recipe.padding, saltLength: recipe.saltLength, dsaEncoding: recipe.dsaEncoding };
+      // A bare KeyObject skips node's option parsing (~12% of a P-256 request in a profile); ECDSA's
+      // default encoding is already DER, so only PSS needs the options form.
+      const keyInput = recipe.padding === undefined ? key : { key, padding: recipe.padding, saltLength: recipe.saltLength };
       if (!offload) {
         try {
           return Promise.resolve(sign(recipe.digest, tbs, keyInput));

@@ -2,14 +2,15 @@ import { constants } from "node:crypto";
 import type { AlgorithmIdentifier } from "../ocsp/types.ts";
 import type { SignatureAlgorithm } from "./signer.ts";
 
-/** How node:crypto produces a signature for one algorithm. */
+/**
+ * How node:crypto produces a signature for one algorithm. ECDSA needs no option: node's default
+ * encoding is the DER ECDSA-Sig-Value that X.509 and OCSP use (RFC 3279 §2.2.3).
+ */
 export interface SigningRecipe {
   /** Digest for `crypto.sign`, or null for Ed25519 (which hashes internally). */
   readonly digest: "sha256" | "sha384" | "sha512" | null;
   readonly padding?: number;
   readonly saltLength?: number;
-  /** ECDSA signatures go on the wire as DER ECDSA-Sig-Value (RFC 3279), not IEEE P1363. */
-  readonly dsaEncoding?: "der";
 }
 
 export interface KnownSignatureAlgorithm extends SignatureAlgorithm {
@@ -46,9 +47,9 @@ export const RSASSA_PSS_SHA512 = known(
   "304106092a864886f70d01010a3034a00f300d06096086480165030402030500a11c301a06092a864886f70d010108300d06096086480165030402030500a203020140",
   { digest: "sha512", ...pss, saltLength: 64 },
 );
-export const ECDSA_WITH_SHA256 = known("ecdsa-with-SHA256", "1.2.840.10045.4.3.2", "300a06082a8648ce3d040302", { digest: "sha256", dsaEncoding: "der" });
-export const ECDSA_WITH_SHA384 = known("ecdsa-with-SHA384", "1.2.840.10045.4.3.3", "300a06082a8648ce3d040303", { digest: "sha384", dsaEncoding: "der" });
-export const ECDSA_WITH_SHA512 = known("ecdsa-with-SHA512", "1.2.840.10045.4.3.4", "300a06082a8648ce3d040304", { digest: "sha512", dsaEncoding: "der" });
+export const ECDSA_WITH_SHA256 = known("ecdsa-with-SHA256", "1.2.840.10045.4.3.2", "300a06082a8648ce3d040302", { digest: "sha256" });
+export const ECDSA_WITH_SHA384 = known("ecdsa-with-SHA384", "1.2.840.10045.4.3.3", "300a06082a8648ce3d040303", { digest: "sha384" });
+export const ECDSA_WITH_SHA512 = known("ecdsa-with-SHA512", "1.2.840.10045.4.3.4", "300a06082a8648ce3d040304", { digest: "sha512" });
 export const ED25519 = known("Ed25519", "1.3.101.112", "300506032b6570", { digest: null });
 
 /**
