@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, writeFile, access } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile, access } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -167,15 +167,73 @@ export async function revokeCertificate(pki: Pki, certificate: string, reason: O
   await openssl(["ca", "-batch", "-config", pki.opensslConfig, "-revoke", certificate, "-crl_reason", reason]);
 }
 
-/** Writes a new CRL from index.txt (`openssl ca -gencrl`), replacing ca.crl atomically. */
-export async function publishCrl(pki: Pki, options: { crlHours?: number; der?: boolean } = {}): Promise<void> {
-  const pending = `${pki.crl}.new`;
-  const validity = options.crlHours === undefined ? [] : ["-crlhours", String(options.crlHours), "-crldays", "0"];
-  await openssl(["ca", "-batch", "-config", pki.opensslConfig, "-gencrl", "-out", pending, ...validity]);
+/** Options of `publishCrl`; every field is optional and the defaults give a plain full CRL at `pki.crl`. */
+export interface PublishCrlOptions {
+  /** Validity in hours instead of the configured days. */
+  readonly crlHours?: number;
+  /** Write DER instead of PEM. */
+  readonly der?: boolean;
+  /** Where to write (default `pki.crl`); replaced atomically by rename. */
+  readonly out?: string;
+  /**
+   * Extra lines for the CRL's extension section, in openssl.cnf syntax (e.g.
+   * `issuingDistributionPoint = critical,@idp` plus `sections` defining `[ idp ]`).
+   */
+  readonly crlExtensions?: readonly string[];
+  /** Extra config sections referenced by `crlExtensions` (whole text, headers included). */
+  readonly sections?: string;
+  /** Read revocations from this index file instead of `pki.index` (hand-written deltas). */
+  readonly database?: string;
+}
+
+/**
+ * Writes a new CRL from index.txt (`openssl ca -gencrl`), replacing ca.crl (or `options.out`) atomically.
+ * With `crlExtensions`, `sections` or `database`, a one-off copy of the openssl config is used, so that
+ * the PKI's own config never changes. Each call takes the next CRL number.
+ */
+export async function publishCrl(pki: Pki, options: PublishCrlOptions = {}): Promise<void> {
+  const out = options.out ?? pki.crl;
+  const pending = `${out}.new`;
+  // -crlhours alone: openssl then ignores default_crl_days (and rejects "-crldays 0").
+  const validity = options.crlHours === undefined ? [] : ["-crlhours", String(options.crlHours)];
+  let config = pki.opensslConfig;
+  let extensions: string[] = [];
+  if (options.crlExtensions !== undefined || options.sections !== undefined || options.database !== undefined) {
+    config = join(pki.stateDir, `openssl-${randomBytes(6).toString("hex")}.cnf`);
+    let text = await readFile(pki.opensslConfig, "utf8");
+    if (options.database !== undefined) text = text.replace(/^database = .*$/m, `database = ${options.database}`);
+    text += `\n[ vouch_crl_ext ]\nauthorityKeyIdentifier = keyid:always\n${(options.crlExtensions ?? []).join("\n")}\n\n${options.sections ?? ""}\n`;
+    await writeFile(config, text);
+    extensions = ["-crlexts", "vouch_crl_ext"];
+  }
+  try {
+    await openssl(["ca", "-batch", "-config", config, "-gencrl", "-out", pending, ...validity, ...extensions]);
+  } finally {
+    if (config !== pki.opensslConfig) await rm(config, { force: true });
+  }
   if (options.der === true) {
     await openssl(["crl", "-in", pending, "-outform", "DER", "-out", pending]);
   }
-  await rename(pending, pki.crl);
+  await rename(pending, out);
+}
+
+/**
+ * Writes a delta CRL (RFC 5280 §5.2.4) to `out`: a CRL with a critical deltaCRLIndicator naming
+ * `baseCrlNumber`. openssl has no config name for that extension, so it is written as raw ASN.1.
+ * `database` (an index file in `openssl ca` format) lists the delta's entries, e.g. a
+ * `removeFromCRL` line; by default the delta lists everything index.txt has revoked.
+ */
+export async function publishDeltaCrl(
+  pki: Pki,
+  options: { readonly out: string; readonly baseCrlNumber: number; readonly database?: string; readonly der?: boolean; readonly crlHours?: number },
+): Promise<void> {
+  await publishCrl(pki, {
+    out: options.out,
+    crlExtensions: [`2.5.29.27 = critical,ASN1:INTEGER:${options.baseCrlNumber}`],
+    ...(options.database === undefined ? {} : { database: options.database }),
+    ...(options.der === undefined ? {} : { der: options.der }),
+    ...(options.crlHours === undefined ? {} : { crlHours: options.crlHours }),
+  });
 }
 
 /** The hex serial of a certificate file, as `openssl x509 -serial` prints it (upper case). */

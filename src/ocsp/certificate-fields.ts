@@ -1,0 +1,125 @@
+/**
+ * The handful of X.509 fields (RFC 5280 §4.1) OCSP needs from a certificate: names and
+ * key for CertID hashes and ResponderIDs, serial and validity for lookups. This is a
+ * cold path (configuration, reload); it reuses the strict reader but reports
+ * CertificateFormatError, because a bad certificate is an operator's problem, not a client's.
+ */
+import { MalformedRequestError } from "../errors.ts";
+import type { Tlv } from "./der-reader.ts";
+import { DerReader, TAG } from "./der-reader.ts";
+
+/** A certificate (or SubjectPublicKeyInfo) that is not the DER Vouch expects. */
+export class CertificateFormatError extends Error {
+  override readonly name = "CertificateFormatError";
+}
+
+/** Fields of one certificate; Buffers share memory with the input. */
+export interface CertificateFields {
+  /** The whole tbsCertificate TLV. */
+  readonly tbsDer: Buffer;
+  /** The serialNumber INTEGER's content octets. */
+  readonly serialNumber: Buffer;
+  /** The issuer Name TLV. */
+  readonly issuerDer: Buffer;
+  /** The subject Name TLV. */
+  readonly subjectDer: Buffer;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** The whole SubjectPublicKeyInfo TLV. */
+  readonly subjectPublicKeyInfoDer: Buffer;
+  /** The subjectPublicKey BIT STRING's value without the unused-bits octet. */
+  readonly subjectPublicKey: Buffer;
+}
+
+/** Extracts the fields from a DER certificate; throws CertificateFormatError if it is not one. */
+export function certificateFields(der: Buffer): CertificateFields {
+  return asCertificateError(() => {
+    const top = DerReader.of(der, "Certificate");
+    const certificate = top.enterNext(TAG.SEQUENCE, "Certificate");
+    top.finish();
+    const tbsTlv = certificate.expect(TAG.SEQUENCE, "tbsCertificate");
+    certificate.expect(TAG.SEQUENCE, "signatureAlgorithm");
+    certificate.expect(TAG.BIT_STRING, "signatureValue");
+    certificate.finish();
+
+    const tbs = certificate.enter(tbsTlv, "TBSCertificate");
+    tbs.optional(0xa0); // version
+    const serialTlv = tbs.expect(TAG.INTEGER, "serialNumber");
+    if (serialTlv.end === serialTlv.contentStart) tbs.fail("empty serialNumber");
+    tbs.expect(TAG.SEQUENCE, "signature");
+    const issuerTlv = tbs.expect(TAG.SEQUENCE, "issuer");
+    const validity = tbs.enterNext(TAG.SEQUENCE, "validity");
+    const notBefore = readTime(validity, "notBefore");
+    const notAfter = readTime(validity, "notAfter");
+    validity.finish();
+    const subjectTlv = tbs.expect(TAG.SEQUENCE, "subject");
+    const spkiTlv = tbs.expect(TAG.SEQUENCE, "subjectPublicKeyInfo");
+    // issuerUniqueID, subjectUniqueID and extensions are not needed here.
+    return {
+      tbsDer: certificate.whole(tbsTlv),
+      serialNumber: tbs.content(serialTlv),
+      issuerDer: tbs.whole(issuerTlv),
+      subjectDer: tbs.whole(subjectTlv),
+      notBefore,
+      notAfter,
+      subjectPublicKeyInfoDer: tbs.whole(spkiTlv),
+      subjectPublicKey: readSubjectPublicKey(tbs, spkiTlv),
+    };
+  });
+}
+
+/** The subjectPublicKey bits of a DER SubjectPublicKeyInfo; throws CertificateFormatError. */
+export function subjectPublicKeyOfSpki(spkiDer: Buffer): Buffer {
+  return asCertificateError(() => {
+    const top = DerReader.of(spkiDer, "SubjectPublicKeyInfo");
+    const spkiTlv = top.expect(TAG.SEQUENCE, "SubjectPublicKeyInfo");
+    top.finish();
+    return readSubjectPublicKey(top, spkiTlv);
+  });
+}
+
+function readSubjectPublicKey(reader: DerReader, spkiTlv: Tlv): Buffer {
+  const spki = reader.enter(spkiTlv, "SubjectPublicKeyInfo");
+  spki.expect(TAG.SEQUENCE, "algorithm");
+  const key = spki.octetAlignedBitString("subjectPublicKey");
+  spki.finish();
+  return key;
+}
+
+/** The reader speaks MalformedRequestError; certificates are not requests. */
+function asCertificateError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof MalformedRequestError) throw new CertificateFormatError(error.message.replace("malformed DER", "bad certificate DER"), { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * `Time ::= CHOICE { utcTime UTCTime, generalTime GeneralizedTime }` in the RFC 5280 §4.1.2.5
+ * profile: YYMMDDHHMMSSZ (years 1950-2049) or YYYYMMDDHHMMSSZ, always UTC, no fraction.
+ */
+function readTime(reader: DerReader, name: string): Date {
+  const tlv = reader.next();
+  const text = reader.content(tlv).toString("latin1");
+  let match: RegExpExecArray | null = null;
+  let year = 0;
+  if (tlv.tag === TAG.UTC_TIME) {
+    match = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text);
+    if (match !== null) year = Number(match[1]) + (Number(match[1]) >= 50 ? 1900 : 2000);
+  } else if (tlv.tag === TAG.GENERALIZED_TIME) {
+    match = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text);
+    if (match !== null) year = Number(match[1]);
+  }
+  if (match === null) reader.fail(`${name}: not an RFC 5280 UTCTime or GeneralizedTime`, tlv.start);
+  const [month, day, hour, minute, second] = match.slice(2).map(Number) as [number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls over (Feb 30 -> Mar 2); a round trip catches impossible dates. Date.UTC
+  // also maps years 0-99 to 1900-1999, hence setUTCFullYear.
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+    reader.fail(`${name}: impossible date ${text}`, tlv.start);
+  }
+  return date;
+}

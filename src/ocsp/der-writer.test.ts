@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { decodeOid, encodeOid } from "./der-oid.ts";
+import { DerReader } from "./der-reader.ts";
+import { bitString, boolean, enumerated, generalizedTime, headerLength, integer, octetString, oid, tlv } from "./der-writer.ts";
+
+const hex = (b: Buffer): string => b.toString("hex");
+
+describe("tlv lengths are minimal", () => {
+  const lengths: [number, string][] = [
+    [0, "0400"],
+    [127, "047f"],
+    [128, "048180"],
+    [255, "0481ff"],
+    [256, "04820100"],
+    [65535, "0482ffff"],
+    [65536, "0483010000"],
+  ];
+  for (const [length, header] of lengths) {
+    test(`${length} content octets → ${header}`, () => {
+      const der = tlv(0x04, Buffer.alloc(length));
+      assert.equal(hex(der.subarray(0, headerLength(length))), header);
+      assert.equal(der.length, headerLength(length) + length);
+      // And our strict reader reads it back.
+      assert.equal(DerReader.of(der, "t").octetString("t").length, length);
+    });
+  }
+});
+
+describe("primitive helpers", () => {
+  const vectors: [string, Buffer, string][] = [
+    ["INTEGER 0", integer(0), "020100"],
+    ["INTEGER 127", integer(127), "02017f"],
+    ["INTEGER 128", integer(128), "02020080"],
+    ["INTEGER 256", integer(256), "02020100"],
+    ["INTEGER -1", integer(-1), "0201ff"],
+    ["INTEGER -128", integer(-128), "020180"],
+    ["INTEGER -129", integer(-129), "0202ff7f"],
+    ["INTEGER from content octets", integer(Buffer.of(0x00, 0x8f)), "0202008f"],
+    ["ENUMERATED 1", enumerated(1), "0a0101"],
+    ["BOOLEAN TRUE", boolean(true), "0101ff"],
+    ["BOOLEAN FALSE", boolean(false), "010100"],
+    ["OCTET STRING", octetString(Buffer.of(1, 2)), "04020102"],
+    ["BIT STRING", bitString(Buffer.of(0xab)), "030200ab"],
+    ["OID sha256WithRSAEncryption", oid("1.2.840.113549.1.1.11"), "06092a864886f70d01010b"],
+    ["OID id-pkix-ocsp-basic", oid("1.3.6.1.5.5.7.48.1.1"), "06092b0601050507300101"],
+  ];
+  for (const [name, der, expected] of vectors) test(`${name} → ${expected}`, () => assert.equal(hex(der), expected));
+
+  test("INTEGER refuses non-minimal or empty content", () => {
+    assert.throws(() => integer(Buffer.of(0x00, 0x01)), RangeError);
+    assert.throws(() => integer(Buffer.alloc(0)), RangeError);
+    assert.throws(() => integer(1.5), RangeError);
+  });
+});
+
+describe("GeneralizedTime (RFC 5280: YYYYMMDDHHMMSSZ)", () => {
+  const times: [string, string][] = [
+    ["2024-02-29T23:59:59.999Z", "20240229235959Z"],
+    ["1999-01-02T03:04:05Z", "19990102030405Z"],
+    ["2050-12-31T00:00:00Z", "20501231000000Z"],
+  ];
+  for (const [iso, text] of times) {
+    test(`${iso} → ${text} (fraction dropped)`, () => {
+      const der = generalizedTime(new Date(iso));
+      assert.equal(der[0], 0x18);
+      assert.equal(der.subarray(2).toString("latin1"), text);
+    });
+  }
+  test("refuses invalid dates and years beyond 9999", () => {
+    assert.throws(() => generalizedTime(new Date(Number.NaN)), RangeError);
+    assert.throws(() => generalizedTime(new Date(Date.UTC(10000, 0, 1))), RangeError);
+  });
+});
+
+describe("OBJECT IDENTIFIER codec", () => {
+  const round: string[] = ["0.0", "1.2.840.10045.4.3.2", "2.5.29.24", "2.999.3", "1.3.6.1.4.1.2390.3.5", "2.25.329800735698586629295641978511506172918"];
+  for (const dotted of round) {
+    test(`${dotted} round-trips`, () => assert.equal(decodeOid(encodeOid(dotted)), dotted));
+  }
+  test("encodings are cached", () => assert.equal(encodeOid("1.2.3.4.5"), encodeOid("1.2.3.4.5")));
+  const bad = ["", "1", "3.1", "1.40", "1.2.", "1..2", "01.2", "a.b"];
+  for (const text of bad) test(`refuses ${JSON.stringify(text)}`, () => assert.throws(() => encodeOid(text), RangeError));
+});

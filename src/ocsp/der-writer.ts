@@ -1,0 +1,142 @@
+/**
+ * DER building blocks for responses. Each helper returns a finished TLV Buffer; they
+ * compose by concatenation, which is cheap at OCSP sizes (a few hundred octets, a few
+ * levels deep). Where a single large buffer matters (the outer response with its
+ * certificates), `headerLength`/`writeHeader` let a caller size once and write in place.
+ * Inputs come from Vouch itself, so misuse throws RangeError rather than an OcspError.
+ */
+import { encodeOid } from "./der-oid.ts";
+
+/** Octets needed for the identifier and length of an element with `length` content octets. */
+export function headerLength(length: number): number {
+  if (length < 0x80) return 2;
+  if (length < 0x100) return 3;
+  if (length < 0x10000) return 4;
+  if (length < 0x1000000) return 5;
+  return 6;
+}
+
+/** Writes identifier and minimal length at `offset`; returns the offset of the content. */
+export function writeHeader(buf: Buffer, offset: number, tag: number, length: number): number {
+  buf[offset++] = tag;
+  if (length < 0x80) {
+    buf[offset++] = length;
+    return offset;
+  }
+  const count = headerLength(length) - 2;
+  buf[offset++] = 0x80 | count;
+  for (let i = count - 1; i >= 0; i--) buf[offset++] = Math.floor(length / 2 ** (8 * i)) & 0xff;
+  return offset;
+}
+
+/** A TLV whose content is the concatenation of `parts`, with a minimal length. */
+export function tlv(tag: number, ...parts: readonly Buffer[]): Buffer {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = Buffer.allocUnsafe(headerLength(length) + length);
+  let offset = writeHeader(out, 0, tag, length);
+  for (const part of parts) offset += part.copy(out, offset);
+  return out;
+}
+
+/** SEQUENCE of the given encoded elements. */
+export function sequence(...parts: readonly Buffer[]): Buffer {
+  return tlv(0x30, ...parts);
+}
+
+/** `[n] EXPLICIT` wrapper around encoded elements. */
+export function explicit(n: number, ...parts: readonly Buffer[]): Buffer {
+  return tlv(0xa0 | n, ...parts);
+}
+
+/** The NULL element, shared (it is never written to). */
+export const DER_NULL: Buffer = Buffer.from([0x05, 0x00]);
+
+/** BOOLEAN; DER encodes TRUE as 0xff. */
+export function boolean(value: boolean): Buffer {
+  return Buffer.from([0x01, 0x01, value ? 0xff : 0x00]);
+}
+
+/** Minimal two's-complement content octets of a safe integer. */
+function integerContent(value: number): Buffer {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`not a safe integer: ${value}`);
+  const octets: number[] = [];
+  let v = BigInt(value);
+  // Emit low octets until the remaining value is just the sign extension of the last one.
+  for (;;) {
+    const octet = Number(BigInt.asUintN(8, v));
+    octets.unshift(octet);
+    v >>= 8n;
+    if ((v === 0n && (octet & 0x80) === 0) || (v === -1n && (octet & 0x80) !== 0)) break;
+  }
+  return Buffer.from(octets);
+}
+
+/** Rejects content octets that DER would not produce: empty, or a redundant leading octet. */
+function checkIntegerContent(content: Buffer): void {
+  if (content.length === 0) throw new RangeError("INTEGER content must not be empty");
+  const a = content[0] ?? 0;
+  const b = content[1] ?? 0;
+  if (content.length > 1 && ((a === 0x00 && b < 0x80) || (a === 0xff && b >= 0x80))) {
+    throw new RangeError("INTEGER content is not minimal");
+  }
+}
+
+/** INTEGER from a safe integer, or from content octets (e.g. a serial number) that must already be minimal. */
+export function integer(value: number | Buffer): Buffer {
+  if (typeof value === "number") return tlv(0x02, integerContent(value));
+  checkIntegerContent(value);
+  return tlv(0x02, value);
+}
+
+/** ENUMERATED (CRLReason, OCSPResponseStatus). */
+export function enumerated(value: number): Buffer {
+  return tlv(0x0a, integerContent(value));
+}
+
+/** OCTET STRING. */
+export function octetString(content: Buffer): Buffer {
+  return tlv(0x04, content);
+}
+
+/** BIT STRING of whole octets (0 unused bits): signatures and keys. */
+export function bitString(octets: Buffer): Buffer {
+  return tlv(0x03, Buffer.of(0), octets);
+}
+
+/** OBJECT IDENTIFIER from dotted text; the content encoding is cached by `encodeOid`. */
+export function oid(dotted: string): Buffer {
+  return tlv(0x06, encodeOid(dotted));
+}
+
+/**
+ * GeneralizedTime as RFC 5280 §4.1.2.5.2 requires: YYYYMMDDHHMMSSZ in UTC, no fraction
+ * (sub-second precision is dropped, not rounded, so a time never moves into the future).
+ */
+export function generalizedTime(date: Date): Buffer {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError("invalid Date");
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new RangeError(`year ${year} does not fit GeneralizedTime`);
+  const out = Buffer.allocUnsafe(17);
+  out[0] = 0x18;
+  out[1] = 15;
+  put4(out, 2, year);
+  put2(out, 6, date.getUTCMonth() + 1);
+  put2(out, 8, date.getUTCDate());
+  put2(out, 10, date.getUTCHours());
+  put2(out, 12, date.getUTCMinutes());
+  put2(out, 14, date.getUTCSeconds());
+  out[16] = 0x5a; // "Z"
+  return out;
+}
+
+function put2(out: Buffer, offset: number, value: number): void {
+  out[offset] = 0x30 + Math.floor(value / 10);
+  out[offset + 1] = 0x30 + (value % 10);
+}
+
+function put4(out: Buffer, offset: number, value: number): void {
+  put2(out, offset, Math.floor(value / 100));
+  put2(out, offset + 2, value % 100);
+}

@@ -1,0 +1,28 @@
+/** The CertID hash algorithms: their OIDs and digest sizes, in one table for reader and writer. */
+import { id_sha1, id_sha256, id_sha384, id_sha512 } from "./oids.ts";
+import type { HashAlgorithm } from "./types.ts";
+
+/** OID of each CertID hash algorithm. */
+export const HASH_ALGORITHM_OIDS: Readonly<Record<HashAlgorithm, string>> = {
+  sha1: id_sha1,
+  sha256: id_sha256,
+  sha384: id_sha384,
+  sha512: id_sha512,
+};
+
+/** Digest length in octets: a CertID hash of any other length cannot match anything. */
+export const HASH_LENGTHS: Readonly<Record<HashAlgorithm, number>> = {
+  sha1: 20,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+};
+
+const BY_OID = new Map<string, HashAlgorithm>(
+  Object.entries(HASH_ALGORITHM_OIDS).map(([name, oid]) => [oid, name as HashAlgorithm]),
+);
+
+/** The HashAlgorithm for a dotted OID, or `undefined` when Vouch does not support it. */
+export function hashAlgorithmFromOid(oid: string): HashAlgorithm | undefined {
+  return BY_OID.get(oid);
+}

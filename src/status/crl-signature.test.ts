@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createPki, readPemDer } from "../pki/openssl-pki.ts";
+import type { Pki } from "../pki/openssl-pki.ts";
+import { CrlError } from "./crl-der.ts";
+import { parseCrl } from "./crl-parse.ts";
+import { crlDerOfFile } from "./crl-pem.ts";
+import { verifyCrlSignature, verifyPlan } from "./crl-signature.ts";
+
+describe("verifyCrlSignature", () => {
+  let dir: string;
+  let pki: Pki;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "vouch-crl-signature-"));
+    pki = await createPki({ dir, caKeyType: "rsa-pss-2048" });
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const load = async (): Promise<{ der: Buffer; key: X509Certificate["publicKey"] }> => ({
+    der: await crlDerOfFile(await readFile(pki.crl)),
+    key: new X509Certificate(await readPemDer(pki.ca)).publicKey,
+  });
+
+  for (const [where, threshold] of [["on the thread pool", Number.POSITIVE_INFINITY], ["in a worker thread", 0]] as const) {
+    test(`verifies an RSASSA-PSS CRL ${where}, and rejects it with one bit flipped`, async () => {
+      const { der, key } = await load();
+      assert.match(verifyPlan(parseCrl(der).signatureAlgorithmDer).name, /^RSASSA-PSS-SHA256$/);
+      await verifyCrlSignature(parseCrl(der), key, threshold);
+      const flipped = Buffer.from(der);
+      flipped[flipped.length - 1] = (flipped[flipped.length - 1] ?? 0) ^ 0x01;
+      await assert.rejects(verifyCrlSignature(parseCrl(flipped), key, threshold), (error: unknown) => error instanceof CrlError && /does not verify/.test(error.message));
+    });
+  }
+
+  test("refuses a key of the wrong type for the algorithm", async () => {
+    const { der } = await load();
+    const ecKey = new X509Certificate(await readPemDer(pki.foreignCa)).publicKey;
+    await assert.rejects(verifyCrlSignature(parseCrl(der), ecKey), /the issuer's key is ec/);
+  });
+});

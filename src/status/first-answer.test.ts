@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { TryLaterError } from "../errors.ts";
+import type { CertId } from "../ocsp/types.ts";
+import { firstAnswer } from "./first-answer.ts";
+import type { StatusAnswer, StatusSource } from "./status-source.ts";
+
+const SIGNAL = new AbortController().signal;
+const ID: CertId = { hashAlgorithm: "sha1", issuerNameHash: Buffer.alloc(20), issuerKeyHash: Buffer.alloc(20), serialNumber: Buffer.from([1]), der: Buffer.alloc(0) };
+const GOOD: StatusAnswer = { kind: "good", thisUpdate: new Date(0) };
+const NOT_ISSUED: StatusAnswer = { kind: "not-issued", thisUpdate: new Date(0) };
+
+/** A source that records its calls and closing, answering `answer` (or throwing it). */
+function recording(name: string, log: string[], answer: StatusAnswer | undefined | Error, closeError?: Error): StatusSource {
+  return {
+    async status() {
+      log.push(name);
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    async close() {
+      log.push(`close ${name}`);
+      if (closeError !== undefined) throw closeError;
+    },
+  };
+}
+
+describe("firstAnswer", () => {
+  test("returns the first answer that is not undefined, without asking later sources", async () => {
+    const log: string[] = [];
+    const source = firstAnswer([recording("a", log, undefined), recording("b", log, NOT_ISSUED), recording("c", log, GOOD)]);
+    assert.equal(await source.status(ID, SIGNAL), NOT_ISSUED);
+    assert.deepEqual(log, ["a", "b"]);
+  });
+
+  test("answers undefined when no source serves the issuer", async () => {
+    const log: string[] = [];
+    assert.equal(await firstAnswer([recording("a", log, undefined), recording("b", log, undefined)]).status(ID, SIGNAL), undefined);
+    assert.equal(await firstAnswer([]).status(ID, SIGNAL), undefined);
+  });
+
+  test("propagates an error from a source serving the issuer instead of asking the next", async () => {
+    const log: string[] = [];
+    const source = firstAnswer([recording("a", log, new TryLaterError("stale")), recording("b", log, GOOD)]);
+    await assert.rejects(source.status(ID, SIGNAL), TryLaterError);
+    assert.deepEqual(log, ["a"]);
+  });
+
+  test("closes every source even when one fails to close, then reports the failure", async () => {
+    const log: string[] = [];
+    const failure = new Error("stuck");
+    const source = firstAnswer([recording("a", log, GOOD, failure), recording("b", log, GOOD)]);
+    await assert.rejects(source.close(), (error: unknown) => error === failure);
+    assert.deepEqual(log.sort(), ["close a", "close b"]);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * Several sources for one responder (e.g. an index source per CA, or a CRL source behind a
+ * database source): the first source that serves a CertID's issuer answers for it.
+ */
+import type { CertId } from "../ocsp/types.ts";
+import type { StatusAnswer, StatusSource } from "./status-source.ts";
+
+/**
+ * A source that asks `sources` in order and returns the first answer that is not `undefined`
+ * (`undefined` when none serves the issuer). Errors are not skipped: a source that serves the
+ * issuer and throws (e.g. TryLaterError) has given the answer, so the error propagates.
+ * `close` closes every source, even when some fail, then rejects with the first failure.
+ */
+export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
+  const list = [...sources];
+  return {
+    async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
+      for (const source of list) {
+        const answer = await source.status(id, signal);
+        if (answer !== undefined) return answer;
+      }
+      return undefined;
+    },
+    async close(): Promise<void> {
+      const results = await Promise.allSettled(list.map((source) => source.close()));
+      const failed = results.find((result) => result.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Parses the certificate database `openssl ca` keeps (index.txt): one line per issued
+ * certificate, six tab-separated fields
+ *
+ *     status  expiry  revocation  serial  filename  subject
+ *
+ * status V (valid), E (expired) or R (revoked); expiry and revocation are UTCTime text
+ * (`YYMMDDHHMMSSZ`, or GeneralizedTime `YYYYMMDDHHMMSSZ`); the revocation field of an R line is
+ * `time[,reason[,argument]]` as apps/ca.c `make_revocation_str` writes it:
+ *
+ *     261124085940Z,keyCompromise
+ *     261124085940Z,holdInstruction,1.2.840.10040.2.2   certificateHold with its instruction
+ *     261124085940Z,keyTime,20240101120000Z             keyCompromise, key compromised at that time
+ *     261124085940Z,CAkeyTime,20240101120000Z           cACompromise, likewise
+ *
+ * Reason names match case-insensitively, as openssl's `unpack_revinfo` does.
+ */
+import { ConfigError } from "../errors.ts";
+import { CRL_REASON_CODES } from "../ocsp/types.ts";
+import { parseAsn1Time, parseAsn1TimeText } from "./asn1-time.ts";
+import { serialOctetsFromHex } from "./serial-key.ts";
+import type { SerialTable } from "./serial-table.ts";
+import { SerialTableBuilder } from "./serial-table.ts";
+import { timeSlicer } from "./time-slice.ts";
+
+/** What the reason word of a revocation field means; `argument` says what must follow it. */
+interface ReasonWord {
+  readonly code: number;
+  readonly argument: "none" | "optional-oid" | "oid" | "time";
+}
+
+const REASON_WORDS: ReadonlyMap<string, ReasonWord> = new Map([
+  ["unspecified", { code: CRL_REASON_CODES.unspecified, argument: "none" }],
+  ["keycompromise", { code: CRL_REASON_CODES.keyCompromise, argument: "none" }],
+  ["cacompromise", { code: CRL_REASON_CODES.cACompromise, argument: "none" }],
+  ["affiliationchanged", { code: CRL_REASON_CODES.affiliationChanged, argument: "none" }],
+  ["superseded", { code: CRL_REASON_CODES.superseded, argument: "none" }],
+  ["cessationofoperation", { code: CRL_REASON_CODES.cessationOfOperation, argument: "none" }],
+  ["certificatehold", { code: CRL_REASON_CODES.certificateHold, argument: "optional-oid" }],
+  ["removefromcrl", { code: CRL_REASON_CODES.removeFromCRL, argument: "none" }],
+  ["holdinstruction", { code: CRL_REASON_CODES.certificateHold, argument: "oid" }],
+  ["keytime", { code: CRL_REASON_CODES.keyCompromise, argument: "time" }],
+  ["cakeytime", { code: CRL_REASON_CODES.cACompromise, argument: "time" }],
+]);
+
+/** Dotted OIDs, or the names OpenSSL knows for the three RFC 5280 §5.3.2 hold instructions. */
+const HOLD_INSTRUCTION = /^(?:[0-2](?:\.(?:0|[1-9][0-9]*))+|holdInstruction(?:None|CallIssuer|Reject))$/;
+
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+
+/**
+ * One revocation field parsed: milliseconds, a CRLReason code or 0xff, and an invalidity date
+ * (NaN when none). Returns an error message instead when the field is not valid.
+ */
+export function parseRevocationField(text: string): { revokedAt: number; code: number; invalidityDate: number } | string {
+  const parts = text.split(",");
+  if (parts.length > 3) return `revocation field "${text}" has more than three parts`;
+  const [timeText = "", word, argument] = parts;
+  const revokedAt = parseAsn1TimeText(timeText);
+  if (Number.isNaN(revokedAt)) return `revocation time "${timeText}" is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
+  if (word === undefined) return { revokedAt, code: 0xff, invalidityDate: Number.NaN };
+  const reason = REASON_WORDS.get(word.toLowerCase());
+  if (reason === undefined) return `unknown revocation reason "${word}"`;
+  let invalidityDate = Number.NaN;
+  switch (reason.argument) {
+    case "none":
+      if (argument !== undefined) return `reason ${word} takes no argument`;
+      break;
+    case "optional-oid":
+    case "oid":
+      if (argument === undefined ? reason.argument === "oid" : !HOLD_INSTRUCTION.test(argument)) {
+        return `reason ${word} needs a hold instruction OID, found ${argument === undefined ? "none" : `"${argument}"`}`;
+      }
+      break;
+    case "time":
+      invalidityDate = argument === undefined ? Number.NaN : parseAsn1TimeText(argument);
+      if (Number.isNaN(invalidityDate)) return `reason ${word} needs a compromise time (YYYYMMDDHHMMSSZ), found ${argument === undefined ? "none" : `"${argument}"`}`;
+      break;
+  }
+  return { revokedAt, code: reason.code, invalidityDate };
+}
+
+/**
+ * Reads index.txt content into a table of every listed serial. V and E lines are listed but not
+ * revoked; R lines are revoked, except `removeFromCRL` (RFC 5280 §5.3.1: a hold that was lifted,
+ * only meaningful in delta CRLs), which is listed as not revoked. Yields to the event loop between
+ * time slices (time-slice.ts). Throws ConfigError("file", "line N: ...", { file }) on the first malformed line.
+ */
+export async function parseIndex(content: Buffer, file: string): Promise<SerialTable> {
+  // A line is at least 20 bytes (status, 13-character expiry, a 1-digit serial, 5 tabs), and a
+  // serial's octets are half its hex digits, which bounds the table (see SerialTableBuilder).
+  const builder = new SerialTableBuilder({ maxRows: content.length / 20 + 1, maxPoolBytes: content.length / 2 + 1 });
+  const slicer = timeSlicer();
+  let p = 0;
+  for (let line = 1; p < content.length; line++) {
+    let end = content.indexOf(NEWLINE, p);
+    if (end < 0) end = content.length;
+    const next = end + 1;
+    if (end > p && content[end - 1] === 0x0d) end--;
+    if (end > p) {
+      const problem = parseLine(content, p, end, builder);
+      if (problem !== undefined) throw new ConfigError("file", `line ${line}: ${problem}`, { file });
+    }
+    p = next;
+    if ((line & 0xff) === 0 && p < content.length && slicer.due()) await slicer.pause();
+  }
+  return builder.build();
+}
+
+/** Adds one non-empty line to `builder`; returns what is wrong with it instead, if anything. */
+function parseLine(content: Buffer, start: number, end: number, builder: SerialTableBuilder): string | undefined {
+  const tabs: number[] = [];
+  for (let p = start; tabs.length < 5; ) {
+    const tab = content.indexOf(TAB, p);
+    if (tab < 0 || tab >= end) break;
+    tabs.push(tab);
+    p = tab + 1;
+  }
+  if (tabs.length < 5) return `expected 6 tab-separated fields, found ${tabs.length + 1}`;
+  const [t0 = 0, t1 = 0, t2 = 0, t3 = 0] = tabs;
+  const status = t0 - start === 1 ? content[start] : undefined;
+  if (Number.isNaN(parseAsn1Time(content, t0 + 1, t1))) return `expiry "${content.toString("latin1", t0 + 1, t1)}" is not a valid time`;
+  const serialText = content.toString("latin1", t2 + 1, t3);
+  const serial = serialOctetsFromHex(serialText);
+  if (serial === undefined || serial.length > 255) return `serial "${serialText}" is not hex (of at most 255 octets)`;
+  const revocation = content.toString("latin1", t1 + 1, t2);
+  switch (status) {
+    case 0x56: // V
+    case 0x45: // E: expired certificates were never revoked, so they answer good.
+      if (revocation !== "") return `a ${String.fromCharCode(status)} line has a revocation field ("${revocation}")`;
+      builder.add(serial, 0, serial.length, Number.NaN, 0xff, Number.NaN);
+      return undefined;
+    case 0x52: {
+      // R
+      if (revocation === "") return "an R line has no revocation field";
+      const parsed = parseRevocationField(revocation);
+      if (typeof parsed === "string") return parsed;
+      if (parsed.code === CRL_REASON_CODES.removeFromCRL) builder.add(serial, 0, serial.length, Number.NaN, 0xff, Number.NaN);
+      else builder.add(serial, 0, serial.length, parsed.revokedAt, parsed.code, parsed.invalidityDate);
+      return undefined;
+    }
+    default:
+      return `status "${content.toString("latin1", start, t0)}" is not V, E or R`;
+  }
+}

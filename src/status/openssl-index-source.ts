@@ -1,0 +1,96 @@
+/**
+ * A StatusSource over the certificate database `openssl ca` keeps (index.txt). The index is
+ * live data: it lists every certificate the CA issued, so an absent serial is "not-issued", and
+ * answers carry the lookup time as thisUpdate and no nextUpdate.
+ */
+import { readFile } from "node:fs/promises";
+import type { Clock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { CertId } from "../ocsp/types.ts";
+import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
+import { issuerMatch } from "./issuer-match.ts";
+import { parseIndex } from "./openssl-index-parse.ts";
+import type { SerialTable } from "./serial-table.ts";
+import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
+import type { StatusAnswer, StatusSource } from "./status-source.ts";
+
+export interface IndexSourceOptions {
+  /** Path of index.txt. */
+  readonly file: string;
+  /** DER of the CA certificate whose database this is. */
+  readonly issuer: Buffer;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Stat poll period, the safety net under fs.watch (default 1000, at least 10). */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Opens an index.txt source. Resolves once the file has been read and parsed, so the source
+ * answers from its first call; from then on it reloads the file whenever it changes (see
+ * file-reloader.ts) and swaps in the new data only when the whole file parsed, logging a
+ * warning (with the file and line) and keeping the last good data otherwise.
+ *
+ * Rejects with ConfigError when an option is invalid (field = the option's name), when `issuer`
+ * is not a certificate, or when the file cannot be read or has a malformed line
+ * (field "file", file set, message "line N: ...").
+ */
+export async function openIndexSource(options: IndexSourceOptions): Promise<StatusSource> {
+  const file = requireFile(options.file, "file");
+  const issuer = requireDer(options.issuer, "issuer");
+  const clock = requireClock(options.clock);
+  const logger = requireLogger(options.logger);
+  const interval = pollInterval(options.pollIntervalMs);
+  const match = issuerMatch(issuer);
+
+  const load = async (): Promise<SerialTable> => {
+    let content: Buffer;
+    try {
+      content = await readFile(file);
+    } catch (error) {
+      throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
+    }
+    return parseIndex(content, file);
+  };
+
+  const signatures = await fileSignatures([file]);
+  // The one reference every lookup reads; a reload replaces it in a single assignment.
+  let table = await load();
+  logger.info({ file, entries: table.size }, "index loaded");
+  let closed = false;
+
+  const reloader = startFileReloader({
+    files: [file],
+    pollIntervalMs: interval,
+    logger,
+    loadedSignatures: signatures,
+    reload: async () => {
+      const next = await load();
+      if (closed) return;
+      table = next;
+      logger.info({ file, entries: next.size }, "index reloaded");
+    },
+  });
+
+  return {
+    async status(id: CertId): Promise<StatusAnswer | undefined> {
+      if (closed || !match.matches(id)) return undefined;
+      const record = table.lookup(id.serialNumber);
+      const thisUpdate = new Date(clock.now());
+      if (record === undefined) return { kind: "not-issued", thisUpdate };
+      if (record.revokedAt === undefined) return { kind: "good", thisUpdate };
+      return {
+        kind: "revoked",
+        thisUpdate,
+        revokedAt: new Date(record.revokedAt),
+        reason: record.reason,
+        invalidityDate: record.invalidityDate === undefined ? undefined : new Date(record.invalidityDate),
+      };
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await reloader.close();
+    },
+  };
+}
