@@ -1,0 +1,80 @@
+/**
+ * bench/pki.ts DATA_DIR KEY_TYPE... - benchmark PKIs, one folder per signer key type.
+ *
+ * For each key type (e.g. ecdsa-p256, rsa-2048) it creates DATA_DIR/<key type>/ with Vouch's own
+ * test-PKI generator (src/pki/openssl-pki.ts, i.e. `openssl ca`): root, issuing CA and delegated OCSP
+ * signer of that key type (id-kp-OCSPSigning + id-pkix-ocsp-nocheck), a good and a revoked leaf,
+ * index.txt and a CRL. Then it writes the request both responders get, made the way a client would:
+ *   openssl ocsp -issuer ca.pem -cert good.pem -reqout req.der      (a nonce is added by default)
+ * and paths.env (shell variables with every path, sourced by run.sh).
+ * An existing, complete folder is reused unless BENCH_REGEN=1. Run with Node >= 24 (.ts runs directly).
+ */
+import { execFile } from "node:child_process";
+import { access, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { createPki, pkiExists, pkiPaths, PKI_KEY_TYPES, type PkiKeyType } from "../src/pki/openssl-pki.ts";
+
+const run = promisify(execFile);
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
+  const dir = join(dataDir, keyType);
+  const request = join(dir, "req.der");
+  const envFile = join(dir, "paths.env");
+  const started = Date.now();
+  const regen = process.env.BENCH_REGEN === "1";
+  let pki = pkiPaths(dir);
+  if (regen || !(await pkiExists(dir)) || !(await exists(request))) {
+    await rm(dir, { recursive: true, force: true });
+    pki = await createPki({ dir, caKeyType: keyType, signerKeyType: keyType, ocspUrl: "http://127.0.0.1/" });
+    await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-reqout", request], {
+      env: { ...process.env, OPENSSL_CONF: "/dev/null" },
+    });
+    process.stderr.write(`pki: ${keyType}: generated in ${dir} (${Date.now() - started} ms)\n`);
+  } else {
+    process.stderr.write(`pki: ${keyType}: reusing ${dir} (BENCH_REGEN=1 to regenerate)\n`);
+  }
+  // The request must carry a nonce: that is what forces both responders to sign live.
+  const { stdout } = await run("openssl", ["ocsp", "-reqin", request, "-req_text"], {
+    env: { ...process.env, OPENSSL_CONF: "/dev/null" },
+  });
+  if (!stdout.includes("OCSP Nonce")) throw new Error(`${request}: no nonce extension in the request`);
+  const vars: Record<string, string> = {
+    PKI_DIR: dir,
+    PKI_ROOT: pki.root,
+    PKI_CA: pki.ca,
+    PKI_SIGNER: pki.signer,
+    PKI_SIGNER_KEY: pki.signerKey,
+    PKI_GOOD: pki.good,
+    PKI_INDEX: pki.index,
+    PKI_REQ: request,
+  };
+  await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}\n`).join(""));
+}
+
+const [dataArg, ...keyTypes] = process.argv.slice(2);
+if (dataArg === undefined || keyTypes.length === 0) {
+  process.stderr.write("usage: node bench/pki.ts DATA_DIR KEY_TYPE...\n");
+  process.exit(2);
+}
+for (const keyType of keyTypes) {
+  if (!(PKI_KEY_TYPES as readonly string[]).includes(keyType)) {
+    process.stderr.write(`pki: unknown key type ${keyType} (one of ${PKI_KEY_TYPES.join(", ")})\n`);
+    process.exit(2);
+  }
+}
+const dataDir = resolve(dataArg);
+for (const keyType of keyTypes) await preparePki(dataDir, keyType as PkiKeyType);

@@ -1,0 +1,213 @@
+/**
+ * bench/report.ts RAW_TSV ENV_TXT [SPEED_TSV] - the Markdown report of a bench/run.sh matrix (stdout).
+ *
+ * RAW_TSV has one row per measured run (columns named in its header, written by run.sh). Every figure
+ * is the median over the runs of a scenario (RUNS=1: the single run); req/s also shows min-max when
+ * there was more than one run. Ratios are Vouch / OpenSSL of those medians, per signer key type.
+ */
+import { readFileSync } from "node:fs";
+
+interface Row {
+  keyType: string;
+  scenario: string;
+  run: number;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  cpuUsPerReq: number;
+  rssKib: number;
+  requests: number;
+  errors: number;
+  serverCpuS: number;
+  otherCpuPct: number;
+  wrkCpuS: number;
+  stealPct: number;
+}
+
+const SCENARIOS: Record<string, { server: string; http: string }> = {
+  openssl: { server: "openssl ocsp (1 process)", http: "1.0, one connection per request" },
+  "openssl-m2": { server: "openssl ocsp -multi 2", http: "1.0, one connection per request" },
+  "vouch-ka": { server: "Vouch", http: "1.1 keep-alive" },
+  "vouch-close": { server: "Vouch", http: "1.1 `Connection: close`" },
+};
+const KEY_TYPES: Record<string, string> = { "ecdsa-p256": "ECDSA P-256", "rsa-2048": "RSA-2048" };
+
+function readRows(file: string): Row[] {
+  const [header, ...lines] = readFileSync(file, "utf8").trim().split("\n");
+  const names = header!.split("\t");
+  return lines.filter((line) => line.trim() !== "").map((line) => {
+    const cells = line.split("\t");
+    const get = (name: string): string => cells[names.indexOf(name)] ?? "";
+    const num = (name: string): number => Number(get(name));
+    return {
+      keyType: get("key_type"),
+      scenario: get("scenario"),
+      run: num("run"),
+      rps: num("rps"),
+      p50Us: num("p50_us"),
+      p99Us: num("p99_us"),
+      cpuUsPerReq: num("cpu_us_per_req"),
+      rssKib: num("rss_kib"),
+      requests: num("requests"),
+      errors: num("errors"),
+      serverCpuS: num("server_cpu_s"),
+      otherCpuPct: num("other_cpu_pct"),
+      wrkCpuS: num("wrk_cpu_s"),
+      stealPct: get("steal_pct") === "" ? 0 : num("steal_pct"),
+    };
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Summary {
+  runs: number;
+  rps: number;
+  rpsMin: number;
+  rpsMax: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUs: number;
+  rssMib: number;
+  errors: number;
+  requests: number;
+  otherPct: number;
+  stealPct: number;
+}
+
+function summarize(rows: Row[]): Summary {
+  return {
+    runs: rows.length,
+    rps: median(rows.map((r) => r.rps)),
+    rpsMin: Math.min(...rows.map((r) => r.rps)),
+    rpsMax: Math.max(...rows.map((r) => r.rps)),
+    p50Ms: median(rows.map((r) => r.p50Us)) / 1000,
+    p99Ms: median(rows.map((r) => r.p99Us)) / 1000,
+    cpuUs: median(rows.map((r) => r.cpuUsPerReq)),
+    rssMib: median(rows.map((r) => r.rssKib)) / 1024,
+    errors: rows.reduce((sum, r) => sum + r.errors, 0),
+    requests: rows.reduce((sum, r) => sum + r.requests, 0),
+    otherPct: Math.max(...rows.map((r) => r.otherCpuPct)),
+    stealPct: Math.max(...rows.map((r) => r.stealPct)),
+  };
+}
+
+const fmt = (value: number, digits: number): string =>
+  Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "n/a";
+const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a) ? `${fmt(a / b, 2)}×` : "n/a");
+
+const [rawFile, envFile, speedFile] = process.argv.slice(2);
+if (rawFile === undefined || envFile === undefined) {
+  process.stderr.write("usage: node bench/report.ts RAW_TSV ENV_TXT [SPEED_TSV]\n");
+  process.exit(2);
+}
+const rows = readRows(rawFile);
+const env = Object.fromEntries(
+  readFileSync(envFile, "utf8").trim().split("\n").map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+);
+
+const keyTypes = [...new Set(rows.map((r) => r.keyType))];
+const scenarios = Object.keys(SCENARIOS).filter((s) => rows.some((r) => r.scenario === s));
+const summaries = new Map<string, Summary>();
+for (const kt of keyTypes) {
+  for (const sc of scenarios) {
+    const selected = rows.filter((r) => r.keyType === kt && r.scenario === sc);
+    if (selected.length > 0) summaries.set(`${kt}/${sc}`, summarize(selected));
+  }
+}
+const multiRun = rows.some((r) => r.run > 1);
+
+const out: string[] = [];
+out.push("# Vouch vs. `openssl ocsp`: OCSP responder benchmark", "");
+out.push(
+  `Single-certificate POST request **with a nonce** (every response signed live), delegated responder ` +
+    `certificate, loopback, \`wrk -t${env.threads ?? "?"} -c${env.connections ?? "?"} -d${env.seconds ?? "?"}s\`. ` +
+    "Every response checked: HTTP 200 + OCSP `successful`; a pre-flight response per run decoded and verified " +
+    "(signature chain, nonce, status `good`) by `openssl ocsp`.",
+  "",
+);
+out.push(
+  `- ${env.seconds ?? "?"} s per run, ${env.connections ?? "?"} connections, ${env.threads ?? "?"} wrk thread(s), ` +
+    `${env.runs ?? "?"} run(s) per figure, ${env.warmup_s ?? "?"} s unmeasured warm-up before each Vouch run` +
+    (env.profile === "1" ? ", **Vouch run with --cpu-prof (slower)**" : ""),
+);
+out.push(`- CPU: ${env.cpu ?? "?"}; kernel ${env.kernel ?? "?"}`);
+out.push(`- ${env.node !== undefined ? `Node ${env.node}` : ""}; ${env.openssl ?? ""}; ${env.wrk ?? ""}; Vouch ${env.vouch_commit ?? "?"}`);
+out.push(`- date: ${env.date_utc ?? "?"}`);
+if (multiRun) out.push("- figures are medians over the runs; req/s shows min–max in brackets");
+out.push("");
+
+out.push("| signer | server | HTTP | req/s | p50 ms | p99 ms | server CPU µs/req | RSS MiB | failed responses |");
+out.push("|---|---|---|---:|---:|---:|---:|---:|---:|");
+for (const kt of keyTypes) {
+  for (const sc of scenarios) {
+    const s = summaries.get(`${kt}/${sc}`);
+    if (s === undefined) continue;
+    const rps = multiRun ? `${fmt(s.rps, 0)} (${fmt(s.rpsMin, 0)}–${fmt(s.rpsMax, 0)})` : fmt(s.rps, 0);
+    out.push(
+      `| ${KEY_TYPES[kt] ?? kt} | ${SCENARIOS[sc]!.server} | ${SCENARIOS[sc]!.http} | ${rps} | ${fmt(s.p50Ms, 2)} | ` +
+        `${fmt(s.p99Ms, 2)} | ${fmt(s.cpuUs, 0)} | ${fmt(s.rssMib, 1)} | ${s.errors} of ${s.requests} |`,
+    );
+  }
+}
+out.push("");
+
+const pairs: [string, string][] = [
+  ["vouch-ka", "openssl"],
+  ["vouch-close", "openssl"],
+  ["vouch-ka", "openssl-m2"],
+  ["vouch-close", "openssl-m2"],
+];
+const ratioRows: string[] = [];
+for (const kt of keyTypes) {
+  for (const [v, o] of pairs) {
+    const a = summaries.get(`${kt}/${v}`);
+    const b = summaries.get(`${kt}/${o}`);
+    if (a === undefined || b === undefined) continue;
+    ratioRows.push(
+      `| ${KEY_TYPES[kt] ?? kt} | Vouch ${SCENARIOS[v]!.http} ÷ ${SCENARIOS[o]!.server} | ${ratio(a.rps, b.rps)} | ` +
+        `${ratio(a.p50Ms, b.p50Ms)} | ${ratio(a.p99Ms, b.p99Ms)} | ${ratio(a.cpuUs, b.cpuUs)} | ${ratio(a.rssMib, b.rssMib)} |`,
+    );
+  }
+}
+if (ratioRows.length > 0) {
+  out.push("Ratios Vouch / OpenSSL (req/s: higher is better for Vouch; latency, CPU and RSS: lower is better):", "");
+  out.push("| signer | comparison | req/s | p50 | p99 | CPU/req | RSS |");
+  out.push("|---|---|---:|---:|---:|---:|---:|");
+  out.push(...ratioRows, "");
+}
+
+if (speedFile !== undefined) {
+  let speed = "";
+  try {
+    speed = readFileSync(speedFile, "utf8").trim();
+  } catch {
+    speed = "";
+  }
+  if (speed !== "") {
+    out.push("Context, `openssl speed -seconds 1` on one core (the signing cost alone):", "");
+    out.push("| algorithm | signatures/s | CPU µs per signature |", "|---|---:|---:|");
+    for (const line of speed.split("\n")) {
+      const [alg, sign] = line.split("\t");
+      const perSec = Number(sign);
+      out.push(`| ${alg === "ecdsap256" ? "ECDSA P-256" : alg === "rsa2048" ? "RSA-2048" : alg} | ${fmt(perSec, 0)} | ${fmt(1e6 / perSec, 1)} |`);
+    }
+    out.push("");
+  }
+}
+
+const noisy = [...summaries.entries()].filter(([, s]) => s.otherPct > 10 || s.stealPct > 5);
+if (noisy.length > 0) {
+  out.push(
+    `Note: other processes used more than 10% of the machine, or the hypervisor stole more than 5%, in a run of ` +
+      `${noisy.map(([k]) => k).join(", ")}; those figures may be disturbed (raw TSV: other_cpu_pct, steal_pct).`,
+    "",
+  );
+}
+const failed = [...summaries.values()].some((s) => s.errors > 0);
+if (failed) out.push("**Some responses were not HTTP 200 + OCSP successful: the figures of those rows are not valid.**", "");
+process.stdout.write(`${out.join("\n")}\n`);

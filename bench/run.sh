@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# bench/run.sh [SECONDS=10] [CONNECTIONS=8] - Vouch vs. OpenSSL's own OCSP responder, on loopback.
+#
+# For each signer key type (ECDSA P-256, RSA-2048; delegated responder certificate with OCSPSigning +
+# ocsp-nocheck) it generates one PKI and one request (single certificate, with a nonce, so every
+# response is signed live) and loads, one after the other, with the same wrk script:
+#   openssl      `openssl ocsp -index … -port …` (one process; HTTP/1.0, one connection per request)
+#   openssl-m2   the same with `-multi 2` (two forked responder processes)
+#   vouch-ka     Vouch, HTTP/1.1 keep-alive (wrk's default)
+#   vouch-close  Vouch, one connection per request (`Connection: close`)
+# and prints requests/s, p50/p99 latency, server CPU µs per request, RSS and Vouch/OpenSSL ratios as a
+# Markdown table, also written to bench/results/latest.md. See bench/README.md.
+#
+# Env: RUNS=1 (median of RUNS runs per figure)   THREADS=1 (wrk threads)   WARMUP=2 (s of unmeasured
+#      load before each Vouch run; 0 = none)     KEY_TYPES="ecdsa-p256 rsa-2048"
+#      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close"   BENCH_DATA=/tmp/vouch-bench (generated
+#      PKIs, logs; never in git)   BENCH_REGEN=1 (new PKIs)   OSSL_PORT=18080 VOUCH_PORT=18081
+#      SPEED=1 (add `openssl speed` signing figures for context; 0 = skip)   PROFILE=1 (run Vouch with
+#      `node --cpu-prof`, profiles in $BENCH_DATA/profiles; adds overhead, figures not comparable)
+#      QUIET_WAIT=10 / QUIET_MAX_PCT=15 (before each run wait up to 10 s until other processes use
+#      < 15% of the machine)   VOUCH_ENTRY=bin/vouch.js (e.g. src/main.ts: run the sources with Node's type stripping, no build)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+export PATH="$REPO/node_modules/.bin:$PATH"   # the repository's Node 24 (devDependency "node")
+export OPENSSL_CONF=/dev/null                 # no system openssl.cnf surprises, same for every openssl call
+
+DUR=${1:-10}
+CONN=${2:-8}
+RUNS=${RUNS:-1}
+THREADS=${THREADS:-1}
+WARMUP=${WARMUP:-2}
+KEY_TYPES=${KEY_TYPES:-ecdsa-p256 rsa-2048}
+SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close}
+DATA=${BENCH_DATA:-/tmp/vouch-bench}
+OSSL_PORT=${OSSL_PORT:-18080}
+VOUCH_PORT=${VOUCH_PORT:-18081}
+SPEED=${SPEED:-1}
+PROFILE=${PROFILE:-0}
+QUIET_WAIT=${QUIET_WAIT:-10}
+QUIET_MAX_PCT=${QUIET_MAX_PCT:-15}
+HOST=127.0.0.1
+
+die() { echo "bench: $*" >&2; exit 2; }
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+is_uint "$DUR" && [ "$DUR" -ge 1 ] && [ "$DUR" -le 60 ] || die "SECONDS must be 1..60 (got $DUR)"
+is_uint "$CONN" && [ "$CONN" -ge 1 ] && [ "$CONN" -le 1000 ] || die "CONNECTIONS must be 1..1000 (got $CONN)"
+is_uint "$RUNS" && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 9 ] || die "RUNS must be 1..9 (got $RUNS)"
+is_uint "$THREADS" && [ "$THREADS" -ge 1 ] && [ "$THREADS" -le "$CONN" ] || die "THREADS must be 1..CONNECTIONS"
+is_uint "$WARMUP" && [ "$WARMUP" -le 30 ] || die "WARMUP must be 0..30"
+is_uint "$QUIET_WAIT" && [ "$QUIET_WAIT" -le 120 ] || die "QUIET_WAIT must be 0..120"
+is_uint "$QUIET_MAX_PCT" && [ "$QUIET_MAX_PCT" -ge 1 ] || die "QUIET_MAX_PCT must be >= 1"
+case $DATA in /|"$REPO"|"$REPO"/*) die "BENCH_DATA must be outside the repository (got $DATA)";; esac
+
+# ------------------------------------------------------------------ tools
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+: $2}"; }
+need wrk "apt-get install -y wrk"
+need openssl; need curl; need ss "apt-get install -y iproute2"; need awk; need ps
+need cc "apt-get install -y gcc (builds the LD_PRELOAD loopback shim)"
+need node "npm install (the repository's devDependency \"node\" provides Node 24)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 24 ] || die "Node >= 24 needed (found $(node --version)); run npm install"
+want_vouch=0
+for s in $SCENARIOS; do case $s in vouch-*) want_vouch=1;; esac; done
+VOUCH_ENTRY=${VOUCH_ENTRY:-$REPO/bin/vouch.js}
+if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s "$REPO/dist/main.js" ]; then
+  die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
+fi
+[ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close) ;; *) die "unknown scenario $s";; esac; done
+HZ=$(getconf CLK_TCK)
+
+mkdir -p "$DATA/logs" "$HERE/results"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RAW="$DATA/logs/raw-$STAMP.tsv"
+printf 'key_type\tscenario\trun\trps\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\trequests\terrors\tserver_cpu_s\tother_cpu_pct\twrk_cpu_s\tsteal_pct\n' > "$RAW"
+
+# ------------------------------------------------------------------ process bookkeeping
+SERVER_PID=""
+children_of() { ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
+tree_of() { local p; echo "$1"; for p in $(children_of "$1"); do tree_of "$p"; done; }
+
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  local pid=$SERVER_PID kids k i
+  kids=$(tree_of "$pid" | tail -n +2)
+  # SIGTERM to all; a wedged `openssl ocsp -multi` does not always exit on it, so SIGKILL after 2 s
+  for k in "$pid" $kids; do kill -TERM "$k" 2>/dev/null || true; done
+  for i in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for k in "$pid" $kids; do kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null || true; done
+  wait "$pid" 2>/dev/null || true
+  SERVER_PID=""
+}
+cleanup() { stop_server; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
+
+# The listening socket(s) on PORT must all be loopback addresses.
+assert_loopback_only() {
+  local port=$1 addrs
+  addrs=$(ss -Hltn "sport = :$port" | awk '{print $4}')
+  [ -n "$addrs" ] || die "nothing listens on port $port"
+  if echo "$addrs" | grep -qvE '^(127\.[0-9.]+|\[::ffff:127\.[0-9.]+\]|\[::1\]):[0-9]+$'; then
+    die "port $port listens on a non-loopback address: $(echo $addrs)"
+  fi
+  echo "$addrs" | tr '\n' ' '
+}
+
+# ------------------------------------------------------------------ CPU / memory sampling (/proc)
+# utime+stime of every process of the tree, plus cutime+cstime (children already reaped), in jiffies.
+cpu_jiffies() {
+  local t=0 p v
+  for p in $(tree_of "$1"); do
+    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+rss_kib() {
+  local t=0 p v
+  for p in $(tree_of "$1"); do
+    v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4; exit }' /proc/stat; }   # user + nice + system, all cores
+machine_steal() { awk '/^cpu / { print $9; exit }' /proc/stat; }               # time the hypervisor gave to others
+
+# ------------------------------------------------------------------ one-time setup
+log "data: $DATA (PKIs, logs)"
+SHIM="$DATA/loopback-bind.so"
+cc -shared -fPIC -O2 -Wall -o "$SHIM" "$HERE/lib/loopback-bind.c" -ldl || die "cannot build the loopback shim"
+log "built $SHIM"
+# shellcheck disable=SC2086
+node "$HERE/pki.ts" "$DATA" $KEY_TYPES
+
+# ------------------------------------------------------------------ servers
+wait_ready() { # URL_OR_EMPTY pid log; POST the request (or GET URL) until 200, max 30 s
+  local url=$1 pid=$2 logf=$3 i code
+  for i in $(seq 300); do
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "server exited during start-up (log: $logf)"; }
+    if [ "$url" = post ]; then
+      code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/ocsp-request' \
+        --data-binary @"$PKI_REQ" "http://$HOST:$PORT/" 2>/dev/null || true)
+    else
+      code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)
+    fi
+    [ "$code" = 200 ] && return 0
+    sleep 0.1
+  done
+  die "server not ready after 30 s (log: $logf)"
+}
+
+start_openssl() { # multi(0|2) logfile
+  local multi=$1 logf=$2 args
+  PORT=$OSSL_PORT
+  port_free "$PORT" || die "port $PORT is in use (set OSSL_PORT)"
+  args=(ocsp -index "$PKI_INDEX" -CA "$PKI_CA" -rsigner "$PKI_SIGNER" -rkey "$PKI_SIGNER_KEY" -port "$PORT" -nmin 60)
+  [ "$multi" -gt 0 ] && args+=(-multi "$multi")
+  LD_PRELOAD="$SHIM" BENCH_SHIM_VERBOSE=1 openssl "${args[@]}" > "$logf" 2>&1 &
+  SERVER_PID=$!
+  wait_ready post "$SERVER_PID" "$logf"
+  LISTEN=$(assert_loopback_only "$PORT")
+  if [ "$multi" -gt 0 ]; then   # the -multi children must be up before memory and CPU are read
+    for _ in $(seq 50); do [ "$(children_of "$SERVER_PID" | wc -l)" -ge "$multi" ] && break; sleep 0.1; done
+  fi
+}
+
+start_vouch() { # logfile
+  local logf=$1 cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
+  PORT=$VOUCH_PORT
+  port_free "$PORT" || die "port $PORT is in use (set VOUCH_PORT)"
+  cat > "$cfg" <<EOF
+# generated by bench/run.sh
+log: { level: warn }
+responders:
+  - name: bench
+    type: basic
+    listen: { host: $HOST, port: $PORT }
+    path: /
+    responseValidity: PT1H
+    issuers:
+      - certificate: $PKI_CA
+        signer: { certificate: $PKI_SIGNER, key: $PKI_SIGNER_KEY }
+        sources:
+          - { type: index, file: $PKI_INDEX }
+EOF
+  if [ "$PROFILE" = 1 ]; then
+    mkdir -p "$DATA/profiles"
+    nodeargs=(--cpu-prof --cpu-prof-dir "$DATA/profiles" --cpu-prof-name "vouch-$CUR_KT-$CUR_SC-$CUR_RUN.cpuprofile")
+  fi
+  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" > "$logf" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
+  LISTEN=$(assert_loopback_only "$PORT")
+}
+
+# One request, decoded and verified by openssl: HTTP 200, application/ocsp-response, successful,
+# signature chain signer -> CA -> root, nonce echoed, certificate status good.
+preflight() { # out_prefix
+  local out=$1 meta
+  meta=$(curl -s -m 10 -o "$out.resp.der" -w '%{http_code} %{content_type}' \
+    -H 'Content-Type: application/ocsp-request' --data-binary @"$PKI_REQ" "http://$HOST:$PORT/") \
+    || die "preflight: curl failed"
+  [ "${meta%% *}" = 200 ] || die "preflight: HTTP ${meta%% *} from port $PORT"
+  case ${meta#* } in application/ocsp-response*) ;; *) die "preflight: Content-Type '${meta#* }'";; esac
+  openssl ocsp -respin "$out.resp.der" -reqin "$PKI_REQ" -CAfile "$PKI_ROOT" -verify_other "$PKI_CA" \
+    -resp_text > "$out.preflight.txt" 2>&1 || { cat "$out.preflight.txt" >&2; die "preflight: openssl ocsp rejected the response"; }
+  grep -q 'OCSP Response Status: successful' "$out.preflight.txt" || die "preflight: not successful ($out.preflight.txt)"
+  grep -q 'Response verify OK' "$out.preflight.txt" || die "preflight: signature not verified ($out.preflight.txt)"
+  grep -q 'OCSP Nonce' "$out.preflight.txt" || die "preflight: no nonce in the response ($out.preflight.txt)"
+  grep -q 'WARNING' "$out.preflight.txt" && die "preflight: openssl warned: $(grep WARNING "$out.preflight.txt")"
+  [ "$(grep -c 'Cert Status: good' "$out.preflight.txt")" = 1 ] || die "preflight: expected one 'good' status ($out.preflight.txt)"
+  echo "HTTP 200, $(wc -c < "$out.resp.der") bytes, successful, signature + nonce OK, good"
+}
+
+# Wait (at most QUIET_WAIT seconds) until processes other than the idle server use less than
+# QUIET_MAX_PCT % of the machine, measured over 1 s: other jobs on a shared box distort the figures.
+quiet_wait() {
+  local waited=0 b0 b1 j0 j1 other
+  [ "$QUIET_WAIT" -gt 0 ] || return 0
+  while :; do
+    b0=$(machine_busy); j0=$(cpu_jiffies "$SERVER_PID"); sleep 1
+    b1=$(machine_busy); j1=$(cpu_jiffies "$SERVER_PID")
+    other=$(( (b1 - b0 - (j1 - j0)) * 100 / (HZ * $(nproc)) ))
+    [ "$other" -lt "$QUIET_MAX_PCT" ] && break
+    waited=$((waited + 1))
+    if [ "$waited" -ge "$QUIET_WAIT" ]; then
+      log "  quiet-wait: other processes still use ${other}% of the machine after ${waited} s; measuring anyway"; return 0
+    fi
+  done
+  [ "$waited" -eq 0 ] || log "  quiet-wait: waited ${waited} s for other processes to calm down"
+}
+
+kv() { echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2; exit }'; }
+
+run_wrk() { # close(0|1) seconds out_file; wrk's own CPU seconds (user + sys) go to out_file.cpu
+  local TIMEFORMAT='%U %S' rc=0
+  { time BENCH_REQ="$PKI_REQ" BENCH_CLOSE="$1" timeout $(( $2 + 30 )) \
+      wrk -t"$THREADS" -c"$CONN" -d"$2s" --timeout 5s --latency -s "$HERE/lib/ocsp-post.lua" "http://$HOST:$PORT/" \
+      > "$3" 2>&1 || rc=$?; } 2> "$3.cpu"
+  return "$rc"
+}
+
+measure() { # key_type scenario run
+  local kt=$1 sc=$2 run=$3 close=0 pf prefix logf res j0 j1 b0 b1 s0 s1 rss cpu_s req errs cpu_us other steal t0 t1
+  CUR_KT=$kt; CUR_SC=$sc; CUR_RUN=$run
+  prefix="$DATA/logs/$STAMP-$kt-$sc-$run"; logf="$prefix.server.log"
+  case $sc in
+    openssl) start_openssl 0 "$logf" ;;
+    openssl-m2) start_openssl 2 "$logf" ;;
+    vouch-ka) start_vouch "$logf" ;;
+    vouch-close) start_vouch "$logf"; close=1 ;;
+  esac
+  log "$kt $sc run $run: pid $SERVER_PID listening on $LISTEN"
+  pf=$(preflight "$prefix")   # (a failure inside "log ... $(...)" would not stop the script)
+  log "  preflight: $pf"
+  if [ "${sc%%-*}" = vouch ] && [ "$WARMUP" -gt 0 ]; then
+    run_wrk "$close" "$WARMUP" "$prefix.warmup.txt" || { cat "$prefix.warmup.txt" >&2; die "wrk warm-up failed"; }
+  fi
+  quiet_wait
+  b0=$(machine_busy); s0=$(machine_steal); j0=$(cpu_jiffies "$SERVER_PID"); t0=$(date +%s%N)
+  run_wrk "$close" "$DUR" "$prefix.wrk.txt" || { cat "$prefix.wrk.txt" >&2; die "wrk failed"; }
+  j1=$(cpu_jiffies "$SERVER_PID"); b1=$(machine_busy); s1=$(machine_steal); t1=$(date +%s%N)
+  rss=$(rss_kib "$SERVER_PID")
+  stop_server
+  res=$(grep '^BENCH ' "$prefix.wrk.txt") || { cat "$prefix.wrk.txt" >&2; die "no BENCH line from wrk"; }
+  req=$(kv requests "$res")
+  errs=$(( $(kv non200 "$res") + $(kv not_ocsp_ok "$res") + $(kv sock_errors "$res") ))
+  # server CPU; "other" = machine CPU used by neither the server nor wrk (noise), % of all cores
+  read -r cpu_s cpu_us other steal < <(awk -v j="$((j1 - j0))" -v hz="$HZ" -v n="$req" -v b="$((b1 - b0))" -v st="$((s1 - s0))" \
+    -v w="$(( (t1 - t0) / 1000 ))" -v ncpu="$(nproc)" -v lg="$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" 'BEGIN {
+      s = j / hz; o = b / hz - s - lg; if (o < 0) o = 0
+      printf "%.2f %.1f %.1f %.1f\n", s, (n > 0 ? s * 1e6 / n : 0), 100 * o / (w / 1e6 * ncpu), 100 * st / hz / (w / 1e6 * ncpu) }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kt" "$sc" "$run" "$(kv rps "$res")" "$(kv p50_us "$res")" \
+    "$(kv p99_us "$res")" "$cpu_us" "$rss" "$req" "$errs" "$cpu_s" "$other" "$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" "$steal" >> "$RAW"
+  log "  rps=$(kv rps "$res") p50=$(kv p50_us "$res")us p99=$(kv p99_us "$res")us cpu/req=${cpu_us}us server_cpu=${cpu_s}s rss=${rss}KiB requests=$req errors=$errs other_cpu=${other}% steal=${steal}%"
+  [ "$errs" = 0 ] || log "  WARNING: $errs failed responses (see $prefix.wrk.txt)"
+}
+
+# ------------------------------------------------------------------ context: raw signing speed
+SPEED_TXT="$DATA/logs/speed-$STAMP.txt"
+: > "$SPEED_TXT"
+if [ "$SPEED" = 1 ]; then
+  log "openssl speed (1 s per algorithm, one core) for context"
+  for alg in ecdsap256 rsa2048; do
+    line=$(timeout 60 openssl speed -seconds 1 -mr "$alg" 2>/dev/null | grep -E '^\+F[24]:' | tail -1 || true)
+    [ -n "$line" ] && printf '%s\t%s\t%s\n' "$alg" "$(echo "$line" | cut -d: -f4)" "$(echo "$line" | cut -d: -f5)" >> "$SPEED_TXT"
+  done
+fi
+
+# ------------------------------------------------------------------ the matrix
+start_s=$(date +%s)
+for run in $(seq "$RUNS"); do
+  for kt in $KEY_TYPES; do
+    # shellcheck disable=SC1090,SC1091
+    . "$DATA/$kt/paths.env"
+    for sc in $SCENARIOS; do measure "$kt" "$sc" "$run"; done
+  done
+done
+log "matrix done in $(( $(date +%s) - start_s )) s"
+
+{
+  echo "date_utc=$(date -u +%FT%TZ)"
+  echo "cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) x $(nproc)"
+  echo "kernel=$(uname -r)"
+  echo "node=$(node --version)"
+  echo "openssl=$(openssl version)"
+  echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
+  echo "vouch_entry=${VOUCH_ENTRY#"$REPO"/}"
+  echo "vouch_commit=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$REPO" status --porcelain 2>/dev/null | grep -q . && echo ' (uncommitted changes)')"
+  printf 'seconds=%s\nconnections=%s\nthreads=%s\nruns=%s\nwarmup_s=%s\nprofile=%s\n' "$DUR" "$CONN" "$THREADS" "$RUNS" "$WARMUP" "$PROFILE"
+} > "$DATA/logs/env-$STAMP.txt"
+
+node "$HERE/report.ts" "$RAW" "$DATA/logs/env-$STAMP.txt" "$SPEED_TXT" > "$HERE/results/latest.md"
+cp "$RAW" "$HERE/results/latest.tsv"
+cat "$HERE/results/latest.md"
+log "written: bench/results/latest.md (raw: $RAW, logs: $DATA/logs/)"
+if awk -F'\t' 'NR > 1 && $10 != 0 { bad = 1 } END { exit !bad }' "$RAW"; then
+  log "FAILED: some responses were not HTTP 200 + OCSP successful (see the errors column)"; exit 1
+fi
