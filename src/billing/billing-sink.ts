@@ -1,0 +1,42 @@
+import type { OcspErrorStatus } from "../errors.ts";
+
+/** One certificate asked about, with its answer (SPEC step 9 `perCert`). */
+export interface BilledCertificate {
+  /** Hex issuer key hash from the CertID, as received. */
+  readonly issuerKeyHash: string;
+  /** The issuer's subject (RFC 4514) when the responder serves it. */
+  readonly issuer: string | undefined;
+  /** Hex serial number. */
+  readonly serial: string;
+  readonly status: "good" | "revoked" | "unknown";
+}
+
+/** The durable record of one request (SPEC step 9). */
+export interface BillingRecord {
+  readonly time: Date;
+  /** The logical responder's name and URL. */
+  readonly responder: string;
+  readonly responderUrl: string;
+  readonly clientAddress: string;
+  /** Subject (RFC 4514) of the request-signature certificate, else of the TLS client certificate. */
+  readonly requestor: string | undefined;
+  /** "successful" or the OCSP error status sent. */
+  readonly outcome: "successful" | OcspErrorStatus;
+  /** Where the answer came from; undefined for errors. */
+  readonly source: "cache" | "forward" | "local" | undefined;
+  /** `perRequest`: the number of single requests billed (unknown answers only with `countUnknown`). */
+  readonly singleRequests: number | undefined;
+  /** `perCert`: each certificate billed (unknown answers only with `countUnknown`). */
+  readonly certificates: readonly BilledCertificate[] | undefined;
+}
+
+/**
+ * Where billing records go. `write` resolves only once the record is durable (fsync'd, committed);
+ * implementations group commits (one fsync / one INSERT batch per few milliseconds). A rejected write
+ * means the record is not durable: the request must not be answered as if it were billed.
+ */
+export interface BillingSink {
+  write(record: BillingRecord): Promise<void>;
+  /** Flushes what is pending, then releases files and connections. */
+  close(): Promise<void>;
+}

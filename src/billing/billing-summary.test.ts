@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { fixedClock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import { silentLogger } from "../observability/logger.ts";
+import { billingReader, formatSummary, summarize } from "./billing-summary.ts";
+import type { BillingSummaryRow } from "./billing-summary.ts";
+import type { BillingRecord, BillingSink } from "./billing-sink.ts";
+import { fileBillingSink } from "./file-billing-sink.ts";
+import { postgresBillingSink } from "./postgres-billing-sink.ts";
+import { TEST_DATABASE_URL, dropTables } from "./test-support/postgres.ts";
+
+const root = await mkdtemp(join(tmpdir(), "vouch-billing-summary-"));
+const tablePrefix = `vbs_p${process.pid}_`;
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+  await dropTables(tablePrefix);
+});
+const clock = fixedClock("2026-11-05T10:00:00Z");
+const since = new Date("2026-11-01T00:00:00Z");
+
+function record(time: string, requestor: string | undefined, outcome: BillingRecord["outcome"], singleRequests: number | undefined, certificates: number | undefined): BillingRecord {
+  return {
+    time: new Date(time),
+    responder: "acme",
+    responderUrl: "http://ocsp.example/",
+    clientAddress: "192.0.2.1",
+    requestor,
+    outcome,
+    source: outcome === "successful" ? "local" : undefined,
+    singleRequests,
+    certificates: certificates === undefined ? undefined : Array.from({ length: certificates }, (_, index) => ({ issuerKeyHash: "aa", issuer: undefined, serial: String(index), status: "good" as const })),
+  };
+}
+
+const records = [
+  record("2026-10-31T23:59:59.999Z", "CN=bob", "successful", 3, undefined), // before `since`: not counted
+  record("2026-11-01T00:00:00.000Z", "CN=bob", "successful", 1, undefined),
+  record("2026-11-01T08:00:00.000Z", "CN=alice", "successful", 2, 2),
+  record("2026-11-02T12:00:00.000Z", "CN=alice", "unauthorized", undefined, undefined),
+  record("2026-11-02T13:00:00.000Z", undefined, "successful", 1, 1),
+];
+
+const expected: BillingSummaryRow[] = [
+  { requestor: "CN=alice", requests: 2, singleRequests: 2, certificates: 2, byOutcome: { successful: 1, unauthorized: 1 } },
+  { requestor: "CN=bob", requests: 1, singleRequests: 1, certificates: 0, byOutcome: { successful: 1 } },
+  { requestor: undefined, requests: 1, singleRequests: 1, certificates: 1, byOutcome: { successful: 1 } },
+];
+
+async function fill(sink: BillingSink): Promise<void> {
+  await Promise.all(records.map((item) => sink.write(item)));
+  await sink.close();
+}
+
+test("summarize counts per requestor since a date from the file sink's daily files", async () => {
+  const directory = join(root, "files");
+  await fill(fileBillingSink({ directory, clock, logger: silentLogger }));
+  assert.deepEqual(await summarize(billingReader({ sink: "file", directory }), since), expected);
+});
+
+test("summarize counts per requestor since a date from the PostgreSQL table, grouped in SQL", async () => {
+  const table = `${tablePrefix}summary`;
+  await fill(await postgresBillingSink({ connectionString: TEST_DATABASE_URL, table, clock, logger: silentLogger }));
+  assert.deepEqual(await summarize(billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table }), since), expected);
+});
+
+test("formatSummary prints an aligned table with a total line", () => {
+  assert.equal(
+    formatSummary(expected),
+    [
+      "REQUESTOR    REQUESTS  SINGLE  CERTS  OUTCOMES",
+      "CN=alice            2       2      2  successful=1 unauthorized=1",
+      "CN=bob              1       1      0  successful=1",
+      "(anonymous)         1       1      1  successful=1",
+      "TOTAL               4       4      3  successful=3 unauthorized=1",
+      "",
+    ].join("\n"),
+  );
+  assert.equal(formatSummary([]), "REQUESTOR  REQUESTS  SINGLE  CERTS  OUTCOMES\nTOTAL             0       0      0\n");
+});
+
+test("billingReader refuses a store without its location, naming the field", () => {
+  assert.throws(() => billingReader({ sink: "file" }), (error: unknown) => error instanceof ConfigError && error.field === "directory");
+  assert.throws(() => billingReader({ sink: "postgres" }), (error: unknown) => error instanceof ConfigError && error.field === "connectionString");
+  assert.throws(() => billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table: "no-dashes" }), (error: unknown) => error instanceof ConfigError && error.field === "table");
+});

@@ -1,0 +1,66 @@
+import { ConfigError } from "../errors.ts";
+
+/** The default billing table. */
+export const DEFAULT_BILLING_TABLE = "vouch_billing";
+
+/**
+ * Table names Vouch accepts: lower-case, unquoted-safe, and short enough that the derived index
+ * names (`<table>_requestor_time_idx`) stay within PostgreSQL's 63-byte identifiers.
+ */
+export const BILLING_TABLE_PATTERN = /^[a-z_][a-z0-9_]{0,43}$/;
+
+/** Throws ConfigError("table") unless `table` is a name Vouch may interpolate into SQL. */
+export function checkBillingTable(table: string): string {
+  if (typeof table !== "string" || !BILLING_TABLE_PATTERN.test(table)) {
+    throw new ConfigError("table", "use 1 to 44 lower-case letters, digits and '_', not starting with a digit");
+  }
+  return table;
+}
+
+/**
+ * The schema Vouch creates at start (idempotent), for the default table name:
+ *
+ * ```sql
+ * CREATE TABLE IF NOT EXISTS vouch_billing (
+ *   id              bigserial   PRIMARY KEY,
+ *   time            timestamptz NOT NULL,  -- when the request arrived
+ *   responder       text        NOT NULL,  -- logical responder name
+ *   responder_url   text        NOT NULL,
+ *   client_address  text        NOT NULL,
+ *   requestor       text        NULL,      -- RFC 4514 subject: request signer, else TLS client
+ *   outcome         text        NOT NULL,  -- successful | malformedRequest | internalError | tryLater | sigRequired | unauthorized
+ *   source          text        NULL,      -- cache | forward | local; NULL for errors
+ *   single_requests integer     NULL,      -- perRequest; NULL when perRequest is off
+ *   certificates    jsonb       NULL       -- perCert: [{"issuerKeyHash","issuer","serial","status"}]; NULL when off
+ * );
+ * CREATE INDEX IF NOT EXISTS vouch_billing_time_idx ON vouch_billing (time);
+ * CREATE INDEX IF NOT EXISTS vouch_billing_requestor_time_idx ON vouch_billing (requestor, time);
+ * ```
+ */
+export function billingSchemaStatements(table: string): string[] {
+  // Quoted although the pattern makes it safe unquoted: a table named `user` or `order` is legal.
+  const name = checkBillingTable(table);
+  return [
+    `CREATE TABLE IF NOT EXISTS "${name}" (
+  id              bigserial   PRIMARY KEY,
+  time            timestamptz NOT NULL,
+  responder       text        NOT NULL,
+  responder_url   text        NOT NULL,
+  client_address  text        NOT NULL,
+  requestor       text        NULL,
+  outcome         text        NOT NULL,
+  source          text        NULL,
+  single_requests integer     NULL,
+  certificates    jsonb       NULL
+)`,
+    `CREATE INDEX IF NOT EXISTS "${name}_time_idx" ON "${name}" (time)`,
+    `CREATE INDEX IF NOT EXISTS "${name}_requestor_time_idx" ON "${name}" (requestor, time)`,
+  ];
+}
+
+/** One INSERT for a whole batch: nine array parameters, one element per record, unnested into rows. */
+export function billingInsertStatement(table: string): string {
+  const name = checkBillingTable(table);
+  return `INSERT INTO "${name}" (time, responder, responder_url, client_address, requestor, outcome, source, single_requests, certificates)
+SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::jsonb[])`;
+}
