@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "./errors.ts";
+import { runBillingSummary } from "./cli/billing.ts";
 import { runDemo } from "./cli/demo.ts";
 import { runServe } from "./cli/serve.ts";
 
@@ -24,6 +25,16 @@ program
   .option("-d, --dir <dir>", "folder for the demo PKI and configuration", "./vouch-demo")
   .option("-p, --port <port>", "port to listen on (127.0.0.1)", port)
   .action(async (options: { dir: string; port?: number }) => runDemo(options.dir, options.port));
+
+program
+  .command("billing")
+  .description("billing records")
+  .command("summary")
+  .description("print per-requestor counts from the billing sinks of a configuration")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .requiredOption("-s, --since <date>", "count records from this date or time (ISO 8601)")
+  .option("-r, --responder <name>", "only this responder")
+  .action(async (options: { config: string; since: string; responder?: string }) => runBillingSummary(options.config, options.since, options.responder));
 
 try {
   await program.parseAsync(process.argv);

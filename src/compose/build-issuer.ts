@@ -25,7 +25,8 @@ export async function buildIssuer(config: IssuerConfig, responder: ResponderConf
     signer,
     issuerCertificate: certificate,
     responderId: responder.responderId,
-    includeChain: responder.includeChain,
+    // The Identrus profile sends the full signer chain in every response (SPEC §2).
+    includeChain: responder.includeChain || responder.type.startsWith("identrus"),
     now: clock.now(),
     field: `${field}.signer`,
   });

@@ -6,6 +6,11 @@ import { pipeline, type Pipeline } from "../pipeline/pipeline.ts";
 import { RESPONDER_TYPE_STEPS, isOptionalStep } from "../pipeline/responder-types.ts";
 import { FINISHING_STEPS } from "../pipeline/step-names.ts";
 import type { Step } from "../pipeline/step.ts";
+import type { BillingSink } from "../billing/billing-sink.ts";
+import type { CertificateCache } from "../trust/certificate-cache.ts";
+import type { CertificateValidator } from "../trust/certificate-validator.ts";
+import { nameMatcher } from "../trust/name-match.ts";
+import { ConfigError } from "../errors.ts";
 import { tlsClientAuthStep } from "../pipeline/steps/01-tls-client-auth.ts";
 import { freshnessProofsStep } from "../pipeline/steps/02-freshness-proofs.ts";
 import { requestSignatureStep } from "../pipeline/steps/03-request-signature.ts";
@@ -17,24 +22,39 @@ import { signStep } from "../pipeline/steps/08-sign.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
 
+/** What a responder's steps are built from, besides its configuration. */
+export interface PipelineDependencies {
+  readonly issuers: IssuerDirectory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The validation process and certificate cache, when `trust` is configured. */
+  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache } | undefined;
+  /** The responder's billing sink, when billing is configured. */
+  readonly billingSink: BillingSink | undefined;
+  /** The responder's URL, for billing records. */
+  readonly url: string;
+}
+
 /**
  * Builds one responder's pipeline from its type (the SPEC §2 table in responder-types.ts) and its
  * configuration. Steps that are off are left out of the list, not skipped on every request.
  * Throws ConfigError for a step that the configuration enables but this version does not have.
  */
-export function buildPipeline(config: ResponderConfig, field: string, issuers: IssuerDirectory, clock: Clock, logger: Logger): Pipeline {
+export function buildPipeline(config: ResponderConfig, field: string, dependencies: PipelineDependencies): Pipeline {
+  const { clock, logger } = dependencies;
   const deciding: Step[] = [];
   const finishing: Step[] = [];
   for (const name of RESPONDER_TYPE_STEPS[config.type]) {
     const enabledBy = {
-      "tls-client-auth": config.tls,
-      "request-signature": config.requestSignature,
-      authorization: config.authorization,
-      forwarding: config.forwarding,
-      billing: config.billing,
+      "tls-client-auth": config.tls !== undefined && config.tls.clientAuth !== "off",
+      // A present signature is checked when authorization needs it, even if not required (issue #3).
+      "request-signature": config.requestSignature !== undefined || config.authorization !== undefined,
+      authorization: config.authorization !== undefined,
+      forwarding: config.forwarding !== undefined,
+      billing: config.billing !== undefined,
     } as const;
-    if (isOptionalStep(config.type, name) && name in enabledBy && enabledBy[name as keyof typeof enabledBy] === undefined) continue;
-    const step = buildStep(name, config, field, issuers, clock);
+    if (isOptionalStep(config.type, name) && name in enabledBy && !enabledBy[name as keyof typeof enabledBy]) continue;
+    const step = buildStep(name, config, field, dependencies);
     (FINISHING_STEPS.has(name) ? finishing : deciding).push(step);
   }
   return pipeline({
@@ -46,17 +66,28 @@ export function buildPipeline(config: ResponderConfig, field: string, issuers: I
   });
 }
 
-function buildStep(name: string, config: ResponderConfig, field: string, issuers: IssuerDirectory, clock: Clock): Step {
+function buildStep(name: string, config: ResponderConfig, field: string, dependencies: PipelineDependencies): Step {
+  const { issuers, clock, trust } = dependencies;
   const typeField = `${field}.type`;
+  const requireTrust = () => {
+    if (trust === undefined) throw new ConfigError("trust", `responder "${config.name}" authenticates certificates, which needs a trust store (trust.anchors)`);
+    return trust;
+  };
   switch (name) {
     case "tls-client-auth":
-      return tlsClientAuthStep(`${field}.tls`);
+      return tlsClientAuthStep();
     case "freshness-proofs":
       return freshnessProofsStep(typeField);
-    case "request-signature":
-      return requestSignatureStep(config.requestSignature === undefined ? typeField : `${field}.requestSignature`);
-    case "authorization":
-      return authorizationStep(`${field}.authorization`);
+    case "request-signature": {
+      const required = config.type.startsWith("identrus") || (config.requestSignature?.required ?? false);
+      return requestSignatureStep({ required, ...requireTrust(), logger: dependencies.logger });
+    }
+    case "authorization": {
+      const authorization = config.authorization!;
+      return authorizationStep(
+        authorization.method === "byname" ? { method: "byname", names: nameMatcher(authorization.names, `${field}.authorization.names`) } : { method: "byauthentication" },
+      );
+    }
     case "response-cache":
       return responseCacheStep(typeField);
     case "forwarding":
@@ -66,7 +97,15 @@ function buildStep(name: string, config: ResponderConfig, field: string, issuers
     case "sign":
       return signStep({ noncePolicy: config.nonce.policy, clock });
     case "billing":
-      return billingStep(`${field}.billing`);
+      return billingStep({
+        sink: dependencies.billingSink!,
+        responder: config.name,
+        responderUrl: dependencies.url,
+        perRequest: config.billing!.perRequest,
+        perCert: config.billing!.perCert,
+        countUnknown: config.billing!.countUnknown,
+        issuers,
+      });
     default:
       return sendStep({ clock });
   }

@@ -53,8 +53,15 @@ function resolvePaths(config: Config, base: string): Config {
   const at = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
   return {
     ...config,
+    trust:
+      config.trust === undefined
+        ? undefined
+        : { ...config.trust, anchors: config.trust.anchors.map(at), certificates: config.trust.certificates === undefined ? undefined : at(config.trust.certificates) },
     responders: config.responders.map((responder) => ({
       ...responder,
+      tls: responder.tls === undefined ? undefined : { ...responder.tls, certificate: at(responder.tls.certificate), key: at(responder.tls.key) },
+      billing:
+        responder.billing === undefined ? undefined : { ...responder.billing, directory: responder.billing.directory === undefined ? undefined : at(responder.billing.directory) },
       issuers: responder.issuers.map((issuer) => ({
         ...issuer,
         certificate: at(issuer.certificate),

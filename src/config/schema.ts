@@ -74,6 +74,81 @@ const issuerSchema = z
 /** Seams for SPEC steps that later versions build; enabling one is refused at start-up. */
 const notYetBuilt = z.unknown().optional();
 
+/** HTTPS for a listener, and TLS client authentication (SPEC step 1). */
+const tlsSchema = z
+  .object({
+    /** Server certificate (PEM; may be followed by its chain). */
+    certificate: filePath,
+    /** Server private key (PEM, unencrypted). */
+    key: filePath,
+    /**
+     * off: no client certificate asked; optional: asked, and a client without one is served (but
+     * authenticates nothing); required: a client without one is disconnected. A client certificate
+     * that fails the validation process always gets the connection closed.
+     */
+    clientAuth: z.enum(["off", "optional", "required"]).default("off"),
+  })
+  .strict();
+
+/** SPEC step 3. */
+const requestSignatureSchema = z
+  .object({
+    /** true: unsigned requests get sigRequired; false: a signature is checked only when authorization needs it. */
+    required: z.boolean().default(true),
+  })
+  .strict();
+
+/** SPEC step 4. */
+const authorizationSchema = z
+  .object({
+    /** byauthentication: any certificate authenticated by steps 1 or 3; byname: its subject must match `names`. */
+    method: z.enum(["byauthentication", "byname"]),
+    /** DN patterns (RFC 4514, `*` and `?` wildcards) for byname. */
+    names: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+/** SPEC step 9: one durable record per request. */
+const billingSchema = z
+  .object({
+    sink: z.enum(["file", "postgres"]),
+    /** file sink: folder of daily JSON-lines files. */
+    directory: filePath.optional(),
+    /** postgres sink: e.g. postgres://postgres@127.0.0.1:5432/test */
+    connectionString: z.string().min(1).optional(),
+    /** postgres sink: table name (created when missing). */
+    table: z.string().regex(/^[a-z_][a-z0-9_]{0,43}$/, "use at most 44 lower-case letters, digits and '_'").default("vouch_billing"),
+    /** Record the number of single requests. */
+    perRequest: z.boolean().default(true),
+    /** Record each certificate asked (issuer, serial, status). */
+    perCert: z.boolean().default(false),
+    /** Count `unknown` answers too. */
+    countUnknown: z.boolean().default(false),
+  })
+  .strict();
+
+/** The SPEC §1 trust store and certificate cache, used by the validation process (SPEC §3). */
+const trustSchema = z
+  .object({
+    /** Trust anchors: PEM or DER files (a PEM file may hold several certificates). */
+    anchors: z.array(filePath).min(1, "at least one trust anchor is required"),
+    /** A folder of intermediate CA and remote responder certificates, loaded at start (persistent cache). */
+    certificates: filePath.optional(),
+    /** Bounds of the dynamic cache of certificates learned from signed requests. */
+    cache: z
+      .object({
+        maxCount: z.number().int().min(1).default(10_000),
+        maxBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    /** A certificate whose status no revocation source knows: fail (default) or pass. */
+    unknownStatus: z.enum(["fail", "pass"]).default("fail"),
+    /** Longest certificate path, anchor included. */
+    maxDepth: z.number().int().min(1).max(16).default(8),
+  })
+  .strict();
+
 const responderSchema = z
   .object({
     /** Name used in logs and metrics. */
@@ -114,12 +189,12 @@ const responderSchema = z
       .strict()
       .prefault({}),
     issuers: z.array(issuerSchema).min(1, "a responder needs at least one issuer"),
-    tls: notYetBuilt,
-    requestSignature: notYetBuilt,
-    authorization: notYetBuilt,
+    tls: tlsSchema.optional(),
+    requestSignature: requestSignatureSchema.optional(),
+    authorization: authorizationSchema.optional(),
     forwarding: notYetBuilt,
     responseCache: notYetBuilt,
-    billing: notYetBuilt,
+    billing: billingSchema.optional(),
   })
   .strict();
 
@@ -129,9 +204,32 @@ export const configSchema = z
       .object({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") })
       .strict()
       .prefault({}),
+    trust: trustSchema.optional(),
     responders: z.array(responderSchema).min(1, "at least one responder is required"),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    config.responders.forEach((responder, index) => {
+      const at = (...path: (string | number)[]) => ["responders", index, ...path];
+      const needsTrust =
+        (responder.tls !== undefined && responder.tls.clientAuth !== "off") ||
+        responder.requestSignature !== undefined ||
+        responder.authorization !== undefined ||
+        responder.type.startsWith("identrus");
+      if (needsTrust && config.trust === undefined) {
+        context.addIssue({ code: "custom", path: ["trust"], message: `responder "${responder.name}" authenticates certificates, which needs a trust store (trust.anchors)` });
+      }
+      if (responder.authorization?.method === "byname" && responder.authorization.names.length === 0) {
+        context.addIssue({ code: "custom", path: at("authorization", "names"), message: "byname authorization needs at least one DN pattern" });
+      }
+      if (responder.billing?.sink === "file" && responder.billing.directory === undefined) {
+        context.addIssue({ code: "custom", path: at("billing", "directory"), message: "the file sink needs a directory" });
+      }
+      if (responder.billing?.sink === "postgres" && responder.billing.connectionString === undefined) {
+        context.addIssue({ code: "custom", path: at("billing", "connectionString"), message: "the postgres sink needs a connectionString" });
+      }
+    });
+  });
 
 /** The validated configuration, with defaults filled in and durations in milliseconds. */
 export type Config = z.output<typeof configSchema>;
@@ -139,3 +237,6 @@ export type ResponderConfig = Config["responders"][number];
 export type IssuerConfig = ResponderConfig["issuers"][number];
 export type SourceConfig = IssuerConfig["sources"][number];
 export type SignerConfig = IssuerConfig["signer"];
+export type TlsConfig = NonNullable<ResponderConfig["tls"]>;
+export type BillingConfig = NonNullable<ResponderConfig["billing"]>;
+export type TrustConfig = NonNullable<Config["trust"]>;

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import { ERROR_RESPONSES } from "../ocsp/encode-response.ts";
 import type { Logger } from "../observability/logger.ts";
 import { NO_CACHE } from "../pipeline/cache-headers.ts";
-import { createExchange, type Reply } from "../pipeline/exchange.ts";
+import { createExchange, type AuthenticatedCertificate, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { decodeGetPath } from "./get-path.ts";
 
@@ -23,7 +23,15 @@ const NEVER_ABORTED = new AbortController().signal;
  * the base64 request in the path. HTTP-level refusals (method, size) get HTTP statuses; everything
  * about the OCSP request itself is answered by the pipeline with an OCSP response.
  */
-export function handleOcsp(endpoint: OcspEndpoint, request: IncomingMessage, response: ServerResponse, pathname: string, clock: Clock, logger: Logger): void {
+export function handleOcsp(
+  endpoint: OcspEndpoint,
+  request: IncomingMessage,
+  response: ServerResponse,
+  pathname: string,
+  tlsClient: AuthenticatedCertificate | undefined,
+  clock: Clock,
+  logger: Logger,
+): void {
   const method = request.method;
   if (method === "GET") {
     const decoded = decodeGetPath(pathname.slice(endpoint.prefix.length));
@@ -32,7 +40,7 @@ export function handleOcsp(endpoint: OcspEndpoint, request: IncomingMessage, res
       return;
     }
     // Undecodable base64 is still an OCSP exchange: the pipeline answers malformedRequest.
-    void runExchange(endpoint, request, response, "GET", decoded ?? Buffer.alloc(0), clock, logger);
+    void runExchange(endpoint, request, response, "GET", decoded ?? Buffer.alloc(0), tlsClient, clock, logger);
     return;
   }
   if (method !== "POST") {
@@ -61,7 +69,7 @@ export function handleOcsp(endpoint: OcspEndpoint, request: IncomingMessage, res
   request.on("end", () => {
     if (refused) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-    void runExchange(endpoint, request, response, "POST", body, clock, logger);
+    void runExchange(endpoint, request, response, "POST", body, tlsClient, clock, logger);
   });
   request.on("error", () => {
     // The client went away mid-body; there is nobody to answer.
@@ -75,6 +83,7 @@ async function runExchange(
   response: ServerResponse,
   method: "GET" | "POST",
   received: Buffer,
+  tlsClient: AuthenticatedCertificate | undefined,
   clock: Clock,
   logger: Logger,
 ): Promise<void> {
@@ -85,6 +94,7 @@ async function runExchange(
     ifNoneMatch: request.headers["if-none-match"],
     signal: NEVER_ABORTED,
     startedAt: clock.now(),
+    tlsClient,
   });
   let reply: Reply;
   try {

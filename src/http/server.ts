@@ -1,8 +1,21 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
 import { handleOcsp, type OcspEndpoint } from "./ocsp-handler.ts";
+import { REFUSED, authenticateTlsClient, type ClientAuthOptions } from "./tls-client-auth.ts";
+
+/** HTTPS settings of a listener. */
+export interface ListenerTls {
+  /** PEM server certificate (and chain) and key. */
+  readonly certificate: Buffer;
+  readonly key: Buffer;
+  /** Client authentication (SPEC step 1); undefined when off. */
+  readonly clientAuth: ClientAuthOptions | undefined;
+}
 
 export interface ListenerOptions {
   readonly host: string;
@@ -13,6 +26,8 @@ export interface ListenerOptions {
   readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Serve HTTPS instead of HTTP. */
+  readonly tls?: ListenerTls | undefined;
 }
 
 /** A listening HTTP server. */
@@ -32,31 +47,53 @@ export interface Listener {
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { clock, logger, timeouts } = options;
   const endpoints = [...options.endpoints].sort((a, b) => b.prefix.length - a.prefix.length);
-  const server: Server = createServer(
-    {
-      headersTimeout: timeouts.headersMs,
-      requestTimeout: timeouts.requestMs,
-      keepAliveTimeout: timeouts.keepAliveMs,
-      // node:http checks the two deadlines above on this interval (default 30 s: far too lax).
-      connectionsCheckingInterval: 1000,
-      maxHeaderSize: 16 * 1024,
-    },
-    (request, response) => {
-      const url = request.url ?? "/";
-      const query = url.indexOf("?");
-      const pathname = query === -1 ? url : url.slice(0, query);
-      if (pathname === "/healthz") {
-        response.writeHead(200, { "content-type": "text/plain", "content-length": "3", "cache-control": "no-store" }).end("ok\n");
-        return;
-      }
-      const endpoint = endpoints.find((candidate) => pathname === candidate.prefix || pathname.startsWith(`${candidate.prefix}/`));
-      if (endpoint === undefined) {
-        response.writeHead(404, { "content-type": "text/plain", "content-length": "10" }).end("not found\n");
-        return;
-      }
-      handleOcsp(endpoint, request, response, pathname, clock, logger);
-    },
-  );
+  const httpOptions = {
+    headersTimeout: timeouts.headersMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    // node:http checks the two deadlines above on this interval (default 30 s: far too lax).
+    connectionsCheckingInterval: 1000,
+    maxHeaderSize: 16 * 1024,
+  };
+  const route = (request: IncomingMessage, response: ServerResponse, client: AuthenticatedCertificate | undefined) => {
+    const url = request.url ?? "/";
+    const query = url.indexOf("?");
+    const pathname = query === -1 ? url : url.slice(0, query);
+    if (pathname === "/healthz") {
+      response.writeHead(200, { "content-type": "text/plain", "content-length": "3", "cache-control": "no-store" }).end("ok\n");
+      return;
+    }
+    const endpoint = endpoints.find((candidate) => pathname === candidate.prefix || pathname.startsWith(`${candidate.prefix}/`));
+    if (endpoint === undefined) {
+      response.writeHead(404, { "content-type": "text/plain", "content-length": "10" }).end("not found\n");
+      return;
+    }
+    handleOcsp(endpoint, request, response, pathname, client, clock, logger);
+  };
+  const clientAuth = options.tls?.clientAuth;
+  // SPEC step 1 runs at the handshake; each request waits for its connection's verdict.
+  const verdicts = new WeakMap<Socket, Promise<AuthenticatedCertificate | undefined | typeof REFUSED>>();
+  const server: Server =
+    options.tls === undefined
+      ? createServer(httpOptions, (request, response) => route(request, response, undefined))
+      : createHttpsServer(
+          { ...httpOptions, cert: options.tls.certificate, key: options.tls.key, requestCert: clientAuth !== undefined, rejectUnauthorized: false },
+          (request, response) => {
+            const verdict = verdicts.get(request.socket);
+            if (verdict === undefined) {
+              route(request, response, undefined);
+              return;
+            }
+            void verdict.then((client) => {
+              if (client !== REFUSED && !request.socket.destroyed) route(request, response, client);
+            });
+          },
+        );
+  if (clientAuth !== undefined) {
+    server.on("secureConnection", (socket: TLSSocket) => {
+      verdicts.set(socket, authenticateTlsClient(socket, clientAuth));
+    });
+  }
   // A socket idle this long with no request in progress is closed (covers connect-and-wait clients).
   server.timeout = timeouts.requestMs;
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -12,6 +12,16 @@ export interface SignedResponse {
   readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
 }
 
+/** A certificate that the validation process authenticated for this request (SPEC steps 1 and 3). */
+export interface AuthenticatedCertificate {
+  readonly via: "tls" | "signature";
+  readonly certificate: Buffer;
+  /** Its subject Name DER (for byname authorization). */
+  readonly subjectDer: Buffer;
+  /** Its subject as an RFC 4514 string (for billing and logs). */
+  readonly subject: string;
+}
+
 /** What goes back on the wire. */
 export interface Reply {
   readonly statusCode: number;
@@ -33,6 +43,10 @@ export interface Exchange {
   readonly signal: AbortSignal;
   /** Milliseconds since the epoch at which the exchange began (the pipeline's clock). */
   readonly startedAt: number;
+  /** The TLS client certificate, already authenticated during the handshake (SPEC step 1), if any. */
+  readonly tlsClient: AuthenticatedCertificate | undefined;
+  /** Certificates authenticated so far by steps 1 and 3, in that order. */
+  authenticated: AuthenticatedCertificate[];
   request: OcspRequest | undefined;
   /** One per single request, in request order, once local validation (or a later source) has run. */
   answers: SingleResponse[] | undefined;
@@ -55,11 +69,14 @@ export interface ExchangeInit {
   readonly ifNoneMatch: string | undefined;
   readonly signal: AbortSignal;
   readonly startedAt: number;
+  readonly tlsClient?: AuthenticatedCertificate | undefined;
 }
 
 export function createExchange(init: ExchangeInit): Exchange {
   return {
     ...init,
+    tlsClient: init.tlsClient,
+    authenticated: [],
     request: undefined,
     answers: undefined,
     nonAuthoritative: false,

@@ -30,7 +30,7 @@ import { CrlError, expectTlv, readTlv, TAG_INTEGER, TAG_NULL, TAG_OID, TAG_SEQUE
 import type { ParsedCrl } from "./crl-parse.ts";
 
 /** How to call crypto.verify for one AlgorithmIdentifier. */
-interface VerifyPlan {
+export interface VerifyPlan {
   readonly name: string;
   /** Digest name, or null for Ed25519 (which hashes internally). */
   readonly digest: string | null;

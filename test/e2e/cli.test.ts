@@ -112,7 +112,10 @@ describe("vouch serve refuses bad configuration", () => {
     ["a signer the CA did not issue", () => valid().replace(pki.signer, pki.foreign).replace(pki.signerKey, join(pki.stateDir, "foreign.key")), /signer\.certificate: .*not issued by the CA/],
     ["a missing index file", () => valid().replace(pki.index, join(pki.dir, "missing.txt")), /sources\[0\]\.file: .*missing\.txt/],
     ["YAML that does not parse", () => "responders: [\n", /vouch\.yaml: line \d+, column \d+: not valid YAML/],
-    ["a step this version does not have", () => valid().replace("name: test", "name: test\n    billing: { sink: file }"), /responders\[0\]\.billing: billing \(SPEC step 9\) is not available/],
+    ["a step this version does not have", () => valid().replace("name: test", "name: test\n    forwarding: { table: [] }"), /responders\[0\]\.forwarding: forwarding \(SPEC step 6\) is not available/],
+    ["a file billing sink without a directory", () => valid().replace("name: test", "name: test\n    billing: { sink: file }"), /responders\[0\]\.billing\.directory: the file sink needs a directory/],
+    ["signed requests without a trust store", () => valid().replace("name: test", "name: test\n    requestSignature: { required: true }"), /vouch\.yaml: trust: responder "test" authenticates certificates, which needs a trust store/],
+    ["a bad DN pattern", () => `trust: { anchors: [${pki.root}] }\n${valid().replace("name: test", "name: test\n    authorization: { method: byname, names: [\"no equals sign\"] }")}`, /responders\[0\]\.authorization\.names\[0\]/],
     ["a responder type this version does not have", () => valid().replace("name: test", "name: test\n    type: cached"), /responders\[0\]\.type: .*SPEC step \d.* is not available/],
   ];
   for (const [name, text, expected] of cases) {

@@ -37,3 +37,11 @@ export function withUnknownExtension(der: Buffer, critical: boolean): Buffer {
     tbs.requestExtensions = [...(tbs.requestExtensions ?? []), new Extension({ extnID: "1.3.6.1.4.1.99999.1", critical, extnValue: value })];
   });
 }
+
+/** The request with its (single) CertID's serial number replaced, e.g. to make many distinct requests. */
+export function withSerial(der: Buffer, serialHex: string): Buffer {
+  return rebuild(der, (tbs) => {
+    const serial = Buffer.from(serialHex.length % 2 === 0 ? serialHex : `0${serialHex}`, "hex");
+    tbs.requestList[0]!.reqCert.serialNumber = serial.buffer.slice(serial.byteOffset, serial.byteOffset + serial.length);
+  });
+}

@@ -11,6 +11,7 @@ export interface VouchProcess {
   /** Base URL of the first listener, e.g. http://127.0.0.1:40123 (no trailing slash). */
   readonly baseUrl: string;
   readonly port: number;
+  readonly configFile: string;
   readonly child: ChildProcess;
   /** Every JSON log line so far. */
   readonly logs: Record<string, unknown>[];
@@ -62,6 +63,7 @@ export async function startVouchWithFile(configFile: string, options: { cwd?: st
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
+    configFile,
     child,
     logs,
     stop: async () => {

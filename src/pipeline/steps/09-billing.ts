@@ -1,10 +1,69 @@
-import { ConfigError } from "../../errors.ts";
+import type { BilledCertificate, BillingSink } from "../../billing/billing-sink.ts";
+import { TryLaterError } from "../../errors.ts";
+import type { Exchange } from "../exchange.ts";
+import type { IssuerDirectory } from "../issuer-directory.ts";
 import type { Step } from "../step.ts";
 
+export interface BillingOptions {
+  readonly sink: BillingSink;
+  readonly responder: string;
+  readonly responderUrl: string;
+  readonly perRequest: boolean;
+  readonly perCert: boolean;
+  readonly countUnknown: boolean;
+  readonly issuers: IssuerDirectory;
+}
+
 /**
- * SPEC step 9: billing. Not built in this version (issue #3); a configuration that enables it
- * (billing) is refused at start-up, so that no request is ever served without the check it asked for.
+ * SPEC step 9: one durable record per request, written before anything is sent. When the sink
+ * cannot make the record durable, the step throws TryLaterError, which replaces the answer: the
+ * client is never told something that was not billed.
  */
-export function billingStep(field: string): Step {
-  throw new ConfigError(field, "billing (SPEC step 9) is not available in this version of Vouch");
+export function billingStep(options: BillingOptions): Step {
+  const { sink } = options;
+  return {
+    name: "billing",
+    async run(exchange) {
+      const certificates = billedCertificates(exchange, options);
+      try {
+        await sink.write({
+          time: new Date(exchange.startedAt),
+          responder: options.responder,
+          responderUrl: options.responderUrl,
+          clientAddress: exchange.clientAddress,
+          requestor: requestorOf(exchange),
+          outcome: exchange.error?.status ?? (exchange.response === undefined ? "internalError" : "successful"),
+          source: exchange.error === undefined ? exchange.source : undefined,
+          singleRequests: options.perRequest ? certificates.length : undefined,
+          certificates: options.perCert ? certificates : undefined,
+        });
+      } catch (error) {
+        throw new TryLaterError("the billing record could not be made durable", { cause: error });
+      }
+    },
+  };
+}
+
+/** The subject of the request-signature certificate, else of the TLS client certificate (SPEC step 9). */
+function requestorOf(exchange: Exchange): string | undefined {
+  return (exchange.authenticated.find((certificate) => certificate.via === "signature") ?? exchange.authenticated[0] ?? exchange.tlsClient)?.subject;
+}
+
+function billedCertificates(exchange: Exchange, options: BillingOptions): BilledCertificate[] {
+  const requests = exchange.request?.requests;
+  const answers = exchange.error === undefined ? exchange.answers : undefined;
+  if (requests === undefined || answers === undefined) return [];
+  const billed: BilledCertificate[] = [];
+  for (let index = 0; index < requests.length; index++) {
+    const status = answers[index]!.status.kind;
+    if (status === "unknown" && !options.countUnknown) continue;
+    const certId = requests[index]!.certId;
+    billed.push({
+      issuerKeyHash: certId.issuerKeyHash.toString("hex"),
+      issuer: options.issuers.find(certId)?.name,
+      serial: certId.serialNumber.toString("hex"),
+      status,
+    });
+  }
+  return billed;
 }

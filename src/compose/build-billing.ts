@@ -1,0 +1,19 @@
+import type { BillingSink } from "../billing/billing-sink.ts";
+import { fileBillingSink } from "../billing/file-billing-sink.ts";
+import { postgresBillingSink } from "../billing/postgres-billing-sink.ts";
+import type { Clock } from "../clock.ts";
+import type { BillingConfig } from "../config/schema.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+
+/** Opens a responder's billing sink. Throws ConfigError naming the field when it cannot be opened. */
+export async function buildBillingSink(config: BillingConfig, field: string, clock: Clock, logger: Logger): Promise<BillingSink> {
+  try {
+    if (config.sink === "file") return fileBillingSink({ directory: config.directory!, clock, logger });
+    return await postgresBillingSink({ connectionString: config.connectionString!, table: config.table, clock, logger });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${field}.${error.field}`, error.message, { cause: error.cause });
+    const where = config.sink === "file" ? "directory" : "connectionString";
+    throw new ConfigError(`${field}.${where}`, `cannot open the ${config.sink} billing sink: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,32 @@
+import type { Clock } from "../clock.ts";
+import type { TrustConfig } from "../config/schema.ts";
+import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
+import { readCertificatesFile } from "../pki/certificate-file.ts";
+import type { CertificateCache } from "../trust/certificate-cache.ts";
+import type { CertificateValidator } from "../trust/certificate-validator.ts";
+import { certificateCache, loadCertificateFolder } from "../trust/memory-certificate-cache.ts";
+import { revocationLookup } from "../trust/revocation-lookup.ts";
+import { certificateValidator } from "../trust/validate-certificate.ts";
+
+/** The process-wide trust store, certificate cache and validation process (SPEC §1, §3). */
+export interface Trust {
+  readonly validator: CertificateValidator;
+  readonly cache: CertificateCache;
+}
+
+/**
+ * Builds the validation process over the configured anchors, the certificate folder and the served
+ * CA certificates (persistent cache); revocation
+ * statuses come from the sources of every issuer this process serves. Throws ConfigError naming the
+ * field of a bad file.
+ */
+export async function buildTrust(config: TrustConfig, issuers: readonly ServedIssuer[], clock: Clock): Promise<Trust> {
+  const anchors = (await Promise.all(config.anchors.map((file, index) => readCertificatesFile(file, `trust.anchors[${index}]`)))).flat();
+  const persistent = config.certificates === undefined ? [] : await loadCertificateFolder(config.certificates, "trust.certificates");
+  // The CAs Vouch serves are known certificates too: their clients' paths run through them.
+  const served = issuers.map((issuer) => issuer.certificate).filter((certificate) => !anchors.some((anchor) => anchor.equals(certificate)));
+  const cache = certificateCache({ persistent: [...persistent, ...served], maxCount: config.cache.maxCount, maxBytes: config.cache.maxBytes });
+  const revocation = revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
+  const validator = certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth });
+  return { validator, cache };
+}

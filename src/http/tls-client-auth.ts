@@ -1,0 +1,61 @@
+import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from "node:tls";
+import { certificateFields } from "../ocsp/certificate-fields.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
+import type { CertificateCache } from "../trust/certificate-cache.ts";
+import type { CertificateValidator } from "../trust/certificate-validator.ts";
+import { distinguishedName } from "../trust/distinguished-name.ts";
+
+/** A client the listener must disconnect without answering. */
+export const REFUSED: unique symbol = Symbol("refused");
+
+export interface ClientAuthOptions {
+  readonly mode: "optional" | "required";
+  readonly validator: CertificateValidator;
+  readonly cache: CertificateCache;
+  readonly logger: Logger;
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+/**
+ * SPEC step 1, at the handshake: authenticates the client certificate of a TLS connection with the
+ * validation process (not only OpenSSL's chain check; OpenSSL is told to accept any certificate so
+ * that the decision is ours). Resolves with the authenticated certificate, `undefined` for a client
+ * without one in optional mode, or REFUSED (and the socket is destroyed at once) otherwise.
+ * Intermediates the client sent go into the certificate cache, where path building finds them.
+ */
+export async function authenticateTlsClient(socket: TLSSocket, options: ClientAuthOptions): Promise<AuthenticatedCertificate | undefined | typeof REFUSED> {
+  const refuse = (reason: string, fields: Record<string, unknown> = {}): typeof REFUSED => {
+    options.logger.info({ step: "tls-client-auth", result: "refused", client: socket.remoteAddress, reason, ...fields }, "TLS client refused");
+    socket.destroy();
+    return REFUSED;
+  };
+  const peer = socket.getPeerX509Certificate();
+  if (peer === undefined) {
+    return options.mode === "required" ? refuse("no client certificate") : undefined;
+  }
+  const certificate = Buffer.from(peer.raw);
+  for (const intermediate of sentIntermediates(socket.getPeerCertificate(true))) options.cache.add(intermediate);
+  let result;
+  try {
+    result = await options.validator.authenticate(certificate, "tls-client-auth", NEVER_ABORTED);
+  } catch (error) {
+    return refuse("the certificate's status cannot be checked now", { err: error });
+  }
+  if (!result.ok) return refuse(result.failed, { detail: result.detail, subject: peer.subject.replaceAll("\n", ", ") });
+  const subjectDer = certificateFields(certificate).subjectDer;
+  return { via: "tls", certificate, subjectDer, subject: distinguishedName(subjectDer) };
+}
+
+function sentIntermediates(leaf: DetailedPeerCertificate | PeerCertificate): Buffer[] {
+  const found: Buffer[] = [];
+  let current = (leaf as DetailedPeerCertificate).issuerCertificate;
+  // The chain is circular at a self-signed root; the bound stops a hostile chain too.
+  while (current !== undefined && found.length < 8 && !found.some((known) => known.equals(current!.raw))) {
+    if (current.raw.equals(leaf.raw)) break;
+    found.push(current.raw);
+    current = current.issuerCertificate;
+  }
+  return found;
+}

@@ -1,0 +1,159 @@
+/**
+ * SPEC step 1 from the outside: real TLS handshakes by `curl --cert` and `openssl s_client`. A client
+ * certificate that fails the validation process gets its connection closed before any HTTP answer.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
+import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
+import { responseStatusName, certStatuses } from "../support/ocsp-response.ts";
+import { opensslRequest } from "../support/openssl.ts";
+import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
+
+let pki: Pki;
+let vouch: VouchProcess;
+let optional: VouchProcess;
+let requestFile: string;
+let trustBundle: string;
+const clients: Record<string, { certificate: string; key: string }> = {};
+
+before(async () => {
+  const base = await mkdtemp(join(tmpdir(), "vouch-tls-"));
+  pki = await createPki({ dir: join(base, "pki") });
+  const server = await issueExtra(pki, "tls-server", {
+    commonName: "127.0.0.1",
+    extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n",
+  });
+  clients.good = await issueExtra(pki, "client-good", { commonName: "Client Good", extensions: CLIENT_EXTENSIONS });
+  clients.revoked = await issueExtra(pki, "client-revoked", { commonName: "Client Revoked", extensions: CLIENT_EXTENSIONS });
+  clients.expired = await issueExtra(pki, "client-expired", { commonName: "Client Expired", extensions: CLIENT_EXTENSIONS, startDate: "20200101000000Z", endDate: "20210101000000Z" });
+  clients.serverOnly = await issueExtra(pki, "client-server-only", { commonName: "Server Only", extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\n" });
+  await revokeCertificate(pki, clients.revoked.certificate, "keyCompromise");
+  clients.otherRoot = { certificate: pki.foreign, key: join(pki.stateDir, "foreign.key") };
+  // Clients send only their own certificate; the server finds the CA in trust.certificates.
+  trustBundle = join(base, "bundle.pem");
+  await writeFile(trustBundle, `${await readFile(pki.root, "utf8")}\n${await readFile(pki.ca, "utf8")}`);
+  requestFile = join(base, "request.der");
+  await writeFile(requestFile, await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]));
+  const responder = (name: string, clientAuth: string, extra = "") => `
+  - name: ${name}
+    listen: { host: 127.0.0.1, port: 0 }
+    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: ${clientAuth} }${extra}
+    issuers:
+      - certificate: ${pki.ca}
+        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
+        sources: [{ type: index, file: ${pki.index} }]`;
+  const intermediates = join(base, "intermediates");
+  await mkdir(intermediates);
+  await copyFile(pki.ca, join(intermediates, "ca.pem"));
+  const config = (responders: string) => `log: { level: info }
+trust:
+  anchors: [${pki.root}]
+  # The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
+  unknownStatus: pass
+  certificates: ${intermediates}
+responders:${responders}
+`;
+  [vouch, optional] = await Promise.all([
+    startVouch(config(responder("required", "required"))),
+    startVouch(config(responder("optional", "optional", "\n    authorization: { method: byauthentication }"))),
+  ]);
+});
+
+
+after(async () => {
+  await vouch?.stop();
+  await optional?.stop();
+});
+
+interface CurlResult {
+  readonly code: number;
+  readonly body: Buffer;
+  readonly stderr: string;
+}
+
+/** POSTs the OCSP request over HTTPS with curl, optionally presenting a client certificate. */
+function curl(port: number, client?: { certificate: string; key: string }): Promise<CurlResult> {
+  const args = ["-s", "-S", "--max-time", "10", "--cacert", trustBundle, "--data-binary", `@${requestFile}`, "-H", "Content-Type: application/ocsp-request"];
+  if (client !== undefined) args.push("--cert", client.certificate, "--key", client.key);
+  args.push(`https://127.0.0.1:${port}/`);
+  return new Promise((resolve) => {
+    execFile("curl", args, { encoding: "buffer" }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, body: stdout, stderr: stderr.toString() });
+    });
+  });
+}
+
+describe("TLS client authentication, required (SPEC step 1)", () => {
+  test("a client with a good certificate gets its OCSP answer", async () => {
+    const result = await curl(vouch.port, clients.good);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(certStatuses(result.body), ["good"]);
+  });
+
+  const closed: [string, () => { certificate: string; key: string } | undefined][] = [
+    ["no certificate", () => undefined],
+    ["a revoked certificate", () => clients.revoked],
+    ["an expired certificate", () => clients.expired],
+    ["a certificate from another root", () => clients.otherRoot],
+    ["a certificate without the clientAuth usage", () => clients.serverOnly],
+  ];
+  for (const [name, client] of closed) {
+    test(`${name}: the connection is closed, no HTTP answer`, async () => {
+      const result = await curl(vouch.port, client());
+      assert.notEqual(result.code, 0, "curl fails");
+      assert.equal(result.body.length, 0, "nothing was answered");
+      assert.match(result.stderr, /(recv|receiv|reset|closed|empty reply|SSL_read|unexpected eof|Connection)/i);
+    });
+  }
+
+  test("openssl s_client with a revoked certificate sees the connection closed before any HTTP", async () => {
+    const output = await new Promise<string>((resolve) => {
+      const child = execFile(
+        "openssl",
+        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", clients.revoked!.certificate, "-key", clients.revoked!.key, "-CAfile", trustBundle, "-quiet"],
+        { timeout: 10_000 },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
+      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+      setTimeout(() => child.stdin!.end(), 1000);
+    });
+    assert.doesNotMatch(output, /HTTP\/1\.1 200/);
+  });
+
+  test("openssl s_client with a good certificate gets HTTP answers", async () => {
+    const output = await new Promise<string>((resolve) => {
+      const child = execFile(
+        "openssl",
+        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", clients.good!.certificate, "-key", clients.good!.key, "-CAfile", trustBundle, "-quiet"],
+        { timeout: 10_000 },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
+      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    });
+    assert.match(output, /HTTP\/1\.1 200/);
+  });
+});
+
+describe("TLS client authentication, optional, with byauthentication", () => {
+  test("a client with a good certificate is authorized", async () => {
+    const result = await curl(optional.port, clients.good);
+    assert.deepEqual(certStatuses(result.body), ["good"]);
+  });
+
+  test("a client without a certificate is served, but unauthorized", async () => {
+    const result = await curl(optional.port);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(responseStatusName(result.body), "unauthorized");
+  });
+
+  test("a client with a revoked certificate is still disconnected", async () => {
+    const result = await curl(optional.port, clients.revoked);
+    assert.notEqual(result.code, 0);
+    assert.equal(result.body.length, 0);
+  });
+});
