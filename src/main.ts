@@ -13,11 +13,18 @@ function port(value: string): number {
   return parsed;
 }
 
+function threadCount(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
+  return parsed;
+}
+
 program
   .command("serve")
   .description("run the responders described by a configuration file")
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
-  .action(async (options: { config: string }) => runServe(options.config));
+  .option("-t, --threads <n>", "serving threads sharing the ports (default 1)", threadCount, 1)
+  .action(async (options: { config: string; threads: number }) => runServe(options.config, options.threads));
 
 program
   .command("demo")

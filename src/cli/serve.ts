@@ -1,3 +1,4 @@
+import { Worker } from "node:worker_threads";
 import { systemClock } from "../clock.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -5,19 +6,40 @@ import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
 
-/** `vouch serve --config FILE`: runs until SIGTERM or SIGINT. Throws ConfigError for a bad file. */
-export async function runServe(configFile: string): Promise<void> {
+/**
+ * `vouch serve --config FILE [--threads N]`: runs until SIGTERM or SIGINT. With several threads,
+ * each serves every listener on the same ports (SO_REUSEPORT), so all cores sign. Throws ConfigError
+ * for a bad file.
+ */
+export async function runServe(configFile: string, threads = 1): Promise<void> {
   const config = await loadConfig(configFile);
-  await serveConfig(config, configFile);
+  if (threads > 1) {
+    const zeroPort = config.responders.findIndex((responder) => responder.listen.port === 0);
+    if (zeroPort !== -1) throw new ConfigError(`responders[${zeroPort}].listen.port`, "--threads needs fixed ports (0 would give each thread its own)", { file: configFile });
+  }
+  await serveConfig(config, configFile, threads > 1);
+  const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) => startThread(configFile, index + 1)));
+  const stopWorkers = () => workers.forEach((worker) => worker.postMessage("stop"));
+  process.on("SIGTERM", stopWorkers);
+  process.on("SIGINT", stopWorkers);
+}
+
+function startThread(configFile: string, thread: number): Promise<Worker> {
+  const entry = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : "./serve-worker.js", import.meta.url);
+  const worker = new Worker(entry, { workerData: { configFile, thread } });
+  return new Promise((resolve, reject) => {
+    worker.once("message", () => resolve(worker));
+    worker.once("error", reject);
+  });
 }
 
 /** Starts the service for a loaded configuration and wires process signals and fault logging. */
-export async function serveConfig(config: Config, configFile: string): Promise<Service> {
+export async function serveConfig(config: Config, configFile: string, reusePort = false): Promise<Service> {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
   let service: Service;
   try {
-    service = await startService(config, systemClock, logger);
+    service = await startService(config, systemClock, logger, { reusePort });
   } catch (error) {
     // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
     if (error instanceof ConfigError && error.file !== configFile) {

@@ -35,7 +35,7 @@ interface ListenerGroup {
  * ConfigError naming the field when anything configured cannot be built; whatever was opened by
  * then is closed.
  */
-export async function startService(config: Config, clock: Clock, logger: Logger): Promise<Service> {
+export async function startService(config: Config, clock: Clock, logger: Logger, options: { readonly reusePort?: boolean } = {}): Promise<Service> {
   const issuers: ServedIssuer[] = [];
   const sinks: BillingSink[] = [];
   const listeners: Listener[] = [];
@@ -83,7 +83,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger)
     for (const group of groups.values()) {
       const tls = group.tlsConfig === undefined ? undefined : await listenerTls(group.tlsConfig, `responders[${group.firstIndex}].tls`, trust, logger);
       try {
-        listeners.push(await startListener({ host: group.host, port: group.port, endpoints: group.endpoints, timeouts: group.timeouts, tls, clock, logger }));
+        listeners.push(await startListener({ host: group.host, port: group.port, endpoints: group.endpoints, timeouts: group.timeouts, tls, clock, logger, reusePort: options.reusePort }));
       } catch (error) {
         throw new ConfigError(`responders[${group.firstIndex}].listen`, `cannot listen on ${group.host}:${group.port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
       }

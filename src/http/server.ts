@@ -28,6 +28,8 @@ export interface ListenerOptions {
   readonly logger: Logger;
   /** Serve HTTPS instead of HTTP. */
   readonly tls?: ListenerTls | undefined;
+  /** Share the port with other threads or processes (SO_REUSEPORT; the kernel spreads connections). */
+  readonly reusePort?: boolean;
 }
 
 /** A listening HTTP server. */
@@ -106,7 +108,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host: options.host, port: options.port }, () => {
+    server.listen({ host: options.host, port: options.port, reusePort: options.reusePort === true }, () => {
       server.off("error", reject);
       resolve();
     });

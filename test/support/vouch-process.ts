@@ -24,15 +24,15 @@ export interface VouchProcess {
  * the process logs that it listens (so the YAML's log level must be info or debug). Use port 0 in
  * the YAML to get a free port.
  */
-export async function startVouch(configYaml: string, options: { cwd?: string } = {}): Promise<VouchProcess> {
+export async function startVouch(configYaml: string, options: { cwd?: string; args?: string[] } = {}): Promise<VouchProcess> {
   const folder = await mkdtemp(join(tmpdir(), "vouch-e2e-"));
   const configFile = join(folder, "vouch.yaml");
   await writeFile(configFile, configYaml);
   return startVouchWithFile(configFile, options);
 }
 
-export async function startVouchWithFile(configFile: string, options: { cwd?: string } = {}): Promise<VouchProcess> {
-  const child = spawn(process.execPath, [MAIN, "serve", "--config", configFile], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
+export async function startVouchWithFile(configFile: string, options: { cwd?: string; args?: string[] } = {}): Promise<VouchProcess> {
+  const child = spawn(process.execPath, [MAIN, "serve", "--config", configFile, ...(options.args ?? [])], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
