@@ -17,11 +17,18 @@ export async function runServe(configFile: string, threads = 1): Promise<void> {
     const zeroPort = config.responders.findIndex((responder) => responder.listen.port === 0);
     if (zeroPort !== -1) throw new ConfigError(`responders[${zeroPort}].listen.port`, "--threads needs fixed ports (0 would give each thread its own)", { file: configFile });
   }
-  await serveConfig(config, configFile, threads > 1);
-  const workers = await Promise.all(Array.from({ length: threads - 1 }, (_, index) => startThread(configFile, index + 1)));
-  const stopWorkers = () => workers.forEach((worker) => worker.postMessage("stop"));
-  process.on("SIGTERM", stopWorkers);
-  process.on("SIGINT", stopWorkers);
+  const workers: Worker[] = [];
+  // On SIGTERM every thread finishes its requests in flight (and their billing) before the process exits.
+  const stopWorkers = () =>
+    Promise.all(
+      workers.map((worker) => {
+        const exited = new Promise((resolve) => worker.once("exit", resolve));
+        worker.postMessage("stop");
+        return exited;
+      }),
+    ).then(() => undefined);
+  await serveConfig(config, configFile, threads > 1, stopWorkers);
+  for (let thread = 1; thread < threads; thread++) workers.push(await startThread(configFile, thread));
 }
 
 function startThread(configFile: string, thread: number): Promise<Worker> {
@@ -34,7 +41,7 @@ function startThread(configFile: string, thread: number): Promise<Worker> {
 }
 
 /** Starts the service for a loaded configuration and wires process signals and fault logging. */
-export async function serveConfig(config: Config, configFile: string, reusePort = false): Promise<Service> {
+export async function serveConfig(config: Config, configFile: string, reusePort = false, beforeExit: () => Promise<void> = async () => {}): Promise<Service> {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
   let service: Service;
@@ -54,7 +61,7 @@ export async function serveConfig(config: Config, configFile: string, reusePort 
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping: finishing requests in flight");
-    void service.close().then(() => process.exit(0));
+    void Promise.all([service.close(), beforeExit()]).then(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
