@@ -62,6 +62,9 @@ export async function postgresBillingSink(options: PostgresBillingSinkOptions): 
 
   const insert = billingInsertStatement(table);
   const commit = groupCommit<BillingRecord>({
+    // One batch per pooled connection in flight: PostgreSQL commits them in parallel, so a commit's
+    // latency no longer caps the request rate at (connections ÷ commit time).
+    maxInFlight: settings.poolSize,
     maxDelayMs: options.maxDelayMs,
     maxBatch: options.maxBatch,
     flush: async (records) => {
@@ -103,7 +106,7 @@ function validate(options: PostgresBillingSinkOptions): PostgresSettings {
     throw new ConfigError("connectionString", "must be a postgres:// connection string");
   }
   const table = checkBillingTable(options.table ?? DEFAULT_BILLING_TABLE);
-  const poolSize = options.poolSize ?? 2;
+  const poolSize = options.poolSize ?? 4;
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new ConfigError("poolSize", "must be an integer ≥ 1");
   const statementTimeoutMs = options.statementTimeoutMs ?? 2_000;
   if (!Number.isInteger(statementTimeoutMs) || statementTimeoutMs < 1) throw new ConfigError("statementTimeoutMs", "must be an integer number of milliseconds ≥ 1");
