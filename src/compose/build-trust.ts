@@ -6,6 +6,7 @@ import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { CertificateValidator } from "../trust/certificate-validator.ts";
 import { certificateCache, loadCertificateFolder } from "../trust/memory-certificate-cache.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
+import { rememberValidations } from "../trust/remembered-validations.ts";
 import { certificateValidator } from "../trust/validate-certificate.ts";
 
 /** The process-wide trust store, certificate cache and validation process (SPEC §1, §3). */
@@ -27,6 +28,10 @@ export async function buildTrust(config: TrustConfig, issuers: readonly ServedIs
   const served = issuers.map((issuer) => issuer.certificate).filter((certificate) => !anchors.some((anchor) => anchor.equals(certificate)));
   const cache = certificateCache({ persistent: [...persistent, ...served], maxCount: config.cache.maxCount, maxBytes: config.cache.maxBytes });
   const revocation = revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
-  const validator = certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth });
+  const validator = rememberValidations(certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth }), {
+    ttlMs: config.rememberFor,
+    maxEntries: config.cache.maxCount,
+    clock,
+  });
   return { validator, cache };
 }

@@ -146,6 +146,18 @@ const trustSchema = z
     unknownStatus: z.enum(["fail", "pass"]).default("fail"),
     /** Longest certificate path, anchor included. */
     maxDepth: z.number().int().min(1).max(16).default(8),
+    /**
+     * How long a successful validation (a TLS client or request signer) is remembered; a revocation
+     * reaches a remembered certificate within this time. PT0S validates every time.
+     */
+    rememberFor: z.string().default("PT10S").transform((text, context) => {
+      const milliseconds = text === "PT0S" ? 0 : parseDuration(text);
+      if (milliseconds === undefined) {
+        context.addIssue({ code: "custom", message: `"${text}" is not an ISO 8601 duration such as PT10S` });
+        return z.NEVER;
+      }
+      return milliseconds;
+    }),
   })
   .strict();
 

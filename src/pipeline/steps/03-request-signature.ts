@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { X509Certificate, type KeyObject } from "node:crypto";
 import { SigRequiredError, UnauthorizedError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -26,6 +26,7 @@ export interface RequestSignatureOptions {
  */
 export function requestSignatureStep(options: RequestSignatureOptions): Step {
   const { required, validator, cache } = options;
+  const parsed = parsedCertificates(1024);
   return {
     name: "request-signature",
     async run(exchange) {
@@ -45,34 +46,53 @@ export function requestSignatureStep(options: RequestSignatureOptions): Step {
       if (candidates.length === 0) throw new UnauthorizedError("the request is signed, but carries no certificate and names none Vouch knows");
       const failures: string[] = [];
       for (const candidate of candidates) {
-        let publicKey;
-        try {
-          publicKey = new X509Certificate(candidate).publicKey;
-        } catch {
+        const known = parsed(candidate);
+        if (known === undefined) {
           failures.push("an unparsable certificate");
           continue;
         }
-        if (!(await verifySignedData(signature.algorithm.der, request.tbsRequestDer, publicKey, signature.signature))) {
-          failures.push(`${subjectOf(candidate)}: the signature does not verify with its key`);
+        if (!(await verifySignedData(signature.algorithm.der, request.tbsRequestDer, known.publicKey, signature.signature))) {
+          failures.push(`${known.subject}: the signature does not verify with its key`);
           continue;
         }
         const result = await validator.authenticate(candidate, "request-signing", exchange.signal);
         if (result.ok) {
-          const subjectDer = certificateFields(candidate).subjectDer;
-          exchange.authenticated.push({ via: "signature", certificate: candidate, subjectDer, subject: distinguishedName(subjectDer) });
+          exchange.authenticated.push({ via: "signature", certificate: candidate, subjectDer: known.subjectDer, subject: known.subject });
           return;
         }
-        failures.push(`${subjectOf(candidate)}: ${result.failed} (${result.detail})`);
+        failures.push(`${known.subject}: ${result.failed} (${result.detail})`);
       }
       throw new UnauthorizedError(`request signature not accepted: ${failures.join("; ")}`);
     },
   };
 }
 
-function subjectOf(certificate: Buffer): string {
-  try {
-    return distinguishedName(certificateFields(certificate).subjectDer);
-  } catch {
-    return "a certificate";
-  }
+interface ParsedSigner {
+  readonly publicKey: KeyObject;
+  readonly subjectDer: Buffer;
+  readonly subject: string;
+}
+
+/**
+ * Parsing a requestor's certificate (key, subject) costs more than checking its signature; clients
+ * sign request after request with the same certificate, so the parse is kept (bounded, oldest
+ * forgotten first). This holds no trust decision: validation runs (or is remembered) separately.
+ */
+function parsedCertificates(limit: number): (certificate: Buffer) => ParsedSigner | undefined {
+  const known = new Map<string, ParsedSigner>();
+  return (certificate) => {
+    const key = certificate.toString("latin1");
+    const hit = known.get(key);
+    if (hit !== undefined) return hit;
+    let entry: ParsedSigner;
+    try {
+      const subjectDer = certificateFields(certificate).subjectDer;
+      entry = { publicKey: new X509Certificate(certificate).publicKey, subjectDer, subject: distinguishedName(subjectDer) };
+    } catch {
+      return undefined;
+    }
+    known.set(key, entry);
+    if (known.size > limit) known.delete(known.keys().next().value!);
+    return entry;
+  };
 }
