@@ -6,11 +6,15 @@
  * signer of that key type (id-kp-OCSPSigning + id-pkix-ocsp-nocheck), a good and a revoked leaf,
  * index.txt and a CRL. Then it writes the request both responders get, made the way a client would:
  *   openssl ocsp -issuer ca.pem -cert good.pem -reqout req.der      (a nonce is added by default)
+ * It also issues, with the same CA (`openssl ca`), an ECDSA P-256 requestor certificate
+ * (CN=Bench Requestor, keyUsage digitalSignature) and writes a second request, signed by it and
+ * carrying it, for the access-control scenario (vouch-signed-billed):
+ *   openssl ocsp -issuer ca.pem -cert good.pem -signer requestor.pem -signkey requestor.key -reqout req-signed.der
  * and paths.env (shell variables with every path, sourced by run.sh).
  * An existing, complete folder is reused unless BENCH_REGEN=1. Run with Node >= 24 (.ts runs directly).
  */
 import { execFile } from "node:child_process";
-import { access, rm, writeFile } from "node:fs/promises";
+import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { createPki, pkiExists, pkiPaths, PKI_KEY_TYPES, type PkiKeyType } from "../src/pki/openssl-pki.ts";
@@ -30,6 +34,45 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
+const OPENSSL_ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
+const REQUESTOR_SUBJECT = "/C=SE/O=Vouch Demo/CN=Bench Requestor";
+
+/**
+ * requestor.pem/.key (ECDSA P-256, issued by the PKI's CA with `openssl ca`, so index.txt lists it as
+ * valid) and req-signed.der (the usual request, signed by the requestor, requestor certificate
+ * included). Created when missing, e.g. in a PKI generated before this scenario existed.
+ */
+async function prepareRequestor(dir: string, pki: ReturnType<typeof pkiPaths>, fresh: boolean): Promise<{ cert: string; key: string; request: string }> {
+  const cert = join(dir, "requestor.pem");
+  const key = join(dir, "requestor.key");
+  const request = join(dir, "req-signed.der");
+  if (fresh || !(await exists(cert)) || !(await exists(key))) {
+    const csr = join(pki.stateDir, "requestor.csr");
+    const extfile = join(pki.stateDir, "requestor.ext");
+    await writeFile(
+      extfile,
+      "[ requestor_ext ]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n" +
+        "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid:always\n",
+    );
+    await run("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key], { env: OPENSSL_ENV });
+    await run("openssl", ["req", "-new", "-key", key, "-out", csr, "-subj", REQUESTOR_SUBJECT, "-config", pki.opensslConfig], { env: OPENSSL_ENV });
+    await run("openssl", ["ca", "-batch", "-config", pki.opensslConfig, "-in", csr, "-out", cert, "-notext", "-extfile", extfile, "-extensions", "requestor_ext"], {
+      env: OPENSSL_ENV,
+    });
+    await rm(request, { force: true });
+  }
+  if (!(await exists(request))) {
+    await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-signer", cert, "-signkey", key, "-reqout", request], { env: OPENSSL_ENV });
+  }
+  // Signed, with the requestor certificate and a nonce (every response signed live here too).
+  const { stdout } = await run("openssl", ["ocsp", "-reqin", request, "-req_text"], { env: OPENSSL_ENV });
+  for (const needle of ["OCSP Nonce", "Signature Algorithm", "CN=Bench Requestor"]) {
+    if (!stdout.includes(needle)) throw new Error(`${request}: '${needle}' not found in the request (openssl ocsp -req_text)`);
+  }
+  if (!(await readFile(cert, "utf8")).includes("BEGIN CERTIFICATE")) throw new Error(`${cert}: not a PEM certificate`);
+  return { cert, key, request };
+}
+
 async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
   const dir = join(dataDir, keyType);
   const request = join(dir, "req.der");
@@ -37,9 +80,11 @@ async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
   const started = Date.now();
   const regen = process.env.BENCH_REGEN === "1";
   let pki = pkiPaths(dir);
+  let fresh = false;
   if (regen || !(await pkiExists(dir)) || !(await exists(request))) {
     await rm(dir, { recursive: true, force: true });
     pki = await createPki({ dir, caKeyType: keyType, signerKeyType: keyType, ocspUrl: "http://127.0.0.1/" });
+    fresh = true;
     await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-reqout", request], {
       env: { ...process.env, OPENSSL_CONF: "/dev/null" },
     });
@@ -52,6 +97,7 @@ async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
     env: { ...process.env, OPENSSL_CONF: "/dev/null" },
   });
   if (!stdout.includes("OCSP Nonce")) throw new Error(`${request}: no nonce extension in the request`);
+  const requestor = await prepareRequestor(dir, pki, fresh);
   const vars: Record<string, string> = {
     PKI_DIR: dir,
     PKI_ROOT: pki.root,
@@ -61,6 +107,9 @@ async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
     PKI_GOOD: pki.good,
     PKI_INDEX: pki.index,
     PKI_REQ: request,
+    PKI_REQUESTOR: requestor.cert,
+    PKI_REQUESTOR_KEY: requestor.key,
+    PKI_SIGNED_REQ: requestor.request,
   };
   await writeFile(envFile, Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}\n`).join(""));
 }

@@ -3,7 +3,9 @@
  *
  * RAW_TSV has one row per measured run (columns named in its header, written by run.sh). Every figure
  * is the median over the runs of a scenario (RUNS=1: the single run); req/s also shows min-max when
- * there was more than one run. Ratios are Vouch / OpenSSL of those medians, per signer key type.
+ * there was more than one run. Ratios are Vouch / OpenSSL of those medians, per signer key type, and,
+ * when both ran, vouch-signed-billed / vouch-ka (the cost of request signatures, byname
+ * authorization and PostgreSQL billing; issue #3's goal is a req/s ratio of at least 0.6).
  */
 import { readFileSync } from "node:fs";
 
@@ -22,13 +24,17 @@ interface Row {
   otherCpuPct: number;
   wrkCpuS: number;
   stealPct: number;
+  /** CPU of all PostgreSQL processes per request (vouch-signed-billed only; NaN otherwise). */
+  dbCpuUsPerReq: number;
 }
 
+const SIGNED_GOAL = 0.6;
 const SCENARIOS: Record<string, { server: string; http: string }> = {
   openssl: { server: "openssl ocsp (1 process)", http: "1.0, one connection per request" },
   "openssl-m2": { server: "openssl ocsp -multi 2", http: "1.0, one connection per request" },
   "vouch-ka": { server: "Vouch", http: "1.1 keep-alive" },
   "vouch-close": { server: "Vouch", http: "1.1 `Connection: close`" },
+  "vouch-signed-billed": { server: "Vouch, signed requests + byname + PostgreSQL billing", http: "1.1 keep-alive" },
 };
 const KEY_TYPES: Record<string, string> = { "ecdsa-p256": "ECDSA P-256", "rsa-2048": "RSA-2048" };
 
@@ -54,6 +60,7 @@ function readRows(file: string): Row[] {
       otherCpuPct: num("other_cpu_pct"),
       wrkCpuS: num("wrk_cpu_s"),
       stealPct: get("steal_pct") === "" ? 0 : num("steal_pct"),
+      dbCpuUsPerReq: get("db_cpu_us_per_req") === "" ? Number.NaN : num("db_cpu_us_per_req"),
     };
   });
 }
@@ -77,6 +84,7 @@ interface Summary {
   requests: number;
   otherPct: number;
   stealPct: number;
+  dbCpuUs: number;
 }
 
 function summarize(rows: Row[]): Summary {
@@ -93,6 +101,7 @@ function summarize(rows: Row[]): Summary {
     requests: rows.reduce((sum, r) => sum + r.requests, 0),
     otherPct: Math.max(...rows.map((r) => r.otherCpuPct)),
     stealPct: Math.max(...rows.map((r) => r.stealPct)),
+    dbCpuUs: rows.some((r) => Number.isFinite(r.dbCpuUsPerReq)) ? median(rows.filter((r) => Number.isFinite(r.dbCpuUsPerReq)).map((r) => r.dbCpuUsPerReq)) : Number.NaN,
   };
 }
 
@@ -179,6 +188,35 @@ if (ratioRows.length > 0) {
   out.push("| signer | comparison | req/s | p50 | p99 | CPU/req | RSS |");
   out.push("|---|---|---:|---:|---:|---:|---:|");
   out.push(...ratioRows, "");
+}
+
+const signedRows: string[] = [];
+for (const kt of keyTypes) {
+  const a = summaries.get(`${kt}/vouch-ka`);
+  const b = summaries.get(`${kt}/vouch-signed-billed`);
+  if (a === undefined || b === undefined) continue;
+  const line = (label: string, s: Summary): string =>
+    `| ${KEY_TYPES[kt] ?? kt} | ${label} | ${fmt(s.rps, 0)} | ${fmt(s.p50Ms, 2)} | ${fmt(s.p99Ms, 2)} | ${fmt(s.cpuUs, 0)} | ` +
+    `${Number.isFinite(s.dbCpuUs) ? fmt(s.dbCpuUs, 0) : "–"} | ${s.errors} of ${s.requests} |`;
+  signedRows.push(line("(a) unsigned, no billing (`vouch-ka`)", a));
+  signedRows.push(line("(b) signed (P-256 requestor), byname, PostgreSQL billing (`vouch-signed-billed`)", b));
+  const goal = a.rps > 0 && b.rps / a.rps >= SIGNED_GOAL ? `meets the ≥ ${SIGNED_GOAL} goal` : `below the ≥ ${SIGNED_GOAL} goal`;
+  signedRows.push(
+    `| ${KEY_TYPES[kt] ?? kt} | **(b) ÷ (a)** (${goal}) | **${ratio(b.rps, a.rps)}** | ${ratio(b.p50Ms, a.p50Ms)} | ${ratio(b.p99Ms, a.p99Ms)} | ` +
+      `${ratio(b.cpuUs, a.cpuUs)} | | |`,
+  );
+}
+if (signedRows.length > 0) {
+  out.push(
+    "Access control and billing (issue #3): the same Vouch, PKI and certificate asked about; (b) needs a request " +
+      "signature (verified, signer certificate path-validated), authorizes the requestor by name and writes one " +
+      "billing row per request (perCert) to PostgreSQL. Vouch CPU is the Vouch process only; PostgreSQL CPU is " +
+      "every `postgres` process on the machine over the measured run, per request:",
+    "",
+  );
+  out.push("| signer | scenario | req/s | p50 ms | p99 ms | Vouch CPU µs/req | PostgreSQL CPU µs/req | failed responses |");
+  out.push("|---|---|---:|---:|---:|---:|---:|---:|");
+  out.push(...signedRows, "");
 }
 
 if (speedFile !== undefined) {

@@ -8,6 +8,9 @@
 #   openssl-m2   the same with `-multi 2` (two forked responder processes)
 #   vouch-ka     Vouch, HTTP/1.1 keep-alive (wrk's default)
 #   vouch-close  Vouch, one connection per request (`Connection: close`)
+#   vouch-signed-billed  (only when named in SCENARIOS) Vouch, keep-alive, requests signed by an ECDSA
+#                P-256 requestor, requestSignature required + byname authorization + billing to
+#                PostgreSQL (BENCH_PG); compared with vouch-ka (issue #3: goal >= 0.6 of its req/s)
 # and prints requests/s, p50/p99 latency, server CPU µs per request, RSS and Vouch/OpenSSL ratios as a
 # Markdown table, also written to bench/results/latest.md. See bench/README.md.
 #
@@ -18,7 +21,8 @@
 #      SPEED=1 (add `openssl speed` signing figures for context; 0 = skip)   PROFILE=1 (run Vouch with
 #      `node --cpu-prof`, profiles in $BENCH_DATA/profiles; adds overhead, figures not comparable)
 #      QUIET_WAIT=10 / QUIET_MAX_PCT=15 (before each run wait up to 10 s until other processes use
-#      < 15% of the machine)   VOUCH_ENTRY=bin/vouch.js (e.g. src/main.ts: run the sources with Node's type stripping, no build)
+#      < 15% of the machine)   BENCH_PG=postgres://postgres@127.0.0.1:5432/test BENCH_PG_TABLE=vouch_bench_billing
+#      (vouch-signed-billed's billing database and table; the table is dropped before each run and at exit)   VOUCH_ENTRY=bin/vouch.js (e.g. src/main.ts: run the sources with Node's type stripping, no build)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,6 +44,8 @@ SPEED=${SPEED:-1}
 PROFILE=${PROFILE:-0}
 QUIET_WAIT=${QUIET_WAIT:-10}
 QUIET_MAX_PCT=${QUIET_MAX_PCT:-15}
+BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/test}
+BENCH_PG_TABLE=${BENCH_PG_TABLE:-vouch_bench_billing}
 HOST=127.0.0.1
 
 die() { echo "bench: $*" >&2; exit 2; }
@@ -54,6 +60,7 @@ is_uint "$WARMUP" && [ "$WARMUP" -le 30 ] || die "WARMUP must be 0..30"
 is_uint "$QUIET_WAIT" && [ "$QUIET_WAIT" -le 120 ] || die "QUIET_WAIT must be 0..120"
 is_uint "$QUIET_MAX_PCT" && [ "$QUIET_MAX_PCT" -ge 1 ] || die "QUIET_MAX_PCT must be >= 1"
 case $DATA in /|"$REPO"|"$REPO"/*) die "BENCH_DATA must be outside the repository (got $DATA)";; esac
+[[ $BENCH_PG_TABLE =~ ^[a-z_][a-z0-9_]{0,43}$ ]] || die "BENCH_PG_TABLE must be a plain lower-case table name (got $BENCH_PG_TABLE)"
 
 # ------------------------------------------------------------------ tools
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found${2:+: $2}"; }
@@ -63,20 +70,25 @@ need cc "apt-get install -y gcc (builds the LD_PRELOAD loopback shim)"
 need node "npm install (the repository's devDependency \"node\" provides Node 24)"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 24 ] || die "Node >= 24 needed (found $(node --version)); run npm install"
-want_vouch=0
-for s in $SCENARIOS; do case $s in vouch-*) want_vouch=1;; esac; done
+want_vouch=0; want_pg=0
+for s in $SCENARIOS; do case $s in vouch-*) want_vouch=1;; esac; if [ "$s" = vouch-signed-billed ]; then want_pg=1; fi; done
+if [ "$want_pg" = 1 ]; then
+  need psql "apt-get install -y postgresql-client (vouch-signed-billed checks and drops its billing table)"
+  psql "$BENCH_PG" -qAtX -c 'SELECT 1' >/dev/null 2>&1 || die "PostgreSQL not reachable at $BENCH_PG (set BENCH_PG)"
+fi
 VOUCH_ENTRY=${VOUCH_ENTRY:-$REPO/bin/vouch.js}
+VOUCH_THREADS=${VOUCH_THREADS:-1}   # vouch serve --threads N (serving threads in one process)
 if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s "$REPO/dist/main.js" ]; then
   die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
 fi
 [ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
-for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close) ;; *) die "unknown scenario $s";; esac; done
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$DATA/logs" "$HERE/results"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RAW="$DATA/logs/raw-$STAMP.tsv"
-printf 'key_type\tscenario\trun\trps\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\trequests\terrors\tserver_cpu_s\tother_cpu_pct\twrk_cpu_s\tsteal_pct\n' > "$RAW"
+printf 'key_type\tscenario\trun\trps\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\trequests\terrors\tserver_cpu_s\tother_cpu_pct\twrk_cpu_s\tsteal_pct\tdb_cpu_us_per_req\tbilled_rows\n' > "$RAW"
 
 # ------------------------------------------------------------------ process bookkeeping
 SERVER_PID=""
@@ -94,7 +106,9 @@ stop_server() {
   wait "$pid" 2>/dev/null || true
   SERVER_PID=""
 }
-cleanup() { stop_server; }
+pg() { psql "$BENCH_PG" -qAtX -v ON_ERROR_STOP=1 "$@"; }
+drop_billing_table() { [ "$want_pg" = 1 ] || return 0; pg -c "DROP TABLE IF EXISTS $BENCH_PG_TABLE" >/dev/null 2>&1 || log "could not drop $BENCH_PG_TABLE"; }
+cleanup() { stop_server; drop_billing_table; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -129,6 +143,18 @@ rss_kib() {
   done
   echo "$t"
 }
+# CPU (jiffies, as cpu_jiffies) of every PostgreSQL process on the machine (postmaster + backends; the
+# billing sink's connection is one of the backends). Empty when no process named postgres is visible.
+db_jiffies() {
+  local pids p t=0 v
+  pids=$(ps -C postgres -o pid= 2>/dev/null | tr -d ' ') || true
+  [ -n "$pids" ] || { echo ""; return 0; }
+  for p in $pids; do
+    v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + ${v:-0}))
+  done
+  echo "$t"
+}
 machine_busy() { awk '/^cpu / { print $2 + $3 + $4; exit }' /proc/stat; }   # user + nice + system, all cores
 machine_steal() { awk '/^cpu / { print $9; exit }' /proc/stat; }               # time the hypervisor gave to others
 
@@ -147,7 +173,7 @@ wait_ready() { # URL_OR_EMPTY pid log; POST the request (or GET URL) until 200, 
     kill -0 "$pid" 2>/dev/null || { tail -20 "$logf" >&2; die "server exited during start-up (log: $logf)"; }
     if [ "$url" = post ]; then
       code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/ocsp-request' \
-        --data-binary @"$PKI_REQ" "http://$HOST:$PORT/" 2>/dev/null || true)
+        --data-binary @"$REQ" "http://$HOST:$PORT/" 2>/dev/null || true)
     else
       code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)
     fi
@@ -172,10 +198,34 @@ start_openssl() { # multi(0|2) logfile
   fi
 }
 
-start_vouch() { # logfile
-  local logf=$1 cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
+start_vouch() { # logfile [signed-billed]
+  local logf=$1 variant=${2:-plain} cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
   PORT=$VOUCH_PORT
   port_free "$PORT" || die "port $PORT is in use (set VOUCH_PORT)"
+  if [ "$variant" = signed-billed ]; then
+    cfg="$PKI_DIR/vouch-bench-signed-billed.yaml"
+    cat > "$cfg" <<EOF
+# generated by bench/run.sh (scenario vouch-signed-billed)
+log: { level: warn }
+trust:
+  anchors: [$PKI_ROOT]
+  unknownStatus: pass        # the bench root publishes no CRL, so its CA's status is unknown
+responders:
+  - name: signed
+    type: basic
+    listen: { host: $HOST, port: $PORT }
+    path: /
+    responseValidity: PT1H
+    requestSignature: { required: true }
+    authorization: { method: byname, names: ["CN=Bench Requestor,*"] }
+    billing: { sink: postgres, connectionString: "$BENCH_PG", table: $BENCH_PG_TABLE, perCert: true }
+    issuers:
+      - certificate: $PKI_CA
+        signer: { certificate: $PKI_SIGNER, key: $PKI_SIGNER_KEY }
+        sources:
+          - { type: index, file: $PKI_INDEX }
+EOF
+  else
   cat > "$cfg" <<EOF
 # generated by bench/run.sh
 log: { level: warn }
@@ -191,11 +241,12 @@ responders:
         sources:
           - { type: index, file: $PKI_INDEX }
 EOF
+  fi
   if [ "$PROFILE" = 1 ]; then
     mkdir -p "$DATA/profiles"
     nodeargs=(--cpu-prof --cpu-prof-dir "$DATA/profiles" --cpu-prof-name "vouch-$CUR_KT-$CUR_SC-$CUR_RUN.cpuprofile")
   fi
-  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" > "$logf" 2>&1 &
+  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --threads "$VOUCH_THREADS" > "$logf" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
   LISTEN=$(assert_loopback_only "$PORT")
@@ -206,18 +257,44 @@ EOF
 preflight() { # out_prefix
   local out=$1 meta
   meta=$(curl -s -m 10 -o "$out.resp.der" -w '%{http_code} %{content_type}' \
-    -H 'Content-Type: application/ocsp-request' --data-binary @"$PKI_REQ" "http://$HOST:$PORT/") \
+    -H 'Content-Type: application/ocsp-request' --data-binary @"$REQ" "http://$HOST:$PORT/") \
     || die "preflight: curl failed"
   [ "${meta%% *}" = 200 ] || die "preflight: HTTP ${meta%% *} from port $PORT"
   case ${meta#* } in application/ocsp-response*) ;; *) die "preflight: Content-Type '${meta#* }'";; esac
-  openssl ocsp -respin "$out.resp.der" -reqin "$PKI_REQ" -CAfile "$PKI_ROOT" -verify_other "$PKI_CA" \
+  openssl ocsp -respin "$out.resp.der" -reqin "$REQ" -CAfile "$PKI_ROOT" -verify_other "$PKI_CA" \
     -resp_text > "$out.preflight.txt" 2>&1 || { cat "$out.preflight.txt" >&2; die "preflight: openssl ocsp rejected the response"; }
   grep -q 'OCSP Response Status: successful' "$out.preflight.txt" || die "preflight: not successful ($out.preflight.txt)"
   grep -q 'Response verify OK' "$out.preflight.txt" || die "preflight: signature not verified ($out.preflight.txt)"
   grep -q 'OCSP Nonce' "$out.preflight.txt" || die "preflight: no nonce in the response ($out.preflight.txt)"
   grep -q 'WARNING' "$out.preflight.txt" && die "preflight: openssl warned: $(grep WARNING "$out.preflight.txt")"
   [ "$(grep -c 'Cert Status: good' "$out.preflight.txt")" = 1 ] || die "preflight: expected one 'good' status ($out.preflight.txt)"
+  grep -qi 'unauthorized\|sigRequired' "$out.preflight.txt" && die "preflight: unauthorized / sigRequired ($out.preflight.txt)"
   echo "HTTP 200, $(wc -c < "$out.resp.der") bytes, successful, signature + nonce OK, good"
+}
+
+# vouch-signed-billed: the unsigned request must be refused with sigRequired (so the signature is
+# really checked), and the signed pre-flight request must have been billed as successful for
+# CN=Bench Requestor.
+preflight_signed() { # out_prefix
+  local out=$1 code rows
+  code=$(curl -s -m 10 -o "$out.unsigned.resp.der" -w '%{http_code}' -H 'Content-Type: application/ocsp-request' \
+    --data-binary @"$PKI_REQ" "http://$HOST:$PORT/") || die "preflight: curl failed (unsigned request)"
+  [ "$code" = 200 ] || die "preflight: HTTP $code for the unsigned request"
+  openssl ocsp -respin "$out.unsigned.resp.der" -resp_text > "$out.unsigned.preflight.txt" 2>&1 || true
+  grep -qi 'Responder Error: sigRequired\|Response Status: sigRequired' "$out.unsigned.preflight.txt" \
+    || die "preflight: the unsigned request was not refused with sigRequired ($out.unsigned.preflight.txt)"
+  for _ in $(seq 50); do   # the billing sink commits in groups: give it up to 5 s
+    rows=$(billed_rows 2>/dev/null || echo 0)
+    [ "$rows" -ge 1 ] && break
+    sleep 0.1
+  done
+  [ "$rows" -ge 1 ] || die "preflight: the signed request was not billed (no successful row for CN=Bench Requestor in $BENCH_PG_TABLE)"
+  echo "unsigned request refused with sigRequired; signed request billed ($rows row) to CN=Bench Requestor, status good"
+}
+# Successful rows billed to the bench requestor, each with its one certificate, good (perCert).
+billed_rows() {
+  pg -c "SELECT count(*) FROM $BENCH_PG_TABLE WHERE outcome = 'successful' AND requestor LIKE 'CN=Bench Requestor,%'
+         AND jsonb_array_length(certificates) = 1 AND certificates->0->>'status' = 'good'"
 }
 
 # Wait (at most QUIET_WAIT seconds) until processes other than the idle server use less than
@@ -242,7 +319,7 @@ kv() { echo "$2" | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k { print $2; exit }';
 
 run_wrk() { # close(0|1) seconds out_file; wrk's own CPU seconds (user + sys) go to out_file.cpu
   local TIMEFORMAT='%U %S' rc=0
-  { time BENCH_REQ="$PKI_REQ" BENCH_CLOSE="$1" timeout $(( $2 + 30 )) \
+  { time BENCH_REQ="$REQ" BENCH_CLOSE="$1" timeout $(( $2 + 30 )) \
       wrk -t"$THREADS" -c"$CONN" -d"$2s" --timeout 5s --latency -s "$HERE/lib/ocsp-post.lua" "http://$HOST:$PORT/" \
       > "$3" 2>&1 || rc=$?; } 2> "$3.cpu"
   return "$rc"
@@ -250,37 +327,62 @@ run_wrk() { # close(0|1) seconds out_file; wrk's own CPU seconds (user + sys) go
 
 measure() { # key_type scenario run
   local kt=$1 sc=$2 run=$3 close=0 pf prefix logf res j0 j1 b0 b1 s0 s1 rss cpu_s req errs cpu_us other steal t0 t1
+  local d0="" d1="" db_us="" billed="" warm_req=0 want_rows
   CUR_KT=$kt; CUR_SC=$sc; CUR_RUN=$run
   prefix="$DATA/logs/$STAMP-$kt-$sc-$run"; logf="$prefix.server.log"
+  REQ=$PKI_REQ
   case $sc in
     openssl) start_openssl 0 "$logf" ;;
     openssl-m2) start_openssl 2 "$logf" ;;
     vouch-ka) start_vouch "$logf" ;;
     vouch-close) start_vouch "$logf"; close=1 ;;
+    vouch-signed-billed)
+      [ -s "${PKI_SIGNED_REQ:-}" ] || die "no signed request in $PKI_DIR (run bench/pki.ts again)"
+      drop_billing_table   # Vouch creates it at start-up: one table per run, so its rows can be counted
+      REQ=$PKI_SIGNED_REQ; start_vouch "$logf" signed-billed ;;
   esac
   log "$kt $sc run $run: pid $SERVER_PID listening on $LISTEN"
   pf=$(preflight "$prefix")   # (a failure inside "log ... $(...)" would not stop the script)
   log "  preflight: $pf"
+  if [ "$sc" = vouch-signed-billed ]; then pf=$(preflight_signed "$prefix"); log "  preflight: $pf"; fi
   if [ "${sc%%-*}" = vouch ] && [ "$WARMUP" -gt 0 ]; then
     run_wrk "$close" "$WARMUP" "$prefix.warmup.txt" || { cat "$prefix.warmup.txt" >&2; die "wrk warm-up failed"; }
+    warm_req=$(kv requests "$(grep '^BENCH ' "$prefix.warmup.txt" || true)"); warm_req=${warm_req:-0}
   fi
   quiet_wait
+  if [ "$sc" = vouch-signed-billed ]; then d0=$(db_jiffies); fi
   b0=$(machine_busy); s0=$(machine_steal); j0=$(cpu_jiffies "$SERVER_PID"); t0=$(date +%s%N)
   run_wrk "$close" "$DUR" "$prefix.wrk.txt" || { cat "$prefix.wrk.txt" >&2; die "wrk failed"; }
   j1=$(cpu_jiffies "$SERVER_PID"); b1=$(machine_busy); s1=$(machine_steal); t1=$(date +%s%N)
+  if [ "$sc" = vouch-signed-billed ]; then d1=$(db_jiffies); fi
   rss=$(rss_kib "$SERVER_PID")
   stop_server
   res=$(grep '^BENCH ' "$prefix.wrk.txt") || { cat "$prefix.wrk.txt" >&2; die "no BENCH line from wrk"; }
   req=$(kv requests "$res")
   errs=$(( $(kv non200 "$res") + $(kv not_ocsp_ok "$res") + $(kv sock_errors "$res") ))
+  if [ "$sc" = vouch-signed-billed ]; then
+    # Every answered request must be in the table (Vouch flushes its billing before it exits):
+    # pre-flight + warm-up + measured, at least (wrk does not count the requests in flight at its end).
+    billed=$(billed_rows) || die "cannot count the rows of $BENCH_PG_TABLE"
+    want_rows=$(( 1 + warm_req + req ))
+    if [ "$billed" -lt "$want_rows" ]; then
+      log "  WARNING: only $billed billed rows in $BENCH_PG_TABLE, expected at least $want_rows"; errs=$((errs + want_rows - billed))
+    fi
+    if [ -n "$d0" ] && [ -n "$d1" ]; then
+      db_us=$(awk -v d="$((d1 - d0))" -v hz="$HZ" -v n="$req" 'BEGIN { printf "%.1f", (n > 0 ? d / hz * 1e6 / n : 0) }')
+    fi
+    drop_billing_table
+  fi
   # server CPU; "other" = machine CPU used by neither the server nor wrk (noise), % of all cores
-  read -r cpu_s cpu_us other steal < <(awk -v j="$((j1 - j0))" -v hz="$HZ" -v n="$req" -v b="$((b1 - b0))" -v st="$((s1 - s0))" \
+  # (vouch-signed-billed: PostgreSQL's CPU is part of the workload, not noise)
+  read -r cpu_s cpu_us other steal < <(awk -v j="$((j1 - j0))" -v dbj="$(( ${d1:-0} - ${d0:-0} ))" -v hz="$HZ" -v n="$req" -v b="$((b1 - b0))" -v st="$((s1 - s0))" \
     -v w="$(( (t1 - t0) / 1000 ))" -v ncpu="$(nproc)" -v lg="$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" 'BEGIN {
-      s = j / hz; o = b / hz - s - lg; if (o < 0) o = 0
+      s = j / hz; o = b / hz - s - lg - dbj / hz; if (o < 0) o = 0
       printf "%.2f %.1f %.1f %.1f\n", s, (n > 0 ? s * 1e6 / n : 0), 100 * o / (w / 1e6 * ncpu), 100 * st / hz / (w / 1e6 * ncpu) }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kt" "$sc" "$run" "$(kv rps "$res")" "$(kv p50_us "$res")" \
-    "$(kv p99_us "$res")" "$cpu_us" "$rss" "$req" "$errs" "$cpu_s" "$other" "$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" "$steal" >> "$RAW"
-  log "  rps=$(kv rps "$res") p50=$(kv p50_us "$res")us p99=$(kv p99_us "$res")us cpu/req=${cpu_us}us server_cpu=${cpu_s}s rss=${rss}KiB requests=$req errors=$errs other_cpu=${other}% steal=${steal}%"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kt" "$sc" "$run" "$(kv rps "$res")" "$(kv p50_us "$res")" \
+    "$(kv p99_us "$res")" "$cpu_us" "$rss" "$req" "$errs" "$cpu_s" "$other" "$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" "$steal" \
+    "$db_us" "$billed" >> "$RAW"
+  log "  rps=$(kv rps "$res") p50=$(kv p50_us "$res")us p99=$(kv p99_us "$res")us cpu/req=${cpu_us}us server_cpu=${cpu_s}s rss=${rss}KiB requests=$req errors=$errs other_cpu=${other}% steal=${steal}%${db_us:+ postgres_cpu/req=${db_us}us}${billed:+ billed_rows=$billed}"
   [ "$errs" = 0 ] || log "  WARNING: $errs failed responses (see $prefix.wrk.txt)"
 }
 
