@@ -62,15 +62,9 @@ export interface Exchange {
   reply: Reply | undefined;
 }
 
-export interface ExchangeInit {
-  readonly received: Buffer;
-  readonly method: "GET" | "POST";
-  readonly clientAddress: string;
-  readonly ifNoneMatch: string | undefined;
-  readonly signal: AbortSignal;
-  readonly startedAt: number;
-  readonly tlsClient?: AuthenticatedCertificate | undefined;
-}
+/** What the HTTP layer knows when a request arrives. */
+export type ExchangeInit = Pick<Exchange, "received" | "method" | "clientAddress" | "ifNoneMatch" | "signal" | "startedAt"> &
+  Partial<Pick<Exchange, "tlsClient">>;
 
 export function createExchange(init: ExchangeInit): Exchange {
   return {
