@@ -1,4 +1,4 @@
-import type { StepName } from "./step-names.ts";
+import { STEP_NAMES, type StepName } from "./step-names.ts";
 
 export type ResponderType = "basic" | "identrus-basic" | "cached" | "identrus-cached";
 
@@ -7,18 +7,8 @@ export const RESPONDER_TYPE_STEPS: Readonly<Record<ResponderType, readonly StepN
   basic: ["tls-client-auth", "request-signature", "authorization", "forwarding", "local-validation", "sign", "billing", "send"],
   "identrus-basic": ["tls-client-auth", "request-signature", "authorization", "forwarding", "local-validation", "sign", "billing", "send"],
   cached: ["tls-client-auth", "request-signature", "authorization", "response-cache", "forwarding", "local-validation", "sign", "billing", "send"],
-  "identrus-cached": [
-    "tls-client-auth",
-    "freshness-proofs",
-    "request-signature",
-    "authorization",
-    "response-cache",
-    "forwarding",
-    "local-validation",
-    "sign",
-    "billing",
-    "send",
-  ],
+  // The full workflow: identrus-cached runs every SPEC step.
+  "identrus-cached": STEP_NAMES,
 };
 
 /**
