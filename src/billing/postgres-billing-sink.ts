@@ -70,7 +70,8 @@ export async function postgresBillingSink(options: PostgresBillingSinkOptions): 
     flush: async (records) => {
       const started = clock.now();
       try {
-        await pool.query(insert, insertParameters(records));
+        // A named statement is parsed and planned once per connection, not once per batch.
+        await pool.query({ name: `vouch_insert_${table}`, text: insert, values: insertParameters(records) });
       } catch (error) {
         log.error({ err: error, records: records.length }, "billing batch could not be committed");
         throw error instanceof Error ? error : new Error(String(error));
