@@ -12,6 +12,9 @@ import { jsonLogger } from "../observability/logger.ts";
 const { configFile, thread } = workerData as { configFile: string; thread: number };
 const config = await loadConfig(configFile);
 const logger = jsonLogger(config.log.level).child({ thread });
+// As in the main thread: a fault that escapes every handler is logged, and the thread keeps serving.
+process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 const service = await startService(config, systemClock, logger, { reusePort: true });
 parentPort!.postMessage("ready");
 parentPort!.on("message", (message) => {

@@ -35,7 +35,11 @@ function startThread(configFile: string, thread: number): Promise<Worker> {
   const entry = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : "./serve-worker.js", import.meta.url);
   const worker = new Worker(entry, { workerData: { configFile, thread } });
   return new Promise((resolve, reject) => {
-    worker.once("message", () => resolve(worker));
+    worker.once("message", () => {
+      // A thread that dies later is logged by the process guard; replacing it is issue #5's --workers.
+      worker.on("error", (error) => process.emit("uncaughtException", error));
+      resolve(worker);
+    });
     worker.once("error", reject);
   });
 }
