@@ -250,7 +250,8 @@ export async function readPemDer(file: string): Promise<Buffer> {
   return Buffer.from(match[1]!.replace(/\s+/g, ""), "base64");
 }
 
-async function generateKey(type: PkiKeyType, file: string): Promise<void> {
+/** Writes a new private key of `type` to `file` (PEM, PKCS#8) with `openssl genpkey`. */
+export async function generateKey(type: PkiKeyType, file: string): Promise<void> {
   const algorithm: Record<PkiKeyType, string[]> = {
     "ecdsa-p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
     "ecdsa-p384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
@@ -261,7 +262,8 @@ async function generateKey(type: PkiKeyType, file: string): Promise<void> {
   await openssl(["genpkey", ...algorithm[type], "-out", file]);
 }
 
-async function openssl(args: string[]): Promise<{ stdout: string; stderr: string }> {
+/** Runs the openssl CLI; rejects with its stderr in the message when it fails. */
+export async function openssl(args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
   try {
     return await run("openssl", args, { encoding: "utf8" });
   } catch (error) {

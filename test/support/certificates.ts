@@ -2,13 +2,9 @@
  * Extra certificates for access-control tests, issued by a generated PKI's CA with `openssl ca`
  * (so index.txt knows them), with extension sections of the test's choosing.
  */
-import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import type { Pki } from "../../src/pki/openssl-pki.ts";
-
-const run = promisify(execFile);
+import { generateKey, openssl, type Pki } from "../../src/pki/openssl-pki.ts";
 
 export interface IssueExtraOptions {
   /** The body of an openssl extension section. */
@@ -29,10 +25,9 @@ export async function issueExtra(pki: Pki, name: string, options: IssueExtraOpti
   const certificate = join(pki.dir, `${name}.pem`);
   const extfile = join(pki.stateDir, `${name}.ext`);
   await writeFile(extfile, `[ ext ]\n${options.extensions}`);
-  const keyArgs = options.keyAlgorithm === "rsa" ? ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"] : ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
-  await run("openssl", ["genpkey", ...keyArgs, "-out", key]);
-  await run("openssl", ["req", "-new", "-key", key, "-out", csr, "-subj", `/C=SE/O=Vouch Demo/CN=${options.commonName}`, "-config", pki.opensslConfig]);
+  await generateKey(options.keyAlgorithm === "rsa" ? "rsa-2048" : "ecdsa-p256", key);
+  await openssl(["req", "-new", "-key", key, "-out", csr, "-subj", `/C=SE/O=Vouch Demo/CN=${options.commonName}`, "-config", pki.opensslConfig]);
   const dates = [...(options.startDate ? ["-startdate", options.startDate] : []), ...(options.endDate ? ["-enddate", options.endDate] : [])];
-  await run("openssl", ["ca", "-batch", "-config", pki.opensslConfig, "-in", csr, "-out", certificate, "-notext", "-extfile", extfile, "-extensions", "ext", ...dates]);
+  await openssl(["ca", "-batch", "-config", pki.opensslConfig, "-in", csr, "-out", certificate, "-notext", "-extfile", extfile, "-extensions", "ext", ...dates]);
   return { certificate, key };
 }

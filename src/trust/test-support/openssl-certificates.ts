@@ -3,16 +3,12 @@
  * whatever extension lines a test needs. Unlike pki/openssl-pki.ts (a fixed demo hierarchy kept by
  * `openssl ca`), these build arbitrary hierarchies: constrained CAs, cross-signed loops, decoys.
  */
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
-import type { PkiKeyType } from "../../pki/openssl-pki.ts";
-
-const run = promisify(execFile);
+import { generateKey, openssl, type PkiKeyType } from "../../pki/openssl-pki.ts";
 
 /** A generated certificate: DER, PEM path and private key path. */
 export interface Made {
@@ -112,23 +108,4 @@ export function withBrokenSignature(der: Buffer): Buffer {
   const copy = Buffer.from(der);
   copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 0x01;
   return copy;
-}
-
-async function generateKey(type: PkiKeyType, file: string): Promise<void> {
-  const algorithm: Record<PkiKeyType, string[]> = {
-    "ecdsa-p256": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    "ecdsa-p384": ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"],
-    "rsa-2048": ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    "rsa-pss-2048": ["-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048"],
-    ed25519: ["-algorithm", "ED25519"],
-  };
-  await openssl(["genpkey", ...algorithm[type], "-out", file]);
-}
-
-async function openssl(args: readonly string[]): Promise<void> {
-  try {
-    await run("openssl", args, { encoding: "utf8" });
-  } catch (error) {
-    throw new Error(`openssl ${args.join(" ")} failed: ${(error as { stderr?: string }).stderr ?? String(error)}`, { cause: error });
-  }
 }
