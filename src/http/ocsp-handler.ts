@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.ts";
-import { ERROR_RESPONSES } from "../ocsp/encode-response.ts";
 import type { Logger } from "../observability/logger.ts";
-import { NO_CACHE } from "../pipeline/cache-headers.ts";
 import { createExchange, type AuthenticatedCertificate, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
+import { errorReply } from "../pipeline/steps/10-send.ts";
 import { decodeGetPath } from "./get-path.ts";
 
 /** What the HTTP layer needs of one logical responder. */
@@ -103,7 +102,7 @@ async function runExchange(
   } catch (error) {
     // The pipeline never rejects; this guards the process against a bug there.
     logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
-    reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "cache-control": NO_CACHE }, body: ERROR_RESPONSES.get("internalError")! };
+    reply = errorReply("internalError");
   }
   if (response.destroyed) return;
   response.writeHead(reply.statusCode, { ...reply.headers, "content-length": String(reply.body.length) });

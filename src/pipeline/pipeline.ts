@@ -5,6 +5,7 @@ import type { Logger } from "../observability/logger.ts";
 import { decodeWithRules, type RequestRules } from "./decode.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Step } from "./step.ts";
+import { errorReply } from "./steps/10-send.ts";
 
 /** Runs one responder's steps over an exchange. */
 export interface Pipeline {
@@ -57,7 +58,7 @@ export function pipeline(options: PipelineOptions): Pipeline {
       }
       if (exchange.reply === undefined) {
         // Only reachable when the send step itself failed: the wire still gets an OCSP error.
-        exchange.reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response" }, body: Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x02]) };
+        exchange.reply = errorReply("internalError");
       }
     },
   };

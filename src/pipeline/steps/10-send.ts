@@ -2,10 +2,18 @@ import { createHash } from "node:crypto";
 import type { Clock } from "../../clock.ts";
 import { ERROR_RESPONSES } from "../../ocsp/encode-response.ts";
 import { NO_CACHE, cacheHeaders, matchesEtag } from "../cache-headers.ts";
+import type { OcspErrorStatus } from "../../errors.ts";
+import type { Reply } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 const CONTENT_TYPE = "application/ocsp-response";
 const EMPTY = Buffer.alloc(0);
+const ERROR_HEADERS = { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE } as const;
+
+/** The reply for an OCSP error status: its precomputed unsigned OCSPResponse, HTTP 200, no-cache. */
+export function errorReply(status: OcspErrorStatus): Reply {
+  return { statusCode: 200, headers: ERROR_HEADERS, body: ERROR_RESPONSES.get(status)! };
+}
 
 /**
  * SPEC step 10: the one place where an outcome becomes wire bytes. An error becomes its precomputed
@@ -17,8 +25,7 @@ export function sendStep(options: { readonly clock: Clock }): Step {
     name: "send",
     run(exchange) {
       if (exchange.error !== undefined || exchange.response === undefined) {
-        const status = exchange.error?.status ?? "internalError";
-        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE }, body: ERROR_RESPONSES.get(status)! };
+        exchange.reply = errorReply(exchange.error?.status ?? "internalError");
         return;
       }
       const { body, cacheWindow } = exchange.response;
