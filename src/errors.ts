@@ -85,6 +85,11 @@ export class ConfigError extends Error {
     this.file = options?.file;
   }
 
+  /** The same error with its field placed under `parent` (a component's option inside the configuration). */
+  within(parent: string): ConfigError {
+    return new ConfigError(this.field === "" ? parent : `${parent}.${this.field}`, this.message, { cause: this.cause, file: this.file });
+  }
+
   /** "vouch.yaml: responders[0].port: must be an integer" */
   describe(): string {
     const where = [this.file, this.field].filter((part) => part !== undefined && part !== "").join(": ");

@@ -12,7 +12,7 @@ export async function buildBillingSink(config: BillingConfig, field: string, clo
     if (config.sink === "file") return fileBillingSink({ directory: config.directory!, clock, logger });
     return await postgresBillingSink({ connectionString: config.connectionString!, table: config.table, clock, logger });
   } catch (error) {
-    if (error instanceof ConfigError) throw new ConfigError(`${field}.${error.field}`, error.message, { cause: error.cause });
+    if (error instanceof ConfigError) throw error.within(field);
     const where = config.sink === "file" ? "directory" : "connectionString";
     throw new ConfigError(`${field}.${where}`, `cannot open the ${config.sink} billing sink: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

@@ -21,9 +21,6 @@ export async function buildSource(config: SourceConfig, issuer: Buffer, field: s
         return assertNever(config);
     }
   } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new ConfigError(error.field === "" ? field : `${field}.${error.field}`, error.message, { cause: error.cause, file: error.file });
-    }
-    throw error;
+    throw error instanceof ConfigError ? error.within(field) : error;
   }
 }
