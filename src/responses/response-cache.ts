@@ -1,0 +1,42 @@
+import type { CertId } from "../ocsp/types.ts";
+
+/** A complete signed OCSPResponse kept for reuse (SPEC §1 "Response cache", §6). */
+export interface CachedResponse {
+  /** The whole OCSPResponse DER; served exactly as stored, never re-signed. */
+  readonly body: Buffer;
+  /** The single response's thisUpdate (HTTP Last-Modified, SPEC §5). */
+  readonly thisUpdate: Date;
+  /** The single response's nextUpdate (HTTP Expires, SPEC §5). */
+  readonly nextUpdate: Date;
+  /** Milliseconds since the epoch after which it is never served: min(nextUpdate, stored at + expiresAfter). */
+  readonly expiresAt: number;
+}
+
+/** What a producer hands the cache; the cache decides whether and how long to keep it. */
+export interface ResponseToCache {
+  readonly body: Buffer;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** The issuer's subject Name DER, matched against the per-issuer table (issuer DN pattern → expiresAfter). */
+  readonly issuerNameDer: Buffer;
+}
+
+/**
+ * The response cache (SPEC §6), keyed by CertID including its hash algorithm. Only responses without
+ * a nonce and with exactly one single response belong here; producers must not offer others.
+ * Tiers (memory, Redis) sit behind this one interface and are composed as layers.
+ */
+export interface ResponseCache {
+  /**
+   * The stored response for `id` while it is live, else `undefined`. A tier that is down or slow
+   * answers `undefined` (and logs); it never rejects.
+   */
+  get(id: CertId): Promise<CachedResponse | undefined>;
+  /**
+   * Keeps `response` for `id` when its issuer matches a row of the per-issuer table; otherwise does
+   * nothing. Never rejects: a tier outage is logged and the write is dropped.
+   */
+  put(id: CertId, response: ResponseToCache): Promise<void>;
+  /** Closes connections and timers. */
+  close(): Promise<void>;
+}
