@@ -30,7 +30,7 @@ test("without a supervisor, askWorkers answers from this process's handlers", as
 
 test("the supervisor gets one answer per live worker; a killed, a silent or a failing worker is missing", async () => {
   const workers = await Promise.all([startWorker(), startWorker(), startWorker()]);
-  let listed = workers;
+  let listed: ChildProcess[] = workers;
   superviseWorkers(() => listed);
   const pids = (await askWorkers("pid")) as number[];
   assert.deepEqual(pids, workers.map((child) => child.pid));

@@ -83,6 +83,14 @@ export async function askWorkers(kind: string, options: AskOptions = {}): Promis
   return answers.filter((entry) => entry !== undefined).map((entry) => entry.value);
 }
 
+/**
+ * Supervisor side: asks one worker; resolves with `{ value }`, or undefined under the conditions in
+ * which askWorkers leaves a worker out. Never rejects.
+ */
+export function askWorker(child: ChildProcess, kind: string, options: AskOptions = {}): Promise<{ value: unknown } | undefined> {
+  return askOne(child, kind, options.payload, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
+
 function askOne(child: ChildProcess, kind: string, payload: unknown, timeoutMs: number): Promise<{ value: unknown } | undefined> {
   if (!child.connected || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(undefined);
   const id = nextId++;
