@@ -34,7 +34,7 @@ const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((re
 });
 const { configFile, worker } = start;
 const config = parseConfig(start.text, configFile);
-const logger = jsonLogger(config.log.level).child({ worker });
+const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 // A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
