@@ -4,7 +4,7 @@
  * worker, the replacement included; SIGTERM stops them all and the supervisor exits 0.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -97,6 +97,34 @@ test("a worker killed under load is replaced; a client retrying once sees no fai
     vouch.child.kill("SIGHUP");
     const reloaded = await waitForLogs(vouch, withMessage("reloaded"), 2);
     assert.deepEqual(new Set(reloaded.map((record) => record.pid)), new Set([survivor, replacement]), "both live workers reloaded");
+  } finally {
+    await stopAndExpectZero(vouch);
+  }
+});
+
+test("a replacement that cannot start is retried with a growing delay, and serves once it can", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-workers-")), "pki") });
+  const vouch = await startVouch(configYaml(pki, await freePort()), { args: ["--workers", "2"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"));
+    const [victim, survivor] = workerPids(vouch);
+    // The signer key disappears: no replacement can start until it is back.
+    await rename(pki.signerKey, `${pki.signerKey}.away`);
+    process.kill(victim!, "SIGKILL");
+    const failed = await waitForLogs(vouch, withMessage("replacement worker failed to start"), 2, 30_000);
+    assert.match(String(failed[0]!.err), /signer\.key/, "the reason names the field");
+    await rename(`${pki.signerKey}.away`, pki.signerKey);
+    const started = await waitForLogs(vouch, withMessage("worker started"), 3, 30_000);
+    const delays = vouch.logs.filter(withMessage("worker exited; replacing it")).map((record) => record.restartInMs as number);
+    assert.ok(delays.length >= 3, `${delays.length} exits logged`);
+    assert.ok(
+      delays.every((delay, index) => index === 0 || delay > delays[index - 1]!),
+      `each quick death waits longer than the previous one: ${delays.join(", ")}`,
+    );
+    assert.notEqual(started[2]!.pid, survivor);
+    const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
+    assert.ok(answers.every((answer) => certStatuses(answer.body)[0] === "good"));
   } finally {
     await stopAndExpectZero(vouch);
   }
