@@ -252,7 +252,7 @@ EOF
   SERVER_PID=$!
   wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
   if [ "$workers" -gt 1 ]; then   # every worker must be up before memory and CPU are read
-    for _ in $(seq 300); do [ "$(grep -c '"msg":"worker started"' "$logf")" -ge "$workers" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ "$(ss -Hltn "sport = :$PORT" | wc -l)" -ge "$workers" ] && break; sleep 0.1; done
   fi
   LISTEN=$(assert_loopback_only "$PORT")
 }
