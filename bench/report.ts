@@ -180,7 +180,7 @@ for (const kt of keyTypes) {
     const b = summaries.get(`${kt}/${o}`);
     if (a === undefined || b === undefined) continue;
     ratioRows.push(
-      `| ${KEY_TYPES[kt] ?? kt} | Vouch ${SCENARIOS[v]!.http} ÷ ${SCENARIOS[o]!.server} | ${ratio(a.rps, b.rps)} | ` +
+      `| ${KEY_TYPES[kt] ?? kt} | ${SCENARIOS[v]!.server} ${SCENARIOS[v]!.http} ÷ ${SCENARIOS[o]!.server} | ${ratio(a.rps, b.rps)} | ` +
         `${ratio(a.p50Ms, b.p50Ms)} | ${ratio(a.p99Ms, b.p99Ms)} | ${ratio(a.cpuUs, b.cpuUs)} | ${ratio(a.rssMib, b.rssMib)} |`,
     );
   }

@@ -4,7 +4,7 @@
  * one leaves the running configuration serving and one log line says why.
  */
 import assert from "node:assert/strict";
-import { access, mkdtemp, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
@@ -25,15 +25,33 @@ before(async () => {
   request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
 });
 
-const responder = (name: string, port: number, validity: string) => `
+const responder = (name: string, port: number, validity: string, billing?: string) => `
   - name: ${name}
     listen: { host: 127.0.0.1, port: ${port} }
-    responseValidity: ${validity}
+    responseValidity: ${validity}${billing === undefined ? "" : `
+    billing: { sink: file, directory: ${billing} }`}
     issuers:
       - certificate: ${pki.ca}
         signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
         sources: [{ type: index, file: ${pki.index} }]`;
 const configYaml = (...responders: string[]) => `log: { level: info }\nresponders:${responders.join("")}\n`;
+
+/** Successful OCSP answers this file's requests got (each one must be billed when billing is on). */
+let answered = 0;
+
+/** postOcsp, counting successful answers. */
+async function post(url: string): Promise<{ status: number; body: Buffer }> {
+  const response = await postOcsp(url, request);
+  if (response.status === 200 && responseStatusName(response.body) === "successful") answered++;
+  return response;
+}
+
+/** Billing records in a file sink's folder. */
+async function billed(directory: string): Promise<number> {
+  const files = await readdir(directory);
+  const text = (await Promise.all(files.map((file) => readFile(join(directory, file), "utf8")))).join("");
+  return text.split("\n").filter((line) => line !== "").length;
+}
 
 /** nextUpdate − thisUpdate of the first answer, in seconds. */
 function validitySeconds(body: Buffer): number {
@@ -53,7 +71,7 @@ async function underLoad(url: string, until: Promise<unknown>, loops = 2): Promi
     const deadline = Date.now() + 60_000;
     while (!done && Date.now() < deadline) {
       try {
-        const response = await postOcsp(url, request);
+        const response = await post(url);
         const status = response.status === 200 ? responseStatusName(response.body) : `HTTP ${response.status}`;
         if (status === "successful") validities.push(validitySeconds(response.body));
         else failures.push(status);
@@ -70,7 +88,7 @@ async function underLoad(url: string, until: Promise<unknown>, loops = 2): Promi
 async function answersWithValidity(url: string, seconds: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const response = await postOcsp(url, request);
+    const response = await post(url);
     if (response.status === 200 && responseStatusName(response.body) === "successful" && validitySeconds(response.body) === seconds) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -83,17 +101,19 @@ async function stop(vouch: VouchProcess): Promise<number | null> {
   return exited;
 }
 
-test("vouch reload swaps in a new responseValidity under load, with no failed request", async () => {
+test("vouch reload swaps in a new responseValidity and billing folder under load, with no failed or unbilled request", async () => {
   const folder = await mkdtemp(join(tmpdir(), "vouch-config-reload-"));
   const pidFile = join(folder, "vouch.pid");
-  const vouch = await startVouch(configYaml(responder("one", 0, "PT1H")), { args: ["--pid-file", pidFile] });
+  const [billingBefore, billingAfter] = [join(folder, "billing-before"), join(folder, "billing-after")];
+  const vouch = await startVouch(configYaml(responder("one", 0, "PT1H", billingBefore)), { args: ["--pid-file", pidFile] });
+  answered = 0;
   try {
     const url = `${vouch.baseUrl}/`;
-    assert.equal(validitySeconds((await postOcsp(url, request)).body), 3600);
+    assert.equal(validitySeconds((await post(url)).body), 3600);
     const change = (async () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       // Port 0 again: the running listener keeps its port across the reload.
-      await writeFile(vouch.configFile, configYaml(responder("one", 0, "PT2H")));
+      await writeFile(vouch.configFile, configYaml(responder("one", 0, "PT2H", billingAfter)));
       const reload = await runVouch(["reload", "--pid-file", pidFile]);
       assert.equal(reload.code, 0, reload.stderr);
       await answersWithValidity(url, 7200);
@@ -107,6 +127,9 @@ test("vouch reload swaps in a new responseValidity under load, with no failed re
   } finally {
     assert.equal(await stop(vouch), 0);
   }
+  const [before, after] = [await billed(billingBefore), await billed(billingAfter)];
+  assert.ok(before > 0 && after > 0, `records in both sinks (${before}, ${after})`);
+  assert.equal(before + after, answered, "every answered request was billed exactly once, by the old sink or the new one");
   await assert.rejects(access(pidFile), "the pid file is removed at a clean exit");
   const stale = await runVouch(["reload", "--pid-file", pidFile]);
   assert.equal(stale.code, 2);
