@@ -8,6 +8,8 @@
 #   openssl-m2   the same with `-multi 2` (two forked responder processes)
 #   vouch-ka     Vouch, HTTP/1.1 keep-alive (wrk's default)
 #   vouch-close  Vouch, one connection per request (`Connection: close`)
+#   vouch-w2     (only when named in SCENARIOS) Vouch with `--workers 2` (two worker processes sharing the
+#                port), keep-alive; compared with openssl-m2 and with `openssl speed -multi 2` (issue #5)
 #   vouch-signed-billed  (only when named in SCENARIOS) Vouch, keep-alive, requests signed by an ECDSA
 #                P-256 requestor, requestSignature required + byname authorization + billing to
 #                PostgreSQL (BENCH_PG); compared with vouch-ka (issue #3: goal >= 0.6 of its req/s)
@@ -77,12 +79,12 @@ if [ "$want_pg" = 1 ]; then
   psql "$BENCH_PG" -qAtX -c 'SELECT 1' >/dev/null 2>&1 || die "PostgreSQL not reachable at $BENCH_PG (set BENCH_PG)"
 fi
 VOUCH_ENTRY=${VOUCH_ENTRY:-$REPO/bin/vouch.js}
-VOUCH_THREADS=${VOUCH_THREADS:-1}   # vouch serve --threads N (serving threads in one process)
+VOUCH_WORKERS=${VOUCH_WORKERS:-${VOUCH_THREADS:-1}}   # vouch serve --workers N for the vouch-* scenarios but vouch-w2 (VOUCH_THREADS: old name)
 if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s "$REPO/dist/main.js" ]; then
   die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
 fi
 [ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
-for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$DATA/logs" "$HERE/results"
@@ -198,8 +200,8 @@ start_openssl() { # multi(0|2) logfile
   fi
 }
 
-start_vouch() { # logfile [signed-billed]
-  local logf=$1 variant=${2:-plain} cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
+start_vouch() { # logfile [plain|signed-billed [workers]]
+  local logf=$1 variant=${2:-plain} workers=${3:-$VOUCH_WORKERS} cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
   PORT=$VOUCH_PORT
   port_free "$PORT" || die "port $PORT is in use (set VOUCH_PORT)"
   if [ "$variant" = signed-billed ]; then
@@ -246,9 +248,12 @@ EOF
     mkdir -p "$DATA/profiles"
     nodeargs=(--cpu-prof --cpu-prof-dir "$DATA/profiles" --cpu-prof-name "vouch-$CUR_KT-$CUR_SC-$CUR_RUN.cpuprofile")
   fi
-  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --threads "$VOUCH_THREADS" > "$logf" 2>&1 &
+  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --workers "$workers" > "$logf" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
+  if [ "$workers" -gt 1 ]; then   # every worker must be up before memory and CPU are read
+    for _ in $(seq 300); do [ "$(ss -Hltn "sport = :$PORT" | wc -l)" -ge "$workers" ] && break; sleep 0.1; done
+  fi
   LISTEN=$(assert_loopback_only "$PORT")
 }
 
@@ -336,6 +341,7 @@ measure() { # key_type scenario run
     openssl-m2) start_openssl 2 "$logf" ;;
     vouch-ka) start_vouch "$logf" ;;
     vouch-close) start_vouch "$logf"; close=1 ;;
+    vouch-w2) start_vouch "$logf" plain 2 ;;
     vouch-signed-billed)
       [ -s "${PKI_SIGNED_REQ:-}" ] || die "no signed request in $PKI_DIR (run bench/pki.ts again)"
       drop_billing_table   # Vouch creates it at start-up: one table per run, so its rows can be counted
@@ -395,6 +401,11 @@ if [ "$SPEED" = 1 ]; then
     line=$(timeout 60 openssl speed -seconds 1 -mr "$alg" 2>/dev/null | grep -E '^\+F[24]:' | tail -1 || true)
     [ -n "$line" ] && printf '%s\t%s\t%s\n' "$alg" "$(echo "$line" | cut -d: -f4)" "$(echo "$line" | cut -d: -f5)" >> "$SPEED_TXT"
   done
+  # Issue #5's yardstick for vouch-w2: RSA-2048 signatures/s of two processes (the last +F2 line sums the children).
+  case " $SCENARIOS " in *" vouch-w2 "*)
+    line=$(timeout 60 openssl speed -seconds 1 -multi 2 -mr rsa2048 2>/dev/null | grep -E '^\+F2:' | tail -1 || true)
+    [ -n "$line" ] && printf '%s\t%s\t%s\n' "rsa2048-multi2" "$(echo "$line" | cut -d: -f4)" "$(echo "$line" | cut -d: -f5)" >> "$SPEED_TXT" ;;
+  esac
 fi
 
 # ------------------------------------------------------------------ the matrix

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "./errors.ts";
 import { runBillingSummary } from "./cli/billing.ts";
 import { runDemo } from "./cli/demo.ts";
+import { runReload } from "./cli/reload.ts";
 import { runServe } from "./cli/serve.ts";
 
 /** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
@@ -13,7 +14,7 @@ function port(value: string): number {
   return parsed;
 }
 
-function threadCount(value: string): number {
+function workerCount(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
   return parsed;
@@ -23,8 +24,18 @@ program
   .command("serve")
   .description("run the responders described by a configuration file")
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
-  .option("-t, --threads <n>", "serving threads sharing the ports (default 1)", threadCount, 1)
-  .action(async (options: { config: string; threads: number }) => runServe(options.config, options.threads));
+  .option("-w, --workers <n>", "worker processes sharing the ports (default: one per CPU; 1 with port 0)", workerCount)
+  .option("-t, --threads <n>", "old name of --workers", workerCount)
+  .option("--pid-file <file>", "write the server's pid here, for `vouch reload`")
+  .action(async (options: { config: string; workers?: number; threads?: number; pidFile?: string }) =>
+    runServe(options.config, { workers: options.workers ?? options.threads, pidFile: options.pidFile }),
+  );
+
+program
+  .command("reload")
+  .description("make a running server re-read its configuration file (SIGHUP)")
+  .requiredOption("--pid-file <file>", "the pid file the server was started with")
+  .action(async (options: { pidFile: string }) => runReload(options.pidFile));
 
 program
   .command("demo")

@@ -1,22 +1,53 @@
 /**
- * One serving thread of `vouch serve --threads N`: loads the same configuration and serves it on the
- * same ports (SO_REUSEPORT), so the kernel spreads connections over the threads. Started by
- * serve.ts; stops when the main thread posts "stop".
+ * One worker process of `vouch serve --workers N`, forked by supervisor.ts: serves the configuration
+ * text the supervisor sends on every configured address with SO_REUSEPORT. It reloads when the
+ * supervisor asks (or on its own SIGHUP, from the file), and stops gracefully on the supervisor's
+ * "stop", on SIGTERM, or when the supervisor goes away. SIGINT is left to the supervisor (a
+ * terminal's Ctrl-C reaches every process of the group; the supervisor stops all of them).
  */
-import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../clock.ts";
-import { loadConfig } from "../config/load.ts";
-import { startService } from "../compose/start-service.ts";
+import { parseConfig } from "../config/load.ts";
+import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
+import { describeReloadError, reloadService } from "./reload-config.ts";
+import { stopGracefully } from "./stop-gracefully.ts";
+import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
+import { onSupervisorAsk } from "./worker-channel.ts";
 
-const { configFile, thread } = workerData as { configFile: string; thread: number };
-const config = await loadConfig(configFile);
-const logger = jsonLogger(config.log.level).child({ thread });
-// As in the main thread: a fault that escapes every handler is logged, and the thread keeps serving.
+const report = (message: WorkerReport) => process.send!(message);
+process.on("SIGINT", () => {});
+let service: Service | undefined;
+let reloadFromFile = () => {};
+// Before the service runs a SIGHUP has nothing to reload (and must not kill the worker).
+process.on("SIGHUP", () => reloadFromFile());
+
+// Listening from the first moment: a stop may come while the service is still starting.
+const stopping: { stop?: (reason: string) => void; requested?: string } = {};
+const requestStop = (reason: string) => (stopping.stop === undefined ? (stopping.requested ??= reason) : stopping.stop(reason));
+const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((resolve) => {
+  process.on("message", (message: ControlMessage) => {
+    if (message.vouch === "start") resolve(message);
+    else if (message.vouch === "stop") requestStop("supervisor");
+  });
+  process.on("SIGTERM", () => requestStop("SIGTERM"));
+  process.on("disconnect", () => requestStop("supervisor gone"));
+});
+const { configFile, worker } = start;
+const config = parseConfig(start.text, configFile);
+const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
+// A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
-const service = await startService(config, systemClock, logger, { reusePort: true });
-parentPort!.postMessage("ready");
-parentPort!.on("message", (message) => {
-  if (message === "stop") void service.close().then(() => process.exit(0));
-});
+try {
+  service = await startService(config, systemClock, logger, { reusePort: true });
+} catch (error) {
+  report({ vouch: "failed", error: describeReloadError(error, configFile) });
+  process.disconnect();
+  process.exit(2);
+}
+const running = service;
+reloadFromFile = () => void reloadService(running, configFile, logger);
+onSupervisorAsk(RELOAD_KIND, (text) => reloadService(running, configFile, logger, text as string));
+stopping.stop = stopGracefully(running, logger);
+if (stopping.requested === undefined) report({ vouch: "ready" });
+else stopping.stop(stopping.requested);

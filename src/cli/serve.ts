@@ -1,56 +1,81 @@
-import { Worker } from "node:worker_threads";
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { systemClock } from "../clock.ts";
-import { loadConfig } from "../config/load.ts";
+import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
+import { removePidFile, writePidFile } from "./pid-file.ts";
+import { reloadService } from "./reload-config.ts";
+import { stopGracefully } from "./stop-gracefully.ts";
+import { startSupervisor } from "./supervisor.ts";
+
+/** How `vouch serve` runs. */
+export interface ServeOptions {
+  /**
+   * Worker processes sharing the ports (SO_REUSEPORT). Default: one per CPU
+   * (`os.availableParallelism()`), or 1 when a responder listens on port 0, which cannot be shared.
+   */
+  readonly workers?: number | undefined;
+  /** Where to write the pid that `vouch reload` signals (removed at a clean exit). */
+  readonly pidFile?: string | undefined;
+}
 
 /**
- * `vouch serve --config FILE [--threads N]`: runs until SIGTERM or SIGINT. With several threads,
- * each serves every listener on the same ports (SO_REUSEPORT), so all cores sign. Throws ConfigError
- * for a bad file.
+ * `vouch serve --config FILE [--workers N] [--pid-file FILE]`: runs until SIGTERM or SIGINT; SIGHUP
+ * reloads the configuration file. With one worker this process serves; with more it supervises
+ * worker processes (supervisor.ts) and passes reloads and stops on to all of them. Throws
+ * ConfigError for a bad file, for several workers on port 0, or when the service cannot start.
  */
-export async function runServe(configFile: string, threads = 1): Promise<void> {
-  const config = await loadConfig(configFile);
-  if (threads > 1) {
-    const zeroPort = config.responders.findIndex((responder) => responder.listen.port === 0);
-    if (zeroPort !== -1) throw new ConfigError(`responders[${zeroPort}].listen.port`, "--threads needs fixed ports (0 would give each thread its own)", { file: configFile });
+export async function runServe(configFile: string, options: ServeOptions = {}): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(configFile, "utf8");
+  } catch (error) {
+    throw new ConfigError("", `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { file: configFile, cause: error });
   }
-  const workers: Worker[] = [];
-  // On SIGTERM every thread finishes its requests in flight (and their billing) before the process exits.
-  const stopWorkers = () =>
-    Promise.all(
-      workers.map((worker) => {
-        const exited = new Promise((resolve) => worker.once("exit", resolve));
-        worker.postMessage("stop");
-        return exited;
-      }),
-    ).then(() => undefined);
-  await serveConfig(config, configFile, threads > 1, stopWorkers);
-  for (let thread = 1; thread < threads; thread++) workers.push(await startThread(configFile, thread));
-}
-
-function startThread(configFile: string, thread: number): Promise<Worker> {
-  const entry = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : "./serve-worker.js", import.meta.url);
-  const worker = new Worker(entry, { workerData: { configFile, thread } });
-  return new Promise((resolve, reject) => {
-    worker.once("message", () => {
-      // A thread that dies later is logged by the process guard; replacing it is issue #5's --workers.
-      worker.on("error", (error) => process.emit("uncaughtException", error));
-      resolve(worker);
+  const config = parseConfig(text, configFile);
+  const zeroPort = config.responders.findIndex((responder) => responder.listen.port === 0);
+  if (options.workers !== undefined && options.workers > 1 && zeroPort !== -1) {
+    throw new ConfigError(`responders[${zeroPort}].listen.port`, "several workers need fixed ports (0 would give each worker its own)", { file: configFile });
+  }
+  const workers = options.workers ?? (zeroPort === -1 ? availableParallelism() : 1);
+  if (workers === 1) {
+    await serveConfig(config, configFile, { pidFile: options.pidFile });
+    return;
+  }
+  const logger = jsonLogger(config.log.level).child({ supervisor: process.pid });
+  guardProcess(logger);
+  const supervisor = await startSupervisor({ workers, configFile, text, logger });
+  if (options.pidFile !== undefined) await writePidFile(options.pidFile);
+  logger.info({ config: configFile, workers, pids: supervisor.pids }, "ready");
+  process.on("SIGHUP", () => void supervisor.reload());
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, workers: supervisor.pids.length }, "stopping: every worker finishes its requests in flight");
+    void supervisor.stop().then(async (code) => {
+      if (options.pidFile !== undefined) await removePidFile(options.pidFile);
+      process.exit(code);
     });
-    worker.once("error", reject);
-  });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** Starts the service for a loaded configuration and wires process signals and fault logging. */
-export async function serveConfig(config: Config, configFile: string, reusePort = false, beforeExit: () => Promise<void> = async () => {}): Promise<Service> {
+/**
+ * Serves a loaded configuration in this process and wires process signals: SIGHUP reloads
+ * `configFile`, SIGTERM and SIGINT stop gracefully. Also used by `vouch demo`.
+ * Throws ConfigError (naming `configFile`) when the service cannot start.
+ */
+export async function serveConfig(config: Config, configFile: string, options: { readonly pidFile?: string | undefined } = {}): Promise<Service> {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
   let service: Service;
   try {
-    service = await startService(config, systemClock, logger, { reusePort });
+    service = await startService(config, systemClock, logger);
   } catch (error) {
     // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
     if (error instanceof ConfigError && error.file !== configFile) {
@@ -59,16 +84,13 @@ export async function serveConfig(config: Config, configFile: string, reusePort 
     }
     throw error;
   }
+  const pidFile = options.pidFile;
+  if (pidFile !== undefined) await writePidFile(pidFile);
   logger.info({ config: configFile }, "ready");
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "stopping: finishing requests in flight");
-    void Promise.all([service.close(), beforeExit()]).then(() => process.exit(0));
-  };
+  const stop = stopGracefully(service, logger, { beforeExit: pidFile === undefined ? undefined : () => removePidFile(pidFile) });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => void reloadService(service, configFile, logger));
   return service;
 }
 
@@ -77,3 +99,4 @@ function guardProcess(logger: Logger): void {
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 }
+

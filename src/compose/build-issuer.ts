@@ -4,8 +4,10 @@ import type { IssuerConfig, ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
+import { boundedSigner } from "../signing/bounded-signer.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
+import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import type { StatusSource } from "../status/status-source.ts";
@@ -13,16 +15,17 @@ import { buildSource } from "./build-source.ts";
 
 /**
  * Builds one served issuer: its certificate, its signer (checked against the CA), and its sources
- * in order, each behind the stale-data guard. Throws ConfigError naming the field on any problem;
+ * in order, each behind the stale-data guard. With `limiter`, every signature goes through it (load
+ * shedding: tryLater when its queue is full). Throws ConfigError naming the field on any problem;
  * sources already opened are closed first.
  */
-export async function buildIssuer(config: IssuerConfig, responder: ResponderConfig, field: string, clock: Clock, logger: Logger): Promise<ServedIssuer> {
+export async function buildIssuer(config: IssuerConfig, responder: ResponderConfig, field: string, clock: Clock, logger: Logger, limiter?: SigningLimiter): Promise<ServedIssuer> {
   const certificate = await readCertificateFile(config.certificate, `${field}.certificate`);
   const signerCertificate =
     config.signer.certificate === undefined ? certificate : await readCertificateFile(config.signer.certificate, `${field}.signer.certificate`);
   const signer = await keyFileSigner({ keyFile: config.signer.key, certificate: signerCertificate, rsaPadding: config.signer.rsaPadding, field: `${field}.signer.key` });
   const identity = responderIdentity({
-    signer,
+    signer: limiter === undefined ? signer : boundedSigner(signer, limiter),
     issuerCertificate: certificate,
     responderId: responder.responderId,
     // The Identrus profile sends the full signer chain in every response (SPEC §2).

@@ -1,138 +1,145 @@
-import { readFile } from "node:fs/promises";
-import type { BillingSink } from "../billing/billing-sink.ts";
 import type { Clock } from "../clock.ts";
-import type { Config, ResponderConfig } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import { startListener, type Listener, type ListenerTls } from "../http/server.ts";
-import type { OcspEndpoint } from "../http/ocsp-handler.ts";
+import { listenerKind, startListener, type Listener } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
-import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
-import { buildBillingSink } from "./build-billing.ts";
-import { buildIssuer } from "./build-issuer.ts";
-import { buildPipeline } from "./build-pipeline.ts";
-import { buildTrust, type Trust } from "./build-trust.ts";
+import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
 export interface Service {
+  /** The listeners now open, in configuration order of their addresses. */
   readonly listeners: readonly Listener[];
+  /**
+   * Swaps in `config` without failing a request in flight: builds everything new first (sources
+   * loaded, signers checked, billing sinks open, new addresses listening), then swaps the responders
+   * behind the listeners that stay, closes listeners whose address went away, and closes the old
+   * sources and sinks once their last request is done. Rejects with ConfigError (field named) when
+   * the new configuration cannot be built; the running one then stays untouched. Reloads run one
+   * at a time.
+   */
+  reload(config: Config): Promise<void>;
   /** Stops listening, finishes requests in flight (and their billing), stops reloading sources. */
   close(): Promise<void>;
 }
 
-interface ListenerGroup {
-  readonly host: string;
-  readonly port: number;
-  readonly endpoints: OcspEndpoint[];
-  readonly tlsConfig: ResponderConfig["tls"];
-  readonly firstIndex: number;
-  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
-}
-
 /**
- * The composition root: turns a validated Config into running listeners. Issuers (and their
- * sources) are built first, because the validation process checks revocation with them; then the
- * trust store; then each responder's pipeline and billing sink; then the listeners. Throws
- * ConfigError naming the field when anything configured cannot be built; whatever was opened by
- * then is closed.
+ * The composition root: turns a validated Config into running listeners (build-generation.ts builds
+ * the pieces). With `reusePort`, listeners share their ports with other processes (SO_REUSEPORT).
+ * Throws ConfigError naming the field when anything configured cannot be built or bound; whatever
+ * was opened by then is closed.
  */
 export async function startService(config: Config, clock: Clock, logger: Logger, options: { readonly reusePort?: boolean } = {}): Promise<Service> {
-  const issuers: ServedIssuer[] = [];
-  const sinks: BillingSink[] = [];
-  const listeners: Listener[] = [];
-  const closeAll = async () => {
-    await Promise.all(listeners.map((listener) => listener.close()));
-    await Promise.all(sinks.map((sink) => sink.close()));
-    await Promise.all(issuers.map((issuer) => issuer.source.close()));
-  };
+  const reusePort = options.reusePort === true;
+  let generation = await buildGeneration(config, clock, logger);
+  const listeners = new Map<string, Listener>();
   try {
-    const servedBy: ServedIssuer[][] = [];
-    for (const [index, responder] of config.responders.entries()) {
-      const served: ServedIssuer[] = [];
-      for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
-        const issuer = await buildIssuer(issuerConfig, responder, `responders[${index}].issuers[${issuerIndex}]`, clock, logger.child({ responder: responder.name }));
-        issuers.push(issuer);
-        served.push(issuer);
-      }
-      servedBy.push(served);
-    }
-    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
-
-    const groups = new Map<string, ListenerGroup>();
-    for (const [index, responder] of config.responders.entries()) {
-      const field = `responders[${index}]`;
-      const responderLogger = logger.child({ responder: responder.name });
-      const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
-      if (sink !== undefined) sinks.push(sink);
-      const scheme = responder.tls === undefined ? "http" : "https";
-      const endpoint: OcspEndpoint = {
-        name: responder.name,
-        prefix: responder.path.replace(/\/+$/, ""),
-        pipeline: buildPipeline(responder, field, {
-          issuers: issuerDirectory(servedBy[index]!),
-          clock,
-          logger: responderLogger,
-          trust,
-          billingSink: sink,
-          url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
-        }),
-        maxRequestBytes: responder.maxRequestBytes,
-      };
-      addToGroup(groups, responder, index, endpoint);
-    }
-
-    for (const group of groups.values()) {
-      const tls = group.tlsConfig === undefined ? undefined : await listenerTls(group.tlsConfig, `responders[${group.firstIndex}].tls`, trust, logger);
-      try {
-        listeners.push(await startListener({ host: group.host, port: group.port, endpoints: group.endpoints, timeouts: group.timeouts, tls, clock, logger, reusePort: options.reusePort }));
-      } catch (error) {
-        throw new ConfigError(`responders[${group.firstIndex}].listen`, `cannot listen on ${group.host}:${group.port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
-      }
-      const last = listeners[listeners.length - 1]!;
-      logger.info({ host: last.host, port: last.port, tls: tls !== undefined, responders: group.endpoints.map((endpoint) => endpoint.name) }, "listening");
-    }
+    for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort));
   } catch (error) {
-    await closeAll();
+    await Promise.all([...listeners.values()].map((listener) => listener.close()));
+    await generation.close();
     throw error;
   }
-  return { listeners, close: closeAll };
-}
-
-/** Responders on one address share a listener; they must agree on its TLS settings. */
-function addToGroup(groups: Map<string, ListenerGroup>, responder: ResponderConfig, index: number, endpoint: OcspEndpoint): void {
-  const field = `responders[${index}]`;
-  const key = `${responder.listen.host}|${responder.listen.port}`;
-  const timeouts = { headersMs: responder.timeouts.headers, requestMs: responder.timeouts.request, keepAliveMs: responder.timeouts.keepAlive };
-  const group = groups.get(key);
-  if (group === undefined) {
-    groups.set(key, { host: responder.listen.host, port: responder.listen.port, endpoints: [endpoint], tlsConfig: responder.tls, firstIndex: index, timeouts });
-    return;
-  }
-  // Port 0 asks for a free port each time; responders that all ask for one still share a listener.
-  if (group.endpoints.some((other) => other.prefix === endpoint.prefix)) {
-    throw new ConfigError(`${field}.path`, `another responder already serves path "${responder.path}" on ${responder.listen.host}:${responder.listen.port}`);
-  }
-  if (JSON.stringify(group.tlsConfig) !== JSON.stringify(responder.tls)) {
-    throw new ConfigError(`${field}.tls`, `responders sharing ${responder.listen.host}:${responder.listen.port} must have the same tls settings`);
-  }
-  group.endpoints.push(endpoint);
-  group.timeouts = {
-    headersMs: Math.min(group.timeouts.headersMs, timeouts.headersMs),
-    requestMs: Math.min(group.timeouts.requestMs, timeouts.requestMs),
-    keepAliveMs: Math.min(group.timeouts.keepAliveMs, timeouts.keepAliveMs),
+  // Old generations and listeners still finishing their requests; close() waits for them too.
+  const retiring = new Set<Promise<void>>();
+  const retire = (work: Promise<unknown>, old: Generation) => {
+    const done = (async () => {
+      await work;
+      await old.inFlight.idle();
+      await old.close();
+    })().catch((error: unknown) => logger.error({ err: error }, "closing the previous configuration failed"));
+    retiring.add(done);
+    void done.finally(() => retiring.delete(done));
   };
-}
-
-async function listenerTls(config: NonNullable<ResponderConfig["tls"]>, field: string, trust: Trust | undefined, logger: Logger): Promise<ListenerTls> {
-  const read = async (file: string, name: string) => {
+  let reloads = Promise.resolve();
+  const reload = async (next: Config) => {
+    const fresh = await buildGeneration(next, clock, logger);
+    const opened = new Map<string, Listener>();
+    // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
+    const replaced: [string, AddressPlan][] = [];
     try {
-      return await readFile(file);
+      for (const [key, plan] of fresh.addresses) {
+        const current = listeners.get(key);
+        if (current === undefined) opened.set(key, await listen(plan, clock, logger, reusePort));
+        else if (current.kind !== listenerKind(plan.settings.tls)) {
+          // With SO_REUSEPORT the new socket can bind before the old one closes: no gap.
+          if (reusePort) opened.set(key, await listen(plan, clock, logger, reusePort));
+          else replaced.push([key, plan]);
+        }
+      }
     } catch (error) {
-      throw new ConfigError(`${field}.${name}`, `${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(error)}`, { cause: error });
+      await Promise.all([...opened.values()].map((listener) => listener.close()));
+      await fresh.close();
+      throw error;
+    }
+    // The swap: synchronous from here to the first await, so no request sees half of it.
+    const old = generation;
+    generation = fresh;
+    const closing: Promise<void>[] = [];
+    for (const [key, listener] of listeners) {
+      const plan = fresh.addresses.get(key);
+      if (plan !== undefined && listener.kind === listenerKind(plan.settings.tls)) {
+        listener.update(plan.settings);
+        continue;
+      }
+      listeners.delete(key);
+      closing.push(listener.close());
+      if (plan === undefined) logger.info({ host: listener.host, port: listener.port }, "stopped listening");
+    }
+    for (const [key, listener] of opened) listeners.set(key, listener);
+    retire(Promise.all(closing), old);
+    for (const [key, plan] of replaced) {
+      try {
+        listeners.set(key, await listenAgain(plan, clock, logger));
+      } catch (error) {
+        logger.error({ host: plan.host, port: plan.port, err: error }, "cannot listen again after a reload: this address is not served");
+      }
     }
   };
-  const certificate = await read(config.certificate, "certificate");
-  const key = await read(config.key, "key");
-  if (config.clientAuth === "off") return { certificate, key, clientAuth: undefined };
-  if (trust === undefined) throw new ConfigError("trust", "TLS client authentication needs a trust store (trust.anchors)");
-  return { certificate, key, clientAuth: { mode: config.clientAuth, validator: trust.validator, cache: trust.cache, logger } };
+  return {
+    get listeners() {
+      return [...listeners.values()];
+    },
+    reload: (next) => {
+      const run = reloads.then(() => reload(next));
+      reloads = run.catch(() => undefined);
+      return run;
+    },
+    close: async () => {
+      await reloads;
+      await Promise.all([...listeners.values()].map((listener) => listener.close()));
+      await generation.inFlight.idle();
+      await generation.close();
+      await Promise.all(retiring);
+    },
+  };
+}
+
+/** Opens the listener of one address and logs it. Throws ConfigError naming the responder's `listen`. */
+async function listen(plan: AddressPlan, clock: Clock, logger: Logger, reusePort: boolean): Promise<Listener> {
+  let listener: Listener;
+  try {
+    listener = await startListener({ host: plan.host, port: plan.port, ...plan.settings, clock, logger, reusePort });
+  } catch (error) {
+    throw new ConfigError(`responders[${plan.firstIndex}].listen`, `cannot listen on ${plan.host}:${plan.port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+      cause: error,
+    });
+  }
+  logger.info(
+    { host: listener.host, port: listener.port, tls: plan.settings.tls !== undefined, responders: plan.settings.endpoints.map((endpoint) => endpoint.name) },
+    "listening",
+  );
+  return listener;
+}
+
+/** listen() on an address whose previous socket is closing: retries while the port is still taken (up to ~2 s). */
+async function listenAgain(plan: AddressPlan, clock: Clock, logger: Logger): Promise<Listener> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await listen(plan, clock, logger, false);
+    } catch (error) {
+      const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code !== "EADDRINUSE" || attempt >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

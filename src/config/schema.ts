@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { limitsSchema } from "./limits-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -217,6 +218,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     trust: trustSchema.optional(),
+    /** Load shedding (limits-schema.ts, docs/operations.md). */
+    limits: limitsSchema,
     responders: z.array(responderSchema).min(1, "at least one responder is required"),
   })
   .strict()

@@ -5,6 +5,7 @@ import type { TLSSocket } from "node:tls";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
+import type { InFlight } from "./in-flight.ts";
 import { handleOcsp, type OcspEndpoint } from "./ocsp-handler.ts";
 import { REFUSED, authenticateTlsClient, type ClientAuthOptions } from "./tls-client-auth.ts";
 
@@ -17,17 +18,24 @@ export interface ListenerTls {
   readonly clientAuth: ClientAuthOptions | undefined;
 }
 
-export interface ListenerOptions {
+/** A responder as a listener routes to it; `inFlight`, when set, counts the requests it serves until their responses close. */
+export type RoutedEndpoint = OcspEndpoint & { readonly inFlight?: InFlight };
+
+/** What a running listener serves; a reload swaps it (Listener.update). */
+export interface ListenerSettings {
+  /** The responders on this address; the longest matching path prefix wins. */
+  readonly endpoints: readonly RoutedEndpoint[];
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
+  /** Serve HTTPS instead of HTTP. */
+  readonly tls?: ListenerTls | undefined;
+}
+
+export interface ListenerOptions extends ListenerSettings {
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
-  /** The responders on this address; the longest matching path prefix wins. */
-  readonly endpoints: readonly OcspEndpoint[];
-  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
   readonly clock: Clock;
   readonly logger: Logger;
-  /** Serve HTTPS instead of HTTP. */
-  readonly tls?: ListenerTls | undefined;
   /** Share the port with other threads or processes (SO_REUSEPORT; the kernel spreads connections). */
   readonly reusePort?: boolean;
 }
@@ -36,8 +44,31 @@ export interface ListenerOptions {
 export interface Listener {
   readonly host: string;
   readonly port: number;
-  /** Stops accepting, lets requests in flight finish, closes idle keep-alive connections. */
+  /**
+   * "http", "https" or "https+client-auth": what `update` cannot change (the socket's protocol and
+   * whether the TLS handshake asks for a client certificate); a reload replaces the listener instead.
+   */
+  readonly kind: string;
+  /**
+   * Serves `settings` from the next request on; requests already routed finish with what they had.
+   * A new TLS certificate and key apply to the next handshakes. Throws RangeError when
+   * `listenerKind(settings.tls)` differs from `kind`.
+   */
+  update(settings: ListenerSettings): void;
+  /**
+   * Stops accepting, lets requests in flight finish (their keep-alive connections are then closed,
+   * and later requests on them are answered with `connection: close`), closes idle connections.
+   */
   close(): Promise<void>;
+}
+
+/** The `kind` of a listener serving with these TLS settings. */
+export function listenerKind(tls: ListenerTls | undefined): string {
+  return tls === undefined ? "http" : tls.clientAuth === undefined ? "https" : "https+client-auth";
+}
+
+function sortedEndpoints(endpoints: readonly RoutedEndpoint[]): readonly RoutedEndpoint[] {
+  return [...endpoints].sort((a, b) => b.prefix.length - a.prefix.length);
 }
 
 /**
@@ -48,7 +79,11 @@ export interface Listener {
  */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { clock, logger, timeouts } = options;
-  const endpoints = [...options.endpoints].sort((a, b) => b.prefix.length - a.prefix.length);
+  const kind = listenerKind(options.tls);
+  // Swapped whole by update(): a request reads it once, in route().
+  let endpoints = sortedEndpoints(options.endpoints);
+  let clientAuth = options.tls?.clientAuth;
+  let closing = false;
   const httpOptions = {
     headersTimeout: timeouts.headersMs,
     requestTimeout: timeouts.requestMs,
@@ -70,16 +105,18 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       response.writeHead(404, { "content-type": "text/plain", "content-length": "10" }).end("not found\n");
       return;
     }
+    if (closing) response.shouldKeepAlive = false;
+    // Held from routing (the body may still be arriving) until the response is done or abandoned.
+    if (endpoint.inFlight !== undefined) response.once("close", endpoint.inFlight.hold());
     handleOcsp(endpoint, request, response, pathname, client, clock, logger);
   };
-  const clientAuth = options.tls?.clientAuth;
   // SPEC step 1 runs at the handshake; each request waits for its connection's verdict.
   const verdicts = new WeakMap<Socket, Promise<AuthenticatedCertificate | undefined | typeof REFUSED>>();
   const server: Server =
     options.tls === undefined
       ? createServer(httpOptions, (request, response) => route(request, response, undefined))
       : createHttpsServer(
-          { ...httpOptions, cert: options.tls.certificate, key: options.tls.key, requestCert: clientAuth !== undefined, rejectUnauthorized: false },
+          { ...httpOptions, cert: options.tls.certificate, key: options.tls.key, requestCert: kind === "https+client-auth", rejectUnauthorized: false },
           (request, response) => {
             const verdict = verdicts.get(request.socket);
             if (verdict === undefined) {
@@ -91,9 +128,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
             });
           },
         );
-  if (clientAuth !== undefined) {
+  if (kind === "https+client-auth") {
     server.on("secureConnection", (socket: TLSSocket) => {
-      verdicts.set(socket, authenticateTlsClient(socket, clientAuth));
+      verdicts.set(socket, authenticateTlsClient(socket, clientAuth!));
     });
   }
   // A socket idle this long with no request in progress is closed (covers connect-and-wait clients).
@@ -115,12 +152,36 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   });
   server.on("error", (error) => logger.error({ err: error }, "listener error"));
   const address = server.address() as AddressInfo;
+  const applyTimeouts = (next: ListenerSettings["timeouts"]) => {
+    server.headersTimeout = next.headersMs;
+    server.requestTimeout = next.requestMs;
+    server.keepAliveTimeout = next.keepAliveMs;
+    server.timeout = next.requestMs;
+  };
   return {
     host: address.address,
     port: address.port,
+    kind,
+    update(settings) {
+      const next = listenerKind(settings.tls);
+      if (next !== kind) throw new RangeError(`a ${kind} listener cannot become ${next}`);
+      endpoints = sortedEndpoints(settings.endpoints);
+      applyTimeouts(settings.timeouts);
+      if (settings.tls !== undefined) {
+        (server as ReturnType<typeof createHttpsServer>).setSecureContext({ cert: settings.tls.certificate, key: settings.tls.key });
+        clientAuth = settings.tls.clientAuth;
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        closing = true;
+        // node:http closes idle connections once, at close(); a keep-alive connection whose request
+        // finishes later would stay open until its idle timeout, holding the process. Sweep them.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

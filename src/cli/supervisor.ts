@@ -1,0 +1,213 @@
+/**
+ * The supervisor of `vouch serve --workers N` (N > 1): the process the operator started. It serves
+ * nothing itself; it starts N worker processes (serve-worker.ts) that each listen on every
+ * configured address with SO_REUSEPORT, so the kernel spreads connections over them and a crash
+ * (a native PKCS#11 module, say) takes one worker, not the service. It replaces a worker that
+ * exits, backing off while replacements keep dying; it validates the configuration file on a
+ * reload and hands its text to every worker (a replaced worker starts from the last good text);
+ * it stops them all on shutdown.
+ *
+ * Why processes with SO_REUSEPORT, not node:cluster: measured here (2 cores, wrk -c8, one
+ * connection per request, a trivial handler, 2 workers) SO_REUSEPORT processes cost 94–116 µs of
+ * CPU per request against 282–293 µs for cluster's round-robin, where the primary accepts every
+ * connection and passes it over IPC (5,800–8,900 vs 3,100–3,200 req/s).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { parseConfig } from "../config/load.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
+import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
+
+/** Supervisor → worker control messages (the ask channel carries the rest). */
+export type ControlMessage = { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number } | { readonly vouch: "stop" };
+
+/** Worker → supervisor: started, or could not start (`error` is one line naming file and field). */
+export type WorkerReport = { readonly vouch: "ready" } | { readonly vouch: "failed"; readonly error: string };
+
+/** The ask-channel kind of a reload; the payload is the configuration text, the answer a ReloadOutcome. */
+export const RELOAD_KIND = "vouch.reload";
+/** A reload loads every source anew (a million-entry index takes seconds); a worker silent this long is left out. */
+const RELOAD_TIMEOUT_MS = 10 * 60_000;
+
+export interface SupervisorOptions {
+  readonly workers: number;
+  readonly configFile: string;
+  /** The configuration file's text, already validated. */
+  readonly text: string;
+  readonly logger: Logger;
+  /** Restart backoff: first delay after a quick death, cap, and how long a worker must live to reset it. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number; readonly stableMs: number };
+  /** How long workers get to finish their requests on stop before they are killed (default 60 s). */
+  readonly stopTimeoutMs?: number;
+}
+
+export interface Supervisor {
+  /** The live workers' pids, in slot order. */
+  readonly pids: readonly number[];
+  /** Re-reads the configuration file and reloads every worker; never rejects (failures are logged). */
+  reload(): Promise<void>;
+  /** Stops every worker (they finish their requests in flight); resolves with the exit code to use. */
+  stop(): Promise<number>;
+}
+
+interface Slot {
+  readonly worker: number;
+  child: ChildProcess | undefined;
+  /** Whether `child` reported ready. */
+  ready: boolean;
+  /** The configuration text `child` serves. */
+  text: string;
+  startedAt: number;
+  /** Consecutive deaths soon after start. */
+  quickDeaths: number;
+  restartTimer: NodeJS.Timeout | undefined;
+}
+
+const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : "./serve-worker.js", import.meta.url);
+
+/**
+ * Starts the workers and resolves once every one is serving. Rejects with ConfigError (the first
+ * failing worker's reason) when one cannot start; the others are then stopped.
+ */
+export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
+  const { configFile, logger } = options;
+  const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
+  let text = options.text;
+  let stopping = false;
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
+    worker: index + 1,
+    child: undefined,
+    ready: false,
+    text,
+    startedAt: 0,
+    quickDeaths: 0,
+    restartTimer: undefined,
+  }));
+  superviseWorkers(() => slots.flatMap((slot) => (slot.child !== undefined && slot.ready ? [slot.child] : [])));
+
+  /** Forks the slot's worker; resolves when it is ready, rejects (ConfigError) when it fails or dies first. */
+  const spawnWorker = (slot: Slot): Promise<void> => {
+    const child = fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    slot.child = child;
+    slot.ready = false;
+    slot.text = text;
+    slot.startedAt = Date.now();
+    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker };
+    child.send(start);
+    const started = new Promise<void>((resolve, reject) => {
+      const onMessage = (message: WorkerReport) => {
+        if (message.vouch === "ready") {
+          child.off("message", onMessage);
+          slot.ready = true;
+          logger.info({ worker: slot.worker, pid: child.pid }, "worker started");
+          resolve();
+          // Started from an older text while a reload was adopted: bring it up to date.
+          if (slot.text !== text) {
+            const target = text;
+            void askWorker(child, RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS }).then((answer) => {
+              if ((answer?.value as ReloadOutcome | undefined)?.ok === true) slot.text = target;
+            });
+          }
+        } else if (message.vouch === "failed") {
+          child.off("message", onMessage);
+          // `error` already names the file and the field.
+          reject(new ConfigError("", message.error));
+        }
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code, signal) => reject(new Error(`worker ${slot.worker} exited during start-up (${signal ?? `code ${code}`})`)));
+    });
+    child.once("exit", (code, signal) => onExit(slot, child, code, signal));
+    return started;
+  };
+
+  const onExit = (slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
+    if (slot.child !== child) return;
+    slot.child = undefined;
+    slot.ready = false;
+    if (stopping) return;
+    const lived = Date.now() - slot.startedAt;
+    slot.quickDeaths = lived < backoff.stableMs ? slot.quickDeaths + 1 : 0;
+    // The first death after a long life is replaced at once; quick deaths in a row back off
+    // exponentially, so a worker that cannot start does not turn into a fork storm.
+    const delay = slot.quickDeaths === 0 ? 0 : Math.min(backoff.maxMs, backoff.initialMs * 2 ** (slot.quickDeaths - 1));
+    logger.warn({ worker: slot.worker, pid: child.pid, code, signal, restartInMs: delay }, "worker exited; replacing it");
+    slot.restartTimer = setTimeout(() => {
+      slot.restartTimer = undefined;
+      if (stopping) return;
+      spawnWorker(slot).catch((error: unknown) => {
+        logger.error({ worker: slot.worker, err: error instanceof Error ? error.message : String(error) }, "replacement worker failed to start");
+      });
+    }, delay);
+  };
+
+  const reloadWorkers = async (): Promise<ReloadOutcome[]> => {
+    const target = text;
+    const answers = (await askWorkers(RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
+    for (const slot of slots) if (slot.ready) slot.text = target;
+    return answers;
+  };
+
+  let reloading = Promise.resolve();
+  const reload = async () => {
+    let next: string;
+    try {
+      next = await readFile(configFile, "utf8");
+      parseConfig(next, configFile);
+    } catch (error) {
+      const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
+      logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), err: problem }, `reload refused, the running configuration stays: ${problem}`);
+      return;
+    }
+    const previous = text;
+    text = next;
+    const outcomes = await reloadWorkers();
+    const failed = outcomes.filter((outcome) => !outcome.ok).length;
+    if (failed > 0 && failed === outcomes.length) {
+      // Every worker refused it (each logged why): replacements keep starting from the old text.
+      text = previous;
+      for (const slot of slots) if (slot.ready) slot.text = previous;
+      return;
+    }
+    logger.info({ config: configFile, workers: outcomes.length - failed, refused: failed }, "workers reloaded");
+  };
+
+  try {
+    await Promise.all(slots.map((slot) => spawnWorker(slot)));
+  } catch (error) {
+    stopping = true;
+    await stopAll(slots, options.stopTimeoutMs ?? 60_000);
+    throw error;
+  }
+  return {
+    get pids() {
+      return slots.flatMap((slot) => (slot.child?.pid === undefined ? [] : [slot.child.pid]));
+    },
+    reload: () => {
+      reloading = reloading.then(reload);
+      return reloading;
+    },
+    stop: async () => {
+      stopping = true;
+      return stopAll(slots, options.stopTimeoutMs ?? 60_000);
+    },
+  };
+}
+
+/** Asks every worker to stop, kills those still running after `timeoutMs`; 0 when all exited cleanly. */
+async function stopAll(slots: readonly Slot[], timeoutMs: number): Promise<number> {
+  for (const slot of slots) clearTimeout(slot.restartTimer);
+  const exits = slots.flatMap((slot) => {
+    const child = slot.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return [];
+    const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+    const stop: ControlMessage = { vouch: "stop" };
+    if (child.connected) child.send(stop, undefined, undefined, () => {});
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    return [exited.finally(() => clearTimeout(timer))];
+  });
+  const codes = await Promise.all(exits);
+  return codes.every((code) => code === 0) ? 0 : 1;
+}

@@ -1,0 +1,177 @@
+import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
+import type { BillingSink } from "../billing/billing-sink.ts";
+import type { Clock } from "../clock.ts";
+import type { Config, ResponderConfig } from "../config/schema.ts";
+import { ConfigError } from "../errors.ts";
+import { inFlight, type InFlight } from "../http/in-flight.ts";
+import type { ListenerSettings, ListenerTls, RoutedEndpoint } from "../http/server.ts";
+import type { Logger } from "../observability/logger.ts";
+import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import { signingLimiter } from "../signing/signing-limiter.ts";
+import { buildBillingSink } from "./build-billing.ts";
+import { buildIssuer } from "./build-issuer.ts";
+import { buildPipeline } from "./build-pipeline.ts";
+import { buildTrust, type Trust } from "./build-trust.ts";
+
+/** What one address serves in a generation: the settings of its listener. */
+export interface AddressPlan {
+  readonly host: string;
+  readonly port: number;
+  /** Index of the first responder on this address, for error field paths. */
+  readonly firstIndex: number;
+  readonly settings: ListenerSettings;
+}
+
+/**
+ * Everything one configuration builds, short of listening: issuers (sources, signers behind one
+ * load-shedding limiter), trust store, billing sinks and per-address endpoints. A reload builds a
+ * new generation next to the running one, swaps it in, and closes the old one once idle.
+ */
+export interface Generation {
+  /** Keyed by `host|port`, in configuration order. */
+  readonly addresses: ReadonlyMap<string, AddressPlan>;
+  /** Requests still using this generation (routed to one of its endpoints, or in one of its pipelines). */
+  readonly inFlight: InFlight;
+  /** Closes billing sinks (flushing them), then sources. Call once `inFlight` is idle. */
+  close(): Promise<void>;
+}
+
+interface AddressGroup {
+  readonly host: string;
+  readonly port: number;
+  readonly endpoints: RoutedEndpoint[];
+  readonly tlsConfig: ResponderConfig["tls"];
+  readonly firstIndex: number;
+  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+}
+
+/**
+ * Builds a generation. Issuers (and their sources) come first, because the validation process checks
+ * revocation with them; then the trust store; then each responder's pipeline and billing sink; then
+ * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
+ * built; whatever was opened by then is closed.
+ */
+export async function buildGeneration(config: Config, clock: Clock, logger: Logger): Promise<Generation> {
+  const issuers: ServedIssuer[] = [];
+  const sinks: BillingSink[] = [];
+  const close = async () => {
+    await Promise.all(sinks.map((sink) => sink.close()));
+    await Promise.all(issuers.map((issuer) => issuer.source.close()));
+  };
+  const counter = inFlight();
+  try {
+    const limiter = signingLimiter({ maxInFlight: config.limits.maxSigningsInFlight, maxQueue: config.limits.maxSigningQueue });
+    const servedBy: ServedIssuer[][] = [];
+    for (const [index, responder] of config.responders.entries()) {
+      const served: ServedIssuer[] = [];
+      for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
+        const field = `responders[${index}].issuers[${issuerIndex}]`;
+        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), limiter);
+        issuers.push(issuer);
+        served.push(issuer);
+      }
+      servedBy.push(served);
+    }
+    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
+
+    const groups = new Map<string, AddressGroup>();
+    for (const [index, responder] of config.responders.entries()) {
+      const field = `responders[${index}]`;
+      const responderLogger = logger.child({ responder: responder.name });
+      const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
+      if (sink !== undefined) sinks.push(sink);
+      const scheme = responder.tls === undefined ? "http" : "https";
+      const endpoint: RoutedEndpoint = {
+        name: responder.name,
+        prefix: responder.path.replace(/\/+$/, ""),
+        pipeline: held(
+          buildPipeline(responder, field, {
+            issuers: issuerDirectory(servedBy[index]!),
+            clock,
+            logger: responderLogger,
+            trust,
+            billingSink: sink,
+            url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
+          }),
+          counter,
+        ),
+        maxRequestBytes: responder.maxRequestBytes,
+        inFlight: counter,
+      };
+      addToGroup(groups, responder, index, endpoint);
+    }
+
+    const addresses = new Map<string, AddressPlan>();
+    for (const [key, group] of groups) {
+      const tls = group.tlsConfig === undefined ? undefined : await listenerTls(group.tlsConfig, `responders[${group.firstIndex}].tls`, trust, logger);
+      addresses.set(key, { host: group.host, port: group.port, firstIndex: group.firstIndex, settings: { endpoints: group.endpoints, timeouts: group.timeouts, tls } });
+    }
+    return { addresses, inFlight: counter, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The pipeline, counted in `counter` while it runs (its billing included). */
+function held(inner: Pipeline, counter: InFlight): Pipeline {
+  return {
+    steps: inner.steps,
+    run: async (exchange) => {
+      const release = counter.hold();
+      try {
+        await inner.run(exchange);
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** Responders on one address share a listener; they must agree on its TLS settings. */
+function addToGroup(groups: Map<string, AddressGroup>, responder: ResponderConfig, index: number, endpoint: RoutedEndpoint): void {
+  const field = `responders[${index}]`;
+  const key = `${responder.listen.host}|${responder.listen.port}`;
+  const timeouts = { headersMs: responder.timeouts.headers, requestMs: responder.timeouts.request, keepAliveMs: responder.timeouts.keepAlive };
+  const group = groups.get(key);
+  if (group === undefined) {
+    groups.set(key, { host: responder.listen.host, port: responder.listen.port, endpoints: [endpoint], tlsConfig: responder.tls, firstIndex: index, timeouts });
+    return;
+  }
+  // Port 0 asks for a free port each time; responders that all ask for one still share a listener.
+  if (group.endpoints.some((other) => other.prefix === endpoint.prefix)) {
+    throw new ConfigError(`${field}.path`, `another responder already serves path "${responder.path}" on ${responder.listen.host}:${responder.listen.port}`);
+  }
+  if (JSON.stringify(group.tlsConfig) !== JSON.stringify(responder.tls)) {
+    throw new ConfigError(`${field}.tls`, `responders sharing ${responder.listen.host}:${responder.listen.port} must have the same tls settings`);
+  }
+  group.endpoints.push(endpoint);
+  group.timeouts = {
+    headersMs: Math.min(group.timeouts.headersMs, timeouts.headersMs),
+    requestMs: Math.min(group.timeouts.requestMs, timeouts.requestMs),
+    keepAliveMs: Math.min(group.timeouts.keepAliveMs, timeouts.keepAliveMs),
+  };
+}
+
+async function listenerTls(config: NonNullable<ResponderConfig["tls"]>, field: string, trust: Trust | undefined, logger: Logger): Promise<ListenerTls> {
+  const read = async (file: string, name: string) => {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new ConfigError(`${field}.${name}`, `${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : String(error)}`, { cause: error });
+    }
+  };
+  const certificate = await read(config.certificate, "certificate");
+  const key = await read(config.key, "key");
+  try {
+    // Checked here, not at listen: a reload with a broken certificate must fail before anything is swapped.
+    createSecureContext({ cert: certificate, key });
+  } catch (error) {
+    throw new ConfigError(field, `the certificate and key cannot be used: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (config.clientAuth === "off") return { certificate, key, clientAuth: undefined };
+  if (trust === undefined) throw new ConfigError("trust", "TLS client authentication needs a trust store (trust.anchors)");
+  return { certificate, key, clientAuth: { mode: config.clientAuth, validator: trust.validator, cache: trust.cache, logger } };
+}
