@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 
 /**
@@ -217,6 +218,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     trust: trustSchema.optional(),
+    admin: adminSchema.optional(),
     responders: z.array(responderSchema).min(1, "at least one responder is required"),
   })
   .strict()
