@@ -4,6 +4,7 @@ import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
+import { startAdminServer } from "../observability/admin-server.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
 
 /**
@@ -49,8 +50,18 @@ export async function serveConfig(config: Config, configFile: string, reusePort 
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
   let service: Service;
+  let closeAdmin = async () => {};
   try {
     service = await startService(config, systemClock, logger, { reusePort });
+    if (config.admin !== undefined) {
+      // One process: its own registry and readiness (with --workers, the supervisor combines its workers').
+      const { observability } = service;
+      const admin = await startAdminServer({ listen: config.admin.listen, metrics: () => observability.metrics.text(), ready: observability.ready, logger }).catch(async (error: unknown) => {
+        await service.close();
+        throw error;
+      });
+      closeAdmin = admin.close;
+    }
   } catch (error) {
     // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
     if (error instanceof ConfigError && error.file !== configFile) {
@@ -65,7 +76,7 @@ export async function serveConfig(config: Config, configFile: string, reusePort 
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping: finishing requests in flight");
-    void Promise.all([service.close(), beforeExit()]).then(() => process.exit(0));
+    void Promise.all([service.close(), closeAdmin(), beforeExit()]).then(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -6,6 +6,9 @@ import { ConfigError } from "../errors.ts";
 import { startListener, type Listener, type ListenerTls } from "../http/server.ts";
 import type { OcspEndpoint } from "../http/ocsp-handler.ts";
 import type { Logger } from "../observability/logger.ts";
+import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
+import { readinessCheck, type ReadinessTarget, type ReadyReport } from "../observability/readiness.ts";
+import { requestObserver } from "../observability/request-metrics.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { buildBillingSink } from "./build-billing.ts";
 import { buildIssuer } from "./build-issuer.ts";
@@ -15,6 +18,8 @@ import { buildTrust, type Trust } from "./build-trust.ts";
 /** A running Vouch: its listeners and the sources behind them. */
 export interface Service {
   readonly listeners: readonly Listener[];
+  /** This process's metrics registry and readiness check (docs/observability.md). */
+  readonly observability: { readonly metrics: VouchMetrics; ready(): Promise<ReadyReport> };
   /** Stops listening, finishes requests in flight (and their billing), stops reloading sources. */
   close(): Promise<void>;
 }
@@ -35,7 +40,15 @@ interface ListenerGroup {
  * ConfigError naming the field when anything configured cannot be built; whatever was opened by
  * then is closed.
  */
-export async function startService(config: Config, clock: Clock, logger: Logger, options: { readonly reusePort?: boolean } = {}): Promise<Service> {
+export async function startService(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  options: { readonly reusePort?: boolean; readonly metrics?: VouchMetrics } = {},
+): Promise<Service> {
+  // One registry per process: a caller that rebuilds the service (reload) passes its own to keep counting.
+  const metrics = options.metrics ?? createMetrics({ clock });
+  const readinessTargets: ReadinessTarget[] = [];
   const issuers: ServedIssuer[] = [];
   const sinks: BillingSink[] = [];
   const listeners: Listener[] = [];
@@ -49,8 +62,9 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
     for (const [index, responder] of config.responders.entries()) {
       const served: ServedIssuer[] = [];
       for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
-        const issuer = await buildIssuer(issuerConfig, responder, `responders[${index}].issuers[${issuerIndex}]`, clock, logger.child({ responder: responder.name }));
+        const issuer = await buildIssuer(issuerConfig, responder, `responders[${index}].issuers[${issuerIndex}]`, clock, logger.child({ responder: responder.name }), metrics);
         issuers.push(issuer);
+        readinessTargets.push({ responder: responder.name, issuer: issuer.name, source: issuer.source, signer: issuer.identity.signer });
         served.push(issuer);
       }
       servedBy.push(served);
@@ -74,8 +88,10 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
           trust,
           billingSink: sink,
           url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
+          metrics,
         }),
         maxRequestBytes: responder.maxRequestBytes,
+        observer: requestObserver(metrics, responder.name, responder.type),
       };
       addToGroup(groups, responder, index, endpoint);
     }
@@ -94,7 +110,9 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
     await closeAll();
     throw error;
   }
-  return { listeners, close: closeAll };
+  const ready = readinessCheck({ targets: readinessTargets, clock, signerTestIntervalMs: config.admin?.readiness.signerTestInterval });
+  metrics.trackReadiness(ready);
+  return { listeners, observability: { metrics, ready }, close: closeAll };
 }
 
 /** Responders on one address share a listener; they must agree on its TLS settings. */

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { prometheusContentType } from "prom-client";
+import { ConfigError } from "../errors.ts";
 import type { Logger } from "./logger.ts";
 import type { ReadyReport } from "./readiness.ts";
 
@@ -35,7 +36,8 @@ export interface AdminServer {
  * - `GET /healthz`: 200 `ok` (the process answers);
  * - anything else: 404, or 405 for methods other than GET and HEAD.
  * A metrics or readiness function that throws gives 500 (and an error log), never a crash.
- * Rejects when the address cannot be bound.
+ * Logs "admin listening" with `host` and `port` once bound. Rejects with ConfigError("admin.listen")
+ * when the address cannot be bound.
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { logger } = options;
@@ -49,15 +51,21 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: options.listen.host, port: options.listen.port }, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: options.listen.host, port: options.listen.port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    const { host, port } = options.listen;
+    throw new ConfigError("admin.listen", `cannot listen on ${host}:${port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
   server.on("error", (error) => logger.error({ err: error }, "admin listener error"));
   const address = server.address() as AddressInfo;
+  logger.info({ host: address.address, port: address.port }, "admin listening");
   return {
     host: address.address,
     port: address.port,
