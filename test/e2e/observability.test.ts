@@ -14,15 +14,20 @@ import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { parseSamples, sampleKey, sampleValue, type Sample } from "../support/prometheus.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
-/** The admin listener's base URL, from the "admin listening" log line. */
-async function adminUrl(vouch: VouchProcess): Promise<string> {
+/** The first log line with message `msg` (log lines are written asynchronously). */
+async function logLine(vouch: VouchProcess, msg: string): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const record = vouch.logs.find((line) => line.msg === "admin listening");
-    if (record !== undefined) return `http://127.0.0.1:${record.port as number}`;
-    if (Date.now() > deadline) throw new Error("no admin listening log line");
+    const record = vouch.logs.find((line) => line.msg === msg);
+    if (record !== undefined) return record;
+    if (Date.now() > deadline) throw new Error(`no "${msg}" log line`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The admin listener's base URL, from the "admin listening" log line. */
+async function adminUrl(vouch: VouchProcess): Promise<string> {
+  return `http://127.0.0.1:${(await logLine(vouch, "admin listening")).port as number}`;
 }
 
 async function scrape(admin: string): Promise<Sample[]> {
@@ -79,6 +84,15 @@ describe("metrics after known traffic, and a healthy server's readiness", () => 
     assert.match((await ask(pki.revoked)).stdout, /: revoked/);
     const malformed = await postOcsp(`${vouch.baseUrl}/`, Buffer.from("this is not an OCSP request"));
     assert.equal(responseStatusName(malformed.body), "malformedRequest");
+
+    // The log line of the refusal: fixed field names (docs/observability.md).
+    const refused = await logLine(vouch, "request refused");
+    assert.equal(refused.level, "info");
+    assert.match(String(refused.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(refused.responder, "obs");
+    assert.equal(refused.step, "decode");
+    assert.equal(refused.result, "malformedRequest");
+    assert.equal(refused.client, "127.0.0.1");
 
     const samples = await scrape(admin);
     const issuer = samples.find((sample) => sample.name === "vouch_source_results_total")!.labels.issuer!;
