@@ -55,8 +55,12 @@ export async function serveConfig(config: Config, configFile: string, reusePort 
     service = await startService(config, systemClock, logger, { reusePort });
     if (config.admin !== undefined) {
       // One process: its own registry and readiness (with --workers, the supervisor combines its workers').
-      const { observability } = service;
-      const admin = await startAdminServer({ listen: config.admin.listen, metrics: () => observability.metrics.text(), ready: observability.ready, logger }).catch(async (error: unknown) => {
+      const admin = await startAdminServer({
+        listen: config.admin.listen,
+        metrics: () => service.observability.metrics.text(),
+        ready: () => service.observability.ready(),
+        logger,
+      }).catch(async (error: unknown) => {
         await service.close();
         throw error;
       });

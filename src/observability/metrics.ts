@@ -189,13 +189,14 @@ function lazyCounter<L extends string>(registry: Registry, name: string, help: s
         const copy = { ...labels };
         // The series exists from the moment it is bound, at 0, so rates and dashboards see it.
         counter.inc(copy as Partial<Record<L, string>>, 0);
-        child = {
+        const created = {
           labels: copy,
           pending: 0,
-          inc() {
-            this.pending++;
+          inc: () => {
+            created.pending++;
           },
         };
+        child = created;
         children.set(key, child);
       }
       return child;
