@@ -110,6 +110,7 @@ async function runExchange(
   } catch (error) {
     // The pipeline never rejects; this guards the process against a bug there.
     logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
+    exchange.error = { status: "internalError", cause: error };
     reply = errorReply("internalError");
   }
   endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
