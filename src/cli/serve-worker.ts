@@ -9,6 +9,7 @@ import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
+import { answerObservabilityAsks } from "../observability/worker-observability.ts";
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
@@ -48,6 +49,8 @@ try {
 const running = service;
 reloadFromFile = () => void reloadService(running, configFile, logger);
 onSupervisorAsk(RELOAD_KIND, (text) => reloadService(running, configFile, logger, text as string));
+// The supervisor's admin listener aggregates every worker's metrics and readiness.
+answerObservabilityAsks(onSupervisorAsk, () => running);
 stopping.stop = stopGracefully(running, logger);
 if (stopping.requested === undefined) report({ vouch: "ready" });
 else stopping.stop(stopping.requested);

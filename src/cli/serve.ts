@@ -5,11 +5,14 @@ import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
+import { startAdminServer } from "../observability/admin-server.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
+import { workersObservability } from "../observability/worker-observability.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
 import { reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { startSupervisor } from "./supervisor.ts";
+import { askWorkers } from "./worker-channel.ts";
 
 /** How `vouch serve` runs. */
 export interface ServeOptions {
@@ -48,6 +51,15 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   const logger = jsonLogger(config.log.level).child({ supervisor: process.pid });
   guardProcess(logger);
   const supervisor = await startSupervisor({ workers, configFile, text, logger });
+  // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
+  // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
+  const admin =
+    config.admin === undefined
+      ? undefined
+      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind)), logger }).catch(async (error: unknown) => {
+          await supervisor.stop();
+          throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
+        });
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
   logger.info({ config: configFile, workers, pids: supervisor.pids }, "ready");
   process.on("SIGHUP", () => void supervisor.reload());
@@ -57,6 +69,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
     stopping = true;
     logger.info({ signal, workers: supervisor.pids.length }, "stopping: every worker finishes its requests in flight");
     void supervisor.stop().then(async (code) => {
+      await admin?.close();
       if (options.pidFile !== undefined) await removePidFile(options.pidFile);
       process.exit(code);
     });
@@ -74,8 +87,21 @@ export async function serveConfig(config: Config, configFile: string, options: {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
   let service: Service;
+  let closeAdmin = async () => {};
   try {
     service = await startService(config, systemClock, logger);
+    const admin = config.admin;
+    if (admin !== undefined) {
+      const running = service;
+      // One process: its own registry and readiness (with --workers, the supervisor combines its workers').
+      const server = await startAdminServer({ listen: admin.listen, metrics: () => running.observability.metrics.text(), ready: () => running.observability.ready(), logger }).catch(
+        async (error: unknown) => {
+          await running.close();
+          throw error;
+        },
+      );
+      closeAdmin = server.close;
+    }
   } catch (error) {
     // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
     if (error instanceof ConfigError && error.file !== configFile) {
@@ -87,7 +113,12 @@ export async function serveConfig(config: Config, configFile: string, options: {
   const pidFile = options.pidFile;
   if (pidFile !== undefined) await writePidFile(pidFile);
   logger.info({ config: configFile }, "ready");
-  const stop = stopGracefully(service, logger, { beforeExit: pidFile === undefined ? undefined : () => removePidFile(pidFile) });
+  const stop = stopGracefully(service, logger, {
+    beforeExit: async () => {
+      await closeAdmin();
+      if (pidFile !== undefined) await removePidFile(pidFile);
+    },
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGHUP", () => void reloadService(service, configFile, logger));

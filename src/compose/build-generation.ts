@@ -7,6 +7,9 @@ import { ConfigError } from "../errors.ts";
 import { inFlight, type InFlight } from "../http/in-flight.ts";
 import type { ListenerSettings, ListenerTls, RoutedEndpoint } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { VouchMetrics } from "../observability/metrics.ts";
+import { readinessCheck, type ReadinessTarget, type ReadyReport } from "../observability/readiness.ts";
+import { requestObserver } from "../observability/request-metrics.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { signingLimiter } from "../signing/signing-limiter.ts";
@@ -34,6 +37,8 @@ export interface Generation {
   readonly addresses: ReadonlyMap<string, AddressPlan>;
   /** Requests still using this generation (routed to one of its endpoints, or in one of its pipelines). */
   readonly inFlight: InFlight;
+  /** Whether every issuer of this generation has current data and a working signer (docs/observability.md). */
+  ready(): Promise<ReadyReport>;
   /** Closes billing sinks (flushing them), then sources. Call once `inFlight` is idle. */
   close(): Promise<void>;
 }
@@ -53,8 +58,9 @@ interface AddressGroup {
  * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
  * built; whatever was opened by then is closed.
  */
-export async function buildGeneration(config: Config, clock: Clock, logger: Logger): Promise<Generation> {
+export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics): Promise<Generation> {
   const issuers: ServedIssuer[] = [];
+  const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
   const close = async () => {
     await Promise.all(sinks.map((sink) => sink.close()));
@@ -68,8 +74,9 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const served: ServedIssuer[] = [];
       for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
         const field = `responders[${index}].issuers[${issuerIndex}]`;
-        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), limiter);
+        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), { metrics, limiter });
         issuers.push(issuer);
+        readinessTargets.push({ responder: responder.name, issuer: issuer.name, source: issuer.source, signer: issuer.identity.signer });
         served.push(issuer);
       }
       servedBy.push(served);
@@ -94,10 +101,12 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
             trust,
             billingSink: sink,
             url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
+            metrics,
           }),
           counter,
         ),
         maxRequestBytes: responder.maxRequestBytes,
+        observer: requestObserver(metrics, responder.name, responder.type),
         inFlight: counter,
       };
       addToGroup(groups, responder, index, endpoint);
@@ -108,7 +117,8 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const tls = group.tlsConfig === undefined ? undefined : await listenerTls(group.tlsConfig, `responders[${group.firstIndex}].tls`, trust, logger);
       addresses.set(key, { host: group.host, port: group.port, firstIndex: group.firstIndex, settings: { endpoints: group.endpoints, timeouts: group.timeouts, tls } });
     }
-    return { addresses, inFlight: counter, close };
+    const ready = readinessCheck({ targets: readinessTargets, clock, signerTestIntervalMs: config.admin?.readiness.signerTestInterval });
+    return { addresses, inFlight: counter, ready, close };
   } catch (error) {
     await close();
     throw error;

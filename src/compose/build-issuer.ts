@@ -2,30 +2,45 @@ import { X509Certificate } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { IssuerConfig, ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { VouchMetrics } from "../observability/metrics.ts";
 import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
 import { boundedSigner } from "../signing/bounded-signer.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
+import { meteredSigner } from "../signing/metered-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
 import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
+import { meteredSource } from "../status/metered-source.ts";
 import type { StatusSource } from "../status/status-source.ts";
 import { buildSource } from "./build-source.ts";
 
 /**
  * Builds one served issuer: its certificate, its signer (checked against the CA), and its sources
- * in order, each behind the stale-data guard. With `limiter`, every signature goes through it (load
- * shedding: tryLater when its queue is full). Throws ConfigError naming the field on any problem;
- * sources already opened are closed first.
+ * in order, each behind the stale-data guard. With `metrics`, the signer and each source are
+ * metered (STYLE convention 9); with `limiter`, every signature goes through it (load shedding:
+ * tryLater when its queue is full, which is not counted as a signer error). Throws ConfigError naming
+ * the field on any problem; sources already opened are closed first.
  */
-export async function buildIssuer(config: IssuerConfig, responder: ResponderConfig, field: string, clock: Clock, logger: Logger, limiter?: SigningLimiter): Promise<ServedIssuer> {
+export async function buildIssuer(
+  config: IssuerConfig,
+  responder: ResponderConfig,
+  field: string,
+  clock: Clock,
+  logger: Logger,
+  layers: { readonly metrics?: VouchMetrics | undefined; readonly limiter?: SigningLimiter | undefined } = {},
+): Promise<ServedIssuer> {
+  const { metrics, limiter } = layers;
   const certificate = await readCertificateFile(config.certificate, `${field}.certificate`);
+  const name = new X509Certificate(certificate).subject.replaceAll("\n", ", ");
   const signerCertificate =
     config.signer.certificate === undefined ? certificate : await readCertificateFile(config.signer.certificate, `${field}.signer.certificate`);
-  const signer = await keyFileSigner({ keyFile: config.signer.key, certificate: signerCertificate, rsaPadding: config.signer.rsaPadding, field: `${field}.signer.key` });
+  const keySigner = await keyFileSigner({ keyFile: config.signer.key, certificate: signerCertificate, rsaPadding: config.signer.rsaPadding, field: `${field}.signer.key` });
+  const metered = metrics === undefined ? keySigner : meteredSigner(keySigner, { metrics, responder: responder.name, issuer: name });
+  const signer = limiter === undefined ? metered : boundedSigner(metered, limiter);
   const identity = responderIdentity({
-    signer: limiter === undefined ? signer : boundedSigner(signer, limiter),
+    signer,
     issuerCertificate: certificate,
     responderId: responder.responderId,
     // The Identrus profile sends the full signer chain in every response (SPEC §2).
@@ -33,11 +48,11 @@ export async function buildIssuer(config: IssuerConfig, responder: ResponderConf
     now: clock.now(),
     field: `${field}.signer`,
   });
-  const name = new X509Certificate(certificate).subject.replaceAll("\n", ", ");
   const sources: StatusSource[] = [];
   try {
     for (const [index, source] of config.sources.entries()) {
-      sources.push(guardStale(await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name })), clock));
+      const guarded = guardStale(await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name })), clock);
+      sources.push(metrics === undefined ? guarded : meteredSource(guarded, { metrics, responder: responder.name, issuer: name, source: source.type }));
     }
   } catch (error) {
     await Promise.all(sources.map((source) => source.close()));

@@ -1,6 +1,8 @@
 import type { Clock } from "../clock.ts";
 import type { ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { VouchMetrics } from "../observability/metrics.ts";
+import { stepResultRecorders } from "../observability/step-results.ts";
 import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
 import { pipeline, type Pipeline } from "../pipeline/pipeline.ts";
 import { RESPONDER_TYPE_STEPS, isOptionalStep } from "../pipeline/responder-types.ts";
@@ -33,6 +35,8 @@ export interface PipelineDependencies {
   readonly billingSink: BillingSink | undefined;
   /** The responder's URL, for billing records. */
   readonly url: string;
+  /** The process's metrics; the pipeline reports each step's result there. */
+  readonly metrics?: VouchMetrics | undefined;
 }
 
 /**
@@ -63,6 +67,7 @@ export function buildPipeline(config: ResponderConfig, field: string, dependenci
     rules: { maxSingleRequests: config.maxSingleRequests, noncePolicy: config.nonce.policy, nonceMaxLength: config.nonce.maxLength },
     logger,
     clock,
+    stepResults: dependencies.metrics === undefined ? undefined : stepResultRecorders(dependencies.metrics, config.name),
   });
 }
 

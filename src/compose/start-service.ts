@@ -3,12 +3,16 @@ import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { listenerKind, startListener, type Listener } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
+import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
+import type { ReadyReport } from "../observability/readiness.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
 export interface Service {
   /** The listeners now open, in configuration order of their addresses. */
   readonly listeners: readonly Listener[];
+  /** This process's metrics registry (kept across reloads) and the current configuration's readiness (docs/observability.md). */
+  readonly observability: { readonly metrics: VouchMetrics; ready(): Promise<ReadyReport> };
   /**
    * Swaps in `config` without failing a request in flight: builds everything new first (sources
    * loaded, signers checked, billing sinks open, new addresses listening), then swaps the responders
@@ -28,9 +32,16 @@ export interface Service {
  * Throws ConfigError naming the field when anything configured cannot be built or bound; whatever
  * was opened by then is closed.
  */
-export async function startService(config: Config, clock: Clock, logger: Logger, options: { readonly reusePort?: boolean } = {}): Promise<Service> {
+export async function startService(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  options: { readonly reusePort?: boolean; readonly metrics?: VouchMetrics } = {},
+): Promise<Service> {
   const reusePort = options.reusePort === true;
-  let generation = await buildGeneration(config, clock, logger);
+  // One registry per process, counting across reloads.
+  const metrics = options.metrics ?? createMetrics({ clock });
+  let generation = await buildGeneration(config, clock, logger, metrics);
   const listeners = new Map<string, Listener>();
   try {
     for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort));
@@ -51,8 +62,9 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
     void done.finally(() => retiring.delete(done));
   };
   let reloads = Promise.resolve();
+  metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger);
+    const fresh = await buildGeneration(next, clock, logger, metrics);
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];
@@ -99,6 +111,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
     get listeners() {
       return [...listeners.values()];
     },
+    observability: { metrics, ready: () => generation.ready() },
     reload: (next) => {
       const run = reloads.then(() => reload(next));
       reloads = run.catch(() => undefined);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 
@@ -220,6 +221,8 @@ export const configSchema = z
     trust: trustSchema.optional(),
     /** Load shedding (limits-schema.ts, docs/operations.md). */
     limits: limitsSchema,
+    /** /metrics and /readyz (admin-schema.ts, docs/observability.md). */
+    admin: adminSchema.optional(),
     responders: z.array(responderSchema).min(1, "at least one responder is required"),
   })
   .strict()

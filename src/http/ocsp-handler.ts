@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { RequestObserver } from "../observability/request-metrics.ts";
 import { createExchange, type AuthenticatedCertificate, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { errorReply } from "../pipeline/steps/10-send.ts";
@@ -13,6 +14,8 @@ export interface OcspEndpoint {
   readonly prefix: string;
   readonly pipeline: Pipeline;
   readonly maxRequestBytes: number;
+  /** Counts requests and their latency (observability/request-metrics.ts), when metrics are on. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -35,6 +38,7 @@ export function handleOcsp(
   if (method === "GET") {
     const decoded = decodeGetPath(pathname.slice(endpoint.prefix.length));
     if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) {
+      endpoint.observer?.refused(method, 413);
       writeTooLarge(response);
       return;
     }
@@ -43,11 +47,13 @@ export function handleOcsp(
     return;
   }
   if (method !== "POST") {
+    endpoint.observer?.refused(method, 405);
     response.writeHead(405, { allow: "GET, POST", "content-type": "text/plain", "content-length": "19" }).end("method not allowed\n");
     return;
   }
   const declared = request.headers["content-length"];
   if (declared !== undefined && Number(declared) > endpoint.maxRequestBytes) {
+    endpoint.observer?.refused(method, 413);
     writeTooLarge(response);
     request.resume();
     return;
@@ -60,6 +66,7 @@ export function handleOcsp(
     length += chunk.length;
     if (length > endpoint.maxRequestBytes) {
       refused = true;
+      endpoint.observer?.refused(method, 413);
       writeTooLarge(response);
       return;
     }
@@ -86,6 +93,7 @@ async function runExchange(
   clock: Clock,
   logger: Logger,
 ): Promise<void> {
+  const started = endpoint.observer === undefined ? 0 : performance.now();
   const exchange = createExchange({
     received,
     method,
@@ -102,8 +110,10 @@ async function runExchange(
   } catch (error) {
     // The pipeline never rejects; this guards the process against a bug there.
     logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
+    exchange.error = { status: "internalError", cause: error };
     reply = errorReply("internalError");
   }
+  endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
   if (response.destroyed) return;
   response.writeHead(reply.statusCode, { ...reply.headers, "content-length": String(reply.body.length) });
   response.end(reply.body);

@@ -2,8 +2,9 @@ import { pino } from "pino";
 
 /**
  * The logging surface Vouch uses: pino's, narrowed so that tests can pass a recorder.
- * Field names are fixed across the code base: `serial` (hex), `issuerKeyHash` (hex), `step`,
- * `result`, `file`, `responder`, `err`.
+ * Field names are fixed across the code base (STYLE convention 9; every one is documented in
+ * docs/observability.md): `serial` (upper-case hex), `issuerKeyHash` (hex), `step`, `result`,
+ * `responder`, `issuer`, `client`, `reason`, `file`, `err`.
  */
 export interface Logger {
   debug(fields: Record<string, unknown>, message: string): void;
@@ -15,9 +16,15 @@ export interface Logger {
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
-/** JSON lines on stdout (or a file descriptor), pino-formatted. */
+/**
+ * JSON lines on stdout (or a file descriptor), pino-formatted: `level` as its name ("info"),
+ * `time` as ISO 8601 UTC, `msg`, then the record's fields.
+ */
 export function jsonLogger(level: LogLevel = "info", destination: number = 1): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: destination, sync: false }));
+  return pino(
+    { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ dest: destination, sync: false }),
+  );
 }
 
 /** A logger that keeps every record in memory, for tests that assert on what was logged. */

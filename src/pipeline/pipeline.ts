@@ -1,8 +1,10 @@
-import { OcspError } from "../errors.ts";
+import { OcspError, type OcspErrorStatus } from "../errors.ts";
 import type { Clock } from "../clock.ts";
 import { logSampler, type LogSampler } from "../observability/log-sampler.ts";
 import type { Logger } from "../observability/logger.ts";
+import { NO_STEP_RESULTS, type StepResultRecorder } from "../observability/step-results.ts";
 import { decodeWithRules, type RequestRules } from "./decode.ts";
+import { serialKeyFromInteger } from "../status/serial-key.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Step } from "./step.ts";
 import { errorReply } from "./steps/10-send.ts";
@@ -25,6 +27,8 @@ export interface PipelineOptions {
   readonly clock: Clock;
   /** Refusal log lines let through per second (default 20); internal errors are always logged. */
   readonly refusalLogsPerSecond?: number;
+  /** Counts each step's result (observability/step-results.ts); called once per step at build time. */
+  readonly stepResults?: (step: string) => StepResultRecorder;
 }
 
 /**
@@ -34,25 +38,37 @@ export interface PipelineOptions {
 export function pipeline(options: PipelineOptions): Pipeline {
   const { deciding, finishing, rules, logger } = options;
   const sampler = logSampler(options.refusalLogsPerSecond ?? 20, options.clock);
+  const recorder = (name: string) => options.stepResults?.(name) ?? NO_STEP_RESULTS;
+  // Bound once: index 0 is the decoding, then each deciding step (STYLE convention 9).
+  const decidingResults = [recorder("decode"), ...deciding.map((step) => recorder(step.name))];
+  const finishingResults = finishing.map((step) => recorder(step.name));
   return {
     steps: [...deciding, ...finishing].map((step) => step.name),
     async run(exchange) {
-      let current = "decode";
+      let current = 0;
       try {
         exchange.request = decodeWithRules(exchange.received, rules);
-        for (const step of deciding) {
-          current = step.name;
-          await step.run(exchange);
-          if (exchange.response !== undefined) break;
+        decidingResults[0]!.passed();
+        for (let index = 0; index < deciding.length; index++) {
+          current = index + 1;
+          await deciding[index]!.run(exchange);
+          if (exchange.response !== undefined) {
+            decidingResults[current]!.answered();
+            break;
+          }
+          decidingResults[current]!.passed();
         }
       } catch (error) {
-        recordFailure(exchange, current, error, logger, sampler);
+        const name = current === 0 ? "decode" : deciding[current - 1]!.name;
+        decidingResults[current]!.failed(recordFailure(exchange, name, error, logger, sampler));
       }
-      for (const step of finishing) {
+      for (let index = 0; index < finishing.length; index++) {
+        const step = finishing[index]!;
         try {
           await step.run(exchange);
+          finishingResults[index]!.passed();
         } catch (error) {
-          recordFailure(exchange, step.name, error, logger, sampler);
+          finishingResults[index]!.failed(recordFailure(exchange, step.name, error, logger, sampler));
           exchange.response = undefined;
         }
       }
@@ -64,16 +80,34 @@ export function pipeline(options: PipelineOptions): Pipeline {
   };
 }
 
-function recordFailure(exchange: Exchange, step: string, error: unknown, logger: Logger, sampler: LogSampler): void {
+/** Sets `exchange.error`, logs it (refusals sampled) and returns its OCSP status. */
+function recordFailure(exchange: Exchange, step: string, error: unknown, logger: Logger, sampler: LogSampler): OcspErrorStatus {
   if (error instanceof OcspError) {
     exchange.error = { status: error.status, cause: error };
     // Refusals are the client's doing and can come in floods: sampled.
     const dropped = sampler.admit();
     if (dropped !== undefined) {
-      logger.info({ step, result: error.status, client: exchange.clientAddress, reason: error.message, ...(dropped > 0 ? { dropped } : {}) }, "request refused");
+      logger.info(
+        { step, result: error.status, client: exchange.clientAddress, ...certificateFields(exchange), reason: error.message, ...(dropped > 0 ? { dropped } : {}) },
+        "request refused",
+      );
     }
-  } else {
-    exchange.error = { status: "internalError", cause: error };
-    logger.error({ step, result: "internalError", client: exchange.clientAddress, err: error }, "request failed");
+    return error.status;
   }
+  exchange.error = { status: "internalError", cause: error };
+  logger.error({ step, result: "internalError", client: exchange.clientAddress, ...certificateFields(exchange), err: error }, "request failed");
+  return "internalError";
+}
+
+/**
+ * The log fields naming what was asked (docs/observability.md): the first single request's
+ * `serial` (upper-case hex, as `openssl x509 -serial` prints it) and `issuerKeyHash` (hex), and
+ * `requests` when there were several. Nothing before the request decoded.
+ */
+function certificateFields(exchange: Exchange): { serial?: string; issuerKeyHash?: string; requests?: number } {
+  const requests = exchange.request?.requests;
+  const first = requests?.[0];
+  if (first === undefined) return {};
+  const fields = { serial: serialKeyFromInteger(first.certId.serialNumber), issuerKeyHash: first.certId.issuerKeyHash.toString("hex") };
+  return requests!.length > 1 ? { ...fields, requests: requests!.length } : fields;
 }

@@ -54,6 +54,27 @@ describe("openCrlSource", () => {
     }
   });
 
+  test("reports freshness: when the CRL in use was loaded and its nextUpdate; a newer CRL replaces both", async () => {
+    const freshPki = await createPki({ dir: join(dir, "fresh") });
+    // Ahead of the wall clock, so that the CRL published below is not "from the future" for it.
+    const clock = fixedClock(Date.now() + 600_000);
+    const loadedAt = clock.now();
+    const source = await openCrlSource({ files: [freshPki.crl], issuer: await readPemDer(freshPki.ca), clock, logger: silentLogger, pollIntervalMs: 50 });
+    try {
+      const first = source.freshness!()!;
+      assert.equal(first.loadedAt, loadedAt);
+      const answer = await source.status(await certIdOfFiles(freshPki.good, freshPki.ca), SIGNAL);
+      assert.equal(first.nextUpdate, answer!.nextUpdate!.getTime());
+      clock.advance(1000);
+      await publishCrl(freshPki, { crlHours: 1 });
+      const next = await waitUntil("the new CRL", () => (source.freshness!()!.loadedAt === loadedAt + 1000 ? source.freshness!() : undefined));
+      assert.ok(next!.nextUpdate! < first.nextUpdate!, "the one-hour CRL's nextUpdate");
+    } finally {
+      await source.close();
+    }
+    assert.equal(source.freshness!(), undefined);
+  });
+
   test("reads a DER CRL as well as PEM", async () => {
     const der = join(dir, "der.crl");
     await publishCrl(pki, { der: true, out: der });

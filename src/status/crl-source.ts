@@ -67,6 +67,7 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSo
   if (first === undefined) throw new ConfigError("files", "no complete CRL among the files (only delta CRLs)");
   // The one reference every lookup reads; a reload replaces it in a single assignment.
   let view: CrlView = first;
+  let loadedAt = clock.now();
   logView(logger, view, clock.now(), "CRL loaded");
   let closed = false;
 
@@ -86,6 +87,7 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSo
     const next = selectCrlView(loaded.values());
     if (closed || next === undefined) return;
     view = next;
+    loadedAt = clock.now();
     logView(logger, view, clock.now(), "CRL reloaded");
   };
 
@@ -110,6 +112,12 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSo
         reason: record.reason,
         invalidityDate: record.invalidityDate === undefined ? undefined : new Date(record.invalidityDate),
       };
+    },
+    freshness() {
+      if (closed) return undefined;
+      // The nextUpdate the answers carry: the delta's when one applies.
+      const nextUpdate = (view.delta ?? view.full).nextUpdate;
+      return nextUpdate === undefined ? { loadedAt } : { loadedAt, nextUpdate };
     },
     async close(): Promise<void> {
       closed = true;

@@ -54,3 +54,20 @@ describe("firstAnswer", () => {
     assert.deepEqual(log.sort(), ["close a", "close b"]);
   });
 });
+
+describe("firstAnswer freshness", () => {
+  const reporting = (fresh: { loadedAt: number; nextUpdate?: number } | undefined): StatusSource => ({ ...recording("f", [], undefined), freshness: () => fresh });
+
+  test("is left out when no source reports freshness (live data)", () => {
+    assert.equal(firstAnswer([recording("a", [], undefined)]).freshness, undefined);
+  });
+
+  test("is the oldest load and the earliest nextUpdate of the sources that report one", () => {
+    const source = firstAnswer([reporting({ loadedAt: 50, nextUpdate: 900 }), recording("live", [], undefined), reporting({ loadedAt: 20 }), reporting({ loadedAt: 70, nextUpdate: 400 })]);
+    assert.deepEqual(source.freshness!(), { loadedAt: 20, nextUpdate: 400 });
+  });
+
+  test("is undefined when any reporting source has no data", () => {
+    assert.equal(firstAnswer([reporting({ loadedAt: 50 }), reporting(undefined)]).freshness!(), undefined);
+  });
+});

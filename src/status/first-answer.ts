@@ -10,10 +10,27 @@ import type { StatusAnswer, StatusSource } from "./status-source.ts";
  * (`undefined` when none serves the issuer). Errors are not skipped: a source that serves the
  * issuer and throws (e.g. TryLaterError) has given the answer, so the error propagates.
  * `close` closes every source, even when some fail, then rejects with the first failure.
+ *
+ * `freshness` (present when some source has it) is the most conservative view of the sources that
+ * report one, since any of them may be the one answering: `undefined` when one of them has no data,
+ * else the oldest `loadedAt` and the earliest `nextUpdate`.
  */
 export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
   const list = [...sources];
+  const reporting = list.filter((source) => source.freshness !== undefined);
+  const freshness = (): { loadedAt: number; nextUpdate?: number } | undefined => {
+    let loadedAt = Infinity;
+    let nextUpdate: number | undefined;
+    for (const source of reporting) {
+      const fresh = source.freshness!();
+      if (fresh === undefined) return undefined;
+      loadedAt = Math.min(loadedAt, fresh.loadedAt);
+      if (fresh.nextUpdate !== undefined) nextUpdate = Math.min(nextUpdate ?? Infinity, fresh.nextUpdate);
+    }
+    return nextUpdate === undefined ? { loadedAt } : { loadedAt, nextUpdate };
+  };
   return {
+    ...(reporting.length === 0 ? {} : { freshness }),
     async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
       for (const source of list) {
         const answer = await source.status(id, signal);

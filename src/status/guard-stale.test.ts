@@ -57,3 +57,11 @@ describe("guardStale", () => {
     assert.ok(closed);
   });
 });
+
+test("guardStale passes its source's freshness through, and has none when the source has none", () => {
+  const clock = fixedClock("2025-03-10T00:00:00Z");
+  const live: StatusSource = { status: async () => undefined, close: async () => {} };
+  assert.equal(guardStale(live, clock).freshness, undefined);
+  const loaded: StatusSource = { ...live, freshness: () => ({ loadedAt: 5, nextUpdate: 9 }) };
+  assert.deepEqual(guardStale(loaded, clock).freshness!(), { loadedAt: 5, nextUpdate: 9 });
+});

@@ -15,7 +15,7 @@ import type { StatusAnswer, StatusSource } from "./status-source.ts";
  * - revoked for any other reason (or none) → passed through with nextUpdate cleared, because the
  *   revocation is permanent but the stale nextUpdate must not be promised to the client.
  * Answers without nextUpdate, fresh answers and `undefined` pass unchanged; errors from `inner`
- * propagate. `close` closes `inner`.
+ * propagate. `freshness` is `inner`'s (absent when `inner` has none); `close` closes `inner`.
  */
 export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
   return {
@@ -28,6 +28,7 @@ export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
       if (answer.kind === "revoked" && answer.reason !== "certificateHold") return { ...answer, nextUpdate: undefined };
       throw new TryLaterError(`status data is stale: its nextUpdate ${answer.nextUpdate.toISOString()} has passed`);
     },
+    ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
     close: () => inner.close(),
   };
 }

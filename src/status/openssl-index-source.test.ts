@@ -46,6 +46,21 @@ describe("openIndexSource", () => {
     }
   });
 
+  test("reports freshness: the time of the last load, no nextUpdate (live data), and nothing once closed", async () => {
+    const clock = fixedClock("2031-05-06T07:08:09Z");
+    const freshPki = await createPki({ dir: join(dir, "fresh") });
+    const source = await openIndexSource({ file: freshPki.index, issuer: await readPemDer(freshPki.ca), clock, logger: silentLogger, pollIntervalMs: 50 });
+    try {
+      assert.deepEqual(source.freshness!(), { loadedAt: Date.parse("2031-05-06T07:08:09Z") });
+      clock.advance(60_000);
+      await revokeCertificate(freshPki, freshPki.good, "superseded");
+      await waitUntil("the reload", () => (source.freshness!()?.loadedAt === Date.parse("2031-05-06T07:09:09Z") ? true : undefined));
+    } finally {
+      await source.close();
+    }
+    assert.equal(source.freshness!(), undefined);
+  });
+
   test("picks up a revocation made while it is open, and an index replaced by rename", async () => {
     const leaf = await issueCertificate(pki, "reload-leaf", { commonName: "reload.demo.vouch.test" });
     const id = await certIdOfFiles(leaf, pki.ca);

@@ -57,6 +57,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   const signatures = await fileSignatures([file]);
   // The one reference every lookup reads; a reload replaces it in a single assignment.
   let table = await load();
+  let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
 
@@ -69,6 +70,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
       const next = await load();
       if (closed) return;
       table = next;
+      loadedAt = clock.now();
       logger.info({ file, entries: next.size }, "index reloaded");
     },
   });
@@ -87,6 +89,9 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
         reason: record.reason,
         invalidityDate: record.invalidityDate === undefined ? undefined : new Date(record.invalidityDate),
       };
+    },
+    freshness() {
+      return closed ? undefined : { loadedAt };
     },
     async close(): Promise<void> {
       closed = true;

@@ -34,6 +34,13 @@ export interface StatusSource {
    * the issuer but cannot answer now.
    */
   status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined>;
+  /**
+   * How current the data is, for readiness and the data-age metric: when the data in use was
+   * loaded (ms since the epoch) and, when the data has one, its nextUpdate (ms). `undefined` when
+   * the source has no data (or is closed). Sources that read live data on every lookup (a
+   * database) leave the method out: they are always current.
+   */
+  freshness?(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
 }

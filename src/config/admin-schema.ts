@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+
+/**
+ * `admin`: the operator's listener for /metrics, /readyz and /healthz (docs/observability.md).
+ * It is separate from the responders' listeners: with several worker processes sharing a responder
+ * port (SO_REUSEPORT), a scrape of that port would reach one worker at random, while the admin
+ * listener answers for all of them; and it keeps operational detail off the public OCSP port.
+ */
+export const adminSchema = z
+  .object({
+    listen: z
+      .object({
+        /** Loopback by default: metrics and readiness detail are for the operator's network only. */
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535),
+      })
+      .strict(),
+    readiness: z
+      .object({
+        /** How long a signer's test signature result is reused by /readyz (and the ready gauge). */
+        signerTestInterval: z
+          .string()
+          .default("PT5S")
+          .transform((text, context) => {
+            const milliseconds = parseDuration(text);
+            if (milliseconds === undefined || milliseconds <= 0) {
+              context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT5S` });
+              return z.NEVER;
+            }
+            return milliseconds;
+          }),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type AdminConfig = z.output<typeof adminSchema>;

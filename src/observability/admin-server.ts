@@ -1,0 +1,114 @@
+/**
+ * The admin listener (`admin.listen`): GET /metrics (Prometheus text format), /readyz and /healthz
+ * for the operator's monitoring. What it serves comes from injected functions, so that one process
+ * serves its own registry and readiness, and a supervisor serves its workers' combined (see
+ * aggregate.ts and readiness.ts `combineReadyReports`).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { prometheusContentType } from "prom-client";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "./logger.ts";
+import type { ReadyReport } from "./readiness.ts";
+
+export interface AdminServerOptions {
+  readonly listen: { readonly host: string; readonly port: number };
+  /** The metrics in the Prometheus text exposition format. */
+  readonly metrics: () => Promise<string>;
+  /** The readiness verdict. */
+  readonly ready: () => Promise<ReadyReport>;
+  readonly logger: Logger;
+}
+
+/** A running admin listener. */
+export interface AdminServer {
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting and closes idle connections; resolves when the server has closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the admin listener. Answers:
+ * - `GET /metrics`: 200 with the text exposition;
+ * - `GET /readyz`: 200 `ready` when every issuer is ready, else 503 with JSON
+ *   `{"ready":false,"failing":[{"responder","issuer","problems":[…]}]}`;
+ * - `GET /healthz`: 200 `ok` (the process answers);
+ * - anything else: 404, or 405 for methods other than GET and HEAD.
+ * A metrics or readiness function that throws gives 500 (and an error log), never a crash.
+ * Logs "admin listening" with `host` and `port` once bound. Rejects with ConfigError("admin.listen")
+ * when the address cannot be bound.
+ */
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const { logger } = options;
+  const server = createServer((request, response) => {
+    void route(request, response, options).catch((error: unknown) => {
+      logger.error({ path: request.url, err: error }, "admin request failed");
+      if (!response.headersSent) write(response, 500, "text/plain; charset=utf-8", "internal error\n");
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 5000;
+  server.requestTimeout = 10_000;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: options.listen.host, port: options.listen.port }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    const { host, port } = options.listen;
+    throw new ConfigError("admin.listen", `cannot listen on ${host}:${port} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+  }
+  server.on("error", (error) => logger.error({ err: error }, "admin listener error"));
+  const address = server.address() as AddressInfo;
+  logger.info({ host: address.address, port: address.port }, "admin listening");
+  return {
+    host: address.address,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function route(request: IncomingMessage, response: ServerResponse, options: AdminServerOptions): Promise<void> {
+  const url = request.url ?? "/";
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  if (path !== "/metrics" && path !== "/readyz" && path !== "/healthz") {
+    write(response, 404, "text/plain; charset=utf-8", "not found\n");
+    return;
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.setHeader("allow", "GET, HEAD");
+    write(response, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    return;
+  }
+  if (path === "/healthz") {
+    write(response, 200, "text/plain; charset=utf-8", "ok\n");
+    return;
+  }
+  if (path === "/metrics") {
+    write(response, 200, prometheusContentType, await options.metrics());
+    return;
+  }
+  const report = await options.ready();
+  if (report.ready) {
+    write(response, 200, "text/plain; charset=utf-8", "ready\n");
+    return;
+  }
+  const failing = report.issuers.filter((issuer) => !issuer.ready).map(({ responder, issuer, problems }) => ({ responder, issuer, problems }));
+  write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing })}\n`);
+}
+
+function write(response: ServerResponse, status: number, contentType: string, body: string): void {
+  const bytes = Buffer.from(body);
+  response.writeHead(status, { "content-type": contentType, "content-length": String(bytes.length), "cache-control": "no-store" });
+  response.end(response.req.method === "HEAD" ? undefined : bytes);
+}

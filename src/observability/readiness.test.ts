@@ -1,0 +1,124 @@
+/**
+ * Readiness with real key-file signers from a generated PKI (a real test signature, verified with
+ * node:crypto) and hand-written fakes for the failures a token can have.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { fixedClock } from "../clock.ts";
+import { InternalError } from "../errors.ts";
+import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { keyFileSigner } from "../signing/key-file-signer.ts";
+import type { Signer } from "../signing/signer.ts";
+import type { StatusSource } from "../status/status-source.ts";
+import { combineReadyReports, readinessCheck, type ReadyReport } from "./readiness.ts";
+
+let pki: Pki;
+let signer: Signer;
+let caCertificate: Buffer;
+// Inside the signer certificate's validity (it is valid from the PKI's creation).
+const clock = fixedClock(Date.now() + 3_600_000);
+
+before(async () => {
+  pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-ready-")), "pki"), caKeyType: "rsa-2048" });
+  caCertificate = await readPemDer(pki.ca);
+  signer = await keyFileSigner({ keyFile: pki.signerKey, certificate: await readPemDer(pki.signer), rsaPadding: "pss", field: "signer.key" });
+});
+
+const live: StatusSource = { status: async () => undefined, close: async () => {} };
+const loaded = (freshness: ReturnType<NonNullable<StatusSource["freshness"]>>): StatusSource => ({ ...live, freshness: () => freshness });
+
+/** Counts its signatures (and can be told to fail or hang). */
+function counting(inner: Signer, behaviour: "sign" | "fail" | "hang" = "sign"): Signer & { calls: number } {
+  const wrapped = {
+    calls: 0,
+    certificate: inner.certificate,
+    algorithms: inner.algorithms,
+    sign(tbs: Buffer, algorithm: Signer["algorithms"][number]) {
+      wrapped.calls++;
+      if (behaviour === "fail") return Promise.reject(new InternalError("CKR_DEVICE_REMOVED"));
+      if (behaviour === "hang") return new Promise<Buffer>(() => {});
+      return inner.sign(tbs, algorithm);
+    },
+  };
+  return wrapped;
+}
+
+const check = (source: StatusSource, testSigner: Signer, options: { interval?: number; timeout?: number } = {}) =>
+  readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", source, signer: testSigner }], clock, signerTestIntervalMs: options.interval ?? 5000, signerTestTimeoutMs: options.timeout });
+
+describe("readinessCheck", () => {
+  test("ready with live data, or loaded data before its nextUpdate, and a signer whose test signature verifies", async () => {
+    for (const source of [live, loaded({ loadedAt: 0 }), loaded({ loadedAt: 0, nextUpdate: clock.now() + 1 })]) {
+      assert.deepEqual(await check(source, signer)(), { ready: true, issuers: [{ responder: "r", issuer: "CN=CA", ready: true, problems: [] }] });
+    }
+  });
+
+  test("not ready without data, or with data at or past its nextUpdate", async () => {
+    assert.deepEqual((await check(loaded(undefined), signer)()).issuers[0]!.problems, ["no revocation data loaded"]);
+    const stale = await check(loaded({ loadedAt: 0, nextUpdate: clock.now() }), signer)();
+    assert.equal(stale.ready, false);
+    assert.match(stale.issuers[0]!.problems[0]!, /past its nextUpdate \(\d{4}-/);
+  });
+
+  test("not ready when the test signature fails, does not verify with the certificate's key, or hangs", async () => {
+    const failed = await check(live, counting(signer, "fail"))();
+    assert.deepEqual(failed.issuers[0]!.problems, ["signer test signature failed: CKR_DEVICE_REMOVED"]);
+    const otherKey = await check(live, { ...signer, certificate: caCertificate })();
+    assert.match(otherKey.issuers[0]!.problems[0]!, /does not verify with the signer certificate's key/);
+    const hung = await check(live, counting(signer, "hang"), { timeout: 30 })();
+    assert.deepEqual(hung.issuers[0]!.problems, ["signer test signature timed out after 30 ms"]);
+  });
+
+  test("not ready when the signer certificate has expired", async () => {
+    const later = fixedClock("2099-01-01T00:00:00Z");
+    const report = await readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", source: live, signer }], clock: later })();
+    assert.match(report.issuers[0]!.problems[0]!, /signer certificate is not valid now/);
+  });
+
+  test("reuses a test signature for the interval, shares it between overlapping checks and issuers of one signer", async () => {
+    const probe = counting(signer);
+    const ready = readinessCheck({
+      targets: [
+        { responder: "a", issuer: "CN=CA", source: live, signer: probe },
+        { responder: "b", issuer: "CN=CA", source: live, signer: probe },
+      ],
+      clock,
+      signerTestIntervalMs: 5000,
+    });
+    await Promise.all([ready(), ready()]);
+    clock.advance(4999);
+    assert.equal((await ready()).ready, true);
+    assert.equal(probe.calls, 1);
+    clock.advance(1);
+    await ready();
+    assert.equal(probe.calls, 2);
+  });
+
+  test("reports every issuer, and is ready only when all are", async () => {
+    const report = await readinessCheck({
+      targets: [
+        { responder: "a", issuer: "CN=One", source: live, signer },
+        { responder: "a", issuer: "CN=Two", source: loaded(undefined), signer },
+      ],
+      clock,
+    })();
+    assert.equal(report.ready, false);
+    assert.deepEqual(report.issuers.map((issuer) => [issuer.issuer, issuer.ready]), [["CN=One", true], ["CN=Two", false]]);
+  });
+});
+
+describe("combineReadyReports", () => {
+  const report = (ready: boolean, problems: string[] = []): ReadyReport => ({ ready, issuers: [{ responder: "r", issuer: "CN=CA", ready, problems }] });
+
+  test("is ready only when every process is, with each issuer's problems merged", () => {
+    assert.deepEqual(combineReadyReports([report(true), report(true)]), report(true));
+    assert.deepEqual(combineReadyReports([report(true), report(false, ["x"]), report(false, ["x", "y"])]), report(false, ["x", "y"]));
+  });
+
+  test("no reports at all is not ready", () => {
+    assert.deepEqual(combineReadyReports([]), { ready: false, issuers: [] });
+  });
+});

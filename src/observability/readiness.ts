@@ -1,0 +1,152 @@
+/**
+ * Readiness (SPEC §7 "/readyz: ready only when every issuer has current data and a working
+ * signer"). Each issuer of each responder is checked:
+ * - data: a source that reports freshness must have data (`freshness()` not undefined) whose
+ *   nextUpdate, when it has one, is still ahead; sources without `freshness` read live data;
+ * - signer: its certificate is inside its validity period, and a test signature made with
+ *   `signer.sign(tbs, signer.algorithms[0])` verifies against the certificate's public key. The
+ *   signature result is kept for `signerTestIntervalMs`, so probes do not cost a signature each.
+ * Reports from several processes are combined with `combineReadyReports`.
+ */
+import { X509Certificate, randomBytes, type KeyObject } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import type { Signer } from "../signing/signer.ts";
+import { verifySignedData } from "../signing/verify-signed-data.ts";
+import type { StatusSource } from "../status/status-source.ts";
+
+/** One issuer's verdict. `problems` is empty when `ready`. */
+export interface IssuerReadiness {
+  readonly responder: string;
+  readonly issuer: string;
+  readonly ready: boolean;
+  readonly problems: readonly string[];
+}
+
+/** The verdict of one process, or of several combined; plain data (it crosses process boundaries). */
+export interface ReadyReport {
+  readonly ready: boolean;
+  readonly issuers: readonly IssuerReadiness[];
+}
+
+/** What readiness needs of one served issuer. */
+export interface ReadinessTarget {
+  readonly responder: string;
+  /** The issuer's name, as in logs and metric labels. */
+  readonly issuer: string;
+  readonly source: StatusSource;
+  readonly signer: Signer;
+}
+
+export interface ReadinessOptions {
+  readonly targets: readonly ReadinessTarget[];
+  readonly clock: Clock;
+  /** How long a test signature's result is reused (default 5000 ms). */
+  readonly signerTestIntervalMs?: number;
+  /** A test signature taking longer fails (default 2000 ms): a hung token is not a working signer. */
+  readonly signerTestTimeoutMs?: number;
+}
+
+/** Default of `signerTestIntervalMs`. */
+export const SIGNER_TEST_INTERVAL_MS = 5000;
+
+/**
+ * Returns the check. It never rejects: every failure becomes a problem in the report. Checks of
+ * one signer that overlap share one test signature.
+ */
+export function readinessCheck(options: ReadinessOptions): () => Promise<ReadyReport> {
+  const { clock } = options;
+  const interval = options.signerTestIntervalMs ?? SIGNER_TEST_INTERVAL_MS;
+  const timeout = options.signerTestTimeoutMs ?? 2000;
+  const tests = new Map<Signer, SignerTest>();
+  for (const target of options.targets) {
+    if (!tests.has(target.signer)) tests.set(target.signer, signerTest(target.signer, clock, interval, timeout));
+  }
+  return async () => {
+    const issuers = await Promise.all(
+      options.targets.map(async (target): Promise<IssuerReadiness> => {
+        const problems = [...dataProblems(target.source, clock.now()), ...(await tests.get(target.signer)!.problems())];
+        return { responder: target.responder, issuer: target.issuer, ready: problems.length === 0, problems };
+      }),
+    );
+    return { ready: issuers.every((issuer) => issuer.ready), issuers };
+  };
+}
+
+function dataProblems(source: StatusSource, now: number): string[] {
+  if (source.freshness === undefined) return [];
+  const fresh = source.freshness();
+  if (fresh === undefined) return ["no revocation data loaded"];
+  if (fresh.nextUpdate !== undefined && fresh.nextUpdate <= now) return [`revocation data is past its nextUpdate (${new Date(fresh.nextUpdate).toISOString()})`];
+  return [];
+}
+
+interface SignerTest {
+  problems(): Promise<readonly string[]>;
+}
+
+function signerTest(signer: Signer, clock: Clock, interval: number, timeout: number): SignerTest {
+  let certificate: X509Certificate | undefined;
+  let publicKey: KeyObject | undefined;
+  let unreadable: string | undefined;
+  try {
+    certificate = new X509Certificate(signer.certificate);
+    publicKey = certificate.publicKey;
+  } catch (error) {
+    unreadable = `signer certificate unreadable: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  const validFrom = certificate === undefined ? 0 : Date.parse(certificate.validFrom);
+  const validTo = certificate === undefined ? 0 : Date.parse(certificate.validTo);
+  let last: { at: number; result: Promise<string | undefined> } | undefined;
+
+  const sign = async (): Promise<string | undefined> => {
+    const algorithm = signer.algorithms[0];
+    if (algorithm === undefined) return "signer has no signature algorithm";
+    const tbs = randomBytes(32);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeout);
+      timer.unref();
+    });
+    try {
+      const signature = await Promise.race([signer.sign(tbs, algorithm), timedOut]);
+      if (signature === "timeout") return `signer test signature timed out after ${timeout} ms`;
+      const verified = await verifySignedData(algorithm.identifier.der, tbs, publicKey!, signature);
+      return verified ? undefined : `signer test signature (${algorithm.name}) does not verify with the signer certificate's key`;
+    } catch (error) {
+      return `signer test signature failed: ${error instanceof Error ? error.message : String(error)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    async problems() {
+      if (unreadable !== undefined) return [unreadable];
+      const now = clock.now();
+      if (now < validFrom || now > validTo) return [`signer certificate is not valid now (valid ${certificate!.validFrom} to ${certificate!.validTo})`];
+      if (last === undefined || now - last.at >= interval) last = { at: now, result: sign() };
+      const problem = await last.result;
+      return problem === undefined ? [] : [problem];
+    },
+  };
+}
+
+/**
+ * Combines the reports of several processes (workers of one service): ready only when every report
+ * is; each issuer is ready only when it is ready in every report, with the union of the problems.
+ * No reports at all is not ready.
+ */
+export function combineReadyReports(reports: readonly ReadyReport[]): ReadyReport {
+  const merged = new Map<string, { responder: string; issuer: string; ready: boolean; problems: Set<string> }>();
+  for (const report of reports) {
+    for (const issuer of report.issuers) {
+      const key = `${issuer.responder}\u0000${issuer.issuer}`;
+      const entry = merged.get(key) ?? { responder: issuer.responder, issuer: issuer.issuer, ready: true, problems: new Set<string>() };
+      entry.ready &&= issuer.ready;
+      for (const problem of issuer.problems) entry.problems.add(problem);
+      merged.set(key, entry);
+    }
+  }
+  const issuers = [...merged.values()].map((entry) => ({ responder: entry.responder, issuer: entry.issuer, ready: entry.ready, problems: [...entry.problems] }));
+  return { ready: reports.length > 0 && reports.every((report) => report.ready), issuers };
+}

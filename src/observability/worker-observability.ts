@@ -1,0 +1,53 @@
+/**
+ * Metrics and readiness across worker processes (`vouch serve --workers N`), over any
+ * request/answer channel between the supervisor and its workers (src/cli/worker-channel.ts's
+ * `askWorkers(kind)` / `onSupervisorAsk(kind, handler)`): each worker answers with its own
+ * registry as JSON and its own readiness report; the supervisor's admin listener serves them
+ * combined. The functions here take the channel as plain functions, so they do not depend on it.
+ */
+import type { Service } from "../compose/start-service.ts";
+import { aggregateMetrics, type MetricsJson } from "./aggregate.ts";
+import { combineReadyReports, type ReadyReport } from "./readiness.ts";
+
+/** The kinds of question the supervisor asks its workers. */
+export const METRICS_ASK = "metrics";
+export const READY_ASK = "ready";
+
+/**
+ * Worker side: registers the answers to the supervisor's questions. `onAsk` is the channel's
+ * `onSupervisorAsk`; `current` returns the service now running (it changes on reload).
+ */
+export function answerObservabilityAsks(onAsk: (kind: string, handler: () => Promise<unknown>) => void, current: () => Service): void {
+  onAsk(METRICS_ASK, () => current().observability.metrics.json());
+  onAsk(READY_ASK, () => current().observability.ready());
+}
+
+/**
+ * Supervisor side: what its admin listener serves (pass both to startAdminServer). `ask` is the
+ * channel's `askWorkers`: one answer per live worker. Metrics reject when an answer is not a
+ * registry's JSON (the admin listener then answers 500); readiness with no worker answering, or an
+ * answer that is not a report, is not ready.
+ */
+export function workersObservability(ask: (kind: string) => Promise<unknown[]>): { metrics: () => Promise<string>; ready: () => Promise<ReadyReport> } {
+  return {
+    async metrics() {
+      const answers = await ask(METRICS_ASK);
+      if (!answers.every((answer) => Array.isArray(answer))) throw new Error("a worker's metrics answer is not a registry's JSON");
+      return aggregateMetrics(answers as MetricsJson[]);
+    },
+    async ready() {
+      const answers = await ask(READY_ASK);
+      const reports = answers.filter(isReadyReport);
+      const broken = answers.length - reports.length;
+      const combined = combineReadyReports(reports);
+      if (broken === 0) return combined;
+      return { ready: false, issuers: [...combined.issuers, { responder: "", issuer: "", ready: false, problems: [`${broken} worker(s) gave no readiness report`] }] };
+    },
+  };
+}
+
+function isReadyReport(value: unknown): value is ReadyReport {
+  if (typeof value !== "object" || value === null) return false;
+  const report = value as { ready?: unknown; issuers?: unknown };
+  return typeof report.ready === "boolean" && Array.isArray(report.issuers);
+}

@@ -1,0 +1,54 @@
+/**
+ * A layer that counts what a revocation source answers (STYLE convention 9): one counter,
+ * `vouch_source_results_total`, labelled by `result`, and the source's data age for the scrape.
+ */
+import type { VouchMetrics } from "../observability/metrics.ts";
+import type { CertId } from "../ocsp/types.ts";
+import type { StatusAnswer, StatusSource } from "./status-source.ts";
+
+/** What `vouch_source_results_total{result}` counts. `none`: the source does not serve the issuer. */
+export const SOURCE_RESULTS = ["good", "revoked", "unknown", "not-issued", "none", "error"] as const;
+export type SourceResult = (typeof SOURCE_RESULTS)[number];
+
+export interface MeteredSourceOptions {
+  readonly metrics: VouchMetrics;
+  /** The responder the issuer belongs to (label `responder`). */
+  readonly responder: string;
+  /** The issuer's name (label `issuer`). */
+  readonly issuer: string;
+  /** The source's type as configured, e.g. "index", "crl" (label `source`). */
+  readonly source: string;
+}
+
+/**
+ * Wraps `inner`: every answer is counted by kind, `undefined` as `none`, a rejection as `error`
+ * (and rethrown unchanged). When `inner` reports freshness, the scrape reports its data age and
+ * time to nextUpdate under the same labels until `close`. Answers and errors pass through unchanged;
+ * `close` closes `inner`. The label sets are bound here, once.
+ */
+export function meteredSource(inner: StatusSource, options: MeteredSourceOptions): StatusSource {
+  const { metrics, responder, issuer, source } = options;
+  const counted = Object.fromEntries(SOURCE_RESULTS.map((result) => [result, metrics.sourceResults.child({ responder, issuer, source, result })])) as Record<
+    SourceResult,
+    { inc(): void }
+  >;
+  const untrack = inner.freshness === undefined ? () => {} : metrics.trackFreshness({ labels: { responder, issuer, source }, freshness: () => inner.freshness!() });
+  return {
+    async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
+      let answer: StatusAnswer | undefined;
+      try {
+        answer = await inner.status(id, signal);
+      } catch (error) {
+        counted.error.inc();
+        throw error;
+      }
+      counted[answer === undefined ? "none" : answer.kind].inc();
+      return answer;
+    },
+    ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
+    close() {
+      untrack();
+      return inner.close();
+    },
+  };
+}
