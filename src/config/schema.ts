@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { sqlSourceSchema } from "./sql-source-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -46,6 +47,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       pollInterval: duration("PT1S"),
     })
     .strict(),
+  sqlSourceSchema,
 ]);
 
 /** The key and certificate that sign responses for one issuer (SPEC §1 "Signer"). */

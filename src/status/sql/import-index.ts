@@ -39,7 +39,10 @@ function* indexRows(content: Buffer, table: SerialTable): Generator<CertificateR
     if (end < 0) end = content.length;
     // Fields: status, expiry, revocation, serial, … (the parser has checked there are six).
     let field = p;
-    for (let i = 0; i < 3 && field > 0 && end > p; i++) field = content.indexOf(0x09, field) + 1;
+    for (let i = 0; i < 3 && field > -1 && end > p; i++) {
+      const tab = content.indexOf(0x09, field);
+      field = tab < 0 ? -1 : tab + 1;
+    }
     const serialEnd = field > p ? content.indexOf(0x09, field) : -1;
     if (serialEnd > field && serialEnd < end) {
       const serial = serialOctetsFromHex(content.toString("latin1", field, serialEnd));

@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
+import { isPostgresUrl } from "./database-url.ts";
 import { migrate } from "./migrations.ts";
 import { openPostgresDatabase } from "./postgres-database.ts";
 import type { SqlDatabase } from "./sql-database.ts";
@@ -21,11 +22,6 @@ export interface StoreLocation {
 
 /** The PostgreSQL schema used when none is configured. */
 export const DEFAULT_SCHEMA = "vouch";
-
-/** True when `database` names a PostgreSQL server rather than an SQLite file. */
-export function isPostgresUrl(database: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(database);
-}
 
 /**
  * Opens the store's database and brings its schema up to date (see migrations.ts). Rejects with
