@@ -24,7 +24,6 @@ import { requireClock, requireDer, requireLogger } from "../source-options.ts";
 import type { StatusAnswer, StatusSource } from "../status-source.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
-import type { SqlDatabase } from "./sql-database.ts";
 import type { StatusMirror } from "./status-mirror.ts";
 import { loadMirror, MAX_OVERLAY } from "./status-mirror.ts";
 import { changeChannel, findIssuer, readChanges } from "./status-store.ts";
