@@ -48,7 +48,7 @@ export interface SqlSource extends StatusSource {
 }
 
 /** Rows per page of a full load: small on SQLite, whose calls block, to keep each under a few ms. */
-const PAGE_SIZE = { sqlite: 4_000, postgres: 20_000 } as const;
+const PAGE_SIZE = { sqlite: 2_000, postgres: 10_000 } as const;
 
 /**
  * Opens the store (applying migrations), loads the issuer's rows and starts refreshing. Resolves
