@@ -39,6 +39,8 @@ export interface SqlSourceOptions {
   readonly logger: Logger;
   /** How often to look for changes, ms (default 1000, at least 10). */
   readonly pollIntervalMs?: number | undefined;
+  /** Changes kept beside the loaded table before it is reloaded whole (default MAX_OVERLAY, at least 1). */
+  readonly maxOverlay?: number | undefined;
 }
 
 /** A StatusSource that can say how old its data is. */
@@ -54,7 +56,7 @@ const PAGE_SIZE = { sqlite: 2_000, postgres: 10_000 } as const;
  * Opens the store (applying migrations), loads the issuer's rows and starts refreshing. Resolves
  * once the first load is done; when the store does not know the issuer yet it resolves anyway,
  * logs a warning, answers `undefined` and keeps looking. Rejects with ConfigError("database" |
- * "schema" | "issuer" | "pollIntervalMs" | "clock" | "logger") for a bad option or a database
+ * "schema" | "issuer" | "pollIntervalMs" | "maxOverlay" | "clock" | "logger") for a bad option or a database
  * that cannot be opened or read.
  */
 export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSource> {
@@ -64,6 +66,8 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   const match = issuerMatch(issuerDer);
   const interval = options.pollIntervalMs ?? 1000;
   if (!Number.isInteger(interval) || interval < 10) throw new ConfigError("pollIntervalMs", "must be an integer number of milliseconds ≥ 10");
+  const maxOverlay = options.maxOverlay ?? MAX_OVERLAY;
+  if (!Number.isInteger(maxOverlay) || maxOverlay < 1) throw new ConfigError("maxOverlay", "must be an integer ≥ 1");
   const logger = requireLogger(options.logger);
   const db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
   const log = logger.child({ source: "sql", database: db.description, issuer: identity.subject });
@@ -90,8 +94,8 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
       if (issuerId === undefined) return;
       await fullLoad(issuerId);
     }
-    const changes = await readChanges(db, issuerId, seq, MAX_OVERLAY + 1);
-    if (changes.length > MAX_OVERLAY || (mirror?.overlaySize ?? 0) + changes.length > MAX_OVERLAY) {
+    const changes = await readChanges(db, issuerId, seq, maxOverlay + 1);
+    if ((mirror?.overlaySize ?? 0) + changes.length > maxOverlay) {
       await fullLoad(issuerId);
     } else if (changes.length > 0) {
       mirror?.apply(changes);
