@@ -7,6 +7,7 @@
  *     node --expose-gc bench/sql-load.ts [lines=1000000] [postgres-url=postgres://postgres@127.0.0.1:5432/test]
  */
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,6 +21,13 @@ import { openSqlSource } from "../src/status/sql/sql-source.ts";
 import { certIdFor } from "../src/status/test-support/cert-id-fixture.ts";
 
 const MAIN = resolve(import.meta.dirname, "../src/main.ts");
+
+/** CPU seconds (user + system) of this process's finished children, from /proc/self/stat. */
+function childrenCpuSeconds(): number {
+  const fields = readFileSync("/proc/self/stat", "utf8").replace(/^.*\) /, "").split(" ");
+  // After the ")" field 3 is state; cutime and cstime are fields 16 and 17 (1-based), in clock ticks (100 Hz).
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
 /** The serial of line i: 9 octets, never sign-padded (as bench/index-load.ts). */
 const serialOf = (i: number): string => (0x10n * 2n ** 64n + BigInt(i) * 2654435761n + 0x1000n).toString(16).toUpperCase();
 
@@ -52,9 +60,14 @@ try {
   ] as const) {
     for (const run of ["import", "re-import"]) {
       const t = performance.now();
-      execFileSync(process.execPath, [MAIN, "store", "import-index", file, ...args, "--issuer", pki.ca], { stdio: ["ignore", "ignore", "inherit"] });
+      const cpu = childrenCpuSeconds();
+      execFileSync(process.execPath, [MAIN, "store", "import-index", file, ...args, "--issuer", pki.ca], { stdio: ["ignore", "ignore", "ignore"] });
       const seconds = (performance.now() - t) / 1000;
-      console.log(`${engine} ${run}: ${seconds.toFixed(1)} s wall for the command, ${Math.round(count / seconds).toLocaleString("en-US")} rows/s`);
+      const cpuSeconds = childrenCpuSeconds() - cpu;
+      console.log(
+        `${engine} ${run}: ${seconds.toFixed(1)} s wall, ${Math.round(count / seconds).toLocaleString("en-US")} rows/s; ` +
+          `the vouch process used ${cpuSeconds.toFixed(1)} s CPU (${Math.round(count / cpuSeconds).toLocaleString("en-US")} rows per CPU second)`,
+      );
     }
     const database = engine === "sqlite" ? join(dir, "status.db") : postgresUrl;
     execFileSync(process.execPath, ["--expose-gc", import.meta.filename, "--measure", database, engine === "sqlite" ? "" : schema, issuerFile, String(count)], { stdio: "inherit" });
@@ -75,8 +88,10 @@ async function measure(database: string, storeSchema: string | undefined, issuer
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const source = await openSqlSource({ database, schema: storeSchema, issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 60_000 });
   const loadMs = performance.now() - t;
+  const loadCpu = process.cpuUsage(cpu);
   histogram.disable();
   globalThis.gc?.();
   const rssAfter = process.memoryUsage().rss;
@@ -89,6 +104,6 @@ async function measure(database: string, storeSchema: string | undefined, issuer
   const lookupSeconds = (performance.now() - l) / 1000;
   await source.close();
   const engine = database.startsWith("postgres") ? "postgres" : "sqlite";
-  console.log(`${engine} source: ready in ${loadMs.toFixed(0)} ms; RSS ${(rssBefore / 1e6).toFixed(0)} MB before, ${(rssAfter / 1e6).toFixed(0)} MB after (+${((rssAfter - rssBefore) / 1e6).toFixed(0)} MB); longest event-loop block ${(histogram.max / 1e6).toFixed(1)} ms`);
+  console.log(`${engine} source: ready in ${loadMs.toFixed(0)} ms (${((loadCpu.user + loadCpu.system) / 1000).toFixed(0)} ms CPU); RSS ${(rssBefore / 1e6).toFixed(0)} MB before, ${(rssAfter / 1e6).toFixed(0)} MB after (+${((rssAfter - rssBefore) / 1e6).toFixed(0)} MB); longest event-loop block ${(histogram.max / 1e6).toFixed(1)} ms`);
   console.log(`${engine} source: ${Math.round(lookups / lookupSeconds).toLocaleString("en-US")} status() lookups/s; first answer ${answer?.kind}`);
 }
