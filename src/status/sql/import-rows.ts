@@ -57,6 +57,13 @@ export function rowOf(serial: Uint8Array, found: SerialRecord): CertificateRow {
  * after rolling back.
  */
 export async function importAll(db: SqlDatabase, issuer: IssuerIdentity, rows: Iterable<CertificateRow>, total: number, now: number, progress?: ImportProgress): Promise<ImportResult> {
+  const result = await write(db, issuer, rows, total, now, progress);
+  // Fresh statistics after a bulk change, so PostgreSQL's planner sees the table as it now is.
+  if (db.engine === "postgres" && result.changed > 0) await db.run("ANALYZE certificates");
+  return result;
+}
+
+async function write(db: SqlDatabase, issuer: IssuerIdentity, rows: Iterable<CertificateRow>, total: number, now: number, progress?: ImportProgress): Promise<ImportResult> {
   return writeChanges(db, now, async (change) => {
     const issuerId = await ensureIssuer(change, issuer);
     let batch: CertificateRow[] = [];

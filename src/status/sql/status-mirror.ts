@@ -9,9 +9,9 @@ import { NO_REASON, SerialTableBuilder } from "../serial-table.ts";
 import { serialKeyFromInteger } from "../serial-key.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
 import { timeSlicer } from "../time-slice.ts";
-import type { SqlQueries } from "./sql-database.ts";
+import type { SqlDatabase } from "./sql-database.ts";
 import type { CertificateRow } from "./status-store.ts";
-import { countCertificates, currentSeq, readPage } from "./status-store.ts";
+import { countCertificates, currentSeq, readAll } from "./status-store.ts";
 
 /** Changes kept beside the table before a reload is cheaper than the Map (~150 bytes per entry). */
 export const MAX_OVERLAY = 50_000;
@@ -42,22 +42,18 @@ function record(row: CertificateRow): SerialRecord {
  * mirror and the change number it is complete up to: rows changed after that number may or may
  * not be in it, so the caller catches up from there. Rejects with the engine's error.
  */
-export async function loadMirror(db: SqlQueries, issuerId: number, pageSize: number): Promise<{ mirror: StatusMirror; seq: number }> {
+export async function loadMirror(db: SqlDatabase, issuerId: number, pageSize: number): Promise<{ mirror: StatusMirror; seq: number }> {
   // The number first: every row committed before it is in some page read after it.
   const seq = await currentSeq(db);
   const count = await countCertificates(db, issuerId);
   const builder = new SerialTableBuilder({ maxRows: count + 1, maxPoolBytes: count * 20 + 1 });
   const slicer = timeSlicer();
-  let after: Uint8Array = new Uint8Array(0);
-  for (;;) {
-    const page = await readPage(db, issuerId, after, pageSize);
+  await readAll(db, issuerId, pageSize, async (page) => {
     for (const row of page) {
       builder.add(row.serial, 0, row.serial.length, row.revokedAt ?? Number.NaN, row.reason ?? NO_REASON, row.invalidityDate ?? Number.NaN);
     }
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]!.serial;
     if (slicer.due()) await slicer.pause();
-  }
+  });
   return { mirror: mirrorOf(builder.build()), seq };
 }
 

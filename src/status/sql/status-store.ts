@@ -151,14 +151,36 @@ export async function readCertificate(db: SqlQueries, issuerId: number, serial: 
   return row === undefined ? undefined : { ...certificateRow(row), seq: Number(row[4]), updatedAt: Number(row[5]) };
 }
 
-/** Up to `limit` of the issuer's rows with serials after `after` (octet order), in that order. */
-export async function readPage(db: SqlQueries, issuerId: number, after: Uint8Array, limit: number): Promise<CertificateRow[]> {
-  const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = $1 AND serial > $2 ORDER BY serial LIMIT $3", [
-    issuerId,
-    after,
-    limit,
-  ]);
-  return rows.map(certificateRow);
+/**
+ * Hands every row of the issuer to `onPage`, `pageSize` rows at a time (awaiting it between pages).
+ * SQLite: keyset pages in primary-key order (short synchronous calls). PostgreSQL: one cursor in
+ * one transaction, so a single scan whatever the planner knows; keyset pages measured 0.6 s each
+ * on a freshly imported 200 k-row table without statistics (a sort of the whole issuer per page).
+ */
+export async function readAll(db: SqlDatabase, issuerId: number, pageSize: number, onPage: (rows: CertificateRow[]) => Promise<void>): Promise<void> {
+  if (db.engine === "postgres") {
+    await db.transaction(async (tx) => {
+      // DECLARE takes no bind parameters; the id is an integer read from the store.
+      await tx.run(`DECLARE vouch_load NO SCROLL CURSOR FOR SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = ${Math.trunc(issuerId)}`);
+      for (;;) {
+        const rows = await tx.query(`FETCH ${Math.trunc(pageSize)} FROM vouch_load`);
+        await onPage(rows.map(certificateRow));
+        if (rows.length < pageSize) break;
+      }
+    });
+    return;
+  }
+  let after: Uint8Array = new Uint8Array(0);
+  for (;;) {
+    const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = $1 AND serial > $2 ORDER BY serial LIMIT $3", [
+      issuerId,
+      after,
+      pageSize,
+    ]);
+    await onPage(rows.map(certificateRow));
+    if (rows.length < pageSize) break;
+    after = rows[rows.length - 1]![0] as Uint8Array;
+  }
 }
 
 /** Up to `limit` of the issuer's rows changed after change number `after`, with their numbers. */
