@@ -101,8 +101,14 @@ export async function openPostgresDatabase(options: PostgresDatabaseOptions): Pr
         client.end().catch(() => {});
         onError(error);
       });
-      await client.connect();
-      await client.query(`LISTEN ${channel}`);
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${channel}`);
+      } catch (error) {
+        stopped = true;
+        await client.end().catch(() => {});
+        throw error;
+      }
       return async () => {
         if (stopped) return;
         stopped = true;

@@ -6,8 +6,11 @@
  * `engine` where they are written (see status-store.ts and migrations.ts).
  */
 
-/** A column value as the engines return and accept it (bytea/BLOB as bytes, BIGINT possibly as text). */
-export type SqlValue = null | number | bigint | string | Uint8Array;
+/**
+ * A column value as the engines return and accept it (bytea/BLOB as bytes, BIGINT possibly as
+ * text). Arrays are parameters for PostgreSQL only (`unnest($1::bytea[])`).
+ */
+export type SqlValue = null | number | bigint | string | Uint8Array | readonly (null | number | Uint8Array)[];
 
 /** Runs statements; rows come back as arrays of column values, in SELECT order. */
 export interface SqlQueries {

@@ -89,11 +89,10 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
 
   const refresh = async (): Promise<void> => {
     const started = clock.now();
-    if (issuerId === undefined) {
-      issuerId = await findIssuer(db, identity.keySha256);
-      if (issuerId === undefined) return;
-      await fullLoad(issuerId);
-    }
+    issuerId ??= await findIssuer(db, identity.keySha256);
+    if (issuerId === undefined) return;
+    // Also after a failed first load: changes alone never make a mirror.
+    if (mirror === undefined) await fullLoad(issuerId);
     const changes = await readChanges(db, issuerId, seq, maxOverlay + 1);
     if ((mirror?.overlaySize ?? 0) + changes.length > maxOverlay) {
       await fullLoad(issuerId);

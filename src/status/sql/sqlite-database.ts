@@ -36,7 +36,8 @@ export function openSqliteDatabase(file: string): SqlDatabase {
     }
     return statement;
   };
-  const bind = (params: readonly SqlValue[]): (null | number | bigint | string | Uint8Array)[] => [...params];
+  // Array values are PostgreSQL-only (see SqlValue); node:sqlite refuses them with a TypeError.
+  const bind = (params: readonly SqlValue[]): (null | number | bigint | string | Uint8Array)[] => params as (null | number | bigint | string | Uint8Array)[];
   const queries: SqlQueries = {
     async query(sql, params = []) {
       return prepare(sql).all(...bind(params)) as unknown as SqlValue[][];
@@ -59,7 +60,8 @@ export function openSqliteDatabase(file: string): SqlDatabase {
         db.exec("COMMIT");
         return result;
       } catch (error) {
-        db.exec("ROLLBACK");
+        // SQLite may already have rolled back (e.g. SQLITE_FULL); the original error is the news.
+        if (db.isTransaction) db.exec("ROLLBACK");
         throw error;
       } finally {
         inTransaction = false;

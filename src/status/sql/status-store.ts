@@ -103,10 +103,10 @@ export async function importRows(change: ChangeContext, issuerId: number, rows: 
       issuerId,
       seq,
       now,
-      rows.map((row) => Buffer.from(row.serial)) as unknown as SqlValue,
-      rows.map((row) => orNull(row.revokedAt)) as unknown as SqlValue,
-      rows.map((row) => orNull(row.reason)) as unknown as SqlValue,
-      rows.map((row) => orNull(row.invalidityDate)) as unknown as SqlValue,
+      rows.map((row) => Buffer.from(row.serial)),
+      rows.map((row) => orNull(row.revokedAt)),
+      rows.map((row) => orNull(row.reason)),
+      rows.map((row) => orNull(row.invalidityDate)),
     ]);
   }
   let changed = 0;
