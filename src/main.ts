@@ -4,6 +4,7 @@ import { runBillingSummary } from "./cli/billing.ts";
 import { runDemo } from "./cli/demo.ts";
 import { runReload } from "./cli/reload.ts";
 import { runServe } from "./cli/serve.ts";
+import { registerStoreCommands } from "./cli/store.ts";
 
 /** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
 const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").showHelpAfterError();
@@ -53,6 +54,8 @@ program
   .requiredOption("-s, --since <date>", "count records from this date or time (ISO 8601)")
   .option("-r, --responder <name>", "only this responder")
   .action(async (options: { config: string; since: string; responder?: string }) => runBillingSummary(options.config, options.since, options.responder));
+
+registerStoreCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,14 +1,24 @@
 import { access, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
-import { createPki, pkiExists, pkiPaths, type Pki } from "../pki/openssl-pki.ts";
+import { systemClock } from "../clock.ts";
+import { certificateSerial, createPki, pkiExists, pkiPaths, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { importIndexFile } from "../status/sql/import-index.ts";
+import { issuerIdentity } from "../status/sql/issuer-identity.ts";
+import { openStoreDatabase } from "../status/sql/open-database.ts";
+import { findIssuer } from "../status/sql/status-store.ts";
 import { serveConfig } from "./serve.ts";
 
 const DEFAULT_PORT = 8080;
 
+/** The demo's SQL status store, next to its PKI. */
+const STORE_FILE = "status.db";
+
 /**
- * `vouch demo`: on first run creates a demo PKI and vouch.yaml in `dir`; then serves it on
- * 127.0.0.1 and prints ready-to-paste `openssl ocsp` commands. A later run reuses the folder.
+ * `vouch demo`: on first run creates a demo PKI, imports its index.txt into the SQLite status
+ * store status.db, and writes vouch.yaml (an sql source on that store) in `dir`; then serves it on
+ * 127.0.0.1 and prints ready-to-paste `openssl ocsp` and `vouch store` commands. A later run
+ * reuses the folder.
  */
 export async function runDemo(dir: string, port: number | undefined): Promise<void> {
   const folder = resolve(dir);
@@ -18,6 +28,8 @@ export async function runDemo(dir: string, port: number | undefined): Promise<vo
     process.stdout.write(`Creating a demo PKI in ${folder} …\n`);
     await createPki({ dir: folder, ocspUrl: `http://127.0.0.1:${chosenPort}/` });
   }
+  const storeFile = join(folder, STORE_FILE);
+  await importOnce(storeFile, pkiPaths(folder));
   if (!(await exists(configFile))) {
     await writeFile(configFile, demoConfig(pkiPaths(folder), chosenPort));
   }
@@ -27,7 +39,18 @@ export async function runDemo(dir: string, port: number | undefined): Promise<vo
   }
   const service = await serveConfig(config, configFile);
   const url = `http://127.0.0.1:${service.listeners[0]!.port}/`;
-  process.stdout.write(instructions(pkiPaths(folder), url));
+  process.stdout.write(instructions(pkiPaths(folder), url, storeFile, await certificateSerial(pkiPaths(folder).good)));
+}
+
+/** Imports the demo's index.txt into the store unless the store already lists its CA (a later run, or a store the user changed). */
+async function importOnce(storeFile: string, pki: Pki): Promise<void> {
+  const db = await openStoreDatabase({ database: storeFile, clock: systemClock });
+  try {
+    const issuer = issuerIdentity(await readPemDer(pki.ca));
+    if ((await findIssuer(db, issuer.keySha256)) === undefined) await importIndexFile(db, issuer, pki.index, systemClock.now());
+  } finally {
+    await db.close();
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -56,12 +79,13 @@ responders:
           certificate: ocsp-signer.pem
           key: ocsp-signer.key
         sources:
-          - { type: index, file: index.txt }
-          - { type: crl, files: [ca.crl] }
+          # The SQLite status store (manage it with \`vouch store … --database status.db --issuer ca.pem\`);
+          # changes reach this responder within pollInterval.
+          - { type: sql, database: ${STORE_FILE}, pollInterval: PT1S }
 `;
 }
 
-function instructions(pki: Pki, url: string): string {
+function instructions(pki: Pki, url: string, storeFile: string, goodSerial: string): string {
   const query = (issuer: string, certificate: string, trust = `-CAfile ${pki.root} -verify_other ${pki.ca}`) =>
     `  openssl ocsp -url ${url} -issuer ${issuer} -cert ${certificate} ${trust} -resp_text`;
   return `
@@ -76,8 +100,9 @@ ${query(pki.ca, pki.revoked)}
   # demo signer, which no foreign CA authorised, so openssl must be told to trust it: -VAfile)
 ${query(pki.foreignCa, pki.foreign, `-VAfile ${pki.signer}`)}
 
-Revoke the good certificate while Vouch runs, then ask again:
-  openssl ca -config ${pki.opensslConfig} -revoke ${pki.good} -crl_reason superseded
+Revoke the good certificate while Vouch runs, then ask again (the answer changes within a second):
+  npx vouch store revoke ${goodSerial} --reason superseded --database ${storeFile} --issuer ${pki.ca}
+  # and back: npx vouch store unrevoke ${goodSerial} --database ${storeFile} --issuer ${pki.ca}
 
 Stop with Ctrl-C.
 `;

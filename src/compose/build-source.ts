@@ -4,6 +4,7 @@ import { ConfigError, assertNever } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { openCrlSource } from "../status/crl-source.ts";
 import { openIndexSource } from "../status/openssl-index-source.ts";
+import { openSqlSource } from "../status/sql/sql-source.ts";
 import type { StatusSource } from "../status/status-source.ts";
 
 /**
@@ -17,6 +18,8 @@ export async function buildSource(config: SourceConfig, issuer: Buffer, field: s
         return await openIndexSource({ file: config.file, issuer, clock, logger, pollIntervalMs: config.pollInterval });
       case "crl":
         return await openCrlSource({ files: config.files, issuer, clock, logger, pollIntervalMs: config.pollInterval });
+      case "sql":
+        return await openSqlSource({ database: config.database, schema: config.schema, issuer, clock, logger, pollIntervalMs: config.pollInterval });
       default:
         return assertNever(config);
     }

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { isPostgresUrl } from "../status/sql/database-url.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 /**
@@ -71,7 +72,11 @@ function resolvePaths(config: Config, base: string): Config {
           certificate: issuer.signer.certificate === undefined ? undefined : at(issuer.signer.certificate),
         },
         sources: issuer.sources.map((source) =>
-          source.type === "index" ? { ...source, file: at(source.file) } : { ...source, files: source.files.map(at) },
+          source.type === "index"
+            ? { ...source, file: at(source.file) }
+            : source.type === "sql"
+              ? { ...source, database: isPostgresUrl(source.database) ? source.database : at(source.database) }
+              : { ...source, files: source.files.map(at) },
         ),
       })),
     })),

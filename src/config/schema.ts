@@ -2,6 +2,7 @@ import { z } from "zod";
 import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
+import { sqlSourceSchema } from "./sql-source-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -48,6 +49,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       pollInterval: duration("PT1S"),
     })
     .strict(),
+  sqlSourceSchema,
 ]);
 
 /** The key and certificate that sign responses for one issuer (SPEC §1 "Signer"). */

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { openssl } from "../support/openssl.ts";
 import { runVouch } from "../support/vouch-process.ts";
 
@@ -58,7 +59,7 @@ describe("vouch demo", () => {
     const first = await startDemo(dir, port);
     try {
       const files = await readdir(dir);
-      for (const name of ["root.pem", "ca.pem", "ocsp-signer.pem", "good.pem", "revoked.pem", "foreign.pem", "foreign-ca.pem", "index.txt", "ca.crl", "vouch.yaml"]) {
+      for (const name of ["root.pem", "ca.pem", "ocsp-signer.pem", "good.pem", "revoked.pem", "foreign.pem", "foreign-ca.pem", "index.txt", "ca.crl", "vouch.yaml", "status.db"]) {
         assert.ok(files.includes(name), `${name} is created`);
       }
       const commands = printedCommands(first.output);
@@ -80,6 +81,12 @@ describe("vouch demo", () => {
       assert.equal(caAfter.stdout, caBefore.stdout, "the second run reuses the PKI");
       const result = await openssl(printedCommands(second.output)[0]!);
       assert.match(result.stdout, /: good/);
+      // The printed `vouch store revoke` changes the next answer within the poll interval (PT1S).
+      const revoke = /npx vouch store revoke (.*)/.exec(second.output)?.[1]?.split(/\s+/);
+      assert.ok(revoke !== undefined, second.output);
+      const revoked = await runVouch(["store", "revoke", ...revoke]);
+      assert.equal(revoked.code, 0, revoked.stderr);
+      await waitUntil("the revocation to reach the demo", async () => /: revoked/.test((await openssl(printedCommands(second.output)[0]!)).stdout), 40, 250);
     } finally {
       await second.stop();
     }

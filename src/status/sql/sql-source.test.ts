@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { tcpProxy } from "../../billing/test-support/tcp-proxy.ts";
+import { systemClock } from "../../clock.ts";
+import { ConfigError } from "../../errors.ts";
+import { recordingLogger, silentLogger } from "../../observability/logger.ts";
+import type { Pki } from "../../pki/openssl-pki.ts";
+import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
+import { certIdOfFiles } from "../test-support/cert-id-fixture.ts";
+import { waitUntil } from "../test-support/wait-until.ts";
+import { statusSourceContract } from "../status-source.contract.ts";
+import { importIndexFile } from "./import-index.ts";
+import { issuerIdentity } from "./issuer-identity.ts";
+import { openStoreDatabase } from "./open-database.ts";
+import { openSqlSource } from "./sql-source.ts";
+import { findIssuer, setStatus, writeChanges } from "./status-store.ts";
+import type { TestStore } from "./test-support/stores.ts";
+import { TEST_DATABASE_URL, testStore } from "./test-support/stores.ts";
+
+const SIGNAL = new AbortController().signal;
+const stores: TestStore[] = [];
+after(async () => {
+  for (const store of stores) await store.drop();
+});
+
+for (const engine of ["sqlite", "postgres"] as const) {
+  statusSourceContract(`openSqlSource (${engine})`, async (pki) => {
+    const store = await testStore(engine);
+    stores.push(store);
+    const issuer = await readPemDer(pki.ca);
+    const db = await openStoreDatabase({ database: store.database, schema: store.schema, clock: systemClock });
+    try {
+      await importIndexFile(db, issuerIdentity(issuer), pki.index, systemClock.now());
+    } finally {
+      await db.close();
+    }
+    return openSqlSource({ database: store.database, schema: store.schema, issuer, clock: systemClock, logger: silentLogger });
+  });
+}
+
+describe("openSqlSource", () => {
+  let dir: string;
+  let pki: Pki;
+  let issuer: Buffer;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "vouch-sql-source-"));
+    pki = await createPki({ dir });
+    issuer = await readPemDer(pki.ca);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** A store holding the PKI's index, and a function that revokes serials in it. */
+  async function filledStore(engine: "sqlite" | "postgres"): Promise<{ store: TestStore; revoke: (...files: string[]) => Promise<void> }> {
+    const store = await testStore(engine);
+    stores.push(store);
+    const db = await openStoreDatabase({ database: store.database, schema: store.schema, clock: systemClock });
+    try {
+      await importIndexFile(db, issuerIdentity(issuer), pki.index, systemClock.now());
+    } finally {
+      await db.close();
+    }
+    const revoke = async (...files: string[]): Promise<void> => {
+      const writer = await openStoreDatabase({ database: store.database, schema: store.schema, clock: systemClock });
+      try {
+        await writeChanges(writer, systemClock.now(), async (change) => {
+          const issuerId = (await findIssuer(change.tx, issuerIdentity(issuer).keySha256))!;
+          for (const file of files) await setStatus(change, issuerId, (await certIdOfFiles(file, pki.ca)).serialNumber, { revokedAt: 0, reason: 4, invalidityDate: undefined });
+        });
+      } finally {
+        await writer.close();
+      }
+    };
+    return { store, revoke };
+  }
+
+  test("more changes than maxOverlay reload the whole table, and answers stay right", async () => {
+    const { store, revoke } = await filledStore("sqlite");
+    const logger = recordingLogger();
+    const source = await openSqlSource({ database: store.database, issuer, clock: systemClock, logger, pollIntervalMs: 20, maxOverlay: 1 });
+    try {
+      await revoke(pki.good, pki.signer);
+      await waitUntil("both revocations", async () => (await source.status(await certIdOfFiles(pki.signer, pki.ca), SIGNAL))?.kind === "revoked");
+      assert.equal((await source.status(await certIdOfFiles(pki.good, pki.ca), SIGNAL))?.kind, "revoked");
+      assert.equal(logger.records.filter((record) => record.message === "sql store loaded").length, 2, "one load at start, one reload");
+    } finally {
+      await source.close();
+    }
+  });
+
+  test("PostgreSQL out of reach: answers go on from memory with an ageing thisUpdate, one warning, and changes arrive once it is back", async () => {
+    const { store, revoke } = await filledStore("postgres");
+    const target = new URL(store.database);
+    const proxy = await tcpProxy(Number(target.port || 5432));
+    target.port = String(proxy.port);
+    const logger = recordingLogger();
+    const source = await openSqlSource({ database: target.toString(), schema: store.schema, issuer, clock: systemClock, logger, pollIntervalMs: 30 });
+    const goodId = await certIdOfFiles(pki.good, pki.ca);
+    try {
+      await proxy.stop();
+      await waitUntil("the warning", () => logger.records.find((record) => record.level === "warn" && record.message.includes("refresh failed")));
+      const stalled = source.freshness()!.loadedAt;
+      const answer = await source.status(goodId, SIGNAL);
+      assert.equal(answer?.kind, "good");
+      assert.equal(answer.thisUpdate.getTime(), stalled);
+      await revoke(pki.good);
+      await delay(150);
+      assert.equal((await source.status(goodId, SIGNAL))?.kind, "good", "the change cannot arrive while the database is cut off");
+      assert.equal(logger.records.filter((record) => record.message.includes("refresh failed")).length, 1, "one warning per outage");
+      await proxy.start();
+      await waitUntil("the revocation after the outage", async () => (await source.status(goodId, SIGNAL))?.kind === "revoked");
+      assert.ok(source.freshness()!.loadedAt > stalled);
+      assert.ok(logger.records.some((record) => record.message === "sql store reachable again"));
+    } finally {
+      await source.close();
+      await proxy.stop();
+    }
+  });
+
+  const invalid: [string, string, () => Parameters<typeof openSqlSource>[0]][] = [
+    ["an empty database", "database", () => ({ database: "", issuer, clock: systemClock, logger: silentLogger })],
+    ["a folder that does not exist", "database", () => ({ database: join(dir, "no", "such", "folder", "s.db"), issuer, clock: systemClock, logger: silentLogger })],
+    ["a schema that needs quoting", "schema", () => ({ database: TEST_DATABASE_URL, schema: "Bad-Name", issuer, clock: systemClock, logger: silentLogger })],
+    ["an unreachable server", "database", () => ({ database: "postgres://postgres@127.0.0.1:1/test", issuer, clock: systemClock, logger: silentLogger })],
+    ["an issuer that is not a certificate", "issuer", () => ({ database: join(dir, "s.db"), issuer: Buffer.from("nope"), clock: systemClock, logger: silentLogger })],
+    ["a tiny poll interval", "pollIntervalMs", () => ({ database: join(dir, "s.db"), issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 1 })],
+  ];
+  for (const [name, field, options] of invalid) {
+    test(`rejects ${name} with ConfigError(${field})`, async () => {
+      await assert.rejects(openSqlSource(options()), (error: unknown) => error instanceof ConfigError && error.field === field);
+    });
+  }
+});

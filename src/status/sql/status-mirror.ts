@@ -1,0 +1,78 @@
+/**
+ * The in-memory copy of one issuer's rows that the sql source answers from: a compact SerialTable
+ * loaded from the whole table (serial-table.ts, ~50 bytes per row, no per-row objects), plus a
+ * small Map of the rows changed since, which wins over the table. When the Map grows past
+ * MAX_OVERLAY the source loads a fresh table instead.
+ */
+import type { SerialRecord, SerialTable } from "../serial-table.ts";
+import { NO_REASON, SerialTableBuilder } from "../serial-table.ts";
+import { serialKeyFromInteger } from "../serial-key.ts";
+import { crlReasonFromCode } from "../../ocsp/types.ts";
+import { timeSlicer } from "../time-slice.ts";
+import type { SqlDatabase } from "./sql-database.ts";
+import type { CertificateRow } from "./status-store.ts";
+import { countCertificates, currentSeq, readAll } from "./status-store.ts";
+
+/** Changes kept beside the table before a reload is cheaper than the Map (~150 bytes per entry). */
+export const MAX_OVERLAY = 50_000;
+
+/** One issuer's statuses as of change number `seq`. */
+export interface StatusMirror {
+  /** The record for a CertID's serial octets (padding allowed), `undefined` when not listed. */
+  lookup(serial: Buffer): SerialRecord | undefined;
+  /** Applies rows read from the store after the mirror was loaded. */
+  apply(rows: readonly CertificateRow[]): void;
+  /** Rows kept in the overlay. */
+  readonly overlaySize: number;
+  /** Rows in the loaded table. */
+  readonly baseSize: number;
+}
+
+/** The record a stored row stands for. */
+function record(row: CertificateRow): SerialRecord {
+  return {
+    revokedAt: row.revokedAt,
+    reason: row.reason === undefined ? undefined : crlReasonFromCode(row.reason),
+    invalidityDate: row.invalidityDate,
+  };
+}
+
+/**
+ * Loads every row of `issuerId` a page at a time (yielding between pages), and resolves with the
+ * mirror and the change number it is complete up to: rows changed after that number may or may
+ * not be in it, so the caller catches up from there. Rejects with the engine's error.
+ */
+export async function loadMirror(db: SqlDatabase, issuerId: number, pageSize: number): Promise<{ mirror: StatusMirror; seq: number }> {
+  // The number first: every row committed before it is in some page read after it.
+  const seq = await currentSeq(db);
+  const count = await countCertificates(db, issuerId);
+  const builder = new SerialTableBuilder({ maxRows: count + 1, maxPoolBytes: count * 20 + 1 });
+  const slicer = timeSlicer();
+  await readAll(db, issuerId, pageSize, async (page) => {
+    for (const row of page) {
+      builder.add(row.serial, 0, row.serial.length, row.revokedAt ?? Number.NaN, row.reason ?? NO_REASON, row.invalidityDate ?? Number.NaN);
+    }
+    if (slicer.due()) await slicer.pause();
+  });
+  return { mirror: mirrorOf(builder.build()), seq };
+}
+
+function mirrorOf(base: SerialTable): StatusMirror {
+  const overlay = new Map<string, SerialRecord>();
+  return {
+    lookup(serial) {
+      if (overlay.size > 0) {
+        const changed = overlay.get(serialKeyFromInteger(serial));
+        if (changed !== undefined) return changed;
+      }
+      return base.lookup(serial);
+    },
+    apply(rows) {
+      for (const row of rows) overlay.set(serialKeyFromInteger(Buffer.from(row.serial.buffer, row.serial.byteOffset, row.serial.byteLength)), record(row));
+    },
+    get overlaySize() {
+      return overlay.size;
+    },
+    baseSize: base.size,
+  };
+}
