@@ -4,11 +4,11 @@ import type { IssuerConfig, ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
-import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import type { StatusSource } from "../status/status-source.ts";
+import { buildSigner } from "./build-signer.ts";
 import { buildSource } from "./build-source.ts";
 
 /**
@@ -20,7 +20,7 @@ export async function buildIssuer(config: IssuerConfig, responder: ResponderConf
   const certificate = await readCertificateFile(config.certificate, `${field}.certificate`);
   const signerCertificate =
     config.signer.certificate === undefined ? certificate : await readCertificateFile(config.signer.certificate, `${field}.signer.certificate`);
-  const signer = await keyFileSigner({ keyFile: config.signer.key, certificate: signerCertificate, rsaPadding: config.signer.rsaPadding, field: `${field}.signer.key` });
+  const signer = await buildSigner(config.signer, signerCertificate, `${field}.signer`, clock, logger);
   const identity = responderIdentity({
     signer,
     issuerCertificate: certificate,

@@ -172,7 +172,8 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
     connecting = connectNow()
       .then(
         (connected) => {
-          if (lastFailure !== undefined) logger.info({}, "PKCS#11 token reconnected");
+          // The first connection is made at start-up (connectNow); every one made here replaces a broken one.
+          logger.info({}, "PKCS#11 token reconnected");
           lastFailure = undefined;
           return connected;
         },
