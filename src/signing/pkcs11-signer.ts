@@ -80,10 +80,15 @@ export async function pkcs11Signer(options: Pkcs11SignerOptions): Promise<Pkcs11
     throw asConfigError(error, options);
   }
   const algorithms: KnownSignatureAlgorithm[] = [];
-  for (const [index, algorithm] of profile.algorithms.entries()) {
-    const works = await testSignature(token, algorithm, index === 0, publicKey, options);
-    // Only the default must work; a token without, say, CKM_RSA_PKCS_PSS just offers fewer algorithms.
-    if (works) algorithms.push(algorithm);
+  try {
+    for (const [index, algorithm] of profile.algorithms.entries()) {
+      const works = await testSignature(token, algorithm, index === 0, publicKey, options);
+      // Only the default must work; a token without, say, CKM_RSA_PKCS_PSS just offers fewer algorithms.
+      if (works) algorithms.push(algorithm);
+    }
+  } catch (error) {
+    token.close();
+    throw error;
   }
   return {
     certificate: options.certificate,
