@@ -7,7 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { createPki, openssl as runOpenssl, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
 import { privateSoftHsm, type SoftHsm } from "../support/softhsm.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
@@ -18,6 +18,20 @@ let rsa: Pki;
 let ec: Pki;
 let pinFile: string;
 let vouch: VouchProcess;
+let generated: string; // a delegated signer certificate for an RSA key generated on the token
+
+/** An RSA-2048 key pair made on the token (never outside it), and a delegated responder certificate for it from the EC PKI's CA. */
+async function certifyKeyGeneratedOnToken(): Promise<string> {
+  const publicKey = join(hsm.dir, "generated.pub.pem");
+  await writeFile(publicKey, await hsm.generateKey("ocsp", PIN, "rsa:2048", "generated", "04"));
+  // openssl x509 -req wants a CSR; any key signs it, -force_pubkey puts the token's key in the certificate.
+  const csr = join(hsm.dir, "generated.csr");
+  const certificate = join(hsm.dir, "generated.pem");
+  await runOpenssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(hsm.dir, "throwaway.key"), "-subj", "/CN=Token-generated OCSP signer", "-out", csr]);
+  await runOpenssl(["x509", "-req", "-in", csr, "-force_pubkey", publicKey, "-CA", ec.ca, "-CAkey", ec.caKey, "-set_serial", "77", "-days", "30",
+    "-extfile", ec.opensslConfig, "-extensions", "signer_ext", "-out", certificate]);
+  return certificate;
+}
 
 function pkcs11Issuer(pki: Pki, token: string, key: string, extra = ""): string {
   return `
@@ -54,12 +68,14 @@ before(async () => {
   await hsm.importKey("ocsp", PIN, ec.signerKey, "ec-signer", "02");
   await hsm.importKey("ocsp", PIN, ec.caKey, "ec-ca", "03");
   await hsm.importKey("flaky", PIN, ec.signerKey, "ec-signer", "02");
+  generated = await certifyKeyGeneratedOnToken();
   vouch = await startVouch(
     config([
       ["rsa", "/rsa", pkcs11Issuer(rsa, "ocsp", "rsa-signer")],
       ["rsa-pss", "/rsa-pss", pkcs11Issuer(rsa, "ocsp", "rsa-signer").replace("pkcs11:", "rsaPadding: pss\n          pkcs11:")],
       ["ec", "/ec", pkcs11Issuer(ec, "ocsp", "ec-signer")],
       ["flaky", "/flaky", pkcs11Issuer(ec, "flaky", "ec-signer", ", retryInterval: PT0.2S")],
+      ["generated", "/generated", pkcs11Issuer(ec, "ocsp", "generated").replace(ec.signer, generated)],
     ]),
   );
 });
@@ -73,7 +89,7 @@ function ask(path: string, pki: Pki, extra: string[] = []) {
 }
 
 describe("vouch serve with keys on a PKCS#11 token (SoftHSM2)", () => {
-  for (const [path, pki, algorithm] of [["/rsa", () => rsa, "sha256WithRSAEncryption"], ["/rsa-pss", () => rsa, "rsassaPss"], ["/ec", () => ec, "ecdsa-with-SHA256"]] as const) {
+  for (const [path, pki, algorithm] of [["/rsa", () => rsa, "sha256WithRSAEncryption"], ["/rsa-pss", () => rsa, "rsassaPss"], ["/ec", () => ec, "ecdsa-with-SHA256"], ["/generated", () => ec, "sha256WithRSAEncryption"]] as const) {
     test(`${path}: openssl verifies the response (${algorithm})`, async () => {
       const result = await ask(path, pki(), ["-resp_text"]);
       assert.equal(result.code, 0, result.output);

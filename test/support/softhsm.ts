@@ -22,6 +22,11 @@ export interface SoftHsm {
   initToken(label: string, pin: string): Promise<void>;
   /** Imports a PKCS#8 PEM private key (`openssl genpkey` output) onto a token. */
   importKey(token: string, pin: string, keyFile: string, label: string, idHex: string): Promise<void>;
+  /**
+   * Generates a key pair on the token with `pkcs11-tool` (opensc), e.g. keyType "EC:prime256v1" or
+   * "rsa:2048"; the private key never leaves it. Returns the public key as PEM, for a certificate.
+   */
+  generateKey(token: string, pin: string, keyType: string, label: string, idHex: string): Promise<string>;
   /** Initialises an existing token again (all its keys are gone) with a new user PIN. */
   reinitToken(label: string, pin: string): Promise<void>;
   /** Takes a token's folder away, as if the token were pulled out; `restore` puts it back. */
@@ -64,6 +69,16 @@ export async function privateSoftHsm(): Promise<SoftHsm> {
       const created = (await readdir(tokenDir)).find((entry) => !before.has(entry));
       if (created === undefined) throw new Error(`softhsm2-util made no token folder for "${label}"`);
       tokenFolders.set(label, created);
+    },
+    generateKey: async (token, pin, keyType, label, idHex) => {
+      const tool = (args: string[]) => run("pkcs11-tool", ["--module", module, "--token-label", token, ...args], { env: { ...process.env, SOFTHSM2_CONF: conf } });
+      await tool(["--login", "--pin", pin, "--keypairgen", "--key-type", keyType, "--label", label, "--id", idHex]).catch((error: unknown) => {
+        throw new Error(`pkcs11-tool --keypairgen failed (is opensc installed? bash .ci/run installs it): ${String(error)}`, { cause: error });
+      });
+      const der = join(dir, `${label}.pub.der`);
+      await tool(["--read-object", "--type", "pubkey", "--label", label, "-o", der]);
+      const { stdout } = await run("openssl", ["pkey", "-pubin", "-inform", "DER", "-in", der]);
+      return stdout;
     },
     reinitToken: async (label, pin) => {
       await util(["--init-token", "--token", label, "--label", label, "--pin", pin, "--so-pin", "5678"]);
