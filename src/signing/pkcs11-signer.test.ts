@@ -151,8 +151,9 @@ describe("pkcs11Signer when the token fails", () => {
     await signer.sign(randomBytes(32), algorithm);
 
     const restore = await hsm.remove("flaky");
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /signing with ecdsa-with-SHA256 failed \(CKR_/.test(error.message));
+    // The signature fails (CKR_OBJECT_HANDLE_INVALID), the one reconnection it may try fails too.
     await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /is unavailable \(no token labelled "flaky"/.test(error.message));
+    assert.ok(logger.records.some((record) => record.message.startsWith("PKCS#11 token error") && /CKR_OBJECT_HANDLE_INVALID/.test(String(record.fields.reason))));
     // Until the retry interval has passed, requests are refused at once, without touching the token.
     await restore();
     await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /retrying every 1000 ms/.test(error.message));
@@ -164,6 +165,29 @@ describe("pkcs11Signer when the token fails", () => {
     await assert.rejects(signer.sign(randomBytes(32), algorithm), InternalError);
   });
 
+  test("signatures in flight when the token goes away each end, signed or with InternalError, and none hangs", async () => {
+    const clock = fixedClock("2026-12-01T00:00:00Z");
+    const signer = await pkcs11Signer(options({ token: "flaky", clock, sessions: 2 }));
+    const publicKey = new X509Certificate(signer.certificate).publicKey;
+    const inputs = Array.from({ length: 30 }, () => randomBytes(64));
+    const pending = inputs.map((tbs) => signer.sign(tbs, signer.algorithms[0]!));
+    const restore = await hsm.remove("flaky");
+    const outcomes = await Promise.allSettled(pending);
+    await restore();
+    let failed = 0;
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === "fulfilled") assert.ok(verify("sha256", inputs[index]!, publicKey, outcome.value));
+      else {
+        assert.ok(outcome.reason instanceof InternalError, String(outcome.reason));
+        failed++;
+      }
+    });
+    assert.ok(failed > 0, "the removal was seen by the requests still waiting");
+    clock.advance(1000);
+    await assertEveryAlgorithmVerifies(signer);
+    signer.close();
+  });
+
   test("a token re-initialised with a new PIN: the old PIN is tried once, and the new one is picked up from the PIN file", async () => {
     const clock = fixedClock("2026-12-01T00:00:00Z");
     const pinFile = join(hsm.dir, "flaky-pin");
@@ -173,9 +197,8 @@ describe("pkcs11Signer when the token fails", () => {
     await signer.sign(randomBytes(32), algorithm);
 
     await hsm.reinitToken("flaky", "4321");
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /CKR_OBJECT_HANDLE_INVALID/.test(error.message));
-    clock.advance(1000);
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected the PIN/.test(error.message));
+    // The key handle is gone (CKR_OBJECT_HANDLE_INVALID); the reconnection tries the PIN file's PIN, once.
+    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected the PIN \(CKR_PIN_INCORRECT\)/.test(error.message));
     clock.advance(1000);
     await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected this PIN before; it is not tried again/.test(error.message));
 

@@ -50,11 +50,12 @@ type Handle = Buffer;
  * belong to the certificate.
  *
  * Signing hashes in Node and runs C_Sign on libuv's thread pool (pkcs11js C_SignAsync), on up to
- * `sessions` sessions at once. A failing signature rejects with InternalError and marks the
- * connection broken; the next request reconnects (session, login, key), re-initialising the
- * library when that is not enough, as SoftHSM needs to see a token that came back. While
- * reconnection keeps failing, requests are refused at once with InternalError and a new attempt is
- * made every `retryIntervalMs`; `sign` therefore also serves as the readiness test signature.
+ * `sessions` sessions at once. A failing signature marks the connection broken and reconnects
+ * (session, login, key), re-initialising the library when that is not enough, as SoftHSM needs to
+ * see a token that came back; the request is signed once more on the new connection, and rejects
+ * with InternalError when that fails too. While reconnection keeps failing, requests are refused at
+ * once with InternalError and a new attempt is made every `retryIntervalMs`; `sign` therefore also
+ * serves as the readiness test signature.
  */
 export async function pkcs11Signer(options: Pkcs11SignerOptions): Promise<Pkcs11Signer> {
   const publicKey = new X509Certificate(options.certificate).publicKey;
@@ -126,6 +127,9 @@ function describe(error: unknown): string {
   if (error instanceof Error) return (error.cause instanceof Error && error instanceof InternalError ? error.cause : error).message.split("\n")[0]!;
   return String(error);
 }
+
+/** A signature failed because the connection to the token failed under it (internal: `sign` retries once). */
+class ConnectionLostError extends InternalError {}
 
 interface TokenState {
   connectNow(): Promise<TokenConnection>;
@@ -208,6 +212,7 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
   };
 
   const acquire = (connected: TokenConnection): Handle | Promise<Handle> => {
+    if (connected.broken) throw new InternalError(`PKCS#11 token "${location.token}": the connection failed while this request waited`);
     const idle = connected.idle.pop();
     if (idle !== undefined) return idle;
     if (connected.open < options.sessions) {
@@ -229,19 +234,14 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
     else connected.idle.push(session);
   };
 
-  const sign = async (tbs: Buffer, algorithm: SignatureAlgorithm): Promise<Buffer> => {
-    let mechanism = mechanisms.get(algorithm);
-    if (mechanism === undefined) {
-      mechanism = tokenMechanism(algorithm as KnownSignatureAlgorithm, pkcs11);
-      mechanisms.set(algorithm, mechanism);
-    }
-    const connected = await connection();
+  /** One attempt on `connected`; ConnectionLostError when the connection failed under it. */
+  const signOn = async (connected: TokenConnection, tbs: Buffer, algorithm: SignatureAlgorithm, mechanism: TokenMechanism): Promise<Buffer> => {
     let session: Handle;
     try {
       session = await acquire(connected);
     } catch (error) {
       if (!(error instanceof InternalError)) breakConnection(connected, describe(error));
-      throw error instanceof InternalError ? error : new InternalError(`PKCS#11 token "${location.token}": cannot open a session (${describe(error)})`, { cause: error });
+      throw new ConnectionLostError(`PKCS#11 token "${location.token}": cannot get a session (${describe(error)})`, { cause: error });
     }
     module.inFlight++;
     try {
@@ -250,10 +250,27 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
       return mechanism.output(raw);
     } catch (error) {
       breakConnection(connected, describe(error));
-      throw new InternalError(`PKCS#11 token "${location.token}": signing with ${algorithm.name} failed (${describe(error)})`, { cause: error });
+      throw new ConnectionLostError(`PKCS#11 token "${location.token}": signing with ${algorithm.name} failed (${describe(error)})`, { cause: error });
     } finally {
       module.inFlight--;
       release(connected, session);
+    }
+  };
+
+  const sign = async (tbs: Buffer, algorithm: SignatureAlgorithm): Promise<Buffer> => {
+    let mechanism = mechanisms.get(algorithm);
+    if (mechanism === undefined) {
+      mechanism = tokenMechanism(algorithm as KnownSignatureAlgorithm, pkcs11);
+      mechanisms.set(algorithm, mechanism);
+    }
+    try {
+      return await signOn(await connection(), tbs, algorithm, mechanism);
+    } catch (error) {
+      if (!(error instanceof ConnectionLostError) || closed) throw error;
+      // The connection failed under this request: a handle gone stale (the token was re-read), a
+      // token pulled out and maybe back. One more try on a new connection decides; if the token is
+      // really gone, reconnecting fails and this request gets internalError.
+      return signOn(await connection(), tbs, algorithm, mechanism);
     }
   };
 
