@@ -9,6 +9,7 @@ import { ConfigError, InternalError } from "../errors.ts";
 import { recordingLogger } from "../observability/logger.ts";
 import { generateKey, openssl, readPemDer, type PkiKeyType } from "../pki/openssl-pki.ts";
 import { pkcs11Signer, type Pkcs11SignerOptions } from "./pkcs11-signer.ts";
+import { RSASSA_PSS_SHA256 } from "./signature-algorithms.ts";
 import type { Signer } from "./signer.ts";
 
 const PIN = "1234";
@@ -104,6 +105,15 @@ describe("pkcs11Signer against SoftHSM2", () => {
     const inputs = Array.from({ length: 40 }, () => randomBytes(64));
     const signatures = await Promise.all(inputs.map((tbs) => signer.sign(tbs, signer.algorithms[0]!)));
     signatures.forEach((signature, index) => assert.ok(verify("sha256", inputs[index]!, publicKey, signature)));
+    signer.close();
+  });
+
+  test("a signature the token cannot make fails that request alone, and the next one is signed", async () => {
+    const signer = await pkcs11Signer(options({ keyLabel: "rsa", certificate: certificates.get("rsa")! }));
+    // PSS with a salt longer than a 2048-bit modulus allows (SoftHSM answers CKR_GENERAL_ERROR).
+    const impossible = { ...RSASSA_PSS_SHA256, recipe: { ...RSASSA_PSS_SHA256.recipe, saltLength: 1000 } };
+    await assert.rejects(signer.sign(randomBytes(32), impossible), (error: unknown) => error instanceof InternalError && /signing with RSASSA-PSS-SHA256 failed \(CKR_/.test(error.message));
+    await assertEveryAlgorithmVerifies(signer);
     signer.close();
   });
 

@@ -249,6 +249,8 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
       const raw = await module.api.C_SignAsync(session, mechanism.input(tbs), Buffer.allocUnsafe(signatureLength));
       return mechanism.output(raw);
     } catch (error) {
+      // SoftHSM answers CKR_GENERAL_ERROR even for a refused mechanism parameter, so no CKR_* code is
+      // trusted to mean "the connection is fine": every failure reconnects.
       breakConnection(connected, describe(error));
       throw new ConnectionLostError(`PKCS#11 token "${location.token}": signing with ${algorithm.name} failed (${describe(error)})`, { cause: error });
     } finally {
