@@ -64,7 +64,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   const sinks: BillingSink[] = [];
   const close = async () => {
     await Promise.all(sinks.map((sink) => sink.close()));
-    await Promise.all(issuers.map((issuer) => issuer.source.close()));
+    await Promise.all(issuers.map((issuer) => issuer.close()));
   };
   const counter = inFlight();
   try {

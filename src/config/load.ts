@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isPostgresUrl } from "../status/sql/database-url.ts";
+import { resolvePkcs11Paths } from "./pkcs11-schema.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 /**
@@ -68,7 +69,8 @@ function resolvePaths(config: Config, base: string): Config {
         certificate: at(issuer.certificate),
         signer: {
           ...issuer.signer,
-          key: at(issuer.signer.key),
+          key: issuer.signer.key === undefined ? undefined : at(issuer.signer.key),
+          pkcs11: resolvePkcs11Paths(issuer.signer.pkcs11, at),
           certificate: issuer.signer.certificate === undefined ? undefined : at(issuer.signer.certificate),
         },
         sources: issuer.sources.map((source) =>

@@ -3,6 +3,7 @@ import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 import { sqlSourceSchema } from "./sql-source-schema.ts";
+import { pkcs11Schema } from "./pkcs11-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -58,11 +59,14 @@ const signerSchema = z
     /** Delegated responder certificate (id-kp-OCSPSigning, issued by the CA); omit to sign as the CA. */
     certificate: filePath.optional(),
     /** PEM private key (PKCS#8, PKCS#1 or SEC1; unencrypted) of the certificate above, or of the CA. */
-    key: filePath,
+    key: filePath.optional(),
+    /** Instead of `key`: the private key on a PKCS#11 token (docs/pkcs11.md). */
+    pkcs11: pkcs11Schema.optional(),
     /** RSA keys only: PKCS#1 v1.5 (default) or PSS. RSA-PSS keys always sign with PSS. */
     rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1"),
   })
-  .strict();
+  .strict()
+  .refine((signer) => (signer.key === undefined) !== (signer.pkcs11 === undefined), { path: ["key"], message: "set exactly one of key (a key file) or pkcs11 (a key on a token)" });
 
 const issuerSchema = z
   .object({

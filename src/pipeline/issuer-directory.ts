@@ -13,6 +13,8 @@ export interface ServedIssuer {
   readonly source: StatusSource;
   /** Default nextUpdate − thisUpdate, in milliseconds. */
   readonly responseValidityMs: number;
+  /** Closes its sources and releases its signer (a PKCS#11 token's sessions); at shutdown or when a reload retires it. */
+  close(): Promise<void>;
 }
 
 /** Finds the served issuer of a CertID by its hash algorithm, issuer key hash and issuer name hash. */

@@ -45,7 +45,7 @@ async function servedIssuer(pki: Pki, source: StatusSource, validityMs = 3_600_0
   const signerCertificate = await readPemDer(pki.signer);
   const signer = await keyFileSigner({ keyFile: pki.signerKey, certificate: signerCertificate, rsaPadding: "pkcs1", field: "signer.key" });
   const identity = responderIdentity({ signer, issuerCertificate: certificate, responderId: "byKey", includeChain: false, now: clock.now(), field: "signer" });
-  return { name: pki.ca, certificate, identity, source, responseValidityMs: validityMs };
+  return { name: pki.ca, certificate, identity, source, responseValidityMs: validityMs, close: () => source.close() };
 }
 
 async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sources?: (pki: Pki, issuer: Buffer) => StatusSource } = {}): Promise<Pipeline> {
