@@ -21,6 +21,7 @@ import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
 
 /** What a responder's steps are built from, besides its configuration. */
 export interface PipelineDependencies {
@@ -28,11 +29,13 @@ export interface PipelineDependencies {
   readonly clock: Clock;
   readonly logger: Logger;
   /** The validation process and certificate cache, when `trust` is configured. */
-  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache } | undefined;
+  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache; readonly anchors: readonly Buffer[] } | undefined;
   /** The responder's billing sink, when billing is configured. */
   readonly billingSink: BillingSink | undefined;
   /** The responder's URL, for billing records. */
   readonly url: string;
+  /** The responder's response cache (SPEC §6), when `responseCache` is configured. */
+  readonly responseCache?: ResponseCache | undefined;
 }
 
 /**
@@ -76,8 +79,12 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
   switch (name) {
     case "tls-client-auth":
       return tlsClientAuthStep();
-    case "freshness-proofs":
-      return freshnessProofsStep(typeField);
+    case "freshness-proofs": {
+      const responses = dependencies.responseCache;
+      if (responses === undefined) throw new ConfigError(`${field}.responseCache`, "freshness proofs (identrus-cached) are kept in the response cache, which needs responseCache");
+      const { cache, anchors } = requireTrust();
+      return freshnessProofsStep({ responses, certificates: cache, anchors, maxAgeMs: config.freshnessProofs.maxAge, clock, logger: dependencies.logger });
+    }
     case "request-signature": {
       const required = config.type.startsWith("identrus") || (config.requestSignature?.required ?? false);
       return requestSignatureStep({ required, ...requireTrust(), logger: dependencies.logger });

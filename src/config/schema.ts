@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -207,6 +208,8 @@ const responderSchema = z
     forwarding: notYetBuilt,
     responseCache: notYetBuilt,
     billing: billingSchema.optional(),
+    /** identrus-cached: freshness proofs (freshness-proofs-schema.ts). */
+    freshnessProofs: freshnessProofsSchema.prefault({}),
   })
   .strict();
 
