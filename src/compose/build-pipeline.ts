@@ -18,7 +18,10 @@ import { authorizationStep } from "../pipeline/steps/04-authorization.ts";
 import { responseCacheStep } from "../pipeline/steps/05-response-cache.ts";
 import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
+import { cacheFirstLocalValidationStep } from "../pipeline/steps/07-local-validation-cache-first.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
+import { signAndStoreStep } from "../pipeline/steps/08-sign-and-store.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
@@ -96,13 +99,18 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
       );
     }
     case "response-cache":
-      return responseCacheStep(typeField);
+      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field) });
     case "forwarding":
       return forwardingStep(`${field}.forwarding`);
     case "local-validation":
-      return localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
-    case "sign":
-      return signStep({ noncePolicy: config.nonce.policy, clock });
+      // Only the cached types look in the response cache first; the basic types keep the plain step.
+      return isCachedType(config)
+        ? cacheFirstLocalValidationStep({ issuers, nonIssued: config.nonIssued, clock, cache: requireCache(dependencies.responseCache, config, field) })
+        : localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
+    case "sign": {
+      const sign = signStep({ noncePolicy: config.nonce.policy, clock });
+      return isCachedType(config) ? signAndStoreStep(sign, { cache: requireCache(dependencies.responseCache, config, field), issuers }) : sign;
+    }
     case "billing":
       return billingStep({
         sink: dependencies.billingSink!,
@@ -116,4 +124,13 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     default:
       return sendStep({ clock });
   }
+}
+
+function isCachedType(config: ResponderConfig): boolean {
+  return config.type === "cached" || config.type === "identrus-cached";
+}
+
+function requireCache(cache: ResponseCache | undefined, config: ResponderConfig, field: string): ResponseCache {
+  if (cache === undefined) throw new ConfigError(`${field}.responseCache`, `responder type ${config.type} answers from a response cache, which needs responseCache (see docs/response-cache.md)`);
+  return cache;
 }

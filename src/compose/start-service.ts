@@ -10,6 +10,7 @@ import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory
 import { buildBillingSink } from "./build-billing.ts";
 import { buildIssuer } from "./build-issuer.ts";
 import { buildPipeline } from "./build-pipeline.ts";
+import { buildResponseCache, type BuiltResponseCache } from "./build-response-cache.ts";
 import { buildTrust, type Trust } from "./build-trust.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
@@ -39,8 +40,10 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
   const issuers: ServedIssuer[] = [];
   const sinks: BillingSink[] = [];
   const listeners: Listener[] = [];
+  const caches: BuiltResponseCache[] = [];
   const closeAll = async () => {
     await Promise.all(listeners.map((listener) => listener.close()));
+    await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
     await Promise.all(issuers.map((issuer) => issuer.source.close()));
   };
@@ -63,6 +66,8 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
       const responderLogger = logger.child({ responder: responder.name });
       const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
       if (sink !== undefined) sinks.push(sink);
+      const cache = responder.responseCache === undefined ? undefined : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, clock, responderLogger);
+      if (cache !== undefined) caches.push(cache);
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: OcspEndpoint = {
         name: responder.name,
@@ -74,6 +79,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
           trust,
           billingSink: sink,
           url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
+          responseCache: cache?.cache,
         }),
         maxRequestBytes: responder.maxRequestBytes,
       };
