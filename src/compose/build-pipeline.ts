@@ -24,7 +24,7 @@ import { signAndStoreStep } from "../pipeline/steps/08-sign-and-store.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
-import type { ResponseCache } from "../responses/response-cache.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 
 /** What a responder's steps are built from, besides its configuration. */
 export interface PipelineDependencies {
@@ -39,6 +39,8 @@ export interface PipelineDependencies {
   readonly url: string;
   /** The responder's response cache (SPEC §6), when `responseCache` is configured. */
   readonly responseCache?: ResponseCache | undefined;
+  /** identrus-cached: the freshness proofs of its own signing chain (SPEC step 8). */
+  readonly ownChainProofs?: OwnChainProofs | undefined;
 }
 
 /**
@@ -74,7 +76,6 @@ export function buildPipeline(config: ResponderConfig, field: string, dependenci
 
 function buildStep(name: string, config: ResponderConfig, field: string, dependencies: PipelineDependencies): Step {
   const { issuers, clock, trust } = dependencies;
-  const typeField = `${field}.type`;
   const requireTrust = () => {
     if (trust === undefined) throw new ConfigError("trust", `responder "${config.name}" authenticates certificates, which needs a trust store (trust.anchors)`);
     return trust;
@@ -83,8 +84,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     case "tls-client-auth":
       return tlsClientAuthStep();
     case "freshness-proofs": {
-      const responses = dependencies.responseCache;
-      if (responses === undefined) throw new ConfigError(`${field}.responseCache`, "freshness proofs (identrus-cached) are kept in the response cache, which needs responseCache");
+      const responses = requireCache(dependencies.responseCache, config, field);
       const { cache, anchors } = requireTrust();
       return freshnessProofsStep({ responses, certificates: cache, anchors, maxAgeMs: config.freshnessProofs.maxAge, clock, logger: dependencies.logger });
     }
@@ -108,7 +108,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
         ? cacheFirstLocalValidationStep({ issuers, nonIssued: config.nonIssued, clock, cache: requireCache(dependencies.responseCache, config, field) })
         : localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
     case "sign": {
-      const sign = signStep({ noncePolicy: config.nonce.policy, clock });
+      const sign = signStep({ noncePolicy: config.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs });
       return isCachedType(config) ? signAndStoreStep(sign, { cache: requireCache(dependencies.responseCache, config, field), issuers }) : sign;
     }
     case "billing":

@@ -7,7 +7,9 @@ import { startListener, type Listener, type ListenerTls } from "../http/server.t
 import type { OcspEndpoint } from "../http/ocsp-handler.ts";
 import type { Logger } from "../observability/logger.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import { buildBillingSink } from "./build-billing.ts";
+import { buildOwnChainProofs, proofCaches } from "./build-freshness.ts";
 import { buildIssuer } from "./build-issuer.ts";
 import { buildPipeline } from "./build-pipeline.ts";
 import { buildResponseCache, type BuiltResponseCache } from "./build-response-cache.ts";
@@ -41,8 +43,10 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
   const sinks: BillingSink[] = [];
   const listeners: Listener[] = [];
   const caches: BuiltResponseCache[] = [];
+  const ownChains: OwnChainProofs[] = [];
   const closeAll = async () => {
     await Promise.all(listeners.map((listener) => listener.close()));
+    await Promise.all(ownChains.map((proofs) => proofs.close()));
     await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
     await Promise.all(issuers.map((issuer) => issuer.source.close()));
@@ -58,7 +62,9 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
       }
       servedBy.push(served);
     }
-    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
+    // Freshness proofs (identrus-cached, SPEC step 2) reach the validation process through the response caches.
+    const proofs = config.responders.some((responder) => responder.type === "identrus-cached") ? proofCaches() : undefined;
+    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, proofs?.reader);
 
     const groups = new Map<string, ListenerGroup>();
     for (const [index, responder] of config.responders.entries()) {
@@ -68,6 +74,9 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
       if (sink !== undefined) sinks.push(sink);
       const cache = responder.responseCache === undefined ? undefined : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, clock, responderLogger);
       if (cache !== undefined) caches.push(cache);
+      if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
+      const ownChain = buildOwnChainProofs(responder, issuerDirectory(servedBy[index]!), cache?.cache, trust, clock, responderLogger);
+      if (ownChain !== undefined) ownChains.push(ownChain);
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: OcspEndpoint = {
         name: responder.name,
@@ -80,6 +89,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
           billingSink: sink,
           url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
           responseCache: cache?.cache,
+          ownChainProofs: ownChain,
         }),
         maxRequestBytes: responder.maxRequestBytes,
       };
