@@ -76,6 +76,8 @@ program
   .option("--trust <file>", "trusted CA certificates: the --issuer must be one or be issued by one (repeatable)", collect, [])
   .option("-o, --out <file>", "write the response DER to this file")
   .option("--timeout <seconds>", "give up after this long", seconds, 10)
+  // Exit 1 means "not a good, verified answer", so a usage error must not look like one.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options: Omit<QueryOptions, "timeoutMs"> & { timeout: number }) => {
     process.exitCode = await runQuery({ ...options, timeoutMs: options.timeout * 1000 });
   });

@@ -154,6 +154,10 @@ describe("vouch query", () => {
     const wrongIssuer = await query(["--url", `${rootVouch.baseUrl}/`, "--issuer", client.ca.pem, "--serial", "01"]);
     assert.equal(wrongIssuer.code, 1, wrongIssuer.stdout);
     assert.match(wrongIssuer.stdout, /Signature: NOT VERIFIED/);
+    // A usage error is exit 2, never mistaken for a bad answer.
+    const usage = await runVouch(["query", "--issuer", client.ca.pem, "--serial", "not-hex"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--serial: "not-hex" is not a hexadecimal serial number/);
   });
 });
 
