@@ -72,7 +72,11 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
       const responderLogger = logger.child({ responder: responder.name });
       const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
       if (sink !== undefined) sinks.push(sink);
-      const cache = responder.responseCache === undefined ? undefined : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, clock, responderLogger);
+      const directory = issuerDirectory(servedBy[index]!);
+      const cache =
+        responder.responseCache === undefined
+          ? undefined
+          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, { issuers: directory, clock, logger: responderLogger });
       if (cache !== undefined) caches.push(cache);
       if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
       const ownChain = buildOwnChainProofs(responder, issuerDirectory(servedBy[index]!), cache?.cache, trust, clock, responderLogger);
@@ -82,7 +86,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
         name: responder.name,
         prefix: responder.path.replace(/\/+$/, ""),
         pipeline: buildPipeline(responder, field, {
-          issuers: issuerDirectory(servedBy[index]!),
+          issuers: directory,
           clock,
           logger: responderLogger,
           trust,

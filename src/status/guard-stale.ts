@@ -29,5 +29,6 @@ export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
       throw new TryLaterError(`status data is stale: its nextUpdate ${answer.nextUpdate.toISOString()} has passed`);
     },
     close: () => inner.close(),
+    ...(inner.serials === undefined ? {} : { serials: () => inner.serials!() }),
   };
 }

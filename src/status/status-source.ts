@@ -36,4 +36,9 @@ export interface StatusSource {
   status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined>;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
+  /**
+   * Every serial the source knows for its issuer (each serial INTEGER's minimal content octets), for
+   * response pre-production (SPEC §6). Present only on sources that list certificates (index, memory).
+   */
+  serials?(): Iterable<Buffer>;
 }
