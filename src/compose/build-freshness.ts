@@ -34,13 +34,14 @@ export function proofCaches(): ProofCaches {
 
 /**
  * The own-chain freshness proofs of an identrus-cached responder (SPEC step 8), refreshing in the
- * background until closed; `undefined` for the other types. The back-end client is not wired yet
- * (forwarding): proofs come from the response cache and local validation.
+ * background until closed; `undefined` for the other types. `responses` gives the responder's
+ * response cache once it is built (it signs with these proofs, so it comes second). The back-end
+ * client is not wired yet (forwarding): proofs come from the response cache and local validation.
  */
 export function buildOwnChainProofs(
   responder: ResponderConfig,
   issuers: IssuerDirectory,
-  responses: ResponseCache | undefined,
+  responses: () => ResponseCache | undefined,
   trust: Trust | undefined,
   clock: Clock,
   logger: Logger,
@@ -48,7 +49,7 @@ export function buildOwnChainProofs(
   if (responder.type !== "identrus-cached") return undefined;
   return ownChainProofs({
     issuers,
-    responses,
+    responses: { get: async (id) => responses()?.get(id) },
     anchors: trust?.anchors ?? [],
     certificates: trust?.cache,
     maxAgeMs: responder.freshnessProofs.ownChainMaxAge,

@@ -15,6 +15,7 @@ import { redisResponseCache } from "../responses/redis-response-cache.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { firstProducer, type ResponseProducer } from "../responses/response-producer.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import { tieredResponseCache } from "../responses/tiered-response-cache.ts";
 import { tokenBucket } from "../responses/token-bucket.ts";
 
@@ -41,6 +42,8 @@ export interface ResponseCacheDependencies {
    * issuer produces its responses.
    */
   readonly producers?: readonly ResponseProducer[];
+  /** identrus-cached: background responses carry the own-chain freshness proofs too (SPEC step 8). */
+  readonly ownChainProofs?: OwnChainProofs | undefined;
 }
 
 /**
@@ -78,7 +81,7 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
   const local = localResponseProducer({
     issuers,
     localValidation: localValidationStep({ issuers, nonIssued: responder.nonIssued, clock }),
-    sign: signStep({ noncePolicy: responder.nonce.policy, clock }),
+    sign: signStep({ noncePolicy: responder.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs }),
     clock,
   });
   const producer = firstProducer([...(dependencies.producers ?? []), local]);

@@ -73,14 +73,14 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
       const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
       if (sink !== undefined) sinks.push(sink);
       const directory = issuerDirectory(servedBy[index]!);
+      const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger);
+      if (ownChain !== undefined) ownChains.push(ownChain);
       const cache =
         responder.responseCache === undefined
           ? undefined
-          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, { issuers: directory, clock, logger: responderLogger });
+          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, { issuers: directory, clock, logger: responderLogger, ownChainProofs: ownChain });
       if (cache !== undefined) caches.push(cache);
       if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
-      const ownChain = buildOwnChainProofs(responder, issuerDirectory(servedBy[index]!), cache?.cache, trust, clock, responderLogger);
-      if (ownChain !== undefined) ownChains.push(ownChain);
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: OcspEndpoint = {
         name: responder.name,

@@ -25,7 +25,7 @@ export type BackEndQuery = (certId: CertId, issuer: Buffer, signal: AbortSignal)
 export interface OwnChainProofsOptions {
   readonly issuers: IssuerDirectory;
   /** Looked in first (a response another step or instance already holds). */
-  readonly responses: ResponseCache | undefined;
+  readonly responses: Pick<ResponseCache, "get"> | undefined;
   /** Where the CA certificates' issuers are found: trust anchors and the certificate cache. */
   readonly anchors: readonly Buffer[];
   readonly certificates: CertificateCache | undefined;
@@ -66,7 +66,7 @@ interface Prepared {
 }
 
 /**
- * Starts keeping proofs for the chains of `issuers`. Each certificate's response comes from, in
+ * Starts keeping proofs for the chains of `issuers` (the first refresh on the next turn of the event loop). Each certificate's response comes from, in
  * order: the response cache; local validation, when this responder serves the certificate's issuer
  * (a served CA answers for the delegated signer it issued, a served root for its CA), signed by that
  * issuer's signer; the back-end client. Only good and revoked answers, no older than `maxAgeMs`,
@@ -145,7 +145,8 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
   };
   const timer = setInterval(() => void refresh(), options.refreshIntervalMs);
   timer.unref();
-  void refresh();
+  // The first refresh waits for the caller to finish wiring (e.g. the response cache it reads).
+  const first = setImmediate(() => void refresh());
 
   return {
     extensionFor(identity, now) {
@@ -154,6 +155,7 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
     },
     refresh,
     async close() {
+      clearImmediate(first);
       clearInterval(timer);
       controller.abort();
       await running;
