@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "./errors.ts";
+import { HASH_ALGORITHMS, type HashAlgorithm } from "./ocsp/types.ts";
 import { runBillingSummary } from "./cli/billing.ts";
 import { runDemo } from "./cli/demo.ts";
 import { runReload } from "./cli/reload.ts";
+import { runQuery, type QueryOptions } from "./cli/query.ts";
 import { runServe } from "./cli/serve.ts";
 import { registerStoreCommands } from "./cli/store.ts";
 
@@ -18,6 +20,18 @@ function port(value: string): number {
 function workerCount(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > 64) throw new InvalidArgumentError("must be a whole number from 1 to 64");
+  return parsed;
+}
+
+function hashAlgorithm(value: string): HashAlgorithm {
+  const known = HASH_ALGORITHMS.find((algorithm) => algorithm === value.toLowerCase().replace("-", ""));
+  if (known === undefined) throw new InvalidArgumentError(`must be one of ${HASH_ALGORITHMS.join(", ")}`);
+  return known;
+}
+
+function seconds(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > 3600) throw new InvalidArgumentError("must be a number of seconds (at most 3600)");
   return parsed;
 }
 
@@ -56,6 +70,31 @@ program
   .action(async (options: { config: string; since: string; responder?: string }) => runBillingSummary(options.config, options.since, options.responder));
 
 registerStoreCommands(program);
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+program
+  .command("query")
+  .description("ask an OCSP responder about certificates and print the answer (exit 1 when it is not a good, verified response)")
+  .option("-u, --url <url>", "responder URL (default: the OCSP URL in the first --cert)")
+  .requiredOption("-i, --issuer <file>", "the CA certificate that issued the certificates asked about")
+  .option("--cert <file>", "a certificate to ask about (repeatable)", collect, [])
+  .option("--serial <hex>", "a serial number to ask about, issued by --issuer (repeatable)", collect, [])
+  .option("--hash <algorithm>", "CertID hash: sha1, sha256, sha384 or sha512", hashAlgorithm, "sha1")
+  .option("--no-nonce", "send no nonce")
+  .option("--get", "use HTTP GET instead of POST")
+  .option("--sign <file>", "sign the request with this certificate (needs --sign-key)")
+  .option("--sign-key <file>", "private key of --sign")
+  .option("--sign-chain <file>", "certificates to send after the signer's (repeatable)", collect, [])
+  .option("--freshness-proof <file>", "a DER OCSPResponse to attach as a freshness proof (repeatable)", collect, [])
+  .option("--trust <file>", "trusted CA certificates: the --issuer must be one or be issued by one (repeatable)", collect, [])
+  .option("-o, --out <file>", "write the response DER to this file")
+  .option("--timeout <seconds>", "give up after this long", seconds, 10)
+  // Exit 1 means "not a good, verified answer", so a usage error must not look like one.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (options: Omit<QueryOptions, "timeoutMs"> & { timeout: number }) => {
+    process.exitCode = await runQuery({ ...options, timeoutMs: options.timeout * 1000 });
+  });
 
 try {
   await program.parseAsync(process.argv);

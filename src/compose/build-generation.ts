@@ -14,8 +14,11 @@ import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { signingLimiter } from "../signing/signing-limiter.ts";
 import { buildBillingSink } from "./build-billing.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
+import { buildOwnChainProofs, proofCaches } from "./build-freshness.ts";
 import { buildIssuer } from "./build-issuer.ts";
 import { buildPipeline } from "./build-pipeline.ts";
+import { buildResponseCache, type BuiltResponseCache } from "./build-response-cache.ts";
 import { buildTrust, type Trust } from "./build-trust.ts";
 
 /** What one address serves in a generation: the settings of its listener. */
@@ -54,7 +57,8 @@ interface AddressGroup {
 
 /**
  * Builds a generation. Issuers (and their sources) come first, because the validation process checks
- * revocation with them; then the trust store; then each responder's pipeline and billing sink; then
+ * revocation with them; then the trust store; then each responder's billing sink, response cache (with
+ * identrus-cached's own-chain freshness proofs) and pipeline; then
  * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
  * built; whatever was opened by then is closed.
  */
@@ -62,7 +66,11 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   const issuers: ServedIssuer[] = [];
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
+  const caches: BuiltResponseCache[] = [];
+  const ownChains: OwnChainProofs[] = [];
   const close = async () => {
+    await Promise.all(ownChains.map((proofs) => proofs.close()));
+    await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
     await Promise.all(issuers.map((issuer) => issuer.close()));
   };
@@ -81,7 +89,9 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       }
       servedBy.push(served);
     }
-    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
+    // Freshness proofs (identrus-cached, SPEC step 2) reach the validation process through the response caches.
+    const proofs = config.responders.some((responder) => responder.type === "identrus-cached") ? proofCaches() : undefined;
+    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, proofs?.reader);
 
     const groups = new Map<string, AddressGroup>();
     for (const [index, responder] of config.responders.entries()) {
@@ -89,19 +99,30 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const responderLogger = logger.child({ responder: responder.name });
       const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
       if (sink !== undefined) sinks.push(sink);
+      const directory = issuerDirectory(servedBy[index]!);
+      const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger);
+      if (ownChain !== undefined) ownChains.push(ownChain);
+      const cache =
+        responder.responseCache === undefined
+          ? undefined
+          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, { issuers: directory, clock, logger: responderLogger, ownChainProofs: ownChain });
+      if (cache !== undefined) caches.push(cache);
+      if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: RoutedEndpoint = {
         name: responder.name,
         prefix: responder.path.replace(/\/+$/, ""),
         pipeline: held(
           buildPipeline(responder, field, {
-            issuers: issuerDirectory(servedBy[index]!),
+            issuers: directory,
             clock,
             logger: responderLogger,
             trust,
             billingSink: sink,
             url: `${scheme}://${responder.listen.host}:${responder.listen.port}${responder.path}`,
             metrics,
+            responseCache: cache?.cache,
+            ownChainProofs: ownChain,
           }),
           counter,
         ),

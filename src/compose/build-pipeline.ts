@@ -20,9 +20,13 @@ import { authorizationStep } from "../pipeline/steps/04-authorization.ts";
 import { responseCacheStep } from "../pipeline/steps/05-response-cache.ts";
 import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
+import { cacheFirstLocalValidationStep } from "../pipeline/steps/07-local-validation-cache-first.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
+import { signAndStoreStep } from "../pipeline/steps/08-sign-and-store.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 
 /** What a responder's steps are built from, besides its configuration. */
 export interface PipelineDependencies {
@@ -30,13 +34,17 @@ export interface PipelineDependencies {
   readonly clock: Clock;
   readonly logger: Logger;
   /** The validation process and certificate cache, when `trust` is configured. */
-  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache } | undefined;
+  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache; readonly anchors: readonly Buffer[] } | undefined;
   /** The responder's billing sink, when billing is configured. */
   readonly billingSink: BillingSink | undefined;
   /** The responder's URL, for billing records. */
   readonly url: string;
   /** The process's metrics; the pipeline reports each step's result there. */
   readonly metrics?: VouchMetrics | undefined;
+  /** The responder's response cache (SPEC §6), when `responseCache` is configured. */
+  readonly responseCache?: ResponseCache | undefined;
+  /** identrus-cached: the freshness proofs of its own signing chain (SPEC step 8). */
+  readonly ownChainProofs?: OwnChainProofs | undefined;
 }
 
 /**
@@ -73,7 +81,6 @@ export function buildPipeline(config: ResponderConfig, field: string, dependenci
 
 function buildStep(name: string, config: ResponderConfig, field: string, dependencies: PipelineDependencies): Step {
   const { issuers, clock, trust } = dependencies;
-  const typeField = `${field}.type`;
   const requireTrust = () => {
     if (trust === undefined) throw new ConfigError("trust", `responder "${config.name}" authenticates certificates, which needs a trust store (trust.anchors)`);
     return trust;
@@ -81,8 +88,11 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
   switch (name) {
     case "tls-client-auth":
       return tlsClientAuthStep();
-    case "freshness-proofs":
-      return freshnessProofsStep(typeField);
+    case "freshness-proofs": {
+      const responses = requireCache(dependencies.responseCache, config, field);
+      const { cache, anchors } = requireTrust();
+      return freshnessProofsStep({ responses, certificates: cache, anchors, maxAgeMs: config.freshnessProofs.maxAge, clock, logger: dependencies.logger });
+    }
     case "request-signature": {
       const required = config.type.startsWith("identrus") || (config.requestSignature?.required ?? false);
       return requestSignatureStep({ required, ...requireTrust(), logger: dependencies.logger });
@@ -94,13 +104,18 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
       );
     }
     case "response-cache":
-      return responseCacheStep(typeField);
+      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field) });
     case "forwarding":
       return forwardingStep(`${field}.forwarding`);
     case "local-validation":
-      return localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
-    case "sign":
-      return signStep({ noncePolicy: config.nonce.policy, clock });
+      // Only the cached types look in the response cache first; the basic types keep the plain step.
+      return isCachedType(config)
+        ? cacheFirstLocalValidationStep({ issuers, nonIssued: config.nonIssued, clock, cache: requireCache(dependencies.responseCache, config, field) })
+        : localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
+    case "sign": {
+      const sign = signStep({ noncePolicy: config.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs });
+      return isCachedType(config) ? signAndStoreStep(sign, { cache: requireCache(dependencies.responseCache, config, field), issuers }) : sign;
+    }
     case "billing":
       return billingStep({
         sink: dependencies.billingSink!,
@@ -114,4 +129,13 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     default:
       return sendStep({ clock });
   }
+}
+
+function isCachedType(config: ResponderConfig): boolean {
+  return config.type === "cached" || config.type === "identrus-cached";
+}
+
+function requireCache(cache: ResponseCache | undefined, config: ResponderConfig, field: string): ResponseCache {
+  if (cache === undefined) throw new ConfigError(`${field}.responseCache`, `responder type ${config.type} answers from a response cache, which needs responseCache (see docs/response-cache.md)`);
+  return cache;
 }

@@ -4,6 +4,8 @@ import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 import { sqlSourceSchema } from "./sql-source-schema.ts";
 import { pkcs11Schema } from "./pkcs11-schema.ts";
+import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
+import { responseCacheSchema } from "./response-cache-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -213,8 +215,11 @@ const responderSchema = z
     requestSignature: requestSignatureSchema.optional(),
     authorization: authorizationSchema.optional(),
     forwarding: notYetBuilt,
-    responseCache: notYetBuilt,
+    /** SPEC §6: the response cache of the cached types (response-cache-schema.ts). */
+    responseCache: responseCacheSchema.optional(),
     billing: billingSchema.optional(),
+    /** identrus-cached: freshness proofs (freshness-proofs-schema.ts). */
+    freshnessProofs: freshnessProofsSchema.prefault({}),
   })
   .strict();
 

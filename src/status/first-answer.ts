@@ -38,10 +38,24 @@ export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
       }
       return undefined;
     },
+    ...(list.some((source) => source.serials !== undefined) ? { serials: () => unionOfSerials(list) } : {}),
     async close(): Promise<void> {
       const results = await Promise.allSettled(list.map((source) => source.close()));
       const failed = results.find((result) => result.status === "rejected");
       if (failed !== undefined) throw failed.reason;
     },
   };
+}
+
+/** Every serial any source lists, each once (sources for one issuer may overlap). */
+function* unionOfSerials(sources: readonly StatusSource[]): Iterable<Buffer> {
+  const seen = new Set<string>();
+  for (const source of sources) {
+    for (const serial of source.serials?.() ?? []) {
+      const key = serial.toString("hex");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      yield serial;
+    }
+  }
 }

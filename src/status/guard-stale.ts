@@ -30,5 +30,6 @@ export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
     },
     ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
     close: () => inner.close(),
+    ...(inner.serials === undefined ? {} : { serials: () => inner.serials!() }),
   };
 }

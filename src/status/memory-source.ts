@@ -8,7 +8,7 @@ import type { CertId, CrlReason } from "../ocsp/types.ts";
 import { CRL_REASON_CODES } from "../ocsp/types.ts";
 import { issuerMatch } from "./issuer-match.ts";
 import type { SerialKey } from "./serial-key.ts";
-import { serialKeyFromHex, serialKeyFromInteger } from "./serial-key.ts";
+import { serialKeyFromHex, serialKeyFromInteger, serialOctetsFromHex } from "./serial-key.ts";
 import { requireClock, requireDer } from "./source-options.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
 
@@ -72,6 +72,7 @@ export function memorySource(options: MemorySourceOptions): StatusSource {
     async close(): Promise<void> {
       closed = true;
     },
+    serials: () => (closed ? [] : [...entries.keys()].map((key) => serialOctetsFromHex(key)!)),
   };
 }
 

@@ -97,5 +97,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
       closed = true;
       await reloader.close();
     },
+    // index.txt lists every certificate the CA issued (the table as loaded when iteration starts).
+    serials: () => (closed ? [] : table.serials()),
   };
 }

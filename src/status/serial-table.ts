@@ -27,6 +27,8 @@ export interface SerialTable {
   lookup(serial: Uint8Array): SerialRecord | undefined;
   /** Number of distinct serials. */
   readonly size: number;
+  /** Each serial's minimal content octets (views into the table's pool: do not modify). */
+  serials(): Iterable<Buffer>;
 }
 
 /** The code a table stores for "no reason". */
@@ -134,8 +136,18 @@ export class SerialTableBuilder {
       const s = minimal(serial, 0, serial.length);
       return serial.length <= s ? EMPTY : this.#find(serial, s, serial.length, hash(serial, s, serial.length));
     };
+    const pool = this.#pool;
+    const starts = this.#start;
+    const lengths = this.#length;
+    const count = this.#count;
     return {
-      size: this.#count,
+      size: count,
+      *serials() {
+        for (let row = 0; row < count; row++) {
+          const at = starts[row] ?? 0;
+          yield pool.subarray(at, at + (lengths[row] ?? 0));
+        }
+      },
       lookup(serial: Uint8Array): SerialRecord | undefined {
         const row = find(serial);
         if (row === EMPTY) return undefined;

@@ -43,4 +43,9 @@ export interface StatusSource {
   freshness?(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
+  /**
+   * Every serial the source knows for its issuer (each serial INTEGER's minimal content octets), for
+   * response pre-production (SPEC §6). Present only on sources that list certificates (index, memory).
+   */
+  serials?(): Iterable<Buffer>;
 }

@@ -13,7 +13,7 @@ export interface LocalValidationOptions {
 }
 
 /** RFC 6960 §2.2: a non-issued certificate answered "revoked" carries this time and reason. */
-const NON_ISSUED_REVOCATION: CertStatus = { kind: "revoked", revokedAt: new Date(0), reason: "certificateHold" };
+export const NON_ISSUED_REVOCATION: CertStatus = { kind: "revoked", revokedAt: new Date(0), reason: "certificateHold" };
 
 /**
  * SPEC step 7: each single request is answered by its issuer's revocation sources. A CertID whose
@@ -50,7 +50,11 @@ export function localValidationStep(options: LocalValidationOptions): Step {
   };
 }
 
-function toSingleResponse(
+/**
+ * The SingleResponse for a source's answer: nextUpdate capped at now + the issuer's response validity,
+ * a non-issued certificate per the SPEC §4 policy (setting `exchange.extendedRevoke` when revoked).
+ */
+export function toSingleResponse(
   certIdDer: Buffer,
   answer: StatusAnswer,
   issuer: ServedIssuer,
@@ -76,6 +80,7 @@ function toSingleResponse(
   }
 }
 
-function single(certIdDer: Buffer, status: CertStatus, thisUpdate: Date, nextUpdate: Date | undefined, invalidityDate: Date | undefined): SingleResponse {
+/** A SingleResponse without extensions. */
+export function single(certIdDer: Buffer, status: CertStatus, thisUpdate: Date, nextUpdate: Date | undefined, invalidityDate: Date | undefined): SingleResponse {
   return { certIdDer, status, thisUpdate, nextUpdate, invalidityDate, extensions: [] };
 }

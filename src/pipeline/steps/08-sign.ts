@@ -2,6 +2,7 @@ import type { Clock } from "../../clock.ts";
 import { encodeBasicOcspResponse, encodeResponseData } from "../../ocsp/encode-response.ts";
 import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oids.ts";
 import type { Extension } from "../../ocsp/types.ts";
+import type { ResponderIdentity } from "../../signing/responder-identity.ts";
 import { chooseSignatureAlgorithm } from "../../signing/signature-algorithms.ts";
 import type { Step } from "../step.ts";
 
@@ -9,6 +10,8 @@ export interface SignOptions {
   /** SPEC §4 nonce policy: `ignored` never echoes a nonce. */
   readonly noncePolicy: "optional" | "required" | "ignored";
   readonly clock: Clock;
+  /** identrus-cached: freshness proofs for the signer's own chain, attached when current (responses/own-chain-proofs.ts). */
+  readonly ownChainProofs?: { extensionFor(identity: ResponderIdentity, now: number): Extension | undefined } | undefined;
 }
 
 /** extnValue of the extended-revoke extension: NULL (RFC 6960 §4.4.8). */
@@ -16,7 +19,8 @@ const EXTENDED_REVOKE: Extension = { oid: id_pkix_ocsp_extended_revoke, critical
 
 /**
  * SPEC step 8: builds ResponseData from the answers (the nonce echoed, extended-revoke when a
- * non-issued certificate is answered revoked), picks the signature algorithm per RFC 6960 §4.4.7,
+ * non-issued certificate is answered revoked; identrus-cached: the freshness proof of the signer's own
+ * chain when current, SPEC §4), picks the signature algorithm per RFC 6960 §4.4.7,
  * signs with the issuer's signer and encodes the OCSPResponse. Signer failures reject with InternalError.
  */
 export function signStep(options: SignOptions): Step {
@@ -31,8 +35,11 @@ export function signStep(options: SignOptions): Step {
       const extensions: Extension[] = [];
       if (nonce !== undefined) extensions.push({ oid: id_pkix_ocsp_nonce, critical: false, value: nonce });
       if (exchange.extendedRevoke) extensions.push(EXTENDED_REVOKE);
+      const now = options.clock.now();
+      const proof = options.ownChainProofs?.extensionFor(identity, now);
+      if (proof !== undefined) extensions.push(proof);
       // producedAt has one-second resolution on the wire; truncating keeps it ≥ every thisUpdate we wrote.
-      const producedAt = new Date(Math.floor(options.clock.now() / 1000) * 1000);
+      const producedAt = new Date(Math.floor(now / 1000) * 1000);
       const tbs = encodeResponseData({ responderIdDer: identity.responderIdDer, producedAt, responses: answers, extensions });
       const algorithm = chooseSignatureAlgorithm(identity.signer.algorithms, request.preferredSignatureAlgorithms);
       const signature = await identity.signer.sign(tbs, algorithm);

@@ -1,0 +1,119 @@
+import type { Clock } from "../clock.ts";
+import type { ResponseCacheConfig } from "../config/response-cache-schema.ts";
+import type { ResponderConfig } from "../config/schema.ts";
+import { ConfigError } from "../errors.ts";
+import { certificateFields } from "../ocsp/certificate-fields.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import { localResponseProducer } from "../pipeline/local-response-producer.ts";
+import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
+import { signStep } from "../pipeline/steps/08-sign.ts";
+import { issuerTable, type IssuerTable } from "../responses/issuer-table.ts";
+import { memoryResponseCache, type MemoryResponseCache } from "../responses/memory-response-cache.ts";
+import { startPreProduction, type PreProducedIssuer, type PreProduction } from "../responses/pre-producer.ts";
+import { redisResponseCache } from "../responses/redis-response-cache.ts";
+import { startRenewer, type Renewer } from "../responses/renewer.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
+import { firstProducer, type ResponseProducer } from "../responses/response-producer.ts";
+import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
+import { tieredResponseCache } from "../responses/tiered-response-cache.ts";
+import { tokenBucket } from "../responses/token-bucket.ts";
+
+/** One responder's response cache: the composed tiers, and what runs in the background. */
+export interface BuiltResponseCache {
+  /** What the steps use: memory, then the shared tier when configured. */
+  readonly cache: ResponseCache;
+  readonly memory: MemoryResponseCache;
+  readonly table: IssuerTable;
+  /** Pre-production, when some served issuer matches a row with `preProduce`. */
+  readonly preProduction: PreProduction | undefined;
+  /** Stops renewing and pre-production, then closes the tiers. */
+  close(): Promise<void>;
+}
+
+export interface ResponseCacheDependencies {
+  /** The responder's served issuers: renewing and pre-production sign for them. */
+  readonly issuers: IssuerDirectory;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /**
+   * Producers asked before local validation when renewing (e.g. the back-end client for forwarded
+   * issuers, SPEC §6 "or the back-end client for forwarded issuers"); the first that serves an
+   * issuer produces its responses.
+   */
+  readonly producers?: readonly ResponseProducer[];
+  /** identrus-cached: background responses carry the own-chain freshness proofs too (SPEC step 8). */
+  readonly ownChainProofs?: OwnChainProofs | undefined;
+}
+
+/**
+ * Builds the response cache of `responder` from its `responseCache` field (at `field`) and starts
+ * renewing (rows with `renew`) and pre-production (rows with `preProduce`). Throws ConfigError naming
+ * the field when the responder's type does not use a cache, a row's DN pattern is not valid, or an
+ * option is out of range.
+ */
+export function buildResponseCache(responder: ResponderConfig, config: ResponseCacheConfig, field: string, dependencies: ResponseCacheDependencies): BuiltResponseCache {
+  const { issuers, clock, logger } = dependencies;
+  if (responder.type !== "cached" && responder.type !== "identrus-cached") {
+    throw new ConfigError(field, `responder type ${responder.type} does not use a response cache; use type cached or identrus-cached, or remove responseCache`);
+  }
+  const table = issuerTable(config.issuers, `${field}.issuers`);
+  const memory = memoryResponseCache({ maxCount: config.maxCount, maxBytes: config.maxBytes, issuers: table, clock });
+  let cache: ResponseCache = memory;
+  if (config.redis !== undefined) {
+    try {
+      const redis = redisResponseCache({
+        url: config.redis.url,
+        keyPrefix: config.redis.keyPrefix ?? `vouch:${responder.name}:`,
+        timeoutMs: config.redis.timeout,
+        logIntervalMs: config.redis.logInterval,
+        issuers: table,
+        clock,
+        logger: logger.child({ cache: "redis" }),
+      });
+      cache = tieredResponseCache(memory, redis);
+    } catch (error) {
+      throw error instanceof ConfigError ? error.within(`${field}.redis`) : error;
+    }
+  }
+
+  // Background responses come from the responder's own plain steps (no cache lookup, no store hook).
+  const local = localResponseProducer({
+    issuers,
+    localValidation: localValidationStep({ issuers, nonIssued: responder.nonIssued, clock }),
+    sign: signStep({ noncePolicy: responder.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs }),
+    clock,
+  });
+  const producer = firstProducer([...(dependencies.producers ?? []), local]);
+  const bucket = tokenBucket({ perSecond: config.background.perSecond, burst: config.background.burst }, clock);
+  const backgroundLogger = logger.child({ cache: "background" });
+  const renewer: Renewer | undefined = table.rows.some((row) => row.renew !== undefined)
+    ? startRenewer({ memory, cache, producer, bucket, clock, logger: backgroundLogger })
+    : undefined;
+  const preProduced: PreProducedIssuer[] = [];
+  for (const issuer of issuers.all) {
+    const preProduce = table.rowFor(certificateFields(issuer.certificate).subjectDer)?.preProduce;
+    const serials = issuer.source.serials;
+    if (preProduce === undefined) continue;
+    if (serials === undefined) {
+      backgroundLogger.warn({ issuer: issuer.name }, "pre-production: this issuer's sources do not list certificates (only index and memory sources do)");
+      continue;
+    }
+    preProduced.push({ name: issuer.name, certificate: issuer.certificate, serials: () => serials.call(issuer.source), hashAlgorithms: preProduce.hashAlgorithms });
+  }
+  const preProduction =
+    preProduced.length === 0
+      ? undefined
+      : startPreProduction({ issuers: preProduced, memory, cache, producer, bucket, clock, logger: backgroundLogger, rescanIntervalMs: config.background.rescanInterval });
+
+  return {
+    cache,
+    memory,
+    table,
+    preProduction,
+    async close() {
+      await Promise.all([renewer?.close(), preProduction?.close()]);
+      await cache.close();
+    },
+  };
+}

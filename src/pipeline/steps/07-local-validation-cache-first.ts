@@ -1,0 +1,54 @@
+import { TryLaterError } from "../../errors.ts";
+import { singleOf } from "../../responses/cached-single.ts";
+import type { ResponseCache } from "../../responses/response-cache.ts";
+import type { SingleResponse } from "../../ocsp/types.ts";
+import type { Step } from "../step.ts";
+import { single, toSingleResponse, type LocalValidationOptions } from "./07-local-validation.ts";
+
+/**
+ * SPEC step 7 for the cached types ("response cache first"): each single request takes the status
+ * and times of a cached response for its CertID when there is one, else its issuer's revocation
+ * sources answer, as in `localValidationStep` (which the basic types keep, without any cache
+ * lookup). `exchange.source` is "cache" when every answer came from the cache, else "local".
+ * Throws TryLaterError when a served issuer must be asked and has no usable data.
+ */
+export function cacheFirstLocalValidationStep(options: LocalValidationOptions & { readonly cache: ResponseCache }): Step {
+  const { issuers, clock, cache } = options;
+  return {
+    name: "local-validation",
+    async run(exchange) {
+      const requests = exchange.request!.requests;
+      const now = clock.now();
+      const answers: SingleResponse[] = new Array<SingleResponse>(requests.length);
+      let fromCache = 0;
+      for (let index = 0; index < requests.length; index++) {
+        const certId = requests[index]!.certId;
+        const issuer = issuers.find(certId);
+        const cached = await cache.get(certId);
+        const hit = cached === undefined ? undefined : singleOf(cached, certId);
+        if (hit !== undefined) {
+          if (issuer !== undefined) exchange.identity ??= issuer.identity;
+          // A cached answer for a non-issued certificate in the revoked form keeps its extended-revoke marker (RFC 6960 §2.2).
+          if (hit.status.kind === "revoked" && hit.status.revokedAt.getTime() === 0 && hit.status.reason === "certificateHold") exchange.extendedRevoke = true;
+          answers[index] = { ...hit, certIdDer: certId.der };
+          fromCache++;
+          continue;
+        }
+        if (issuer === undefined) {
+          exchange.nonAuthoritative = true;
+          answers[index] = single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
+          continue;
+        }
+        exchange.identity ??= issuer.identity;
+        const answer = await issuer.source.status(certId, exchange.signal);
+        if (answer === undefined) {
+          throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
+        }
+        answers[index] = toSingleResponse(certId.der, answer, issuer, now, exchange, options.nonIssued);
+      }
+      exchange.identity ??= issuers.all[0]!.identity;
+      exchange.answers = answers;
+      exchange.source = fromCache === requests.length ? "cache" : "local";
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * The in-memory tier of the response cache (SPEC §6): bounded by bytes and by count, the per-issuer
+ * table deciding what is kept and for how long, and eviction of the expired entry (else the one
+ * closest to expiry) through an expiry-ordered heap, so that a put on a full cache costs O(log n).
+ * A second heap orders the entries of renewing rows by when they are due for renewal.
+ */
+import type { Clock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import type { CertId } from "../ocsp/types.ts";
+import { cacheKey } from "./cache-key.ts";
+import { IndexedHeap } from "./indexed-heap.ts";
+import type { IssuerTable } from "./issuer-table.ts";
+import type { CachedResponse, ResponseCache, ResponseToCache } from "./response-cache.ts";
+
+export interface MemoryResponseCacheOptions {
+  /** Most responses kept. */
+  readonly maxCount: number;
+  /** Most bytes kept: each response's body plus ENTRY_OVERHEAD_BYTES. */
+  readonly maxBytes: number;
+  readonly issuers: IssuerTable;
+  readonly clock: Clock;
+}
+
+/** The memory tier: a ResponseCache with what the other layers (Redis, renewing) need. */
+export interface MemoryResponseCache extends ResponseCache {
+  /**
+   * Keeps a response another tier already holds (a Redis hit), with the expiry that tier gave it;
+   * it is not renewed here (the instance that produced it renews it). Ignored when already expired.
+   */
+  fill(id: CertId, response: CachedResponse): void;
+  /** True when a live response for `id` is held (pre-production skips those). */
+  has(id: CertId): boolean;
+  /**
+   * Up to `max` CertIDs of renewing-row entries whose renewal time (expiry − margin) has come, earliest
+   * first; each is handed out once (a later put for it schedules it again).
+   */
+  dueForRenewal(max: number): CertId[];
+  /** Live entries held. */
+  readonly count: number;
+  /** Bytes accounted (bodies plus per-entry overhead). */
+  readonly bytes: number;
+  readonly maxCount: number;
+}
+
+/** What one entry costs besides its body (key, CertID, objects): an estimate, for the byte bound. */
+export const ENTRY_OVERHEAD_BYTES = 256;
+
+interface Entry {
+  readonly key: string;
+  readonly id: CertId;
+  readonly response: CachedResponse;
+  readonly bytes: number;
+  /** When to renew it, or Infinity (not renewed). */
+  readonly renewAt: number;
+  expiryPosition: number;
+  renewPosition: number;
+}
+
+/**
+ * A memory tier. `put` keeps a response only when its issuer matches a row of the table, and for
+ * min(nextUpdate, now + expiresAfter); responses already expired, or larger than `maxBytes`, are
+ * not kept. `get` returns the very object stored (same body Buffer) until it expires. Throws
+ * ConfigError naming `maxCount` or `maxBytes` when they are not positive integers.
+ */
+export function memoryResponseCache(options: MemoryResponseCacheOptions): MemoryResponseCache {
+  const { issuers, clock } = options;
+  const maxCount = requireLimit(options.maxCount, "maxCount");
+  const maxBytes = requireLimit(options.maxBytes, "maxBytes");
+  const entries = new Map<string, Entry>();
+  const byExpiry = new IndexedHeap<Entry>({
+    priority: (entry) => entry.response.expiresAt,
+    position: (entry) => entry.expiryPosition,
+    setPosition: (entry, position) => (entry.expiryPosition = position),
+  });
+  const byRenewal = new IndexedHeap<Entry>({
+    priority: (entry) => entry.renewAt,
+    position: (entry) => entry.renewPosition,
+    setPosition: (entry, position) => (entry.renewPosition = position),
+  });
+  let bytes = 0;
+
+  const remove = (entry: Entry): void => {
+    entries.delete(entry.key);
+    byExpiry.remove(entry);
+    byRenewal.remove(entry);
+    bytes -= entry.bytes;
+  };
+
+  const keep = (id: CertId, response: CachedResponse, renewAt: number): void => {
+    const key = cacheKey(id);
+    const size = response.body.length + ENTRY_OVERHEAD_BYTES;
+    if (size > maxBytes) return;
+    const old = entries.get(key);
+    if (old !== undefined) remove(old);
+    // The heap's top is the expired entry if there is one, else the next to expire.
+    while (entries.size >= maxCount || bytes + size > maxBytes) remove(byExpiry.peek()!);
+    const entry: Entry = { key, id, response, bytes: size, renewAt, expiryPosition: -1, renewPosition: -1 };
+    entries.set(key, entry);
+    bytes += size;
+    byExpiry.push(entry);
+    if (renewAt !== Infinity) byRenewal.push(entry);
+  };
+
+  const live = (id: CertId, now: number): Entry | undefined => {
+    const entry = entries.get(cacheKey(id));
+    if (entry === undefined) return undefined;
+    if (entry.response.expiresAt <= now) {
+      remove(entry);
+      return undefined;
+    }
+    return entry;
+  };
+
+  return {
+    maxCount,
+    get count() {
+      return entries.size;
+    },
+    get bytes() {
+      return bytes;
+    },
+    async get(id) {
+      return live(id, clock.now())?.response;
+    },
+    has(id) {
+      return live(id, clock.now()) !== undefined;
+    },
+    async put(id, response: ResponseToCache) {
+      const row = issuers.rowFor(response.issuerNameDer);
+      if (row === undefined) return;
+      const now = clock.now();
+      const expiresAt = Math.min(response.nextUpdate.getTime(), now + row.expiresAfter);
+      if (expiresAt <= now) return;
+      const cached: CachedResponse = { body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, expiresAt };
+      keep(id, cached, row.renew === undefined ? Infinity : expiresAt - row.renew.margin);
+    },
+    fill(id, response) {
+      if (response.expiresAt <= clock.now()) return;
+      keep(id, response, Infinity);
+    },
+    dueForRenewal(max) {
+      const now = clock.now();
+      const due: CertId[] = [];
+      while (due.length < max) {
+        const next = byRenewal.peek();
+        if (next === undefined || next.renewAt > now) break;
+        byRenewal.remove(next);
+        if (next.response.expiresAt > now) due.push(next.id);
+      }
+      return due;
+    },
+    async close() {
+      entries.clear();
+      while (byExpiry.pop() !== undefined);
+      while (byRenewal.pop() !== undefined);
+      bytes = 0;
+    },
+  };
+}
+
+function requireLimit(value: number, field: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(field, "must be a positive integer");
+  return value;
+}

@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { fixedClock, type FixedClock } from "../clock.ts";
+import { decodeBasicOcspResponse, decodeOcspResponse } from "../ocsp/decode-response.ts";
+import { decodeFreshnessProof } from "../ocsp/freshness-proof.ts";
+import type { Extension } from "../ocsp/types.ts";
+import { recordingLogger } from "../observability/logger.ts";
+import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
+import { keyFileSigner } from "../signing/key-file-signer.ts";
+import { responderIdentity } from "../signing/responder-identity.ts";
+import { memorySource, type MemoryEntry } from "../status/memory-source.ts";
+import type { Made } from "../trust/test-support/openssl-certificates.ts";
+import { checkResponse } from "./check-response.ts";
+import { ownChainProofs, type OwnChainProofs, type OwnChainProofsOptions } from "./own-chain-proofs.ts";
+import { mapResponseCache, opensslProof, proofFixture, type ProofFixture } from "./test-support/proof-fixture.ts";
+
+let f: ProofFixture;
+before(async () => {
+  f = await proofFixture();
+});
+after(async () => {
+  await f.maker.remove();
+});
+
+const HOUR = 3_600_000;
+const running: OwnChainProofs[] = [];
+after(async () => {
+  await Promise.all(running.map((proofs) => proofs.close()));
+});
+
+/** A served issuer `ca` signing with `signer`, whose source knows `entries`. */
+async function served(ca: Made, signer: Made, entries: [Made, MemoryEntry][], clock: FixedClock): Promise<ServedIssuer> {
+  const key = await keyFileSigner({ keyFile: signer.key, certificate: signer.der, rsaPadding: "pkcs1", field: "signer.key" });
+  const identity = responderIdentity({ signer: key, issuerCertificate: ca.der, responderId: "byKey", includeChain: true, now: clock.now(), field: "signer" });
+  const source = memorySource({ issuer: ca.der, entries: new Map(entries.map(([made, entry]) => [made.serial, entry])), listsIssued: true, clock });
+  return { name: ca.name, certificate: ca.der, identity, source, responseValidityMs: HOUR, close: () => source.close() };
+}
+
+async function start(issuers: ServedIssuer[], clock: FixedClock, extra: Partial<OwnChainProofsOptions> = {}): Promise<OwnChainProofs> {
+  const proofs = ownChainProofs({
+    issuers: issuerDirectory(issuers),
+    responses: undefined,
+    anchors: [f.root.der],
+    certificates: undefined,
+    maxAgeMs: HOUR,
+    refreshIntervalMs: 5 * 60_000,
+    clock,
+    logger: recordingLogger(),
+    ...extra,
+  });
+  running.push(proofs);
+  await proofs.refresh();
+  return proofs;
+}
+
+/** Each proof response, decoded, with whether checkResponse accepts it for `issuer`. */
+async function readProof(extension: Extension | undefined, issuers: readonly Buffer[], now: number) {
+  assert.ok(extension !== undefined, "a freshness proof is attached");
+  assert.equal(extension.critical, false);
+  return Promise.all(
+    decodeFreshnessProof(extension.value).map(async (entry, index) => {
+      const basic = decodeBasicOcspResponse(entry.basicDer);
+      const check = await checkResponse(basic, { issuerOf: () => issuers[index], now });
+      return { serial: basic.responses[0]!.certId.serialNumber.toString("hex"), status: basic.responses[0]!.status.kind, ok: check.ok, body: entry.ocspResponseDer };
+    }),
+  );
+}
+
+describe("own-chain freshness proofs", () => {
+  test("a served CA answers for its delegated signer, a served root for the CA; the proof verifies", async () => {
+    const clock = fixedClock(Date.now());
+    const ca = await served(f.ca, f.responder, [[f.responder, { kind: "good" }]], clock);
+    const root = await served(f.root, f.root, [[f.ca, { kind: "good" }]], clock);
+    const proofs = await start([ca, root], clock);
+    const entries = await readProof(proofs.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now());
+    assert.deepEqual(
+      entries.map(({ serial, status, ok }) => ({ serial, status, ok })),
+      [
+        { serial: f.responder.serial, status: "good", ok: true },
+        { serial: f.ca.serial, status: "good", ok: true },
+      ],
+    );
+    // The root signs as itself and is self-signed: no chain, nothing to attach.
+    assert.equal(proofs.extensionFor(root.identity, clock.now()), undefined);
+    // Stale on the hot path once older than maxAge, until a refresh.
+    clock.advance(HOUR + 1000);
+    assert.equal(proofs.extensionFor(ca.identity, clock.now()), undefined);
+    await proofs.refresh();
+    assert.notEqual(proofs.extensionFor(ca.identity, clock.now()), undefined);
+  });
+
+  test("what a source does not know (unknown, not issued) is left out; a revoked signer is attached as revoked", async () => {
+    const clock = fixedClock(Date.now());
+    const ca = await served(f.ca, f.responder, [[f.responder, { kind: "revoked", revokedAt: new Date(clock.now() - HOUR), reason: "keyCompromise" }]], clock);
+    const root = await served(f.root, f.root, [], clock);
+    const proofs = await start([ca, root], clock);
+    const entries = await readProof(proofs.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now());
+    assert.deepEqual(
+      entries.map(({ serial, status }) => ({ serial, status })),
+      [{ serial: f.responder.serial, status: "revoked" }],
+    );
+  });
+
+  test("the response cache comes first; the back end fills in what no served issuer can answer, checked", async () => {
+    const clock = fixedClock(Date.now());
+    const ca = await served(f.ca, f.responder, [[f.responder, { kind: "good" }]], clock);
+    const responses = mapResponseCache(clock);
+    const cachedSigner = await opensslProof(f, f.responder, f.ca);
+    const decoded = decodeOcspResponse(cachedSigner);
+    const single = decoded.status === "successful" ? decoded.basic.responses[0]! : assert.fail();
+    await responses.put(single.certId, { body: cachedSigner, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, issuerNameDer: Buffer.alloc(0) });
+    const fromRoot = await opensslProof(f, f.ca, f.root);
+    const asked: string[] = [];
+    const proofs = await start([ca], clock, {
+      responses,
+      backEnd: async (certId) => {
+        asked.push(certId.serialNumber.toString("hex"));
+        return fromRoot;
+      },
+    });
+    const entries = await readProof(proofs.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now());
+    assert.deepEqual(entries[0]!.body, cachedSigner);
+    assert.deepEqual(entries[1]!.body, fromRoot);
+    assert.deepEqual(asked, [f.ca.serial]);
+
+    // A back end answering with a response signed by the wrong key is not believed.
+    const forged = await opensslProof(f, f.ca, f.root, { signer: f.stranger });
+    const refused = await start([ca], clock, { responses, backEnd: async () => forged });
+    const only = await readProof(refused.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now());
+    assert.equal(only.length, 1);
+  });
+});

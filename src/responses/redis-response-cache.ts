@@ -1,0 +1,140 @@
+/**
+ * The shared tier of the response cache (SPEC §6 "A shared tier in Redis lets several instances
+ * serve one cache"). Same keys as memory (behind a prefix), each value a small header (thisUpdate,
+ * nextUpdate, expiresAt) and the response bytes, with a Redis TTL (PX) that ends at the expiry.
+ *
+ * Redis is never in the way: every command has a bounded timeout; while Redis is down or slow a get
+ * is a miss and a put is dropped, so Vouch goes on from memory and local validation; the outage is
+ * logged once per interval, not per request; the client reconnects by itself (ioredis retry
+ * strategy) and commands never queue while it is disconnected.
+ */
+import { Redis } from "ioredis";
+import type { Clock } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { CertId } from "../ocsp/types.ts";
+import { cacheKey } from "./cache-key.ts";
+import type { IssuerTable } from "./issuer-table.ts";
+import { outageLog } from "./outage-log.ts";
+import type { CachedResponse, ResponseCache } from "./response-cache.ts";
+
+export interface RedisResponseCacheOptions {
+  /** redis:// or rediss:// URL. */
+  readonly url: string;
+  /** Prefix of every key (e.g. "vouch:ocsp-1:"). */
+  readonly keyPrefix: string;
+  /** Longest wait for one command, in ms. */
+  readonly timeoutMs: number;
+  /** Shortest time between two outage warnings, in ms. */
+  readonly logIntervalMs: number;
+  readonly issuers: IssuerTable;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The Redis tier; `status` is ioredis's connection state ("ready" when commands can run). */
+export interface RedisResponseCache extends ResponseCache {
+  readonly status: string;
+}
+
+/** Value layout: version octet, then thisUpdate, nextUpdate and expiresAt as float64 BE milliseconds, then the body. */
+const VERSION = 1;
+const HEADER = 1 + 3 * 8;
+/** Longest wait between reconnection attempts, in ms. */
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+/**
+ * Connects (in the background) to `url`. Throws ConfigError naming `url` when it is not a Redis URL,
+ * or `timeoutMs`/`logIntervalMs` when not positive. `get` and `put` never reject.
+ */
+export function redisResponseCache(options: RedisResponseCacheOptions): RedisResponseCache {
+  const { keyPrefix, issuers, clock, logger } = options;
+  if (typeof options.url !== "string" || !/^rediss?:\/\//.test(options.url)) throw new ConfigError("url", "must be a redis:// or rediss:// URL");
+  for (const field of ["timeoutMs", "logIntervalMs"] as const) {
+    if (!(options[field] > 0)) throw new ConfigError(field, "must be a positive number of milliseconds");
+  }
+  const outage = outageLog(logger, { what: "redis", intervalMs: options.logIntervalMs, clock, effect: "response cache misses go to memory and local validation" });
+  const client = new Redis(options.url, {
+    // A command while disconnected fails at once instead of waiting in a queue.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    commandTimeout: options.timeoutMs,
+    connectTimeout: Math.max(options.timeoutMs, 1000),
+    // Reconnect forever, quickly: Redis coming back is picked up within a second.
+    retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
+  });
+  // Connection errors arrive as events; without a listener they would be thrown.
+  client.on("error", (error: unknown) => outage.failed(error));
+  client.on("ready", () => outage.succeeded());
+  const pending = new Set<Promise<unknown>>();
+  let closed = false;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise)).catch(() => {});
+    return promise;
+  };
+
+  return {
+    get status() {
+      return client.status;
+    },
+    async get(id: CertId): Promise<CachedResponse | undefined> {
+      if (closed) return undefined;
+      let value: Buffer | null;
+      try {
+        value = await track(client.getBuffer(keyPrefix + cacheKey(id)));
+      } catch (error) {
+        outage.failed(error);
+        return undefined;
+      }
+      outage.succeeded();
+      if (value === null) return undefined;
+      const cached = decodeValue(value);
+      return cached === undefined || cached.expiresAt <= clock.now() ? undefined : cached;
+    },
+    async put(id, response) {
+      if (closed) return;
+      const row = issuers.rowFor(response.issuerNameDer);
+      if (row === undefined) return;
+      const now = clock.now();
+      const expiresAt = Math.min(response.nextUpdate.getTime(), now + row.expiresAfter);
+      const ttl = Math.floor(expiresAt - now);
+      if (ttl <= 0) return;
+      const value = encodeValue({ body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, expiresAt });
+      try {
+        await track(client.set(keyPrefix + cacheKey(id), value, "PX", ttl));
+        outage.succeeded();
+      } catch (error) {
+        outage.failed(error);
+      }
+    },
+    async close() {
+      closed = true;
+      // Writes in flight finish (each within the command timeout) before the connection goes.
+      await Promise.allSettled([...pending]);
+      client.disconnect();
+    },
+  };
+}
+
+function encodeValue(cached: CachedResponse): Buffer {
+  const value = Buffer.allocUnsafe(HEADER + cached.body.length);
+  value[0] = VERSION;
+  value.writeDoubleBE(cached.thisUpdate.getTime(), 1);
+  value.writeDoubleBE(cached.nextUpdate.getTime(), 9);
+  value.writeDoubleBE(cached.expiresAt, 17);
+  cached.body.copy(value, HEADER);
+  return value;
+}
+
+/** `undefined` for a value this version did not write (another version, or garbage): a miss. */
+function decodeValue(value: Buffer): CachedResponse | undefined {
+  if (value.length <= HEADER || value[0] !== VERSION) return undefined;
+  const thisUpdate = value.readDoubleBE(1);
+  const nextUpdate = value.readDoubleBE(9);
+  const expiresAt = value.readDoubleBE(17);
+  if (![thisUpdate, nextUpdate, expiresAt].every(Number.isFinite)) return undefined;
+  return { body: value.subarray(HEADER), thisUpdate: new Date(thisUpdate), nextUpdate: new Date(nextUpdate), expiresAt };
+}
