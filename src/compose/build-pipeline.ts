@@ -110,7 +110,13 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     case "local-validation":
       // Only the cached types look in the response cache first; the basic types keep the plain step.
       return isCachedType(config)
-        ? cacheFirstLocalValidationStep({ issuers, nonIssued: config.nonIssued, clock, cache: requireCache(dependencies.responseCache, config, field) })
+        ? cacheFirstLocalValidationStep({
+            issuers,
+            nonIssued: config.nonIssued,
+            clock,
+            cache: requireCache(dependencies.responseCache, config, field),
+            afterResponseCacheStep: RESPONDER_TYPE_STEPS[config.type].includes("response-cache"),
+          })
         : localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
     case "sign": {
       const sign = signStep({ noncePolicy: config.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs });

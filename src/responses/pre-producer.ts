@@ -2,7 +2,7 @@
  * SPEC §6 pre-production: responses for every certificate an issuer's sources know are signed in the
  * background and stored, so that the hot path never signs for them (renewing then keeps them fresh).
  * Runs at start and again every rescan interval (certificates the sources added since), skipping
- * CertIDs the memory tier already holds, at most as fast as the token bucket allows.
+ * CertIDs the cache already holds (in any tier), at most as fast as the token bucket allows.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.ts";
@@ -73,18 +73,19 @@ export function startPreProduction(options: PreProductionOptions): PreProduction
     }
   };
 
-  const pass = async (): Promise<number> => {
+  const pass = async (first: boolean): Promise<number> => {
     let stored = 0;
     for (const issuer of options.issuers) {
       const hashes = issuerHashes(issuer.certificate);
       let seen = 0;
       for (const serial of issuer.serials()) {
-        // Skipping held entries costs no await; yield now and then so a large index never blocks the loop.
+        // Skipping held entries costs only microtasks; yield to I/O now and then so a large index never blocks the loop.
         if (++seen % 512 === 0) await sleep(0, undefined, { signal });
         for (const algorithm of issuer.hashAlgorithms) {
           const { nameHash, keyHash } = hashes.get(algorithm)!;
           const id = certIdOf(algorithm, nameHash, keyHash, minimal(serial));
-          if (memory.has(id)) continue;
+          // Through every tier: what another instance stored in Redis is not signed again (a hit fills memory).
+          if (memory.has(id) || (await cache.get(id)) !== undefined) continue;
           if (memory.count >= memory.maxCount) {
             if (!fullWarned) logger.warn({ result: "full", maxCount: memory.maxCount, issuer: issuer.name }, "response cache full: pre-production paused (raise responseCache.maxCount)");
             fullWarned = true;
@@ -94,14 +95,15 @@ export function startPreProduction(options: PreProductionOptions): PreProduction
         }
       }
     }
-    logger.info({ result: "done", stored }, "responses pre-produced");
+    // Rescans that find nothing new stay quiet.
+    if (first || stored > 0) logger.info({ result: "done", stored, first }, "responses pre-produced");
     return stored;
   };
 
   const loop = async (): Promise<void> => {
     for (;;) {
       await sleep(options.rescanIntervalMs, undefined, { signal });
-      await pass();
+      await pass(false);
     }
   };
 
@@ -110,7 +112,7 @@ export function startPreProduction(options: PreProductionOptions): PreProduction
     logger.error({ err: error }, "response pre-production failed");
     return 0;
   };
-  const firstPass = pass().catch(stopped);
+  const firstPass = pass(true).catch(stopped);
   const rest = options.rescanIntervalMs > 0 ? firstPass.then(loop).catch(stopped) : firstPass;
   return {
     firstPass,

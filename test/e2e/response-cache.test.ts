@@ -12,7 +12,7 @@ import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { producedAt } from "../support/produced-at.ts";
-import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
+import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
 let base: string;
@@ -125,14 +125,28 @@ describe("expiry", () => {
   });
 });
 
-describe("configuration", () => {
-  test("a cached responder without responseCache is refused at start, naming the field", async () => {
-    const { runVouch } = await import("../support/vouch-process.ts");
+describe("configuration is refused at start, naming the field", () => {
+  async function refused(yaml: string): Promise<string> {
     const folder = await mkdtemp(join(tmpdir(), "vouch-cache-config-"));
     const file = join(folder, "vouch.yaml");
-    await writeFile(file, config("      issuers: []").replace(/ {4}responseCache:\n.*\n/, ""));
+    await writeFile(file, yaml);
     const result = await runVouch(["serve", "--config", file]);
     assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /responders\[0\]\.responseCache: responder type cached answers from a response cache/);
+    return result.stderr;
+  }
+
+  test("a cached responder without responseCache", async () => {
+    const stderr = await refused(config("      issuers: []").replace(/ {4}responseCache:\n.*\n/, ""));
+    assert.match(stderr, /responders\[0\]\.responseCache: responder type cached answers from a response cache/);
+  });
+
+  test("a basic responder with responseCache", async () => {
+    const stderr = await refused(config(`      issuers: [{ issuer: "*", expiresAfter: PT1H }]`).replace("type: cached", "type: basic"));
+    assert.match(stderr, /responders\[0\]\.responseCache: responder type basic does not use a response cache/);
+  });
+
+  test("an issuer row whose pattern is not a DN", async () => {
+    const stderr = await refused(config(`      issuers: [{ issuer: "not a dn", expiresAfter: PT1H }]`));
+    assert.match(stderr, /responders\[0\]\.responseCache\.issuers\[0\]\.issuer: not an RFC 4514 DN pattern/);
   });
 });

@@ -5,6 +5,16 @@ import type { SingleResponse } from "../../ocsp/types.ts";
 import type { Step } from "../step.ts";
 import { single, toSingleResponse, type LocalValidationOptions } from "./07-local-validation.ts";
 
+export interface CacheFirstOptions extends LocalValidationOptions {
+  readonly cache: ResponseCache;
+  /**
+   * True when step 5 runs before this step (it does for both cached types): a request step 5 could
+   * answer (no nonce, one single request) was looked up there just now, so it is not looked up again
+   * (a second round trip to a slow shared tier).
+   */
+  readonly afterResponseCacheStep: boolean;
+}
+
 /**
  * SPEC step 7 for the cached types ("response cache first"): each single request takes the status
  * and times of a cached response for its CertID when there is one, else its issuer's revocation
@@ -12,19 +22,21 @@ import { single, toSingleResponse, type LocalValidationOptions } from "./07-loca
  * lookup). `exchange.source` is "cache" when every answer came from the cache, else "local".
  * Throws TryLaterError when a served issuer must be asked and has no usable data.
  */
-export function cacheFirstLocalValidationStep(options: LocalValidationOptions & { readonly cache: ResponseCache }): Step {
-  const { issuers, clock, cache } = options;
+export function cacheFirstLocalValidationStep(options: CacheFirstOptions): Step {
+  const { issuers, clock, cache, afterResponseCacheStep } = options;
   return {
     name: "local-validation",
     async run(exchange) {
-      const requests = exchange.request!.requests;
+      const request = exchange.request!;
+      const requests = request.requests;
+      const lookUp = !(afterResponseCacheStep && request.nonce === undefined && requests.length === 1);
       const now = clock.now();
       const answers: SingleResponse[] = new Array<SingleResponse>(requests.length);
       let fromCache = 0;
       for (let index = 0; index < requests.length; index++) {
         const certId = requests[index]!.certId;
         const issuer = issuers.find(certId);
-        const cached = await cache.get(certId);
+        const cached = lookUp ? await cache.get(certId) : undefined;
         const hit = cached === undefined ? undefined : singleOf(cached, certId);
         if (hit !== undefined) {
           if (issuer !== undefined) exchange.identity ??= issuer.identity;

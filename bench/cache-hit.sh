@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench/cache-hit.sh [SECONDS=10] [CONNECTIONS=8] - a `cached` responder answering from its response
+# cache, side by side with `basic` live signing and a trivial Node HTTP server returning the same bytes
+# (the HTTP ceiling), with the same wrk script, in the same run, rounds interleaved (issue #4 benchmark).
+#
+# One ECDSA P-256 PKI (bench/pki.ts), one request WITHOUT a nonce (so the cached responder can answer
+# it from the cache; the basic responder signs it every time), one Vouch process serving both
+# responders on one port (/c cached, /b basic), HTTP/1.1 keep-alive.
+# Env: RUNS=3 (rounds; each figure is the median)   BENCH_DATA=/tmp/vouch-bench-cache   PORT=18181
+#      CEILING_PORT=18182   CEILING=../shared/bench/node-ceiling-server.mjs (falls back to a built-in one)
+#      VOUCH_ENTRY=src/main.ts
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+export PATH="$REPO/node_modules/.bin:$PATH" OPENSSL_CONF=/dev/null
+DUR=${1:-10}; CONN=${2:-8}; RUNS=${RUNS:-3}
+DATA=${BENCH_DATA:-/tmp/vouch-bench-cache}; PORT=${PORT:-18181}; CEILING_PORT=${CEILING_PORT:-18182}
+CEILING=${CEILING:-$REPO/../shared/bench/node-ceiling-server.mjs}
+VOUCH_ENTRY=${VOUCH_ENTRY:-$REPO/src/main.ts}
+command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
+
+mkdir -p "$DATA"
+node "$HERE/pki.ts" "$DATA" ecdsa-p256 >/dev/null
+# shellcheck disable=SC1091
+source "$DATA/ecdsa-p256/paths.env"
+PKI=$DATA/ecdsa-p256
+openssl ocsp -issuer "$PKI/ca.pem" -cert "$PKI/good.pem" -no_nonce -reqout "$DATA/req-nononce.der" >/dev/null
+cat > "$DATA/vouch.yaml" <<YAML
+log: { level: warn }
+responders:
+  - name: cached
+    type: cached
+    listen: { host: 127.0.0.1, port: $PORT }
+    path: /c
+    responseCache:
+      issuers: [{ issuer: "*", expiresAfter: PT1H }]
+    issuers:
+      - { certificate: $PKI/ca.pem, signer: { certificate: $PKI/ocsp-signer.pem, key: $PKI/ocsp-signer.key }, sources: [{ type: index, file: $PKI/index.txt }] }
+  - name: basic
+    listen: { host: 127.0.0.1, port: $PORT }
+    path: /b
+    issuers:
+      - { certificate: $PKI/ca.pem, signer: { certificate: $PKI/ocsp-signer.pem, key: $PKI/ocsp-signer.key }, sources: [{ type: index, file: $PKI/index.txt }] }
+YAML
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+node "$VOUCH_ENTRY" serve --config "$DATA/vouch.yaml" > "$DATA/vouch.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do curl -sf -o "$DATA/cached.der" --data-binary @"$DATA/req-nononce.der" -H 'content-type: application/ocsp-request' "http://127.0.0.1:$PORT/c" && break; sleep 0.2; done
+[ -s "$DATA/cached.der" ] || { echo "bench: vouch did not answer (see $DATA/vouch.log)" >&2; exit 1; }
+if [ -f "$CEILING" ]; then
+  PORT=$CEILING_PORT RESP_FILE="$DATA/cached.der" node "$CEILING" > "$DATA/ceiling.log" 2>&1 & pids+=($!)
+else
+  node -e "const b=require('fs').readFileSync('$DATA/cached.der');require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/ocsp-response'});s.end(b)})}).listen($CEILING_PORT,'127.0.0.1')" & pids+=($!)
+fi
+sleep 1
+
+declare -A results
+for round in $(seq "$RUNS"); do
+  for scenario in cached basic ceiling; do
+    case $scenario in cached) url="http://127.0.0.1:$PORT/c";; basic) url="http://127.0.0.1:$PORT/b";; ceiling) url="http://127.0.0.1:$CEILING_PORT/";; esac
+    # Unmeasured warm-up (V8 optimises the hot path), then the measured run.
+    BENCH_REQ="$DATA/req-nononce.der" wrk -t1 -c"$CONN" -d2s -s "$HERE/lib/ocsp-post.lua" "$url" >/dev/null 2>&1 || true
+    line=$(BENCH_REQ="$DATA/req-nononce.der" wrk -t1 -c"$CONN" -d"${DUR}s" -s "$HERE/lib/ocsp-post.lua" "$url" 2>&1 | grep '^BENCH' || true)
+    echo "round $round $scenario: $line" >&2
+    results[$scenario]+="$(sed -E 's/.* rps=([0-9.]+) p50_us=([0-9]+).* p99_us=([0-9]+).*/\1 \2 \3/' <<<"$line");"
+  done
+done
+median() { tr ';' '\n' | grep -v '^$' | awk -v f="$1" '{print $f}' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf '\n| scenario | req/s | p50 µs | p99 µs | vs ceiling |\n|---|---|---|---|---|\n'
+ceiling=$(median 1 <<<"${results[ceiling]}")
+for scenario in cached basic ceiling; do
+  rps=$(median 1 <<<"${results[$scenario]}")
+  printf '| %s | %s | %s | %s | %.2f |\n' "$scenario" "$rps" "$(median 2 <<<"${results[$scenario]}")" "$(median 3 <<<"${results[$scenario]}")" "$(awk -v a="$rps" -v b="$ceiling" 'BEGIN{print a/b}')"
+done
