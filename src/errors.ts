@@ -55,6 +55,17 @@ export class TryLaterError extends OcspError {
   }
 }
 
+/**
+ * An OCSP response from elsewhere (a remote responder, a freshness proof) that is not well-formed DER
+ * of the RFC 6960 §4.2.1 shape. Maps to tryLater: Vouch cannot answer from it now.
+ */
+export class BadResponseError extends OcspError {
+  override readonly name = "BadResponseError";
+  constructor(message: string, options?: ErrorOptions) {
+    super("tryLater", message, options);
+  }
+}
+
 /** The responder requires signed requests and this one is not signed. */
 export class SigRequiredError extends OcspError {
   override readonly name = "SigRequiredError";

@@ -18,12 +18,11 @@
 import { MalformedRequestError } from "../errors.ts";
 import { readAlgorithmIdentifier } from "./algorithm-identifier.ts";
 import { decodeExtensions } from "./decode-extensions.ts";
-import { decodeOid } from "./der-oid.ts";
 import { DerReader, TAG } from "./der-reader.ts";
 import { checkGeneralName } from "./general-name.ts";
-import { HASH_LENGTHS, hashAlgorithmFromOid } from "./hash-algorithms.ts";
+import { readCertId } from "./read-cert-id.ts";
 import { id_pkix_ocsp_nonce, id_pkix_ocsp_pref_sig_algs } from "./oids.ts";
-import type { AlgorithmIdentifier, CertId, Extension, OcspRequest, RequestSignature, SingleRequest } from "./types.ts";
+import type { AlgorithmIdentifier, Extension, OcspRequest, RequestSignature, SingleRequest } from "./types.ts";
 
 /** Limits on one request. */
 export interface DecodeRequestLimits {
@@ -108,31 +107,6 @@ function readRequest(list: DerReader): SingleRequest {
     extensionsTlv === undefined ? [] : decodeExtensions(request.enter(extensionsTlv, "singleRequestExtensions"), "singleRequestExtensions");
   request.finish();
   return { certId, extensions };
-}
-
-/** CertID, with the hash algorithm and hash lengths checked so that lookups can trust them. */
-function readCertId(request: DerReader): CertId {
-  const tlv = request.expect(TAG.SEQUENCE, "reqCert");
-  const certId = request.enter(tlv, "CertID");
-  const algorithm = certId.enterNext(TAG.SEQUENCE, "hashAlgorithm");
-  const oid = decodeOid(algorithm.oidContent("hashAlgorithm"));
-  // OpenSSL sends NULL parameters, others omit them (RFC 5754 §2); anything else is not a hash.
-  if (algorithm.hasMore) algorithm.checkNull(algorithm.next(), "hashAlgorithm parameters");
-  algorithm.finish();
-  const hashAlgorithm = hashAlgorithmFromOid(oid);
-  if (hashAlgorithm === undefined) throw new MalformedRequestError(`unsupported CertID hash algorithm ${oid}`);
-  const expected = HASH_LENGTHS[hashAlgorithm];
-  const issuerNameHash = certId.octetString("issuerNameHash");
-  if (issuerNameHash.length !== expected) {
-    throw new MalformedRequestError(`issuerNameHash is ${issuerNameHash.length} octets, ${hashAlgorithm} needs ${expected}`);
-  }
-  const issuerKeyHash = certId.octetString("issuerKeyHash");
-  if (issuerKeyHash.length !== expected) {
-    throw new MalformedRequestError(`issuerKeyHash is ${issuerKeyHash.length} octets, ${hashAlgorithm} needs ${expected}`);
-  }
-  const serialNumber = certId.integer("serialNumber");
-  certId.finish();
-  return { hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber, der: request.whole(tlv) };
 }
 
 /**
