@@ -16,7 +16,7 @@ import { freshnessProofsStep } from "../pipeline/steps/02-freshness-proofs.ts";
 import { requestSignatureStep } from "../pipeline/steps/03-request-signature.ts";
 import { authorizationStep } from "../pipeline/steps/04-authorization.ts";
 import { responseCacheStep } from "../pipeline/steps/05-response-cache.ts";
-import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
+import { buildForwardingStep } from "./build-forwarding.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
@@ -91,7 +91,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     case "response-cache":
       return responseCacheStep(typeField);
     case "forwarding":
-      return forwardingStep(`${field}.forwarding`);
+      return buildForwardingStep(config.forwarding!, `${field}.forwarding`, { issuers, certificates: trust?.cache, clock, logger: dependencies.logger });
     case "local-validation":
       return localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
     case "sign":

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
+import { forwardingSchema } from "./forwarding-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -204,7 +205,8 @@ const responderSchema = z
     tls: tlsSchema.optional(),
     requestSignature: requestSignatureSchema.optional(),
     authorization: authorizationSchema.optional(),
-    forwarding: notYetBuilt,
+    /** SPEC step 6 (docs/forwarding.md). */
+    forwarding: forwardingSchema.optional(),
     responseCache: notYetBuilt,
     billing: billingSchema.optional(),
   })

@@ -63,6 +63,16 @@ describe("circuitBreakers", () => {
     assert.equal(b.admit(A), true);
   });
 
+  test("a released trial frees the half-open slot without closing the circuit", () => {
+    const { clock, breakers: b } = breakers();
+    for (let i = 0; i < 3; i++) b.failure(A);
+    clock.advance(30_000);
+    assert.equal(b.admit(A), true);
+    b.release(A);
+    assert.equal(b.state(A), "half-open");
+    assert.equal(b.admit(A), true, "another trial may go");
+  });
+
   test("a threshold below one is refused", () => {
     assert.throws(() => circuitBreakers({ failureThreshold: 0, coolDownMs: 1, clock: fixedClock(0) }), RangeError);
   });

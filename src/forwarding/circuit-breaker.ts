@@ -27,6 +27,8 @@ export interface CircuitBreakers {
   success(url: string): void;
   /** The attempt failed: counts towards opening; a failed half-open trial reopens for a new cool-down. */
   failure(url: string): void;
+  /** The attempt ended without a verdict on the remote (the exchange was aborted): a half-open trial slot is freed. */
+  release(url: string): void;
   /** The circuit's state now (for logs and tests). */
   state(url: string): CircuitState;
 }
@@ -82,6 +84,10 @@ export function circuitBreakers(options: CircuitBreakerOptions): CircuitBreakers
         circuit.openedAt = clock.now();
         circuit.trialInFlight = false;
       }
+    },
+    release(url) {
+      const circuit = circuits.get(url);
+      if (circuit !== undefined) circuit.trialInFlight = false;
     },
     state(url) {
       return stateOf(circuits.get(url));
