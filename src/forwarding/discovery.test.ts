@@ -26,7 +26,7 @@ let foreignCa: Buffer;
 
 before(async () => {
   pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-discovery-")), "pki"), ocspUrl: AIA_URL });
-  [ca, good, revoked, foreign, foreignCa] = await Promise.all([pki.ca, pki.good, pki.revoked, pki.foreign, pki.foreignCa].map(readPemDer));
+  [ca, good, revoked, foreign, foreignCa] = (await Promise.all([pki.ca, pki.good, pki.revoked, pki.foreign, pki.foreignCa].map(readPemDer))) as [Buffer, Buffer, Buffer, Buffer, Buffer];
 });
 
 const NOTHING_SERVED: IssuerDirectory = { all: [], find: () => undefined };
