@@ -130,7 +130,7 @@ describe("forwardingStep", () => {
     const { request } = await made([pki.good]);
     const remote = answering(undefined);
     const discovery = naming({ servicelocator: "http://a.example/", table: "http://a.example/", fromcert: "http://b.example/" });
-    await assert.rejects(step({ remote, discovery }).run(exchangeFor(request)), TryLaterError);
+    await assert.rejects(async () => step({ remote, discovery }).run(exchangeFor(request)), TryLaterError);
     assert.deepEqual(remote.asked, ["http://a.example/", "http://b.example/"]);
     const servedHere: IssuerDirectory = { all: [], find: () => ({ certificate: caDer }) as unknown as ServedIssuer };
     const exchange = exchangeFor(request);
