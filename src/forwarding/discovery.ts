@@ -3,13 +3,12 @@
  * request, or nothing. The request goes out whole, so every single request must lead to the same
  * URL; when they disagree the method yields nothing and the next one is tried.
  */
-import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { id_pkix_ocsp_service_locator } from "../ocsp/oids.ts";
 import type { OcspRequest, SingleRequest } from "../ocsp/types.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { NameMatcher } from "../trust/name-match.ts";
 import { parseCertificate } from "../trust/parse-certificate.ts";
-import type { IssuerOf } from "./known-issuers.ts";
+import { subjectOf, type IssuerOf } from "./known-issuers.ts";
 import { ocspUrlsOfCertificate, ocspUrlsOfServiceLocator } from "./ocsp-urls.ts";
 
 /** The discovery methods, by their configuration names. */
@@ -61,13 +60,13 @@ export function urlDiscovery(options: DiscoveryOptions): UrlDiscovery {
     table(single) {
       const issuer = issuerOf(single.certId);
       if (issuer === undefined) return undefined;
-      const subject = certificateFields(issuer).subjectDer;
+      const subject = subjectOf(issuer);
       return table.find((row) => row.issuer.matches(subject))?.url;
     },
     fromcert(single) {
       const issuer = issuerOf(single.certId);
       if (issuer === undefined || cache === undefined) return undefined;
-      const [target] = cache.findByIssuerAndSerial(certificateFields(issuer).subjectDer, single.certId.serialNumber);
+      const [target] = cache.findByIssuerAndSerial(subjectOf(issuer), single.certId.serialNumber);
       if (target === undefined) return undefined;
       if (!aiaUrls.has(target)) aiaUrls.set(target, ocspUrlsOfCertificate(parseCertificate(target).extensions)[0]);
       return aiaUrls.get(target);

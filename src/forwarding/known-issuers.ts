@@ -19,9 +19,24 @@ export function knownIssuers(issuers: IssuerDirectory, cache: CertificateCache |
     if (served !== undefined) return served.certificate;
     if (cache === undefined) return undefined;
     for (const candidate of cache.findByKeyHash(certId.hashAlgorithm, certId.issuerKeyHash)) {
-      const nameHash = createHash(certId.hashAlgorithm).update(certificateFields(candidate).subjectDer).digest();
+      const nameHash = createHash(certId.hashAlgorithm).update(subjectOf(candidate)).digest();
       if (nameHash.equals(certId.issuerNameHash)) return candidate;
     }
     return undefined;
   };
+}
+
+const subjects = new WeakMap<Buffer, Buffer>();
+
+/**
+ * The subject Name DER of a known issuer certificate, parsed once per certificate Buffer (issuers
+ * come from the directory and the cache, which hand back the same Buffers on every request).
+ */
+export function subjectOf(issuerDer: Buffer): Buffer {
+  let subject = subjects.get(issuerDer);
+  if (subject === undefined) {
+    subject = certificateFields(issuerDer).subjectDer;
+    subjects.set(issuerDer, subject);
+  }
+  return subject;
 }

@@ -2,9 +2,8 @@ import type { Clock } from "../../clock.ts";
 import { TryLaterError } from "../../errors.ts";
 import { acceptResponse, type ResponseChecks } from "../../forwarding/accept-response.ts";
 import type { DiscoveryMethod, UrlDiscovery } from "../../forwarding/discovery.ts";
-import type { IssuerOf } from "../../forwarding/known-issuers.ts";
+import { subjectOf, type IssuerOf } from "../../forwarding/known-issuers.ts";
 import type { RemoteResponder } from "../../forwarding/remote-responder.ts";
-import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import type { DecodedBasicResponse } from "../../ocsp/decode-response.ts";
 import type { CertId, OcspRequest } from "../../ocsp/types.ts";
 import { logSampler } from "../../observability/log-sampler.ts";
@@ -57,7 +56,7 @@ export function forwardingStep(options: ForwardingOptions): Step {
       const certId = request.requests[0]!.certId;
       if (!oneIssuer(request)) return;
       const issuer = issuerOf(certId);
-      if (onlyForIssuer !== undefined && (issuer === undefined || !onlyForIssuer.matches(certificateFields(issuer).subjectDer))) return;
+      if (onlyForIssuer !== undefined && (issuer === undefined || !onlyForIssuer.matches(subjectOf(issuer)))) return;
       const tried = new Set<string>();
       for (const method of methods) {
         const url = discovery.find(method, request);
@@ -78,7 +77,7 @@ export function forwardingStep(options: ForwardingOptions): Step {
         exchange.source = "forward";
         if (responseCache !== undefined && issuer !== undefined && exchange.response.cacheWindow !== undefined) {
           const { thisUpdate, nextUpdate } = exchange.response.cacheWindow;
-          storeQuietly(responseCache, certId, { body: answer.response.der, thisUpdate, nextUpdate, issuerNameDer: certificateFields(issuer).subjectDer }, logger);
+          storeQuietly(responseCache, certId, { body: answer.response.der, thisUpdate, nextUpdate, issuerNameDer: subjectOf(issuer) }, logger);
         }
         return;
       }
