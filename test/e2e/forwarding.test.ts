@@ -23,7 +23,7 @@ import { serviceLocatorRequest } from "../../src/forwarding/test-support/service
 import { createPki, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { issueExtra } from "../support/certificates.ts";
-import { openssl } from "../support/openssl.ts";
+import { getOcsp, openssl, opensslRequest } from "../support/openssl.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const OPENSSL_SIGNER = /Responder Id: C = SE, O = Vouch Demo, CN = Vouch Demo OCSP Signer/;
@@ -202,6 +202,19 @@ describe("forwarding to real back-ends", () => {
     assert.match(result.stdout, /good\.pem: good/);
     assert.match(result.stdout, /revoked\.pem: revoked/);
     assert.doesNotMatch(result.output, /WARNING: no nonce/);
+  });
+
+  test("a GET request is forwarded (as the DER it decodes to) and its cacheable answer gets HTTP cache headers", async () => {
+    const request = await opensslRequest(["-issuer", back.ca, "-cert", back.good, "-no_nonce"]);
+    const reply = await getOcsp(`${at("openssl")}/${encodeURIComponent(request.toString("base64"))}`);
+    assert.equal(reply.status, 200);
+    assert.match(reply.headers.get("cache-control") ?? "", /max-age=\d+, public/);
+    const responseFile = join(folder, "get.resp");
+    await writeFile(responseFile, reply.body);
+    const result = await openssl(["ocsp", "-respin", responseFile, "-issuer", back.ca, "-cert", back.good, "-CAfile", back.root, "-verify_other", back.ca, "-resp_text"]);
+    assert.match(result.output, /Response verify OK/);
+    assert.match(result.output, OPENSSL_SIGNER);
+    assert.match(result.stdout, /good\.pem: good/);
   });
 
   test("a forwarded answer is billed with source forward and each certificate's status", async () => {
