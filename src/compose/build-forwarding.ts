@@ -55,6 +55,7 @@ export function buildForwardingStep(config: ForwardingConfig, field: string, dep
       verifySignature: config.checks.verifySignature,
       trustedResponders,
       signerNames: config.checks.signerNames === undefined ? undefined : nameMatcher(config.checks.signerNames, `${field}.checks.signerNames`),
+      nonce: config.checks.nonce,
       allowUnknown: config.checks.allowUnknown,
       clockSkewMs: config.checks.clockSkew,
     },

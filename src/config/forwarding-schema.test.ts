@@ -32,7 +32,7 @@ describe("the forwarding configuration", () => {
       methods: ["table"],
       table: [{ issuer: "cn=CA01,o=Acme,c=SE", url: "http://ocsp.acme.example/" }],
       serviceLocatorAllow: [],
-      checks: { verifySignature: true, signerCertificates: [], allowUnknown: true, clockSkew: 300_000 },
+      checks: { verifySignature: true, signerCertificates: [], nonce: "required", allowUnknown: true, clockSkew: 300_000 },
       timeout: 2_000,
       retries: 1,
       breaker: { failures: 5, coolDown: 30_000 },

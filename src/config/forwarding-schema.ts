@@ -51,6 +51,11 @@ export const forwardingSchema = z
         signerCertificates: z.array(z.string().min(1, "must name a file")).default([]),
         /** When set, the signer's subject must also match one of these DN patterns. */
         signerNames: z.array(z.string().min(1)).min(1, "list at least one DN pattern, or omit the field").optional(),
+        /**
+         * required: a request's nonce must be echoed; ifEchoed: an answer without a nonce is accepted
+         * (remotes that serve pre-signed responses ignore nonces), but an echoed one must match.
+         */
+        nonce: z.enum(["required", "ifEchoed"]).default("required"),
         /** Pass `unknown` answers on (true) or try the next method (false). */
         allowUnknown: z.boolean().default(true),
         /** Clock difference tolerated in the remote's thisUpdate / nextUpdate. */

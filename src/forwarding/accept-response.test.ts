@@ -45,6 +45,7 @@ const checks = (extra: Partial<ResponseChecks> = {}): ResponseChecks => ({
   verifySignature: true,
   trustedResponders: [],
   signerNames: undefined,
+  nonce: "required",
   allowUnknown: true,
   clockSkewMs: 300_000,
   ...extra,
@@ -91,6 +92,9 @@ describe("acceptResponse", () => {
     assert.equal(verdict(await accept({ request: withNonce.request, response: otherNonce.response })), "nonce-mismatch");
     assert.equal(verdict(await accept({ request: withNonce.request, response: otherNonce.response }, { verifySignature: false })), "nonce-mismatch");
     const good = await exchange([pki.good]);
+    assert.equal(verdict(await accept({ request: withNonce.request, response: good.response })), "nonce-mismatch", "not echoed");
+    assert.equal(verdict(await accept({ request: withNonce.request, response: good.response }, { nonce: "ifEchoed" })), "ok");
+    assert.equal(verdict(await accept({ request: withNonce.request, response: otherNonce.response }, { nonce: "ifEchoed" })), "nonce-mismatch");
     const revoked = await exchange([pki.revoked]);
     assert.equal(verdict(await accept({ request: good.request, response: revoked.response })), "certid-mismatch");
     assert.equal(verdict(await accept({ request: good.request, response: revoked.response }, { verifySignature: false })), "certid-mismatch");

@@ -13,6 +13,8 @@ export interface ResponseChecks {
   readonly trustedResponders: readonly Buffer[];
   /** When set, the signer certificate's subject must match one of these DN patterns as well. */
   readonly signerNames: NameMatcher | undefined;
+  /** required: the request's nonce must be echoed; ifEchoed: only an echoed nonce is compared. */
+  readonly nonce: "required" | "ifEchoed";
   /** Accept `unknown` answers; when false such a response falls to the next method. */
   readonly allowUnknown: boolean;
   /** Allowed clock difference with the remote, in milliseconds. */
@@ -44,7 +46,8 @@ export type Acceptance =
 
 /**
  * Decides whether a remote's decoded response answers `request` acceptably: status `successful`;
- * every CertID of the request answered byte for byte; the request's nonce echoed; every single
+ * every CertID of the request answered byte for byte; the request's nonce echoed (with `nonce:
+ * ifEchoed`, only compared when the answer has one); every single
  * response inside its time window; with `verifySignature`, signed by an authorized or trusted
  * responder (whose subject matches `signerNames` when set); with `allowUnknown` false, no `unknown`
  * answer. Never rejects.
@@ -53,7 +56,7 @@ export async function acceptResponse(response: DecodedOcspResponse, request: Ocs
   if (response.status !== "successful") return { ok: false, refused: `remote-${response.status}`, detail: `the remote answered ${response.status}` };
   const { basic } = response;
   const expectedCertIds = request.requests.map((single) => single.certId.der);
-  const expectedNonce = request.nonce;
+  const expectedNonce = checks.nonce === "ifEchoed" && basic.nonce === undefined ? undefined : request.nonce;
   if (checks.verifySignature) {
     const checked = await checkResponse(basic, {
       issuerOf,

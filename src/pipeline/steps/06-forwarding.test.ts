@@ -75,7 +75,7 @@ function step(extra: Partial<ForwardingOptions> & Pick<ForwardingOptions, "remot
     methods: ["servicelocator", "table", "fromcert"],
     discovery: naming({ table: "http://remote.example/ocsp" }),
     onlyForIssuer: undefined,
-    checks: { verifySignature: true, trustedResponders: [], signerNames: undefined, allowUnknown: true, clockSkewMs: 300_000 },
+    checks: { verifySignature: true, trustedResponders: [], signerNames: undefined, nonce: "required", allowUnknown: true, clockSkewMs: 300_000 },
     issuerOf: () => caDer,
     issuers: SERVING_NOTHING,
     clock: fixedClock(Date.now()),
