@@ -33,7 +33,9 @@ export async function readCrlEntries(crl: ParsedCrl, options: { signal?: AbortSi
   // An entry is at least 20 octets (SEQUENCE header, a one-octet INTEGER, a UTCTime), and its
   // serial octets are fewer than its own, which bounds the table (see SerialTableBuilder).
   const bytes = crl.entriesEnd - crl.entriesStart;
-  const builder = new SerialTableBuilder({ maxRows: bytes / 20, maxPoolBytes: bytes });
+  // A typical entry (a 16-20 octet serial, a UTCTime and a reasonCode) is 40-50 octets: 32 sizes the
+  // hash slots for the likely count without a counting pass; more rows only cost one rehash.
+  const builder = new SerialTableBuilder({ maxRows: bytes / 20, maxPoolBytes: bytes, expectedRows: bytes / 32 });
   const slicer = timeSlicer();
   const end = crl.entriesEnd;
   let p = crl.entriesStart;

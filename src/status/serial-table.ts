@@ -86,12 +86,17 @@ export class SerialTableBuilder {
    * `maxRows` and `maxPoolBytes` are upper bounds the caller can derive from its input's size
    * (every entry takes some minimum number of bytes). Sizing for them up front means no growth
    * copy and no rehash ever runs; the arrays are zero-filled, so the pages of an overestimate
-   * are never touched. Both are optional; the table grows past them if needed.
+   * are never touched. `expectedRows` (default `maxRows`) sizes the hash slots, which are touched
+   * at random. All are optional; the table grows past them if needed.
    */
-  constructor(bounds: { maxRows?: number; maxPoolBytes?: number } = {}) {
+  constructor(bounds: { maxRows?: number; maxPoolBytes?: number; expectedRows?: number } = {}) {
     const rows = Math.max(1024, Math.ceil(bounds.maxRows ?? 0));
     this.#pool = Buffer.alloc(Math.max(1 << 16, Math.ceil(bounds.maxPoolBytes ?? 0)));
-    this.#slots = new Int32Array(2 ** Math.ceil(Math.log2(rows * 2)));
+    // Unlike the row arrays, the slots are touched at random, so an overestimate costs real memory
+    // (a 100 MB index.txt once sized them for 4.9M rows: 64 MB, every page touched by 1M entries).
+    // They are sized for the likely count and doubled by #rehash if it is passed.
+    const likely = Math.max(1024, Math.min(rows, Math.ceil(bounds.expectedRows ?? rows)));
+    this.#slots = new Int32Array(2 ** Math.ceil(Math.log2(likely * 2)));
     this.#start = new Uint32Array(rows);
     this.#length = new Uint8Array(rows);
     this.#hash = new Uint32Array(rows);

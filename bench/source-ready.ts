@@ -1,0 +1,247 @@
+/**
+ * bench/source-ready.ts [ENTRIES=1000000] - time to ready and memory with a big revocation data set,
+ * Vouch against OpenSSL's own responder on the same data (issue #5's benchmark).
+ *
+ * One PKI (src/pki/openssl-pki.ts) and one CA database of ENTRIES revoked certificates in the format
+ * `openssl ca` writes; the CRL of the same entries is made by `openssl ca -gencrl` itself. Each server is
+ * started fresh and asked, every 20 ms, about the last revoked serial (POST, no nonce) until it answers
+ * `revoked`: the time from spawn to that answer is "ready". Memory is the server's VmRSS at ready and
+ * its peak (VmHWM), from /proc. Scenarios (SCENARIOS, in this order by default):
+ *   openssl-index   openssl ocsp -index index.txt -port P -rsigner … -rkey … -CA ca.pem
+ *   vouch-index     vouch serve, an `index` source on the same index.txt
+ *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
+ *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
+ *                   imported once with `vouch store import-index`)
+ * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index twice: once quiet, once while the
+ * index file is rewritten every second (a reload each time); p99 of both. Needs `npm run build` (Vouch
+ * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { access, mkdir, readFile, writeFile, utimes } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { performance } from "node:perf_hooks";
+import { decodeOcspResponse } from "../src/ocsp/decode-response.ts";
+import { createPki, pkiExists, pkiPaths } from "../src/pki/openssl-pki.ts";
+
+const run = promisify(execFile);
+const REPO = resolve(import.meta.dirname, "..");
+const ENTRIES = Number(process.argv[2] ?? 1_000_000);
+const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
+const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
+const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
+const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const PORT = Number(process.env.READY_PORT ?? 18090);
+const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
+
+/** The serial of entry i: 16 octets, never sign-padded. */
+const serialOf = (i: number): string => (0x40n * 2n ** 120n + BigInt(i) * 2654435761n + 0x1000n).toString(16).toUpperCase();
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const log = (message: string) => process.stderr.write(`[source-ready ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+async function prepare() {
+  await mkdir(DATA, { recursive: true });
+  const pkiDir = join(DATA, "pki");
+  const pki = (await pkiExists(pkiDir)) ? pkiPaths(pkiDir) : await createPki({ dir: pkiDir });
+  const index = join(DATA, `index-${ENTRIES}.txt`);
+  if (!(await exists(index))) {
+    log(`writing ${ENTRIES} revoked entries`);
+    const lines: string[] = [];
+    for (let i = 0; i < ENTRIES; i++) lines.push(`R\t291231235959Z\t261124085940Z${i % 4 === 0 ? "" : ",keyCompromise"}\t${serialOf(i)}\tunknown\t/C=SE/O=Vouch Bench/CN=host-${i}`);
+    await writeFile(index, `${lines.join("\n")}\n`);
+  }
+  const crl = join(DATA, `crl-${ENTRIES}.der`);
+  if (!(await exists(crl))) {
+    log("openssl ca -gencrl over the same entries (takes a while)");
+    // openssl ca reads its database from the config's `database`: point a copy of the config at ours.
+    const config = (await readFile(pki.opensslConfig, "utf8")).replace(/^database\s*=.*$/m, `database = ${index}`);
+    const configFile = join(DATA, "gencrl.cnf");
+    await writeFile(configFile, config);
+    await writeFile(`${index}.attr`, "unique_subject = no\n");
+    const pem = join(DATA, "crl.pem");
+    await run("openssl", ["ca", "-config", configFile, "-gencrl", "-crldays", "30", "-out", pem, "-batch"], { env: ENV, maxBuffer: 1 << 26 });
+    await run("openssl", ["crl", "-in", pem, "-outform", "DER", "-out", crl], { env: ENV });
+  }
+  const request = join(DATA, "request.der");
+  if (!(await exists(request))) {
+    await run("openssl", ["ocsp", "-issuer", pki.ca, "-serial", `0x${serialOf(ENTRIES - 1)}`, "-no_nonce", "-reqout", request], { env: ENV });
+  }
+  return { pki, index, crl, request };
+}
+
+interface Measured {
+  readonly scenario: string;
+  readonly readyMs: number;
+  readonly rssMiB: number;
+  readonly peakMiB: number;
+}
+
+function procStatus(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+  return readFile(`/proc/${pid}/status`, "utf8").then((text) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0) / 1024);
+}
+
+/** Starts `command`, polls until the revoked answer comes back, measures, stops it. */
+async function measure(scenario: string, command: string, args: readonly string[], requestDer: Buffer): Promise<Measured> {
+  const started = performance.now();
+  const child: ChildProcess = spawn(command, args, { env: ENV, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${scenario} exited: ${stderr}`);
+      if (performance.now() - started > 300_000) throw new Error(`${scenario} not ready after 300 s`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(2_000) });
+        const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
+        if (decoded.status === "successful" && decoded.basic.responses[0]?.status.kind === "revoked") break;
+      } catch {
+        // not listening yet, or not answering revoked yet
+      }
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    const readyMs = performance.now() - started;
+    const rssMiB = await procStatus(child.pid!, "VmRSS");
+    const peakMiB = await procStatus(child.pid!, "VmHWM");
+    return { scenario, readyMs, rssMiB, peakMiB };
+  } finally {
+    child.kill("SIGKILL");
+    await new Promise((done) => (child.exitCode !== null ? done(undefined) : child.once("exit", done)));
+  }
+}
+
+function vouchConfig(file: string, pki: ReturnType<typeof pkiPaths>, source: string): Promise<void> {
+  return writeFile(
+    file,
+    `log: { level: warn }
+responders:
+  - name: bench
+    listen: { host: 127.0.0.1, port: ${PORT} }
+    issuers:
+      - certificate: ${pki.ca}
+        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
+        sources: [${source}]
+`,
+  );
+}
+
+async function vouchStoreExists(): Promise<boolean> {
+  return exists(join(REPO, "dist/cli/store.js"));
+}
+
+async function main() {
+  if (!(await exists(join(REPO, "dist/main.js")))) throw new Error("run `npm run build` first (Vouch runs from dist/)");
+  const { pki, index, crl, request } = await prepare();
+  const requestDer = await readFile(request);
+  const vouch = [join(REPO, "bin/vouch.js"), "serve", "--config"];
+  const results: Measured[] = [];
+  for (const scenario of SCENARIOS) {
+    const config = join(DATA, `${scenario}.yaml`);
+    switch (scenario) {
+      case "openssl-index":
+        results.push(await measure(scenario, "openssl", ["ocsp", "-index", index, "-port", String(PORT), "-rsigner", pki.signer, "-rkey", pki.signerKey, "-CA", pki.ca, "-nmin", "60"], requestDer));
+        break;
+      case "vouch-index":
+        await vouchConfig(config, pki, `{ type: index, file: ${index}, pollInterval: PT1H }`);
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        break;
+      case "vouch-crl":
+        await vouchConfig(config, pki, `{ type: crl, files: [${crl}], pollInterval: PT1H }`);
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        break;
+      case "vouch-sqlite":
+      case "vouch-postgres": {
+        if (!(await vouchStoreExists())) {
+          log(`${scenario}: skipped (this build has no vouch store)`);
+          break;
+        }
+        const database = scenario === "vouch-sqlite" ? join(DATA, `status-${ENTRIES}.db`) : PG;
+        const marker = join(DATA, `${scenario}-${ENTRIES}.imported`);
+        if (!(await exists(marker))) {
+          log(`${scenario}: vouch store import-index (once)`);
+          await run(process.execPath, [join(REPO, "bin/vouch.js"), "store", "import-index", index, "--database", database, "--issuer", pki.ca], { env: ENV, maxBuffer: 1 << 26 });
+          await writeFile(marker, "");
+        }
+        await vouchConfig(config, pki, `{ type: sql, database: "${database}", pollInterval: PT1H }`);
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        break;
+      }
+      default:
+        throw new Error(`unknown scenario ${scenario}`);
+    }
+    const last = results.at(-1);
+    if (last !== undefined) log(`${last.scenario}: ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
+  }
+
+  const reference = results.find((result) => result.scenario === "openssl-index");
+  const lines = [
+    `| ${ENTRIES.toLocaleString("en")} revoked | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
+    "|---|---:|---:|---:|---:|---:|",
+    ...results.map((result) => {
+      const ratio = (a: number, b: number | undefined) => (b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
+      return `| ${result.scenario} | ${result.readyMs.toFixed(0)} | ${result.rssMiB.toFixed(0)} | ${result.peakMiB.toFixed(0)} | ${ratio(result.readyMs, reference?.readyMs)} | ${ratio(result.rssMiB, reference?.rssMiB)} |`;
+    }),
+  ];
+  if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index)));
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** p99 under wrk load on a 1M-entry index source, quiet and while the file is rewritten every second. */
+async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string): Promise<string[]> {
+  const copy = join(DATA, "reload-index.txt");
+  await writeFile(copy, await readFile(index));
+  const config = join(DATA, "reload.yaml");
+  await vouchConfig(config, pki, `{ type: index, file: ${copy}, pollInterval: PT1S }`);
+  const goodRequest = join(DATA, "reload-request.der");
+  await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
+  const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--config", config], { env: ENV, stdio: "ignore" });
+  try {
+    await new Promise((done) => setTimeout(done, 500));
+    for (let tries = 0; tries < 600; tries++) {
+      const ok = await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const wrk = async () => {
+      const { stdout } = await run("wrk", ["-t1", "-c8", `-d${RELOAD_SECONDS}s`, "--latency", "-s", join(REPO, "bench/lib/ocsp-post.lua"), `http://127.0.0.1:${PORT}/`], { env: { ...ENV, BENCH_REQ: goodRequest } });
+      const line = stdout.split("\n").find((text) => text.startsWith("BENCH ")) ?? "";
+      const field = (name: string) => Number(new RegExp(`${name}=([0-9.]+)`).exec(line)?.[1] ?? Number.NaN);
+      return { rps: field("rps"), p99: field("p99_us") / 1000, errors: field("non200") + field("not_ocsp_ok") + field("sock_errors") };
+    };
+    await wrk(); // warm-up
+    const quiet = await wrk();
+    let touching = true;
+    let reloads = 0;
+    const toucher = (async () => {
+      while (touching) {
+        await new Promise((done) => setTimeout(done, 1_000));
+        const now = new Date();
+        await utimes(copy, now, now);
+        // Same content, new mtime: the source re-reads and re-parses the whole file.
+        await writeFile(copy, await readFile(copy));
+        reloads++;
+      }
+    })();
+    const reloading = await wrk();
+    touching = false;
+    await toucher;
+    return [
+      `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing | req/s | p99 (ms) | failed |`,
+      "|---|---:|---:|---:|",
+      `| quiet | ${quiet.rps.toFixed(0)} | ${quiet.p99.toFixed(2)} | ${quiet.errors} |`,
+      `| file rewritten every second (${reloads} reloads) | ${reloading.rps.toFixed(0)} | ${reloading.p99.toFixed(2)} | ${reloading.errors} |`,
+    ];
+  } finally {
+    server.kill("SIGKILL");
+  }
+}
+
+await main();
