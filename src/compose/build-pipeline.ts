@@ -18,7 +18,7 @@ import { freshnessProofsStep } from "../pipeline/steps/02-freshness-proofs.ts";
 import { requestSignatureStep } from "../pipeline/steps/03-request-signature.ts";
 import { authorizationStep } from "../pipeline/steps/04-authorization.ts";
 import { responseCacheStep } from "../pipeline/steps/05-response-cache.ts";
-import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
+import { buildForwardingStep } from "./build-forwarding.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { cacheFirstLocalValidationStep } from "../pipeline/steps/07-local-validation-cache-first.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
@@ -106,7 +106,14 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     case "response-cache":
       return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field) });
     case "forwarding":
-      return forwardingStep(`${field}.forwarding`);
+      return buildForwardingStep(config.forwarding!, `${field}.forwarding`, {
+        issuers,
+        certificates: trust?.cache,
+        // Cached types keep forwarded responses (no nonce, one single response) for later requests (SPEC §2 step 6).
+        ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
+        clock,
+        logger: dependencies.logger,
+      });
     case "local-validation":
       // Only the cached types look in the response cache first; the basic types keep the plain step.
       return isCachedType(config)

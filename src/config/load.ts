@@ -64,6 +64,10 @@ function resolvePaths(config: Config, base: string): Config {
       tls: responder.tls === undefined ? undefined : { ...responder.tls, certificate: at(responder.tls.certificate), key: at(responder.tls.key) },
       billing:
         responder.billing === undefined ? undefined : { ...responder.billing, directory: responder.billing.directory === undefined ? undefined : at(responder.billing.directory) },
+      forwarding:
+        responder.forwarding === undefined
+          ? undefined
+          : { ...responder.forwarding, checks: { ...responder.forwarding.checks, signerCertificates: responder.forwarding.checks.signerCertificates.map(at) } },
       issuers: responder.issuers.map((issuer) => ({
         ...issuer,
         certificate: at(issuer.certificate),

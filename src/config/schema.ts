@@ -6,6 +6,7 @@ import { sqlSourceSchema } from "./sql-source-schema.ts";
 import { pkcs11Schema } from "./pkcs11-schema.ts";
 import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
 import { responseCacheSchema } from "./response-cache-schema.ts";
+import { forwardingSchema } from "./forwarding-schema.ts";
 
 /**
  * The configuration file (YAML), validated once at start-up. Every field is documented here and in
@@ -80,9 +81,6 @@ const issuerSchema = z
     responseValidity: isoDuration.optional(),
   })
   .strict();
-
-/** Seams for SPEC steps that later versions build; enabling one is refused at start-up. */
-const notYetBuilt = z.unknown().optional();
 
 /** HTTPS for a listener, and TLS client authentication (SPEC step 1). */
 const tlsSchema = z
@@ -214,7 +212,8 @@ const responderSchema = z
     tls: tlsSchema.optional(),
     requestSignature: requestSignatureSchema.optional(),
     authorization: authorizationSchema.optional(),
-    forwarding: notYetBuilt,
+    /** SPEC step 6 (docs/forwarding.md). */
+    forwarding: forwardingSchema.optional(),
     /** SPEC §6: the response cache of the cached types (response-cache-schema.ts). */
     responseCache: responseCacheSchema.optional(),
     billing: billingSchema.optional(),

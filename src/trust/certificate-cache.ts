@@ -1,3 +1,5 @@
+import type { HashAlgorithm } from "../ocsp/types.ts";
+
 /**
  * The SPEC §1 certificate cache: known certificates that are not trust anchors. A persistent part
  * (configured intermediates and remote responder certificates, loaded at start) and a bounded
@@ -15,6 +17,13 @@ export interface CertificateCache {
    * [4] can name a certificate's subject, other forms find nothing.
    */
   findByGeneralName(generalNameDer: Buffer): readonly Buffer[];
+  /**
+   * CA certificates (basicConstraints cA) whose subjectPublicKey hashes to `keyHash` with `algorithm`:
+   * the candidate issuers of a CertID (RFC 6960 §4.1.1), for forwarding (SPEC step 6).
+   */
+  findByKeyHash(algorithm: HashAlgorithm, keyHash: Buffer): readonly Buffer[];
+  /** The certificate with this issuer Name DER and serialNumber content octets (forwarding's `fromcert`). */
+  findByIssuerAndSerial(issuerDer: Buffer, serialNumber: Buffer): readonly Buffer[];
   /** Counts, for logs and tests. */
   size(): { readonly persistent: number; readonly dynamic: number; readonly dynamicBytes: number };
 }

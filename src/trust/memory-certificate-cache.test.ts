@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ConfigError } from "../errors.ts";
+import { issuerHashes } from "../ocsp/cert-id.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { explicit, tlv } from "../ocsp/der-writer.ts";
 import { certificateCache, loadCertificateFolder } from "./memory-certificate-cache.ts";
@@ -46,6 +47,25 @@ describe("certificateCache lookups", () => {
     assert.deepEqual(c.findBySubjectKeyId(skiOf(ca)), [ca.der]);
     assert.deepEqual(c.findBySubjectKeyId(skiOf(leaves[2]!)), [leaves[2]!.der]);
     assert.deepEqual(c.findBySubjectKeyId(Buffer.alloc(20)), []);
+  });
+
+  test("by CertID issuer key hash: CA certificates for every hash algorithm, never a leaf", () => {
+    const c = cache();
+    for (const leaf of leaves) c.add(leaf.der);
+    for (const [algorithm, hashes] of issuerHashes(ca.der)) assert.deepEqual(c.findByKeyHash(algorithm, hashes.keyHash), [ca.der], algorithm);
+    const leafKeyHash = issuerHashes(leaves[2]!.der).get("sha1")!.keyHash;
+    assert.deepEqual(c.findByKeyHash("sha1", leafKeyHash), []);
+    assert.deepEqual(c.findByKeyHash("sha256", issuerHashes(ca.der).get("sha1")!.keyHash), []);
+  });
+
+  test("by issuer and serial: the learned target certificate, gone once evicted", () => {
+    const c = cache(1);
+    const { issuerDer, serialNumber } = certificateFields(leaves[2]!.der);
+    c.add(leaves[2]!.der);
+    assert.deepEqual(c.findByIssuerAndSerial(issuerDer, serialNumber), [leaves[2]!.der]);
+    assert.deepEqual(c.findByIssuerAndSerial(subjectOf(leaves[2]!), serialNumber), []);
+    c.add(leaves[3]!.der);
+    assert.deepEqual(c.findByIssuerAndSerial(issuerDer, serialNumber), []);
   });
 
   const generalNames: [string, () => Buffer, () => Buffer[]][] = [

@@ -8,7 +8,9 @@ import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { ConfigError } from "../errors.ts";
+import { issuerHashes } from "../ocsp/cert-id.ts";
 import { DerReader, TAG } from "../ocsp/der-reader.ts";
+import type { HashAlgorithm } from "../ocsp/types.ts";
 import { readCertificatesFile } from "../pki/certificate-file.ts";
 import type { CertificateCache } from "./certificate-cache.ts";
 import { parseCertificate } from "./parse-certificate.ts";
@@ -28,6 +30,10 @@ interface Entry {
   readonly digest: string;
   readonly subjectKey: string;
   readonly skiKey: string | undefined;
+  /** `issuer:serial` (hex), for forwarding's `fromcert`. */
+  readonly issuerSerialKey: string;
+  /** `algorithm:keyHash` (hex) per CertID hash algorithm; CA certificates only (only they issue). */
+  readonly keyHashKeys: readonly string[];
 }
 
 /**
@@ -51,14 +57,20 @@ export function certificateCache(options: CertificateCacheOptions): CertificateC
   let dynamicBytes = 0;
   const bySubject = new Map<string, Entry[]>();
   const bySki = new Map<string, Entry[]>();
+  const byIssuerSerial = new Map<string, Entry[]>();
+  const byKeyHash = new Map<string, Entry[]>();
 
   const index = (entry: Entry): void => {
     push(bySubject, entry.subjectKey, entry);
     if (entry.skiKey !== undefined) push(bySki, entry.skiKey, entry);
+    push(byIssuerSerial, entry.issuerSerialKey, entry);
+    for (const key of entry.keyHashKeys) push(byKeyHash, key, entry);
   };
   const unindex = (entry: Entry): void => {
     remove(bySubject, entry.subjectKey, entry);
     if (entry.skiKey !== undefined) remove(bySki, entry.skiKey, entry);
+    remove(byIssuerSerial, entry.issuerSerialKey, entry);
+    for (const key of entry.keyHashKeys) remove(byKeyHash, key, entry);
   };
   for (const entry of persistent.values()) index(entry);
 
@@ -93,6 +105,12 @@ export function certificateCache(options: CertificateCacheOptions): CertificateC
     findByGeneralName(generalNameDer: Buffer): readonly Buffer[] {
       const nameDer = directoryNameOf(generalNameDer);
       return nameDer === undefined ? [] : findBySubject(nameDer);
+    },
+    findByKeyHash(algorithm: HashAlgorithm, keyHash: Buffer): readonly Buffer[] {
+      return (byKeyHash.get(`${algorithm}:${keyHash.toString("hex")}`) ?? []).map((entry) => entry.der);
+    },
+    findByIssuerAndSerial(issuerDer: Buffer, serialNumber: Buffer): readonly Buffer[] {
+      return (byIssuerSerial.get(`${issuerDer.toString("hex")}:${serialNumber.toString("hex")}`) ?? []).map((entry) => entry.der);
     },
     size() {
       return { persistent: persistent.size, dynamic: dynamic.size, dynamicBytes };
@@ -146,7 +164,15 @@ function digestOf(der: Buffer): string {
 function entryOf(der: Buffer, digest: string = digestOf(der)): Entry | undefined {
   try {
     const parsed = parseCertificate(der);
-    return { der, digest, subjectKey: parsed.fields.subjectDer.toString("hex"), skiKey: parsed.subjectKeyId?.toString("hex") };
+    const keyHashKeys = parsed.basicConstraints?.ca === true ? [...issuerHashes(der)].map(([algorithm, hashes]) => `${algorithm}:${hashes.keyHash.toString("hex")}`) : [];
+    return {
+      der,
+      digest,
+      subjectKey: parsed.fields.subjectDer.toString("hex"),
+      skiKey: parsed.subjectKeyId?.toString("hex"),
+      issuerSerialKey: `${parsed.fields.issuerDer.toString("hex")}:${parsed.fields.serialNumber.toString("hex")}`,
+      keyHashKeys,
+    };
   } catch {
     return undefined;
   }

@@ -1,0 +1,89 @@
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Clock } from "../clock.ts";
+import type { ForwardingConfig } from "../config/forwarding-schema.ts";
+import { ConfigError } from "../errors.ts";
+import { circuitBreakers } from "../forwarding/circuit-breaker.ts";
+import { urlDiscovery } from "../forwarding/discovery.ts";
+import { httpPoster } from "../forwarding/http-post.ts";
+import { knownIssuers } from "../forwarding/known-issuers.ts";
+import { remoteResponder } from "../forwarding/remote-responder.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { Step } from "../pipeline/step.ts";
+import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
+import type { CertificateCache } from "../trust/certificate-cache.ts";
+import { nameMatcher } from "../trust/name-match.ts";
+
+/** What forwarding needs besides its configuration. */
+export interface ForwardingDependencies {
+  readonly issuers: IssuerDirectory;
+  /** The certificate cache, when `trust` is configured (issuer lookup; `fromcert` needs it). */
+  readonly certificates: CertificateCache | undefined;
+  /** The responder's response cache (cached types), where forwarded responses are kept. */
+  readonly responseCache?: ResponseCache;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Builds step 6 from a responder's `forwarding` configuration: DN patterns compiled, signer
+ * certificates read (synchronously: this runs once at start-up or reload), one keep-alive client
+ * and one set of circuit breakers for the responder. Throws ConfigError naming `field.…`.
+ */
+export function buildForwardingStep(config: ForwardingConfig, field: string, dependencies: ForwardingDependencies): Step {
+  const { issuers, certificates, clock, logger } = dependencies;
+  if (config.methods.includes("fromcert") && certificates === undefined) {
+    throw new ConfigError(`${field}.methods`, "fromcert finds target certificates in the certificate cache, which needs trust (trust.anchors and trust.certificates)");
+  }
+  const issuerOf = knownIssuers(issuers, certificates);
+  const table = config.table.map((row, index) => ({ issuer: nameMatcher([row.issuer], `${field}.table[${index}].issuer`), url: new URL(row.url) }));
+  const trustedResponders = config.checks.signerCertificates.flatMap((file, index) => readCertificates(file, `${field}.checks.signerCertificates[${index}]`));
+  return forwardingStep({
+    methods: config.methods,
+    discovery: urlDiscovery({ table, serviceLocatorAllow: config.serviceLocatorAllow, cache: certificates, issuerOf }),
+    onlyForIssuer: config.onlyForIssuer === undefined ? undefined : nameMatcher(config.onlyForIssuer, `${field}.onlyForIssuer`),
+    remote: remoteResponder({
+      poster: httpPoster(),
+      breakers: circuitBreakers({ failureThreshold: config.breaker.failures, coolDownMs: config.breaker.coolDown, clock }),
+      timeoutMs: config.timeout,
+      retries: config.retries,
+      maxResponseBytes: config.maxResponseBytes,
+    }),
+    checks: {
+      verifySignature: config.checks.verifySignature,
+      trustedResponders,
+      signerNames: config.checks.signerNames === undefined ? undefined : nameMatcher(config.checks.signerNames, `${field}.checks.signerNames`),
+      nonce: config.checks.nonce,
+      allowUnknown: config.checks.allowUnknown,
+      clockSkewMs: config.checks.clockSkew,
+    },
+    issuerOf,
+    issuers,
+    ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
+    clock,
+    logger,
+  });
+}
+
+/** Every certificate (DER) in a PEM bundle or DER file; ConfigError naming `field` and the file otherwise. */
+function readCertificates(file: string, field: string): Buffer[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(field, `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`, { cause: error });
+  }
+  const text = bytes.toString("latin1");
+  const blocks = text.includes("-----BEGIN") ? [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((match) => Buffer.from(match[1]!.replace(/\s+/g, ""), "base64")) : [bytes];
+  if (blocks.length === 0) throw new ConfigError(field, `${file}: holds no PEM certificate`);
+  return blocks.map((der, index) => {
+    try {
+      return Buffer.from(new X509Certificate(der).raw);
+    } catch (error) {
+      throw new ConfigError(field, `${file}: certificate ${index + 1} is not a valid X.509 certificate`, { cause: error });
+    }
+  });
+}

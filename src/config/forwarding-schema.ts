@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+
+/**
+ * A responder's `forwarding` field (SPEC step 6): where requests go, which come back, and how hard
+ * Vouch tries. docs/forwarding.md has the annotated example.
+ */
+
+const positiveDuration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, context) => {
+      const milliseconds = parseDuration(text);
+      if (milliseconds === undefined || milliseconds <= 0) {
+        context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT2S` });
+        return z.NEVER;
+      }
+      return milliseconds;
+    });
+
+const httpUrl = z.string().refine((text) => {
+  const url = URL.parse(text);
+  return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+}, "must be an http:// or https:// URL without credentials");
+
+export const FORWARDING_METHODS = ["servicelocator", "table", "fromcert"] as const;
+
+export const forwardingSchema = z
+  .object({
+    /** Discovery methods, tried in this order; each is used at most once. */
+    methods: z
+      .array(z.enum(FORWARDING_METHODS))
+      .min(1, "name at least one method: servicelocator, table or fromcert")
+      .refine((methods) => new Set(methods).size === methods.length, "a method is listed twice"),
+    /** `table`: issuer DN pattern → remote URL, first match wins. */
+    table: z.array(z.object({ issuer: z.string().min(1), url: httpUrl }).strict()).default([]),
+    /**
+     * `servicelocator`: URL prefixes that a client-named URL must start with (e.g. "http://ocsp.acme.example/").
+     * Required with servicelocator: the URL comes from the request.
+     */
+    serviceLocatorAllow: z.array(httpUrl).default([]),
+    /** Only requests whose issuer's subject matches one of these DN patterns are forwarded; omit to forward every issuer. */
+    onlyForIssuer: z.array(z.string().min(1)).min(1, "list at least one DN pattern, or omit the field").optional(),
+    /** Checks on what comes back; a response that fails one falls to the next method. */
+    checks: z
+      .object({
+        /** Require a signature by an authorized responder (the CA, or its delegated OCSP signer) or a signer below. */
+        verifySignature: z.boolean().default(true),
+        /** Responder certificates (PEM or DER files) trusted to answer for any issuer. */
+        signerCertificates: z.array(z.string().min(1, "must name a file")).default([]),
+        /** When set, the signer's subject must also match one of these DN patterns. */
+        signerNames: z.array(z.string().min(1)).min(1, "list at least one DN pattern, or omit the field").optional(),
+        /**
+         * required: a request's nonce must be echoed; ifEchoed: an answer without a nonce is accepted
+         * (remotes that serve pre-signed responses ignore nonces), but an echoed one must match.
+         */
+        nonce: z.enum(["required", "ifEchoed"]).default("required"),
+        /** Pass `unknown` answers on (true) or try the next method (false). */
+        allowUnknown: z.boolean().default(true),
+        /** Clock difference tolerated in the remote's thisUpdate / nextUpdate. */
+        clockSkew: positiveDuration("PT5M"),
+      })
+      .strict()
+      .prefault({}),
+    /** Deadline of each attempt: connect, send, and the whole answer. */
+    timeout: positiveDuration("PT2S"),
+    /** Further attempts at one URL after a timeout, connection failure or garbage. */
+    retries: z.number().int().min(0).max(5).default(1),
+    /** Circuit breaker per remote URL. */
+    breaker: z
+      .object({
+        /** Consecutive failures that open the circuit. */
+        failures: z.number().int().min(1).default(5),
+        /** How long an open circuit stays open before one trial request. */
+        coolDown: positiveDuration("PT30S"),
+      })
+      .strict()
+      .prefault({}),
+    /** Largest answer accepted from a remote, in octets. */
+    maxResponseBytes: z.number().int().min(1024).max(16_777_216).default(65_536),
+  })
+  .strict()
+  .superRefine((forwarding, context) => {
+    if (forwarding.methods.includes("table") && forwarding.table.length === 0) {
+      context.addIssue({ code: "custom", path: ["table"], message: "the table method needs at least one row" });
+    }
+    if (forwarding.methods.includes("servicelocator") && forwarding.serviceLocatorAllow.length === 0) {
+      context.addIssue({ code: "custom", path: ["serviceLocatorAllow"], message: "the servicelocator method needs at least one allowed URL prefix" });
+    }
+  });
+
+export type ForwardingConfig = z.output<typeof forwardingSchema>;
