@@ -97,7 +97,7 @@ export async function startService(config: Config, clock: Clock, logger: Logger,
   };
   return {
     get listeners() {
-      return [...listeners.values()];
+      return [...generation.addresses.keys()].flatMap((key) => listeners.get(key) ?? []);
     },
     reload: (next) => {
       const run = reloads.then(() => reload(next));
