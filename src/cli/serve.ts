@@ -47,10 +47,14 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   }
   const logger = jsonLogger(config.log.level).child({ supervisor: process.pid });
   guardProcess(logger);
+  // From the start: SIGHUP's default action would kill the process. One that comes while the
+  // workers start is ignored (they start from the file as it was read above).
+  let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
+  process.on("SIGHUP", () => reload());
   const supervisor = await startSupervisor({ workers, configFile, text, logger });
+  reload = () => void supervisor.reload();
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
   logger.info({ config: configFile, workers, pids: supervisor.pids }, "ready");
-  process.on("SIGHUP", () => void supervisor.reload());
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -73,6 +77,8 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
 export async function serveConfig(config: Config, configFile: string, options: { readonly pidFile?: string | undefined } = {}): Promise<Service> {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
+  let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
+  process.on("SIGHUP", () => reload());
   let service: Service;
   try {
     service = await startService(config, systemClock, logger);
@@ -90,7 +96,7 @@ export async function serveConfig(config: Config, configFile: string, options: {
   const stop = stopGracefully(service, logger, { beforeExit: pidFile === undefined ? undefined : () => removePidFile(pidFile) });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGHUP", () => void reloadService(service, configFile, logger));
+  reload = () => void reloadService(service, configFile, logger);
   return service;
 }
 
