@@ -50,6 +50,10 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   }
   const logger = jsonLogger(config.log.level).child({ supervisor: process.pid });
   guardProcess(logger);
+  // From the start: SIGHUP's default action would kill the process. One that comes while the
+  // workers start is ignored (they start from the file as it was read above).
+  let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
+  process.on("SIGHUP", () => reload());
   const supervisor = await startSupervisor({ workers, configFile, text, logger });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
@@ -60,9 +64,9 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
           await supervisor.stop();
           throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
         });
+  reload = () => void supervisor.reload();
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
   logger.info({ config: configFile, workers, pids: supervisor.pids }, "ready");
-  process.on("SIGHUP", () => void supervisor.reload());
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -86,6 +90,8 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
 export async function serveConfig(config: Config, configFile: string, options: { readonly pidFile?: string | undefined } = {}): Promise<Service> {
   const logger = jsonLogger(config.log.level);
   guardProcess(logger);
+  let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
+  process.on("SIGHUP", () => reload());
   let service: Service;
   let closeAdmin = async () => {};
   try {
@@ -121,7 +127,7 @@ export async function serveConfig(config: Config, configFile: string, options: {
   });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGHUP", () => void reloadService(service, configFile, logger));
+  reload = () => void reloadService(service, configFile, logger);
   return service;
 }
 

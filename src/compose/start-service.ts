@@ -109,7 +109,7 @@ export async function startService(
   };
   return {
     get listeners() {
-      return [...listeners.values()];
+      return [...generation.addresses.keys()].flatMap((key) => listeners.get(key) ?? []);
     },
     observability: { metrics, ready: () => generation.ready() },
     reload: (next) => {
