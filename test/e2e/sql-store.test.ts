@@ -56,6 +56,12 @@ for (const engine of ["sqlite", "postgres"] as const) {
       assert.match(second.stdout, /3 certificates read, 0 added or changed\n.*\n.*: 3 certificates, 1 revoked/);
     });
 
+    test("import-crl checks the CA's CRL and finds its revocation already stored", async () => {
+      const result = await storeCommand("import-crl", pki.crl);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /ca\.crl: 1 certificates read, 0 added or changed\n.*\n.*: 3 certificates, 1 revoked/);
+    });
+
     test("a malformed line: one line naming the file and line, exit 2, nothing imported", async () => {
       const file = join(dir, "broken.txt");
       const lines = (await readFile(pki.index, "utf8")).trimEnd().split("\n");
