@@ -64,7 +64,9 @@ export async function pkcs11Signer(options: Pkcs11SignerOptions): Promise<Pkcs11
   try {
     module = loadPkcs11Module(options.module);
   } catch (error) {
-    throw new ConfigError(`${options.field}.module`, `${options.module}: cannot load the PKCS#11 library (${(error as Error).message.split("\n")[0]})`, { cause: error });
+    // A Pkcs11Error comes from C_Initialize (the library loaded); anything else from loading it.
+    const what = error instanceof pkcs11Binding().Pkcs11Error ? "the PKCS#11 library failed to initialise" : "cannot load the PKCS#11 library";
+    throw new ConfigError(`${options.field}.module`, `${options.module}: ${what} (${describe(error)})`, { cause: error });
   }
   const location: TokenKeyLocation = {
     token: options.token,

@@ -125,6 +125,7 @@ describe("vouch serve with keys on a PKCS#11 token (SoftHSM2)", () => {
 describe("vouch serve refuses a PKCS#11 configuration that cannot work", () => {
   const cases: [name: string, issuer: () => string, expected: RegExp][] = [
     ["a module that is not a PKCS#11 library", () => pkcs11Issuer(ec, "ocsp", "ec-signer").replace(hsm.module, "/nonexistent/libpkcs11.so"), /responders\[0\]\.issuers\[0\]\.signer\.pkcs11\.module: \/nonexistent\/libpkcs11\.so: cannot load the PKCS#11 library/],
+    ["a library that fails to initialise", () => pkcs11Issuer(ec, "ocsp", "ec-signer"), /signer\.pkcs11\.module: .*libsofthsm2\.so: the PKCS#11 library failed to initialise \(CKR_GENERAL_ERROR\)/],
     ["an unknown token label", () => pkcs11Issuer(ec, "missing-token", "ec-signer"), /signer\.pkcs11\.token: no token labelled "missing-token"/],
     ["a wrong PIN", () => pkcs11Issuer(ec, "ocsp", "ec-signer").replace(pinFile, join(hsm.dir, "wrong-pin")), /signer\.pkcs11\.pin: token "ocsp" rejected the PIN \(CKR_PIN_INCORRECT\)/],
     ["a key that is not the signer certificate's", () => pkcs11Issuer(ec, "ocsp", "ec-ca"), /signer\.pkcs11\.key: the key on token "ocsp" does not belong to the signer certificate/],
@@ -135,7 +136,11 @@ describe("vouch serve refuses a PKCS#11 configuration that cannot work", () => {
       await writeFile(join(hsm.dir, "wrong-pin"), "0000\n");
       const file = join(hsm.dir, "bad.yaml");
       await writeFile(file, config([["bad", "/", issuer()]]));
-      const result = await runVouch(["serve", "--config", file]);
+      const softhsmConf = process.env.SOFTHSM2_CONF;
+      if (name === "a library that fails to initialise") process.env.SOFTHSM2_CONF = join(hsm.dir, "missing.conf");
+      const result = await runVouch(["serve", "--config", file]).finally(() => {
+        process.env.SOFTHSM2_CONF = softhsmConf;
+      });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split("\n").length, 1, `one line, no stack trace: ${result.stderr}`);
