@@ -124,7 +124,7 @@ describe("vouch serve refuses bad configuration", () => {
     ["a file billing sink without a directory", () => valid().replace("name: test", "name: test\n    billing: { sink: file }"), /responders\[0\]\.billing\.directory: the file sink needs a directory/],
     ["signed requests without a trust store", () => valid().replace("name: test", "name: test\n    requestSignature: { required: true }"), /vouch\.yaml: trust: responder "test" authenticates certificates, which needs a trust store/],
     ["a bad DN pattern", () => `trust: { anchors: [${pki.root}] }\n${valid().replace("name: test", "name: test\n    authorization: { method: byname, names: [\"no equals sign\"] }")}`, /responders\[0\]\.authorization\.names\[0\]/],
-    ["a responder type this version does not have", () => valid().replace("name: test", "name: test\n    type: cached"), /responders\[0\]\.type: .*SPEC step \d.* is not available/],
+    ["a cached responder without a response cache", () => valid().replace("name: test", "name: test\n    type: cached"), /responders\[0\]\.responseCache: responder type cached answers from a response cache/],
   ];
   for (const [name, text, expected] of cases) {
     test(name, async () => {
