@@ -51,13 +51,14 @@ export function httpPoster(options: { readonly maxSockets?: number } = {}): Http
           agent: secure ? https : http,
           headers: { "content-type": "application/ocsp-request", accept: "application/ocsp-response", "content-length": String(body.length) },
         });
+        // Listening first: destroying the request (deadline, abort, size) may emit an error of its own.
+        request.on("error", (error: NodeJS.ErrnoException) => fail("connection", error.code ?? error.message));
         const timer = setTimeout(() => fail("timeout", `no complete answer within ${timeoutMs} ms`), timeoutMs);
         if (signal.aborted) {
           onAbort();
           return;
         }
         signal.addEventListener("abort", onAbort, { once: true });
-        request.on("error", (error: NodeJS.ErrnoException) => fail("connection", error.code ?? error.message));
         request.on("response", (response: IncomingMessage) => {
           if (response.statusCode !== 200) {
             response.resume();

@@ -140,5 +140,8 @@ describe("remoteResponder", () => {
     assert.equal(failureOf(answer), "aborted");
     assert.equal(answer.attempts, 1);
     assert.equal(breakers.state(silent.url.href), "closed");
+    const already = await remote.ask(silent.url, REQUEST, AbortSignal.abort());
+    assert.equal(failureOf(already), "aborted", "an exchange aborted before the attempt");
+    assert.equal(already.attempts, 1);
   });
 });
