@@ -23,8 +23,8 @@ export interface MeteredSourceOptions {
 /**
  * Wraps `inner`: every answer is counted by kind, `undefined` as `none`, a rejection as `error`
  * (and rethrown unchanged). When `inner` reports freshness, the scrape reports its data age and
- * time to nextUpdate under the same labels until `close`. Answers and errors pass through unchanged;
- * `close` closes `inner`. The label sets are bound here, once.
+ * time to nextUpdate under the same labels until `close`. Answers, errors and `serials` pass through
+ * unchanged; `close` closes `inner`. The label sets are bound here, once.
  */
 export function meteredSource(inner: StatusSource, options: MeteredSourceOptions): StatusSource {
   const { metrics, responder, issuer, source } = options;
@@ -46,6 +46,8 @@ export function meteredSource(inner: StatusSource, options: MeteredSourceOptions
       return answer;
     },
     ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
+    // Pre-production (SPEC §6) enumerates through every layer; a layer that dropped this would silently turn it off.
+    ...(inner.serials === undefined ? {} : { serials: () => inner.serials!() }),
     close() {
       untrack();
       return inner.close();

@@ -189,7 +189,7 @@ const at = (path: string) => `${front.baseUrl}/${path}`;
  * the response, hence the wait.
  */
 async function assertForwardingResults(name: string, expected: readonly string[]): Promise<void> {
-  const results = () => front.logs.filter((line) => line.step === "forwarding" && line.responder === name && line.level === 40).map((line) => line.result);
+  const results = () => front.logs.filter((line) => line.step === "forwarding" && line.responder === name && line.level === "warn").map((line) => line.result);
   await waitUntil(`${expected.length} forwarding log lines of ${name}`, () => results().length >= expected.length).catch(() => undefined);
   assert.deepEqual(results(), expected);
 }

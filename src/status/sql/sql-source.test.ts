@@ -91,6 +91,23 @@ describe("openSqlSource", () => {
     }
   });
 
+  test("serials lists every certificate the store knows, once, also after changes (response pre-production)", async () => {
+    const { store, revoke } = await filledStore("sqlite");
+    const source = await openSqlSource({ database: store.database, issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 20 });
+    try {
+      const listed = () => [...source.serials!()].map((serial) => serial.toString("hex")).sort();
+      const before = listed();
+      const good = (await certIdOfFiles(pki.good, pki.ca)).serialNumber.toString("hex");
+      assert.ok(before.includes(good), `${good} in ${before.join(",")}`);
+      await revoke(pki.good);
+      await waitUntil("the revocation", async () => (await source.status(await certIdOfFiles(pki.good, pki.ca), SIGNAL))?.kind === "revoked");
+      assert.deepEqual(listed(), before, "a changed row is listed once, from the overlay");
+    } finally {
+      await source.close();
+    }
+    assert.deepEqual([...source.serials!()], [], "nothing once closed");
+  });
+
   test("PostgreSQL out of reach: answers go on from memory with an ageing thisUpdate, one warning, and changes arrive once it is back", async () => {
     const { store, revoke } = await filledStore("postgres");
     const target = new URL(store.database);

@@ -188,6 +188,7 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
     freshness() {
       return mirror === undefined || loadedAt === undefined ? undefined : { loadedAt };
     },
+    serials: () => (closed || mirror === undefined ? [] : mirror.serials()),
     close(): Promise<void> {
       closing ??= (async () => {
         closed = true;

@@ -6,7 +6,7 @@
  */
 import type { SerialRecord, SerialTable } from "../serial-table.ts";
 import { NO_REASON, SerialTableBuilder } from "../serial-table.ts";
-import { serialKeyFromInteger } from "../serial-key.ts";
+import { serialKeyFromInteger, serialOctetsFromHex } from "../serial-key.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
 import { timeSlicer } from "../time-slice.ts";
 import type { SqlDatabase } from "./sql-database.ts";
@@ -22,6 +22,8 @@ export interface StatusMirror {
   lookup(serial: Buffer): SerialRecord | undefined;
   /** Applies rows read from the store after the mirror was loaded. */
   apply(rows: readonly CertificateRow[]): void;
+  /** Every serial listed (INTEGER content octets), each once; for pre-production (SPEC §6). */
+  serials(): Iterable<Buffer>;
   /** Rows kept in the overlay. */
   readonly overlaySize: number;
   /** Rows in the loaded table. */
@@ -69,6 +71,13 @@ function mirrorOf(base: SerialTable): StatusMirror {
     },
     apply(rows) {
       for (const row of rows) overlay.set(serialKeyFromInteger(Buffer.from(row.serial.buffer, row.serial.byteOffset, row.serial.byteLength)), record(row));
+    },
+    *serials() {
+      for (const serial of base.serials()) if (overlay.size === 0 || !overlay.has(serialKeyFromInteger(serial))) yield serial;
+      for (const key of overlay.keys()) {
+        const octets = serialOctetsFromHex(key);
+        if (octets !== undefined) yield octets;
+      }
     },
     get overlaySize() {
       return overlay.size;
