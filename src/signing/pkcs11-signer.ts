@@ -210,7 +210,7 @@ function tokenState(module: Pkcs11Module, location: TokenKeyLocation, options: P
     if (current === broken) current = undefined;
     const error = new InternalError(`PKCS#11 token "${location.token}": ${reason}`);
     for (const waiter of waiters.splice(0)) waiter.reject(error);
-    if (!closed) logger.warn({ reason }, "PKCS#11 token error; reconnecting on the next request");
+    if (!closed) logger.warn({ reason }, "PKCS#11 token error; reconnecting");
   };
 
   const acquire = (connected: TokenConnection): Handle | Promise<Handle> => {
