@@ -62,7 +62,9 @@ export function toSingleResponse(
   exchange: { extendedRevoke: boolean },
   nonIssued: "unknown" | "revoked",
 ): SingleResponse {
-  const latest = now + issuer.responseValidityMs;
+  // A live source stamps its answer a moment after `now`; measuring from the later of the two keeps
+  // nextUpdate − thisUpdate exactly the configured validity (a second-boundary between them gave 1 s less).
+  const latest = Math.max(now, answer.thisUpdate.getTime()) + issuer.responseValidityMs;
   const nextUpdate = new Date(answer.nextUpdate === undefined ? latest : Math.min(answer.nextUpdate.getTime(), latest));
   switch (answer.kind) {
     case "good":
