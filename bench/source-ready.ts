@@ -141,7 +141,8 @@ async function main() {
   if (!(await exists(join(REPO, "dist/main.js")))) throw new Error("run `npm run build` first (Vouch runs from dist/)");
   const { pki, index, crl, request } = await prepare();
   const requestDer = await readFile(request);
-  const vouch = [join(REPO, "bin/vouch.js"), "serve", "--config"];
+  // One process, the one measured (the default is a supervisor with a worker per CPU).
+  const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
   const results: Measured[] = [];
   for (const scenario of SCENARIOS) {
     const config = join(DATA, `${scenario}.yaml`);
@@ -202,7 +203,7 @@ async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string): P
   await vouchConfig(config, pki, `{ type: index, file: ${copy}, pollInterval: PT1S }`);
   const goodRequest = join(DATA, "reload-request.der");
   await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
-  const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--config", config], { env: ENV, stdio: "ignore" });
+  const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config", config], { env: ENV, stdio: "ignore" });
   try {
     await new Promise((done) => setTimeout(done, 500));
     for (let tries = 0; tries < 600; tries++) {
