@@ -19,8 +19,8 @@ import { ConfigError } from "../errors.ts";
 import { CRL_REASON_CODES } from "../ocsp/types.ts";
 import { parseAsn1Time, parseAsn1TimeText } from "./asn1-time.ts";
 import { serialOctetsFromHex } from "./serial-key.ts";
-import type { SerialTable } from "./serial-table.ts";
-import { SerialTableBuilder } from "./serial-table.ts";
+import type { SerialTable, SerialTableParts } from "./serial-table.ts";
+import { SerialTableBuilder, serialTableFromParts } from "./serial-table.ts";
 import { timeSlicer } from "./time-slice.ts";
 
 /** What the reason word of a revocation field means; `argument` says what must follow it. */
@@ -88,6 +88,11 @@ export function parseRevocationField(text: string): { revokedAt: number; code: n
  * time slices (time-slice.ts). Throws ConfigError("file", "line N: ...", { file }) on the first malformed line.
  */
 export async function parseIndex(content: Buffer, file: string): Promise<SerialTable> {
+  return serialTableFromParts(await parseIndexParts(content, file));
+}
+
+/** As parseIndex, but the table's arrays (for a worker thread to transfer, see index-load-worker.ts). */
+export async function parseIndexParts(content: Buffer, file: string): Promise<SerialTableParts> {
   // A line is at least 20 bytes (status, 13-character expiry, a 1-digit serial, 5 tabs), and a
   // serial's octets are half its hex digits, which bounds the table (see SerialTableBuilder).
   // Lines `openssl ca` writes are ~60-120 bytes (the subject DN dominates): 60 sizes the hash slots
@@ -107,7 +112,7 @@ export async function parseIndex(content: Buffer, file: string): Promise<SerialT
     p = next;
     if ((line & 0xff) === 0 && p < content.length && slicer.due()) await slicer.pause();
   }
-  return builder.build();
+  return builder.parts();
 }
 
 /** Scratch for one serial's octets: parsing a line allocates nothing for the common line shapes. */

@@ -3,14 +3,12 @@
  * live data: it lists every certificate the CA issued, so an absent serial is "not-issued", and
  * answers carry the lookup time as thisUpdate and no nextUpdate.
  */
-import { readFile } from "node:fs/promises";
 import type { Clock } from "../clock.ts";
-import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
 import { issuerMatch } from "./issuer-match.ts";
-import { parseIndex } from "./openssl-index-parse.ts";
+import { loadIndexInWorker } from "./load-index-in-worker.ts";
 import type { SerialTable } from "./serial-table.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
@@ -44,15 +42,8 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   const interval = pollInterval(options.pollIntervalMs);
   const match = issuerMatch(issuer);
 
-  const load = async (): Promise<SerialTable> => {
-    let content: Buffer;
-    try {
-      content = await readFile(file);
-    } catch (error) {
-      throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-    }
-    return parseIndex(content, file);
-  };
+  // Off the serving thread: see load-index-in-worker.ts for what it cost on it.
+  const load = (): Promise<SerialTable> => loadIndexInWorker(file);
 
   const signatures = await fileSignatures([file]);
   // The one reference every lookup reads; a reload replaces it in a single assignment.

@@ -31,6 +31,87 @@ export interface SerialTable {
   serials(): Iterable<Buffer>;
 }
 
+/**
+ * A finished table's typed arrays, which a worker thread can hand to the main thread without a copy
+ * (post them with `transferables(parts)`); `serialTableFromParts` turns them back into a table.
+ */
+export interface SerialTableParts {
+  readonly pool: Uint8Array;
+  readonly slots: Int32Array;
+  readonly start: Uint32Array;
+  readonly length: Uint8Array;
+  readonly hash: Uint32Array;
+  readonly revokedAt: Float64Array;
+  readonly reason: Uint8Array;
+  readonly invalidity: Float64Array;
+  readonly count: number;
+}
+
+/** The ArrayBuffers behind `parts`, for a postMessage transfer list. */
+export function transferables(parts: SerialTableParts): ArrayBuffer[] {
+  const views = [parts.pool, parts.slots, parts.start, parts.length, parts.hash, parts.revokedAt, parts.reason, parts.invalidity];
+  return [...new Set(views.map((view) => view.buffer as ArrayBuffer))];
+}
+
+/** A table over `parts` (as `SerialTableBuilder.parts()` made them); the arrays must not change afterwards. */
+export function serialTableFromParts(parts: SerialTableParts): SerialTable {
+  const { slots, start, length, hash: hashes, revokedAt, reason: reasons, invalidity, count } = parts;
+  const pool = Buffer.from(parts.pool.buffer, parts.pool.byteOffset, parts.pool.byteLength);
+  return {
+    size: count,
+    *serials() {
+      for (let row = 0; row < count; row++) {
+        const at = start[row] ?? 0;
+        yield pool.subarray(at, at + (length[row] ?? 0));
+      }
+    },
+    lookup(serial: Uint8Array): SerialRecord | undefined {
+      const s = minimal(serial, 0, serial.length);
+      if (serial.length <= s) return undefined;
+      const row = findRow(pool, slots, hashes, length, start, serial, s, serial.length, hash(serial, s, serial.length));
+      if (row === EMPTY) return undefined;
+      const at = revokedAt[row] ?? Number.NaN;
+      const code = reasons[row] ?? NO_REASON;
+      const inv = invalidity[row] ?? Number.NaN;
+      return {
+        revokedAt: Number.isNaN(at) ? undefined : at,
+        reason: code === NO_REASON ? undefined : crlReasonFromCode(code),
+        invalidityDate: Number.isNaN(inv) ? undefined : inv,
+      };
+    },
+  };
+}
+
+/** The row holding `bytes[s, end)`, or EMPTY. Linear probing; the table is at most half full. */
+function findRow(
+  pool: Uint8Array,
+  slots: Int32Array,
+  hashes: Uint32Array,
+  lengths: Uint8Array,
+  starts: Uint32Array,
+  bytes: Uint8Array,
+  s: number,
+  end: number,
+  h: number,
+): number {
+  const mask = slots.length - 1;
+  const length = end - s;
+  for (let i = h & mask; ; i = (i + 1) & mask) {
+    const row = (slots[i] ?? 0) - 1;
+    if (row === EMPTY) return EMPTY;
+    if (hashes[row] !== h || lengths[row] !== length) continue;
+    const at = starts[row] ?? 0;
+    let same = true;
+    for (let k = 0; k < length; k++) {
+      if (pool[at + k] !== bytes[s + k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return row;
+  }
+}
+
 /** The code a table stores for "no reason". */
 export const NO_REASON = 0xff;
 
@@ -129,59 +210,26 @@ export class SerialTableBuilder {
 
   /** The finished table; the builder must not be used afterwards. */
   build(): SerialTable {
-    const revokedAt = this.#revokedAt;
-    const reasons = this.#reason;
-    const invalidity = this.#invalidity;
-    const find = (serial: Uint8Array): number => {
-      const s = minimal(serial, 0, serial.length);
-      return serial.length <= s ? EMPTY : this.#find(serial, s, serial.length, hash(serial, s, serial.length));
-    };
-    const pool = this.#pool;
-    const starts = this.#start;
-    const lengths = this.#length;
-    const count = this.#count;
+    return serialTableFromParts(this.parts());
+  }
+
+  /** The finished table's arrays (see SerialTableParts); the builder must not be used afterwards. */
+  parts(): SerialTableParts {
     return {
-      size: count,
-      *serials() {
-        for (let row = 0; row < count; row++) {
-          const at = starts[row] ?? 0;
-          yield pool.subarray(at, at + (lengths[row] ?? 0));
-        }
-      },
-      lookup(serial: Uint8Array): SerialRecord | undefined {
-        const row = find(serial);
-        if (row === EMPTY) return undefined;
-        const at = revokedAt[row] ?? Number.NaN;
-        const code = reasons[row] ?? NO_REASON;
-        const inv = invalidity[row] ?? Number.NaN;
-        return {
-          revokedAt: Number.isNaN(at) ? undefined : at,
-          reason: code === NO_REASON ? undefined : crlReasonFromCode(code),
-          invalidityDate: Number.isNaN(inv) ? undefined : inv,
-        };
-      },
+      pool: this.#pool,
+      slots: this.#slots,
+      start: this.#start,
+      length: this.#length,
+      hash: this.#hash,
+      revokedAt: this.#revokedAt,
+      reason: this.#reason,
+      invalidity: this.#invalidity,
+      count: this.#count,
     };
   }
 
-  /** The row holding `bytes[s, end)`, or EMPTY. Linear probing; the table is at most half full. */
   #find(bytes: Uint8Array, s: number, end: number, h: number): number {
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    const length = end - s;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const row = (slots[i] ?? 0) - 1;
-      if (row === EMPTY) return EMPTY;
-      if (this.#hash[row] !== h || this.#length[row] !== length) continue;
-      const at = this.#start[row] ?? 0;
-      let same = true;
-      for (let k = 0; k < length; k++) {
-        if (this.#pool[at + k] !== bytes[s + k]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return row;
-    }
+    return findRow(this.#pool, this.#slots, this.#hash, this.#length, this.#start, bytes, s, end, h);
   }
 
   #insert(bytes: Uint8Array, s: number, end: number, h: number): number {
