@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
+import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
@@ -142,5 +143,33 @@ test("--workers must be a whole number, several workers need fixed ports, and --
     const zero = await runVouch(["serve", "--config", file, option, "2"]);
     assert.equal(zero.code, 2);
     assert.match(zero.stderr, /responders\[0\]\.listen\.port: several workers need fixed ports/);
+  }
+});
+
+test("with two workers, the supervisor's admin listener adds up every worker's metrics and combines their readiness", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-workers-")), "pki") });
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const yaml = `admin:\n  listen: { host: 127.0.0.1, port: ${adminPort} }\n${configYaml(pki, port)}`;
+  const vouch = await startVouch(yaml, { args: ["--workers", "2"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
+    // One connection each, so that the kernel spreads them over both workers (all 40 on one worker:
+    // 2^-39); a supervisor reporting one worker would then show fewer than 40.
+    const answers = await Promise.all(Array.from({ length: 40 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
+    assert.ok(answers.every((answer) => certStatuses(answer.body)[0] === "good"));
+    const byWorker = new Set(vouch.logs.filter(withMessage("listening")).map((record) => record.pid));
+    assert.equal(byWorker.size, 2, "two workers listen");
+    const samples = parseSamples(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text());
+    const answered = samples.filter((sample) => sample.name === "vouch_requests_total" && sample.labels.responder === "shared" && sample.labels.status === "successful");
+    assert.equal(
+      answered.reduce((sum, sample) => sum + sample.value, 0),
+      40,
+      "the admin listener sums both workers' counters",
+    );
+    const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+    assert.equal(ready.status, 200, await ready.text());
+  } finally {
+    await stopAndExpectZero(vouch);
   }
 });
