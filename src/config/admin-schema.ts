@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * `admin`: the operator's listener for /metrics, /readyz and /healthz (docs/observability.md).
@@ -19,17 +19,7 @@ export const adminSchema = z
     readiness: z
       .object({
         /** How long a signer's test signature result is reused by /readyz (and the ready gauge). */
-        signerTestInterval: z
-          .string()
-          .default("PT5S")
-          .transform((text, context) => {
-            const milliseconds = parseDuration(text);
-            if (milliseconds === undefined || milliseconds <= 0) {
-              context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT5S` });
-              return z.NEVER;
-            }
-            return milliseconds;
-          }),
+        signerTestInterval: positiveDurationOr("PT5S"),
       })
       .strict()
       .prefault({}),

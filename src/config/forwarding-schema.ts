@@ -1,23 +1,11 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * A responder's `forwarding` field (SPEC step 6): where requests go, which come back, and how hard
  * Vouch tries. docs/forwarding.md has the annotated example.
  */
 
-const positiveDuration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, context) => {
-      const milliseconds = parseDuration(text);
-      if (milliseconds === undefined || milliseconds <= 0) {
-        context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT2S` });
-        return z.NEVER;
-      }
-      return milliseconds;
-    });
 
 const httpUrl = z.string().refine((text) => {
   const url = URL.parse(text);
@@ -59,12 +47,12 @@ export const forwardingSchema = z
         /** Pass `unknown` answers on (true) or try the next method (false). */
         allowUnknown: z.boolean().default(true),
         /** Clock difference tolerated in the remote's thisUpdate / nextUpdate. */
-        clockSkew: positiveDuration("PT5M"),
+        clockSkew: positiveDurationOr("PT5M"),
       })
       .strict()
       .prefault({}),
     /** Deadline of each attempt: connect, send, and the whole answer. */
-    timeout: positiveDuration("PT2S"),
+    timeout: positiveDurationOr("PT2S"),
     /** Further attempts at one URL after a timeout, connection failure or garbage. */
     retries: z.number().int().min(0).max(5).default(1),
     /** Circuit breaker per remote URL. */
@@ -73,7 +61,7 @@ export const forwardingSchema = z
         /** Consecutive failures that open the circuit. */
         failures: z.number().int().min(1).default(5),
         /** How long an open circuit stays open before one trial request. */
-        coolDown: positiveDuration("PT30S"),
+        coolDown: positiveDurationOr("PT30S"),
       })
       .strict()
       .prefault({}),

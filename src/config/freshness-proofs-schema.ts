@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * The responder's `freshnessProofs` field (SPEC §2 steps 2 and 8, §4 "Freshness proof extension"),
@@ -7,27 +7,15 @@ import { parseDuration } from "./duration.ts";
  * annotated example in docs/freshness-proofs.md.
  */
 
-const durationOr = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, context) => {
-      const milliseconds = parseDuration(text);
-      if (milliseconds === undefined || milliseconds <= 0) {
-        context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT1H or P1D` });
-        return z.NEVER;
-      }
-      return milliseconds;
-    });
 
 export const freshnessProofsSchema = z
   .object({
     /** Step 2: a proof response in a request is used only when its thisUpdate is at most this old. */
-    maxAge: durationOr("PT1H"),
+    maxAge: positiveDurationOr("PT1H"),
     /** Step 8: responses for the responder's own chain are attached only while at most this old. */
-    ownChainMaxAge: durationOr("PT1H"),
+    ownChainMaxAge: positiveDurationOr("PT1H"),
     /** Step 8: how often the own-chain proofs are fetched anew, in the background. */
-    refreshInterval: durationOr("PT5M"),
+    refreshInterval: positiveDurationOr("PT5M"),
   })
   .strict()
   .superRefine((config, context) => {

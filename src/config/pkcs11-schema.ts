@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * `signer.pkcs11`: a signing key that stays on a PKCS#11 token (HSM, smart card, SoftHSM2), used
@@ -32,17 +32,7 @@ export const pkcs11Schema = z
     /** Most sessions, i.e. signatures in progress on the token at once (default 4, libuv's thread pool size). */
     sessions: z.number().int().min(1).max(64).default(4),
     /** After a failed reconnection, requests get internalError at once for this long before the next attempt. */
-    retryInterval: z
-      .string()
-      .default("PT1S")
-      .transform((text, context) => {
-        const milliseconds = parseDuration(text);
-        if (milliseconds === undefined || milliseconds <= 0) {
-          context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT1S` });
-          return z.NEVER;
-        }
-        return milliseconds;
-      }),
+    retryInterval: positiveDurationOr("PT1S"),
   })
   .strict()
   .refine((pkcs11) => pkcs11.key !== undefined || pkcs11.id !== undefined, { path: ["key"], message: "name the private key by key (its label) and/or id" });

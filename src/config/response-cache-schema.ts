@@ -1,20 +1,11 @@
 import { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * The responder's `responseCache` field (SPEC §6): the cached types' response cache. Durations come
  * out in milliseconds. Documented with an annotated example in docs/response-cache.md.
  */
 
-const duration = z.string().transform((text, context) => {
-  const milliseconds = parseDuration(text);
-  if (milliseconds === undefined || milliseconds <= 0) {
-    context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT1H or P1D` });
-    return z.NEVER;
-  }
-  return milliseconds;
-});
-const durationOr = (fallback: string) => z.string().default(fallback).pipe(duration);
 
 /** One row of the per-issuer table; issuers matching no row are not cached. */
 const issuerRowSchema = z
@@ -22,9 +13,9 @@ const issuerRowSchema = z
     /** DN pattern (SPEC §1) for the issuer's subject, e.g. "cn=*,o=Acme,c=SE". The first matching row applies. */
     issuer: z.string().min(1, "must be a DN pattern"),
     /** How long a stored response is served at most; never past its own nextUpdate. */
-    expiresAfter: duration,
+    expiresAfter: positiveDuration,
     /** Renewing: refresh responses `margin` before they expire, in the background. */
-    renew: z.object({ margin: duration }).strict().optional(),
+    renew: z.object({ margin: positiveDuration }).strict().optional(),
     /**
      * Pre-production: sign a response for every certificate the issuer's sources list, in the
      * background (needs `renew`, so that they stay fresh). `hashAlgorithms`: the CertID hash
@@ -53,9 +44,9 @@ const redisSchema = z
     /** Prefix of every key; default "vouch:<responder name>:" so that responders never share answers by accident. */
     keyPrefix: z.string().min(1).optional(),
     /** Longest wait for any Redis command; slower counts as a miss (get) or a dropped write (put). */
-    timeout: durationOr("PT0.2S"),
+    timeout: positiveDurationOr("PT0.2S"),
     /** An outage is logged at most once per this interval (with the count of failures). */
-    logInterval: durationOr("PT1M"),
+    logInterval: positiveDurationOr("PT1M"),
   })
   .strict();
 
@@ -74,7 +65,7 @@ export const responseCacheSchema = z
         /** Bucket size: how many may be signed at once after a quiet spell. */
         burst: z.number().int().min(1).default(100),
         /** How often pre-production looks for certificates the sources added. */
-        rescanInterval: durationOr("PT5M"),
+        rescanInterval: positiveDurationOr("PT5M"),
       })
       .strict()
       .prefault({}),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
 import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
@@ -13,15 +14,6 @@ import { forwardingSchema } from "./forwarding-schema.ts";
  * the README's annotated example; relative file paths are resolved against the file's folder.
  */
 
-const isoDuration = z.string().transform((text, context) => {
-      const milliseconds = parseDuration(text);
-      if (milliseconds === undefined || milliseconds <= 0) {
-        context.addIssue({ code: "custom", message: `"${text}" is not a positive ISO 8601 duration such as PT1H or P1D` });
-        return z.NEVER;
-      }
-      return milliseconds;
-    });
-const duration = (fallback: string) => z.string().default(fallback).pipe(isoDuration);
 
 const filePath = z.string().min(1, "must name a file");
 
@@ -42,7 +34,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       /** An OpenSSL CA database (`index.txt`), re-read when it changes. */
       file: filePath,
       /** Safety-net check for changes that file events miss. */
-      pollInterval: duration("PT1S"),
+      pollInterval: positiveDurationOr("PT1S"),
     })
     .strict(),
   z
@@ -50,7 +42,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       type: z.literal("crl"),
       /** Full and delta CRLs, PEM or DER, re-read when they change. */
       files: z.array(filePath).min(1, "at least one CRL file is required"),
-      pollInterval: duration("PT1S"),
+      pollInterval: positiveDurationOr("PT1S"),
     })
     .strict(),
   sqlSourceSchema,
@@ -78,7 +70,7 @@ const issuerSchema = z
     signer: signerSchema,
     sources: z.array(sourceSchema).min(1, "an issuer needs at least one revocation source"),
     /** Response validity (nextUpdate − thisUpdate) when the source has no earlier nextUpdate; overrides the responder's. */
-    responseValidity: isoDuration.optional(),
+    responseValidity: positiveDuration.optional(),
   })
   .strict();
 
@@ -179,7 +171,7 @@ const responderSchema = z
     /** URL path prefix; POST goes to it, GET appends the base64 request to it. */
     path: z.string().startsWith("/", "must start with '/'").default("/"),
     /** Default nextUpdate − thisUpdate when the source data has no earlier nextUpdate. */
-    responseValidity: duration("PT1H"),
+    responseValidity: positiveDurationOr("PT1H"),
     /** ResponderID choice (RFC 6960 §4.2.2.3). */
     responderId: z.enum(["byKey", "byName"]).default("byKey"),
     /** Also include the signer's issuing CA certificate after the signer certificate in `certs`. */
@@ -202,9 +194,9 @@ const responderSchema = z
     /** Slow-client limits. */
     timeouts: z
       .object({
-        headers: duration("PT5S"),
-        request: duration("PT10S"),
-        keepAlive: duration("PT5S"),
+        headers: positiveDurationOr("PT5S"),
+        request: positiveDurationOr("PT10S"),
+        keepAlive: positiveDurationOr("PT5S"),
       })
       .strict()
       .prefault({}),

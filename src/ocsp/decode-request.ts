@@ -21,6 +21,7 @@ import { decodeExtensions } from "./decode-extensions.ts";
 import { DerReader, TAG } from "./der-reader.ts";
 import { checkGeneralName } from "./general-name.ts";
 import { readCertId } from "./read-cert-id.ts";
+import { readOptionalCerts } from "./read-certs.ts";
 import { id_pkix_ocsp_nonce, id_pkix_ocsp_pref_sig_algs } from "./oids.ts";
 import type { AlgorithmIdentifier, Extension, OcspRequest, RequestSignature, SingleRequest } from "./types.ts";
 
@@ -134,18 +135,7 @@ function readSignature(wrapper: DerReader): RequestSignature {
   wrapper.finish();
   const algorithm = readAlgorithmIdentifier(signature, "signatureAlgorithm");
   const bits = signature.octetAlignedBitString("signature");
-  const certs: Buffer[] = [];
-  const certsTlv = signature.optional(0xa0);
-  if (certsTlv !== undefined) {
-    const certsWrapper = signature.enter(certsTlv, "certs");
-    const list = certsWrapper.enterNext(TAG.SEQUENCE, "certs");
-    certsWrapper.finish();
-    while (list.hasMore) {
-      const cert = list.expect(TAG.SEQUENCE, "Certificate");
-      list.checkDeep(cert, "Certificate");
-      certs.push(list.whole(cert));
-    }
-  }
+  const certs = readOptionalCerts(signature);
   signature.finish();
   return { algorithm, signature: bits, certs };
 }

@@ -10,6 +10,7 @@ import { decodeOid } from "./der-oid.ts";
 import { DerReader, TAG } from "./der-reader.ts";
 import { id_ce_invalidityDate, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from "./oids.ts";
 import { readCertId } from "./read-cert-id.ts";
+import { readOptionalCerts } from "./read-certs.ts";
 import { readTime } from "./read-time.ts";
 import { crlReasonFromCode, type AlgorithmIdentifier, type CertId, type CertStatus, type CrlReason, type Extension } from "./types.ts";
 
@@ -110,18 +111,7 @@ function readBasic(der: Buffer): DecodedBasicResponse {
   const tbsTlv = basic.expect(TAG.SEQUENCE, "tbsResponseData");
   const signatureAlgorithm = readAlgorithmIdentifier(basic, "signatureAlgorithm");
   const signature = basic.octetAlignedBitString("signature");
-  const certs: Buffer[] = [];
-  const certsTlv = basic.optional(0xa0);
-  if (certsTlv !== undefined) {
-    const certsWrapper = basic.enter(certsTlv, "certs");
-    const list = certsWrapper.enterNext(TAG.SEQUENCE, "certs");
-    certsWrapper.finish();
-    while (list.hasMore) {
-      const cert = list.expect(TAG.SEQUENCE, "Certificate");
-      list.checkDeep(cert, "Certificate");
-      certs.push(list.whole(cert));
-    }
-  }
+  const certs = readOptionalCerts(basic);
   basic.finish();
 
   const data = basic.enter(tbsTlv, "ResponseData");
