@@ -8,7 +8,7 @@
 # responders on one port (/c cached, /b basic), HTTP/1.1 keep-alive.
 # Env: RUNS=3 (rounds; each figure is the median)   BENCH_DATA=/tmp/vouch-bench-cache   PORT=18181
 #      CEILING_PORT=18182   CEILING=../shared/bench/node-ceiling-server.mjs (falls back to a built-in one)
-#      VOUCH_ENTRY=src/main.ts
+#      VOUCH_ENTRY=src/main.ts   VOUCH_WORKERS=1 (vouch serve --workers; the trivial server is one process)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -46,7 +46,7 @@ YAML
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
-node "$VOUCH_ENTRY" serve --config "$DATA/vouch.yaml" > "$DATA/vouch.log" 2>&1 & pids+=($!)
+node "$VOUCH_ENTRY" serve --config "$DATA/vouch.yaml" --workers "${VOUCH_WORKERS:-1}" > "$DATA/vouch.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do curl -sf -o "$DATA/cached.der" --data-binary @"$DATA/req-nononce.der" -H 'content-type: application/ocsp-request' "http://127.0.0.1:$PORT/c" && break; sleep 0.2; done
 [ -s "$DATA/cached.der" ] || { echo "bench: vouch did not answer (see $DATA/vouch.log)" >&2; exit 1; }
 if [ -f "$CEILING" ]; then
