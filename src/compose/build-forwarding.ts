@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { ForwardingConfig } from "../config/forwarding-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { circuitBreakers } from "../forwarding/circuit-breaker.ts";
+import { forwarder, type Forwarder } from "../forwarding/forwarder.ts";
 import { urlDiscovery } from "../forwarding/discovery.ts";
 import { httpPoster } from "../forwarding/http-post.ts";
 import { knownIssuers } from "../forwarding/known-issuers.ts";
@@ -28,11 +29,12 @@ export interface ForwardingDependencies {
 }
 
 /**
- * Builds step 6 from a responder's `forwarding` configuration: DN patterns compiled, signer
- * certificates read (synchronously: this runs once at start-up or reload), one keep-alive client
- * and one set of circuit breakers for the responder. Throws ConfigError naming `field.…`.
+ * Builds a responder's back-end client from its `forwarding` configuration: DN patterns compiled,
+ * signer certificates read (synchronously: this runs once at start-up or reload), one keep-alive
+ * client and one set of circuit breakers, shared by step 6 and the responder's background work
+ * (renewing, own-chain freshness proofs). Throws ConfigError naming `field.…`.
  */
-export function buildForwardingStep(config: ForwardingConfig, field: string, dependencies: ForwardingDependencies): Step {
+export function buildForwarder(config: ForwardingConfig, field: string, dependencies: Omit<ForwardingDependencies, "responseCache">): Forwarder {
   const { issuers, certificates, clock, logger } = dependencies;
   if (config.methods.includes("fromcert") && certificates === undefined) {
     throw new ConfigError(`${field}.methods`, "fromcert finds target certificates in the certificate cache, which needs trust (trust.anchors and trust.certificates)");
@@ -40,7 +42,7 @@ export function buildForwardingStep(config: ForwardingConfig, field: string, dep
   const issuerOf = knownIssuers(issuers, certificates);
   const table = config.table.map((row, index) => ({ issuer: nameMatcher([row.issuer], `${field}.table[${index}].issuer`), url: new URL(row.url) }));
   const trustedResponders = config.checks.signerCertificates.flatMap((file, index) => readCertificates(file, `${field}.checks.signerCertificates[${index}]`));
-  return forwardingStep({
+  return forwarder({
     methods: config.methods,
     discovery: urlDiscovery({ table, serviceLocatorAllow: config.serviceLocatorAllow, cache: certificates, issuerOf }),
     onlyForIssuer: config.onlyForIssuer === undefined ? undefined : nameMatcher(config.onlyForIssuer, `${field}.onlyForIssuer`),
@@ -60,10 +62,18 @@ export function buildForwardingStep(config: ForwardingConfig, field: string, dep
       clockSkewMs: config.checks.clockSkew,
     },
     issuerOf,
-    issuers,
-    ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
     clock,
     logger,
+  });
+}
+
+/** Step 6 over `forwarder` (or one built from `config` when none is given). */
+export function buildForwardingStep(config: ForwardingConfig, field: string, dependencies: ForwardingDependencies & { readonly forwarder?: Forwarder | undefined }): Step {
+  return forwardingStep({
+    forwarder: dependencies.forwarder ?? buildForwarder(config, field, dependencies),
+    issuers: dependencies.issuers,
+    ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
+    logger: dependencies.logger,
   });
 }
 

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
-import { ownChainProofs, type OwnChainProofs } from "../responses/own-chain-proofs.ts";
+import { ownChainProofs, type BackEndQuery, type OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import type { CachedResponse, ResponseCache } from "../responses/response-cache.ts";
 import type { Trust } from "./build-trust.ts";
 
@@ -45,6 +45,7 @@ export function buildOwnChainProofs(
   trust: Trust | undefined,
   clock: Clock,
   logger: Logger,
+  backEnd?: BackEndQuery,
 ): OwnChainProofs | undefined {
   if (responder.type !== "identrus-cached") return undefined;
   return ownChainProofs({
@@ -52,6 +53,7 @@ export function buildOwnChainProofs(
     responses: { get: async (id) => responses()?.get(id) },
     anchors: trust?.anchors ?? [],
     certificates: trust?.cache,
+    ...(backEnd === undefined ? {} : { backEnd }),
     maxAgeMs: responder.freshnessProofs.ownChainMaxAge,
     refreshIntervalMs: responder.freshnessProofs.refreshInterval,
     clock,

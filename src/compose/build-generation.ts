@@ -15,6 +15,9 @@ import type { Pipeline } from "../pipeline/pipeline.ts";
 import { signingLimiter } from "../signing/signing-limiter.ts";
 import { buildBillingSink } from "./build-billing.ts";
 import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
+import { askBackEnd, backEndProducer } from "../forwarding/back-end.ts";
+import type { CertId } from "../ocsp/types.ts";
+import { buildForwarder } from "./build-forwarding.ts";
 import { buildOwnChainProofs, proofCaches } from "./build-freshness.ts";
 import { buildIssuer } from "./build-issuer.ts";
 import { buildPipeline } from "./build-pipeline.ts";
@@ -100,12 +103,25 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
       if (sink !== undefined) sinks.push(sink);
       const directory = issuerDirectory(servedBy[index]!);
-      const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger);
+      // One back-end client per responder (SPEC step 6), shared by its requests and its background
+      // work: renewing forwarded issuers' responses (SPEC §6) and its own chain's freshness proofs.
+      const backEnd =
+        responder.forwarding === undefined
+          ? undefined
+          : buildForwarder(responder.forwarding, `${field}.forwarding`, { issuers: directory, certificates: trust?.cache, clock, logger: responderLogger });
+      const backEndQuery = backEnd === undefined ? undefined : (certId: CertId, _issuer: Buffer, signal: AbortSignal) => askBackEnd(backEnd, certId, signal).then((answer) => answer?.body);
+      const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger, backEndQuery);
       if (ownChain !== undefined) ownChains.push(ownChain);
       const cache =
         responder.responseCache === undefined
           ? undefined
-          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, { issuers: directory, clock, logger: responderLogger, ownChainProofs: ownChain });
+          : buildResponseCache(responder, responder.responseCache, `${field}.responseCache`, {
+              issuers: directory,
+              clock,
+              logger: responderLogger,
+              ownChainProofs: ownChain,
+              ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
+            });
       if (cache !== undefined) caches.push(cache);
       if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
       const scheme = responder.tls === undefined ? "http" : "https";
@@ -123,6 +139,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
             metrics,
             responseCache: cache?.cache,
             ownChainProofs: ownChain,
+            forwarder: backEnd,
           }),
           counter,
         ),

@@ -18,6 +18,7 @@ import { freshnessProofsStep } from "../pipeline/steps/02-freshness-proofs.ts";
 import { requestSignatureStep } from "../pipeline/steps/03-request-signature.ts";
 import { authorizationStep } from "../pipeline/steps/04-authorization.ts";
 import { responseCacheStep } from "../pipeline/steps/05-response-cache.ts";
+import type { Forwarder } from "../forwarding/forwarder.ts";
 import { buildForwardingStep } from "./build-forwarding.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { cacheFirstLocalValidationStep } from "../pipeline/steps/07-local-validation-cache-first.ts";
@@ -45,6 +46,8 @@ export interface PipelineDependencies {
   readonly responseCache?: ResponseCache | undefined;
   /** identrus-cached: the freshness proofs of its own signing chain (SPEC step 8). */
   readonly ownChainProofs?: OwnChainProofs | undefined;
+  /** The responder's back-end client (SPEC step 6), shared with its background work; built here when absent. */
+  readonly forwarder?: Forwarder | undefined;
 }
 
 /**
@@ -111,6 +114,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
         certificates: trust?.cache,
         // Cached types keep forwarded responses (no nonce, one single response) for later requests (SPEC §2 step 6).
         ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
+        forwarder: dependencies.forwarder,
         clock,
         logger: dependencies.logger,
       });

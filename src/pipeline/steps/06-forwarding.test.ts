@@ -23,6 +23,8 @@ import { openssl } from "../../../test/support/openssl.ts";
 import { createExchange, type Exchange } from "../exchange.ts";
 import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
 import { forwardingStep, type ForwardingOptions } from "./06-forwarding.ts";
+import { askBackEnd, backEndProducer } from "../../forwarding/back-end.ts";
+import { forwarder, type ForwarderOptions } from "../../forwarding/forwarder.ts";
 
 let pki: Pki;
 let folder: string;
@@ -70,17 +72,22 @@ function recordingCache(): ResponseCache & { puts: { id: CertId; response: Respo
 
 const SERVING_NOTHING: IssuerDirectory = { all: [], find: () => undefined };
 
-function step(extra: Partial<ForwardingOptions> & Pick<ForwardingOptions, "remote">) {
+function step(extra: Partial<ForwarderOptions> & Partial<Omit<ForwardingOptions, "forwarder">> & Pick<ForwarderOptions, "remote">) {
+  const { issuers, responseCache, ...rest } = extra;
   return forwardingStep({
-    methods: ["servicelocator", "table", "fromcert"],
-    discovery: naming({ table: "http://remote.example/ocsp" }),
-    onlyForIssuer: undefined,
-    checks: { verifySignature: true, trustedResponders: [], signerNames: undefined, nonce: "required", allowUnknown: true, clockSkewMs: 300_000 },
-    issuerOf: () => caDer,
-    issuers: SERVING_NOTHING,
-    clock: fixedClock(Date.now()),
+    forwarder: forwarder({
+      methods: ["servicelocator", "table", "fromcert"],
+      discovery: naming({ table: "http://remote.example/ocsp" }),
+      onlyForIssuer: undefined,
+      checks: { verifySignature: true, trustedResponders: [], signerNames: undefined, nonce: "required", allowUnknown: true, clockSkewMs: 300_000 },
+      issuerOf: () => caDer,
+      clock: fixedClock(Date.now()),
+      logger: silentLogger,
+      ...rest,
+    }),
+    issuers: issuers ?? SERVING_NOTHING,
+    ...(responseCache === undefined ? {} : { responseCache }),
     logger: silentLogger,
-    ...extra,
   });
 }
 
@@ -175,5 +182,43 @@ describe("forwardingStep", () => {
     const exchange = exchangeFor(await readFile(requestFile));
     await step({ remote }).run(exchange);
     assert.deepEqual(remote.asked, []);
+  });
+});
+
+describe("the back end for background work (renewing forwarded issuers, own-chain proofs)", () => {
+  const forwarderWith = (remote: RemoteResponder) =>
+    forwarder({
+      methods: ["table"],
+      discovery: naming({ table: "http://remote.example/ocsp" }),
+      onlyForIssuer: undefined,
+      remote,
+      checks: { verifySignature: true, trustedResponders: [], signerNames: undefined, nonce: "required", allowUnknown: true, clockSkewMs: 300_000 },
+      issuerOf: () => caDer,
+      clock: fixedClock(Date.now()),
+      logger: silentLogger,
+    });
+
+  test("a CertID is asked the way a client asks (no nonce) and the checked answer comes back as received, ready to cache", async () => {
+    const { request, response } = await made([pki.revoked]);
+    const certId = decodeOcspRequest(request).requests[0]!.certId;
+    const remote = answering(response);
+    const produced = await backEndProducer(forwarderWith(remote)).produce(certId, new AbortController().signal);
+    assert.deepEqual(remote.asked, ["http://remote.example/ocsp"]);
+    assert.deepEqual(produced?.body, response);
+    assert.ok(produced !== undefined && produced.nextUpdate > produced.thisUpdate);
+    const answer = await askBackEnd(forwarderWith(answering(response)), certId, new AbortController().signal);
+    assert.equal(answer?.status, "revoked");
+  });
+
+  test("no answer, an unknown one, or a refused one produces nothing, so local signing is asked next", async () => {
+    const { request, response } = await made([pki.good]);
+    const certId = decodeOcspRequest(request).requests[0]!.certId;
+    const signal = new AbortController().signal;
+    assert.equal(await backEndProducer(forwarderWith(answering(undefined))).produce(certId, signal), undefined);
+    const foreign = await made([pki.foreign]);
+    assert.equal(await backEndProducer(forwarderWith(answering(foreign.response))).produce(decodeOcspRequest(foreign.request).requests[0]!.certId, signal), undefined, "unknown");
+    const tampered = Buffer.from(response);
+    tampered[tampered.length - 40]! ^= 0x01;
+    assert.equal(await backEndProducer(forwarderWith(answering(tampered))).produce(certId, signal), undefined, "refused");
   });
 });

@@ -1,34 +1,22 @@
-import type { Clock } from "../../clock.ts";
 import { TryLaterError } from "../../errors.ts";
-import { acceptResponse, type ResponseChecks } from "../../forwarding/accept-response.ts";
-import type { DiscoveryMethod, UrlDiscovery } from "../../forwarding/discovery.ts";
-import { subjectOf, type IssuerOf } from "../../forwarding/known-issuers.ts";
-import type { RemoteResponder } from "../../forwarding/remote-responder.ts";
+import type { Forwarder } from "../../forwarding/forwarder.ts";
+import { subjectOf } from "../../forwarding/known-issuers.ts";
 import type { DecodedBasicResponse } from "../../ocsp/decode-response.ts";
 import type { CertId, OcspRequest } from "../../ocsp/types.ts";
-import { logSampler } from "../../observability/log-sampler.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
-import type { NameMatcher } from "../../trust/name-match.ts";
 import type { SignedResponse } from "../exchange.ts";
 import type { IssuerDirectory } from "../issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /** What the forwarding step is built from. */
 export interface ForwardingOptions {
-  /** Discovery methods, in the configured order. */
-  readonly methods: readonly DiscoveryMethod[];
-  readonly discovery: UrlDiscovery;
-  /** When set, only requests whose issuer is known and matches a pattern are forwarded. */
-  readonly onlyForIssuer: NameMatcher | undefined;
-  readonly remote: RemoteResponder;
-  readonly checks: ResponseChecks;
-  readonly issuerOf: IssuerOf;
+  /** Discovery, the remote and the checks (forwarding/forwarder.ts). */
+  readonly forwarder: Forwarder;
   /** The issuers this responder serves: the fallback when forwarding fails. */
   readonly issuers: IssuerDirectory;
   /** Cached types: forwarded responses without a nonce and with one single response are kept here. */
   readonly responseCache?: ResponseCache;
-  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -43,56 +31,27 @@ export interface ForwardingOptions {
  * validation answers if this responder serves the issuer; otherwise the step throws TryLaterError.
  */
 export function forwardingStep(options: ForwardingOptions): Step {
-  const { methods, discovery, onlyForIssuer, remote, checks, issuerOf, issuers, responseCache, clock, logger } = options;
-  const sampler = logSampler(20, clock);
-  const note = (fields: Record<string, unknown>, message: string): void => {
-    const dropped = sampler.admit();
-    if (dropped !== undefined) logger.warn({ step: "forwarding", ...fields, ...(dropped > 0 ? { dropped } : {}) }, message);
-  };
+  const { forwarder, issuers, responseCache, logger } = options;
   return {
     name: "forwarding",
     async run(exchange) {
       const request = exchange.request!;
+      const outcome = await forwarder.forward(request, exchange.received, exchange.signal);
+      if (outcome.kind === "not-forwarded") return;
       const certId = request.requests[0]!.certId;
-      if (!oneIssuer(request)) return;
-      const issuer = issuerOf(certId);
-      if (onlyForIssuer !== undefined && (issuer === undefined || !onlyForIssuer.matches(subjectOf(issuer)))) return;
-      const tried = new Set<string>();
-      for (const method of methods) {
-        const url = discovery.find(method, request);
-        if (url === undefined || tried.has(url.href)) continue;
-        tried.add(url.href);
-        const answer = await remote.ask(url, exchange.received, exchange.signal);
-        if (!answer.ok) {
-          note({ method, url: url.href, result: answer.failure, attempts: answer.attempts, reason: answer.detail }, "remote responder gave no answer");
-          continue;
-        }
-        const accepted = await acceptResponse(answer.response, request, checks, issuerOf, clock.now());
-        if (!accepted.ok) {
-          note({ method, url: url.href, result: accepted.refused, reason: accepted.detail }, "remote response refused");
-          continue;
-        }
-        exchange.answers = accepted.answers;
-        exchange.response = forwardedResponse(answer.response.der, accepted.basic, request);
-        exchange.source = "forward";
-        if (responseCache !== undefined && issuer !== undefined && exchange.response.cacheWindow !== undefined) {
-          const { thisUpdate, nextUpdate } = exchange.response.cacheWindow;
-          storeQuietly(responseCache, certId, { body: answer.response.der, thisUpdate, nextUpdate, issuerNameDer: subjectOf(issuer) }, logger);
-        }
-        return;
+      if (outcome.kind === "failed") {
+        if (issuers.find(certId) !== undefined) return;
+        throw new TryLaterError(`no remote responder gave an acceptable answer (tried ${outcome.tried.join(", ")})`);
       }
-      if (tried.size === 0 || issuers.find(certId) !== undefined) return;
-      throw new TryLaterError(`no remote responder gave an acceptable answer (tried ${[...tried].join(", ")})`);
+      exchange.answers = outcome.answers;
+      exchange.response = forwardedResponse(outcome.der, outcome.basic, request);
+      exchange.source = "forward";
+      if (responseCache !== undefined && outcome.issuer !== undefined && exchange.response.cacheWindow !== undefined) {
+        const { thisUpdate, nextUpdate } = exchange.response.cacheWindow;
+        storeQuietly(responseCache, certId, { body: outcome.der, thisUpdate, nextUpdate, issuerNameDer: subjectOf(outcome.issuer) }, logger);
+      }
     },
   };
-}
-
-/** True when every single request names the same issuer (hash algorithm, name and key hashes). */
-function oneIssuer(request: OcspRequest): boolean {
-  const first = request.requests[0]!.certId;
-  return request.requests.every(
-    ({ certId }) => certId.hashAlgorithm === first.hashAlgorithm && certId.issuerKeyHash.equals(first.issuerKeyHash) && certId.issuerNameHash.equals(first.issuerNameHash),
-  );
 }
 
 /**
