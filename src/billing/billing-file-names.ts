@@ -9,14 +9,17 @@ export function utcDay(time: Date): string {
   return time.toISOString().slice(0, 10);
 }
 
-/** `<prefix>-YYYY-MM-DD.jsonl` */
-export function billingFileName(prefix: string, day: string): string {
-  return `${prefix}-${day}.jsonl`;
+/** What tells the files of several writers of one folder apart (a worker process): letters, digits, `_`, `-`. */
+export const BILLING_WRITER_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** `<prefix>-YYYY-MM-DD.jsonl`, or `<prefix>-YYYY-MM-DD.<writer>.jsonl` when the folder has several writers. */
+export function billingFileName(prefix: string, day: string, writer?: string): string {
+  return writer === undefined ? `${prefix}-${day}.jsonl` : `${prefix}-${day}.${writer}.jsonl`;
 }
 
 /** The day of a billing file name with this prefix, undefined for any other file. */
 export function billingFileDay(prefix: string, name: string): string | undefined {
   if (!name.startsWith(`${prefix}-`)) return undefined;
-  const match = /^(\d{4}-\d{2}-\d{2})\.jsonl$/.exec(name.slice(prefix.length + 1));
+  const match = /^(\d{4}-\d{2}-\d{2})(?:\.[A-Za-z0-9_-]+)?\.jsonl$/.exec(name.slice(prefix.length + 1));
   return match?.[1];
 }

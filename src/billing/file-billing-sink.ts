@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Clock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { BILLING_PREFIX_PATTERN, DEFAULT_BILLING_PREFIX, billingFileName, utcDay } from "./billing-file-names.ts";
+import { BILLING_PREFIX_PATTERN, BILLING_WRITER_PATTERN, DEFAULT_BILLING_PREFIX, billingFileName, utcDay } from "./billing-file-names.ts";
 import { checkedWrite } from "./billing-record-check.ts";
 import { billingRecordLine } from "./billing-record-json.ts";
 import type { BillingRecord, BillingSink } from "./billing-sink.ts";
@@ -20,6 +20,12 @@ export interface FileBillingSinkOptions {
   readonly logger: Logger;
   /** File names are `<prefix>-YYYY-MM-DD.jsonl` (default "billing"). */
   readonly prefix?: string;
+  /**
+   * Set when several processes bill into one folder (`vouch serve --workers N`): each appends only to
+   * its own `<prefix>-YYYY-MM-DD.<writer>.jsonl`, since a failed batch is cut back out of the file it
+   * was appended to, which must hold no other process's records.
+   */
+  readonly writer?: string;
   /** Group commit delay (default 2 ms). */
   readonly maxDelayMs?: number;
   /** Group commit batch size (default 512). */
@@ -54,7 +60,7 @@ export function fileBillingSink(options: FileBillingSinkOptions): BillingSink {
     await release();
     // Recreated on every open: an operator may have moved the folder away (archiving) at midnight.
     await mkdir(directory, { recursive: true });
-    const path = join(directory, billingFileName(prefix, day));
+    const path = join(directory, billingFileName(prefix, day, options.writer));
     // "a+" is O_APPEND|O_CREAT|O_RDWR: appends never overwrite, and the last byte can be read back.
     const handle = await open(path, "a+", 0o640);
     try {
@@ -128,6 +134,9 @@ export function fileBillingSink(options: FileBillingSinkOptions): BillingSink {
 
 function validate(options: FileBillingSinkOptions): FileBillingSinkOptions {
   if (typeof options.directory !== "string" || options.directory === "") throw new ConfigError("directory", "must be a folder path");
+  if (options.writer !== undefined && !BILLING_WRITER_PATTERN.test(options.writer)) {
+    throw new ConfigError("writer", `"${options.writer}" may hold only letters, digits, '_' and '-'`);
+  }
   if (options.prefix !== undefined && !BILLING_PREFIX_PATTERN.test(options.prefix)) {
     throw new ConfigError("prefix", "use letters, digits, '.', '_' and '-', starting with a letter or digit");
   }

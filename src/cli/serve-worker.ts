@@ -40,7 +40,8 @@ const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 try {
-  service = await startService(config, systemClock, logger, { reusePort: true });
+  // Each worker bills into files of its own (file-billing-sink.ts `writer`); its replacement takes them over.
+  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}` });
 } catch (error) {
   report({ vouch: "failed", error: describeReloadError(error, configFile) });
   process.disconnect();

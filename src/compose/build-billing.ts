@@ -6,10 +6,13 @@ import type { BillingConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 
-/** Opens a responder's billing sink. Throws ConfigError naming the field when it cannot be opened. */
-export async function buildBillingSink(config: BillingConfig, field: string, clock: Clock, logger: Logger): Promise<BillingSink> {
+/**
+ * Opens a responder's billing sink; `writer` names this process's own files when several processes
+ * bill into one folder. Throws ConfigError naming the field when it cannot be opened.
+ */
+export async function buildBillingSink(config: BillingConfig, field: string, clock: Clock, logger: Logger, writer?: string): Promise<BillingSink> {
   try {
-    if (config.sink === "file") return fileBillingSink({ directory: config.directory!, clock, logger });
+    if (config.sink === "file") return fileBillingSink({ directory: config.directory!, clock, logger, ...(writer === undefined ? {} : { writer }) });
     return await postgresBillingSink({ connectionString: config.connectionString!, table: config.table, clock, logger });
   } catch (error) {
     if (error instanceof ConfigError) throw error.within(field);

@@ -65,7 +65,7 @@ interface AddressGroup {
  * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
  * built; whatever was opened by then is closed.
  */
-export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics): Promise<Generation> {
+export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics, billingWriter?: string): Promise<Generation> {
   const issuers: ServedIssuer[] = [];
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
@@ -100,7 +100,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
     for (const [index, responder] of config.responders.entries()) {
       const field = `responders[${index}]`;
       const responderLogger = logger.child({ responder: responder.name });
-      const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger);
+      const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger, billingWriter);
       if (sink !== undefined) sinks.push(sink);
       const directory = issuerDirectory(servedBy[index]!);
       // One back-end client per responder (SPEC step 6), shared by its requests and its background

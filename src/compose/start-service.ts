@@ -36,12 +36,17 @@ export async function startService(
   config: Config,
   clock: Clock,
   logger: Logger,
-  options: { readonly reusePort?: boolean; readonly metrics?: VouchMetrics } = {},
+  options: {
+    readonly reusePort?: boolean;
+    readonly metrics?: VouchMetrics;
+    /** Names this process's billing files when several processes bill into one folder (a worker's number). */
+    readonly billingWriter?: string;
+  } = {},
 ): Promise<Service> {
   const reusePort = options.reusePort === true;
   // One registry per process, counting across reloads.
   const metrics = options.metrics ?? createMetrics({ clock });
-  let generation = await buildGeneration(config, clock, logger, metrics);
+  let generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter);
   const listeners = new Map<string, Listener>();
   try {
     for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort));
@@ -64,7 +69,7 @@ export async function startService(
   let reloads = Promise.resolve();
   metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger, metrics);
+    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter);
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];

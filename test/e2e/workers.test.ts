@@ -4,7 +4,7 @@
  * worker, the replacement included; SIGTERM stops them all and the supervisor exits 0.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rename, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -172,4 +172,25 @@ test("with two workers, the supervisor's admin listener adds up every worker's m
   } finally {
     await stopAndExpectZero(vouch);
   }
+});
+
+test("with two workers billing to one folder, each appends to files of its own, and the summary counts every request once", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-workers-")), "pki") });
+  const billing = await mkdtemp(join(tmpdir(), "vouch-workers-billing-"));
+  const yaml = configYaml(pki, await freePort()).replace("    issuers:", `    billing: { sink: file, directory: ${billing} }\n    issuers:`);
+  const vouch = await startVouch(yaml, { args: ["--workers", "2"] });
+  const since = new Date(Date.now() - 60_000).toISOString();
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
+    assert.ok(answers.every((answer) => certStatuses(answer.body)[0] === "good"));
+  } finally {
+    await stopAndExpectZero(vouch);
+  }
+  const files = (await readdir(billing)).sort();
+  assert.ok(files.length === 2 && files.every((name) => /^billing-\d{4}-\d{2}-\d{2}\.w\d+\.jsonl$/.test(name)), `one file per worker: ${files.join(", ")}`);
+  const summary = await runVouch(["billing", "summary", "--config", vouch.configFile, "--since", since]);
+  assert.equal(summary.code, 0, summary.stderr);
+  assert.match(summary.stdout, /\b40\b/, summary.stdout);
 });
