@@ -121,7 +121,8 @@ describe("openIndexSource", () => {
         assert.equal(revoked?.kind, "revoked");
         if (filled?.kind === "not-issued") answeredDuringReload++;
         return filled?.kind === "good";
-      }, 400, 1);
+        // The reload runs on a worker thread (load-index-in-worker.ts), whose start can take seconds on a loaded machine.
+      }, 3000, 5);
       assert.ok(answeredDuringReload > 0);
     } finally {
       await source.close();

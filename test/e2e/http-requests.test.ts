@@ -201,9 +201,10 @@ function rawExchange(port: number, pieces: string[]): Promise<string> {
     socket.on("data", (chunk) => (received += chunk.toString("latin1")));
     socket.on("close", () => resolve(received));
     socket.on("error", (error) => (received === "" ? reject(error) : resolve(received)));
-    socket.on("connect", () => {
-      for (const piece of pieces) if (!socket.destroyed) socket.write(piece);
-    });
+    // One write: written piece by piece, a slow client could still be writing when the server, having
+    // answered 413 and closed, resets the connection; the write then fails (EPIPE) and the answer
+    // already received is lost with the socket. The server still reads the chunks one by one.
+    socket.on("connect", () => socket.write(pieces.join("")));
     setTimeout(() => socket.destroy(), 5000).unref();
   });
 }
