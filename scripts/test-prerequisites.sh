@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What the test suite needs besides npm packages, on a Debian machine of this project's kind: the Debian
+# packages the tests call (installed when missing, as root), and PostgreSQL and Redis on localhost
+# (started when installed but down). Run by `npm test` (pretest) and by .ci/run; a no-op when all is there.
+set -euo pipefail
+
+# openssl (test PKIs, the interop client), curl, SoftHSM2 and pkcs11-tool (the PKCS#11 signer's tests),
+# and the compiler npm uses to build pkcs11js.
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
+command -v softhsm2-util >/dev/null || missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null || missing+=(opensc)
+command -v g++ >/dev/null || missing+=(g++ make python3)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if ((${#missing[@]} > 0)); then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "test prerequisites: missing Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" ca-certificates >/dev/null
+fi
+
+# Services the suites use: start them when this machine has them but they are down.
+if command -v pg_ctlcluster >/dev/null && ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+fi
+if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp >/dev/null || true
+fi
