@@ -10,13 +10,11 @@
  * foreign CA), except /fallback, which serves the back CA itself.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, readdir, writeFile, copyFile } from "node:fs/promises";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { serviceLocatorRequest } from "../../src/forwarding/test-support/service-locator-request.ts";
@@ -24,6 +22,7 @@ import { createPki, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { issueExtra } from "../support/certificates.ts";
 import { getOcsp, openssl, opensslRequest } from "../support/openssl.ts";
+import { startOpensslResponder } from "../support/openssl-responder.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const OPENSSL_SIGNER = /Responder Id: C = SE, O = Vouch Demo, CN = Vouch Demo OCSP Signer/;
@@ -44,31 +43,9 @@ let silent: { url: string; sockets: Socket[] };
 let garbage: { url: string; requests: number };
 let flaky: { url: string; requests: number; healthy: boolean };
 
-/** `openssl ocsp` as a responder on a port of its choosing; resolves once it accepts connections. */
-async function opensslResponder(pki: Pki, signer: string, key: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn("openssl", ["ocsp", "-index", pki.index, "-port", "0", "-rsigner", signer, "-rkey", key, "-CA", pki.ca, "-ndays", "1"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("openssl ocsp did not start")), 15_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const match = /^ACCEPT .*:(\d+) /.exec(line);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`openssl ocsp exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
+/** OpenSSL's own responder on `pki`, signing with `signer`/`key`, answers valid for a day. */
+function opensslResponder(pki: Pki, signer: string, key: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  return startOpensslResponder({ index: pki.index, ca: pki.ca, signer, key, validity: ["-ndays", "1"] });
 }
 
 async function listen(server: Server | TcpServer): Promise<number> {

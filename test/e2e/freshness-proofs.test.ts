@@ -7,11 +7,9 @@
  * `vouch query --no-nonce --out`, and are attached with `vouch query --sign … --freshness-proof …`.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { encodeCertId } from "../../src/ocsp/cert-id.ts";
 import { certificateFields } from "../../src/ocsp/certificate-fields.ts";
@@ -25,6 +23,7 @@ import { keyFileSigner } from "../../src/signing/key-file-signer.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { EXT, type Made } from "../../src/trust/test-support/openssl-certificates.ts";
 import { openssl } from "../support/openssl.ts";
+import { startOpensslResponder } from "../support/openssl-responder.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let dir: string;
@@ -41,32 +40,6 @@ function indexLine(made: Made, revoked = false): string {
   return revoked ? `R\t351231235959Z\t240101000000Z,keyCompromise\t${serial}\tunknown\t/CN=x\n` : `V\t351231235959Z\t\t${serial}\tunknown\t/CN=x\n`;
 }
 
-/** `openssl ocsp` as a responder on a port of its choosing; resolves once it accepts connections. */
-async function startOpensslResponder(index: string, ca: Made, signer: Made): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn("openssl", ["ocsp", "-index", index, "-port", "0", "-rsigner", signer.pem, "-rkey", signer.key, "-CA", ca.pem, "-nmin", "60"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("openssl ocsp did not start")), 15_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const match = /^ACCEPT .*:(\d+) /.exec(line);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`openssl ocsp exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((done) => child.once("exit", done));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
 
 /** `vouch query`, failing the test when it cannot run at all (exit 2: a usage error). */
 async function query(args: string[]): Promise<{ code: number | null; stdout: string }> {
@@ -84,7 +57,7 @@ before(async () => {
   const serverCaSerial = (await certificateSerial(server.ca)).padStart(2, "0");
   await writeFile(join(dir, "server-root-index.txt"), `V\t351231235959Z\t\t${serverCaSerial}\tunknown\t/CN=x\n`);
 
-  opensslResponder = await startOpensslResponder(join(dir, "client-ca-index.txt"), client.ca, client.responder);
+  opensslResponder = await startOpensslResponder({ index: join(dir, "client-ca-index.txt"), ca: client.ca.pem, signer: client.responder.pem, key: client.responder.key, validity: ["-nmin", "60"] });
   rootVouch = await startVouch(`log: { level: info }
 responders:
   - name: client-root
