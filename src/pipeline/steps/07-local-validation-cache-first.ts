@@ -1,9 +1,8 @@
-import { TryLaterError } from "../../errors.ts";
 import { singleOf } from "../../responses/cached-single.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
 import type { SingleResponse } from "../../ocsp/types.ts";
 import type { Step } from "../step.ts";
-import { single, toSingleResponse, type LocalValidationOptions } from "./07-local-validation.ts";
+import { answerLocally, isNonIssuedRevocation, type LocalValidationOptions } from "./07-local-validation.ts";
 
 export interface CacheFirstOptions extends LocalValidationOptions {
   readonly cache: ResponseCache;
@@ -41,22 +40,12 @@ export function cacheFirstLocalValidationStep(options: CacheFirstOptions): Step 
         if (hit !== undefined) {
           if (issuer !== undefined) exchange.identity ??= issuer.identity;
           // A cached answer for a non-issued certificate in the revoked form keeps its extended-revoke marker (RFC 6960 §2.2).
-          if (hit.status.kind === "revoked" && hit.status.revokedAt.getTime() === 0 && hit.status.reason === "certificateHold") exchange.extendedRevoke = true;
+          if (isNonIssuedRevocation(hit.status)) exchange.extendedRevoke = true;
           answers[index] = { ...hit, certIdDer: certId.der };
           fromCache++;
           continue;
         }
-        if (issuer === undefined) {
-          exchange.nonAuthoritative = true;
-          answers[index] = single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
-          continue;
-        }
-        exchange.identity ??= issuer.identity;
-        const answer = await issuer.source.status(certId, exchange.signal);
-        if (answer === undefined) {
-          throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
-        }
-        answers[index] = toSingleResponse(certId.der, answer, issuer, now, exchange, options.nonIssued);
+        answers[index] = await answerLocally(certId, issuer, now, exchange, options.nonIssued);
       }
       exchange.identity ??= issuers.all[0]!.identity;
       exchange.answers = answers;

@@ -1,8 +1,9 @@
 import { TryLaterError, assertNever } from "../../errors.ts";
-import type { CertStatus, SingleResponse } from "../../ocsp/types.ts";
+import type { CertId, CertStatus, SingleResponse } from "../../ocsp/types.ts";
 import type { Clock } from "../../clock.ts";
 import type { StatusAnswer } from "../../status/status-source.ts";
 import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
+import type { Exchange } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 export interface LocalValidationOptions {
@@ -13,7 +14,12 @@ export interface LocalValidationOptions {
 }
 
 /** RFC 6960 §2.2: a non-issued certificate answered "revoked" carries this time and reason. */
-export const NON_ISSUED_REVOCATION: CertStatus = { kind: "revoked", revokedAt: new Date(0), reason: "certificateHold" };
+const NON_ISSUED_REVOCATION = { kind: "revoked", revokedAt: new Date(0), reason: "certificateHold" } as const satisfies CertStatus;
+
+/** Whether `status` is the non-issued revocation above (its extended-revoke marker must go with it). */
+export function isNonIssuedRevocation(status: CertStatus): boolean {
+  return status.kind === "revoked" && status.revokedAt.getTime() === NON_ISSUED_REVOCATION.revokedAt.getTime() && status.reason === NON_ISSUED_REVOCATION.reason;
+}
 
 /**
  * SPEC step 7: each single request is answered by its issuer's revocation sources. A CertID whose
@@ -29,19 +35,7 @@ export function localValidationStep(options: LocalValidationOptions): Step {
       const now = clock.now();
       const answers: SingleResponse[] = new Array<SingleResponse>(requests.length);
       for (let index = 0; index < requests.length; index++) {
-        const certId = requests[index]!.certId;
-        const issuer = issuers.find(certId);
-        if (issuer === undefined) {
-          exchange.nonAuthoritative = true;
-          answers[index] = single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
-          continue;
-        }
-        exchange.identity ??= issuer.identity;
-        const answer = await issuer.source.status(certId, exchange.signal);
-        if (answer === undefined) {
-          throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
-        }
-        answers[index] = toSingleResponse(certId.der, answer, issuer, now, exchange, options.nonIssued);
+        answers[index] = await answerLocally(requests[index]!.certId, issuers.find(requests[index]!.certId), now, exchange, options.nonIssued);
       }
       exchange.identity ??= issuers.all[0]!.identity;
       exchange.answers = answers;
@@ -51,10 +45,33 @@ export function localValidationStep(options: LocalValidationOptions): Step {
 }
 
 /**
+ * One single request answered by its issuer's revocation sources (`issuer`: what the directory found
+ * for the CertID): `unknown` and non-authoritative when the issuer is not served, else the sources'
+ * answer, the issuer's identity becoming the signer when none is chosen yet. Throws TryLaterError
+ * when a served issuer has no usable data.
+ */
+export async function answerLocally(
+  certId: CertId,
+  issuer: ServedIssuer | undefined,
+  now: number,
+  exchange: Pick<Exchange, "nonAuthoritative" | "extendedRevoke" | "identity" | "signal">,
+  nonIssued: "unknown" | "revoked",
+): Promise<SingleResponse> {
+  if (issuer === undefined) {
+    exchange.nonAuthoritative = true;
+    return single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
+  }
+  exchange.identity ??= issuer.identity;
+  const answer = await issuer.source.status(certId, exchange.signal);
+  if (answer === undefined) throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
+  return toSingleResponse(certId.der, answer, issuer, now, exchange, nonIssued);
+}
+
+/**
  * The SingleResponse for a source's answer: nextUpdate capped at now + the issuer's response validity,
  * a non-issued certificate per the SPEC §4 policy (setting `exchange.extendedRevoke` when revoked).
  */
-export function toSingleResponse(
+function toSingleResponse(
   certIdDer: Buffer,
   answer: StatusAnswer,
   issuer: ServedIssuer,
@@ -83,6 +100,6 @@ export function toSingleResponse(
 }
 
 /** A SingleResponse without extensions. */
-export function single(certIdDer: Buffer, status: CertStatus, thisUpdate: Date, nextUpdate: Date | undefined, invalidityDate: Date | undefined): SingleResponse {
+function single(certIdDer: Buffer, status: CertStatus, thisUpdate: Date, nextUpdate: Date | undefined, invalidityDate: Date | undefined): SingleResponse {
   return { certIdDer, status, thisUpdate, nextUpdate, invalidityDate, extensions: [] };
 }
