@@ -36,10 +36,11 @@ export const KNOWN_REQUEST_EXTENSIONS: ReadonlySet<string> = new Set([
  * Reads `Extensions ::= SEQUENCE OF Extension` from the content of an EXPLICIT wrapper.
  * Rejects duplicates (RFC 5280 §4.2) and unknown critical extensions (RFC 6960 §4.1.2 lets
  * a responder ignore only non-critical ones); unknown non-critical ones are kept.
+ * `knownCritical: "any"` keeps unknown critical ones too (a response's, which its reader judges).
  * `critical` may be an explicit FALSE: DER forbids encoding the default, but real clients
  * do it and refusing them would gain nothing.
  */
-export function decodeExtensions(wrapper: DerReader, where: string): Extension[] {
+export function decodeExtensions(wrapper: DerReader, where: string, knownCritical: ReadonlySet<string> | "any" = KNOWN_REQUEST_EXTENSIONS): Extension[] {
   const list = wrapper.enterNext(TAG.SEQUENCE, where);
   wrapper.finish();
   const extensions: Extension[] = [];
@@ -53,7 +54,7 @@ export function decodeExtensions(wrapper: DerReader, where: string): Extension[]
     for (const seen of extensions) {
       if (seen.oid === oid) throw new MalformedRequestError(`duplicate extension ${oid} in ${where}`);
     }
-    if (critical && !KNOWN_REQUEST_EXTENSIONS.has(oid)) {
+    if (critical && knownCritical !== "any" && !knownCritical.has(oid)) {
       throw new MalformedRequestError(`unknown critical extension ${oid} in ${where}`);
     }
     extensions.push({ oid, critical, value });

@@ -6,6 +6,7 @@
  */
 import { BadResponseError, MalformedRequestError, OCSP_RESPONSE_STATUS_CODES, type OcspErrorStatus } from "../errors.ts";
 import { readAlgorithmIdentifier } from "./algorithm-identifier.ts";
+import { decodeExtensions } from "./decode-extensions.ts";
 import { decodeOid } from "./der-oid.ts";
 import { DerReader, TAG } from "./der-reader.ts";
 import { id_ce_invalidityDate, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from "./oids.ts";
@@ -240,20 +241,7 @@ function readGeneralizedTime(reader: DerReader, name: string): Date {
  * the checker's business (RFC 6960 §4.4), so it is kept with its flag rather than refused here.
  */
 function readExtensions(wrapper: DerReader, where: string): Extension[] {
-  const list = wrapper.enterNext(TAG.SEQUENCE, where);
-  wrapper.finish();
-  const extensions: Extension[] = [];
-  while (list.hasMore) {
-    const extension = list.enterNext(TAG.SEQUENCE, "Extension");
-    const oid = decodeOid(extension.oidContent("extnID"));
-    const criticalTlv = extension.optional(TAG.BOOLEAN);
-    const critical = criticalTlv === undefined ? false : extension.boolean(criticalTlv, "critical");
-    const value = extension.octetString("extnValue");
-    extension.finish();
-    if (extensions.some((seen) => seen.oid === oid)) throw new BadResponseError(`duplicate extension ${oid} in ${where}`);
-    extensions.push({ oid, critical, value });
-  }
-  return extensions;
+  return decodeExtensions(wrapper, where, "any");
 }
 
 /** The strict reader speaks MalformedRequestError; a bad response is not the client's request. */
