@@ -1,7 +1,8 @@
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { DecodedBasicResponse, DecodedOcspResponse } from "../ocsp/decode-response.ts";
 import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
-import { checkResponse } from "../responses/check-response.ts";
+import type { OcspErrorStatus } from "../errors.ts";
+import { checkResponse, type ResponseCheckFailure } from "../responses/check-response.ts";
 import type { NameMatcher } from "../trust/name-match.ts";
 import type { IssuerOf } from "./known-issuers.ts";
 
@@ -22,22 +23,7 @@ export interface ResponseChecks {
 }
 
 /** Why a forwarded response was not accepted (log and metric label). */
-export type Refusal =
-  | "remote-malformedRequest"
-  | "remote-internalError"
-  | "remote-tryLater"
-  | "remote-sigRequired"
-  | "remote-unauthorized"
-  | "bad-signature"
-  | "unauthorized-signer"
-  | "unknown-issuer"
-  | "certid-mismatch"
-  | "nonce-mismatch"
-  | "too-old"
-  | "not-yet-valid"
-  | "expired"
-  | "signer-name"
-  | "unknown-answer";
+export type Refusal = `remote-${OcspErrorStatus}` | ResponseCheckFailure | "signer-name" | "unknown-answer";
 
 /** A forwarded response that may go back to the client, with its answers in request order (for billing). */
 export type Acceptance =
