@@ -10,8 +10,9 @@
  * Several processes are combined with prom-client's AggregatorRegistry (aggregate.ts): counters and
  * histograms sum; each gauge says how it combines (`aggregator`).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { Clock } from "../clock.ts";
+import { lazyHistogram, type LazyHistogram } from "./lazy-histogram.ts";
 
 /** A counter child bound to one label set. */
 export interface BoundCounter {
@@ -44,7 +45,7 @@ export interface VouchMetrics {
   /** `vouch_requests_total`: every OCSP exchange, and HTTP-level refusals of the OCSP endpoints. */
   readonly requests: LazyCounter<RequestLabel>;
   /** `vouch_request_duration_seconds{responder}`: from a complete request to the reply written. */
-  readonly requestDuration: Histogram<"responder">;
+  readonly requestDuration: LazyHistogram<"responder">;
   /** `vouch_answers_total{responder,status}`: certificate statuses in locally signed responses. */
   readonly answers: LazyCounter<"responder" | "status">;
   /** `vouch_step_results_total{responder,step,result}`. */
@@ -130,12 +131,11 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
   return {
     registry,
     requests: lazy("vouch_requests_total", "OCSP requests by responder, responder type, HTTP method, outcome, OCSP response status and HTTP status code.", REQUEST_LABELS),
-    requestDuration: new Histogram({
+    requestDuration: lazyHistogram(registry, {
       name: "vouch_request_duration_seconds",
       help: "Time from a complete request to its reply being written, per responder.",
       labelNames: ["responder"],
       buckets: DURATION_BUCKETS,
-      registers: [registry],
     }),
     answers: lazy("vouch_answers_total", "Certificate statuses (good, revoked, unknown) in locally signed responses.", ["responder", "status"]),
     stepResults: lazy("vouch_step_results_total", "Results of each request-workflow step: answered, passed, or the OCSP error status it failed with.", ["responder", "step", "result"]),

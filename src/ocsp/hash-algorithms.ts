@@ -1,4 +1,5 @@
 /** The CertID hash algorithms: their OIDs and digest sizes, in one table for reader and writer. */
+import { encodeOid } from "./der-oid.ts";
 import { id_sha1, id_sha256, id_sha384, id_sha512 } from "./oids.ts";
 import type { HashAlgorithm } from "./types.ts";
 
@@ -25,4 +26,17 @@ const BY_OID = new Map<string, HashAlgorithm>(
 /** The HashAlgorithm for a dotted OID, or `undefined` when Vouch does not support it. */
 export function hashAlgorithmFromOid(oid: string): HashAlgorithm | undefined {
   return BY_OID.get(oid);
+}
+
+const BY_CONTENT: readonly (readonly [Buffer, HashAlgorithm])[] = Object.entries(HASH_ALGORITHM_OIDS).map(
+  ([name, oid]) => [encodeOid(oid), name as HashAlgorithm] as const,
+);
+
+/**
+ * The HashAlgorithm whose OID has these DER content octets, or `undefined`. Every CertID on the hot
+ * path goes through here: comparing a handful of octets beats building the dotted text.
+ */
+export function hashAlgorithmFromOidContent(content: Buffer): HashAlgorithm | undefined {
+  for (const [encoded, name] of BY_CONTENT) if (encoded.equals(content)) return name;
+  return undefined;
 }

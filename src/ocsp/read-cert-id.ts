@@ -2,7 +2,7 @@ import { MalformedRequestError } from "../errors.ts";
 import { decodeOid } from "./der-oid.ts";
 import type { DerReader } from "./der-reader.ts";
 import { TAG } from "./der-reader.ts";
-import { HASH_LENGTHS, hashAlgorithmFromOid } from "./hash-algorithms.ts";
+import { HASH_LENGTHS, hashAlgorithmFromOidContent } from "./hash-algorithms.ts";
 import type { CertId } from "./types.ts";
 
 /**
@@ -13,12 +13,12 @@ export function readCertId(request: DerReader, name = "reqCert"): CertId {
   const tlv = request.expect(TAG.SEQUENCE, name);
   const certId = request.enter(tlv, "CertID");
   const algorithm = certId.enterNext(TAG.SEQUENCE, "hashAlgorithm");
-  const oid = decodeOid(algorithm.oidContent("hashAlgorithm"));
+  const oid = algorithm.oidContent("hashAlgorithm");
   // OpenSSL sends NULL parameters, others omit them (RFC 5754 §2); anything else is not a hash.
   if (algorithm.hasMore) algorithm.checkNull(algorithm.next(), "hashAlgorithm parameters");
   algorithm.finish();
-  const hashAlgorithm = hashAlgorithmFromOid(oid);
-  if (hashAlgorithm === undefined) throw new MalformedRequestError(`unsupported CertID hash algorithm ${oid}`);
+  const hashAlgorithm = hashAlgorithmFromOidContent(oid);
+  if (hashAlgorithm === undefined) throw new MalformedRequestError(`unsupported CertID hash algorithm ${decodeOid(oid)}`);
   const expected = HASH_LENGTHS[hashAlgorithm];
   const issuerNameHash = certId.octetString("issuerNameHash");
   if (issuerNameHash.length !== expected) {

@@ -25,6 +25,7 @@ export interface AuthenticatedCertificate {
 /** What goes back on the wire. */
 export interface Reply {
   readonly statusCode: number;
+  /** Every header of the reply, content-length included. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Buffer;
 }

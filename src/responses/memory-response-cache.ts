@@ -28,6 +28,7 @@ export interface MemoryResponseCache extends ResponseCache {
    * it is not renewed here (the instance that produced it renews it). Ignored when already expired.
    */
   fill(id: CertId, response: CachedResponse): void;
+  peek(id: CertId): CachedResponse | undefined;
   /** True when a live response for `id` is held (pre-production skips those). */
   has(id: CertId): boolean;
   /**
@@ -120,6 +121,9 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       return bytes;
     },
     async get(id) {
+      return live(id, clock.now())?.response;
+    },
+    peek(id) {
       return live(id, clock.now())?.response;
     },
     has(id) {

@@ -33,6 +33,11 @@ export interface ResponseCache {
    */
   get(id: CertId): Promise<CachedResponse | undefined>;
   /**
+   * What `get` would answer from process memory alone, synchronously; `undefined` also when only a
+   * remote tier might hold it. Lets a memory hit skip a promise on the hot path (SPEC step 5).
+   */
+  peek?(id: CertId): CachedResponse | undefined;
+  /**
    * Keeps `response` for `id` when its issuer matches a row of the per-issuer table; otherwise does
    * nothing. Never rejects: a tier outage is logged and the write is dropped.
    */

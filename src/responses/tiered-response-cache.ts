@@ -8,6 +8,7 @@ import type { ResponseCache } from "./response-cache.ts";
  */
 export function tieredResponseCache(memory: MemoryResponseCache, shared: ResponseCache): ResponseCache {
   return {
+    peek: (id) => memory.peek(id),
     async get(id) {
       const local = await memory.get(id);
       if (local !== undefined) return local;

@@ -3,38 +3,67 @@ import type { Clock } from "../../clock.ts";
 import { ERROR_RESPONSES } from "../../ocsp/encode-response.ts";
 import { NO_CACHE, cacheHeaders, matchesEtag } from "../cache-headers.ts";
 import type { OcspErrorStatus } from "../../errors.ts";
-import type { Reply } from "../exchange.ts";
+import type { Reply, SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 const CONTENT_TYPE = "application/ocsp-response";
 const EMPTY = Buffer.alloc(0);
-const ERROR_HEADERS = { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE } as const;
 
 /** RFC 5019 §6.2 / SPEC §5: the ETag is the hex SHA-256 of the body. */
 function etagOf(body: Buffer): string {
   return `"${createHash("sha256").update(body).digest("hex")}"`;
 }
 
-const etags = new WeakMap<Buffer, string>();
-
-function cachedEtag(body: Buffer): string {
-  let etag = etags.get(body);
-  if (etag === undefined) {
-    etag = etagOf(body);
-    etags.set(body, etag);
-  }
-  return etag;
-}
+/** Error responses are a fixed set of bodies: their replies are built once. */
+const ERROR_REPLIES = new Map<OcspErrorStatus, Reply>(
+  [...ERROR_RESPONSES].map(([status, body]) => [
+    status,
+    { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body },
+  ]),
+);
 
 /** The reply for an OCSP error status: its precomputed unsigned OCSPResponse, HTTP 200, no-cache. */
 export function errorReply(status: OcspErrorStatus): Reply {
-  return { statusCode: 200, headers: ERROR_HEADERS, body: ERROR_RESPONSES.get(status)! };
+  return ERROR_REPLIES.get(status)!;
 }
+
+/**
+ * The 200 headers of a cache hit, kept beside the very Buffer the cache hands out again and again:
+ * the ETag is hashed and the dates formatted once per stored response, and the whole set is rebuilt
+ * only when the second (hence max-age) changes.
+ */
+interface HitHeaders {
+  readonly etag: string;
+  second: number;
+  headers: Readonly<Record<string, string>>;
+}
+const hitHeaders = new WeakMap<Buffer, HitHeaders>();
+
+function okHeaders(body: Buffer, etag: string, window: CacheWindow, now: number): Readonly<Record<string, string>> {
+  return { "content-type": CONTENT_TYPE, ...cacheHeaders(etag, window.thisUpdate, window.nextUpdate, now), "content-length": String(body.length) };
+}
+
+function cacheHitHeaders(body: Buffer, window: CacheWindow, now: number): HitHeaders {
+  const second = Math.floor(now / 1000);
+  let hit = hitHeaders.get(body);
+  if (hit === undefined) {
+    const etag = etagOf(body);
+    hit = { etag, second, headers: okHeaders(body, etag, window, now) };
+    hitHeaders.set(body, hit);
+  } else if (hit.second !== second) {
+    hit.second = second;
+    hit.headers = okHeaders(body, hit.etag, window, now);
+  }
+  return hit;
+}
+
+type CacheWindow = NonNullable<SignedResponse["cacheWindow"]>;
 
 /**
  * SPEC step 10: the one place where an outcome becomes wire bytes. An error becomes its precomputed
  * unsigned OCSPResponse (RFC 6960 §4.2.1) with HTTP 200 and no-cache; a signed response gets the
  * SPEC §5 cache headers when cacheable, and a GET whose If-None-Match names its ETag gets 304.
+ * Every reply's headers include its content-length.
  */
 export function sendStep(options: { readonly clock: Clock }): Step {
   return {
@@ -46,17 +75,25 @@ export function sendStep(options: { readonly clock: Clock }): Step {
       }
       const { body, cacheWindow } = exchange.response;
       if (cacheWindow === undefined) {
-        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE }, body };
+        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body };
         return;
       }
-      // A cache hit sends the very Buffer the cache stored, again and again: its ETag is hashed once.
-      const etag = exchange.source === "cache" ? cachedEtag(body) : etagOf(body);
-      const headers = cacheHeaders(etag, cacheWindow.thisUpdate, cacheWindow.nextUpdate, options.clock.now());
+      const now = options.clock.now();
+      let etag: string;
+      let headers: Readonly<Record<string, string>>;
+      if (exchange.source === "cache") {
+        const hit = cacheHitHeaders(body, cacheWindow, now);
+        etag = hit.etag;
+        headers = hit.headers;
+      } else {
+        etag = etagOf(body);
+        headers = okHeaders(body, etag, cacheWindow, now);
+      }
       if (exchange.method === "GET" && exchange.ifNoneMatch !== undefined && matchesEtag(exchange.ifNoneMatch, etag)) {
-        exchange.reply = { statusCode: 304, headers, body: EMPTY };
+        exchange.reply = { statusCode: 304, headers: { ...cacheHeaders(etag, cacheWindow.thisUpdate, cacheWindow.nextUpdate, now), "content-length": "0" }, body: EMPTY };
         return;
       }
-      exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, ...headers }, body };
+      exchange.reply = { statusCode: 200, headers, body };
     },
   };
 }
