@@ -1,11 +1,13 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "../observability/request-metrics.ts";
 import { createExchange, type AuthenticatedCertificate, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { errorReply } from "../pipeline/steps/10-send.ts";
+import type { Prepared } from "./connection.ts";
 import { decodeGetPath } from "./get-path.ts";
+import type { RequestHead } from "./request-head.ts";
+import { textReply } from "./write-reply.ts";
 
 /** What the HTTP layer needs of one logical responder. */
 export interface OcspEndpoint {
@@ -20,88 +22,54 @@ export interface OcspEndpoint {
 
 const NEVER_ABORTED = new AbortController().signal;
 
+/** Where a request came from, and what the listener holds for it until the reply is written. */
+export interface RequestContext {
+  readonly clientAddress: string;
+  readonly tlsClient: AuthenticatedCertificate | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Ends the listener's hold on the endpoint's generation (called once, by the connection). */
+  readonly release: () => void;
+}
+
+const METHOD_NOT_ALLOWED = textReply(405, "method not allowed\n", { allow: "GET, POST" });
+const TOO_LARGE = textReply(413, "request too large\n");
+
 /**
  * Serves OCSP over HTTP for one endpoint (RFC 6960 Appendix A): POST with the DER body, or GET with
  * the base64 request in the path. HTTP-level refusals (method, size) get HTTP statuses; everything
  * about the OCSP request itself is answered by the pipeline with an OCSP response.
  */
-export function handleOcsp(
-  endpoint: OcspEndpoint,
-  request: IncomingMessage,
-  response: ServerResponse,
-  pathname: string,
-  tlsClient: AuthenticatedCertificate | undefined,
-  clock: Clock,
-  logger: Logger,
-): void {
-  const method = request.method;
+export function prepareOcsp(endpoint: OcspEndpoint, head: RequestHead, pathname: string, context: RequestContext): Prepared {
+  const method = head.method;
+  const tooLarge = (): Reply => {
+    endpoint.observer?.refused(method, 413);
+    return TOO_LARGE;
+  };
   if (method === "GET") {
     const decoded = decodeGetPath(pathname.slice(endpoint.prefix.length));
-    if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) {
-      endpoint.observer?.refused(method, 413);
-      writeTooLarge(response);
-      return;
-    }
+    if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) return { reply: tooLarge(), close: true, release: context.release };
     // Undecodable base64 is still an OCSP exchange: the pipeline answers malformedRequest.
-    void runExchange(endpoint, request, response, "GET", decoded ?? Buffer.alloc(0), tlsClient, clock, logger);
-    return;
+    const received = decoded ?? Buffer.alloc(0);
+    return { limit: endpoint.maxRequestBytes, run: () => runExchange(endpoint, "GET", received, head, context), tooLarge, release: context.release };
   }
   if (method !== "POST") {
     endpoint.observer?.refused(method, 405);
-    response.writeHead(405, { allow: "GET, POST", "content-type": "text/plain", "content-length": "19" }).end("method not allowed\n");
-    return;
+    return { reply: METHOD_NOT_ALLOWED, release: context.release };
   }
-  const declared = request.headers["content-length"];
-  if (declared !== undefined && Number(declared) > endpoint.maxRequestBytes) {
-    endpoint.observer?.refused(method, 413);
-    writeTooLarge(response);
-    request.resume();
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  let refused = false;
-  request.on("data", (chunk: Buffer) => {
-    if (refused) return;
-    length += chunk.length;
-    if (length > endpoint.maxRequestBytes) {
-      refused = true;
-      endpoint.observer?.refused(method, 413);
-      writeTooLarge(response);
-      return;
-    }
-    chunks.push(chunk);
-  });
-  request.on("end", () => {
-    if (refused) return;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-    void runExchange(endpoint, request, response, "POST", body, tlsClient, clock, logger);
-  });
-  request.on("error", () => {
-    // The client went away mid-body; there is nobody to answer.
-    refused = true;
-  });
+  return { limit: endpoint.maxRequestBytes, run: (body) => runExchange(endpoint, "POST", body, head, context), tooLarge, release: context.release };
 }
 
-async function runExchange(
-  endpoint: OcspEndpoint,
-  request: IncomingMessage,
-  response: ServerResponse,
-  method: "GET" | "POST",
-  received: Buffer,
-  tlsClient: AuthenticatedCertificate | undefined,
-  clock: Clock,
-  logger: Logger,
-): Promise<void> {
+async function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: Buffer, head: RequestHead, context: RequestContext): Promise<Reply> {
   const started = endpoint.observer === undefined ? 0 : performance.now();
   const exchange = createExchange({
     received,
     method,
-    clientAddress: request.socket.remoteAddress ?? "",
-    ifNoneMatch: request.headers["if-none-match"],
+    clientAddress: context.clientAddress,
+    ifNoneMatch: head.ifNoneMatch,
     signal: NEVER_ABORTED,
-    startedAt: clock.now(),
-    tlsClient,
+    startedAt: context.clock.now(),
+    tlsClient: context.tlsClient,
   });
   let reply: Reply;
   try {
@@ -109,18 +77,10 @@ async function runExchange(
     reply = exchange.reply!;
   } catch (error) {
     // The pipeline never rejects; this guards the process against a bug there.
-    logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
+    context.logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
     exchange.error = { status: "internalError", cause: error };
     reply = errorReply("internalError");
   }
   endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
-  if (response.destroyed) return;
-  response.writeHead(reply.statusCode, { ...reply.headers, "content-length": String(reply.body.length) });
-  response.end(reply.body);
-}
-
-function writeTooLarge(response: ServerResponse): void {
-  if (response.headersSent) return;
-  response.shouldKeepAlive = false;
-  response.writeHead(413, { "content-type": "text/plain", "content-length": "18", connection: "close" }).end("request too large\n");
+  return reply;
 }

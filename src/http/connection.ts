@@ -1,0 +1,225 @@
+import type { Socket } from "node:net";
+import type { Reply } from "../pipeline/exchange.ts";
+import { ChunkedBody } from "./chunked-body.ts";
+import { isRefusal, parseRequestHead, type RequestHead } from "./request-head.ts";
+import { textReply, writeReply } from "./write-reply.ts";
+
+/** What the listener decides once a request's head is known. */
+export type Prepared =
+  /** Answer at once; `close` when the connection must not be reused (e.g. a body left unread). */
+  | { readonly reply: Reply; readonly close?: boolean; readonly release?: () => void }
+  /** Read a body of at most `limit` octets, then `run` produces the reply. */
+  | { readonly limit: number; readonly run: (body: Buffer) => Promise<Reply>; readonly tooLarge: () => Reply; readonly release: () => void };
+
+/** What a connection needs from its listener. */
+export interface ConnectionHost {
+  readonly maxHeadBytes: number;
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
+  /** The listener is closing: finish the request in progress, then close. */
+  readonly closing: boolean;
+  prepare(head: RequestHead, socket: Socket): Prepared;
+  /** Called once the connection is gone. */
+  forget(connection: Connection): void;
+}
+
+/** More than this many unprocessed octets (a client pipelining without reading) pauses reading. */
+const MAX_BUFFERED = 256 * 1024;
+const EMPTY = Buffer.alloc(0);
+const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+
+/**
+ * One HTTP/1.1 connection (RFC 9112): requests are read and answered strictly one at a time, in
+ * order (pipelined requests wait in the buffer, which bounds what a client can make the server hold).
+ * Deadlines are not timers per request: the listener's sweep calls `expire` about once a second.
+ */
+export class Connection {
+  readonly #socket: Socket;
+  readonly #host: ConnectionHost;
+  #buffer: Buffer | undefined;
+  #searchFrom = 0;
+  /** waiting: no byte of a request yet; head/body: reading one; busy: producing its reply. */
+  #phase: "waiting" | "head" | "body" | "busy" | "closed" = "waiting";
+  #deadline: number;
+  #head: RequestHead | undefined;
+  #prepared: Extract<Prepared, { run: unknown }> | undefined;
+  #chunked: ChunkedBody | undefined;
+  #peerEnded = false;
+
+  constructor(socket: Socket, host: ConnectionHost) {
+    this.#socket = socket;
+    this.#host = host;
+    this.#deadline = Date.now() + host.timeouts.headersMs;
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("end", () => this.#onEnd());
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => this.#onClose());
+  }
+
+  /** True when no request is in progress or partly received: closing the socket loses nothing. */
+  get idle(): boolean {
+    return this.#phase === "waiting" && this.#buffer === undefined;
+  }
+
+  /** Closes the connection when its current deadline has passed; a partly received request gets 408. */
+  expire(now: number): void {
+    if (this.#phase === "busy" || this.#phase === "closed" || now < this.#deadline) return;
+    if (this.#phase === "waiting") this.#socket.destroy();
+    else this.#refuse(textReply(408, "request timeout\n"));
+  }
+
+  /** Closes an idle connection now (the listener is closing). */
+  closeIfIdle(): void {
+    if (this.idle) this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#phase === "closed") return;
+    this.#buffer = this.#buffer === undefined ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (this.#phase === "busy") {
+      if (this.#buffer.length > MAX_BUFFERED) this.#socket.pause();
+      return;
+    }
+    this.#advance();
+  }
+
+  #onEnd(): void {
+    this.#peerEnded = true;
+    // Nothing more will come: a request still incomplete never will be.
+    if (this.#phase !== "busy") this.#socket.end();
+  }
+
+  #onClose(): void {
+    const prepared = this.#prepared;
+    this.#phase = "closed";
+    this.#prepared = undefined;
+    this.#buffer = undefined;
+    if (prepared !== undefined) prepared.release();
+    this.#host.forget(this);
+  }
+
+  /** Reads as far as the buffered bytes go: heads, bodies, and any pipelined requests after them. */
+  #advance(): void {
+    while (this.#phase === "waiting" || this.#phase === "head" || this.#phase === "body") {
+      const buffer = this.#buffer;
+      if (this.#phase !== "body") {
+        if (buffer === undefined) return;
+        if (this.#phase === "waiting") {
+          this.#phase = "head";
+          this.#deadline = Date.now() + this.#host.timeouts.headersMs;
+        }
+        const parsed = parseRequestHead(buffer, this.#host.maxHeadBytes, this.#searchFrom);
+        if (parsed === undefined) {
+          this.#searchFrom = buffer.length;
+          return;
+        }
+        this.#searchFrom = 0;
+        if (isRefusal(parsed)) {
+          this.#refuse(textReply(parsed.refused, `${parsed.reason}\n`));
+          return;
+        }
+        this.#consume(parsed.length);
+        this.#head = parsed;
+        const prepared = this.#host.prepare(parsed, this.#socket);
+        if ("reply" in prepared) {
+          const hasBody = parsed.chunked || parsed.contentLength > 0;
+          prepared.release?.();
+          this.#respond(prepared.reply, parsed.keepAlive && prepared.close !== true && !hasBody);
+          continue;
+        }
+        this.#prepared = prepared;
+        if (parsed.contentLength > prepared.limit) {
+          this.#tooLarge();
+          return;
+        }
+        this.#chunked = parsed.chunked ? new ChunkedBody(prepared.limit) : undefined;
+        this.#phase = "body";
+        this.#deadline = Date.now() + this.#host.timeouts.requestMs;
+        const needed = parsed.chunked || parsed.contentLength > 0;
+        if (needed && parsed.expectContinue && (this.#buffer === undefined || parsed.chunked || this.#buffer.length < parsed.contentLength)) {
+          this.#socket.write(CONTINUE);
+        }
+        continue;
+      }
+      const body = this.#takeBody(buffer);
+      if (body === undefined) return;
+      this.#run(body);
+    }
+  }
+
+  /** The body once complete (consumed from the buffer), else undefined; refuses a bad one. */
+  #takeBody(buffer: Buffer | undefined): Buffer | undefined {
+    const head = this.#head!;
+    if (head.contentLength === 0 && !head.chunked) return EMPTY;
+    if (buffer === undefined) return undefined;
+    if (this.#chunked !== undefined) {
+      const progress = this.#chunked.feed(buffer, 0);
+      if ("error" in progress) {
+        if (progress.error === "too large") this.#tooLarge();
+        else this.#refuse(textReply(400, "malformed chunked body\n"));
+        return undefined;
+      }
+      this.#consume(progress.consumed);
+      return progress.done ? this.#chunked.body : undefined;
+    }
+    if (buffer.length < head.contentLength) return undefined;
+    const body = buffer.subarray(0, head.contentLength);
+    this.#consume(head.contentLength);
+    return body;
+  }
+
+  #run(body: Buffer): void {
+    const prepared = this.#prepared!;
+    const keepAlive = this.#head!.keepAlive;
+    this.#phase = "busy";
+    this.#chunked = undefined;
+    void prepared.run(body).then(
+      (reply) => this.#finish(prepared, reply, keepAlive),
+      () => this.#finish(prepared, textReply(500, "internal error\n"), false),
+    );
+  }
+
+  #finish(prepared: Extract<Prepared, { run: unknown }>, reply: Reply, keepAlive: boolean): void {
+    if (this.#phase === "closed") return;
+    this.#prepared = undefined;
+    prepared.release();
+    this.#respond(reply, keepAlive);
+    if (this.#phase === "waiting") {
+      if (this.#socket.isPaused()) this.#socket.resume();
+      this.#advance();
+    }
+  }
+
+  #respond(reply: Reply, keepAlive: boolean): void {
+    const reuse = keepAlive && !this.#host.closing && !this.#peerEnded;
+    writeReply(this.#socket, reply, reuse, Math.max(1, Math.floor(this.#host.timeouts.keepAliveMs / 1000)));
+    if (!reuse) {
+      this.#phase = "closed";
+      this.#buffer = undefined;
+      return;
+    }
+    this.#phase = "waiting";
+    this.#head = undefined;
+    this.#deadline = Date.now() + this.#host.timeouts.keepAliveMs;
+  }
+
+  #tooLarge(): void {
+    const prepared = this.#prepared!;
+    this.#refuse(prepared.tooLarge());
+  }
+
+  /** Answers with an HTTP error and closes: the rest of what the client sent is not read. */
+  #refuse(reply: Reply): void {
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    prepared?.release();
+    if (this.#socket.writable) writeReply(this.#socket, reply, false, 0);
+    else this.#socket.destroy();
+    this.#phase = "closed";
+    this.#buffer = undefined;
+  }
+
+  #consume(length: number): void {
+    const buffer = this.#buffer!;
+    this.#buffer = length >= buffer.length ? undefined : buffer.subarray(length);
+  }
+}

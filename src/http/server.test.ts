@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { systemClock } from "../clock.ts";
+import { silentLogger } from "../observability/logger.ts";
+import type { Exchange } from "../pipeline/exchange.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import { inFlight } from "./in-flight.ts";
+import { startListener, type Listener } from "./server.ts";
+
+/** Answers every exchange with its received bytes reversed, so each reply names its request. */
+const echoPipeline: Pipeline = {
+  steps: [],
+  async run(exchange: Exchange) {
+    const body = Buffer.from(exchange.received).reverse();
+    exchange.reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "content-length": String(body.length) }, body };
+  },
+};
+
+const held = inFlight();
+let listener: Listener;
+
+before(async () => {
+  listener = await startListener({
+    host: "127.0.0.1",
+    port: 0,
+    endpoints: [{ name: "echo", prefix: "/ocsp", pipeline: echoPipeline, maxRequestBytes: 64, inFlight: held }],
+    timeouts: { headersMs: 500, requestMs: 800, keepAliveMs: 600 },
+    clock: systemClock,
+    logger: silentLogger,
+  });
+});
+after(() => listener.close());
+
+/** Sends `raw` on a new connection and collects everything until the server closes or `waitMs` passes. */
+async function exchangeRaw(raw: string | Buffer | (string | Buffer)[], waitMs = 2500): Promise<{ text: string; closed: boolean }> {
+  const socket: Socket = connect(listener.port, "127.0.0.1");
+  const parts = Array.isArray(raw) ? raw : [raw];
+  const received: Buffer[] = [];
+  socket.on("data", (chunk: Buffer) => received.push(chunk));
+  socket.on("error", () => {});
+  const closing = new Promise<true>((resolve) => socket.once("close", () => resolve(true)));
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  for (const part of parts) {
+    socket.write(part);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([closing, new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);
+  clearTimeout(timer);
+  socket.destroy();
+  return { text: Buffer.concat(received).toString("latin1"), closed };
+}
+
+const post = (body: string, extra = "") => `POST /ocsp HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`;
+const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+const bodiesOf = (text: string) => text.split(/\r\n\r\n/).slice(1).map((rest) => rest.split("HTTP/1.1")[0]);
+
+describe("Vouch's HTTP/1.1 server", () => {
+  test("pipelined requests are answered in order on one connection", async () => {
+    const { text } = await exchangeRaw(post("abc") + post("defg") + post("hi", "connection: close\r\n"));
+    assert.deepEqual(statuses(text), [200, 200, 200]);
+    assert.deepEqual(bodiesOf(text), ["cba", "gfed", "ih"]);
+    assert.match(text, /connection: close\r\n\r\nih$/);
+  });
+
+  test("a request split into many small writes is put back together", async () => {
+    const raw = post("split");
+    const pieces = raw.match(/[^]{1,8}/g)!;
+    const { text } = await exchangeRaw(pieces, 3000);
+    assert.deepEqual(bodiesOf(text), ["tilps"]);
+  });
+
+  test("HTTP/1.0 closes after the reply unless keep-alive was asked for", async () => {
+    const plain = await exchangeRaw("POST /ocsp HTTP/1.0\r\ncontent-length: 2\r\n\r\nab");
+    assert.equal(plain.closed, true);
+    assert.match(plain.text, /connection: close/);
+    const kept = await exchangeRaw("POST /ocsp HTTP/1.0\r\nconnection: keep-alive\r\ncontent-length: 2\r\n\r\nab", 300);
+    assert.equal(kept.closed, false);
+    assert.match(kept.text, /connection: keep-alive/);
+  });
+
+  test("Expect: 100-continue gets an interim 100 before the body is sent", async () => {
+    const { text } = await exchangeRaw(["POST /ocsp HTTP/1.1\r\ncontent-length: 3\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n", "xyz"]);
+    assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    assert.match(text, /zyx$/);
+  });
+
+  test("a chunked body is decoded, extensions and trailers dropped", async () => {
+    const { text } = await exchangeRaw("POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n2;ext=1\r\nab\r\n1\r\nc\r\n0\r\ntrailer: x\r\n\r\n");
+    assert.deepEqual(statuses(text), [200]);
+    assert.deepEqual(bodiesOf(text), ["cba"]);
+  });
+
+  test("ambiguous or malformed framing is refused and the connection closed", async () => {
+    const cases: [string, number][] = [
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\nab", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: -1\r\n\r\n", 400],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n", 501],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", 400],
+      ["POST /ocsp HTTP/1.1\r\nfolded: a\r\n b\r\n\r\n", 400],
+      ["GARBAGE\r\n\r\n", 400],
+      ["GET /ocsp HTTP/2.0\r\n\r\n", 505],
+      ["POST /ocsp HTTP/1.1\r\nexpect: something\r\n\r\n", 417],
+      [`GET /ocsp HTTP/1.1\r\nx: ${"a".repeat(17 * 1024)}\r\n\r\n`, 431],
+    ];
+    for (const [raw, status] of cases) {
+      const { text, closed } = await exchangeRaw(raw);
+      assert.deepEqual(statuses(text), [status], raw.slice(0, 60));
+      assert.equal(closed, true, raw.slice(0, 60));
+    }
+  });
+
+  test("a body over the endpoint's limit gets 413, declared or chunked", async () => {
+    const declared = await exchangeRaw(post("x".repeat(65)));
+    assert.deepEqual(statuses(declared.text), [413]);
+    const chunked = await exchangeRaw(`POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n40\r\n${"x".repeat(64)}\r\n1\r\nx\r\n0\r\n\r\n`);
+    assert.deepEqual(statuses(chunked.text), [413]);
+    assert.equal(chunked.closed, true);
+  });
+
+  test("health, unknown paths and other methods get their HTTP statuses", async () => {
+    const { text } = await exchangeRaw("GET /healthz HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nPUT /ocsp HTTP/1.1\r\nconnection: close\r\n\r\n");
+    assert.deepEqual(statuses(text), [200, 404, 405]);
+    assert.match(text, /allow: GET, POST/);
+  });
+
+  test("a half-sent request gets 408 at its deadline; an idle keep-alive connection is closed silently", async () => {
+    const partial = await exchangeRaw("POST /ocsp HTTP/1.1\r\ncontent-le", 4000);
+    assert.deepEqual(statuses(partial.text), [408]);
+    assert.equal(partial.closed, true);
+    const body = await exchangeRaw("POST /ocsp HTTP/1.1\r\ncontent-length: 9\r\n\r\nabc", 4000);
+    assert.deepEqual(statuses(body.text), [408]);
+    const idle = await exchangeRaw(post("ok"), 4000);
+    assert.deepEqual(statuses(idle.text), [200]);
+    assert.equal(idle.closed, true);
+  });
+
+  test("nothing is held once the connections are done", async () => {
+    await exchangeRaw(post("a", "connection: close\r\n"));
+    const client = connect(listener.port, "127.0.0.1");
+    client.write("POST /ocsp HTTP/1.1\r\ncontent-length: 5\r\n\r\nab");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(held.count, 1, "a request whose body is still arriving is held");
+    client.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(held.count, 0);
+  });
+});
