@@ -33,7 +33,7 @@ export interface HeadRefusal {
 
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s\x00-\x1f\x7f]+) HTTP\/(\d)\.(\d)$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/(\d)\.(\d)$/;
 const DIGITS = /^\d{1,15}$/;
 // Field values: visible ASCII, obs-text, space and tab (RFC 9110 §5.5); never other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
