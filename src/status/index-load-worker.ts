@@ -1,23 +1,16 @@
 /**
- * The worker thread that reads and parses an index.txt for `loadIndexInWorker`: the file's buffer,
+ * The worker thread that reads and parses an index.txt for `loadIndexInWorker`: the file's chunks,
  * the parse and its garbage live here, and only the finished table's arrays cross to the serving
  * thread, transferred without a copy. Posts `{ parts }` or `{ error: { message, field, file } }`.
  */
-import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
-import { parseIndexParts } from "./openssl-index-parse.ts";
+import { readIndexFile } from "./read-index-file.ts";
 import { transferables } from "./serial-table.ts";
 
 const { file } = workerData as { file: string };
 try {
-  let content: Buffer;
-  try {
-    content = await readFile(file);
-  } catch (error) {
-    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-  }
-  const parts = await parseIndexParts(content, file);
+  const parts = readIndexFile(file);
   parentPort!.postMessage({ parts }, transferables(parts));
 } catch (error) {
   const config = error instanceof ConfigError;
