@@ -6,7 +6,8 @@
  * `openssl ca` writes; the CRL of the same entries is made by `openssl ca -gencrl` itself. Each server is
  * started fresh and asked, every 20 ms, about the last revoked serial (POST, no nonce) until it answers
  * `revoked`: the time from spawn to that answer is "ready". Memory is the server's VmRSS at ready and
- * its peak (VmHWM), from /proc. Scenarios (SCENARIOS, in this order by default):
+ * its peak (VmHWM), from /proc; each figure is the median of READY_ROUNDS (default 3) rounds that
+ * interleave the scenarios. Scenarios (SCENARIOS, in this order by default):
  *   openssl-index   openssl ocsp -index index.txt -port P -rsigner … -rkey … -CA ca.pem
  *   vouch-index     vouch serve, an `index` source on the same index.txt
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
@@ -30,6 +31,7 @@ const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
 const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
+const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
 const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PORT = Number(process.env.READY_PORT ?? 18090);
 const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
@@ -101,7 +103,9 @@ async function measure(scenario: string, command: string, args: readonly string[
       if (child.exitCode !== null) throw new Error(`${scenario} exited: ${stderr}`);
       if (performance.now() - started > 300_000) throw new Error(`${scenario} not ready after 300 s`);
       try {
-        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(2_000) });
+        // A long timeout: `openssl ocsp` listens before it loads the index, and answers a connection made
+        // meanwhile once loaded; one aborted before that (an earlier 2 s timeout) left it spinning at 100% CPU.
+        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(60_000) });
         const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
         if (decoded.status === "successful" && decoded.basic.responses[0]?.status.kind === "revoked") break;
       } catch {
@@ -144,8 +148,10 @@ async function main() {
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
+  const runs = new Map<string, Measured[]>();
   const results: Measured[] = [];
-  for (const scenario of SCENARIOS) {
+  // Rounds interleave the scenarios, so that a burst of load from elsewhere on the machine does not land on one only.
+  for (let round = 1; round <= READY_ROUNDS; round++) for (const scenario of SCENARIOS) {
     const config = join(DATA, `${scenario}.yaml`);
     switch (scenario) {
       case "openssl-index":
@@ -179,13 +185,21 @@ async function main() {
       default:
         throw new Error(`unknown scenario ${scenario}`);
     }
-    const last = results.at(-1);
-    if (last !== undefined) log(`${last.scenario}: ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
+    const last = results.pop();
+    if (last !== undefined) {
+      log(`${last.scenario} (round ${round}): ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
+      runs.set(last.scenario, [...(runs.get(last.scenario) ?? []), last]);
+    }
+  }
+  // The median of each figure over the rounds.
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
+  for (const [scenario, measured] of runs) {
+    results.push({ scenario, readyMs: median(measured.map((m) => m.readyMs)), rssMiB: median(measured.map((m) => m.rssMiB)), peakMiB: median(measured.map((m) => m.peakMiB)) });
   }
 
   const reference = results.find((result) => result.scenario === "openssl-index");
   const lines = [
-    `| ${ENTRIES.toLocaleString("en")} revoked | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
+    `| ${ENTRIES.toLocaleString("en")} revoked${READY_ROUNDS > 1 ? `, median of ${READY_ROUNDS} rounds` : ""} | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
     "|---|---:|---:|---:|---:|---:|",
     ...results.map((result) => {
       const ratio = (a: number, b: number | undefined) => (b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
