@@ -7,6 +7,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
+import { takePreloadedIndex } from "./index-preload.ts";
 import { issuerMatch } from "./issuer-match.ts";
 import { loadIndexInWorker } from "./load-index-in-worker.ts";
 import type { SerialTable } from "./serial-table.ts";
@@ -45,9 +46,11 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   // Off the serving thread: see load-index-in-worker.ts for what it cost on it.
   const load = (): Promise<SerialTable> => loadIndexInWorker(file);
 
-  const signatures = await fileSignatures([file]);
+  // A load `vouch serve` started before its modules were loaded (index-preload.ts), if any.
+  const preloaded = takePreloadedIndex(file);
+  const signatures = preloaded?.signatures ?? (await fileSignatures([file]));
   // The one reference every lookup reads; a reload replaces it in a single assignment.
-  let table = await load();
+  let table = await (preloaded?.table ?? load());
   let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
