@@ -13,12 +13,14 @@
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
  *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
  *                   imported once with `vouch store import-index`)
- * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index twice: once quiet, once while the
- * index file is rewritten every second (a reload each time); p99 of both. Needs `npm run build` (Vouch
+ * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index, in RELOAD_ROUNDS (default 2)
+ * rounds of two runs: once quiet, once while the index file is replaced every second (REWRITE=changed,
+ * the default: one entry flips each time, and the time until each change shows is reported; or
+ * REWRITE=same: the same content); median p99 of both kinds (see reloadLatency). Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { access, mkdir, readFile, writeFile, utimes } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { performance } from "node:perf_hooks";
@@ -32,6 +34,8 @@ const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
 const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
 const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
+const RELOAD_ROUNDS = Number(process.env.RELOAD_ROUNDS ?? 2);
+const REWRITE = process.env.REWRITE === "same" ? "same" : "changed";
 const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PORT = Number(process.env.READY_PORT ?? 18090);
 const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
@@ -206,54 +210,96 @@ async function main() {
       return `| ${result.scenario} | ${result.readyMs.toFixed(0)} | ${result.rssMiB.toFixed(0)} | ${result.peakMiB.toFixed(0)} | ${ratio(result.readyMs, reference?.readyMs)} | ${ratio(result.rssMiB, reference?.rssMiB)} |`;
     }),
   ];
-  if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index)));
+  if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index, requestDer)));
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** p99 under wrk load on a 1M-entry index source, quiet and while the file is rewritten every second. */
-async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string): Promise<string[]> {
+/**
+ * p99 under wrk load on an index source, quiet and while the index file is replaced every second
+ * (written beside it and renamed over it, as `openssl ca` does), in RELOAD_ROUNDS interleaved
+ * rounds (median p99 of each kind). REWRITE=changed (default) flips the last entry between revoked
+ * and good on every write, so every reload parses, and a poller asking about that entry times how
+ * long each change takes to show under the load; REWRITE=same writes the same content each time.
+ */
+async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string, requestDer: Buffer): Promise<string[]> {
   const copy = join(DATA, "reload-index.txt");
-  await writeFile(copy, await readFile(index));
+  const original = await readFile(index);
+  // The last line with status V and no revocation field: the same entry, not revoked.
+  const lastLine = original.lastIndexOf(0x0a, original.length - 2) + 1;
+  const fields = original.toString("latin1", lastLine).split("\t");
+  const flipped = Buffer.concat([original.subarray(0, lastLine), Buffer.from(["V", fields[1], "", ...fields.slice(3)].join("\t"), "latin1")]);
+  await writeFile(copy, original);
   const config = join(DATA, "reload.yaml");
   await vouchConfig(config, pki, `{ type: index, file: ${copy}, pollInterval: PT1S }`);
   const goodRequest = join(DATA, "reload-request.der");
   await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
   const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config", config], { env: ENV, stdio: "ignore" });
+  const lastEntryStatus = async (): Promise<string | undefined> => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(10_000) });
+      const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
+      return decoded.status === "successful" ? decoded.basic.responses[0]?.status.kind : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   try {
     await new Promise((done) => setTimeout(done, 500));
-    for (let tries = 0; tries < 600; tries++) {
-      const ok = await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    for (let tries = 0; tries < 600 && (await lastEntryStatus()) !== "revoked"; tries++) await new Promise((done) => setTimeout(done, 100));
     const wrk = async () => {
       const { stdout } = await run("wrk", ["-t1", "-c8", `-d${RELOAD_SECONDS}s`, "--latency", "-s", join(REPO, "bench/lib/ocsp-post.lua"), `http://127.0.0.1:${PORT}/`], { env: { ...ENV, BENCH_REQ: goodRequest } });
       const line = stdout.split("\n").find((text) => text.startsWith("BENCH ")) ?? "";
       const field = (name: string) => Number(new RegExp(`${name}=([0-9.]+)`).exec(line)?.[1] ?? Number.NaN);
       return { rps: field("rps"), p99: field("p99_us") / 1000, errors: field("non200") + field("not_ocsp_ok") + field("sock_errors") };
     };
+    let revoked = true;
+    const reloadMs: number[] = [];
+    const rewriting = async () => {
+      let going = true;
+      let writes = 0;
+      const writer = (async () => {
+        while (going) {
+          const written = performance.now();
+          if (REWRITE === "same") {
+            await writeFile(`${copy}.new`, revoked ? original : flipped);
+            await rename(`${copy}.new`, copy);
+            writes++;
+            await new Promise((done) => setTimeout(done, 1_000));
+            continue;
+          }
+          revoked = !revoked;
+          await writeFile(`${copy}.new`, revoked ? original : flipped);
+          await rename(`${copy}.new`, copy);
+          writes++;
+          // Until the change shows (or 30 s), then the rest of the second.
+          while (going && performance.now() - written < 30_000 && (await lastEntryStatus()) !== (revoked ? "revoked" : "good")) await new Promise((done) => setTimeout(done, 20));
+          if (!going) break;
+          reloadMs.push(performance.now() - written);
+          const rest = 1_000 - (performance.now() - written);
+          if (rest > 0) await new Promise((done) => setTimeout(done, rest));
+        }
+      })();
+      const result = await wrk();
+      going = false;
+      await writer;
+      return { ...result, writes };
+    };
     await wrk(); // warm-up
-    const quiet = await wrk();
-    let touching = true;
-    let reloads = 0;
-    const toucher = (async () => {
-      while (touching) {
-        await new Promise((done) => setTimeout(done, 1_000));
-        const now = new Date();
-        await utimes(copy, now, now);
-        // Same content, new mtime: the source re-reads and re-parses the whole file.
-        await writeFile(copy, await readFile(copy));
-        reloads++;
-      }
-    })();
-    const reloading = await wrk();
-    touching = false;
-    await toucher;
+    const quiet: Awaited<ReturnType<typeof wrk>>[] = [];
+    const busy: Awaited<ReturnType<typeof rewriting>>[] = [];
+    for (let round = 0; round < RELOAD_ROUNDS; round++) {
+      quiet.push(await wrk());
+      busy.push(await rewriting());
+      log(`reload round ${round + 1}: p99 quiet ${quiet.at(-1)?.p99.toFixed(2)} ms, rewriting ${busy.at(-1)?.p99.toFixed(2)} ms`);
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const reloads = reloadMs.length === 0 ? "" : `; each change showed after ${median([...reloadMs]).toFixed(0)} ms (median), ${Math.max(...reloadMs).toFixed(0)} ms (max)`;
     return [
-      `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing | req/s | p99 (ms) | failed |`,
+      `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing${RELOAD_ROUNDS > 1 ? `, median of ${RELOAD_ROUNDS} rounds` : ""} | req/s | p99 (ms) | failed |`,
       "|---|---:|---:|---:|",
-      `| quiet | ${quiet.rps.toFixed(0)} | ${quiet.p99.toFixed(2)} | ${quiet.errors} |`,
-      `| file rewritten every second (${reloads} reloads) | ${reloading.rps.toFixed(0)} | ${reloading.p99.toFixed(2)} | ${reloading.errors} |`,
+      `| quiet | ${median(quiet.map((q) => q.rps)).toFixed(0)} | ${median(quiet.map((q) => q.p99)).toFixed(2)} | ${sum(quiet.map((q) => q.errors))} |`,
+      `| file replaced every second, ${REWRITE === "same" ? "same content" : "one entry changed"} (${sum(busy.map((b) => b.writes))} writes${reloads}) | ${median(busy.map((b) => b.rps)).toFixed(0)} | ${median(busy.map((b) => b.p99)).toFixed(2)} | ${sum(busy.map((b) => b.errors))} |`,
     ];
   } finally {
     server.kill("SIGKILL");

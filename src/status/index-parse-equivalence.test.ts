@@ -115,7 +115,7 @@ describe("the index parsers agree with the previous parser", () => {
     await writeFile(file, content);
     const expected = await outcome(() => parseIndexReference(content, file));
     const actuals = [await outcome(() => parseIndex(content, file))];
-    for (const chunk of [7, 64, 1000, 1 << 21]) actuals.push(await outcome(async () => serialTableFromParts(readIndexFile(file, chunk))));
+    for (const chunk of [7, 64, 1000, 1 << 21]) actuals.push(await outcome(async () => serialTableFromParts(readIndexFile(file, { chunkBytes: chunk }))));
     for (const actual of actuals) {
       if (typeof expected === "string") assert.equal(actual, expected);
       else if (typeof actual === "string") assert.fail(`reference parsed it, this one failed: ${actual}`);

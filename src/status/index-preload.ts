@@ -6,7 +6,7 @@
  * loads here; `openIndexSource` takes a started load instead of starting its own.
  */
 import { statSync } from "node:fs";
-import { loadIndexInWorker } from "./load-index-in-worker.ts";
+import { loadIndexTable } from "./load-index-in-worker.ts";
 import type { SerialTable } from "./serial-table.ts";
 
 /** A load started early, and the stat signature of the file taken before it began reading. */
@@ -29,7 +29,7 @@ const UNCLAIMED_MS = 60_000;
  */
 export function preloadIndex(file: string): void {
   if (started.has(file)) return;
-  const table = loadIndexInWorker(file);
+  const table = loadIndexTable(file);
   // Nobody may ever await it (see UNCLAIMED_MS); the source that does sees the rejection itself.
   table.catch(() => {});
   started.set(file, { signatures: signatureOf(file), table });
