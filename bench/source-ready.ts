@@ -44,6 +44,13 @@ const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
 /** The serial of entry i: 16 octets, never sign-padded. */
 const serialOf = (i: number): string => (0x40n * 2n ** 120n + BigInt(i) * 2654435761n + 0x1000n).toString(16).toUpperCase();
 
+/** The middle value (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? (sorted[Math.floor(middle)] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
+
 async function exists(file: string): Promise<boolean> {
   try {
     await access(file);
@@ -197,7 +204,6 @@ async function main() {
     }
   }
   // The median of each figure over the rounds.
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
   for (const [scenario, measured] of runs) {
     results.push({ scenario, readyMs: median(measured.map((m) => m.readyMs)), rssMiB: median(measured.map((m) => m.rssMiB)), peakMiB: median(measured.map((m) => m.peakMiB)) });
   }
@@ -300,9 +306,8 @@ async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string, re
       busy.push(await rewriting("watched"));
       log(`reload round ${round + 1}: p99 quiet ${quiet.at(-1)?.p99.toFixed(2)} ms, writes to an unread file ${controls.at(-1)?.p99.toFixed(2)} ms, rewriting the index ${busy.at(-1)?.p99.toFixed(2)} ms`);
     }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-    const reloads = reloadMs.length === 0 ? "" : `; each change showed after ${median([...reloadMs]).toFixed(0)} ms (median), ${Math.max(...reloadMs).toFixed(0)} ms (max)`;
+    const reloads = reloadMs.length === 0 ? "" : `; each change showed after ${median(reloadMs).toFixed(0)} ms (median), ${Math.max(...reloadMs).toFixed(0)} ms (max)`;
     return [
       `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing${RELOAD_ROUNDS > 1 ? `, median of ${RELOAD_ROUNDS} rounds` : ""} | req/s | p99 (ms) | failed |`,
       "|---|---:|---:|---:|",
