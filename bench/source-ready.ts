@@ -6,19 +6,23 @@
  * `openssl ca` writes; the CRL of the same entries is made by `openssl ca -gencrl` itself. Each server is
  * started fresh and asked, every 20 ms, about the last revoked serial (POST, no nonce) until it answers
  * `revoked`: the time from spawn to that answer is "ready". Memory is the server's VmRSS at ready and
- * its peak (VmHWM), from /proc. Scenarios (SCENARIOS, in this order by default):
+ * its peak (VmHWM), from /proc; each figure is the median of READY_ROUNDS (default 3) rounds that
+ * interleave the scenarios. Scenarios (SCENARIOS, in this order by default):
  *   openssl-index   openssl ocsp -index index.txt -port P -rsigner … -rkey … -CA ca.pem
  *   vouch-index     vouch serve, an `index` source on the same index.txt
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
  *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
  *                   imported once with `vouch store import-index`)
- * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index twice: once quiet, once while the
- * index file is rewritten every second (a reload each time); p99 of both. Needs `npm run build` (Vouch
+ * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index, in RELOAD_ROUNDS (default 2)
+ * rounds of three runs: once quiet, once while the index file is replaced every second (REWRITE=changed,
+ * the default: one entry flips each time, and the time until each change shows is reported; or
+ * REWRITE=same: the same content), and a control run writing the same way to a file Vouch does not
+ * read; median p99 of each kind (see reloadLatency). Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { access, mkdir, readFile, writeFile, utimes } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { performance } from "node:perf_hooks";
 import { decodeOcspResponse } from "../src/ocsp/decode-response.ts";
@@ -30,12 +34,22 @@ const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
 const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
+const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
+const RELOAD_ROUNDS = Number(process.env.RELOAD_ROUNDS ?? 2);
+const REWRITE = process.env.REWRITE === "same" ? "same" : "changed";
 const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PORT = Number(process.env.READY_PORT ?? 18090);
 const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
 
 /** The serial of entry i: 16 octets, never sign-padded. */
 const serialOf = (i: number): string => (0x40n * 2n ** 120n + BigInt(i) * 2654435761n + 0x1000n).toString(16).toUpperCase();
+
+/** The middle value (the mean of the middle two for an even count). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? (sorted[Math.floor(middle)] ?? Number.NaN) : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
+}
 
 async function exists(file: string): Promise<boolean> {
   try {
@@ -60,7 +74,8 @@ async function prepare() {
     await writeFile(index, `${lines.join("\n")}\n`);
   }
   const crl = join(DATA, `crl-${ENTRIES}.der`);
-  if (!(await exists(crl))) {
+  // Only the crl scenario needs it, and making it takes minutes.
+  if (SCENARIOS.includes("vouch-crl") && !(await exists(crl))) {
     log("openssl ca -gencrl over the same entries (takes a while)");
     // openssl ca reads its database from the config's `database`: point a copy of the config at ours.
     const config = (await readFile(pki.opensslConfig, "utf8")).replace(/^database\s*=.*$/m, `database = ${index}`);
@@ -100,7 +115,9 @@ async function measure(scenario: string, command: string, args: readonly string[
       if (child.exitCode !== null) throw new Error(`${scenario} exited: ${stderr}`);
       if (performance.now() - started > 300_000) throw new Error(`${scenario} not ready after 300 s`);
       try {
-        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(2_000) });
+        // A long timeout: `openssl ocsp` listens before it loads the index, and answers a connection made
+        // meanwhile once loaded; one aborted before that (an earlier 2 s timeout) left it spinning at 100% CPU.
+        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(60_000) });
         const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
         if (decoded.status === "successful" && decoded.basic.responses[0]?.status.kind === "revoked") break;
       } catch {
@@ -143,8 +160,10 @@ async function main() {
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
+  const runs = new Map<string, Measured[]>();
   const results: Measured[] = [];
-  for (const scenario of SCENARIOS) {
+  // Rounds interleave the scenarios, so that a burst of load from elsewhere on the machine does not land on one only.
+  for (let round = 1; round <= READY_ROUNDS; round++) for (const scenario of SCENARIOS) {
     const config = join(DATA, `${scenario}.yaml`);
     switch (scenario) {
       case "openssl-index":
@@ -178,67 +197,123 @@ async function main() {
       default:
         throw new Error(`unknown scenario ${scenario}`);
     }
-    const last = results.at(-1);
-    if (last !== undefined) log(`${last.scenario}: ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
+    const last = results.pop();
+    if (last !== undefined) {
+      log(`${last.scenario} (round ${round}): ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
+      runs.set(last.scenario, [...(runs.get(last.scenario) ?? []), last]);
+    }
+  }
+  // The median of each figure over the rounds.
+  for (const [scenario, measured] of runs) {
+    results.push({ scenario, readyMs: median(measured.map((m) => m.readyMs)), rssMiB: median(measured.map((m) => m.rssMiB)), peakMiB: median(measured.map((m) => m.peakMiB)) });
   }
 
   const reference = results.find((result) => result.scenario === "openssl-index");
   const lines = [
-    `| ${ENTRIES.toLocaleString("en")} revoked | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
+    `| ${ENTRIES.toLocaleString("en")} revoked${READY_ROUNDS > 1 ? `, median of ${READY_ROUNDS} rounds` : ""} | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
     "|---|---:|---:|---:|---:|---:|",
     ...results.map((result) => {
       const ratio = (a: number, b: number | undefined) => (b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
       return `| ${result.scenario} | ${result.readyMs.toFixed(0)} | ${result.rssMiB.toFixed(0)} | ${result.peakMiB.toFixed(0)} | ${ratio(result.readyMs, reference?.readyMs)} | ${ratio(result.rssMiB, reference?.rssMiB)} |`;
     }),
   ];
-  if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index)));
+  if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index, requestDer)));
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** p99 under wrk load on a 1M-entry index source, quiet and while the file is rewritten every second. */
-async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string): Promise<string[]> {
+/**
+ * p99 under wrk load on an index source, quiet and while the index file is replaced every second
+ * (written beside it and renamed over it, as `openssl ca` does), in RELOAD_ROUNDS interleaved
+ * rounds (median p99 of each kind). REWRITE=changed (default) flips the last entry between revoked
+ * and good on every write, so every reload parses, and a poller asking about that entry times how
+ * long each change takes to show under the load; REWRITE=same writes the same content each time.
+ */
+async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string, requestDer: Buffer): Promise<string[]> {
   const copy = join(DATA, "reload-index.txt");
-  await writeFile(copy, await readFile(index));
+  const original = await readFile(index);
+  // The last line with status V and no revocation field: the same entry, not revoked.
+  const lastLine = original.lastIndexOf(0x0a, original.length - 2) + 1;
+  const fields = original.toString("latin1", lastLine).split("\t");
+  const flipped = Buffer.concat([original.subarray(0, lastLine), Buffer.from(["V", fields[1], "", ...fields.slice(3)].join("\t"), "latin1")]);
+  await writeFile(copy, original);
   const config = join(DATA, "reload.yaml");
   await vouchConfig(config, pki, `{ type: index, file: ${copy}, pollInterval: PT1S }`);
   const goodRequest = join(DATA, "reload-request.der");
   await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
   const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config", config], { env: ENV, stdio: "ignore" });
+  const lastEntryStatus = async (): Promise<string | undefined> => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(10_000) });
+      const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
+      return decoded.status === "successful" ? decoded.basic.responses[0]?.status.kind : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   try {
     await new Promise((done) => setTimeout(done, 500));
-    for (let tries = 0; tries < 600; tries++) {
-      const ok = await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok, () => false);
-      if (ok) break;
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    for (let tries = 0; tries < 600 && (await lastEntryStatus()) !== "revoked"; tries++) await new Promise((done) => setTimeout(done, 100));
     const wrk = async () => {
       const { stdout } = await run("wrk", ["-t1", "-c8", `-d${RELOAD_SECONDS}s`, "--latency", "-s", join(REPO, "bench/lib/ocsp-post.lua"), `http://127.0.0.1:${PORT}/`], { env: { ...ENV, BENCH_REQ: goodRequest } });
       const line = stdout.split("\n").find((text) => text.startsWith("BENCH ")) ?? "";
       const field = (name: string) => Number(new RegExp(`${name}=([0-9.]+)`).exec(line)?.[1] ?? Number.NaN);
       return { rps: field("rps"), p99: field("p99_us") / 1000, errors: field("non200") + field("not_ocsp_ok") + field("sock_errors") };
     };
+    let revoked = true;
+    const reloadMs: number[] = [];
+    // The control: the same writes to a file Vouch does not read, in another folder (what writing
+    // 116 MB a second costs the machine by itself, which the watched runs pay too).
+    const control = join(DATA, "control", "index.txt");
+    await mkdir(dirname(control), { recursive: true });
+    const rewriting = async (target: "watched" | "control") => {
+      let going = true;
+      let writes = 0;
+      const writer = (async () => {
+        while (going) {
+          const written = performance.now();
+          if (REWRITE === "same" || target === "control") {
+            const file = target === "control" ? control : copy;
+            await writeFile(`${file}.new`, revoked ? original : flipped);
+            await rename(`${file}.new`, file);
+            writes++;
+            await new Promise((done) => setTimeout(done, 1_000));
+            continue;
+          }
+          revoked = !revoked;
+          await writeFile(`${copy}.new`, revoked ? original : flipped);
+          await rename(`${copy}.new`, copy);
+          writes++;
+          // Until the change shows (or 30 s), then the rest of the second.
+          while (going && performance.now() - written < 30_000 && (await lastEntryStatus()) !== (revoked ? "revoked" : "good")) await new Promise((done) => setTimeout(done, 20));
+          if (!going) break;
+          reloadMs.push(performance.now() - written);
+          const rest = 1_000 - (performance.now() - written);
+          if (rest > 0) await new Promise((done) => setTimeout(done, rest));
+        }
+      })();
+      const result = await wrk();
+      going = false;
+      await writer;
+      return { ...result, writes };
+    };
     await wrk(); // warm-up
-    const quiet = await wrk();
-    let touching = true;
-    let reloads = 0;
-    const toucher = (async () => {
-      while (touching) {
-        await new Promise((done) => setTimeout(done, 1_000));
-        const now = new Date();
-        await utimes(copy, now, now);
-        // Same content, new mtime: the source re-reads and re-parses the whole file.
-        await writeFile(copy, await readFile(copy));
-        reloads++;
-      }
-    })();
-    const reloading = await wrk();
-    touching = false;
-    await toucher;
+    const quiet: Awaited<ReturnType<typeof wrk>>[] = [];
+    const busy: Awaited<ReturnType<typeof rewriting>>[] = [];
+    const controls: Awaited<ReturnType<typeof rewriting>>[] = [];
+    for (let round = 0; round < RELOAD_ROUNDS; round++) {
+      quiet.push(await wrk());
+      controls.push(await rewriting("control"));
+      busy.push(await rewriting("watched"));
+      log(`reload round ${round + 1}: p99 quiet ${quiet.at(-1)?.p99.toFixed(2)} ms, writes to an unread file ${controls.at(-1)?.p99.toFixed(2)} ms, rewriting the index ${busy.at(-1)?.p99.toFixed(2)} ms`);
+    }
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const reloads = reloadMs.length === 0 ? "" : `; each change showed after ${median(reloadMs).toFixed(0)} ms (median), ${Math.max(...reloadMs).toFixed(0)} ms (max)`;
     return [
-      `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing | req/s | p99 (ms) | failed |`,
+      `| index source, ${ENTRIES.toLocaleString("en")} entries, wrk -c8 keep-alive, live signing${RELOAD_ROUNDS > 1 ? `, median of ${RELOAD_ROUNDS} rounds` : ""} | req/s | p99 (ms) | failed |`,
       "|---|---:|---:|---:|",
-      `| quiet | ${quiet.rps.toFixed(0)} | ${quiet.p99.toFixed(2)} | ${quiet.errors} |`,
-      `| file rewritten every second (${reloads} reloads) | ${reloading.rps.toFixed(0)} | ${reloading.p99.toFixed(2)} | ${reloading.errors} |`,
+      `| quiet | ${median(quiet.map((q) => q.rps)).toFixed(0)} | ${median(quiet.map((q) => q.p99)).toFixed(2)} | ${sum(quiet.map((q) => q.errors))} |`,
+      `| the same writes to a file Vouch does not read (control) | ${median(controls.map((b) => b.rps)).toFixed(0)} | ${median(controls.map((b) => b.p99)).toFixed(2)} | ${sum(controls.map((b) => b.errors))} |`,
+      `| file replaced every second, ${REWRITE === "same" ? "same content" : "one entry changed"} (${sum(busy.map((b) => b.writes))} writes${reloads}) | ${median(busy.map((b) => b.rps)).toFixed(0)} | ${median(busy.map((b) => b.p99)).toFixed(2)} | ${sum(busy.map((b) => b.errors))} |`,
     ];
   } finally {
     server.kill("SIGKILL");

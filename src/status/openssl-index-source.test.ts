@@ -141,6 +141,31 @@ describe("openIndexSource", () => {
     });
   });
 
+  test("re-parses a replaced index only when its content changed", async () => {
+    const ownPki = await createPki({ dir: join(dir, "same-content") });
+    const logger = recordingLogger();
+    const source = await openIndexSource({ file: ownPki.index, issuer: await readPemDer(ownPki.ca), clock: systemClock, logger, pollIntervalMs: 20 });
+    const goodId = await certIdOfFiles(ownPki.good, ownPki.ca);
+    const count = (message: RegExp) => logger.records.filter((r) => message.test(r.message)).length;
+    const replaceWithSame = async () => {
+      await writeFile(`${ownPki.index}.tmp`, await readFile(ownPki.index));
+      await rename(`${ownPki.index}.tmp`, ownPki.index);
+    };
+    try {
+      // The first reload has no digest to compare with (the first load does not hash): it parses.
+      await replaceWithSame();
+      await waitUntil("the first reload", () => (count(/index reloaded/) === 1 ? true : undefined));
+      await replaceWithSame();
+      await waitUntil("the same-content reload", () => (count(/same content/) === 1 ? true : undefined));
+      assert.equal(count(/index reloaded/), 1, "not parsed again");
+      await revokeCertificate(ownPki, ownPki.good, "superseded");
+      await waitUntil("the revocation", async () => ((await source.status(goodId, SIGNAL))?.kind === "revoked" ? true : undefined));
+      assert.equal(count(/index reloaded/), 2);
+    } finally {
+      await source.close();
+    }
+  });
+
   const invalid: { name: string; field: string; options: () => Parameters<typeof openIndexSource>[0] }[] = [
     { name: "a missing file", field: "file", options: () => ({ file: join(dir, "nope.txt"), issuer, clock: systemClock, logger: silentLogger }) },
     { name: "an empty file name", field: "file", options: () => ({ file: "", issuer, clock: systemClock, logger: silentLogger }) },

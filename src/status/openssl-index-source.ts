@@ -7,8 +7,9 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
+import { takePreloadedIndex } from "./index-preload.ts";
 import { issuerMatch } from "./issuer-match.ts";
-import { loadIndexInWorker } from "./load-index-in-worker.ts";
+import { loadIndexInWorker, loadIndexTable, RELOAD_NICENESS } from "./load-index-in-worker.ts";
 import type { SerialTable } from "./serial-table.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
@@ -42,12 +43,15 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   const interval = pollInterval(options.pollIntervalMs);
   const match = issuerMatch(issuer);
 
-  // Off the serving thread: see load-index-in-worker.ts for what it cost on it.
-  const load = (): Promise<SerialTable> => loadIndexInWorker(file);
-
-  const signatures = await fileSignatures([file]);
+  // Loads run off the serving thread: see load-index-in-worker.ts for what they cost on it.
+  // A load `vouch serve` started before its modules were loaded (index-preload.ts), if any.
+  const preloaded = takePreloadedIndex(file);
+  const signatures = preloaded?.signatures ?? (await fileSignatures([file]));
   // The one reference every lookup reads; a reload replaces it in a single assignment.
-  let table = await load();
+  let table: SerialTable = await (preloaded?.table ?? loadIndexTable(file));
+  // SHA-256 of the content `table` was parsed from, known from the first reload on (the first load
+  // does not hash: the server waits for it). A rewrite with the same content is then not re-parsed.
+  let digest: string | undefined;
   let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
@@ -58,11 +62,17 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
     logger,
     loadedSignatures: signatures,
     reload: async () => {
-      const next = await load();
+      // A lower priority than the serving thread's, so that a reload takes spare CPU rather than a core from answering.
+      const next = await loadIndexInWorker(file, { niceness: RELOAD_NICENESS, digest: true, unlessDigest: digest });
       if (closed) return;
-      table = next;
       loadedAt = clock.now();
-      logger.info({ file, entries: next.size }, "index reloaded");
+      if ("unchanged" in next) {
+        logger.info({ file }, "index rewritten with the same content; kept without a re-parse");
+        return;
+      }
+      table = next.table;
+      digest = next.digest;
+      logger.info({ file, entries: table.size }, "index reloaded");
     },
   });
 

@@ -1,0 +1,54 @@
+/**
+ * Index loads started before the service is built. Measured with a 1M-line index
+ * (bench/source-ready.ts): Node's start and the loading of Vouch's modules took ~0.6 s of the
+ * ~1.4 s to ready, and the index load only began after them, on a machine with a core to spare.
+ * `vouch serve` (cli/early-start.ts) reads the configuration's index files first and starts their
+ * loads here; `openIndexSource` takes a started load instead of starting its own.
+ */
+import { statSync } from "node:fs";
+import { loadIndexTable } from "./load-index-in-worker.ts";
+import type { SerialTable } from "./serial-table.ts";
+
+/** A load started early, and the stat signature of the file taken before it began reading. */
+export interface PreloadedIndex {
+  readonly signatures: string;
+  readonly table: Promise<SerialTable>;
+}
+
+const started = new Map<string, PreloadedIndex>();
+
+/**
+ * A load not taken by then is dropped, so that a file the configuration turned out not to use (the
+ * early read of it guessed wrong) does not keep its table; the source then loads the file itself.
+ */
+const UNCLAIMED_MS = 60_000;
+
+/**
+ * Starts loading `file` (an absolute path) on a worker thread unless a load of it is already
+ * waiting. Never throws: a file that cannot be read fails its load, and the source reports that.
+ */
+export function preloadIndex(file: string): void {
+  if (started.has(file)) return;
+  const table = loadIndexTable(file);
+  // Nobody may ever await it (see UNCLAIMED_MS); the source that does sees the rejection itself.
+  table.catch(() => {});
+  started.set(file, { signatures: signatureOf(file), table });
+  setTimeout(() => started.delete(file), UNCLAIMED_MS).unref();
+}
+
+/** The load of `file` started by preloadIndex, once: later calls start nothing and find nothing. */
+export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
+  const preloaded = started.get(file);
+  started.delete(file);
+  return preloaded;
+}
+
+/** As file-reloader.ts `fileSignatures([file])`, synchronously: it must be taken before the worker reads. */
+function signatureOf(file: string): string {
+  try {
+    const s = statSync(file, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return "missing";
+  }
+}
