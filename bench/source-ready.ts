@@ -100,7 +100,10 @@ async function measure(scenario: string, command: string, args: readonly string[
       if (child.exitCode !== null) throw new Error(`${scenario} exited: ${stderr}`);
       if (performance.now() - started > 300_000) throw new Error(`${scenario} not ready after 300 s`);
       try {
-        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(2_000) });
+        // A long timeout: `openssl ocsp` listens before it loads the index, so the first request waits
+        // in the backlog until it is answered; abandoned after 2 s (a load slower than that), it left
+        // OpenSSL 3.0 spinning on the closed connection and never answering again.
+        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(120_000) });
         const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
         if (decoded.status === "successful" && decoded.basic.responses[0]?.status.kind === "revoked") break;
       } catch {
