@@ -10,8 +10,8 @@
  * lookup was the alternative: ~5 k lookups/s with 8 pg connections here (DEPENDENCIES.md §4),
  * against 95-390 k status() calls/s from the mirror (bench/sql-load.ts, 1 M rows, on this
  * 2-core machine under a load average of 15-30), and SQLite's synchronous calls would block the
- * event loop. The cost is memory (about 50 bytes per certificate, +65-110 MB RSS measured for
- * 1 M) and a load at start (1 M rows: 3-5 s of CPU).
+ * event loop. The cost is memory (about 50 bytes per certificate) and a full load at start and
+ * after many changes, which runs on a thread of its own (load-table-in-worker.ts).
  *
  * The store lists every certificate the issuer issued, so a serial it lacks is "not-issued".
  * Answers carry, as thisUpdate, the time the last successful refresh started: while the database
@@ -52,9 +52,6 @@ export interface SqlSource extends StatusSource {
   freshness(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
 }
 
-/** Rows per page of a full load: small on SQLite, whose calls block, to keep each under a few ms. */
-const PAGE_SIZE = { sqlite: 2_000, postgres: 10_000 } as const;
-
 /**
  * Opens the store (applying migrations), loads the issuer's rows and starts refreshing. Resolves
  * once the first load is done; when the store does not know the issuer yet it resolves anyway,
@@ -84,7 +81,7 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   let failing = false;
 
   const fullLoad = async (id: number): Promise<void> => {
-    const loaded = await loadMirror(db, id, PAGE_SIZE[db.engine]);
+    const loaded = await loadMirror({ engine: db.engine, database: options.database, schema: options.schema ?? DEFAULT_SCHEMA, issuerId: id });
     mirror = loaded.mirror;
     seq = loaded.seq;
     log.info({ entries: loaded.mirror.baseSize }, "sql store loaded");
