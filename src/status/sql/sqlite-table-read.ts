@@ -6,7 +6,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { SerialTableBuilder, type SerialTableParts } from "../serial-table.ts";
-import { addStatusText, statusRowText } from "./status-text.ts";
+import { addStatusText, STATUS_ROW_TEXT } from "./status-text.ts";
 
 /** Rows SQLite joins per page: ~800 KB of text. */
 const PAGE_ROWS = 16_384;
@@ -20,7 +20,7 @@ export function readSqliteTable(file: string, issuerId: number): { parts: Serial
     const count = Number(db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ?").get(issuerId)?.["n"] ?? 0);
     const builder = new SerialTableBuilder({ maxRows: count + 1, maxPoolBytes: count * 20 + 1 });
     const page = db.prepare(
-      `SELECT group_concat(${statusRowText("hex(serial)")}, ';'), max(serial), count(*) FROM
+      `SELECT group_concat(${STATUS_ROW_TEXT}, ';'), max(serial), count(*) FROM
         (SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = ? AND serial > ? ORDER BY serial LIMIT ?)`,
     );
     page.setReturnArrays(true);
