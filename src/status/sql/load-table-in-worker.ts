@@ -1,4 +1,5 @@
 import { Worker } from "node:worker_threads";
+import { joinedTable } from "../joined-table.ts";
 import { serialTableFromParts, type SerialTable, type SerialTableParts } from "../serial-table.ts";
 
 /** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
@@ -12,29 +13,55 @@ export interface TableLoad {
   readonly issuerId: number;
 }
 
+/** What one loading thread loads: part 0 or 1 of the issuer's rows (table-load-worker.ts). */
+export interface PartLoad extends TableLoad {
+  readonly part: 0 | 1;
+}
+
+type PartMessage = { split: Uint8Array | undefined } | { parts: SerialTableParts; seq: number } | { error: { message: string } };
+
 /**
- * Reads every row of one issuer on a thread of its own (table-load-worker.ts) over a connection of
- * its own, and resolves with the table and the change number it is complete as of. Measured with
- * 1M rows (bench/source-ready.ts): paging on the serving thread took 1.5 s (SQLite) and 3 s
- * (PostgreSQL), and left the drivers' per-row garbage in the serving process's heap. Rejects with
- * an Error carrying the engine's message when the load fails.
+ * Reads every row of one issuer on two threads of their own (table-load-worker.ts), each loading
+ * half of the serials over a connection of its own, and resolves with the table (the two halves
+ * joined) and the change number it is complete as of (the older of the two snapshots'). Measured
+ * with 1M rows (bench/source-ready.ts): paging on the serving thread took 1.5 s (SQLite) and 3 s
+ * (PostgreSQL), and left the drivers' per-row garbage in the serving process's heap; most of a load
+ * is building the table, which two threads share. Rejects with an Error carrying the engine's
+ * message when either part fails (the other is stopped).
  */
-export function loadTableInWorker(load: TableLoad): Promise<{ table: SerialTable; seq: number }> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: load });
-    let settled = false;
-    worker.once("message", (message: { parts?: SerialTableParts; seq?: number; error?: { message: string } }) => {
-      settled = true;
-      if (message.parts !== undefined) resolve({ table: serialTableFromParts(message.parts), seq: message.seq ?? 0 });
-      else reject(new Error(message.error?.message ?? "the store could not be read"));
-    });
-    worker.once("error", (error) => {
-      if (!settled) reject(new Error(`loading failed: ${error.message}`, { cause: error }));
-      settled = true;
-    });
-    worker.once("exit", (code) => {
-      if (!settled) reject(new Error(`the loading thread exited with code ${code}`));
-      settled = true;
-    });
-  });
+export async function loadTableInWorker(load: TableLoad): Promise<{ table: SerialTable; seq: number }> {
+  const workers = ([0, 1] as const).map((part) => new Worker(WORKER, { workerData: { ...load, part } satisfies PartLoad }));
+  const results = workers.map(
+    (worker) =>
+      new Promise<{ table: SerialTable; seq: number }>((resolve, reject) => {
+        let settled = false;
+        worker.on("message", (message: PartMessage) => {
+          if ("split" in message) {
+            // The upper half starts at the lower half's median (SQLite).
+            workers[1]!.postMessage({ split: message.split });
+            return;
+          }
+          settled = true;
+          if ("parts" in message) resolve({ table: serialTableFromParts(message.parts), seq: message.seq });
+          else reject(new Error(message.error.message));
+        });
+        worker.once("error", (error) => {
+          if (!settled) reject(new Error(`loading failed: ${error.message}`, { cause: error }));
+          settled = true;
+        });
+        worker.once("exit", (code) => {
+          if (!settled) reject(new Error(`the loading thread exited with code ${code}`));
+          settled = true;
+        });
+      }),
+  );
+  try {
+    const halves = await Promise.all(results);
+    return { table: joinedTable(halves.map((half) => half.table)), seq: Math.min(...halves.map((half) => half.seq)) };
+  } catch (error) {
+    // The other half would never be used; one failing part must not leave a thread loading.
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.allSettled(results);
+    throw error;
+  }
 }
