@@ -26,22 +26,32 @@ const OID_INVALIDITY_DATE = Uint8Array.of(0x55, 0x1d, 0x18);
 const OID_CERTIFICATE_ISSUER = Uint8Array.of(0x55, 0x1d, 0x1d);
 
 /**
- * Reads every entry of `crl` into a table's parts. Throws CrlError on a malformed entry, a reason
- * code that does not exist, a certificateIssuer entry extension (an indirect CRL, which Vouch does
- * not support), or an unknown critical entry extension.
+ * Which entries a table takes: those whose serial's last octet is `index` modulo `of`. Threads
+ * that each build a share of the table (crl-load.ts) walk and check every entry, and add theirs.
  */
-export function readCrlEntries(crl: ParsedCrl): SerialTableParts {
+export interface EntryShare {
+  readonly index: number;
+  readonly of: number;
+}
+
+/**
+ * Reads every entry of `crl`, and the ones in `share` (default: all) into a table's parts. Throws
+ * CrlError on a malformed entry, a reason code that does not exist, a certificateIssuer entry
+ * extension (an indirect CRL, which Vouch does not support), or an unknown critical entry extension.
+ */
+export function readCrlEntries(crl: ParsedCrl, share: EntryShare = { index: 0, of: 1 }): SerialTableParts {
   const der = crl.der;
   const end = crl.entriesEnd;
-  // Counting first (a walk over the entries' outer headers, a few ms for 1M) sizes the table
-  // exactly: its hash slots are touched at random, so an overestimate costs resident memory.
+  // Counting first (a walk over the entries' outer headers, a few ms for 1M) sizes the table: its
+  // hash slots are touched at random, so an overestimate costs resident memory.
   const rows = countEntries(der, crl.entriesStart, end);
-  const builder = new SerialTableBuilder({ maxRows: rows, maxPoolBytes: end - crl.entriesStart, expectedRows: rows });
+  const builder = new SerialTableBuilder({ maxRows: rows, maxPoolBytes: end - crl.entriesStart, expectedRows: Math.ceil(rows / share.of) });
   const dates = new TimeCache();
+  const { index: mine, of } = share;
   let p = crl.entriesStart;
   for (let index = 0; p < end; index++) {
-    const next = readCommonEntry(der, p, end, builder, dates);
-    p = next > 0 ? next : readEntry(der, p, end, index, builder);
+    const next = readCommonEntry(der, p, end, builder, dates, mine, of);
+    p = next > 0 ? next : readEntry(der, p, end, index, builder, mine, of);
   }
   return builder.parts();
 }
@@ -103,7 +113,7 @@ class TimeCache {
  * GeneralizedTime, and no extension but a non-critical reasonCode. Returns the entry's end, or 0
  * when it has another shape (or a fault) and must go through `readEntry`; adds nothing then.
  */
-function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialTableBuilder, dates: TimeCache): number {
+function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialTableBuilder, dates: TimeCache, mine: number, of: number): number {
   if (der[p] !== TAG_SEQUENCE) return 0;
   const entryLength = der[p + 1] ?? 0x80;
   if (entryLength >= 0x80) return 0;
@@ -141,12 +151,12 @@ function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialT
       q += 12;
     }
   }
-  builder.add(der, serialStart, serialEnd, revokedAt, code, Number.NaN);
+  if ((der[serialEnd - 1] ?? 0) % of === mine) builder.add(der, serialStart, serialEnd, revokedAt, code, Number.NaN);
   return entryEnd;
 }
 
 /** Reads any entry at `p`, and words the fault when it is malformed or unsupported. */
-function readEntry(der: Buffer, p: number, limit: number, index: number, builder: SerialTableBuilder): number {
+function readEntry(der: Buffer, p: number, limit: number, index: number, builder: SerialTableBuilder, mine: number, of: number): number {
   const what = `revokedCertificates[${index}]`;
   const entry = expectTlv(der, p, limit, TAG_SEQUENCE, what);
   const serial = expectTlv(der, entry.contentStart, entry.end, TAG_INTEGER, what);
@@ -177,6 +187,6 @@ function readEntry(der: Buffer, p: number, limit: number, index: number, builder
     }
   }
   if (serial.end - serial.contentStart > 255) throw new CrlError(`${what}: serial longer than 255 octets`);
-  builder.add(der, serial.contentStart, serial.end, revokedAt, code, invalidity);
+  if ((der[serial.end - 1] ?? 0) % of === mine) builder.add(der, serial.contentStart, serial.end, revokedAt, code, invalidity);
   return entry.end;
 }

@@ -1,30 +1,26 @@
 /**
- * The thread that loads one CRL file for `loadCrlFile` (crl-load.ts): the file's bytes, the parse
- * and its garbage live here, and only the finished table's arrays cross to the serving thread,
- * transferred without a copy. Posts `{ crl }` (a CheckedCrl) or `{ error: { message } }`, the
- * message worded for the file's ConfigError.
+ * A thread that loads one share of a CRL's entries for `loadCrlFile` (crl-load.ts). It is handed
+ * the file's bytes in shared memory (`{ bytes }`), checks the CRL (share 0 also verifies its
+ * signature), walks every entry and adds its share to a table; the parse and its garbage live
+ * here, and only the finished table's arrays cross to the serving thread, transferred without a
+ * copy. Posts `{ crl }` (a CheckedCrl) or `{ error: { message } }`, the message worded for the
+ * file's ConfigError.
  */
-import { readFile } from "node:fs/promises";
 import { parentPort, workerData } from "node:worker_threads";
+import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CrlIssuer } from "./crl-read.ts";
 import { readCheckedCrl } from "./crl-read.ts";
 import { transferables } from "./serial-table.ts";
 
-const { file, issuer, now } = workerData as { file: string; issuer: CrlIssuer; now: number };
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const { issuer, now, share } = workerData as { issuer: CrlIssuer; now: number; share: EntryShare };
 
-let bytes: Buffer | undefined;
-try {
-  bytes = await readFile(file);
-} catch (error) {
-  parentPort!.postMessage({ error: { message: `cannot read: ${messageOf(error)}` } });
-}
-if (bytes !== undefined) {
+parentPort!.once("message", async ({ bytes }: { bytes: Uint8Array }) => {
   try {
-    const crl = readCheckedCrl(await crlDerOfFile(bytes), issuer, now);
+    const der = await crlDerOfFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const crl = readCheckedCrl(der, issuer, now, { share, verify: share.index === 0 });
     parentPort!.postMessage({ crl }, transferables(crl.entries));
   } catch (error) {
-    parentPort!.postMessage({ error: { message: messageOf(error) } });
+    parentPort!.postMessage({ error: { message: error instanceof Error ? error.message : String(error) } });
   }
-}
+});

@@ -7,6 +7,7 @@
  */
 import type { KeyObject } from "node:crypto";
 import { CrlError } from "./crl-der.ts";
+import type { EntryShare } from "./crl-entries.ts";
 import { readCrlEntries } from "./crl-entries.ts";
 import { parseCrl } from "./crl-parse.ts";
 import { verifyCrlSignatureNow } from "./crl-signature.ts";
@@ -29,22 +30,24 @@ export interface CheckedCrl {
 }
 
 /**
- * Checks and indexes the CRL whose DER is `der`. Throws CrlError when it is malformed, has an
- * unsupported critical extension or entry extension, is not issued by `issuer` (its issuer Name is
- * compared byte for byte with the certificate's subject), has thisUpdate after `now`, is a delta
- * CRL without a cRLNumber, or does not verify.
+ * Checks the CRL whose DER is `der`, and indexes its entries in `share` (default: all). Throws
+ * CrlError when it is malformed, has an unsupported critical extension or entry extension, is not
+ * issued by `issuer` (its issuer Name is compared byte for byte with the certificate's subject), has
+ * thisUpdate after `now`, is a delta CRL without a cRLNumber, or does not verify. With `verify`
+ * false the signature is not checked: for a thread whose work is used only when another thread's
+ * check of the same bytes succeeded.
  */
-export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number): CheckedCrl {
+export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, options: { share?: EntryShare; verify?: boolean } = {}): CheckedCrl {
   const crl = parseCrl(der);
   if (!crl.issuerDer.equals(issuer.subjectDer)) throw new CrlError("the CRL's issuer is not the issuer certificate's subject");
   if (crl.thisUpdate > now) throw new CrlError(`thisUpdate ${new Date(crl.thisUpdate).toISOString()} is in the future`);
   if (crl.baseCrlNumber !== undefined && crl.crlNumber === undefined) throw new CrlError("a delta CRL without a cRLNumber (RFC 5280 §5.2.4)");
-  verifyCrlSignatureNow(crl, issuer.publicKey);
+  if (options.verify !== false) verifyCrlSignatureNow(crl, issuer.publicKey);
   return {
     thisUpdate: crl.thisUpdate,
     nextUpdate: crl.nextUpdate,
     crlNumber: crl.crlNumber,
     baseCrlNumber: crl.baseCrlNumber,
-    entries: readCrlEntries(crl),
+    entries: readCrlEntries(crl, options.share),
   };
 }
