@@ -13,24 +13,28 @@ export interface TableLoad {
   readonly issuerId: number;
 }
 
-/** What one loading thread loads: part 0 or 1 of the issuer's rows (table-load-worker.ts). */
+/** What one loading thread loads: part `part` of `of` of the issuer's rows (table-load-worker.ts). */
 export interface PartLoad extends TableLoad {
-  readonly part: 0 | 1;
+  readonly part: number;
+  readonly of: 1 | 2;
 }
 
 type PartMessage = { split: Uint8Array | undefined } | { parts: SerialTableParts; seq: number } | { error: { message: string } };
 
 /**
- * Reads every row of one issuer on two threads of their own (table-load-worker.ts), each loading
- * half of the serials over a connection of its own, and resolves with the table (the two halves
- * joined) and the change number it is complete as of (the older of the two snapshots'). Measured
- * with 1M rows (bench/source-ready.ts): paging on the serving thread took 1.5 s (SQLite) and 3 s
- * (PostgreSQL), and left the drivers' per-row garbage in the serving process's heap; most of a load
- * is building the table, which two threads share. Rejects with an Error carrying the engine's
- * message when either part fails (the other is stopped).
+ * Reads every row of one issuer on threads of their own (table-load-worker.ts), over connections of
+ * their own, and resolves with the table and the change number it is complete as of (the oldest of
+ * the threads' snapshots). Measured with 1M rows (bench/source-ready.ts, a quiet machine): paging on
+ * the serving thread took 2.1 s (SQLite) and 3.6 s (PostgreSQL) to ready, and left the drivers'
+ * per-row garbage in the serving process's heap. SQLite is read by two threads, each loading half
+ * of the serials (ready in 1.6-1.8 s against 2.6 s for one thread: SQLite's own work and building
+ * the table are shared); PostgreSQL by one (1.55 s against 2.0 s for two: its server already
+ * produces the rows on another core while the thread reads them). Rejects with an Error carrying
+ * the engine's message when a part fails (the others are stopped).
  */
 export async function loadTableInWorker(load: TableLoad): Promise<{ table: SerialTable; seq: number }> {
-  const workers = ([0, 1] as const).map((part) => new Worker(WORKER, { workerData: { ...load, part } satisfies PartLoad }));
+  const of = load.engine === "sqlite" ? 2 : 1;
+  const workers = Array.from({ length: of }, (_, part) => new Worker(WORKER, { workerData: { ...load, part, of } satisfies PartLoad }));
   const results = workers.map(
     (worker) =>
       new Promise<{ table: SerialTable; seq: number }>((resolve, reject) => {
@@ -38,7 +42,7 @@ export async function loadTableInWorker(load: TableLoad): Promise<{ table: Seria
         worker.on("message", (message: PartMessage) => {
           if ("split" in message) {
             // The upper half starts at the lower half's median (SQLite).
-            workers[1]!.postMessage({ split: message.split });
+            workers[1]?.postMessage({ split: message.split });
             return;
           }
           settled = true;

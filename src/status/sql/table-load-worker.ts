@@ -1,9 +1,9 @@
 /**
  * A thread that loads one part of an issuer's rows for `loadTableInWorker`: the driver's data, the
  * parse and its garbage live here, and only the finished table's arrays cross to the serving
- * thread, transferred without a copy. Posts `{ parts, seq }` or `{ error: { message } }`; on SQLite
- * the lower part's thread first posts `{ split }` (the median serial), which the serving thread
- * hands on to the upper part's thread.
+ * thread, transferred without a copy. Posts `{ parts, seq }` or `{ error: { message } }`. SQLite is
+ * loaded in two parts: the lower part's thread first posts `{ split }` (the median serial), which
+ * the serving thread hands on to the upper part's thread; PostgreSQL in one.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { SerialTableParts } from "../serial-table.ts";
@@ -20,11 +20,12 @@ async function readPart(): Promise<{ parts: SerialTableParts; seq: number }> {
   // Only the engine in use is loaded: pg costs this thread ~60 ms of module loading.
   if (load.engine === "postgres") {
     const { readPostgresTable } = await import("./postgres-table-read.ts");
-    return readPostgresTable(load.database, load.schema, load.issuerId, load.part, 2);
+    return readPostgresTable(load.database, load.schema, load.issuerId);
   }
   const { openSqliteSnapshot } = await import("./sqlite-table-read.ts");
   const snapshot = openSqliteSnapshot(load.database, load.issuerId);
   try {
+    if (load.of === 1) return { parts: snapshot.read({ from: undefined, to: undefined }), seq: snapshot.seq };
     if (load.part === 0) {
       const split = snapshot.medianSerial();
       parentPort!.postMessage({ split });
