@@ -6,14 +6,13 @@
  * later GC; on its own threads it runs in one go, and that memory goes with the threads.
  */
 import { X509Certificate } from "node:crypto";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
 import { joinedTable } from "./joined-table.ts";
 import type { SerialTable } from "./serial-table.ts";
 import { serialTableFromParts } from "./serial-table.ts";
-import { readFileShared } from "./shared-file.ts";
 
 export type { CrlIssuer } from "./crl-read.ts";
 
@@ -58,8 +57,11 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
     throw new ConfigError(field, message, { file, cause });
   };
   if (signal?.aborted === true) fail("reading entries was cancelled");
-  // Started before the file is read, so that their start-up overlaps the read.
-  const workers = Array.from({ length: SHARES }, (_, index) => new Worker(WORKER, { workerData: { issuer, now, share: { index, of: SHARES } } }));
+  // The first share's thread reads the file and passes it on over this channel.
+  const { port1, port2 } = new MessageChannel();
+  const workers = [port1, port2].map(
+    (peer, index) => new Worker(WORKER, { workerData: { file, issuer, now, share: { index, of: SHARES }, peer }, transferList: [peer] }),
+  );
   const stop = (): Promise<unknown> => Promise.all(workers.map((worker) => worker.terminate()));
   let aborted = false;
   const abort = (): void => {
@@ -68,23 +70,19 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    // Settled from the start, so that a thread ending early (a failed read stops them) is not an unhandled rejection.
-    const shares = Promise.allSettled(workers.map((worker) => shareOf(worker)));
-    // Read once into shared memory, on libuv's thread pool: every thread reads the same bytes.
-    let bytes: Buffer;
-    try {
-      bytes = await readFileShared(file);
-    } catch (error) {
-      return fail(`cannot read: ${error instanceof Error ? error.message : String(error)}`, error);
+    const pending = workers.map((worker) => shareOf(worker));
+    // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
+    for (const share of pending) share.catch(() => {});
+    // The first share read the file, verified the signature and checked every entry: its fault is
+    // the one to report (the others, waiting for its bytes or not, are stopped).
+    const crls: CheckedCrl[] = [];
+    for (const share of pending) {
+      try {
+        crls.push(await share);
+      } catch (error) {
+        return fail(aborted ? "reading entries was cancelled" : (error as Error).message);
+      }
     }
-    for (const worker of workers) worker.postMessage({ bytes });
-    // The first share verified the signature and checked every entry: its fault is the one to report.
-    const [first, ...rest] = await shares;
-    if (aborted) return fail("reading entries was cancelled");
-    if (first?.status === "rejected") return fail((first.reason as Error).message);
-    const failed = rest.find((result) => result.status === "rejected");
-    if (failed !== undefined) return fail((failed.reason as Error).message);
-    const crls = [first, ...rest].map((result) => (result as PromiseFulfilledResult<CheckedCrl>).value);
     const crl = crls[0]!;
     return {
       file,
