@@ -11,12 +11,20 @@ import { NO_REASON, SerialTableBuilder, type SerialTableParts } from "../serial-
 import { copyOut, CopyFormatError, type CopyRow } from "./postgres-copy-out.ts";
 import { postgresClientConfig } from "./postgres-database.ts";
 
-/** The issuer's rows as a table's parts, complete as of change number `seq`. Rejects with the driver's error. */
-export async function readPostgresTable(url: string, schema: string, issuerId: number): Promise<{ parts: SerialTableParts; seq: number }> {
+/** A connection for one load (made before the issuer is known: see startTableLoad). Rejects with the driver's error. */
+export async function connectForLoad(url: string, schema: string): Promise<pg.Client> {
   const client = new pg.Client({ ...postgresClientConfig({ url, schema }), application_name: "vouch-store-load" });
   // A connection that breaks while idle would otherwise be an uncaught 'error' event; queries reject on their own.
   client.on("error", () => {});
   await client.connect();
+  return client;
+}
+
+/**
+ * The issuer's rows as a table's parts, complete as of change number `seq`, over `client` (closed
+ * afterwards). Rejects with the driver's error.
+ */
+export async function readPostgresTable(client: pg.Client, issuerId: number): Promise<{ parts: SerialTableParts; seq: number }> {
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     // Sized without a count(*), which scans the whole table (~0.3 s for 1M rows): the table's size

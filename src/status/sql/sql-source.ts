@@ -26,7 +26,12 @@ import { issuerMatch } from "../issuer-match.ts";
 import { requireClock, requireDer, requireLogger } from "../source-options.ts";
 import type { StatusAnswer, StatusSource } from "../status-source.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
+import { isPostgresUrl } from "./database-url.ts";
+import type { TableLoader } from "./load-table-in-worker.ts";
+import { startTableLoad } from "./load-table-in-worker.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
+import { SCHEMA_NAME } from "./postgres-database.ts";
+import type { SqlDatabase } from "./sql-database.ts";
 import type { StatusMirror } from "./status-mirror.ts";
 import { loadMirror, MAX_OVERLAY } from "./status-mirror.ts";
 import { changeChannel, findIssuer, readChanges } from "./status-store.ts";
@@ -69,7 +74,25 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   const maxOverlay = options.maxOverlay ?? MAX_OVERLAY;
   if (!Number.isInteger(maxOverlay) || maxOverlay < 1) throw new ConfigError("maxOverlay", "must be an integer ≥ 1");
   const logger = requireLogger(options.logger);
-  const db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  // The first load's threads start now, so that their start-up (and pg's connection) overlaps opening
+  // and migrating the store; only for settings that can be used before openStoreDatabase checks them.
+  let early: TableLoader | undefined =
+    typeof options.database === "string" && options.database !== "" && (!isPostgresUrl(options.database) || SCHEMA_NAME.test(schema))
+      ? startTableLoad({ engine: isPostgresUrl(options.database) ? "postgres" : "sqlite", database: options.database, schema })
+      : undefined;
+  const dropEarly = async (): Promise<void> => {
+    const unused = early;
+    early = undefined;
+    await unused?.cancel();
+  };
+  let db: SqlDatabase;
+  try {
+    db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
+  } catch (error) {
+    await dropEarly();
+    throw error;
+  }
   const log = logger.child({ source: "sql", database: db.description, issuer: identity.subject });
 
   let issuerId: number | undefined;
@@ -81,7 +104,9 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   let failing = false;
 
   const fullLoad = async (id: number): Promise<void> => {
-    const loaded = await loadMirror({ engine: db.engine, database: options.database, schema: options.schema ?? DEFAULT_SCHEMA, issuerId: id });
+    const loader = early ?? startTableLoad({ engine: db.engine, database: options.database, schema });
+    early = undefined;
+    const loaded = await loadMirror(loader, id);
     mirror = loaded.mirror;
     seq = loaded.seq;
     log.info({ entries: loaded.mirror.baseSize }, "sql store loaded");
@@ -132,9 +157,12 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   try {
     await refresh();
   } catch (error) {
+    await dropEarly();
     await db.close().catch(() => {});
     throw new ConfigError("database", `cannot read the store in ${db.description}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  // Not used when the store does not know the issuer yet: a later load starts its own threads.
+  await dropEarly();
   if (issuerId === undefined) log.warn({}, "the sql store lists no certificates of this issuer yet; answering nothing for it until some are imported");
 
   let stopListening: (() => Promise<void>) | undefined;

@@ -7,8 +7,7 @@
 import type { SerialRecord, SerialTable } from "../serial-table.ts";
 import { serialKeyFromInteger, serialOctetsFromHex } from "../serial-key.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
-import type { TableLoad } from "./load-table-in-worker.ts";
-import { loadTableInWorker } from "./load-table-in-worker.ts";
+import type { TableLoader } from "./load-table-in-worker.ts";
 import type { CertificateRow } from "./status-store.ts";
 
 /** Changes kept beside the table before a reload is cheaper than the Map (~150 bytes per entry). */
@@ -38,12 +37,12 @@ function record(row: CertificateRow): SerialRecord {
 }
 
 /**
- * Loads every row of the issuer on a loading thread (load-table-in-worker.ts), and resolves with the
- * mirror and the change number it is complete as of: rows changed after that number may or may not
- * be in it, so the caller catches up from there. Rejects with the engine's error.
+ * Loads every row of issuer `issuerId` with `loader`'s threads (load-table-in-worker.ts), and
+ * resolves with the mirror and the change number it is complete as of: rows changed after that
+ * number may or may not be in it, so the caller catches up from there. Rejects with the engine's error.
  */
-export async function loadMirror(load: TableLoad): Promise<{ mirror: StatusMirror; seq: number }> {
-  const { table, seq } = await loadTableInWorker(load);
+export async function loadMirror(loader: TableLoader, issuerId: number): Promise<{ mirror: StatusMirror; seq: number }> {
+  const { table, seq } = await loader.load(issuerId);
   return { mirror: mirrorOf(table), seq };
 }
 
