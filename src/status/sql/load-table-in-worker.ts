@@ -23,7 +23,7 @@ export interface PartLoad extends TableLocation {
   readonly of: 1 | 2;
 }
 
-type PartMessage = { split: Uint8Array | undefined } | { parts: SerialTableParts; seq: number } | { error: { message: string } };
+type PartMessage = { split: Uint8Array | undefined; rows: number } | { parts: SerialTableParts; seq: number } | { error: { message: string } };
 
 /** Loading threads started ahead of the load they will run. */
 export interface TableLoader {
@@ -47,7 +47,7 @@ export function startTableLoad(location: TableLocation): TableLoader {
         worker.on("message", (message: PartMessage) => {
           if ("split" in message) {
             // The upper half starts at the lower half's median (SQLite).
-            workers[1]?.postMessage({ split: message.split });
+            workers[1]?.postMessage({ split: message.split, rows: message.rows });
             return;
           }
           settled = true;

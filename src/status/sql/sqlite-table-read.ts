@@ -16,14 +16,22 @@ const PAGE_ROWS = 16_384;
 export interface SerialRange {
   readonly from: Uint8Array | undefined;
   readonly to: Uint8Array | undefined;
+  /** How many rows the range holds, when known (it is counted otherwise): sizes the table. */
+  readonly rows?: number;
+}
+
+/** The serial that splits the issuer's rows in two halves, and their number. */
+export interface Median {
+  /** `undefined` for fewer than two rows. */
+  readonly serial: Uint8Array | undefined;
+  readonly rows: number;
 }
 
 /** An open read transaction on the store. */
 export interface SqliteSnapshot {
   /** The change number the snapshot is complete as of. */
   readonly seq: number;
-  /** The serial that splits the issuer's rows in two halves (`undefined` for fewer than two rows). */
-  medianSerial(): Uint8Array | undefined;
+  medianSerial(): Median;
   /** The rows in `range` as a table's parts. */
   read(range: SerialRange): SerialTableParts;
   close(): void;
@@ -38,10 +46,10 @@ export function openSqliteSnapshot(file: string, issuerId: number): SqliteSnapsh
     return {
       seq,
       medianSerial() {
-        const count = Number(db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ?").get(issuerId)?.["n"] ?? 0);
-        if (count < 2) return undefined;
-        const row = db.prepare("SELECT serial FROM certificates WHERE issuer_id = ? ORDER BY serial LIMIT 1 OFFSET ?").get(issuerId, Math.floor(count / 2));
-        return row?.["serial"] instanceof Uint8Array ? row["serial"] : undefined;
+        const rows = Number(db.prepare("SELECT count(*) AS n FROM certificates WHERE issuer_id = ?").get(issuerId)?.["n"] ?? 0);
+        if (rows < 2) return { serial: undefined, rows };
+        const row = db.prepare("SELECT serial FROM certificates WHERE issuer_id = ? ORDER BY serial LIMIT 1 OFFSET ?").get(issuerId, Math.floor(rows / 2));
+        return { serial: row?.["serial"] instanceof Uint8Array ? row["serial"] : undefined, rows };
       },
       read: (range) => readRange(db, issuerId, range),
       close: () => db.close(),
@@ -55,7 +63,8 @@ export function openSqliteSnapshot(file: string, issuerId: number): SqliteSnapsh
 function readRange(db: DatabaseSync, issuerId: number, range: SerialRange): SerialTableParts {
   const upper = range.to === undefined ? "" : " AND serial < ?";
   const bound = (...params: Uint8Array[]): Uint8Array[] => (range.to === undefined ? params : [...params, range.to]);
-  const count = Number(db.prepare(`SELECT count(*) AS n FROM certificates WHERE issuer_id = ? AND serial >= ?${upper}`).get(issuerId, ...bound(range.from ?? new Uint8Array(0)))?.["n"] ?? 0);
+  const count =
+    range.rows ?? Number(db.prepare(`SELECT count(*) AS n FROM certificates WHERE issuer_id = ? AND serial >= ?${upper}`).get(issuerId, ...bound(range.from ?? new Uint8Array(0)))?.["n"] ?? 0);
   const builder = new SerialTableBuilder({ maxRows: count + 1, maxPoolBytes: count * 20 + 1 });
   // The first page starts at `from` itself; the next ones after the last serial read.
   const page = (after: "<" | "<="): ReturnType<DatabaseSync["prepare"]> => {

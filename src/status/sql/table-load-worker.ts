@@ -45,13 +45,14 @@ async function readPart(): Promise<{ parts: SerialTableParts; seq: number }> {
   try {
     if (load.of === 1) return { parts: snapshot.read({ from: undefined, to: undefined }), seq: snapshot.seq };
     if (load.part === 0) {
-      const split = snapshot.medianSerial();
-      parentPort!.postMessage({ split });
-      return { parts: snapshot.read({ from: undefined, to: split }), seq: snapshot.seq };
+      const median = snapshot.medianSerial();
+      // The upper part's size is a hint: rows committed between the two snapshots only grow its table.
+      parentPort!.postMessage({ split: median.serial, rows: median.rows - Math.floor(median.rows / 2) });
+      return { parts: snapshot.read({ from: undefined, to: median.serial, rows: median.serial === undefined ? median.rows : Math.floor(median.rows / 2) }), seq: snapshot.seq };
     }
-    const { split } = await next<{ split: Uint8Array | undefined }>();
+    const { split, rows } = await next<{ split: Uint8Array | undefined; rows: number }>();
     // Fewer than two rows: the lower part has them all.
-    const parts = split === undefined ? new SerialTableBuilder().parts() : snapshot.read({ from: split, to: undefined });
+    const parts = split === undefined ? new SerialTableBuilder().parts() : snapshot.read({ from: split, to: undefined, rows });
     return { parts, seq: snapshot.seq };
   } finally {
     snapshot.close();
