@@ -1,9 +1,11 @@
 /**
- * Verifies a CRL's signature against its issuer's public key with node:crypto. The callback form
- * of `crypto.verify` runs the check on libuv's thread pool, but measured on Node 24 it still
- * spends ~7 ms per MB of data on the calling thread before handing over (230 ms for a 31 MB
- * CRL); so big CRLs are verified in a short-lived worker thread instead, and small ones (where
- * a worker's start-up would dominate) with the callback form.
+ * Verifies a CRL's signature against its issuer's public key with node:crypto. The CRL source
+ * loads on threads of its own (crl-load.ts) and verifies there, synchronously
+ * (`verifyCrlSignatureNow`). For a caller on a serving thread, `verifyCrlSignature` keeps the
+ * work off it: the callback form of `crypto.verify` runs the check on libuv's thread pool, but
+ * measured on Node 24 it still spends ~7 ms per MB of data on the calling thread before handing
+ * over (230 ms for a 31 MB CRL); so big CRLs are verified in a short-lived worker thread instead,
+ * and small ones (where a worker's start-up would dominate) with the callback form.
  */
 import type { KeyObject, VerifyKeyObjectInput } from "node:crypto";
 import { constants, verify } from "node:crypto";
