@@ -12,10 +12,8 @@
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
  *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
  *                   imported once with `vouch store import-index`)
- * With RUNS (default 1) above 1, every scenario is measured RUNS times, round after round, and the
- * table shows the medians. Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index
- * twice: once quiet, once while the index file is rewritten every second (a reload each time); p99
- * of both. Needs `npm run build` (Vouch
+ * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index twice: once quiet, once while the
+ * index file is rewritten every second (a reload each time); p99 of both. Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -32,7 +30,6 @@ const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
 const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
-const RUNS = Number(process.env.RUNS ?? 1);
 const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PORT = Number(process.env.READY_PORT ?? 18090);
 const ENV = { ...process.env, OPENSSL_CONF: "/dev/null" };
@@ -103,10 +100,7 @@ async function measure(scenario: string, command: string, args: readonly string[
       if (child.exitCode !== null) throw new Error(`${scenario} exited: ${stderr}`);
       if (performance.now() - started > 300_000) throw new Error(`${scenario} not ready after 300 s`);
       try {
-        // A long timeout: `openssl ocsp` listens before it loads the index, so the first request waits
-        // in the backlog until it is answered; abandoned after 2 s (a load slower than that), it left
-        // OpenSSL 3.0 spinning on the closed connection and never answering again.
-        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(120_000) });
+        const response = await fetch(`http://127.0.0.1:${PORT}/`, { method: "POST", body: requestDer, headers: { "content-type": "application/ocsp-request" }, signal: AbortSignal.timeout(2_000) });
         const decoded = decodeOcspResponse(Buffer.from(await response.arrayBuffer()));
         if (decoded.status === "successful" && decoded.basic.responses[0]?.status.kind === "revoked") break;
       } catch {
@@ -149,22 +143,20 @@ async function main() {
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
-  const samples: Measured[] = [];
-  // Round after round over all scenarios, so that each round's scenarios see the same machine (a
-  // shared one: other jobs come and go); medians over RUNS rounds go into the table.
-  for (let round = 0; round < RUNS; round++) for (const scenario of SCENARIOS) {
+  const results: Measured[] = [];
+  for (const scenario of SCENARIOS) {
     const config = join(DATA, `${scenario}.yaml`);
     switch (scenario) {
       case "openssl-index":
-        samples.push(await measure(scenario, "openssl", ["ocsp", "-index", index, "-port", String(PORT), "-rsigner", pki.signer, "-rkey", pki.signerKey, "-CA", pki.ca, "-nmin", "60"], requestDer));
+        results.push(await measure(scenario, "openssl", ["ocsp", "-index", index, "-port", String(PORT), "-rsigner", pki.signer, "-rkey", pki.signerKey, "-CA", pki.ca, "-nmin", "60"], requestDer));
         break;
       case "vouch-index":
         await vouchConfig(config, pki, `{ type: index, file: ${index}, pollInterval: PT1H }`);
-        samples.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
       case "vouch-crl":
         await vouchConfig(config, pki, `{ type: crl, files: [${crl}], pollInterval: PT1H }`);
-        samples.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
       case "vouch-sqlite":
       case "vouch-postgres": {
@@ -180,29 +172,19 @@ async function main() {
           await writeFile(marker, "");
         }
         await vouchConfig(config, pki, `{ type: sql, database: "${database}", pollInterval: PT1H }`);
-        samples.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
       }
       default:
         throw new Error(`unknown scenario ${scenario}`);
     }
-    const last = samples.at(-1);
+    const last = results.at(-1);
     if (last !== undefined) log(`${last.scenario}: ready ${last.readyMs.toFixed(0)} ms, RSS ${last.rssMiB.toFixed(0)} MiB, peak ${last.peakMiB.toFixed(0)} MiB`);
   }
-  const median = (values: number[]): number => {
-    const sorted = values.toSorted((a, b) => a - b);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
-  const results = SCENARIOS.flatMap((scenario): Measured[] => {
-    const of = samples.filter((sample) => sample.scenario === scenario);
-    if (of.length === 0) return [];
-    return [{ scenario, readyMs: median(of.map((x) => x.readyMs)), rssMiB: median(of.map((x) => x.rssMiB)), peakMiB: median(of.map((x) => x.peakMiB)) }];
-  });
 
   const reference = results.find((result) => result.scenario === "openssl-index");
   const lines = [
-    `| ${ENTRIES.toLocaleString("en")} revoked${RUNS > 1 ? `, median of ${RUNS} runs` : ""} | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
+    `| ${ENTRIES.toLocaleString("en")} revoked | ready (ms) | RSS at ready (MiB) | peak RSS (MiB) | ready vs OpenSSL | RSS vs OpenSSL |`,
     "|---|---:|---:|---:|---:|---:|",
     ...results.map((result) => {
       const ratio = (a: number, b: number | undefined) => (b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
