@@ -1,9 +1,11 @@
 /**
- * Verifies a CRL's signature against its issuer's public key with node:crypto. The callback form
- * of `crypto.verify` runs the check on libuv's thread pool, but measured on Node 24 it still
- * spends ~7 ms per MB of data on the calling thread before handing over (230 ms for a 31 MB
- * CRL); so big CRLs are verified in a short-lived worker thread instead, and small ones (where
- * a worker's start-up would dominate) with the callback form.
+ * Verifies a CRL's signature against its issuer's public key with node:crypto. The CRL source
+ * loads on threads of its own (crl-load.ts) and verifies there, synchronously
+ * (`verifyCrlSignatureNow`). For a caller on a serving thread, `verifyCrlSignature` keeps the
+ * work off it: the callback form of `crypto.verify` runs the check on libuv's thread pool, but
+ * measured on Node 24 it still spends ~7 ms per MB of data on the calling thread before handing
+ * over (230 ms for a 31 MB CRL); so big CRLs are verified in a short-lived worker thread instead,
+ * and small ones (where a worker's start-up would dominate) with the callback form.
  */
 import type { KeyObject, VerifyKeyObjectInput } from "node:crypto";
 import { constants, verify } from "node:crypto";
@@ -65,6 +67,32 @@ const DIGESTS: ReadonlyMap<string, string> = new Map([
  * a worker thread.
  */
 export async function verifyCrlSignature(crl: ParsedCrl, issuerKey: KeyObject, workerThreshold: number = WORKER_THRESHOLD): Promise<void> {
+  const { plan, key } = signatureCheck(crl, issuerKey);
+  const check = crl.tbsDer.length > workerThreshold ? verifyInWorker : verifyHere;
+  const ok = await check(plan.digest, crl.tbsDer, key, crl.signature).catch((error: unknown) => {
+    throw failedCheck(plan, error);
+  });
+  if (!ok) throw new CrlError(`signature does not verify with the issuer's key (${plan.name})`);
+}
+
+/**
+ * The same check, synchronously on the calling thread: for a thread that exists to load one CRL
+ * (crl-load-worker.ts). Measured on a 45 MB CRL: 28 ms, against 164 ms for the callback form, which
+ * first copies the data into fresh memory.
+ */
+export function verifyCrlSignatureNow(crl: ParsedCrl, issuerKey: KeyObject): void {
+  const { plan, key } = signatureCheck(crl, issuerKey);
+  let ok: boolean;
+  try {
+    ok = verify(plan.digest, crl.tbsDer, key, crl.signature);
+  } catch (error) {
+    throw failedCheck(plan, error);
+  }
+  if (!ok) throw new CrlError(`signature does not verify with the issuer's key (${plan.name})`);
+}
+
+/** The plan for `crl`'s algorithm and the key to verify with; throws CrlError when they do not go together. */
+function signatureCheck(crl: ParsedCrl, issuerKey: KeyObject): { plan: VerifyPlan; key: VerifyKey } {
   const plan = verifyPlan(crl.signatureAlgorithmDer);
   const keyType = issuerKey.asymmetricKeyType ?? "unknown";
   if (!plan.keyTypes.includes(keyType)) {
@@ -73,11 +101,11 @@ export async function verifyCrlSignature(crl: ParsedCrl, issuerKey: KeyObject, w
   const key = plan.pssSaltLength === undefined
     ? issuerKey
     : { key: issuerKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: plan.pssSaltLength };
-  const check = crl.tbsDer.length > workerThreshold ? verifyInWorker : verifyHere;
-  const ok = await check(plan.digest, crl.tbsDer, key, crl.signature).catch((error: unknown) => {
-    throw new CrlError(`signature check failed (${plan.name}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  });
-  if (!ok) throw new CrlError(`signature does not verify with the issuer's key (${plan.name})`);
+  return { plan, key };
+}
+
+function failedCheck(plan: VerifyPlan, error: unknown): CrlError {
+  return new CrlError(`signature check failed (${plan.name}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
 /** Data sizes above which verification moves to a worker thread. */

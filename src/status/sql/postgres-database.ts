@@ -33,6 +33,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** The settings of every connection to the store (the schema name must have been checked against SCHEMA_NAME). */
+export function postgresClientConfig(options: PostgresDatabaseOptions): pg.ClientConfig {
+  const timeout = options.statementTimeoutMs ?? 30_000;
+  return {
+    connectionString: options.url,
+    options: `-c search_path=${options.schema}`,
+    connectionTimeoutMillis: timeout,
+    statement_timeout: timeout,
+    application_name: "vouch-store",
+  };
+}
+
 /**
  * Connects to PostgreSQL and creates the schema when missing. Rejects with ConfigError("schema")
  * for a schema name that is not a plain identifier, and ConfigError("database") when the server
@@ -41,14 +53,7 @@ export function redactUrl(url: string): string {
 export async function openPostgresDatabase(options: PostgresDatabaseOptions): Promise<SqlDatabase> {
   if (!SCHEMA_NAME.test(options.schema)) throw new ConfigError("schema", `"${options.schema}" is not a lower-case identifier (letters, digits, '_')`);
   const description = redactUrl(options.url);
-  const timeout = options.statementTimeoutMs ?? 30_000;
-  const config: pg.ClientConfig = {
-    connectionString: options.url,
-    options: `-c search_path=${options.schema}`,
-    connectionTimeoutMillis: timeout,
-    statement_timeout: timeout,
-    application_name: "vouch-store",
-  };
+  const config = postgresClientConfig(options);
   const pool = new pg.Pool({ ...config, max: options.poolSize ?? 2, idleTimeoutMillis: 30_000 });
   // A broken idle connection is dropped by the pool; without a listener the process would exit.
   pool.on("error", () => {});

@@ -10,8 +10,8 @@
  * lookup was the alternative: ~5 k lookups/s with 8 pg connections here (DEPENDENCIES.md §4),
  * against 95-390 k status() calls/s from the mirror (bench/sql-load.ts, 1 M rows, on this
  * 2-core machine under a load average of 15-30), and SQLite's synchronous calls would block the
- * event loop. The cost is memory (about 50 bytes per certificate, +65-110 MB RSS measured for
- * 1 M) and a load at start (1 M rows: 3-5 s of CPU).
+ * event loop. The cost is memory (about 50 bytes per certificate) and a full load at start and
+ * after many changes, which runs on a thread of its own (load-table-in-worker.ts).
  *
  * The store lists every certificate the issuer issued, so a serial it lacks is "not-issued".
  * Answers carry, as thisUpdate, the time the last successful refresh started: while the database
@@ -26,7 +26,12 @@ import { issuerMatch } from "../issuer-match.ts";
 import { requireClock, requireDer, requireLogger } from "../source-options.ts";
 import type { StatusAnswer, StatusSource } from "../status-source.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
+import { isPostgresUrl } from "./database-url.ts";
+import type { TableLoader } from "./load-table-in-worker.ts";
+import { startTableLoad } from "./load-table-in-worker.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
+import { SCHEMA_NAME } from "./postgres-database.ts";
+import type { SqlDatabase } from "./sql-database.ts";
 import type { StatusMirror } from "./status-mirror.ts";
 import { loadMirror, MAX_OVERLAY } from "./status-mirror.ts";
 import { changeChannel, findIssuer, readChanges } from "./status-store.ts";
@@ -52,9 +57,6 @@ export interface SqlSource extends StatusSource {
   freshness(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
 }
 
-/** Rows per page of a full load: small on SQLite, whose calls block, to keep each under a few ms. */
-const PAGE_SIZE = { sqlite: 2_000, postgres: 10_000 } as const;
-
 /**
  * Opens the store (applying migrations), loads the issuer's rows and starts refreshing. Resolves
  * once the first load is done; when the store does not know the issuer yet it resolves anyway,
@@ -72,7 +74,25 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   const maxOverlay = options.maxOverlay ?? MAX_OVERLAY;
   if (!Number.isInteger(maxOverlay) || maxOverlay < 1) throw new ConfigError("maxOverlay", "must be an integer ≥ 1");
   const logger = requireLogger(options.logger);
-  const db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  // The first load's threads start now, so that their start-up (and pg's connection) overlaps opening
+  // and migrating the store; only for settings that can be used before openStoreDatabase checks them.
+  let early: TableLoader | undefined =
+    typeof options.database === "string" && options.database !== "" && (!isPostgresUrl(options.database) || SCHEMA_NAME.test(schema))
+      ? startTableLoad({ engine: isPostgresUrl(options.database) ? "postgres" : "sqlite", database: options.database, schema })
+      : undefined;
+  const dropEarly = async (): Promise<void> => {
+    const unused = early;
+    early = undefined;
+    await unused?.cancel();
+  };
+  let db: SqlDatabase;
+  try {
+    db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
+  } catch (error) {
+    await dropEarly();
+    throw error;
+  }
   const log = logger.child({ source: "sql", database: db.description, issuer: identity.subject });
 
   let issuerId: number | undefined;
@@ -84,7 +104,9 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   let failing = false;
 
   const fullLoad = async (id: number): Promise<void> => {
-    const loaded = await loadMirror(db, id, PAGE_SIZE[db.engine]);
+    const loader = early ?? startTableLoad({ engine: db.engine, database: options.database, schema });
+    early = undefined;
+    const loaded = await loadMirror(loader, id);
     mirror = loaded.mirror;
     seq = loaded.seq;
     log.info({ entries: loaded.mirror.baseSize }, "sql store loaded");
@@ -135,9 +157,12 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   try {
     await refresh();
   } catch (error) {
+    await dropEarly();
     await db.close().catch(() => {});
     throw new ConfigError("database", `cannot read the store in ${db.description}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+  // Not used when the store does not know the issuer yet: a later load starts its own threads.
+  await dropEarly();
   if (issuerId === undefined) log.warn({}, "the sql store lists no certificates of this issuer yet; answering nothing for it until some are imported");
 
   let stopListening: (() => Promise<void>) | undefined;

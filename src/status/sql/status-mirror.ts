@@ -5,13 +5,10 @@
  * MAX_OVERLAY the source loads a fresh table instead.
  */
 import type { SerialRecord, SerialTable } from "../serial-table.ts";
-import { NO_REASON, SerialTableBuilder } from "../serial-table.ts";
 import { serialKeyFromInteger, serialOctetsFromHex } from "../serial-key.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
-import { timeSlicer } from "../time-slice.ts";
-import type { SqlDatabase } from "./sql-database.ts";
+import type { TableLoader } from "./load-table-in-worker.ts";
 import type { CertificateRow } from "./status-store.ts";
-import { countCertificates, currentSeq, readAll } from "./status-store.ts";
 
 /** Changes kept beside the table before a reload is cheaper than the Map (~150 bytes per entry). */
 export const MAX_OVERLAY = 50_000;
@@ -40,23 +37,13 @@ function record(row: CertificateRow): SerialRecord {
 }
 
 /**
- * Loads every row of `issuerId` a page at a time (yielding between pages), and resolves with the
- * mirror and the change number it is complete up to: rows changed after that number may or may
- * not be in it, so the caller catches up from there. Rejects with the engine's error.
+ * Loads every row of issuer `issuerId` with `loader`'s threads (load-table-in-worker.ts), and
+ * resolves with the mirror and the change number it is complete as of: rows changed after that
+ * number may or may not be in it, so the caller catches up from there. Rejects with the engine's error.
  */
-export async function loadMirror(db: SqlDatabase, issuerId: number, pageSize: number): Promise<{ mirror: StatusMirror; seq: number }> {
-  // The number first: every row committed before it is in some page read after it.
-  const seq = await currentSeq(db);
-  const count = await countCertificates(db, issuerId);
-  const builder = new SerialTableBuilder({ maxRows: count + 1, maxPoolBytes: count * 20 + 1 });
-  const slicer = timeSlicer();
-  await readAll(db, issuerId, pageSize, async (page) => {
-    for (const row of page) {
-      builder.add(row.serial, 0, row.serial.length, row.revokedAt ?? Number.NaN, row.reason ?? NO_REASON, row.invalidityDate ?? Number.NaN);
-    }
-    if (slicer.due()) await slicer.pause();
-  });
-  return { mirror: mirrorOf(builder.build()), seq };
+export async function loadMirror(loader: TableLoader, issuerId: number): Promise<{ mirror: StatusMirror; seq: number }> {
+  const { table, seq } = await loader.load(issuerId);
+  return { mirror: mirrorOf(table), seq };
 }
 
 function mirrorOf(base: SerialTable): StatusMirror {

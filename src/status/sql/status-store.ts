@@ -1,7 +1,8 @@
 /**
  * The store's reads and writes, over either engine (see migrations.ts for the tables). Writers
  * (`vouch store …`) call `writeChanges`, which takes the next change number first; the sql source
- * reads whole issuers a page at a time and then only the rows changed since.
+ * loads whole issuers on a thread of its own (sqlite-table-read.ts, postgres-table-read.ts) and
+ * then reads only the rows changed since.
  */
 import type { SqlDatabase, SqlQueries, SqlValue } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
@@ -136,12 +137,6 @@ export async function setStatus(change: ChangeContext, issuerId: number, serial:
   return changed > 0;
 }
 
-/** The current change number (rows with a higher one are not committed yet). */
-export async function currentSeq(db: SqlQueries): Promise<number> {
-  const [row] = await db.query("SELECT seq FROM store_state WHERE id = 1");
-  return Number(row?.[0] ?? 0);
-}
-
 /** One stored certificate, or `undefined` when the serial is not listed for the issuer. */
 export async function readCertificate(db: SqlQueries, issuerId: number, serial: Uint8Array): Promise<StoredCertificate | undefined> {
   const [row] = await db.query("SELECT serial, revoked_at, reason, invalidity_date, seq, updated_at FROM certificates WHERE issuer_id = $1 AND serial = $2", [
@@ -151,48 +146,10 @@ export async function readCertificate(db: SqlQueries, issuerId: number, serial: 
   return row === undefined ? undefined : { ...certificateRow(row), seq: Number(row[4]), updatedAt: Number(row[5]) };
 }
 
-/**
- * Hands every row of the issuer to `onPage`, `pageSize` rows at a time (awaiting it between pages).
- * SQLite: keyset pages in primary-key order (short synchronous calls). PostgreSQL: one cursor in
- * one transaction, so a single scan whatever the planner knows; keyset pages measured 0.6 s each
- * on a freshly imported 200 k-row table without statistics (a sort of the whole issuer per page).
- */
-export async function readAll(db: SqlDatabase, issuerId: number, pageSize: number, onPage: (rows: CertificateRow[]) => Promise<void>): Promise<void> {
-  if (db.engine === "postgres") {
-    await db.transaction(async (tx) => {
-      // DECLARE takes no bind parameters; the id is an integer read from the store.
-      await tx.run(`DECLARE vouch_load NO SCROLL CURSOR FOR SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = ${Math.trunc(issuerId)}`);
-      for (;;) {
-        const rows = await tx.query(`FETCH ${Math.trunc(pageSize)} FROM vouch_load`);
-        await onPage(rows.map(certificateRow));
-        if (rows.length < pageSize) break;
-      }
-    });
-    return;
-  }
-  let after: Uint8Array = new Uint8Array(0);
-  for (;;) {
-    const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE issuer_id = $1 AND serial > $2 ORDER BY serial LIMIT $3", [
-      issuerId,
-      after,
-      pageSize,
-    ]);
-    await onPage(rows.map(certificateRow));
-    if (rows.length < pageSize) break;
-    after = rows[rows.length - 1]![0] as Uint8Array;
-  }
-}
-
 /** Up to `limit` of the issuer's rows changed after change number `after`, with their numbers. */
 export async function readChanges(db: SqlQueries, issuerId: number, after: number, limit: number): Promise<(CertificateRow & { readonly seq: number })[]> {
   const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date, seq FROM certificates WHERE issuer_id = $1 AND seq > $2 LIMIT $3", [issuerId, after, limit]);
   return rows.map((row) => ({ ...certificateRow(row), seq: Number(row[4]) }));
-}
-
-/** Number of the issuer's certificates listed. */
-export async function countCertificates(db: SqlQueries, issuerId: number): Promise<number> {
-  const [row] = await db.query("SELECT count(*) FROM certificates WHERE issuer_id = $1", [issuerId]);
-  return Number(row?.[0] ?? 0);
 }
 
 /** Per-issuer totals for `vouch store stats`. */
