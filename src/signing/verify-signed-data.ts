@@ -36,6 +36,18 @@ export async function verifySignedData(algorithmDer: Buffer, data: Buffer, publi
  * (~1.3 ms) would stall every other request and go to the pool.
  */
 function verifiesInline(publicKey: KeyObject): boolean {
+  let inline = inlineKeys.get(publicKey);
+  if (inline === undefined) {
+    inline = isCheapToVerify(publicKey);
+    inlineKeys.set(publicKey, inline);
+  }
+  return inline;
+}
+
+/** The decision per key object: `asymmetricKeyDetails` asks OpenSSL anew on every read. */
+const inlineKeys = new WeakMap<KeyObject, boolean>();
+
+function isCheapToVerify(publicKey: KeyObject): boolean {
   const details = publicKey.asymmetricKeyDetails;
   switch (publicKey.asymmetricKeyType) {
     case "rsa":
