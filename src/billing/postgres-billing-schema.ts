@@ -58,9 +58,36 @@ export function billingSchemaStatements(table: string): string[] {
   ];
 }
 
-/** One INSERT for a whole batch: nine array parameters, one element per record, unnested into rows. */
+/**
+ * One INSERT for a whole batch, from ONE json parameter: an array with an object per record, keys
+ * as in `BillingInsertRow`. PostgreSQL parses one text value instead of nine arrays, and the client
+ * sends a string instead of escaping every array element.
+ */
 export function billingInsertStatement(table: string): string {
   const name = checkBillingTable(table);
   return `INSERT INTO "${name}" (time, responder, responder_url, client_address, requestor, outcome, source, single_requests, certificates)
-SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::jsonb[])`;
+SELECT t, r, u, a, q, o, s, n, c FROM json_to_recordset($1::json)
+  AS b(t timestamptz, r text, u text, a text, q text, o text, s text, n integer, c jsonb)`;
+}
+
+/** One record's object in `billingInsertStatement`'s parameter: short keys, nulls for absent values. */
+export interface BillingInsertRow {
+  /** time */
+  t: string;
+  /** responder */
+  r: string;
+  /** responder_url */
+  u: string;
+  /** client_address */
+  a: string;
+  /** requestor */
+  q: string | null;
+  /** outcome */
+  o: string;
+  /** source */
+  s: string | null;
+  /** single_requests */
+  n: number | null;
+  /** certificates */
+  c: { issuerKeyHash: string; issuer: string | null; serial: string; status: string }[] | null;
 }

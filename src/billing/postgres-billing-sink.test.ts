@@ -116,6 +116,16 @@ test("a record PostgreSQL cannot hold (a NUL character) is refused alone; its ba
   assert.deepEqual((await readPostgresRecords(table)).map(contractRecordId), [0, 2]);
 });
 
+test("a subject holding a lone surrogate is stored with U+FFFD in its place, and its batch commits", async () => {
+  const table = `${prefix}surrogate`;
+  const sink = await postgresBillingSink({ connectionString: TEST_DATABASE_URL, table, clock, logger: silentLogger });
+  await Promise.all([sink.write(contractRecord(0)), sink.write({ ...contractRecord(1), requestor: "CN=half \ud800 pair" }), sink.write(contractRecord(2))]);
+  await sink.close();
+  const stored = await readPostgresRecords(table);
+  assert.deepEqual(stored.map(contractRecordId), [0, 1, 2]);
+  assert.equal(stored[1]!.requestor, "CN=half \ufffd pair");
+});
+
 test("postgresBillingSink refuses unusable options with ConfigError naming the field", async () => {
   const base = { connectionString: TEST_DATABASE_URL, clock, logger: silentLogger };
   const fieldOf = async (options: Parameters<typeof postgresBillingSink>[0]) => {

@@ -80,3 +80,14 @@ describe("nameMatcher refuses bad patterns", () => {
     });
   }
 });
+
+test("a matcher gives a subject the same answer when asked again, also after more other subjects than it remembers", () => {
+  const matcher = nameMatcher(["cn=CA01,o=Acme,c=SE"], "authorization.names");
+  const malformed = Buffer.from([0x30, 0x03, 0x31, 0x01]);
+  assert.equal(matcher.matches(acmeName("CA01")), true);
+  assert.equal(matcher.matches(malformed), false);
+  for (let index = 0; index < 1100; index++) assert.equal(matcher.matches(acmeName(`CA${index + 100}`)), false);
+  assert.equal(matcher.matches(acmeName("CA01")), true);
+  assert.equal(matcher.matches(acmeName("CA01")), true);
+  assert.equal(matcher.matches(malformed), false);
+});

@@ -31,6 +31,9 @@ export interface NameMatcher {
   matches(subjectDer: Buffer): boolean;
 }
 
+/** Subjects whose answer a matcher keeps. */
+const REMEMBERED_SUBJECTS = 1024;
+
 const ANY_RUN: unique symbol = Symbol("*");
 const ANY_ONE: unique symbol = Symbol("?");
 /** A prepared value pattern: literal code points and wildcards. */
@@ -50,15 +53,25 @@ type NamePattern = readonly (readonly AttributePattern[] | typeof ANY_RDNS)[];
 export function nameMatcher(patterns: readonly string[], field: string): NameMatcher {
   if (!Array.isArray(patterns)) throw new ConfigError(field, "must be a list of DN patterns");
   const compiled = patterns.map((pattern, index) => compilePattern(pattern, `${field}[${index}]`));
+  // byname authorization asks about the same few requestors on every request; decoding and
+  // preparing (NFKC, case folding) their names again each time is the matcher's whole cost. The
+  // answer depends only on the subject's bytes, so it is remembered by them (bounded, oldest first).
+  const answers = new Map<string, boolean>();
   return {
     matches(subjectDer: Buffer): boolean {
-      let subject: readonly NameRdn[];
+      const key = subjectDer.toString("latin1");
+      const known = answers.get(key);
+      if (known !== undefined) return known;
+      let subject: readonly NameRdn[] | undefined;
       try {
         subject = decodeName(subjectDer);
       } catch {
-        return false;
+        subject = undefined;
       }
-      return compiled.some((pattern) => matchesName(pattern, subject));
+      const answer = subject !== undefined && compiled.some((pattern) => matchesName(pattern, subject));
+      answers.set(key, answer);
+      if (answers.size > REMEMBERED_SUBJECTS) answers.delete(answers.keys().next().value!);
+      return answer;
     },
   };
 }
