@@ -1,12 +1,11 @@
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "./errors.ts";
 import { HASH_ALGORITHMS, type HashAlgorithm } from "./ocsp/types.ts";
-import { runBillingSummary } from "./cli/billing.ts";
-import { runDemo } from "./cli/demo.ts";
-import { runReload } from "./cli/reload.ts";
-import { runQuery, type QueryOptions } from "./cli/query.ts";
-import { runServe } from "./cli/serve.ts";
+import type { QueryOptions } from "./cli/query.ts";
 import { registerStoreCommands } from "./cli/store.ts";
+
+// Each command's modules load when it runs: `vouch serve` does not pay for pg, ioredis or the demo
+// PKI unless its configuration uses them (module loading is a good part of the time to ready).
 
 /** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
 const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").showHelpAfterError();
@@ -43,21 +42,21 @@ program
   .option("-t, --threads <n>", "old name of --workers", workerCount)
   .option("--pid-file <file>", "write the server's pid here, for `vouch reload`")
   .action(async (options: { config: string; workers?: number; threads?: number; pidFile?: string }) =>
-    runServe(options.config, { workers: options.workers ?? options.threads, pidFile: options.pidFile }),
+    (await import("./cli/serve.ts")).runServe(options.config, { workers: options.workers ?? options.threads, pidFile: options.pidFile }),
   );
 
 program
   .command("reload")
   .description("make a running server re-read its configuration file (SIGHUP)")
   .requiredOption("--pid-file <file>", "the pid file the server was started with")
-  .action(async (options: { pidFile: string }) => runReload(options.pidFile));
+  .action(async (options: { pidFile: string }) => (await import("./cli/reload.ts")).runReload(options.pidFile));
 
 program
   .command("demo")
   .description("create a demo PKI (first run) and serve it, printing openssl ocsp commands to try")
   .option("-d, --dir <dir>", "folder for the demo PKI and configuration", "./vouch-demo")
   .option("-p, --port <port>", "port to listen on (127.0.0.1)", port)
-  .action(async (options: { dir: string; port?: number }) => runDemo(options.dir, options.port));
+  .action(async (options: { dir: string; port?: number }) => (await import("./cli/demo.ts")).runDemo(options.dir, options.port));
 
 program
   .command("billing")
@@ -67,7 +66,7 @@ program
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
   .requiredOption("-s, --since <date>", "count records from this date or time (ISO 8601)")
   .option("-r, --responder <name>", "only this responder")
-  .action(async (options: { config: string; since: string; responder?: string }) => runBillingSummary(options.config, options.since, options.responder));
+  .action(async (options: { config: string; since: string; responder?: string }) => (await import("./cli/billing.ts")).runBillingSummary(options.config, options.since, options.responder));
 
 registerStoreCommands(program);
 
@@ -93,7 +92,7 @@ program
   // Exit 1 means "not a good, verified answer", so a usage error must not look like one.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options: Omit<QueryOptions, "timeoutMs"> & { timeout: number }) => {
-    process.exitCode = await runQuery({ ...options, timeoutMs: options.timeout * 1000 });
+    process.exitCode = await (await import("./cli/query.ts")).runQuery({ ...options, timeoutMs: options.timeout * 1000 });
   });
 
 try {

@@ -1,6 +1,5 @@
 import type { BillingSink } from "../billing/billing-sink.ts";
 import { fileBillingSink } from "../billing/file-billing-sink.ts";
-import { postgresBillingSink } from "../billing/postgres-billing-sink.ts";
 import type { Clock } from "../clock.ts";
 import type { BillingConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
@@ -13,6 +12,8 @@ import type { Logger } from "../observability/logger.ts";
 export async function buildBillingSink(config: BillingConfig, field: string, clock: Clock, logger: Logger, writer?: string): Promise<BillingSink> {
   try {
     if (config.sink === "file") return fileBillingSink({ directory: config.directory!, clock, logger, ...(writer === undefined ? {} : { writer }) });
+    // pg loads only when billing goes to PostgreSQL.
+    const { postgresBillingSink } = await import("../billing/postgres-billing-sink.ts");
     return await postgresBillingSink({ connectionString: config.connectionString!, table: config.table, clock, logger });
   } catch (error) {
     if (error instanceof ConfigError) throw error.within(field);

@@ -6,6 +6,7 @@
 import pg from "pg";
 import { ConfigError } from "../../errors.ts";
 import type { SqlDatabase, SqlQueries, SqlValue } from "./sql-database.ts";
+import { SCHEMA_NAME } from "./database-url.ts";
 
 /** Options of a PostgreSQL store. */
 export interface PostgresDatabaseOptions {
@@ -19,8 +20,6 @@ export interface PostgresDatabaseOptions {
   readonly statementTimeoutMs?: number;
 }
 
-/** Schema names Vouch accepts: plain lower-case identifiers that need no quoting, short enough for a NOTIFY channel name. */
-export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {

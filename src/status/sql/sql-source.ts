@@ -30,7 +30,7 @@ import { isPostgresUrl } from "./database-url.ts";
 import type { TableLoader } from "./load-table-in-worker.ts";
 import { startTableLoad } from "./load-table-in-worker.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
-import { SCHEMA_NAME } from "./postgres-database.ts";
+import { SCHEMA_NAME } from "./database-url.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { StatusMirror } from "./status-mirror.ts";
 import { loadMirror, MAX_OVERLAY } from "./status-mirror.ts";
