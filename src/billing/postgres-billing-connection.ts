@@ -8,6 +8,18 @@ export interface BillingConnectionSettings {
   readonly statementTimeoutMs: number;
 }
 
+/** A client with the billing sink's timeouts and name (not yet connected). */
+export function billingClient(settings: BillingConnectionSettings): pg.Client {
+  return new pg.Client({
+    connectionString: settings.connectionString,
+    connectionTimeoutMillis: settings.statementTimeoutMs,
+    // The server gives up first; the client-side bound covers a server or network that went silent.
+    statement_timeout: settings.statementTimeoutMs,
+    query_timeout: settings.statementTimeoutMs + 500,
+    application_name: "vouch-billing",
+  });
+}
+
 /** One PostgreSQL connection of the billing sink, opened on first use and again after a failure. */
 export interface BillingConnection {
   /** Runs one statement (autocommit); rejects when it fails, and the connection is then dropped. */
@@ -26,14 +38,7 @@ export function billingConnection(settings: BillingConnectionSettings, log: Logg
   let current: Promise<pg.Client> | undefined;
 
   const open = (): Promise<pg.Client> => {
-    const client = new pg.Client({
-      connectionString: settings.connectionString,
-      connectionTimeoutMillis: settings.statementTimeoutMs,
-      // The server gives up first; the client-side bound covers a server or network that went silent.
-      statement_timeout: settings.statementTimeoutMs,
-      query_timeout: settings.statementTimeoutMs + 500,
-      application_name: "vouch-billing",
-    });
+    const client = billingClient(settings);
     // An idle connection that breaks (server restart) is reported here; without a listener the
     // process would die. Dropping it is all that is needed: the next batch opens another.
     client.on("error", (error) => {

@@ -1,11 +1,10 @@
-import pg from "pg";
 import type { Clock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { checkedWrite } from "./billing-record-check.ts";
 import type { BillingRecord, BillingSink } from "./billing-sink.ts";
 import { groupCommit, validateBatching } from "./group-commit.ts";
-import { billingConnection } from "./postgres-billing-connection.ts";
+import { billingClient, billingConnection } from "./postgres-billing-connection.ts";
 import { DEFAULT_BILLING_TABLE, billingInsertStatement, billingSchemaStatements, checkBillingTable, type BillingInsertRow } from "./postgres-billing-schema.ts";
 
 /** Where and how the PostgreSQL sink writes. */
@@ -120,13 +119,7 @@ function validate(options: PostgresBillingSinkOptions): PostgresSettings {
  * fail on a duplicate catalog entry.
  */
 async function createSchema(settings: PostgresSettings, table: string): Promise<void> {
-  const client = new pg.Client({
-    connectionString: settings.connectionString,
-    connectionTimeoutMillis: settings.statementTimeoutMs,
-    statement_timeout: settings.statementTimeoutMs,
-    query_timeout: settings.statementTimeoutMs + 500,
-    application_name: "vouch-billing",
-  });
+  const client = billingClient(settings);
   // A connection that breaks while the schema is created also fails the query in progress, which
   // reports it; the listener only keeps the process alive.
   client.on("error", () => {});

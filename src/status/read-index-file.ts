@@ -30,12 +30,7 @@ export interface ReadIndexOptions {
  */
 export function readIndexFile(file: string, options: ReadIndexOptions = {}): SerialTableParts {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (error) {
-    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-  }
+  const fd = openIndexFile(file);
   try {
     const size = fstatSync(fd).size;
     let chunk = Buffer.allocUnsafe(Math.max(1, Math.min(chunkBytes, size)));
@@ -75,12 +70,7 @@ export function readIndexFile(file: string, options: ReadIndexOptions = {}): Ser
  */
 export function fileDigest(file: string): string {
   const hash = createHash("sha256");
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (error) {
-    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-  }
+  const fd = openIndexFile(file);
   try {
     const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     for (let position = 0; ; ) {
@@ -108,4 +98,13 @@ function read(fd: number, chunk: Buffer, from: number, position: number, file: s
     throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
   }
   return at - from;
+}
+
+/** Opens `file` for reading; throws ConfigError("file", ...) naming it when it cannot be. */
+function openIndexFile(file: string): number {
+  try {
+    return openSync(file, "r");
+  } catch (error) {
+    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
+  }
 }
