@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # openssl (test PKIs, the interop client), curl, SoftHSM2 and pkcs11-tool (the PKCS#11 signer's tests),
-# and the compiler npm uses to build pkcs11js.
+# the compiler npm uses to build pkcs11js, and GnuTLS's ocsptool and a Java runtime (other OCSP clients).
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
@@ -13,6 +13,9 @@ command -v softhsm2-util >/dev/null || missing+=(softhsm2)
 command -v pkcs11-tool >/dev/null || missing+=(opensc)
 command -v g++ >/dev/null || missing+=(g++ make python3)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# Other OCSP clients the HTTP layer is tested with: GnuTLS's ocsptool and Java's HttpURLConnection.
+command -v ocsptool >/dev/null || missing+=(gnutls-bin)
+command -v java >/dev/null || missing+=(default-jre-headless)
 if ((${#missing[@]} > 0)); then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "test prerequisites: missing Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
