@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import type { Reply } from "../pipeline/exchange.ts";
+import { appendBytes } from "./byte-queue.ts";
 import { ChunkedBody } from "./chunked-body.ts";
 import { isRefusal, parseRequestHead, type RequestHead } from "./request-head.ts";
 import { textReply, writeReply } from "./write-reply.ts";
@@ -74,7 +75,7 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     if (this.#phase === "closed") return;
-    this.#buffer = this.#buffer === undefined ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#buffer = appendBytes(this.#buffer, chunk);
     if (this.#phase === "busy") {
       if (this.#buffer.length > MAX_BUFFERED) this.#socket.pause();
       return;
