@@ -1,15 +1,11 @@
 /**
- * Verifies a CRL's signature against its issuer's public key with node:crypto. The CRL source
- * loads on threads of its own (crl-load.ts) and verifies there, synchronously
- * (`verifyCrlSignatureNow`). For a caller on a serving thread, `verifyCrlSignature` keeps the
- * work off it: the callback form of `crypto.verify` runs the check on libuv's thread pool, but
- * measured on Node 24 it still spends ~7 ms per MB of data on the calling thread before handing
- * over (230 ms for a 31 MB CRL); so big CRLs are verified in a short-lived worker thread instead,
- * and small ones (where a worker's start-up would dominate) with the callback form.
+ * Verifies a CRL's signature against its issuer's public key with node:crypto, synchronously: the
+ * CRL source loads on threads of its own (crl-load.ts) and verifies there. Measured on Node 24, the
+ * callback form of `crypto.verify` still spent ~7 ms per MB on the calling thread before handing
+ * over to the thread pool (164 ms for a 45 MB CRL, against 28 ms for the synchronous check).
  */
 import type { KeyObject, VerifyKeyObjectInput } from "node:crypto";
 import { constants, verify } from "node:crypto";
-import { Worker } from "node:worker_threads";
 import { decodeOid } from "../ocsp/der-oid.ts";
 import {
   ecdsa_with_SHA256,
@@ -60,25 +56,10 @@ const DIGESTS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * Resolves when `crl`'s signature verifies with `issuerKey`; rejects with CrlError when it does
- * not, when the algorithm is not one Vouch supports (RSA PKCS#1 v1.5 with SHA-1/2, RSASSA-PSS with
- * MGF1 over the same SHA-2/SHA-1 hash, ECDSA with SHA-2, Ed25519), or when the key cannot be used
- * with that algorithm. Data longer than `workerThreshold` octets (default 1 MiB) is verified in
- * a worker thread.
- */
-export async function verifyCrlSignature(crl: ParsedCrl, issuerKey: KeyObject, workerThreshold: number = WORKER_THRESHOLD): Promise<void> {
-  const { plan, key } = signatureCheck(crl, issuerKey);
-  const check = crl.tbsDer.length > workerThreshold ? verifyInWorker : verifyHere;
-  const ok = await check(plan.digest, crl.tbsDer, key, crl.signature).catch((error: unknown) => {
-    throw failedCheck(plan, error);
-  });
-  if (!ok) throw new CrlError(`signature does not verify with the issuer's key (${plan.name})`);
-}
-
-/**
- * The same check, synchronously on the calling thread: for a thread that exists to load one CRL
- * (crl-load-worker.ts). Measured on a 45 MB CRL: 28 ms, against 164 ms for the callback form, which
- * first copies the data into fresh memory.
+ * Returns when `crl`'s signature verifies with `issuerKey`; throws CrlError when it does not, when
+ * the algorithm is not one Vouch supports (RSA PKCS#1 v1.5 with SHA-1/2, RSASSA-PSS with MGF1 over
+ * the same SHA-2/SHA-1 hash, ECDSA with SHA-2, Ed25519), or when the key cannot be used with that
+ * algorithm. Synchronous: for a thread that exists to load one CRL (crl-load-worker.ts).
  */
 export function verifyCrlSignatureNow(crl: ParsedCrl, issuerKey: KeyObject): void {
   const { plan, key } = signatureCheck(crl, issuerKey);
@@ -108,38 +89,7 @@ function failedCheck(plan: VerifyPlan, error: unknown): CrlError {
   return new CrlError(`signature check failed (${plan.name}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
-/** Data sizes above which verification moves to a worker thread. */
-const WORKER_THRESHOLD = 1 << 20;
-
 type VerifyKey = KeyObject | (VerifyKeyObjectInput & { padding: number; saltLength: number });
-
-function verifyHere(digest: string | null, data: Buffer, key: VerifyKey, signature: Buffer): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    verify(digest, data, key, signature, (error, result) => (error === null ? resolve(result) : reject(error)));
-  });
-}
-
-/** The worker: one synchronous verify, its result posted back. CommonJS, as eval workers are. */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-const { verify } = require("node:crypto");
-const { digest, buffer, offset, length, key, signature } = workerData;
-parentPort.postMessage(verify(digest, new Uint8Array(buffer, offset, length), key, signature));
-`;
-
-function verifyInWorker(digest: string | null, data: Buffer, key: VerifyKey, signature: Buffer): Promise<boolean> {
-  // Shared memory (shared-file.ts) reaches the worker without a copy; anything else is copied once.
-  const shared = data.buffer instanceof SharedArrayBuffer ? data : Buffer.from(data);
-  return new Promise<boolean>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { digest, buffer: shared.buffer, offset: shared.byteOffset, length: shared.length, key, signature: Buffer.from(signature) },
-    });
-    worker.once("message", (result: unknown) => resolve(result === true));
-    worker.once("error", reject);
-    worker.once("exit", (code) => reject(new Error(`verification worker exited with code ${code}`)));
-  });
-}
 
 /** Decodes a signature AlgorithmIdentifier into a verify plan; throws CrlError when unsupported. */
 export function verifyPlan(algorithmDer: Buffer): VerifyPlan {
