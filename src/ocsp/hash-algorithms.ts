@@ -19,15 +19,6 @@ export const HASH_LENGTHS: Readonly<Record<HashAlgorithm, number>> = {
   sha512: 64,
 };
 
-const BY_OID = new Map<string, HashAlgorithm>(
-  Object.entries(HASH_ALGORITHM_OIDS).map(([name, oid]) => [oid, name as HashAlgorithm]),
-);
-
-/** The HashAlgorithm for a dotted OID, or `undefined` when Vouch does not support it. */
-export function hashAlgorithmFromOid(oid: string): HashAlgorithm | undefined {
-  return BY_OID.get(oid);
-}
-
 const BY_CONTENT: readonly (readonly [Buffer, HashAlgorithm])[] = Object.entries(HASH_ALGORITHM_OIDS).map(
   ([name, oid]) => [encodeOid(oid), name as HashAlgorithm] as const,
 );
