@@ -6,6 +6,7 @@
  * AggregatorRegistry (aggregate.ts) treat it alike.
  */
 import type { Registry } from "prom-client";
+import { labelSetKey } from "./label-set-key.ts";
 
 /** One exported sample, as prom-client's registry and AggregatorRegistry read them. */
 interface Sample {
@@ -70,7 +71,7 @@ export function lazyHistogram<L extends string>(
   registry.registerMetric(metric as unknown as Parameters<Registry["registerMetric"]>[0]);
   return {
     labels(labels) {
-      const key = labelNames.map((label) => labels[label]).join("\u0000");
+      const key = labelSetKey(labelNames, labels);
       let one = series.get(key);
       if (one === undefined) {
         one = { labels: { ...labels }, counts: new Float64Array(bounds.length + 1), sum: 0, count: 0 };

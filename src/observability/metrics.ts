@@ -13,6 +13,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { Clock } from "../clock.ts";
 import { lazyHistogram, type LazyHistogram } from "./lazy-histogram.ts";
+import { labelSetKey } from "./label-set-key.ts";
 
 /** A counter child bound to one label set. */
 export interface BoundCounter {
@@ -183,7 +184,7 @@ function lazyCounter<L extends string>(registry: Registry, name: string, help: s
   });
   return {
     child(labels) {
-      const key = labelNames.map((label) => labels[label]).join("\u0000");
+      const key = labelSetKey(labelNames, labels);
       let child = children.get(key);
       if (child === undefined) {
         const copy = { ...labels };
