@@ -95,13 +95,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   let clientAuth = options.tls?.clientAuth;
   const connections = new Set<Connection>();
   const clients = new WeakMap<Socket, AuthenticatedCertificate>();
-  const host: ConnectionHost & { closing: boolean; timeouts: ListenerSettings["timeouts"] } = {
-    maxHeadBytes: MAX_HEAD_BYTES,
-    timeouts: options.timeouts,
-    closing: false,
-    prepare: (head, socket) => prepare(head, socket),
-    forget: (connection) => connections.delete(connection),
-  };
   const prepare = (head: RequestHead, socket: Socket): Prepared => {
     const target = head.target;
     const query = target.indexOf("?");
@@ -118,6 +111,13 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     // Held from routing (the body may still be arriving) until the reply is written or abandoned.
     const release = endpoint.inFlight?.hold() ?? NO_RELEASE;
     return prepareOcsp(endpoint, head, pathname, { clientAddress: socket.remoteAddress ?? "", tlsClient: clients.get(socket), clock, logger, release });
+  };
+  const host: ConnectionHost & { closing: boolean; timeouts: ListenerSettings["timeouts"] } = {
+    maxHeadBytes: MAX_HEAD_BYTES,
+    timeouts: options.timeouts,
+    closing: false,
+    prepare,
+    forget: (connection) => connections.delete(connection),
   };
   const attach = (socket: Socket) => {
     socket.setNoDelay(true);
