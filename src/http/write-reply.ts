@@ -11,6 +11,7 @@ const REASONS: Readonly<Record<number, string>> = {
   413: "Content Too Large",
   417: "Expectation Failed",
   431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
   501: "Not Implemented",
   505: "HTTP Version Not Supported",
 };
