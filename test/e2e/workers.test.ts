@@ -41,6 +41,8 @@ test("two workers share the port, both answer, and SIGTERM stops them all", asyn
   const vouch = await startVouch(configYaml(pki, await freePort()), { args: ["--workers", "2"] });
   try {
     await waitForLogs(vouch, withMessage("ready"), 1);
+    // A worker's log line travels on its own stdout, not with its ready message: it may arrive later.
+    await waitForLogs(vouch, withMessage("listening"), 2);
     assert.equal(new Set(vouch.logs.filter(withMessage("listening")).map((record) => record.pid)).size, 2, "each worker listens");
     const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.revoked, "-no_nonce"]);
     const answers = await Promise.all(Array.from({ length: 40 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
