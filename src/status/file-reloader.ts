@@ -1,23 +1,21 @@
 /**
  * Keeps a file-backed source current. Two detectors feed one reload loop:
- * - fs.watch on each file's directory (not the file: `openssl ca` and CRL publishers replace
- *   files by rename, and a watch on the old inode would go quiet), and
+ * - fs.watch on each file, moved to the new inode when the file is replaced by rename
+ *   (file-watch.ts: a watch on the directory was an event per write to any file in it), and
  * - a stat poll every `pollIntervalMs` comparing inode, size, mtime and ctime, because fs.watch
  *   is not reliable everywhere (network file systems, some containers).
  * A reload runs only when those stat signatures differ from the last attempted ones, so one
  * change is loaded (and, when broken, warned about) once, however many events it caused.
  * Reloads never overlap: a change seen during a reload is picked up right after it.
  */
-import type { FSWatcher } from "node:fs";
-import { watch } from "node:fs";
 import { stat } from "node:fs/promises";
-import { basename, dirname } from "node:path";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
+import { watchFile, type FileWatch } from "./file-watch.ts";
 
 /** Default for the sources' `pollIntervalMs`. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
-/** fs.watch events come in bursts (rename + change); wait this long for the burst to end. */
+/** fs.watch events come in bursts (a rename is two or three; a rewrite in place, one per write); wait this long for the burst to end. */
 const WATCH_SETTLE_MS = 25;
 
 /** The stat signature of each file, joined; a missing file has its own signature. */
@@ -56,7 +54,7 @@ export interface FileReloader {
 
 /**
  * Starts watching `files`. Watch and poll handles are unref'd: they never keep the process alive.
- * A directory that cannot be watched is logged once; the poll still covers it.
+ * A file that cannot be watched is logged once; the poll still covers it.
  */
 export function startFileReloader(options: FileReloaderOptions): FileReloader {
   const { files, logger } = options;
@@ -75,6 +73,8 @@ export function startFileReloader(options: FileReloaderOptions): FileReloader {
     running = (async () => {
       do {
         again = false;
+        // Before the stat: a change after it then fires on the watched inode, never between two.
+        await Promise.all(watches.map((watch) => watch.rearm()));
         const current = await fileSignatures(files);
         if (current === attempted || closed) continue;
         attempted = current;
@@ -91,30 +91,14 @@ export function startFileReloader(options: FileReloaderOptions): FileReloader {
     });
   };
 
-  const names = new Map<string, Set<string>>();
-  for (const file of files) {
-    const dir = dirname(file);
-    const set = names.get(dir) ?? new Set<string>();
-    set.add(basename(file));
-    names.set(dir, set);
-  }
-  const watchers: FSWatcher[] = [];
-  for (const [dir, set] of names) {
-    try {
-      const watcher = watch(dir, { persistent: false }, (_event, filename) => {
-        if (filename !== null && !set.has(filename.toString())) return;
-        clearTimeout(settle);
-        settle = setTimeout(check, WATCH_SETTLE_MS);
-        settle.unref();
-      });
-      watcher.on("error", (error: Error) => {
-        logger.warn({ file: dir, err: error.message }, "directory watch failed; relying on polling");
-      });
-      watchers.push(watcher);
-    } catch (error) {
-      logger.warn({ file: dir, err: error instanceof Error ? error.message : String(error) }, "cannot watch directory; relying on polling");
-    }
-  }
+  const onEvent = (): void => {
+    clearTimeout(settle);
+    settle = setTimeout(check, WATCH_SETTLE_MS);
+    settle.unref();
+  };
+  const watches: FileWatch[] = files.map((file) => watchFile(file, onEvent, logger));
+  // Then one look: a change made after the first load read the files and before the watch was set up has no event.
+  const armed = Promise.all(watches.map((watch) => watch.rearm())).then(check);
   const poll = setInterval(check, options.pollIntervalMs);
   poll.unref();
 
@@ -123,7 +107,8 @@ export function startFileReloader(options: FileReloaderOptions): FileReloader {
       closed = true;
       clearInterval(poll);
       clearTimeout(settle);
-      for (const watcher of watchers) watcher.close();
+      await armed;
+      for (const watch of watches) watch.close();
       await running;
     },
   };
