@@ -16,7 +16,7 @@
  * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index, in RELOAD_ROUNDS (default 2)
  * rounds of three runs: once quiet, once while the index file is replaced every second (REWRITE=changed,
  * the default: one entry flips each time, and the time until each change shows is reported; or
- * REWRITE=same: the same content), and a control run writing the same way to a file Vouch does not
+ * REWRITE=same: the same content; the poller asks every POLL_MS, default 20), and a control run writing the same way to a file Vouch does not
  * read; median p99 of each kind (see reloadLatency). Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
@@ -36,6 +36,7 @@ const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
 const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
 const RELOAD_ROUNDS = Number(process.env.RELOAD_ROUNDS ?? 2);
+const POLL_MS = Number(process.env.POLL_MS ?? 20);
 const REWRITE = process.env.REWRITE === "same" ? "same" : "changed";
 const PG = process.env.BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const PORT = Number(process.env.READY_PORT ?? 18090);
@@ -284,7 +285,7 @@ async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string, re
           await rename(`${copy}.new`, copy);
           writes++;
           // Until the change shows (or 30 s), then the rest of the second.
-          while (going && performance.now() - written < 30_000 && (await lastEntryStatus()) !== (revoked ? "revoked" : "good")) await new Promise((done) => setTimeout(done, 20));
+          while (going && performance.now() - written < 30_000 && (await lastEntryStatus()) !== (revoked ? "revoked" : "good")) await new Promise((done) => setTimeout(done, POLL_MS));
           if (!going) break;
           reloadMs.push(performance.now() - written);
           const rest = 1_000 - (performance.now() - written);

@@ -15,6 +15,9 @@ import { parseRevocationField, REASON_WORDS, type ReasonWord } from "./index-rev
 import { serialOctetsFromHex } from "./serial-key.ts";
 import { NO_REASON, type SerialTableBuilder } from "./serial-table.ts";
 
+/** Where IndexLines puts each line's row: a SerialTableBuilder, or something that watches the rows on their way to one. */
+export type RowSink = Pick<SerialTableBuilder, "add">;
+
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
@@ -69,7 +72,7 @@ class TimeMemo {
  * delta CRLs), which is listed as not revoked. Lines are numbered across calls to `feed`.
  */
 export class IndexLines {
-  readonly #builder: SerialTableBuilder;
+  readonly #builder: RowSink;
   readonly #file: string;
   /** Lines consumed so far (empty ones too, so that messages name the line an editor shows). */
   #line = 0;
@@ -82,9 +85,11 @@ export class IndexLines {
   #code = NO_REASON;
   #invalidity = Number.NaN;
 
-  constructor(builder: SerialTableBuilder, file: string) {
+  /** `firstLine`: lines before the first byte fed (a part of a file parsed alone), so that messages still name the file's line. */
+  constructor(builder: RowSink, file: string, firstLine = 0) {
     this.#builder = builder;
     this.#file = file;
+    this.#line = firstLine;
   }
 
   /** Lines consumed so far. */

@@ -3,26 +3,36 @@
  * the parse and its garbage live here, and only the finished table's arrays cross to the serving
  * thread, transferred without a copy. Posts `{ done: WorkerDone }` or `{ error: { message, field, file } }`.
  */
-import { createHash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
-import type { IndexLoadWork, WorkerDone } from "./load-index-in-worker.ts";
-import { fileDigest, readIndexFile } from "./read-index-file.ts";
+import { loadWholeIndex, reloadIndex } from "./index-reload.ts";
+import type { IndexBlocks } from "./index-blocks.ts";
+import type { ReloadRequest } from "./index-reload-thread.ts";
+import type { IndexLoadWork, WorkerDone, WorkerReply } from "./load-index-in-worker.ts";
+import { readIndexFile } from "./read-index-file.ts";
 import { transferables } from "./serial-table.ts";
 import { setThisThreadNiceness } from "./thread-priority.ts";
 
-const { file, niceness, digest, unlessDigest } = workerData as IndexLoadWork;
-try {
-  if (niceness !== undefined) setThisThreadNiceness(niceness);
-  if (unlessDigest !== undefined && fileDigest(file) === unlessDigest) {
-    parentPort!.postMessage({ done: { digest: unlessDigest } satisfies WorkerDone });
-  } else {
-    // The digest of the bytes parsed, not of the first look: the file may have changed in between.
-    const hash = digest === true || unlessDigest !== undefined ? createHash("sha256") : undefined;
-    const parts = readIndexFile(file, { onRead: hash === undefined ? undefined : (bytes) => hash.update(bytes) });
-    parentPort!.postMessage({ done: { parts, digest: hash?.digest("hex") } satisfies WorkerDone }, transferables(parts));
+/** One load: the reply to post, and what to transfer with it. */
+function load(file: string, previous: IndexBlocks | undefined, remember: boolean): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  try {
+    const done: WorkerDone = previous !== undefined ? reloadIndex(file, previous) : remember ? loadWholeIndex(file) : { kind: "full", parts: readIndexFile(file), blocks: undefined };
+    return { reply: { done }, transfer: done.kind === "unchanged" ? [] : transferables(done.parts) };
+  } catch (error) {
+    const config = error instanceof ConfigError;
+    return { reply: { error: { message: error instanceof Error ? error.message : String(error), field: config ? error.field : undefined, file: config ? error.file : file } }, transfer: [] };
   }
-} catch (error) {
-  const config = error instanceof ConfigError;
-  parentPort!.postMessage({ error: { message: error instanceof Error ? error.message : String(error), field: config ? error.field : undefined, file: config ? error.file : file } });
+}
+
+const work = workerData as IndexLoadWork | { persistent: true; niceness: number };
+if (work.niceness !== undefined) setThisThreadNiceness(work.niceness);
+if ("persistent" in work) {
+  // index-reload-thread.ts: requests one at a time, for as long as the source is open.
+  parentPort!.on("message", (request: ReloadRequest) => {
+    const { reply, transfer } = load(request.file, request.previous, true);
+    parentPort!.postMessage({ ...reply, id: request.id }, transfer);
+  });
+} else {
+  const { reply, transfer } = load(work.file, work.previous, work.remember === true);
+  parentPort!.postMessage(reply, transfer);
 }

@@ -1,9 +1,11 @@
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
+import type { IndexBlocks } from "./index-blocks.ts";
+import type { IndexReload } from "./index-reload.ts";
 import { serialTableFromParts, type SerialTable, type SerialTableParts } from "./serial-table.ts";
 
 /** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
-const WORKER = new URL(import.meta.url.endsWith(".ts") ? "./index-load-worker.ts" : "./index-load-worker.js", import.meta.url);
+export const INDEX_LOAD_WORKER = new URL(import.meta.url.endsWith(".ts") ? "./index-load-worker.ts" : "./index-load-worker.js", import.meta.url);
 
 /** How an index is loaded. */
 export interface IndexLoadOptions {
@@ -12,14 +14,13 @@ export interface IndexLoadOptions {
    * For reloads under load: a thread at the serving thread's priority took a core from it.
    */
   readonly niceness?: number;
-  /** Also return the SHA-256 of the bytes parsed. */
-  readonly digest?: boolean;
   /**
-   * Hash the file first and parse it only when its SHA-256 differs from this one, else resolve
-   * `{ unchanged: true }`: a rewrite with the same content (a backup restored, a deployment re-run)
-   * then costs a read and a hash, ~0.15 s for 1M lines instead of a ~0.9 s parse.
+   * The blocks of the content loaded last (index-blocks.ts): then only what changed is parsed, when
+   * that is enough, and a rewrite with the same content is not parsed at all.
    */
-  readonly unlessDigest?: string | undefined;
+  readonly previous?: IndexBlocks | undefined;
+  /** Without `previous`: remember the blocks of what is parsed, for the next reload. */
+  readonly remember?: boolean;
 }
 
 /**
@@ -28,13 +29,16 @@ export interface IndexLoadOptions {
  */
 export const RELOAD_NICENESS = 10;
 
-/** A loaded table (with the digest of what was parsed, when asked), or word that the content is the same. */
-export type IndexLoadResult = { readonly table: SerialTable; readonly digest: string | undefined } | { readonly unchanged: true };
+/** A whole table (with its blocks, when asked), the rows of the changed blocks only, or word that nothing changed. */
+export type IndexLoadResult =
+  | { readonly kind: "full"; readonly table: SerialTable; readonly blocks: IndexBlocks | undefined }
+  | { readonly kind: "blocks"; readonly changed: SerialTable; readonly blocks: IndexBlocks; readonly lines: number }
+  | { readonly kind: "unchanged" };
 
-/** `loadIndexInWorker` for a table, always parsed. */
+/** `loadIndexInWorker` for a table, always parsed whole. */
 export async function loadIndexTable(file: string, options: Pick<IndexLoadOptions, "niceness"> = {}): Promise<SerialTable> {
   const result = await loadIndexInWorker(file, options);
-  if ("unchanged" in result) throw new Error("a load without unlessDigest always parses");
+  if (result.kind !== "full") throw new Error("a load without previous blocks parses the whole file");
   return result.table;
 }
 
@@ -46,30 +50,44 @@ export async function loadIndexTable(file: string, options: Pick<IndexLoadOption
  * go with it. Rejects with ConfigError (field "file", file set) as parseIndex does.
  */
 export async function loadIndexInWorker(file: string, options: IndexLoadOptions = {}): Promise<IndexLoadResult> {
-  const done = await runWorker({ file, niceness: options.niceness, digest: options.digest, unlessDigest: options.unlessDigest });
-  return done.parts === undefined ? { unchanged: true } : { table: serialTableFromParts(done.parts), digest: done.digest };
+  return fromWorkerDone(await runWorker({ file, niceness: options.niceness, previous: options.previous, remember: options.remember }));
+}
+
+/** A worker's result, its tables rebuilt over the transferred arrays. */
+export function fromWorkerDone(done: WorkerDone): IndexLoadResult {
+  switch (done.kind) {
+    case "unchanged":
+      return done;
+    case "full":
+      return { kind: "full", table: serialTableFromParts(done.parts), blocks: done.blocks };
+    case "blocks":
+      return { kind: "blocks", changed: serialTableFromParts(done.parts), blocks: done.blocks, lines: done.lines };
+  }
 }
 
 /** What index-load-worker.ts is started with. */
 export interface IndexLoadWork {
   readonly file: string;
   readonly niceness?: number | undefined;
-  readonly digest?: boolean | undefined;
-  readonly unlessDigest?: string | undefined;
+  readonly previous?: IndexBlocks | undefined;
+  readonly remember?: boolean | undefined;
 }
 
-/** What the worker posts when it succeeds: no parts when the content matched `unlessDigest`. */
-export interface WorkerDone {
-  readonly parts?: SerialTableParts | undefined;
-  readonly digest?: string | undefined;
+/** What the worker posts when it succeeds (blocks undefined: a first load, which does not remember them). */
+export type WorkerDone = IndexReload | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: undefined };
+
+/** A worker's message: what it loaded, or what was wrong. */
+export interface WorkerReply {
+  readonly done?: WorkerDone;
+  readonly error?: { readonly message: string; readonly field?: string | undefined; readonly file?: string | undefined };
 }
 
 function runWorker(work: IndexLoadWork): Promise<WorkerDone> {
   const { file } = work;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: work });
+    const worker = new Worker(INDEX_LOAD_WORKER, { workerData: work });
     let settled = false;
-    worker.once("message", (message: { done?: WorkerDone; error?: { message: string; field?: string; file?: string } }) => {
+    worker.once("message", (message: WorkerReply) => {
       settled = true;
       if (message.done !== undefined) resolve(message.done);
       else reject(new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file }));

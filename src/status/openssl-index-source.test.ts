@@ -141,7 +141,7 @@ describe("openIndexSource", () => {
     });
   });
 
-  test("re-parses a replaced index only when its content changed", async () => {
+  test("re-parses a replaced index only when its content changed, and then only the changed lines", async () => {
     const ownPki = await createPki({ dir: join(dir, "same-content") });
     const logger = recordingLogger();
     const source = await openIndexSource({ file: ownPki.index, issuer: await readPemDer(ownPki.ca), clock: systemClock, logger, pollIntervalMs: 20 });
@@ -152,7 +152,7 @@ describe("openIndexSource", () => {
       await rename(`${ownPki.index}.tmp`, ownPki.index);
     };
     try {
-      // The first reload has no digest to compare with (the first load does not hash): it parses.
+      // The first reload has nothing to compare with (the first load does not remember its blocks): it parses all.
       await replaceWithSame();
       await waitUntil("the first reload", () => (count(/index reloaded/) === 1 ? true : undefined));
       await replaceWithSame();
@@ -161,6 +161,15 @@ describe("openIndexSource", () => {
       await revokeCertificate(ownPki, ownPki.good, "superseded");
       await waitUntil("the revocation", async () => ((await source.status(goodId, SIGNAL))?.kind === "revoked" ? true : undefined));
       assert.equal(count(/index reloaded/), 2);
+      const reloaded = () => logger.records.filter((r) => /index reloaded/.test(r.message)).at(-1)?.fields;
+      // openssl ca rewrote the file with one line changed: only its block was parsed.
+      assert.equal(typeof reloaded()?.changedLines, "number", "an incremental reload");
+      const issued = await issueCertificate(ownPki, "issued-later", { commonName: "later.demo.vouch.test" });
+      const issuedId = await certIdOfFiles(issued, ownPki.ca);
+      await waitUntil("the new certificate", async () => ((await source.status(issuedId, SIGNAL))?.kind === "good" ? true : undefined));
+      assert.equal(typeof reloaded()?.changedLines, "number", "an appended line is an incremental reload too");
+      assert.equal(reloaded()?.entries, [...source.serials!()].length, "entries counts the lines added over the whole table");
+      assert.equal((await source.status(goodId, SIGNAL))?.kind, "revoked", "the earlier change still answers");
     } finally {
       await source.close();
     }

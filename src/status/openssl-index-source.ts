@@ -9,10 +9,16 @@ import type { CertId } from "../ocsp/types.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
 import { takePreloadedIndex } from "./index-preload.ts";
 import { issuerMatch } from "./issuer-match.ts";
-import { loadIndexInWorker, loadIndexTable, RELOAD_NICENESS } from "./load-index-in-worker.ts";
+import { indexReloadThread } from "./index-reload-thread.ts";
+import { loadIndexTable, RELOAD_NICENESS } from "./load-index-in-worker.ts";
+import type { IndexBlocks } from "./index-blocks.ts";
 import type { SerialTable } from "./serial-table.ts";
+import { mergeChanges, overlaidTable } from "./table-overlay.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
+
+/** Changed rows kept over the whole table before the next reload parses the whole file again. */
+const MAX_OVERLAY_ROWS = 65_536;
 
 export interface IndexSourceOptions {
   /** Path of index.txt. */
@@ -47,31 +53,51 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   // A load `vouch serve` started before its modules were loaded (index-preload.ts), if any.
   const preloaded = takePreloadedIndex(file);
   const signatures = preloaded?.signatures ?? (await fileSignatures([file]));
+  // The whole table last parsed, and the rows of the blocks changed since (index-blocks.ts).
+  let base: SerialTable = await (preloaded?.table ?? loadIndexTable(file));
+  let overlay: SerialTable | undefined;
   // The one reference every lookup reads; a reload replaces it in a single assignment.
-  let table: SerialTable = await (preloaded?.table ?? loadIndexTable(file));
-  // SHA-256 of the content `table` was parsed from, known from the first reload on (the first load
-  // does not hash: the server waits for it). A rewrite with the same content is then not re-parsed.
-  let digest: string | undefined;
+  let table: SerialTable = base;
+  // The blocks of the content `table` holds, known from the first reload on (the first load does
+  // not remember them: the server waits for it). With them a reload parses only what changed.
+  let blocks: IndexBlocks | undefined;
   let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
 
+  // A lower priority than the serving thread's, so that a reload takes spare CPU rather than a core from answering.
+  const reloads = indexReloadThread(RELOAD_NICENESS);
   const reloader = startFileReloader({
     files: [file],
     pollIntervalMs: interval,
     logger,
     loadedSignatures: signatures,
     reload: async () => {
-      // A lower priority than the serving thread's, so that a reload takes spare CPU rather than a core from answering.
-      const next = await loadIndexInWorker(file, { niceness: RELOAD_NICENESS, digest: true, unlessDigest: digest });
+      let next = await reloads.load(file, blocks);
       if (closed) return;
-      loadedAt = clock.now();
-      if ("unchanged" in next) {
+      if (next.kind === "unchanged") {
+        loadedAt = clock.now();
         logger.info({ file }, "index rewritten with the same content; kept without a re-parse");
         return;
       }
-      table = next.table;
-      digest = next.digest;
+      if (next.kind === "blocks") {
+        const merged = mergeChanges(base, overlay, next.changed, MAX_OVERLAY_ROWS);
+        if (merged !== undefined) {
+          overlay = merged;
+          table = overlaidTable(base, merged);
+          blocks = next.blocks;
+          loadedAt = clock.now();
+          logger.info({ file, entries: table.size, changedLines: next.lines }, "index reloaded");
+          return;
+        }
+        next = await reloads.load(file, undefined);
+        if (closed || next.kind !== "full") return;
+      }
+      base = next.table;
+      overlay = undefined;
+      table = base;
+      blocks = next.blocks;
+      loadedAt = clock.now();
       logger.info({ file, entries: table.size }, "index reloaded");
     },
   });
@@ -97,6 +123,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
     async close(): Promise<void> {
       closed = true;
       await reloader.close();
+      await reloads.close();
     },
     // index.txt lists every certificate the CA issued (the table as loaded when iteration starts).
     serials: () => (closed ? [] : table.serials()),

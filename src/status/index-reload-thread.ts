@@ -1,0 +1,77 @@
+/**
+ * One long-lived loading thread per index source, for its reloads. A thread started per reload
+ * cost ~0.13 s of CPU to boot (an isolate, Node, the parser's modules) before reading a byte, as
+ * much as the reload itself once only changed blocks are parsed (index-blocks.ts), and its boot
+ * work ran on V8's platform threads at the serving thread's priority. This one is started on the
+ * first reload, set to RELOAD_NICENESS once, and unref'd: it never keeps the process alive.
+ */
+import { Worker } from "node:worker_threads";
+import { ConfigError } from "../errors.ts";
+import type { IndexBlocks } from "./index-blocks.ts";
+import { fromWorkerDone, INDEX_LOAD_WORKER, type IndexLoadResult, type WorkerReply } from "./load-index-in-worker.ts";
+
+/** What the long-lived worker is asked, one request at a time. */
+export interface ReloadRequest {
+  readonly id: number;
+  readonly file: string;
+  readonly previous: IndexBlocks | undefined;
+}
+
+export interface IndexReloadThread {
+  /** Loads `file` as loadIndexInWorker does with `remember` (or `previous`); one call at a time. */
+  load(file: string, previous: IndexBlocks | undefined): Promise<IndexLoadResult>;
+  /** Stops the thread (a load in progress rejects). */
+  close(): Promise<void>;
+}
+
+export function indexReloadThread(niceness: number): IndexReloadThread {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  let pending: { id: number; file: string; resolve: (result: IndexLoadResult) => void; reject: (error: Error) => void } | undefined;
+
+  const fail = (error: Error): void => {
+    const waiting = pending;
+    pending = undefined;
+    worker = undefined;
+    waiting?.reject(new ConfigError("file", `loading failed: ${error.message}`, { file: waiting.file, cause: error }));
+  };
+  const start = (): Worker => {
+    const started = new Worker(INDEX_LOAD_WORKER, { workerData: { persistent: true, niceness } });
+    started.unref();
+    started.on("message", (message: WorkerReply & { id: number }) => {
+      if (pending === undefined || message.id !== pending.id) return;
+      const { resolve, reject, file } = pending;
+      pending = undefined;
+      if (message.done !== undefined) resolve(fromWorkerDone(message.done));
+      else reject(new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file }));
+    });
+    started.on("error", (error) => {
+      if (worker === started) fail(error);
+    });
+    started.on("exit", (code) => {
+      if (worker === started) fail(new Error(`the loading thread exited with code ${code}`));
+    });
+    return started;
+  };
+
+  return {
+    load(file, previous) {
+      if (pending !== undefined) return Promise.reject(new Error("a load is already in progress"));
+      worker ??= start();
+      const id = nextId++;
+      const request: ReloadRequest = { id, file, previous };
+      return new Promise((resolve, reject) => {
+        pending = { id, file, resolve, reject };
+        worker!.postMessage(request);
+      });
+    },
+    async close() {
+      const stopping = worker;
+      worker = undefined;
+      const waiting = pending;
+      pending = undefined;
+      waiting?.reject(new ConfigError("file", "the source was closed during a reload", { file: waiting.file }));
+      await stopping?.terminate();
+    },
+  };
+}

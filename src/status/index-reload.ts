@@ -1,0 +1,110 @@
+/**
+ * An index.txt load on the loading thread, whole or by changed blocks (see index-blocks.ts).
+ */
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import { ConfigError } from "../errors.ts";
+import { BlockFingerprints, BlockScanner, BLOCK_LINES, blocksOf, planReload, type IndexBlocks } from "./index-blocks.ts";
+import { IndexLines } from "./index-lines.ts";
+import { readIndexFile } from "./read-index-file.ts";
+import { SerialTableBuilder, type SerialTableParts } from "./serial-table.ts";
+
+/** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
+export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
+
+/** A load's outcome: the whole table, the rows of the changed blocks only, or word that nothing changed. */
+export type IndexReload =
+  | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: IndexBlocks }
+  | { readonly kind: "blocks"; readonly parts: SerialTableParts; readonly blocks: IndexBlocks; readonly lines: number }
+  | { readonly kind: "unchanged" };
+
+/** Parses the whole file, remembering its blocks. */
+export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
+  const scanner = new BlockScanner();
+  let fingerprints: BlockFingerprints | undefined;
+  const parts = readIndexFile(file, {
+    onRead: (bytes) => scanner.feed(bytes),
+    sink: (builder, currentLine) => (fingerprints = new BlockFingerprints(builder, currentLine)),
+  });
+  const empty = new BlockFingerprints({ add() {} }, () => 0);
+  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), fingerprints ?? empty) };
+}
+
+/**
+ * Compares the file with `previous` and parses only its changed blocks when that is enough, else
+ * the whole file. Throws ConfigError("file", ...) as readIndexFile does.
+ */
+export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines = MAX_CHANGED_LINES): IndexReload {
+  const fd = openOrThrow(file);
+  try {
+    const scanner = new BlockScanner();
+    const chunk = Buffer.allocUnsafe(1 << 21);
+    for (let position = 0; ; ) {
+      const got = readOrThrow(fd, chunk, position, chunk.length, file);
+      if (got === 0) break;
+      scanner.feed(chunk.subarray(0, got));
+      position += got;
+    }
+    const scan = scanner.finish();
+    const plan = planReload(previous, scan, maxChangedLines);
+    if (plan.kind === "unchanged") return plan;
+    if (plan.kind === "full") return loadWholeIndex(file);
+
+    const before = previous.lines.length;
+    const lastOld = before - 1;
+    // Sized for the changed blocks' bytes only: the arrays cross to the serving thread, whose heap
+    // counts them, and a pool sized for the whole file (58 MB for 1M lines) set off a full GC there on every reload.
+    const changedBytes = plan.changed.reduce((sum, block) => sum + ((scan.starts[block + 1] ?? 0) - (scan.starts[block] ?? 0)), 0);
+    const builder = new SerialTableBuilder({ maxRows: plan.lines + 1, maxPoolBytes: changedBytes / 2 + 1, expectedRows: plan.lines + 1 });
+    let active: IndexLines | undefined;
+    const fingerprints = new BlockFingerprints(builder, () => active?.lines ?? 0, before > 0 ? { block: lastOld, lines: previous.lines[lastOld] ?? 0 } : undefined);
+    for (const block of plan.changed) {
+      const start = scan.starts[block] ?? 0;
+      const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
+      readOrThrow(fd, bytes, start, bytes.length, file);
+      // The same bytes the scan hashed, or the file changed in place since: then parse it all.
+      if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return loadWholeIndex(file);
+      active = new IndexLines(fingerprints, file, block * BLOCK_LINES);
+      active.feed(bytes, 0, bytes.length, true);
+    }
+    // A changed block must list the serials it listed: otherwise lines were removed, moved or renumbered.
+    const sums = new Uint32Array(scan.lines.length);
+    const counts = new Uint32Array(scan.lines.length);
+    sums.set(previous.sums.subarray(0, Math.min(before, sums.length)));
+    counts.set(previous.counts.subarray(0, Math.min(before, counts.length)));
+    for (const block of plan.changed) {
+      const sum = fingerprints.sums[block] ?? 0;
+      const count = fingerprints.counts[block] ?? 0;
+      if (block < lastOld && (sum !== previous.sums[block] || count !== previous.counts[block])) return loadWholeIndex(file);
+      if (block === lastOld && (fingerprints.prefixSum !== previous.sums[block] || fingerprints.prefixCount !== previous.counts[block])) return loadWholeIndex(file);
+      sums[block] = sum;
+      counts[block] = count;
+    }
+    return { kind: "blocks", parts: builder.parts(), blocks: { digests: scan.digests, lines: scan.lines, sums, counts }, lines: plan.lines };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function openOrThrow(file: string): number {
+  try {
+    return openSync(file, "r");
+  } catch (error) {
+    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
+  }
+}
+
+/** Reads up to `length` bytes at `position` into `into`; returns how many there were. */
+function readOrThrow(fd: number, into: Buffer, position: number, length: number, file: string): number {
+  let at = 0;
+  try {
+    while (at < length) {
+      const n = readSync(fd, into, at, length - at, position + at);
+      if (n === 0) break;
+      at += n;
+    }
+  } catch (error) {
+    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
+  }
+  return at;
+}
