@@ -15,6 +15,7 @@ export async function reloadService(service: Service, configFile: string, logger
   try {
     const config = text === undefined ? await loadConfig(configFile) : parseConfig(text, configFile);
     await service.reload(config);
+    logger.setLevel?.(config.log.level);
   } catch (error) {
     const problem = describeReloadError(error, configFile);
     logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), err: problem }, `reload refused, the running configuration stays: ${problem}`);

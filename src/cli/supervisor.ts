@@ -16,7 +16,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseConfig } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
-import type { Logger } from "../observability/logger.ts";
+import type { Logger, LogLevel } from "../observability/logger.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
@@ -153,9 +153,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let reloading = Promise.resolve();
   const reload = async () => {
     let next: string;
+    let level: LogLevel;
     try {
       next = await readFile(configFile, "utf8");
-      parseConfig(next, configFile);
+      level = parseConfig(next, configFile).log.level;
     } catch (error) {
       const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
       logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), err: problem }, `reload refused, the running configuration stays: ${problem}`);
@@ -171,6 +172,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       for (const slot of slots) if (slot.ready) slot.text = previous;
       return;
     }
+    logger.setLevel?.(level);
     logger.info({ config: configFile, workers: outcomes.length - failed, refused: failed }, "workers reloaded");
   };
 

@@ -188,3 +188,32 @@ test("with two workers, SIGHUP reloads every worker under load: new validity, a 
     assert.equal(await stop(vouch), 0);
   }
 });
+
+test("a reload applies log.level to every logger already running: debug lines start, then stop", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "vouch-config-reload-level-"));
+  const withLevel = (level: string, validity: string) => configYaml(responder("one", 0, validity, folder)).replace("log: { level: info }", `log: { level: ${level} }`);
+  const vouch = await startVouch(withLevel("info", "PT1H"));
+  const debugLines = () => vouch.logs.filter(withMessage("billing batch durable")).length;
+  try {
+    const url = `${vouch.baseUrl}/`;
+    for (let i = 0; i < 3; i++) await post(url);
+    assert.equal(debugLines(), 0, "info: the billing sink's debug lines are not written");
+
+    await writeFile(vouch.configFile, withLevel("debug", "PT2H"));
+    vouch.child.kill("SIGHUP");
+    await answersWithValidity(url, 7200);
+    await post(url);
+    await waitForLogs(vouch, withMessage("billing batch durable"));
+
+    await writeFile(vouch.configFile, withLevel("warn", "PT3H"));
+    vouch.child.kill("SIGHUP");
+    await answersWithValidity(url, 10800);
+    const before = debugLines();
+    for (let i = 0; i < 5; i++) await post(url);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(debugLines(), before, "warn: no more debug lines");
+    assert.equal(vouch.logs.filter(withMessage("reloaded")).length, 1, "the reload to warn logs its info line no more");
+  } finally {
+    assert.equal(await stop(vouch), 0);
+  }
+});
