@@ -21,6 +21,7 @@
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -105,8 +106,25 @@ function procStatus(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   return readFile(`/proc/${pid}/status`, "utf8").then((text) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0) / 1024);
 }
 
+/**
+ * Throws when something already listens on PORT: it would answer in the server's place (a server
+ * left over from an interrupted run once did, and every figure measured it).
+ */
+async function requirePortFree(): Promise<void> {
+  const taken = await new Promise<boolean>((done) => {
+    const socket = connect(PORT, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
+  if (taken) throw new Error(`port ${PORT} is already in use (a server left over from an interrupted run? set READY_PORT)`);
+}
+
 /** Starts `command`, polls until the revoked answer comes back, measures, stops it. */
 async function measure(scenario: string, command: string, args: readonly string[], requestDer: Buffer): Promise<Measured> {
+  await requirePortFree();
   const started = performance.now();
   const child: ChildProcess = spawn(command, args, { env: ENV, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -241,6 +259,7 @@ async function reloadLatency(pki: ReturnType<typeof pkiPaths>, index: string, re
   await vouchConfig(config, pki, `{ type: index, file: ${copy}, pollInterval: PT1S }`);
   const goodRequest = join(DATA, "reload-request.der");
   await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
+  await requirePortFree();
   const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config", config], { env: ENV, stdio: "ignore" });
   const lastEntryStatus = async (): Promise<string | undefined> => {
     try {

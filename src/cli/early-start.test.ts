@@ -33,7 +33,7 @@ describe("startEarly", () => {
     for (const name of ["a.txt", "b.txt"]) {
       const preloaded = takePreloadedIndex(join(dir, name));
       assert.ok(preloaded !== undefined, name);
-      assert.equal((await preloaded.table).size, 1);
+      assert.equal((await preloaded.loaded).table.size, 1);
       assert.equal(takePreloadedIndex(join(dir, name)), undefined, "taken once");
     }
   });

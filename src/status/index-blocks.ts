@@ -26,6 +26,11 @@ export interface IndexBlocks {
   /** Per block: the sum (mod 2^32) of a hash of each listed serial, and how many lines listed one. */
   readonly sums: Uint32Array;
   readonly counts: Uint32Array;
+  /**
+   * Whether some serial is on more than one line. Without, each serial is one line, so a changed
+   * line's row replaces the old one whatever it says (a revoked line no longer has to win over another).
+   */
+  readonly duplicates: boolean;
 }
 
 /** A scanned file: its blocks' digests and line counts, and where each block starts. */
@@ -84,10 +89,17 @@ export class BlockScanner {
   }
 }
 
+/** Where BlockFingerprints sends the rows of lines from `fromLine` (0-based) on, instead of its first sink. */
+export interface AppendedLines {
+  readonly fromLine: number;
+  readonly sink: RowSink;
+}
+
 /**
  * Sums each block's serials on their way to a builder (IndexLines numbers the lines). With a
  * `prefix`, the first `prefix.lines` lines of block `prefix.block` are also summed apart: the old
- * last block, whose old lines must be unchanged when lines were appended after them.
+ * last block, whose old lines must be unchanged when lines were appended after them. With
+ * `appended`, the rows of lines appended since the last load go to a sink of their own.
  */
 export class BlockFingerprints implements RowSink {
   readonly sums: number[] = [];
@@ -97,11 +109,13 @@ export class BlockFingerprints implements RowSink {
   readonly #builder: RowSink;
   readonly #line: () => number;
   readonly #prefix: { readonly block: number; readonly lines: number } | undefined;
+  readonly #appended: AppendedLines | undefined;
 
-  constructor(builder: RowSink, currentLine: () => number, prefix?: { readonly block: number; readonly lines: number }) {
+  constructor(builder: RowSink, currentLine: () => number, prefix?: { readonly block: number; readonly lines: number }, appended?: AppendedLines) {
     this.#builder = builder;
     this.#line = currentLine;
     this.#prefix = prefix;
+    this.#appended = appended;
   }
 
   add(...row: Parameters<SerialTableBuilder["add"]>): void {
@@ -120,7 +134,8 @@ export class BlockFingerprints implements RowSink {
       this.prefixSum = (this.prefixSum + (h >>> 0)) >>> 0;
       this.prefixCount++;
     }
-    this.#builder.add(...row);
+    if (this.#appended !== undefined && line >= this.#appended.fromLine) this.#appended.sink.add(...row);
+    else this.#builder.add(...row);
   }
 }
 
@@ -149,11 +164,11 @@ export function planReload(previous: IndexBlocks, scan: BlockScan, maxChangedLin
 }
 
 /** The blocks of a file parsed whole: its scan, and the fingerprints summed while parsing it. */
-export function blocksOf(scan: BlockScan, fingerprints: BlockFingerprints): IndexBlocks {
+export function blocksOf(scan: BlockScan, fingerprints: BlockFingerprints, duplicates: boolean): IndexBlocks {
   const count = scan.lines.length;
   const sums = new Uint32Array(count);
   const counts = new Uint32Array(count);
   sums.set(fingerprints.sums.slice(0, count));
   counts.set(fingerprints.counts.slice(0, count));
-  return { digests: scan.digests, lines: scan.lines, sums, counts };
+  return { digests: scan.digests, lines: scan.lines, sums, counts, duplicates };
 }

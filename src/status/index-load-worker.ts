@@ -17,7 +17,8 @@ import { setThisThreadNiceness } from "./thread-priority.ts";
 function load(file: string, previous: IndexBlocks | undefined, remember: boolean): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   try {
     const done: WorkerDone = previous !== undefined ? reloadIndex(file, previous) : remember ? loadWholeIndex(file) : { kind: "full", parts: readIndexFile(file), blocks: undefined };
-    return { reply: { done }, transfer: done.kind === "unchanged" ? [] : transferables(done.parts) };
+    const transfer = done.kind === "unchanged" ? [] : done.kind === "blocks" ? [...transferables(done.changed), ...transferables(done.appended)] : transferables(done.parts);
+    return { reply: { done }, transfer };
   } catch (error) {
     const config = error instanceof ConfigError;
     return { reply: { error: { message: error instanceof Error ? error.message : String(error), field: config ? error.field : undefined, file: config ? error.file : file } }, transfer: [] };

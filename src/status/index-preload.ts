@@ -6,13 +6,12 @@
  * loads here; `openIndexSource` takes a started load instead of starting its own.
  */
 import { statSync } from "node:fs";
-import { loadIndexTable } from "./load-index-in-worker.ts";
-import type { SerialTable } from "./serial-table.ts";
+import { loadIndex, type LoadedIndex } from "./load-index-in-worker.ts";
 
 /** A load started early, and the stat signature of the file taken before it began reading. */
 export interface PreloadedIndex {
   readonly signatures: string;
-  readonly table: Promise<SerialTable>;
+  readonly loaded: Promise<LoadedIndex>;
 }
 
 const started = new Map<string, PreloadedIndex>();
@@ -29,10 +28,10 @@ const UNCLAIMED_MS = 60_000;
  */
 export function preloadIndex(file: string): void {
   if (started.has(file)) return;
-  const table = loadIndexTable(file);
+  const loaded = loadIndex(file);
   // Nobody may ever await it (see UNCLAIMED_MS); the source that does sees the rejection itself.
-  table.catch(() => {});
-  started.set(file, { signatures: signatureOf(file), table });
+  loaded.catch(() => {});
+  started.set(file, { signatures: signatureOf(file), loaded });
   setTimeout(() => started.delete(file), UNCLAIMED_MS).unref();
 }
 

@@ -66,7 +66,8 @@ describe("index reload by changed blocks", () => {
   function follow(state: Served, next: IndexReload): Served {
     if (next.kind === "unchanged") return { ...state, did: "unchanged" };
     if (next.kind === "blocks") {
-      const merged = mergeChanges(state.base, state.overlay, serialTableFromParts(next.parts), 65_536);
+      const rows = { changed: serialTableFromParts(next.changed), appended: serialTableFromParts(next.appended), duplicates: next.blocks.duplicates };
+      const merged = mergeChanges(state.base, state.overlay, rows, 65_536);
       if (merged !== undefined) return { base: state.base, overlay: merged, result: next, did: "blocks" };
       const whole = loadWholeIndex(file);
       return { base: serialTableFromParts(whole.parts), overlay: undefined, result: whole, did: "full after merge" };
@@ -88,8 +89,13 @@ describe("index reload by changed blocks", () => {
       { change: () => lines.push(...Array.from({ length: 1500 }, (_, i) => line(count + 2 + i))), expect: "blocks" },
       { change: () => undefined, expect: "unchanged" },
       { change: () => (lines[10] = line(10, { at: "260102000000Z", reason: "superseded" })), expect: "blocks" },
-      // An unrevocation, a removed line, a renumbered serial: only a whole parse can tell what the file says.
-      { change: () => (lines[10] = line(10)), expect: "full after merge" },
+      // Each serial is on one line: a line that says not revoked any more replaces its row too.
+      { change: () => (lines[10] = line(10)), expect: "blocks" },
+      // An appended line repeating a serial, a removed line, a renumbered serial: only a whole parse can tell what the file says.
+      { change: () => lines.push(line(20, { at: "260103000000Z" })), expect: "full after merge" },
+      { change: () => lines.pop(), expect: "full" },
+      // Two appended lines with one new serial: which counts is a whole parse's call too.
+      { change: () => lines.push(line(count + 7000), line(count + 7000, { at: "260104000000Z" })), expect: "full" },
       { change: () => lines.splice(3 * BLOCK_LINES, 1), expect: "full" },
       { change: () => (lines[5] = line(count + 5000)), expect: "full" },
     ];
@@ -103,7 +109,7 @@ describe("index reload by changed blocks", () => {
       assert.equal(state.did, step.expect, what);
       if (step.changedLines !== undefined && next.kind === "blocks") assert.equal(next.lines, step.changedLines, `${what}: lines parsed`);
       const table = state.overlay === undefined ? state.base : overlaidTable(state.base, state.overlay);
-      assertSameAnswers(table, wholeParse(content), [...all, count + 5000], what);
+      assertSameAnswers(table, wholeParse(content), [...all, count + 5000, count + 7000], what);
     }
   });
 
@@ -123,6 +129,7 @@ describe("index reload by changed blocks", () => {
         if (pick < 0.45) lines[at] = line(id, { at: `2601${String(1 + (round % 28)).padStart(2, "0")}000000Z`, reason: next() < 0.5 ? "keyCompromise" : undefined });
         else if (pick < 0.8) lines.push(line(serial++));
         else if (pick < 0.9) lines[at] = line(id);
+        else if (pick < 0.95) lines.push(line(id, next() < 0.5 ? { at: "260201000000Z" } : undefined));
         else lines.splice(at, 1);
       }
       const content = lines.join("");
@@ -133,6 +140,25 @@ describe("index reload by changed blocks", () => {
       assertSameAnswers(table, wholeParse(content), Array.from({ length: serial }, (_, i) => i), `round ${round + 1}`);
     }
     assert.ok(seen.has("blocks") && (seen.has("full") || seen.has("full after merge")), `both kinds of reload ran: ${[...seen].join(", ")}`);
+  });
+
+  test("in a file that repeats a serial, a line that stops saying revoked is settled by a whole parse", async () => {
+    const lines = Array.from({ length: 2 * BLOCK_LINES + 5 }, (_, i) => line(i));
+    lines[3] = line(3, { at: "250101000000Z", reason: "keyCompromise" });
+    lines.push(line(3, { at: "250101000000Z", reason: "keyCompromise" }));
+    await writeFile(file, lines.join(""));
+    let state = first();
+    assert.equal(state.result.blocks.duplicates, true);
+    lines[3] = line(3);
+    await writeFile(file, lines.join(""));
+    state = follow(state, reloadIndex(file, state.result.blocks));
+    assert.equal(state.did, "full after merge");
+    assert.notEqual(state.base.lookup(serialOctetsFromHex((0x1000 + 3).toString(16))!)?.revokedAt, undefined, "the other line still revokes it");
+    lines[BLOCK_LINES + 7] = line(BLOCK_LINES + 7, { at: "260101000000Z" });
+    await writeFile(file, lines.join(""));
+    state = follow(state, reloadIndex(file, state.result.blocks));
+    assert.equal(state.did, "blocks", "a revocation in another block is still a change of blocks");
+    assertSameAnswers(overlaidTable(state.base, state.overlay!), wholeParse(lines.join("")), Array.from({ length: lines.length }, (_, i) => i), "after both");
   });
 
   test("a broken line in a changed block is refused with the file's line number", async () => {

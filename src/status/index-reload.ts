@@ -15,7 +15,14 @@ export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
 /** A load's outcome: the whole table, the rows of the changed blocks only, or word that nothing changed. */
 export type IndexReload =
   | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: IndexBlocks }
-  | { readonly kind: "blocks"; readonly parts: SerialTableParts; readonly blocks: IndexBlocks; readonly lines: number }
+  | {
+      readonly kind: "blocks";
+      /** The rows of the changed lines that were there before, and of the lines appended since. */
+      readonly changed: SerialTableParts;
+      readonly appended: SerialTableParts;
+      readonly blocks: IndexBlocks;
+      readonly lines: number;
+    }
   | { readonly kind: "unchanged" };
 
 /** Parses the whole file, remembering its blocks. */
@@ -27,7 +34,7 @@ export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
     sink: (builder, currentLine) => (fingerprints = new BlockFingerprints(builder, currentLine)),
   });
   const empty = new BlockFingerprints({ add() {} }, () => 0);
-  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), fingerprints ?? empty) };
+  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), fingerprints ?? empty, parts.duplicates > 0) };
 }
 
 /**
@@ -55,9 +62,16 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
     // Sized for the changed blocks' bytes only: the arrays cross to the serving thread, whose heap
     // counts them, and a pool sized for the whole file (58 MB for 1M lines) set off a full GC there on every reload.
     const changedBytes = plan.changed.reduce((sum, block) => sum + ((scan.starts[block + 1] ?? 0) - (scan.starts[block] ?? 0)), 0);
-    const builder = new SerialTableBuilder({ maxRows: plan.lines + 1, maxPoolBytes: changedBytes / 2 + 1, expectedRows: plan.lines + 1 });
+    const bounds = { maxRows: plan.lines + 1, maxPoolBytes: changedBytes / 2 + 1, expectedRows: plan.lines + 1 };
+    const changed = new SerialTableBuilder(bounds);
+    const appended = new SerialTableBuilder(bounds);
+    // Lines past the old end: as many lines as before, the old last block's included.
+    const oldLines = before === 0 ? 0 : lastOld * BLOCK_LINES + (previous.lines[lastOld] ?? 0);
     let active: IndexLines | undefined;
-    const fingerprints = new BlockFingerprints(builder, () => active?.lines ?? 0, before > 0 ? { block: lastOld, lines: previous.lines[lastOld] ?? 0 } : undefined);
+    const fingerprints = new BlockFingerprints(changed, () => active?.lines ?? 0, before > 0 ? { block: lastOld, lines: previous.lines[lastOld] ?? 0 } : undefined, {
+      fromLine: oldLines,
+      sink: appended,
+    });
     for (const block of plan.changed) {
       const start = scan.starts[block] ?? 0;
       const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
@@ -80,7 +94,12 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
       sums[block] = sum;
       counts[block] = count;
     }
-    return { kind: "blocks", parts: builder.parts(), blocks: { digests: scan.digests, lines: scan.lines, sums, counts }, lines: plan.lines };
+    const changedParts = changed.parts();
+    const appendedParts = appended.parts();
+    // A serial on two of the changed lines: a whole parse decides which one counts.
+    if (changedParts.duplicates + appendedParts.duplicates > 0) return loadWholeIndex(file);
+    const blocks = { digests: scan.digests, lines: scan.lines, sums, counts, duplicates: previous.duplicates };
+    return { kind: "blocks", changed: changedParts, appended: appendedParts, blocks, lines: plan.lines };
   } finally {
     closeSync(fd);
   }

@@ -10,7 +10,7 @@ import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader
 import { takePreloadedIndex } from "./index-preload.ts";
 import { issuerMatch } from "./issuer-match.ts";
 import { indexReloadThread } from "./index-reload-thread.ts";
-import { loadIndexTable, RELOAD_NICENESS } from "./load-index-in-worker.ts";
+import { loadIndex, RELOAD_NICENESS } from "./load-index-in-worker.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import type { SerialTable } from "./serial-table.ts";
 import { mergeChanges, overlaidTable } from "./table-overlay.ts";
@@ -54,13 +54,13 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   const preloaded = takePreloadedIndex(file);
   const signatures = preloaded?.signatures ?? (await fileSignatures([file]));
   // The whole table last parsed, and the rows of the blocks changed since (index-blocks.ts).
-  let base: SerialTable = await (preloaded?.table ?? loadIndexTable(file));
+  const first = await (preloaded?.loaded ?? loadIndex(file));
+  let base: SerialTable = first.table;
   let overlay: SerialTable | undefined;
   // The one reference every lookup reads; a reload replaces it in a single assignment.
   let table: SerialTable = base;
-  // The blocks of the content `table` holds, known from the first reload on (the first load does
-  // not remember them: the server waits for it). With them a reload parses only what changed.
-  let blocks: IndexBlocks | undefined;
+  // The blocks of the content `table` holds: with them a reload parses only what changed.
+  let blocks: IndexBlocks | undefined = first.blocks;
   let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
@@ -81,7 +81,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
         return;
       }
       if (next.kind === "blocks") {
-        const merged = mergeChanges(base, overlay, next.changed, MAX_OVERLAY_ROWS);
+        const merged = mergeChanges(base, overlay, { changed: next.changed, appended: next.appended, duplicates: next.blocks.duplicates }, MAX_OVERLAY_ROWS);
         if (merged !== undefined) {
           overlay = merged;
           table = overlaidTable(base, merged);

@@ -45,6 +45,8 @@ export interface SerialTableParts {
   readonly reason: Uint8Array;
   readonly invalidity: Float64Array;
   readonly count: number;
+  /** Rows added for a serial already in the table (lines that repeat a serial). */
+  readonly duplicates: number;
 }
 
 /** The ArrayBuffers behind `parts`, for a postMessage transfer list. */
@@ -183,6 +185,7 @@ export class SerialTableBuilder {
   #reason: Uint8Array;
   #invalidity: Float64Array;
   #count = 0;
+  #duplicates = 0;
 
   /**
    * `maxRows` and `maxPoolBytes` are upper bounds the caller can derive from its input's size
@@ -218,10 +221,25 @@ export class SerialTableBuilder {
     const h = hash(bytes, s, end);
     let row = this.#find(bytes, s, end, h);
     if (row !== EMPTY) {
+      this.#duplicates++;
       if (!Number.isNaN(this.#revokedAt[row] ?? Number.NaN) && Number.isNaN(revokedAt)) return;
     } else {
       row = this.#insert(bytes, s, end, h);
     }
+    this.#set(row, revokedAt, code, invalidityDate);
+  }
+
+  /** As `add`, but the row given always replaces one already there (a newer version of the same line). */
+  put(bytes: Uint8Array, start: number, end: number, revokedAt: number, code: number, invalidityDate: number): void {
+    const s = minimal(bytes, start, end);
+    if (end <= s || end - s > MAX_SERIAL_OCTETS) throw new RangeError(`serial of ${end - start} octets`);
+    const h = hash(bytes, s, end);
+    let row = this.#find(bytes, s, end, h);
+    if (row === EMPTY) row = this.#insert(bytes, s, end, h);
+    this.#set(row, revokedAt, code, invalidityDate);
+  }
+
+  #set(row: number, revokedAt: number, code: number, invalidityDate: number): void {
     this.#revokedAt[row] = revokedAt;
     this.#reason[row] = code;
     // A new row's invalidity is already "none" (see invalidityTo): write only when it is not.
@@ -245,6 +263,7 @@ export class SerialTableBuilder {
       reason: this.#reason,
       invalidity: this.#invalidity,
       count: this.#count,
+      duplicates: this.#duplicates,
     };
   }
 

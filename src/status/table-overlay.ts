@@ -19,28 +19,41 @@ export function overlaidTable(base: SerialTable, overlay: SerialTable): SerialTa
   };
 }
 
+/** The rows a reload parsed (index-reload.ts): of lines that were there before, and of lines appended since. */
+export interface ChangedRows {
+  readonly changed: SerialTable;
+  readonly appended: SerialTable;
+  /** Whether the file has a serial on more than one line (see IndexBlocks.duplicates). */
+  readonly duplicates: boolean;
+}
+
 /**
- * The overlay after `changed` (the rows of the blocks that changed now) joins `overlay` (those of
- * earlier changes), or undefined when the whole file must be parsed instead: when a changed row
- * says not revoked for a serial the table says revoked (a whole parse lets a revoked line win over
- * another line for the same serial, which rows alone cannot tell), or when the overlay would pass
- * `maxRows` (it is then folded into a new whole table).
+ * The overlay after `rows` (of the blocks that changed now) join `overlay` (those of earlier
+ * changes), or undefined when the whole file must be parsed instead:
+ * - an appended line repeats a serial the table has (which line counts is a whole parse's call);
+ * - the file has repeated serials and a changed line says not revoked where the table says
+ *   revoked (a whole parse lets a revoked line win over another line for the same serial, which
+ *   the rows alone cannot tell);
+ * - the overlay would pass `maxRows` (it is then folded into a new whole table).
+ * Otherwise each serial is on one line, and its new row replaces the old one, whatever it says.
  */
-export function mergeChanges(base: SerialTable, overlay: SerialTable | undefined, changed: SerialTable, maxRows: number): SerialTable | undefined {
-  const rows = (overlay?.size ?? 0) + changed.size;
-  if (rows > maxRows) return undefined;
-  for (const serial of changed.serials()) {
-    const now = overlay?.lookup(serial) ?? base.lookup(serial);
-    if (now?.revokedAt !== undefined && changed.lookup(serial)?.revokedAt === undefined) return undefined;
+export function mergeChanges(base: SerialTable, overlay: SerialTable | undefined, rows: ChangedRows, maxRows: number): SerialTable | undefined {
+  const { changed, appended } = rows;
+  const total = (overlay?.size ?? 0) + changed.size + appended.size;
+  if (total > maxRows) return undefined;
+  const now = (serial: Buffer) => overlay?.lookup(serial) ?? base.lookup(serial);
+  for (const serial of appended.serials()) if (now(serial) !== undefined) return undefined;
+  if (rows.duplicates) {
+    for (const serial of changed.serials()) if (now(serial)?.revokedAt !== undefined && changed.lookup(serial)?.revokedAt === undefined) return undefined;
   }
-  const builder = new SerialTableBuilder({ maxRows: rows, maxPoolBytes: rows * 32, expectedRows: rows });
-  // Later rows win over earlier ones (and a revoked one over a not revoked one, checked above not to matter).
-  if (overlay !== undefined) for (const serial of overlay.serials()) add(builder, serial, overlay.lookup(serial));
-  for (const serial of changed.serials()) add(builder, serial, changed.lookup(serial));
+  const builder = new SerialTableBuilder({ maxRows: total, maxPoolBytes: total * 32, expectedRows: total });
+  if (overlay !== undefined) for (const serial of overlay.serials()) put(builder, serial, overlay.lookup(serial));
+  for (const serial of changed.serials()) put(builder, serial, changed.lookup(serial));
+  for (const serial of appended.serials()) put(builder, serial, appended.lookup(serial));
   return builder.build();
 }
 
-function add(builder: SerialTableBuilder, serial: Buffer, record: SerialRecord | undefined): void {
+function put(builder: SerialTableBuilder, serial: Buffer, record: SerialRecord | undefined): void {
   if (record === undefined) return;
-  builder.add(serial, 0, serial.length, record.revokedAt ?? Number.NaN, reasonCode(record.reason), record.invalidityDate ?? Number.NaN);
+  builder.put(serial, 0, serial.length, record.revokedAt ?? Number.NaN, reasonCode(record.reason), record.invalidityDate ?? Number.NaN);
 }
