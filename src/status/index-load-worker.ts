@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
-import { loadWholeIndex, reloadIndex } from "./index-reload.ts";
+import { loadWholeIndex, reloadIndex, scanIndex } from "./index-reload.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import type { ReloadRequest } from "./index-reload-thread.ts";
 import type { IndexLoadWork, WorkerDone, WorkerReply } from "./load-index-in-worker.ts";
@@ -15,9 +15,13 @@ import { setThisThreadNiceness } from "./thread-priority.ts";
 
 /** One load: the reply to post, and what to transfer with it. */
 function load(file: string, previous: IndexBlocks | undefined, remember: boolean): { reply: WorkerReply; transfer: ArrayBuffer[] } {
+  return answer(file, () => (previous !== undefined ? reloadIndex(file, previous) : remember ? loadWholeIndex(file) : { kind: "full", parts: readIndexFile(file), blocks: undefined }));
+}
+
+function answer(file: string, work: () => WorkerDone): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   try {
-    const done: WorkerDone = previous !== undefined ? reloadIndex(file, previous) : remember ? loadWholeIndex(file) : { kind: "full", parts: readIndexFile(file), blocks: undefined };
-    const transfer = done.kind === "unchanged" ? [] : done.kind === "blocks" ? [...transferables(done.changed), ...transferables(done.appended)] : transferables(done.parts);
+    const done = work();
+    const transfer = done.kind === "unchanged" || done.kind === "scanned" ? [] : done.kind === "blocks" ? [...transferables(done.changed), ...transferables(done.appended)] : transferables(done.parts);
     return { reply: { done }, transfer };
   } catch (error) {
     const config = error instanceof ConfigError;
@@ -30,7 +34,10 @@ if (work.niceness !== undefined) setThisThreadNiceness(work.niceness);
 if ("persistent" in work) {
   // index-reload-thread.ts: requests one at a time, for as long as the source is open.
   parentPort!.on("message", (request: ReloadRequest) => {
-    const { reply, transfer } = load(request.file, request.previous, true);
+    const { reply, transfer } =
+      request.scan === undefined
+        ? load(request.file, request.previous, true)
+        : answer(request.file, () => ({ kind: "scanned", blocks: scanIndex(request.file, request.scan!.signature, request.scan!.duplicates) }));
     parentPort!.postMessage({ ...reply, id: request.id }, transfer);
   });
 } else {

@@ -10,17 +10,23 @@ import { ConfigError } from "../errors.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import { fromWorkerDone, INDEX_LOAD_WORKER, type IndexLoadResult, type WorkerReply } from "./load-index-in-worker.ts";
 
-/** What the long-lived worker is asked, one request at a time. */
+/** What the long-lived worker is asked, one request at a time: a load, or (with `scan`) the blocks of a loaded file. */
 export interface ReloadRequest {
   readonly id: number;
   readonly file: string;
   readonly previous: IndexBlocks | undefined;
+  readonly scan?: { readonly signature: string; readonly duplicates: boolean };
 }
 
 export interface IndexReloadThread {
-  /** Loads `file` as loadIndexInWorker does with `remember` (or `previous`); one call at a time. */
+  /** Loads `file` as loadIndexInWorker does with `remember` (or `previous`). Calls queue. */
   load(file: string, previous: IndexBlocks | undefined): Promise<IndexLoadResult>;
-  /** Stops the thread (a load in progress rejects). */
+  /**
+   * The blocks of `file` for a table loaded from it without them (index-reload.ts scanIndex), or
+   * undefined when its stat signature is not `signature` any more. Calls queue.
+   */
+  scan(file: string, signature: string, duplicates: boolean): Promise<IndexBlocks | undefined>;
+  /** Stops the thread (a load in progress, and any queued, reject). */
   close(): Promise<void>;
 }
 
@@ -54,18 +60,35 @@ export function indexReloadThread(niceness: number): IndexReloadThread {
     return started;
   };
 
+  const send = (request: Omit<ReloadRequest, "id">): Promise<IndexLoadResult> => {
+    if (closed) return Promise.reject(new ConfigError("file", "the source is closed", { file: request.file }));
+    worker ??= start();
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending = { id, file: request.file, resolve, reject };
+      worker!.postMessage({ ...request, id } satisfies ReloadRequest);
+    });
+  };
+  // One request at a time: each waits for the one before it to settle, however it settled.
+  let queue: Promise<unknown> = Promise.resolve();
+  const enqueue = (request: Omit<ReloadRequest, "id">): Promise<IndexLoadResult> => {
+    const next = queue.then(
+      () => send(request),
+      () => send(request),
+    );
+    queue = next.catch(() => {});
+    return next;
+  };
+  let closed = false;
+
   return {
-    load(file, previous) {
-      if (pending !== undefined) return Promise.reject(new Error("a load is already in progress"));
-      worker ??= start();
-      const id = nextId++;
-      const request: ReloadRequest = { id, file, previous };
-      return new Promise((resolve, reject) => {
-        pending = { id, file, resolve, reject };
-        worker!.postMessage(request);
-      });
+    load: (file, previous) => enqueue({ file, previous }),
+    async scan(file, signature, duplicates) {
+      const result = await enqueue({ file, previous: undefined, scan: { signature, duplicates } });
+      return result.kind === "scanned" ? result.blocks : undefined;
     },
     async close() {
+      closed = true;
       const stopping = worker;
       worker = undefined;
       const waiting = pending;

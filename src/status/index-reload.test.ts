@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BLOCK_LINES, BlockScanner } from "./index-blocks.ts";
-import { loadWholeIndex, reloadIndex, type IndexReload } from "./index-reload.ts";
+import { fileSignatures } from "./file-reloader.ts";
+import { loadWholeIndex, reloadIndex, scanIndex, type IndexReload } from "./index-reload.ts";
 import { IndexLines } from "./index-lines.ts";
 import { serialOctetsFromHex } from "./serial-key.ts";
 import { SerialTableBuilder, serialTableFromParts, type SerialTable } from "./serial-table.ts";
@@ -159,6 +160,15 @@ describe("index reload by changed blocks", () => {
     state = follow(state, reloadIndex(file, state.result.blocks));
     assert.equal(state.did, "blocks", "a revocation in another block is still a change of blocks");
     assertSameAnswers(overlaidTable(state.base, state.overlay!), wholeParse(lines.join("")), Array.from({ length: lines.length }, (_, i) => i), "after both");
+  });
+
+  test("a scan after a load without blocks finds what a whole load remembers, unless the file changed since", async () => {
+    const lines = Array.from({ length: 2 * BLOCK_LINES + 11 }, (_, i) => line(i, i % 3 === 0 ? { at: "250101000000Z" } : undefined));
+    await writeFile(file, lines.join(""));
+    const signature = await fileSignatures([file]);
+    assert.deepEqual(scanIndex(file, signature, false), loadWholeIndex(file).blocks);
+    await writeFile(file, lines.join(""));
+    assert.equal(scanIndex(file, signature, false), undefined, "rewritten since: the table may hold other content");
   });
 
   test("a broken line in a changed block is refused with the file's line number", async () => {

@@ -2,9 +2,9 @@
  * An index.txt load on the loading thread, whole or by changed blocks (see index-blocks.ts).
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ConfigError } from "../errors.ts";
-import { BlockFingerprints, BlockScanner, BLOCK_LINES, blocksOf, planReload, type IndexBlocks } from "./index-blocks.ts";
+import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planReload, type BlockScan, type IndexBlocks } from "./index-blocks.ts";
 import { IndexLines } from "./index-lines.ts";
 import { readIndexFile } from "./read-index-file.ts";
 import { SerialTableBuilder, type SerialTableParts } from "./serial-table.ts";
@@ -28,13 +28,24 @@ export type IndexReload =
 /** Parses the whole file, remembering its blocks. */
 export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
   const scanner = new BlockScanner();
-  let fingerprints: BlockFingerprints | undefined;
-  const parts = readIndexFile(file, {
-    onRead: (bytes) => scanner.feed(bytes),
-    sink: (builder, currentLine) => (fingerprints = new BlockFingerprints(builder, currentLine)),
-  });
-  const empty = new BlockFingerprints({ add() {} }, () => 0);
-  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), fingerprints ?? empty, parts.duplicates > 0) };
+  const parts = readIndexFile(file, { onRead: (bytes) => scanner.feed(bytes) });
+  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), parts.duplicates > 0) };
+}
+
+/**
+ * The blocks of `file` as it is, for a table loaded from it before without them: undefined when its
+ * stat signature (file-reloader.ts) is not `loadedSignature` any more, as the table may then hold
+ * other content. `duplicates` comes from that load.
+ */
+export function scanIndex(file: string, loadedSignature: string, duplicates: boolean): IndexBlocks | undefined {
+  const fd = openOrThrow(file);
+  try {
+    if (signatureOf(fd) !== loadedSignature) return undefined;
+    const scan = scanAll(fd, file, true);
+    return signatureOf(fd) === loadedSignature ? blocksOf(scan, duplicates) : undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -44,21 +55,13 @@ export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
 export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines = MAX_CHANGED_LINES): IndexReload {
   const fd = openOrThrow(file);
   try {
-    const scanner = new BlockScanner();
-    const chunk = Buffer.allocUnsafe(1 << 21);
-    for (let position = 0; ; ) {
-      const got = readOrThrow(fd, chunk, position, chunk.length, file);
-      if (got === 0) break;
-      scanner.feed(chunk.subarray(0, got));
-      position += got;
-    }
-    const scan = scanner.finish();
+    const before = previous.lines.length;
+    const lastOld = before - 1;
+    const scan = scanAll(fd, file, false);
     const plan = planReload(previous, scan, maxChangedLines);
     if (plan.kind === "unchanged") return plan;
     if (plan.kind === "full") return loadWholeIndex(file);
 
-    const before = previous.lines.length;
-    const lastOld = before - 1;
     // Sized for the changed blocks' bytes only: the arrays cross to the serving thread, whose heap
     // counts them, and a pool sized for the whole file (58 MB for 1M lines) set off a full GC there on every reload.
     const changedBytes = plan.changed.reduce((sum, block) => sum + ((scan.starts[block + 1] ?? 0) - (scan.starts[block] ?? 0)), 0);
@@ -68,31 +71,24 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
     // Lines past the old end: as many lines as before, the old last block's included.
     const oldLines = before === 0 ? 0 : lastOld * BLOCK_LINES + (previous.lines[lastOld] ?? 0);
     let active: IndexLines | undefined;
-    const fingerprints = new BlockFingerprints(changed, () => active?.lines ?? 0, before > 0 ? { block: lastOld, lines: previous.lines[lastOld] ?? 0 } : undefined, {
-      fromLine: oldLines,
-      sink: appended,
-    });
+    const router = new LineRouter(changed, appended, oldLines, () => active?.lines ?? 0);
+    // The scan above skipped serials: each block keeps its sums, but for the changed ones.
+    const sums = new Uint32Array(scan.lines.length);
+    const counts = new Uint32Array(scan.lines.length);
+    sums.set(previous.sums.subarray(0, Math.min(before, sums.length)));
+    counts.set(previous.counts.subarray(0, Math.min(before, counts.length)));
     for (const block of plan.changed) {
       const start = scan.starts[block] ?? 0;
       const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
       readOrThrow(fd, bytes, start, bytes.length, file);
       // The same bytes the scan hashed, or the file changed in place since: then parse it all.
       if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return loadWholeIndex(file);
-      active = new IndexLines(fingerprints, file, block * BLOCK_LINES);
+      const serials = blockSerials(previous, block, bytes);
+      if (!serials.same) return loadWholeIndex(file);
+      sums[block] = serials.sum;
+      counts[block] = serials.count;
+      active = new IndexLines(router, file, block * BLOCK_LINES);
       active.feed(bytes, 0, bytes.length, true);
-    }
-    // A changed block must list the serials it listed: otherwise lines were removed, moved or renumbered.
-    const sums = new Uint32Array(scan.lines.length);
-    const counts = new Uint32Array(scan.lines.length);
-    sums.set(previous.sums.subarray(0, Math.min(before, sums.length)));
-    counts.set(previous.counts.subarray(0, Math.min(before, counts.length)));
-    for (const block of plan.changed) {
-      const sum = fingerprints.sums[block] ?? 0;
-      const count = fingerprints.counts[block] ?? 0;
-      if (block < lastOld && (sum !== previous.sums[block] || count !== previous.counts[block])) return loadWholeIndex(file);
-      if (block === lastOld && (fingerprints.prefixSum !== previous.sums[block] || fingerprints.prefixCount !== previous.counts[block])) return loadWholeIndex(file);
-      sums[block] = sum;
-      counts[block] = count;
     }
     const changedParts = changed.parts();
     const appendedParts = appended.parts();
@@ -103,6 +99,24 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
   } finally {
     closeSync(fd);
   }
+}
+
+function scanAll(fd: number, file: string, serials: boolean): BlockScan {
+  const scanner = new BlockScanner({ serials });
+  const chunk = Buffer.allocUnsafe(1 << 21);
+  for (let position = 0; ; ) {
+    const got = readOrThrow(fd, chunk, position, chunk.length, file);
+    if (got === 0) break;
+    scanner.feed(chunk.subarray(0, got));
+    position += got;
+  }
+  return scanner.finish();
+}
+
+/** As file-reloader.ts `fileSignatures([file])`, of an open file. */
+function signatureOf(fd: number): string {
+  const s = fstatSync(fd, { bigint: true });
+  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
 function openOrThrow(file: string): number {

@@ -31,25 +31,25 @@ export const RELOAD_NICENESS = 10;
 
 /** A whole table (with its blocks, when asked), the rows of the changed blocks only, or word that nothing changed. */
 export type IndexLoadResult =
-  | { readonly kind: "full"; readonly table: SerialTable; readonly blocks: IndexBlocks | undefined }
+  | { readonly kind: "full"; readonly table: SerialTable; readonly blocks: IndexBlocks | undefined; readonly duplicates: boolean }
   | { readonly kind: "blocks"; readonly changed: SerialTable; readonly appended: SerialTable; readonly blocks: IndexBlocks; readonly lines: number }
-  | { readonly kind: "unchanged" };
+  | { readonly kind: "unchanged" }
+  | { readonly kind: "scanned"; readonly blocks: IndexBlocks | undefined };
 
-/** A first load: the table, and its blocks for the first reload to compare with. */
+/** A first load: the table, and whether the file has a serial on two lines (IndexBlocks.duplicates). */
 export interface LoadedIndex {
   readonly table: SerialTable;
-  readonly blocks: IndexBlocks;
+  readonly duplicates: boolean;
 }
 
 /**
- * `loadIndexInWorker` for a whole table and its blocks. Remembering them costs the first load a
- * scan (~0.1 s for 1M lines, on the loading thread), and spares the first change after start a
- * whole parse: the first revocation shows as fast as the next ones.
+ * `loadIndexInWorker` for a whole table, without its blocks: scanning for them would add ~0.25 s
+ * to the time to ready with 1M lines; the reload thread scans after ready (index-reload-thread.ts).
  */
 export async function loadIndex(file: string, options: Pick<IndexLoadOptions, "niceness"> = {}): Promise<LoadedIndex> {
-  const result = await loadIndexInWorker(file, { ...options, remember: true });
-  if (result.kind !== "full" || result.blocks === undefined) throw new Error("a load without previous blocks parses the whole file and remembers its blocks");
-  return { table: result.table, blocks: result.blocks };
+  const result = await loadIndexInWorker(file, options);
+  if (result.kind !== "full") throw new Error("a load without previous blocks parses the whole file");
+  return { table: result.table, duplicates: result.duplicates };
 }
 
 /**
@@ -67,9 +67,10 @@ export async function loadIndexInWorker(file: string, options: IndexLoadOptions 
 export function fromWorkerDone(done: WorkerDone): IndexLoadResult {
   switch (done.kind) {
     case "unchanged":
+    case "scanned":
       return done;
     case "full":
-      return { kind: "full", table: serialTableFromParts(done.parts), blocks: done.blocks };
+      return { kind: "full", table: serialTableFromParts(done.parts), blocks: done.blocks, duplicates: done.parts.duplicates > 0 };
     case "blocks":
       return { kind: "blocks", changed: serialTableFromParts(done.changed), appended: serialTableFromParts(done.appended), blocks: done.blocks, lines: done.lines };
   }
@@ -84,7 +85,11 @@ export interface IndexLoadWork {
 }
 
 /** What the worker posts when it succeeds (blocks undefined: a first load, which does not remember them). */
-export type WorkerDone = IndexReload | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: undefined };
+export type WorkerDone =
+  | IndexReload
+  | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: undefined }
+  /** The answer to a scan (index-reload-thread.ts): undefined when the file changed since its table was loaded. */
+  | { readonly kind: "scanned"; readonly blocks: IndexBlocks | undefined };
 
 /** A worker's message: what it loaded, or what was wrong. */
 export interface WorkerReply {

@@ -152,7 +152,9 @@ describe("openIndexSource", () => {
       await rename(`${ownPki.index}.tmp`, ownPki.index);
     };
     try {
-      // The first load remembered its blocks: a rewrite with the same content is not parsed at all.
+      // Once the file's blocks are known (the reload thread scans them after the first load), a
+      // rewrite with the same content is not parsed at all.
+      await waitUntil("the scan", () => (count(/index blocks scanned/) === 1 ? true : undefined));
       await replaceWithSame();
       await waitUntil("the same-content reload", () => (count(/same content/) === 1 ? true : undefined));
       await replaceWithSame();

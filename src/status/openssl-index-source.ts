@@ -59,20 +59,33 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   let overlay: SerialTable | undefined;
   // The one reference every lookup reads; a reload replaces it in a single assignment.
   let table: SerialTable = base;
-  // The blocks of the content `table` holds: with them a reload parses only what changed.
-  let blocks: IndexBlocks | undefined = first.blocks;
+  // The blocks of the content `table` holds: with them a reload parses only what changed. The first
+  // load does not scan for them (it would delay ready); the reload thread does, right after.
+  let blocks: IndexBlocks | undefined;
   let loadedAt = clock.now();
   logger.info({ file, entries: table.size }, "index loaded");
   let closed = false;
 
   // A lower priority than the serving thread's, so that a reload takes spare CPU rather than a core from answering.
   const reloads = indexReloadThread(RELOAD_NICENESS);
+  const scanned = reloads.scan(file, signatures, first.duplicates).then(
+    (found) => {
+      blocks = found;
+      if (found === undefined) logger.info({ file }, "index changed before its blocks were scanned; the next reload parses it whole");
+      else logger.debug({ file, blocks: found.lines.length }, "index blocks scanned");
+    },
+    (error: unknown) => {
+      // The first reload then parses the whole file, as it would without blocks.
+      if (!closed) logger.warn({ file, err: error instanceof Error ? error.message : String(error) }, "index blocks not scanned; the next reload parses the whole file");
+    },
+  );
   const reloader = startFileReloader({
     files: [file],
     pollIntervalMs: interval,
     logger,
     loadedSignatures: signatures,
     reload: async () => {
+      await scanned;
       let next = await reloads.load(file, blocks);
       if (closed) return;
       if (next.kind === "unchanged") {
@@ -91,7 +104,11 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
           return;
         }
         next = await reloads.load(file, undefined);
-        if (closed || next.kind !== "full") return;
+        if (closed) return;
+      }
+      if (next.kind !== "full") {
+        logger.warn({ file }, "index reload gave no table; keeping the last good data");
+        return;
       }
       base = next.table;
       overlay = undefined;

@@ -7,9 +7,9 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { ConfigError } from "../errors.ts";
-import { IndexLines, type RowSink } from "./index-lines.ts";
+import { IndexLines } from "./index-lines.ts";
 import { indexTableBuilder, likelyLines } from "./openssl-index-parse.ts";
-import type { SerialTableBuilder, SerialTableParts } from "./serial-table.ts";
+import type { SerialTableParts } from "./serial-table.ts";
 
 /** Bytes read at a time by default; lines longer than the chunk grow it. */
 const CHUNK_BYTES = 1 << 21;
@@ -20,8 +20,6 @@ export interface ReadIndexOptions {
   readonly chunkBytes?: number;
   /** Called with each stretch of the file as it is read, in order (e.g. to hash what was parsed). */
   readonly onRead?: (bytes: Buffer) => void;
-  /** What the lines' rows go through on their way to the table (given the number of the line being parsed). */
-  readonly sink?: (builder: SerialTableBuilder, currentLine: () => number) => RowSink;
 }
 
 /**
@@ -41,7 +39,7 @@ export function readIndexFile(file: string, options: ReadIndexOptions = {}): Ser
     options.onRead?.(chunk.subarray(0, filled));
     // The first chunk's lines say how long lines are here, which sizes the hash slots for the whole file.
     const builder = indexTableBuilder(size, filled === 0 ? 1 : likelyLines(chunk, filled, size));
-    const lines: IndexLines = new IndexLines(options.sink?.(builder, () => lines.lines) ?? builder, file);
+    const lines = new IndexLines(builder, file);
     for (;;) {
       const last = filled < chunk.length;
       const used = lines.feed(chunk, 0, filled, last);
