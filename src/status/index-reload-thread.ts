@@ -1,9 +1,10 @@
 /**
- * One long-lived loading thread per index source, for its reloads. A thread started per reload
- * cost ~0.13 s of CPU to boot (an isolate, Node, the parser's modules) before reading a byte, as
- * much as the reload itself once only changed blocks are parsed (index-blocks.ts), and its boot
- * work ran on V8's platform threads at the serving thread's priority. This one is started on the
- * first reload, set to RELOAD_NICENESS once, and unref'd: it never keeps the process alive.
+ * One long-lived loading thread for the reloads of every index source in the process. A thread
+ * started per reload cost ~0.13 s of CPU to boot (an isolate, Node, the parser's modules) before
+ * reading a byte, as much as the reload itself once only changed blocks are parsed
+ * (index-blocks.ts), and its boot work ran on V8's platform threads at the serving thread's
+ * priority. A thread per source would cost ~15 MB each while idle. This one is started on the
+ * first request, set to RELOAD_NICENESS once, and unref'd: it never keeps the process alive.
  */
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
@@ -30,6 +31,31 @@ export interface IndexReloadThread {
   close(): Promise<void>;
 }
 
+let shared: { readonly thread: IndexReloadThread; readonly niceness: number; users: number } | undefined;
+
+/**
+ * A handle on the process's shared reload thread (at `niceness`; a handle asked with another
+ * niceness gets a thread of its own). `close` releases the handle; the last one stops the thread.
+ */
+export function sharedIndexReloadThread(niceness: number): IndexReloadThread {
+  if (shared === undefined || shared.niceness !== niceness) shared = { thread: indexReloadThread(niceness), niceness, users: 0 };
+  const entry = shared;
+  entry.users++;
+  let released = false;
+  return {
+    load: (file, previous) => (released ? Promise.reject(new ConfigError("file", "the source is closed", { file })) : entry.thread.load(file, previous)),
+    scan: (file, signature, duplicates) => (released ? Promise.reject(new ConfigError("file", "the source is closed", { file })) : entry.thread.scan(file, signature, duplicates)),
+    async close() {
+      if (released) return;
+      released = true;
+      if (--entry.users > 0) return;
+      if (shared === entry) shared = undefined;
+      await entry.thread.close();
+    },
+  };
+}
+
+/** A reload thread of its own (see sharedIndexReloadThread). */
 export function indexReloadThread(niceness: number): IndexReloadThread {
   let worker: Worker | undefined;
   let nextId = 1;

@@ -177,6 +177,31 @@ describe("openIndexSource", () => {
     }
   });
 
+  test("sources share one reload thread: closing one leaves the others reloading, and a later source starts it again", async () => {
+    const open = async (name: string) => {
+      const own = await createPki({ dir: join(dir, name) });
+      const logger = recordingLogger();
+      const source = await openIndexSource({ file: own.index, issuer: await readPemDer(own.ca), clock: systemClock, logger, pollIntervalMs: 20 });
+      await waitUntil(`the scan of ${name}`, () => (logger.records.some((r) => /index blocks scanned/.test(r.message)) ? true : undefined));
+      return { own, source, goodId: await certIdOfFiles(own.good, own.ca) };
+    };
+    const revokeAndSee = async ({ own, source, goodId }: Awaited<ReturnType<typeof open>>) => {
+      await revokeCertificate(own, own.good, "affiliationChanged");
+      await waitUntil("the revocation", async () => ((await source.status(goodId, SIGNAL))?.kind === "revoked" ? true : undefined));
+    };
+    const first = await open("shared-a");
+    const second = await open("shared-b");
+    await first.source.close();
+    await revokeAndSee(second);
+    await second.source.close();
+    const third = await open("shared-c");
+    try {
+      await revokeAndSee(third);
+    } finally {
+      await third.source.close();
+    }
+  });
+
   const invalid: { name: string; field: string; options: () => Parameters<typeof openIndexSource>[0] }[] = [
     { name: "a missing file", field: "file", options: () => ({ file: join(dir, "nope.txt"), issuer, clock: systemClock, logger: silentLogger }) },
     { name: "an empty file name", field: "file", options: () => ({ file: "", issuer, clock: systemClock, logger: silentLogger }) },

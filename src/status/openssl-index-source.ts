@@ -9,7 +9,7 @@ import type { CertId } from "../ocsp/types.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
 import { takePreloadedIndex } from "./index-preload.ts";
 import { issuerMatch } from "./issuer-match.ts";
-import { indexReloadThread } from "./index-reload-thread.ts";
+import { sharedIndexReloadThread } from "./index-reload-thread.ts";
 import { loadIndex, RELOAD_NICENESS } from "./load-index-in-worker.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import type { SerialTable } from "./serial-table.ts";
@@ -67,7 +67,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   let closed = false;
 
   // A lower priority than the serving thread's, so that a reload takes spare CPU rather than a core from answering.
-  const reloads = indexReloadThread(RELOAD_NICENESS);
+  const reloads = sharedIndexReloadThread(RELOAD_NICENESS);
   const scanned = reloads.scan(file, signatures, first.duplicates).then(
     (found) => {
       blocks = found;
