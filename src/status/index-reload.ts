@@ -2,11 +2,10 @@
  * An index.txt load on the loading thread, whole or by changed blocks (see index-blocks.ts).
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { ConfigError } from "../errors.ts";
+import { closeSync, fstatSync } from "node:fs";
 import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planReload, type BlockScan, type IndexBlocks } from "./index-blocks.ts";
 import { IndexLines } from "./index-lines.ts";
-import { readIndexFile } from "./read-index-file.ts";
+import { openIndexFile, read, readIndexFile } from "./read-index-file.ts";
 import { SerialTableBuilder, type SerialTableParts } from "./serial-table.ts";
 
 /** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
@@ -38,7 +37,7 @@ export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
  * other content. `duplicates` comes from that load.
  */
 export function scanIndex(file: string, loadedSignature: string, duplicates: boolean): IndexBlocks | undefined {
-  const fd = openOrThrow(file);
+  const fd = openIndexFile(file);
   try {
     if (signatureOf(fd) !== loadedSignature) return undefined;
     const scan = scanAll(fd, file, true);
@@ -53,7 +52,7 @@ export function scanIndex(file: string, loadedSignature: string, duplicates: boo
  * the whole file. Throws ConfigError("file", ...) as readIndexFile does.
  */
 export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines = MAX_CHANGED_LINES): IndexReload {
-  const fd = openOrThrow(file);
+  const fd = openIndexFile(file);
   try {
     const before = previous.lines.length;
     const lastOld = before - 1;
@@ -80,7 +79,7 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
     for (const block of plan.changed) {
       const start = scan.starts[block] ?? 0;
       const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
-      readOrThrow(fd, bytes, start, bytes.length, file);
+      read(fd, bytes, 0, start, file);
       // The same bytes the scan hashed, or the file changed in place since: then parse it all.
       if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return loadWholeIndex(file);
       const serials = blockSerials(previous, block, bytes);
@@ -105,7 +104,7 @@ function scanAll(fd: number, file: string, serials: boolean): BlockScan {
   const scanner = new BlockScanner({ serials });
   const chunk = Buffer.allocUnsafe(1 << 21);
   for (let position = 0; ; ) {
-    const got = readOrThrow(fd, chunk, position, chunk.length, file);
+    const got = read(fd, chunk, 0, position, file);
     if (got === 0) break;
     scanner.feed(chunk.subarray(0, got));
     position += got;
@@ -117,27 +116,4 @@ function scanAll(fd: number, file: string, serials: boolean): BlockScan {
 function signatureOf(fd: number): string {
   const s = fstatSync(fd, { bigint: true });
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-}
-
-function openOrThrow(file: string): number {
-  try {
-    return openSync(file, "r");
-  } catch (error) {
-    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-  }
-}
-
-/** Reads up to `length` bytes at `position` into `into`; returns how many there were. */
-function readOrThrow(fd: number, into: Buffer, position: number, length: number, file: string): number {
-  let at = 0;
-  try {
-    while (at < length) {
-      const n = readSync(fd, into, at, length - at, position + at);
-      if (n === 0) break;
-      at += n;
-    }
-  } catch (error) {
-    throw new ConfigError("file", `cannot read: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
-  }
-  return at;
 }

@@ -64,7 +64,7 @@ export function readIndexFile(file: string, options: ReadIndexOptions = {}): Ser
 }
 
 /** Fills `chunk` from `from` on with the file's bytes from `position` on, as far as the file goes; returns the bytes read. */
-function read(fd: number, chunk: Buffer, from: number, position: number, file: string): number {
+export function read(fd: number, chunk: Buffer, from: number, position: number, file: string): number {
   let at = from;
   try {
     while (at < chunk.length) {
@@ -79,7 +79,7 @@ function read(fd: number, chunk: Buffer, from: number, position: number, file: s
 }
 
 /** Opens `file` for reading; throws ConfigError("file", ...) naming it when it cannot be. */
-function openIndexFile(file: string): number {
+export function openIndexFile(file: string): number {
   try {
     return openSync(file, "r");
   } catch (error) {
