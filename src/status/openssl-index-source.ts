@@ -95,9 +95,9 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
       }
       if (next.kind === "blocks") {
         const merged = mergeChanges(base, overlay, { changed: next.changed, appended: next.appended, duplicates: next.blocks.duplicates }, MAX_OVERLAY_ROWS);
-        if (merged !== undefined) {
-          overlay = merged;
-          table = overlaidTable(base, merged);
+        if (merged.whole !== true) {
+          overlay = merged.overlay;
+          table = overlay === undefined ? base : overlaidTable(base, overlay);
           blocks = next.blocks;
           loadedAt = clock.now();
           logger.info({ file, entries: table.size, changedLines: next.lines }, "index reloaded");
