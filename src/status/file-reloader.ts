@@ -12,6 +12,7 @@ import { stat } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import { watchFile, type FileWatch } from "./file-watch.ts";
+import { MISSING, statSignature } from "./stat-signature.ts";
 
 /** Default for the sources' `pollIntervalMs`. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -23,10 +24,9 @@ export async function fileSignatures(files: readonly string[]): Promise<string> 
   const parts = await Promise.all(
     files.map(async (file) => {
       try {
-        const s = await stat(file, { bigint: true });
-        return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+        return statSignature(await stat(file, { bigint: true }));
       } catch {
-        return "missing";
+        return MISSING;
       }
     }),
   );

@@ -7,6 +7,7 @@
  */
 import { statSync } from "node:fs";
 import { loadIndex, type LoadedIndex } from "./load-index-in-worker.ts";
+import { MISSING, statSignature } from "./stat-signature.ts";
 
 /** A load started early, and the stat signature of the file taken before it began reading. */
 export interface PreloadedIndex {
@@ -45,9 +46,8 @@ export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
 /** As file-reloader.ts `fileSignatures([file])`, synchronously: it must be taken before the worker reads. */
 function signatureOf(file: string): string {
   try {
-    const s = statSync(file, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    return statSignature(statSync(file, { bigint: true }));
   } catch {
-    return "missing";
+    return MISSING;
   }
 }

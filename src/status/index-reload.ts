@@ -7,6 +7,7 @@ import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planRelo
 import { IndexLines } from "./index-lines.ts";
 import { openIndexFile, read, readIndexFile } from "./read-index-file.ts";
 import { SerialTableBuilder, type SerialTableParts } from "./serial-table.ts";
+import { statSignature } from "./stat-signature.ts";
 
 /** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
 export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
@@ -39,9 +40,10 @@ export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
 export function scanIndex(file: string, loadedSignature: string, duplicates: boolean): IndexBlocks | undefined {
   const fd = openIndexFile(file);
   try {
-    if (signatureOf(fd) !== loadedSignature) return undefined;
+    const signature = () => statSignature(fstatSync(fd, { bigint: true }));
+    if (signature() !== loadedSignature) return undefined;
     const scan = scanAll(fd, file, true);
-    return signatureOf(fd) === loadedSignature ? blocksOf(scan, duplicates) : undefined;
+    return signature() === loadedSignature ? blocksOf(scan, duplicates) : undefined;
   } finally {
     closeSync(fd);
   }
@@ -112,8 +114,3 @@ function scanAll(fd: number, file: string, serials: boolean): BlockScan {
   return scanner.finish();
 }
 
-/** As file-reloader.ts `fileSignatures([file])`, of an open file. */
-function signatureOf(fd: number): string {
-  const s = fstatSync(fd, { bigint: true });
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-}
