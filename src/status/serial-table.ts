@@ -216,27 +216,30 @@ export class SerialTableBuilder {
    * Throws RangeError for an empty or over-long (> 255 octets) serial.
    */
   add(bytes: Uint8Array, start: number, end: number, revokedAt: number, code: number, invalidityDate: number): void {
-    const s = minimal(bytes, start, end);
-    if (end <= s || end - s > MAX_SERIAL_OCTETS) throw new RangeError(`serial of ${end - start} octets`);
-    const h = hash(bytes, s, end);
-    let row = this.#find(bytes, s, end, h);
-    if (row !== EMPTY) {
+    const row = this.#row(bytes, start, end);
+    if (this.#existed) {
       this.#duplicates++;
       if (!Number.isNaN(this.#revokedAt[row] ?? Number.NaN) && Number.isNaN(revokedAt)) return;
-    } else {
-      row = this.#insert(bytes, s, end, h);
     }
     this.#set(row, revokedAt, code, invalidityDate);
   }
 
   /** As `add`, but the row given always replaces one already there (a newer version of the same line). */
   put(bytes: Uint8Array, start: number, end: number, revokedAt: number, code: number, invalidityDate: number): void {
+    this.#set(this.#row(bytes, start, end), revokedAt, code, invalidityDate);
+  }
+
+  /** Whether the serial of the last #row call was already in the table (a field: no object per row). */
+  #existed = false;
+
+  /** The row of the serial `bytes[start, end)`, inserted when new; throws RangeError as `add` does. */
+  #row(bytes: Uint8Array, start: number, end: number): number {
     const s = minimal(bytes, start, end);
     if (end <= s || end - s > MAX_SERIAL_OCTETS) throw new RangeError(`serial of ${end - start} octets`);
     const h = hash(bytes, s, end);
-    let row = this.#find(bytes, s, end, h);
-    if (row === EMPTY) row = this.#insert(bytes, s, end, h);
-    this.#set(row, revokedAt, code, invalidityDate);
+    const row = this.#find(bytes, s, end, h);
+    this.#existed = row !== EMPTY;
+    return this.#existed ? row : this.#insert(bytes, s, end, h);
   }
 
   #set(row: number, revokedAt: number, code: number, invalidityDate: number): void {
