@@ -219,15 +219,19 @@ export class LineRouter implements RowSink {
 }
 
 /** What a reload has to do, given the last loaded blocks and a scan of the file now. */
-export type ReloadPlan = { readonly kind: "unchanged" } | { readonly kind: "full"; readonly why: string } | { readonly kind: "blocks"; readonly changed: readonly number[]; readonly lines: number };
+export type ReloadPlan = { readonly kind: "unchanged" } | { readonly kind: "full" } | { readonly kind: "blocks"; readonly changed: readonly number[]; readonly lines: number };
 
-/** Decides from digests and line counts alone (whether the changed blocks list the same serials is checked on them: see sameSerials). */
+/**
+ * Decides from digests and line counts alone: fewer lines than before, or more than
+ * `maxChangedLines` changed, take a whole parse. Whether the changed blocks list the same serials
+ * is checked on them (blockSerials).
+ */
 export function planReload(previous: IndexBlocks, scan: BlockScan, maxChangedLines: number): ReloadPlan {
   const before = previous.lines.length;
   const now = scan.lines.length;
   const lastOld = before - 1;
-  if (now < before) return { kind: "full", why: "lines were removed" };
-  if (before > 0 && (scan.lines[lastOld] ?? 0) < (previous.lines[lastOld] ?? 0)) return { kind: "full", why: "lines were removed" };
+  if (now < before) return { kind: "full" };
+  if (before > 0 && (scan.lines[lastOld] ?? 0) < (previous.lines[lastOld] ?? 0)) return { kind: "full" };
   const changed: number[] = [];
   let lines = 0;
   for (let block = 0; block < now; block++) {
@@ -238,7 +242,7 @@ export function planReload(previous: IndexBlocks, scan: BlockScan, maxChangedLin
     if (same) continue;
     changed.push(block);
     lines += scan.lines[block] ?? 0;
-    if (lines > maxChangedLines) return { kind: "full", why: "many lines changed" };
+    if (lines > maxChangedLines) return { kind: "full" };
   }
   return changed.length === 0 ? { kind: "unchanged" } : { kind: "blocks", changed, lines };
 }

@@ -6,18 +6,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
 import { loadWholeIndex, reloadIndex, scanIndex } from "./index-reload.ts";
-import type { IndexBlocks } from "./index-blocks.ts";
 import type { ReloadRequest } from "./index-reload-thread.ts";
 import type { IndexLoadWork, WorkerDone, WorkerReply } from "./load-index-in-worker.ts";
 import { readIndexFile } from "./read-index-file.ts";
 import { transferables } from "./serial-table.ts";
 import { setThisThreadNiceness } from "./thread-priority.ts";
 
-/** One load: the reply to post, and what to transfer with it. */
-function load(file: string, previous: IndexBlocks | undefined, remember: boolean): { reply: WorkerReply; transfer: ArrayBuffer[] } {
-  return answer(file, () => (previous !== undefined ? reloadIndex(file, previous) : remember ? loadWholeIndex(file) : { kind: "full", parts: readIndexFile(file), blocks: undefined }));
-}
-
+/** The reply to post for `work`, and what to transfer with it. */
 function answer(file: string, work: () => WorkerDone): { reply: WorkerReply; transfer: ArrayBuffer[] } {
   try {
     const done = work();
@@ -34,13 +29,14 @@ if (work.niceness !== undefined) setThisThreadNiceness(work.niceness);
 if ("persistent" in work) {
   // index-reload-thread.ts: requests one at a time, for as long as the source is open.
   parentPort!.on("message", (request: ReloadRequest) => {
-    const { reply, transfer } =
-      request.scan === undefined
-        ? load(request.file, request.previous, true)
-        : answer(request.file, () => ({ kind: "scanned", blocks: scanIndex(request.file, request.scan!.signature, request.scan!.duplicates) }));
+    const { file, previous, scan } = request;
+    const { reply, transfer } = answer(file, () =>
+      scan !== undefined ? { kind: "scanned", blocks: scanIndex(file, scan.signature, scan.duplicates) } : previous !== undefined ? reloadIndex(file, previous) : loadWholeIndex(file),
+    );
     parentPort!.postMessage({ ...reply, id: request.id }, transfer);
   });
 } else {
-  const { reply, transfer } = load(work.file, work.previous, work.remember === true);
+  // A first load: the whole table, without its blocks (the reload thread scans them after ready).
+  const { reply, transfer } = answer(work.file, () => ({ kind: "full", parts: readIndexFile(work.file), blocks: undefined }));
   parentPort!.postMessage(reply, transfer);
 }

@@ -20,7 +20,10 @@ export interface ReloadRequest {
 }
 
 export interface IndexReloadThread {
-  /** Loads `file` as loadIndexInWorker does with `remember` (or `previous`). Calls queue. */
+  /**
+   * Loads `file`: only what changed since `previous` when that is enough (index-reload.ts
+   * reloadIndex), else the whole file with its blocks. Calls queue.
+   */
   load(file: string, previous: IndexBlocks | undefined): Promise<IndexLoadResult>;
   /**
    * The blocks of `file` for a table loaded from it without them (index-reload.ts scanIndex), or

@@ -14,13 +14,6 @@ export interface IndexLoadOptions {
    * For reloads under load: a thread at the serving thread's priority took a core from it.
    */
   readonly niceness?: number;
-  /**
-   * The blocks of the content loaded last (index-blocks.ts): then only what changed is parsed, when
-   * that is enough, and a rewrite with the same content is not parsed at all.
-   */
-  readonly previous?: IndexBlocks | undefined;
-  /** Without `previous`: remember the blocks of what is parsed, for the next reload. */
-  readonly remember?: boolean;
 }
 
 /**
@@ -60,7 +53,7 @@ export async function loadIndex(file: string, options: Pick<IndexLoadOptions, "n
  * go with it. Rejects with ConfigError (field "file", file set) as parseIndex does.
  */
 export async function loadIndexInWorker(file: string, options: IndexLoadOptions = {}): Promise<IndexLoadResult> {
-  return fromWorkerDone(await runWorker({ file, niceness: options.niceness, previous: options.previous, remember: options.remember }));
+  return fromWorkerDone(await runWorker({ file, niceness: options.niceness }));
 }
 
 /** A worker's result, its tables rebuilt over the transferred arrays. */
@@ -76,12 +69,10 @@ export function fromWorkerDone(done: WorkerDone): IndexLoadResult {
   }
 }
 
-/** What index-load-worker.ts is started with. */
+/** What index-load-worker.ts is started with for one load (reloads: index-reload-thread.ts). */
 export interface IndexLoadWork {
   readonly file: string;
   readonly niceness?: number | undefined;
-  readonly previous?: IndexBlocks | undefined;
-  readonly remember?: boolean | undefined;
 }
 
 /** What the worker posts when it succeeds (blocks undefined: a first load, which does not remember them). */
