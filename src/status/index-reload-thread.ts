@@ -9,7 +9,7 @@
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
-import { fromWorkerDone, INDEX_LOAD_WORKER, type IndexLoadResult, type WorkerReply } from "./load-index-in-worker.ts";
+import { INDEX_LOAD_WORKER, resultOf, type IndexLoadResult, type WorkerReply } from "./load-index-in-worker.ts";
 
 /** What the long-lived worker is asked, one request at a time: a load, or (with `scan`) the blocks of a loaded file. */
 export interface ReloadRequest {
@@ -77,8 +77,11 @@ export function indexReloadThread(niceness: number): IndexReloadThread {
       if (pending === undefined || message.id !== pending.id) return;
       const { resolve, reject, file } = pending;
       pending = undefined;
-      if (message.done !== undefined) resolve(fromWorkerDone(message.done));
-      else reject(new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file }));
+      try {
+        resolve(resultOf(message, file));
+      } catch (error) {
+        reject(error as ConfigError);
+      }
     });
     started.on("error", (error) => {
       if (worker === started) fail(error);

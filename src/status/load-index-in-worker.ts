@@ -53,11 +53,16 @@ export async function loadIndex(file: string, options: Pick<IndexLoadOptions, "n
  * go with it. Rejects with ConfigError (field "file", file set) as parseIndex does.
  */
 export async function loadIndexInWorker(file: string, options: IndexLoadOptions = {}): Promise<IndexLoadResult> {
-  return fromWorkerDone(await runWorker({ file, niceness: options.niceness }));
+  return runWorker({ file, niceness: options.niceness });
 }
 
-/** A worker's result, its tables rebuilt over the transferred arrays. */
-export function fromWorkerDone(done: WorkerDone): IndexLoadResult {
+/** What a worker's reply carries, its tables rebuilt over the transferred arrays; throws the ConfigError it reports instead. */
+export function resultOf(message: WorkerReply, file: string): IndexLoadResult {
+  if (message.done === undefined) throw new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file });
+  return fromWorkerDone(message.done);
+}
+
+function fromWorkerDone(done: WorkerDone): IndexLoadResult {
   switch (done.kind) {
     case "unchanged":
     case "scanned":
@@ -88,15 +93,18 @@ export interface WorkerReply {
   readonly error?: { readonly message: string; readonly field?: string | undefined; readonly file?: string | undefined };
 }
 
-function runWorker(work: IndexLoadWork): Promise<WorkerDone> {
+function runWorker(work: IndexLoadWork): Promise<IndexLoadResult> {
   const { file } = work;
   return new Promise((resolve, reject) => {
     const worker = new Worker(INDEX_LOAD_WORKER, { workerData: work });
     let settled = false;
     worker.once("message", (message: WorkerReply) => {
       settled = true;
-      if (message.done !== undefined) resolve(message.done);
-      else reject(new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file }));
+      try {
+        resolve(resultOf(message, file));
+      } catch (error) {
+        reject(error as ConfigError);
+      }
     });
     worker.once("error", (error) => {
       if (!settled) reject(new ConfigError("file", `loading failed: ${error.message}`, { file, cause: error }));
