@@ -14,13 +14,13 @@ function etagOf(body: Buffer): string {
   return `"${createHash("sha256").update(body).digest("hex")}"`;
 }
 
+/** An OCSPResponse no cache may keep: error responses, and answers without a validity window. */
+function noCacheReply(body: Buffer): Reply {
+  return { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body };
+}
+
 /** Error responses are a fixed set of bodies: their replies are built once. */
-const ERROR_REPLIES = new Map<OcspErrorStatus, Reply>(
-  [...ERROR_RESPONSES].map(([status, body]) => [
-    status,
-    { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body },
-  ]),
-);
+const ERROR_REPLIES = new Map<OcspErrorStatus, Reply>([...ERROR_RESPONSES].map(([status, body]) => [status, noCacheReply(body)]));
 
 /** The reply for an OCSP error status: its precomputed unsigned OCSPResponse, HTTP 200, no-cache. */
 export function errorReply(status: OcspErrorStatus): Reply {
@@ -75,7 +75,7 @@ export function sendStep(options: { readonly clock: Clock }): Step {
       }
       const { body, cacheWindow } = exchange.response;
       if (cacheWindow === undefined) {
-        exchange.reply = { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body };
+        exchange.reply = noCacheReply(body);
         return;
       }
       const now = options.clock.now();
