@@ -55,8 +55,6 @@ export interface BlockPrefix {
 const NEWLINE = 0x0a;
 const TAB = 0x09;
 const FNV_BASIS = 0x811c9dc5;
-/** Stands for "a line is open" when a scan does not keep line bytes. */
-const OPEN_LINE = Buffer.from([0]);
 
 /** How a BlockScanner reads. */
 export interface BlockScanOptions {
@@ -84,7 +82,9 @@ export class BlockScanner {
   /** Bytes fed so far, and where the open block started. */
   #offset = 0;
   #blockStart = 0;
-  /** The start of a line cut by the end of the last chunk fed. */
+  /** Whether the last byte fed ended a line (a last line may lack its newline: see finish). */
+  #lineOpen = false;
+  /** With serials: the start of a line cut by the end of the last chunk fed. */
   #carry: Buffer = Buffer.alloc(0);
   readonly #prefix: BlockPrefix | undefined;
   #prefixSum = 0;
@@ -109,13 +109,11 @@ export class BlockScanner {
     let lineStart = 0;
     const serials = this.#serials;
     for (let p = bytes.indexOf(NEWLINE); p >= 0; p = bytes.indexOf(NEWLINE, p + 1)) {
-      if (!serials) {
-        // Lines only matter for the last one, which may lack its newline: see finish.
-      } else if (this.#carry.length > 0) {
+      if (serials && this.#carry.length > 0) {
         const whole = Buffer.concat([this.#carry, bytes.subarray(0, p)]);
         this.#carry = Buffer.alloc(0);
         this.#serialOf(whole, 0, whole.length);
-      } else {
+      } else if (serials) {
         this.#serialOf(bytes, lineStart, p);
       }
       lineStart = p + 1;
@@ -125,20 +123,17 @@ export class BlockScanner {
       this.#close(this.#offset + from);
     }
     if (from < bytes.length) this.#hash.update(bytes.subarray(from));
-    if (lineStart < bytes.length) {
-      // Without serials only the fact that the last line is open matters, not its bytes.
-      this.#carry = serials ? Buffer.concat([this.#carry, bytes.subarray(lineStart)]) : OPEN_LINE;
-    } else if (!serials) {
-      this.#carry = Buffer.alloc(0);
-    }
+    if (serials && lineStart < bytes.length) this.#carry = Buffer.concat([this.#carry, bytes.subarray(lineStart)]);
+    this.#lineOpen = bytes[bytes.length - 1] !== NEWLINE;
     this.#offset += bytes.length;
   }
 
   /** The blocks; a last line without a newline counts as a line, as IndexLines counts it. */
   finish(): BlockScan {
-    if (this.#carry.length > 0) {
+    if (this.#lineOpen) {
       if (this.#serials) this.#serialOf(this.#carry, 0, this.#carry.length);
       this.#carry = Buffer.alloc(0);
+      this.#lineOpen = false;
       this.#linesInBlock++;
     }
     if (this.#linesInBlock > 0) this.#close(this.#offset);
