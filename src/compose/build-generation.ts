@@ -167,13 +167,17 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
 function held(inner: Pipeline, counter: InFlight): Pipeline {
   return {
     steps: inner.steps,
-    run: async (exchange) => {
+    run: (exchange) => {
       const release = counter.hold();
+      let pending: void | Promise<void>;
       try {
-        await inner.run(exchange);
-      } finally {
+        pending = inner.run(exchange);
+      } catch (error) {
         release();
+        throw error;
       }
+      if (pending === undefined) release();
+      else return pending.finally(release);
     },
   };
 }

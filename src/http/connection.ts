@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { Reply } from "../pipeline/exchange.ts";
 import { appendBytes } from "./byte-queue.ts";
 import { ChunkedBody } from "./chunked-body.ts";
@@ -10,7 +11,7 @@ export type Prepared =
   /** Answer at once; `close` when the connection must not be reused (e.g. a body left unread). */
   | { readonly reply: Reply; readonly close?: boolean; readonly release?: () => void }
   /** Read a body of at most `limit` octets, then `run` produces the reply. */
-  | { readonly limit: number; readonly run: (body: Buffer) => Promise<Reply>; readonly tooLarge: () => Reply; readonly release: () => void };
+  | { readonly limit: number; readonly run: (body: Buffer) => Awaitable<Reply>; readonly tooLarge: () => Reply; readonly release: () => void };
 
 /** What a connection needs from its listener. */
 export interface ConnectionHost {
@@ -27,6 +28,7 @@ export interface ConnectionHost {
 const MAX_BUFFERED = 256 * 1024;
 const EMPTY = Buffer.alloc(0);
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n", "latin1");
+const INTERNAL_ERROR = textReply(500, "internal error\n");
 
 /**
  * One HTTP/1.1 connection (RFC 9112): requests are read and answered strictly one at a time, in
@@ -168,14 +170,29 @@ export class Connection {
     return body;
   }
 
+  /**
+   * Produces the reply to a complete request. A reply that is ready at once (the usual case) is
+   * written before returning, and `#advance`'s loop goes on to any pipelined request; a reply still
+   * to come is written when it settles, and reading resumes from there.
+   */
   #run(body: Buffer): void {
     const prepared = this.#prepared!;
     const keepAlive = this.#head!.keepAlive;
     this.#phase = "busy";
     this.#chunked = undefined;
-    void prepared.run(body).then(
-      (reply) => this.#finish(prepared, reply, keepAlive),
-      () => this.#finish(prepared, textReply(500, "internal error\n"), false),
+    let reply: Awaitable<Reply>;
+    try {
+      reply = prepared.run(body);
+    } catch {
+      reply = INTERNAL_ERROR;
+    }
+    if (!isPromise(reply)) {
+      this.#finish(prepared, reply, keepAlive && reply !== INTERNAL_ERROR);
+      return;
+    }
+    void reply.then(
+      (settled) => this.#finishAndGoOn(prepared, settled, keepAlive),
+      () => this.#finishAndGoOn(prepared, INTERNAL_ERROR, false),
     );
   }
 
@@ -184,6 +201,10 @@ export class Connection {
     this.#prepared = undefined;
     prepared.release();
     this.#respond(reply, keepAlive);
+  }
+
+  #finishAndGoOn(prepared: Extract<Prepared, { run: unknown }>, reply: Reply, keepAlive: boolean): void {
+    this.#finish(prepared, reply, keepAlive);
     if (this.#phase === "waiting") {
       if (this.#socket.isPaused()) this.#socket.resume();
       this.#advance();

@@ -1,3 +1,4 @@
+import type { Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "../observability/request-metrics.ts";
@@ -60,7 +61,8 @@ export function prepareOcsp(endpoint: OcspEndpoint, head: RequestHead, pathname:
   return { limit: endpoint.maxRequestBytes, run: (body) => runExchange(endpoint, "POST", body, head, context), tooLarge, release: context.release };
 }
 
-async function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: Buffer, head: RequestHead, context: RequestContext): Promise<Reply> {
+/** The pipeline's reply to one OCSP request: synchronous when the pipeline finished at once. */
+function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: Buffer, head: RequestHead, context: RequestContext): Awaitable<Reply> {
   const started = endpoint.observer === undefined ? 0 : performance.now();
   const exchange = createExchange({
     received,
@@ -71,16 +73,23 @@ async function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", recei
     startedAt: context.clock.now(),
     tlsClient: context.tlsClient,
   });
-  let reply: Reply;
-  try {
-    await endpoint.pipeline.run(exchange);
-    reply = exchange.reply!;
-  } catch (error) {
-    // The pipeline never rejects; this guards the process against a bug there.
+  const finished = (): Reply => {
+    const reply = exchange.reply!;
+    endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
+    return reply;
+  };
+  // The pipeline never throws or rejects; these guard the process against a bug there.
+  const failed = (error: unknown): Reply => {
     context.logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
     exchange.error = { status: "internalError", cause: error };
-    reply = errorReply("internalError");
+    exchange.reply = errorReply("internalError");
+    return finished();
+  };
+  let pending: void | Promise<void>;
+  try {
+    pending = endpoint.pipeline.run(exchange);
+  } catch (error) {
+    return failed(error);
   }
-  endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
-  return reply;
+  return pending === undefined ? finished() : pending.then(finished, failed);
 }

@@ -13,8 +13,11 @@ import { errorReply } from "./steps/10-send.ts";
 export interface Pipeline {
   /** The step names, in the order they run (for logs and tests). */
   readonly steps: readonly string[];
-  /** Never rejects: every failure becomes `exchange.error`, and `exchange.reply` is always set. */
-  run(exchange: Exchange): Promise<void>;
+  /**
+   * Never throws or rejects: every failure becomes `exchange.error`, and `exchange.reply` is set once
+   * it returns (undefined: every step finished at once, the common case) or its promise resolves.
+   */
+  run(exchange: Exchange): void | Promise<void>;
 }
 
 export interface PipelineOptions {
@@ -42,43 +45,84 @@ export function pipeline(options: PipelineOptions): Pipeline {
   // Bound once: index 0 is the decoding, then each deciding step (STYLE convention 9).
   const decidingResults = [recorder("decode"), ...deciding.map((step) => recorder(step.name))];
   const finishingResults = finishing.map((step) => recorder(step.name));
+  /** Records deciding step `index`'s result; true when it answered. */
+  const decided = (exchange: Exchange, index: number): boolean => {
+    if (exchange.response !== undefined) {
+      decidingResults[index + 1]!.answered();
+      return true;
+    }
+    decidingResults[index + 1]!.passed();
+    return false;
+  };
+  const decideFailed = (exchange: Exchange, index: number, error: unknown): void | Promise<void> => {
+    decidingResults[index + 1]!.failed(recordFailure(exchange, deciding[index]!.name, error, logger, sampler));
+    return finishFrom(exchange, 0);
+  };
+  /**
+   * The deciding steps from `from` on, until one answers or fails, then the finishing steps. It stays
+   * synchronous while the steps do (a basic responder signing P-256 inline never waits): each step
+   * that returns a promise costs a microtask, and only that one.
+   */
+  const decideFrom = (exchange: Exchange, from: number): void | Promise<void> => {
+    for (let index = from; index < deciding.length; index++) {
+      let pending: void | Promise<void>;
+      try {
+        pending = deciding[index]!.run(exchange);
+      } catch (error) {
+        return decideFailed(exchange, index, error);
+      }
+      if (pending !== undefined) {
+        return pending.then(
+          () => (decided(exchange, index) ? finishFrom(exchange, 0) : decideFrom(exchange, index + 1)),
+          (error: unknown) => decideFailed(exchange, index, error),
+        );
+      }
+      if (decided(exchange, index)) break;
+    }
+    return finishFrom(exchange, 0);
+  };
+  const finishFailed = (exchange: Exchange, index: number, error: unknown): void => {
+    finishingResults[index]!.failed(recordFailure(exchange, finishing[index]!.name, error, logger, sampler));
+    exchange.response = undefined;
+  };
+  /** The finishing steps from `from` on: each runs, whatever the ones before it did. */
+  const finishFrom = (exchange: Exchange, from: number): void | Promise<void> => {
+    for (let index = from; index < finishing.length; index++) {
+      let pending: void | Promise<void>;
+      try {
+        pending = finishing[index]!.run(exchange);
+      } catch (error) {
+        finishFailed(exchange, index, error);
+        continue;
+      }
+      if (pending !== undefined) {
+        return pending.then(
+          () => {
+            finishingResults[index]!.passed();
+            return finishFrom(exchange, index + 1);
+          },
+          (error: unknown) => {
+            finishFailed(exchange, index, error);
+            return finishFrom(exchange, index + 1);
+          },
+        );
+      }
+      finishingResults[index]!.passed();
+    }
+    // Only unset when the send step itself failed: the wire still gets an OCSP error.
+    exchange.reply ??= errorReply("internalError");
+  };
   return {
     steps: [...deciding, ...finishing].map((step) => step.name),
-    async run(exchange) {
-      let current = 0;
+    run(exchange) {
       try {
         exchange.request = decodeWithRules(exchange.received, rules);
-        decidingResults[0]!.passed();
-        for (let index = 0; index < deciding.length; index++) {
-          current = index + 1;
-          // A step that finished synchronously costs no microtask (most do, on a cache hit all).
-          const pending = deciding[index]!.run(exchange);
-          if (pending !== undefined) await pending;
-          if (exchange.response !== undefined) {
-            decidingResults[current]!.answered();
-            break;
-          }
-          decidingResults[current]!.passed();
-        }
       } catch (error) {
-        const name = current === 0 ? "decode" : deciding[current - 1]!.name;
-        decidingResults[current]!.failed(recordFailure(exchange, name, error, logger, sampler));
+        decidingResults[0]!.failed(recordFailure(exchange, "decode", error, logger, sampler));
+        return finishFrom(exchange, 0);
       }
-      for (let index = 0; index < finishing.length; index++) {
-        const step = finishing[index]!;
-        try {
-          const pending = step.run(exchange);
-          if (pending !== undefined) await pending;
-          finishingResults[index]!.passed();
-        } catch (error) {
-          finishingResults[index]!.failed(recordFailure(exchange, step.name, error, logger, sampler));
-          exchange.response = undefined;
-        }
-      }
-      if (exchange.reply === undefined) {
-        // Only reachable when the send step itself failed: the wire still gets an OCSP error.
-        exchange.reply = errorReply("internalError");
-      }
+      decidingResults[0]!.passed();
+      return decideFrom(exchange, 0);
     },
   };
 }

@@ -34,7 +34,7 @@ test("boundedSigner runs maxInFlight signatures, queues maxQueue, and refuses th
   const a = signer.sign(Buffer.from("a"), ALGORITHM);
   const b = signer.sign(Buffer.from("b"), ALGORITHM);
   const c = signer.sign(Buffer.from("c"), ALGORITHM);
-  await assert.rejects(signer.sign(Buffer.from("d"), ALGORITHM), TryLaterError);
+  await assert.rejects(async () => signer.sign(Buffer.from("d"), ALGORITHM), TryLaterError);
   assert.deepEqual(inner.started, ["a", "b"], "only maxInFlight signatures start");
   assert.deepEqual([limiter.inFlight, limiter.queued], [2, 1]);
   inner.finish("a");
@@ -51,7 +51,7 @@ test("a failing signature frees its slot and keeps its own error", async () => {
   const inner = slowSigner();
   const limiter = signingLimiter({ maxInFlight: 1, maxQueue: 1 });
   const signer = boundedSigner(inner, limiter);
-  const failing = signer.sign(Buffer.from("x"), ALGORITHM);
+  const failing = Promise.resolve(signer.sign(Buffer.from("x"), ALGORITHM));
   const queued = signer.sign(Buffer.from("y"), ALGORITHM);
   inner.fail("x");
   await assert.rejects(failing, InternalError);
@@ -70,7 +70,7 @@ test("a signer that throws synchronously frees its slot too", async () => {
       throw new InternalError("no session");
     },
   };
-  await assert.rejects(boundedSigner(throwing, limiter).sign(Buffer.from("x"), ALGORITHM), InternalError);
+  await assert.rejects(async () => boundedSigner(throwing, limiter).sign(Buffer.from("x"), ALGORITHM), InternalError);
   assert.equal(limiter.inFlight, 0);
 });
 
@@ -79,7 +79,7 @@ test("with maxQueue 0 every signature beyond maxInFlight is refused, and the lim
   const second = slowSigner();
   const limiter = signingLimiter({ maxInFlight: 1, maxQueue: 0 });
   const running = boundedSigner(first, limiter).sign(Buffer.from("a"), ALGORITHM);
-  await assert.rejects(boundedSigner(second, limiter).sign(Buffer.from("b"), ALGORITHM), TryLaterError);
+  await assert.rejects(async () => boundedSigner(second, limiter).sign(Buffer.from("b"), ALGORITHM), TryLaterError);
   assert.deepEqual(second.started, []);
   first.finish("a");
   await running;

@@ -30,8 +30,9 @@ export interface KeyFileSignerOptions {
 /**
  * A signer whose key is in a file. RSA signing runs on libuv's thread pool (async `crypto.sign`):
  * at ~300 µs a signature it would otherwise stall every other request. ECDSA P-256 and Ed25519 sign
- * in ~30 µs, less than a thread-pool round trip costs, so they sign inline. Throws ConfigError when the
- * file cannot be read or holds an unsupported key.
+ * in ~20 µs, less than a thread-pool round trip costs, so they sign inline and `sign` returns the
+ * signature itself (no promise). Throws ConfigError when the file cannot be read or holds an
+ * unsupported key.
  */
 export async function keyFileSigner(options: KeyFileSignerOptions): Promise<Signer> {
   let key: KeyObject;
@@ -59,9 +60,9 @@ export async function keyFileSigner(options: KeyFileSignerOptions): Promise<Sign
       const keyInput = recipe.padding === undefined ? key : { key, padding: recipe.padding, saltLength: recipe.saltLength };
       if (!offload) {
         try {
-          return Promise.resolve(sign(recipe.digest, tbs, keyInput));
+          return sign(recipe.digest, tbs, keyInput);
         } catch (error) {
-          return Promise.reject(new InternalError(`signing with ${chosen.name} failed`, { cause: error }));
+          throw new InternalError(`signing with ${chosen.name} failed`, { cause: error });
         }
       }
       return new Promise((resolve, reject) => {

@@ -39,7 +39,7 @@ test("meteredSigner counts signatures and passes them on; it keeps the certifica
 test("meteredSigner counts a rejection or a synchronous throw as error and passes the same error on", async () => {
   const metrics = createMetrics({ clock, processMetrics: false });
   const error = new InternalError("token removed");
-  await assert.rejects(meteredSigner(failing(error), { metrics, responder: "r", issuer: "CN=CA" }).sign(Buffer.alloc(1), ECDSA_WITH_SHA256), (e) => e === error);
-  await assert.rejects(meteredSigner(throwing(error), { metrics, responder: "r", issuer: "CN=CA" }).sign(Buffer.alloc(1), ECDSA_WITH_SHA256), (e) => e === error);
+  await assert.rejects(async () => meteredSigner(failing(error), { metrics, responder: "r", issuer: "CN=CA" }).sign(Buffer.alloc(1), ECDSA_WITH_SHA256), (e) => e === error);
+  await assert.rejects(async () => meteredSigner(throwing(error), { metrics, responder: "r", issuer: "CN=CA" }).sign(Buffer.alloc(1), ECDSA_WITH_SHA256), (e) => e === error);
   assert.deepEqual(await results(metrics), { signed: 0, error: 2 });
 });

@@ -2,6 +2,7 @@
  * A layer that counts what a signer does (STYLE convention 9): `vouch_signer_results_total`,
  * labelled by `result` (`signed` or `error`).
  */
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import type { Signer } from "./signer.ts";
 
@@ -14,8 +15,8 @@ export interface MeteredSignerOptions {
 }
 
 /**
- * Wraps `inner`: each `sign` is counted as `signed` when it resolves and `error` when it rejects
- * (the rejection is passed on unchanged). Certificate and algorithms are `inner`'s.
+ * Wraps `inner`: each `sign` is counted as `signed` when it returns or resolves and `error` when it
+ * throws or rejects (the error is passed on unchanged). Certificate and algorithms are `inner`'s.
  */
 export function meteredSigner(inner: Signer, options: MeteredSignerOptions): Signer {
   const { metrics, responder, issuer } = options;
@@ -25,14 +26,18 @@ export function meteredSigner(inner: Signer, options: MeteredSignerOptions): Sig
     certificate: inner.certificate,
     algorithms: inner.algorithms,
     sign(tbs, algorithm) {
-      let pending: Promise<Buffer>;
+      let result: Awaitable<Buffer>;
       try {
-        pending = inner.sign(tbs, algorithm);
+        result = inner.sign(tbs, algorithm);
       } catch (error) {
         failed.inc();
-        return Promise.reject(error as Error);
+        throw error;
       }
-      return pending.then(
+      if (!isPromise(result)) {
+        signed.inc();
+        return result;
+      }
+      return result.then(
         (signature) => {
           signed.inc();
           return signature;

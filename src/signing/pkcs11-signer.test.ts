@@ -112,7 +112,7 @@ describe("pkcs11Signer against SoftHSM2", () => {
     const signer = await pkcs11Signer(options({ keyLabel: "rsa", certificate: certificates.get("rsa")! }));
     // PSS with a salt longer than a 2048-bit modulus allows (SoftHSM answers CKR_GENERAL_ERROR).
     const impossible = { ...RSASSA_PSS_SHA256, recipe: { ...RSASSA_PSS_SHA256.recipe, saltLength: 1000 } };
-    await assert.rejects(signer.sign(randomBytes(32), impossible), (error: unknown) => error instanceof InternalError && /signing with RSASSA-PSS-SHA256 failed \(CKR_/.test(error.message));
+    await assert.rejects(async () => signer.sign(randomBytes(32), impossible), (error: unknown) => error instanceof InternalError && /signing with RSASSA-PSS-SHA256 failed \(CKR_/.test(error.message));
     await assertEveryAlgorithmVerifies(signer);
     signer.close();
   });
@@ -162,17 +162,17 @@ describe("pkcs11Signer when the token fails", () => {
 
     const restore = await hsm.remove("flaky");
     // The signature fails (CKR_OBJECT_HANDLE_INVALID), the one reconnection it may try fails too.
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /is unavailable \(no token labelled "flaky"/.test(error.message));
+    await assert.rejects(async () => signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /is unavailable \(no token labelled "flaky"/.test(error.message));
     assert.ok(logger.records.some((record) => record.message.startsWith("PKCS#11 token error") && /CKR_OBJECT_HANDLE_INVALID/.test(String(record.fields.reason))));
     // Until the retry interval has passed, requests are refused at once, without touching the token.
     await restore();
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /retrying every 1000 ms/.test(error.message));
+    await assert.rejects(async () => signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /retrying every 1000 ms/.test(error.message));
 
     clock.advance(1000);
     await assertEveryAlgorithmVerifies(signer);
     assert.ok(logger.records.some((record) => record.message === "PKCS#11 token reconnected"));
     signer.close();
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), InternalError);
+    await assert.rejects(async () => signer.sign(randomBytes(32), algorithm), InternalError);
   });
 
   test("signatures in flight when the token goes away each end, signed or with InternalError, and none hangs", async () => {
@@ -208,9 +208,9 @@ describe("pkcs11Signer when the token fails", () => {
 
     await hsm.reinitToken("flaky", "4321");
     // The key handle is gone (CKR_OBJECT_HANDLE_INVALID); the reconnection tries the PIN file's PIN, once.
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected the PIN \(CKR_PIN_INCORRECT\)/.test(error.message));
+    await assert.rejects(async () => signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected the PIN \(CKR_PIN_INCORRECT\)/.test(error.message));
     clock.advance(1000);
-    await assert.rejects(signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected this PIN before; it is not tried again/.test(error.message));
+    await assert.rejects(async () => signer.sign(randomBytes(32), algorithm), (error: unknown) => error instanceof InternalError && /rejected this PIN before; it is not tried again/.test(error.message));
 
     await hsm.importKey("flaky", "4321", join(hsm.dir, "p256.key"), "p256", "02");
     await writeFile(pinFile, "4321\n");

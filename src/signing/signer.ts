@@ -1,3 +1,4 @@
+import type { Awaitable } from "../awaitable.ts";
 import type { AlgorithmIdentifier } from "../ocsp/types.ts";
 
 /** A signature algorithm a signer can produce, with its AlgorithmIdentifier DER (RFC 6960 §4.4.7). */
@@ -16,6 +17,10 @@ export interface Signer {
   readonly certificate: Buffer;
   /** What this key can sign with, the default (preferred) first. */
   readonly algorithms: readonly SignatureAlgorithm[];
-  /** Signs `tbs` with `algorithm` (one of `algorithms`); rejects with InternalError on failure. */
-  sign(tbs: Buffer, algorithm: SignatureAlgorithm): Promise<Buffer>;
+  /**
+   * Signs `tbs` with `algorithm` (one of `algorithms`): the signature itself when the key signs on the
+   * calling thread (P-256, Ed25519), a promise when it signs elsewhere (RSA on the thread pool, a
+   * token). Failures throw, or reject, with InternalError (TryLaterError when overloaded).
+   */
+  sign(tbs: Buffer, algorithm: SignatureAlgorithm): Awaitable<Buffer>;
 }

@@ -1,3 +1,4 @@
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import { TryLaterError } from "../errors.ts";
 
 /** Limits of a SigningLimiter (configuration `limits`, SPEC §7 load shedding). */
@@ -13,9 +14,10 @@ export interface SigningLimiter {
   /**
    * Runs `task` once fewer than `maxInFlight` tasks run, in arrival order. Rejects with
    * TryLaterError at once, without running `task`, when `maxQueue` tasks already wait.
-   * Otherwise resolves or rejects as `task` does.
+   * Otherwise returns, throws, resolves or rejects as `task` does: a task that finishes at once
+   * with a slot free (an inline signature) holds its slot only while it runs, and costs no promise.
    */
-  run<T>(task: () => Promise<T>): Promise<T>;
+  run<T>(task: () => Awaitable<T>): Awaitable<T>;
   /** Tasks running now (metrics, tests). */
   readonly inFlight: number;
   /** Tasks waiting now (metrics, tests). */
@@ -42,19 +44,25 @@ export function signingLimiter(limits: SigningLimits): SigningLimiter {
         waiting = waiting.slice(head);
         head = 0;
       }
-      next(); // the slot passes straight to the next waiter: `running` is unchanged
+      // The slot passes straight to the next waiter (`running` is unchanged), in a microtask: a waiter
+      // that signs at once releases again, and a run of them must not nest one call deeper each.
+      queueMicrotask(next);
       return;
     }
     running--;
   };
-  const start = <T>(task: () => Promise<T>): Promise<T> => {
-    let result: Promise<T>;
+  /** Runs `task` in a slot already counted in `running`; the slot is released when it settles. */
+  const start = <T>(task: () => Awaitable<T>): Awaitable<T> => {
+    let result: Awaitable<T>;
     try {
       result = task();
     } catch (error) {
-      result = Promise.reject(error);
+      release();
+      throw error;
     }
-    return result.finally(release);
+    if (isPromise(result)) return result.finally(release);
+    release();
+    return result;
   };
   return {
     run(task) {
@@ -66,7 +74,13 @@ export function signingLimiter(limits: SigningLimits): SigningLimiter {
         return Promise.reject(new TryLaterError(`overloaded: ${maxInFlight} signatures in flight and ${maxQueue} waiting`));
       }
       return new Promise((resolve, reject) => {
-        waiting.push(() => start(task).then(resolve, reject));
+        waiting.push(() => {
+          try {
+            resolve(start(task));
+          } catch (error) {
+            reject(error as Error);
+          }
+        });
       });
     },
     get inFlight() {

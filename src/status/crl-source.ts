@@ -94,7 +94,7 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSo
   const reloader = startFileReloader({ files, pollIntervalMs: interval, logger, loadedSignatures: allSignatures, reload });
 
   return {
-    async status(id: CertId): Promise<StatusAnswer | undefined> {
+    status(id: CertId): StatusAnswer | undefined {
       if (closed || !match.matches(id)) return undefined;
       const current = view;
       const key = id.serialNumber;

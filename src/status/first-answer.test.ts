@@ -42,7 +42,7 @@ describe("firstAnswer", () => {
   test("propagates an error from a source serving the issuer instead of asking the next", async () => {
     const log: string[] = [];
     const source = firstAnswer([recording("a", log, new TryLaterError("stale")), recording("b", log, GOOD)]);
-    await assert.rejects(source.status(ID, SIGNAL), TryLaterError);
+    await assert.rejects(async () => source.status(ID, SIGNAL), TryLaterError);
     assert.deepEqual(log, ["a"]);
   });
 

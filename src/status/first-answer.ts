@@ -2,6 +2,7 @@
  * Several sources for one responder (e.g. an index source per CA, or a CRL source behind a
  * database source): the first source that serves a CertID's issuer answers for it.
  */
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { CertId } from "../ocsp/types.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
 
@@ -31,12 +32,8 @@ export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
   };
   return {
     ...(reporting.length === 0 ? {} : { freshness }),
-    async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
-      for (const source of list) {
-        const answer = await source.status(id, signal);
-        if (answer !== undefined) return answer;
-      }
-      return undefined;
+    status(id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined> {
+      return askFrom(list, 0, id, signal);
     },
     ...(list.some((source) => source.serials !== undefined) ? { serials: () => unionOfSerials(list) } : {}),
     async close(): Promise<void> {
@@ -45,6 +42,19 @@ export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
       if (failed !== undefined) throw failed.reason;
     },
   };
+}
+
+/**
+ * The first answer of `sources[from..]`, without a promise while the sources answer at once: a
+ * source that returns a promise is waited for, and the rest are asked after it.
+ */
+function askFrom(sources: readonly StatusSource[], from: number, id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined> {
+  for (let index = from; index < sources.length; index++) {
+    const answer = sources[index]!.status(id, signal);
+    if (isPromise(answer)) return answer.then((settled) => settled ?? askFrom(sources, index + 1, id, signal));
+    if (answer !== undefined) return answer;
+  }
+  return undefined;
 }
 
 /** Every serial any source lists, each once (sources for one issuer may overlap). */

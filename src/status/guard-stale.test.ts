@@ -44,7 +44,7 @@ describe("guardStale", () => {
     test(name, async () => {
       const source = guardStale(fixed(answer), fixedClock(now));
       if (expected === "tryLater") {
-        await assert.rejects(source.status(ID, SIGNAL), TryLaterError);
+        await assert.rejects(async () => source.status(ID, SIGNAL), TryLaterError);
       } else {
         assert.deepEqual(await source.status(ID, SIGNAL), expected);
       }

@@ -2,6 +2,7 @@
  * SPEC: "Data past its nextUpdate never answers good." A layer over any source that turns stale
  * answers into tryLater, except a permanent revocation, which stays true however old the data.
  */
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import { TryLaterError } from "../errors.ts";
 import type { CertId } from "../ocsp/types.ts";
@@ -18,15 +19,18 @@ import type { StatusAnswer, StatusSource } from "./status-source.ts";
  * propagate. `freshness` is `inner`'s (absent when `inner` has none); `close` closes `inner`.
  */
 export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
+  const guard = (answer: StatusAnswer | undefined): StatusAnswer | undefined => {
+    if (answer?.nextUpdate === undefined) return answer;
+    const now = clock.now();
+    const nextUpdate = answer.nextUpdate.getTime();
+    if (now < nextUpdate) return answer;
+    if (answer.kind === "revoked" && answer.reason !== "certificateHold") return { ...answer, nextUpdate: undefined };
+    throw new TryLaterError(`status data is stale: its nextUpdate ${answer.nextUpdate.toISOString()} has passed`);
+  };
   return {
-    async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
-      const answer = await inner.status(id, signal);
-      if (answer?.nextUpdate === undefined) return answer;
-      const now = clock.now();
-      const nextUpdate = answer.nextUpdate.getTime();
-      if (now < nextUpdate) return answer;
-      if (answer.kind === "revoked" && answer.reason !== "certificateHold") return { ...answer, nextUpdate: undefined };
-      throw new TryLaterError(`status data is stale: its nextUpdate ${answer.nextUpdate.toISOString()} has passed`);
+    status(id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined> {
+      const answer = inner.status(id, signal);
+      return isPromise(answer) ? answer.then(guard) : guard(answer);
     },
     ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
     close: () => inner.close(),

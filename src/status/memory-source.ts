@@ -59,7 +59,7 @@ export function memorySource(options: MemorySourceOptions): StatusSource {
   let closed = false;
 
   return {
-    async status(id: CertId): Promise<StatusAnswer | undefined> {
+    status(id: CertId): StatusAnswer | undefined {
       if (closed || !match.matches(id)) return undefined;
       const thisUpdate = fixedThisUpdate ?? new Date(clock.now());
       const entry = entries.get(serialKeyFromInteger(id.serialNumber));

@@ -51,7 +51,7 @@ test("meteredSource counts every answer by kind, none for an issuer it does not 
   );
   assert.deepEqual(await values(metrics, "vouch_source_results_total"), { good: 0, revoked: 0, unknown: 0, "not-issued": 0, none: 0, error: 0 });
   for (let i = 0; i < 6; i++) await source.status(ID, SIGNAL);
-  await assert.rejects(source.status(ID, SIGNAL), (error) => error === stale);
+  await assert.rejects(async () => source.status(ID, SIGNAL), (error) => error === stale);
   assert.deepEqual(await values(metrics, "vouch_source_results_total"), { good: 2, revoked: 1, unknown: 1, "not-issued": 1, none: 1, error: 1 });
 });
 

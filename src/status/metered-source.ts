@@ -2,6 +2,7 @@
  * A layer that counts what a revocation source answers (STYLE convention 9): one counter,
  * `vouch_source_results_total`, labelled by `result`, and the source's data age for the scrape.
  */
+import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import type { CertId } from "../ocsp/types.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
@@ -33,17 +34,24 @@ export function meteredSource(inner: StatusSource, options: MeteredSourceOptions
     { inc(): void }
   >;
   const untrack = inner.freshness === undefined ? () => {} : metrics.trackFreshness({ labels: { responder, issuer, source }, freshness: () => inner.freshness!() });
+  const count = (answer: StatusAnswer | undefined): StatusAnswer | undefined => {
+    counted[answer === undefined ? "none" : answer.kind].inc();
+    return answer;
+  };
   return {
-    async status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined> {
-      let answer: StatusAnswer | undefined;
+    status(id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined> {
+      let answer: Awaitable<StatusAnswer | undefined>;
       try {
-        answer = await inner.status(id, signal);
+        answer = inner.status(id, signal);
       } catch (error) {
         counted.error.inc();
         throw error;
       }
-      counted[answer === undefined ? "none" : answer.kind].inc();
-      return answer;
+      if (!isPromise(answer)) return count(answer);
+      return answer.then(count, (error: unknown) => {
+        counted.error.inc();
+        throw error;
+      });
     },
     ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
     // Pre-production (SPEC §6) enumerates through every layer; a layer that dropped this would silently turn it off.

@@ -124,7 +124,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Stat
   });
 
   return {
-    async status(id: CertId): Promise<StatusAnswer | undefined> {
+    status(id: CertId): StatusAnswer | undefined {
       if (closed || !match.matches(id)) return undefined;
       const record = table.lookup(id.serialNumber);
       const thisUpdate = new Date(clock.now());

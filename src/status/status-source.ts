@@ -1,3 +1,4 @@
+import type { Awaitable } from "../awaitable.ts";
 import type { CertId, CrlReason } from "../ocsp/types.ts";
 
 /**
@@ -30,10 +31,11 @@ export type StatusAnswer =
 export interface StatusSource {
   /**
    * Status of one certificate; `undefined` when this source does not serve the CertID's issuer
-   * (or has no usable data for it yet). Throws an OcspError (e.g. TryLaterError) when it serves
-   * the issuer but cannot answer now.
+   * (or has no usable data for it yet). Throws, or rejects with, an OcspError (e.g. TryLaterError)
+   * when it serves the issuer but cannot answer now. Sources that answer from memory return the
+   * answer itself; a promise is for sources that must wait (layers pass either on as they got it).
    */
-  status(id: CertId, signal: AbortSignal): Promise<StatusAnswer | undefined>;
+  status(id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined>;
   /**
    * How current the data is, for readiness and the data-age metric: when the data in use was
    * loaded (ms since the epoch) and, when the data has one, its nextUpdate (ms). `undefined` when

@@ -1,3 +1,4 @@
+import { isPromise, type Awaitable } from "../../awaitable.ts";
 import { TryLaterError, assertNever } from "../../errors.ts";
 import type { CertId, CertStatus, SingleResponse } from "../../ocsp/types.ts";
 import type { Clock } from "../../clock.ts";
@@ -28,18 +29,29 @@ export function isNonIssuedRevocation(status: CertStatus): boolean {
  */
 export function localValidationStep(options: LocalValidationOptions): Step {
   const { issuers, clock } = options;
+  /** Answers `answers[from..]` in order; synchronous while the sources answer at once. */
+  const answerFrom = (exchange: Exchange, answers: SingleResponse[], from: number, now: number): void | Promise<void> => {
+    const requests = exchange.request!.requests;
+    for (let index = from; index < requests.length; index++) {
+      const certId = requests[index]!.certId;
+      const answer = answerLocally(certId, issuers.find(certId), now, exchange, options.nonIssued);
+      if (isPromise(answer)) {
+        return answer.then((settled) => {
+          answers[index] = settled;
+          return answerFrom(exchange, answers, index + 1, now);
+        });
+      }
+      answers[index] = answer;
+    }
+    exchange.identity ??= issuers.all[0]!.identity;
+    exchange.answers = answers;
+    exchange.source = "local";
+  };
   return {
     name: "local-validation",
-    async run(exchange) {
-      const requests = exchange.request!.requests;
-      const now = clock.now();
-      const answers: SingleResponse[] = new Array<SingleResponse>(requests.length);
-      for (let index = 0; index < requests.length; index++) {
-        answers[index] = await answerLocally(requests[index]!.certId, issuers.find(requests[index]!.certId), now, exchange, options.nonIssued);
-      }
-      exchange.identity ??= issuers.all[0]!.identity;
-      exchange.answers = answers;
-      exchange.source = "local";
+    run(exchange) {
+      const answers: SingleResponse[] = new Array<SingleResponse>(exchange.request!.requests.length);
+      return answerFrom(exchange, answers, 0, clock.now());
     },
   };
 }
@@ -47,38 +59,39 @@ export function localValidationStep(options: LocalValidationOptions): Step {
 /**
  * One single request answered by its issuer's revocation sources (`issuer`: what the directory found
  * for the CertID): `unknown` and non-authoritative when the issuer is not served, else the sources'
- * answer, the issuer's identity becoming the signer when none is chosen yet. Throws TryLaterError
- * when a served issuer has no usable data.
+ * answer, the issuer's identity becoming the signer when none is chosen yet. Throws (or rejects with)
+ * TryLaterError when a served issuer has no usable data. Synchronous when the sources answer at once.
  */
-export async function answerLocally(
+export function answerLocally(
   certId: CertId,
   issuer: ServedIssuer | undefined,
   now: number,
   exchange: Pick<Exchange, "nonAuthoritative" | "extendedRevoke" | "identity" | "signal">,
   nonIssued: "unknown" | "revoked",
-): Promise<SingleResponse> {
+): Awaitable<SingleResponse> {
   if (issuer === undefined) {
     exchange.nonAuthoritative = true;
     return single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
   }
   exchange.identity ??= issuer.identity;
-  const answer = await issuer.source.status(certId, exchange.signal);
-  if (answer === undefined) throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
+  const answer = issuer.source.status(certId, exchange.signal);
+  if (isPromise(answer)) return answer.then((settled) => toSingleResponse(certId.der, settled, issuer, now, exchange, nonIssued));
   return toSingleResponse(certId.der, answer, issuer, now, exchange, nonIssued);
 }
 
 /**
- * The SingleResponse for a source's answer: nextUpdate capped at now + the issuer's response validity,
+ * The SingleResponse for a source's answer (TryLaterError when no source had one): nextUpdate capped at now + the issuer's response validity,
  * a non-issued certificate per the SPEC §4 policy (setting `exchange.extendedRevoke` when revoked).
  */
 function toSingleResponse(
   certIdDer: Buffer,
-  answer: StatusAnswer,
+  answer: StatusAnswer | undefined,
   issuer: ServedIssuer,
   now: number,
   exchange: { extendedRevoke: boolean },
   nonIssued: "unknown" | "revoked",
 ): SingleResponse {
+  if (answer === undefined) throw new TryLaterError(`no revocation source has data for issuer ${issuer.name}`);
   // A live source stamps its answer a moment after `now`; measuring from the later of the two keeps
   // nextUpdate − thisUpdate exactly the configured validity (a second-boundary between them gave 1 s less).
   const latest = Math.max(now, answer.thisUpdate.getTime()) + issuer.responseValidityMs;

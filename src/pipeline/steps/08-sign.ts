@@ -1,3 +1,4 @@
+import { isPromise } from "../../awaitable.ts";
 import type { Clock } from "../../clock.ts";
 import { encodeBasicOcspResponse, encodeResponseData } from "../../ocsp/encode-response.ts";
 import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oids.ts";
@@ -21,12 +22,13 @@ const EXTENDED_REVOKE: Extension = { oid: id_pkix_ocsp_extended_revoke, critical
  * SPEC step 8: builds ResponseData from the answers (the nonce echoed, extended-revoke when a
  * non-issued certificate is answered revoked; identrus-cached: the freshness proof of the signer's own
  * chain when current, SPEC §4), picks the signature algorithm per RFC 6960 §4.4.7,
- * signs with the issuer's signer and encodes the OCSPResponse. Signer failures reject with InternalError.
+ * signs with the issuer's signer and encodes the OCSPResponse. Signer failures throw or reject with
+ * InternalError; the step is synchronous when the signer signs inline.
  */
 export function signStep(options: SignOptions): Step {
   return {
     name: "sign",
-    async run(exchange) {
+    run(exchange) {
       if (exchange.response !== undefined) return;
       const request = exchange.request!;
       const answers = exchange.answers!;
@@ -42,9 +44,13 @@ export function signStep(options: SignOptions): Step {
       const producedAt = new Date(Math.floor(now / 1000) * 1000);
       const tbs = encodeResponseData({ responderIdDer: identity.responderIdDer, producedAt, responses: answers, extensions });
       const algorithm = chooseSignatureAlgorithm(identity.signer.algorithms, request.preferredSignatureAlgorithms);
-      const signature = await identity.signer.sign(tbs, algorithm);
-      const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
-      exchange.response = { body, cacheWindow: nonce === undefined && !exchange.nonAuthoritative ? cacheWindowOf(answers) : undefined };
+      const signed = (signature: Buffer): void => {
+        const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
+        exchange.response = { body, cacheWindow: nonce === undefined && !exchange.nonAuthoritative ? cacheWindowOf(answers) : undefined };
+      };
+      // An inline signature (P-256, Ed25519) is here already: no promise on the hot path.
+      const signature = identity.signer.sign(tbs, algorithm);
+      return isPromise(signature) ? signature.then(signed) : signed(signature);
     },
   };
 }

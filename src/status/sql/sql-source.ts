@@ -196,7 +196,7 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   timer.unref();
 
   return {
-    async status(id: CertId): Promise<StatusAnswer | undefined> {
+    status(id: CertId): StatusAnswer | undefined {
       if (closed || mirror === undefined || loadedAt === undefined || !match.matches(id)) return undefined;
       const found = mirror.lookup(id.serialNumber);
       const thisUpdate = new Date(loadedAt);
