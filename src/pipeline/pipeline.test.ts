@@ -12,6 +12,7 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, Extension } from "@peculiar/asn1-x509";
 import { BasicOCSPResponse, OCSPRequest, OCSPResponse, TBSRequest } from "@peculiar/asn1-ocsp";
 import { fixedClock } from "../clock.ts";
+import { TryLaterError } from "../errors.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { certificateSerial, createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
@@ -174,5 +175,38 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
     });
     const result = await exchange(await basicPipeline({ sources: broken }), await opensslRequest(["-issuer", ec.ca, "-cert", ec.good]));
     assert.deepEqual(result.reply!.body, Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x02]));
+  });
+
+  test("a source that throws at once is answered like one that rejects: tryLater for an OcspError, internalError otherwise", async () => {
+    const throwing = (error: Error) => (): StatusSource => ({
+      status: () => {
+        throw error;
+      },
+      close: () => Promise.resolve(),
+    });
+    const request = await opensslRequest(["-issuer", ec.ca, "-cert", ec.good]);
+    const unexpected = await exchange(await basicPipeline({ sources: throwing(new TypeError("florbled")) }), request);
+    assert.deepEqual(unexpected.reply!.body, Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x02]));
+    const busy = await exchange(await basicPipeline({ sources: throwing(new TryLaterError("reloading")) }), request);
+    assert.deepEqual(busy.reply!.body, Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03]));
+  });
+
+  test("sources that answer at once and an inline signer give the reply without a promise; a waiting source gives the same reply later", async () => {
+    const request = await opensslRequest(["-issuer", ec.ca, "-cert", ec.good, "-no_nonce"]);
+    const inMemory = await basicPipeline();
+    const now = createExchange({ received: request, method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: clock.now() });
+    assert.equal(inMemory.run(now), undefined);
+    const waiting = (pki: Pki, issuer: Buffer): StatusSource => {
+      const inner = memorySource({ issuer, entries: new Map([[goodSerial, { kind: "good" }]]), listsIssued: true, clock });
+      return { status: (id, signal) => new Promise((resolve) => setImmediate(() => resolve(inner.status(id, signal)))), close: () => inner.close() };
+    };
+    const later = createExchange({ received: request, method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: clock.now() });
+    const pending = (await basicPipeline({ sources: waiting })).run(later);
+    assert.ok(pending instanceof Promise);
+    assert.equal(later.reply, undefined);
+    await pending;
+    // ECDSA signatures differ run to run; everything a client compares is the same.
+    assert.deepEqual(basicOf(later.reply!.body).tbsResponseData.responses, basicOf(now.reply!.body).tbsResponseData.responses);
+    assert.equal(later.reply!.headers.etag === undefined, now.reply!.headers.etag === undefined);
   });
 });

@@ -106,3 +106,43 @@ test("signingLimiter refuses limits that are not whole numbers", () => {
   assert.throws(() => signingLimiter({ maxInFlight: 1, maxQueue: -1 }), RangeError);
   assert.throws(() => signingLimiter({ maxInFlight: 1.5, maxQueue: 1 }), RangeError);
 });
+
+/** A signer that signs on the calling thread, as a P-256 key file does: the signature, no promise. */
+function inlineSigner(): Signer & { signed: string[] } {
+  const signed: string[] = [];
+  return {
+    certificate: Buffer.from("certificate"),
+    algorithms: [ALGORITHM],
+    signed,
+    sign: (tbs) => {
+      signed.push(tbs.toString());
+      return Buffer.from(`inline ${tbs}`);
+    },
+  };
+}
+
+test("an inline signature with a slot free is returned as it is, not as a promise, and frees its slot at once", () => {
+  const limiter = signingLimiter({ maxInFlight: 1, maxQueue: 0 });
+  const signature = boundedSigner(inlineSigner(), limiter).sign(Buffer.from("x"), ALGORITHM);
+  assert.ok(Buffer.isBuffer(signature));
+  assert.equal(signature.toString(), "inline x");
+  assert.equal(limiter.inFlight, 0);
+  assert.equal(boundedSigner(inlineSigner(), limiter).sign(Buffer.from("y"), ALGORITHM).toString(), "inline y");
+});
+
+test("inline signatures queued behind a slow one all run, in order, once it finishes (a long queue does not nest calls)", async () => {
+  const slow = slowSigner();
+  const inline = inlineSigner();
+  const limiter = signingLimiter({ maxInFlight: 1, maxQueue: 20_000 });
+  const first = boundedSigner(slow, limiter).sign(Buffer.from("slow"), ALGORITHM);
+  const names = Array.from({ length: 20_000 }, (_, index) => String(index));
+  const queued = names.map((name) => boundedSigner(inline, limiter).sign(Buffer.from(name), ALGORITHM));
+  assert.equal(limiter.queued, names.length);
+  assert.deepEqual(inline.signed, []);
+  slow.finish("slow");
+  await first;
+  assert.deepEqual((await Promise.all(queued)).map(String), names.map((name) => `inline ${name}`));
+  assert.deepEqual(inline.signed, names);
+  assert.equal(limiter.inFlight, 0);
+  assert.equal(limiter.queued, 0);
+});
