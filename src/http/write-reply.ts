@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { Reply } from "../pipeline/exchange.ts";
+import { sharedHeaders, type Reply } from "../pipeline/exchange.ts";
 
 const REASONS: Readonly<Record<number, string>> = {
   200: "OK",
@@ -30,21 +30,61 @@ function currentDateLine(): string {
   return dateLine;
 }
 
+/** The encoded head of a reply whose headers are shared, for the current second (its Date). */
+interface SharedHead {
+  statusCode: number;
+  second: number;
+  keepAliveSeconds: number;
+  keepAlive: Buffer | undefined;
+  close: Buffer | undefined;
+}
+
 /**
- * Writes `reply` as one HTTP/1.1 response in a single buffer (one write, one syscall on the hot path).
- * `keepAlive` false adds `connection: close` and ends the socket after the bytes; `keepAliveSeconds`
- * tells a keep-alive client how long the connection may stay idle.
+ * Heads of replies sent again and again (error statuses, cache hits, the no-cache headers of each
+ * body length), keyed by their frozen headers object. Headers made for one reply are not frozen and
+ * not kept here: they would only be garbage for the table.
  */
-export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, keepAliveSeconds: number): void {
+const sharedHeads = new WeakMap<Readonly<Record<string, string>>, SharedHead>();
+
+function encodeHead(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buffer {
   let head = `HTTP/1.1 ${reply.statusCode} ${REASONS[reply.statusCode] ?? "Unknown"}\r\n`;
   const headers = reply.headers;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   head += currentDateLine();
   head += keepAlive ? `connection: keep-alive\r\nkeep-alive: timeout=${keepAliveSeconds}\r\n\r\n` : "connection: close\r\n\r\n";
-  const headLength = head.length;
-  const out = Buffer.allocUnsafe(headLength + reply.body.length);
-  out.write(head, 0, headLength, "latin1");
-  reply.body.copy(out, headLength);
+  return Buffer.from(head, "latin1");
+}
+
+/** The head bytes of `reply`: encoded once a second for shared headers, else each time. */
+function headOf(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buffer {
+  if (!Object.isFrozen(reply.headers)) return encodeHead(reply, keepAlive, keepAliveSeconds);
+  const second = Math.floor(Date.now() / 1000);
+  let shared = sharedHeads.get(reply.headers);
+  if (shared === undefined) {
+    shared = { statusCode: reply.statusCode, second, keepAliveSeconds, keepAlive: undefined, close: undefined };
+    sharedHeads.set(reply.headers, shared);
+  } else if (shared.second !== second || shared.keepAliveSeconds !== keepAliveSeconds || shared.statusCode !== reply.statusCode) {
+    shared.statusCode = reply.statusCode;
+    shared.second = second;
+    shared.keepAliveSeconds = keepAliveSeconds;
+    shared.keepAlive = undefined;
+    shared.close = undefined;
+  }
+  if (keepAlive) return (shared.keepAlive ??= encodeHead(reply, true, keepAliveSeconds));
+  return (shared.close ??= encodeHead(reply, false, keepAliveSeconds));
+}
+
+/**
+ * Writes `reply` as one HTTP/1.1 response in a single buffer (one write, one syscall on the hot path).
+ * `keepAlive` false adds `connection: close` and ends the socket after the bytes; `keepAliveSeconds`
+ * tells a keep-alive client how long the connection may stay idle. A reply whose headers object is
+ * frozen (`sharedHeaders`) has its head encoded once a second and copied from then on.
+ */
+export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, keepAliveSeconds: number): void {
+  const head = headOf(reply, keepAlive, keepAliveSeconds);
+  const out = Buffer.allocUnsafe(head.length + reply.body.length);
+  head.copy(out, 0);
+  reply.body.copy(out, head.length);
   if (keepAlive) socket.write(out);
   else socket.end(out);
 }
@@ -52,5 +92,5 @@ export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, kee
 /** A short text/plain reply for HTTP-level outcomes (errors, health). */
 export function textReply(statusCode: number, text: string, extra: Readonly<Record<string, string>> = {}): Reply {
   const body = Buffer.from(text, "latin1");
-  return { statusCode, headers: { "content-type": "text/plain", ...extra, "content-length": String(body.length) }, body };
+  return { statusCode, headers: sharedHeaders({ "content-type": "text/plain", ...extra, "content-length": String(body.length) }), body };
 }

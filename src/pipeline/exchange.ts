@@ -31,6 +31,14 @@ export interface Reply {
 }
 
 /**
+ * Marks `headers` as shared by many replies (error statuses, cache hits, the no-cache headers of a
+ * body length): frozen, which tells the HTTP layer it may encode their head once a second and reuse it.
+ */
+export function sharedHeaders(headers: Record<string, string>): Readonly<Record<string, string>> {
+  return Object.freeze(headers);
+}
+
+/**
  * The per-request record that the pipeline steps read and write. Created by the HTTP layer with the
  * received bytes; `request` is set once the bytes decode; deciding steps set `answers` and `response`
  * (or the pipeline sets `error`); finishing steps read everything and set `reply`.

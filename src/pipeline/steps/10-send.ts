@@ -3,7 +3,7 @@ import type { Clock } from "../../clock.ts";
 import { ERROR_RESPONSES } from "../../ocsp/encode-response.ts";
 import { NO_CACHE, cacheHeaders, matchesEtag } from "../cache-headers.ts";
 import type { OcspErrorStatus } from "../../errors.ts";
-import type { Reply, SignedResponse } from "../exchange.ts";
+import { sharedHeaders, type Reply, type SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 const CONTENT_TYPE = "application/ocsp-response";
@@ -14,9 +14,23 @@ function etagOf(body: Buffer): string {
   return `"${createHash("sha256").update(body).digest("hex")}"`;
 }
 
+/**
+ * The no-cache headers of each body length seen lately, shared by every reply of that length (a
+ * nonce makes every answer fresh, but their lengths repeat): the HTTP layer encodes them once a
+ * second. Emptied when full, so that odd lengths cannot make it grow without bound.
+ */
+const noCacheHeaders = new Map<number, Readonly<Record<string, string>>>();
+const MAX_NO_CACHE_LENGTHS = 1024;
+
 /** An OCSPResponse no cache may keep: error responses, and answers without a validity window. */
 function noCacheReply(body: Buffer): Reply {
-  return { statusCode: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) }, body };
+  let headers = noCacheHeaders.get(body.length);
+  if (headers === undefined) {
+    if (noCacheHeaders.size >= MAX_NO_CACHE_LENGTHS) noCacheHeaders.clear();
+    headers = sharedHeaders({ "content-type": CONTENT_TYPE, "cache-control": NO_CACHE, "content-length": String(body.length) });
+    noCacheHeaders.set(body.length, headers);
+  }
+  return { statusCode: 200, headers, body };
 }
 
 /** Error responses are a fixed set of bodies: their replies are built once. */
@@ -48,11 +62,11 @@ function cacheHitHeaders(body: Buffer, window: CacheWindow, now: number): HitHea
   let hit = hitHeaders.get(body);
   if (hit === undefined) {
     const etag = etagOf(body);
-    hit = { etag, second, headers: okHeaders(body, etag, window, now) };
+    hit = { etag, second, headers: sharedHeaders(okHeaders(body, etag, window, now)) };
     hitHeaders.set(body, hit);
   } else if (hit.second !== second) {
     hit.second = second;
-    hit.headers = okHeaders(body, hit.etag, window, now);
+    hit.headers = sharedHeaders(okHeaders(body, hit.etag, window, now));
   }
   return hit;
 }
