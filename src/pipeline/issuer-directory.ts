@@ -26,22 +26,39 @@ export interface IssuerDirectory {
 }
 
 export function issuerDirectory(issuers: readonly ServedIssuer[]): IssuerDirectory {
-  // Keyed by algorithm and key hash (hex); the name hash is compared after the map hit.
-  const byKeyHash = new Map<string, { issuer: ServedIssuer; nameHash: Buffer }>();
+  // Bucketed by the key hash's first four octets, so that a lookup makes no string; the algorithm
+  // and both whole hashes are compared within the bucket (one entry, unless hashes collide there).
+  const buckets = new Map<number, Entry[]>();
   for (const issuer of issuers) {
     for (const [algorithm, hashes] of issuerHashes(issuer.certificate)) {
-      byKeyHash.set(keyOf(algorithm, hashes.keyHash), { issuer, nameHash: hashes.nameHash });
+      const bucket = buckets.get(prefixOf(hashes.keyHash));
+      const entry = { algorithm, keyHash: hashes.keyHash, nameHash: hashes.nameHash, issuer };
+      if (bucket === undefined) buckets.set(prefixOf(hashes.keyHash), [entry]);
+      else bucket.push(entry);
     }
   }
   return {
     all: issuers,
     find: (id) => {
-      const entry = byKeyHash.get(keyOf(id.hashAlgorithm, id.issuerKeyHash));
-      return entry !== undefined && entry.nameHash.equals(id.issuerNameHash) ? entry.issuer : undefined;
+      if (id.issuerKeyHash.length < 4) return undefined;
+      const bucket = buckets.get(prefixOf(id.issuerKeyHash));
+      if (bucket === undefined) return undefined;
+      for (const entry of bucket) {
+        if (entry.algorithm === id.hashAlgorithm && entry.keyHash.equals(id.issuerKeyHash) && entry.nameHash.equals(id.issuerNameHash)) return entry.issuer;
+      }
+      return undefined;
     },
   };
 }
 
-function keyOf(algorithm: HashAlgorithm, keyHash: Buffer): string {
-  return `${algorithm}:${keyHash.toString("hex")}`;
+interface Entry {
+  readonly algorithm: HashAlgorithm;
+  readonly keyHash: Buffer;
+  readonly nameHash: Buffer;
+  readonly issuer: ServedIssuer;
+}
+
+/** The first four octets of a key hash (every digest here is at least 20 octets long). */
+function prefixOf(keyHash: Buffer): number {
+  return keyHash.readUInt32BE(0);
 }
