@@ -2,7 +2,7 @@ import type { Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "../observability/request-metrics.ts";
-import { createExchange, type AuthenticatedCertificate, type Reply } from "../pipeline/exchange.ts";
+import { createExchange, type AuthenticatedCertificate, type Exchange, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { errorReply } from "../pipeline/steps/10-send.ts";
 import type { Prepared } from "./connection.ts";
@@ -43,22 +43,55 @@ const TOO_LARGE = textReply(413, "request too large\n");
  */
 export function prepareOcsp(endpoint: OcspEndpoint, head: RequestHead, pathname: string, context: RequestContext): Prepared {
   const method = head.method;
-  const tooLarge = (): Reply => {
-    endpoint.observer?.refused(method, 413);
-    return TOO_LARGE;
-  };
   if (method === "GET") {
     const decoded = decodeGetPath(pathname.slice(endpoint.prefix.length));
-    if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) return { reply: tooLarge(), close: true, release: context.release };
+    const job = new OcspJob(endpoint, "GET", head, context, decoded ?? EMPTY);
+    if (decoded !== undefined && decoded.length > endpoint.maxRequestBytes) return { reply: job.tooLarge(), close: true, release: context.release };
     // Undecodable base64 is still an OCSP exchange: the pipeline answers malformedRequest.
-    const received = decoded ?? Buffer.alloc(0);
-    return { limit: endpoint.maxRequestBytes, run: () => runExchange(endpoint, "GET", received, head, context), tooLarge, release: context.release };
+    return job;
   }
   if (method !== "POST") {
     endpoint.observer?.refused(method, 405);
     return { reply: METHOD_NOT_ALLOWED, release: context.release };
   }
-  return { limit: endpoint.maxRequestBytes, run: (body) => runExchange(endpoint, "POST", body, head, context), tooLarge, release: context.release };
+  return new OcspJob(endpoint, "POST", head, context, undefined);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** One routed OCSP request, as the connection reads its body and asks for its reply (no closure per request). */
+class OcspJob {
+  readonly #endpoint: OcspEndpoint;
+  readonly #method: "GET" | "POST";
+  readonly #head: RequestHead;
+  readonly #context: RequestContext;
+  /** A GET's request, from its path; undefined for a POST, whose request is its body. */
+  readonly #fromPath: Buffer | undefined;
+
+  constructor(endpoint: OcspEndpoint, method: "GET" | "POST", head: RequestHead, context: RequestContext, fromPath: Buffer | undefined) {
+    this.#endpoint = endpoint;
+    this.#method = method;
+    this.#head = head;
+    this.#context = context;
+    this.#fromPath = fromPath;
+  }
+
+  get limit(): number {
+    return this.#endpoint.maxRequestBytes;
+  }
+
+  run(body: Buffer): Awaitable<Reply> {
+    return runExchange(this.#endpoint, this.#method, this.#fromPath ?? body, this.#head, this.#context);
+  }
+
+  tooLarge(): Reply {
+    this.#endpoint.observer?.refused(this.#method, 413);
+    return TOO_LARGE;
+  }
+
+  release(): void {
+    this.#context.release();
+  }
 }
 
 /** The pipeline's reply to one OCSP request: synchronous when the pipeline finished at once. */
@@ -73,23 +106,29 @@ function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: B
     startedAt: context.clock.now(),
     tlsClient: context.tlsClient,
   });
-  const finished = (): Reply => {
-    const reply = exchange.reply!;
-    endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
-    return reply;
-  };
-  // The pipeline never throws or rejects; these guard the process against a bug there.
-  const failed = (error: unknown): Reply => {
-    context.logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
-    exchange.error = { status: "internalError", cause: error };
-    exchange.reply = errorReply("internalError");
-    return finished();
-  };
   let pending: void | Promise<void>;
   try {
     pending = endpoint.pipeline.run(exchange);
   } catch (error) {
-    return failed(error);
+    return failed(endpoint, exchange, context, started, error);
   }
-  return pending === undefined ? finished() : pending.then(finished, failed);
+  if (pending === undefined) return finished(endpoint, exchange, started);
+  return pending.then(
+    () => finished(endpoint, exchange, started),
+    (error: unknown) => failed(endpoint, exchange, context, started, error),
+  );
+}
+
+function finished(endpoint: OcspEndpoint, exchange: Exchange, started: number): Reply {
+  const reply = exchange.reply!;
+  endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
+  return reply;
+}
+
+/** The pipeline never throws or rejects; this guards the process against a bug there. */
+function failed(endpoint: OcspEndpoint, exchange: Exchange, context: RequestContext, started: number, error: unknown): Reply {
+  context.logger.error({ responder: endpoint.name, err: error }, "pipeline failed");
+  exchange.error = { status: "internalError", cause: error };
+  exchange.reply = errorReply("internalError");
+  return finished(endpoint, exchange, started);
 }
