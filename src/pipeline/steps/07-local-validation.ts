@@ -14,6 +14,9 @@ export interface LocalValidationOptions {
   readonly clock: Clock;
 }
 
+const GOOD: CertStatus = { kind: "good" };
+const UNKNOWN: CertStatus = { kind: "unknown" };
+
 /** RFC 6960 §2.2: a non-issued certificate answered "revoked" carries this time and reason. */
 const NON_ISSUED_REVOCATION = { kind: "revoked", revokedAt: new Date(0), reason: "certificateHold" } as const satisfies CertStatus;
 
@@ -71,7 +74,7 @@ export function answerLocally(
 ): Awaitable<SingleResponse> {
   if (issuer === undefined) {
     exchange.nonAuthoritative = true;
-    return single(certId.der, { kind: "unknown" }, new Date(now), undefined, undefined);
+    return single(certId.der, UNKNOWN, new Date(now), undefined, undefined);
   }
   exchange.identity ??= issuer.identity;
   const answer = issuer.source.status(certId, exchange.signal);
@@ -98,13 +101,13 @@ function toSingleResponse(
   const nextUpdate = new Date(answer.nextUpdate === undefined ? latest : Math.min(answer.nextUpdate.getTime(), latest));
   switch (answer.kind) {
     case "good":
-      return single(certIdDer, { kind: "good" }, answer.thisUpdate, nextUpdate, undefined);
+      return single(certIdDer, GOOD, answer.thisUpdate, nextUpdate, undefined);
     case "revoked":
       return single(certIdDer, { kind: "revoked", revokedAt: answer.revokedAt, reason: answer.reason }, answer.thisUpdate, nextUpdate, answer.invalidityDate);
     case "unknown":
-      return single(certIdDer, { kind: "unknown" }, answer.thisUpdate, nextUpdate, undefined);
+      return single(certIdDer, UNKNOWN, answer.thisUpdate, nextUpdate, undefined);
     case "not-issued":
-      if (nonIssued === "unknown") return single(certIdDer, { kind: "unknown" }, answer.thisUpdate, nextUpdate, undefined);
+      if (nonIssued === "unknown") return single(certIdDer, UNKNOWN, answer.thisUpdate, nextUpdate, undefined);
       exchange.extendedRevoke = true;
       return single(certIdDer, NON_ISSUED_REVOCATION, answer.thisUpdate, nextUpdate, undefined);
     default:

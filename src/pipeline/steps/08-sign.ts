@@ -2,9 +2,11 @@ import { isPromise } from "../../awaitable.ts";
 import type { Clock } from "../../clock.ts";
 import { encodeBasicOcspResponse, encodeResponseData } from "../../ocsp/encode-response.ts";
 import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oids.ts";
-import type { Extension } from "../../ocsp/types.ts";
+import type { Extension, SingleResponse } from "../../ocsp/types.ts";
 import type { ResponderIdentity } from "../../signing/responder-identity.ts";
+import type { SignatureAlgorithm } from "../../signing/signer.ts";
 import { chooseSignatureAlgorithm } from "../../signing/signature-algorithms.ts";
+import type { SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 export interface SignOptions {
@@ -44,15 +46,23 @@ export function signStep(options: SignOptions): Step {
       const producedAt = new Date(Math.floor(now / 1000) * 1000);
       const tbs = encodeResponseData({ responderIdDer: identity.responderIdDer, producedAt, responses: answers, extensions });
       const algorithm = chooseSignatureAlgorithm(identity.signer.algorithms, request.preferredSignatureAlgorithms);
-      const signed = (signature: Buffer): void => {
-        const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
-        exchange.response = { body, cacheWindow: nonce === undefined && !exchange.nonAuthoritative ? cacheWindowOf(answers) : undefined };
-      };
+      const cacheable = nonce === undefined && !exchange.nonAuthoritative;
       // An inline signature (P-256, Ed25519) is here already: no promise on the hot path.
       const signature = identity.signer.sign(tbs, algorithm);
-      return isPromise(signature) ? signature.then(signed) : signed(signature);
+      if (isPromise(signature)) {
+        return signature.then((settled) => {
+          exchange.response = signedResponse(tbs, algorithm, settled, identity, cacheable ? answers : undefined);
+        });
+      }
+      exchange.response = signedResponse(tbs, algorithm, signature, identity, cacheable ? answers : undefined);
     },
   };
+}
+
+/** The whole OCSPResponse around `tbs` and its signature; `cacheableAnswers` when HTTP caches may keep it. */
+function signedResponse(tbs: Buffer, algorithm: SignatureAlgorithm, signature: Buffer, identity: ResponderIdentity, cacheableAnswers: readonly SingleResponse[] | undefined): SignedResponse {
+  const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
+  return { body, cacheWindow: cacheableAnswers === undefined ? undefined : cacheWindowOf(cacheableAnswers) };
 }
 
 function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[]): { thisUpdate: Date; nextUpdate: Date } | undefined {
