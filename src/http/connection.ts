@@ -165,7 +165,8 @@ export class Connection {
       return progress.done ? this.#chunked.body : undefined;
     }
     if (buffer.length < head.contentLength) return undefined;
-    const body = buffer.subarray(0, head.contentLength);
+    // Usually the body is all that is left: no need for another view of it.
+    const body = buffer.length === head.contentLength ? buffer : buffer.subarray(0, head.contentLength);
     this.#consume(head.contentLength);
     return body;
   }

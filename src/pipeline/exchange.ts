@@ -76,8 +76,14 @@ export type ExchangeInit = Pick<Exchange, "received" | "method" | "clientAddress
   Partial<Pick<Exchange, "tlsClient">>;
 
 export function createExchange(init: ExchangeInit): Exchange {
+  // Field by field, not a spread: every exchange then has one shape, and the copy is cheaper.
   return {
-    ...init,
+    received: init.received,
+    method: init.method,
+    clientAddress: init.clientAddress,
+    ifNoneMatch: init.ifNoneMatch,
+    signal: init.signal,
+    startedAt: init.startedAt,
     tlsClient: init.tlsClient,
     authenticated: [],
     request: undefined,
