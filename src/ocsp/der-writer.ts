@@ -1,8 +1,9 @@
 /**
  * DER building blocks for responses. Each helper returns a finished TLV Buffer; they
  * compose by concatenation, which is cheap at OCSP sizes (a few hundred octets, a few
- * levels deep). Where a single large buffer matters (the outer response with its
- * certificates), `headerLength`/`writeHeader` let a caller size once and write in place.
+ * levels deep). Where allocations matter (the outer response with its certificates, and
+ * the tbsResponseData built for every signed response), `headerLength`/`tlvLength` and
+ * `writeHeader`/`writeGeneralizedTime` let a caller size once and write in place.
  * Inputs come from Vouch itself, so misuse throws RangeError rather than an OcspError.
  */
 import { encodeOid } from "./der-oid.ts";
@@ -14,6 +15,11 @@ export function headerLength(length: number): number {
   if (length < 0x10000) return 4;
   if (length < 0x1000000) return 5;
   return 6;
+}
+
+/** Octets of a whole element (identifier, length and content) with `length` content octets. */
+export function tlvLength(length: number): number {
+  return headerLength(length) + length;
 }
 
 /** Writes identifier and minimal length at `offset`; returns the offset of the content. */
@@ -109,26 +115,50 @@ export function oid(dotted: string): Buffer {
   return tlv(0x06, encodeOid(dotted));
 }
 
+/** Octets of every GeneralizedTime element written here: identifier, length 15, YYYYMMDDHHMMSSZ. */
+export const GENERALIZED_TIME_LENGTH = 17;
+
 /**
  * GeneralizedTime as RFC 5280 §4.1.2.5.2 requires: YYYYMMDDHHMMSSZ in UTC, no fraction
  * (sub-second precision is dropped, not rounded, so a time never moves into the future).
  */
 export function generalizedTime(date: Date): Buffer {
-  const ms = date.getTime();
-  if (!Number.isFinite(ms)) throw new RangeError("invalid Date");
+  const out = Buffer.allocUnsafe(GENERALIZED_TIME_LENGTH);
+  writeGeneralizedTime(out, 0, date);
+  return out;
+}
+
+/**
+ * The length of `date`'s GeneralizedTime element (always GENERALIZED_TIME_LENGTH), after the
+ * checks writing it makes: a sizing pass that calls this throws, for the same date and at
+ * the same point, the RangeError that building the element piece by piece would throw.
+ */
+export function generalizedTimeLength(date: Date): number {
+  utcYear(date);
+  return GENERALIZED_TIME_LENGTH;
+}
+
+/** Writes `date` as `generalizedTime` encodes it, at `offset`; returns the offset after it. */
+export function writeGeneralizedTime(out: Buffer, offset: number, date: Date): number {
+  const year = utcYear(date);
+  out[offset] = 0x18;
+  out[offset + 1] = 15;
+  put4(out, offset + 2, year);
+  put2(out, offset + 6, date.getUTCMonth() + 1);
+  put2(out, offset + 8, date.getUTCDate());
+  put2(out, offset + 10, date.getUTCHours());
+  put2(out, offset + 12, date.getUTCMinutes());
+  put2(out, offset + 14, date.getUTCSeconds());
+  out[offset + 16] = 0x5a; // "Z"
+  return offset + GENERALIZED_TIME_LENGTH;
+}
+
+/** The UTC year of `date`; RangeError when the date is invalid or its year needs more than YYYY. */
+function utcYear(date: Date): number {
+  if (!Number.isFinite(date.getTime())) throw new RangeError("invalid Date");
   const year = date.getUTCFullYear();
   if (year < 0 || year > 9999) throw new RangeError(`year ${year} does not fit GeneralizedTime`);
-  const out = Buffer.allocUnsafe(17);
-  out[0] = 0x18;
-  out[1] = 15;
-  put4(out, 2, year);
-  put2(out, 6, date.getUTCMonth() + 1);
-  put2(out, 8, date.getUTCDate());
-  put2(out, 10, date.getUTCHours());
-  put2(out, 12, date.getUTCMinutes());
-  put2(out, 14, date.getUTCSeconds());
-  out[16] = 0x5a; // "Z"
-  return out;
+  return year;
 }
 
 function put2(out: Buffer, offset: number, value: number): void {
