@@ -69,6 +69,17 @@ describe("primitive helpers", () => {
   });
 });
 
+/** The number written as `count` ASCII digits at `at`, or NaN if any is not a digit. */
+function digits(buf: Buffer, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = (buf[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 describe("GeneralizedTime (RFC 5280: YYYYMMDDHHMMSSZ)", () => {
   const times: [string, string][] = [
     ["2024-02-29T23:59:59.999Z", "20240229235959Z"],
@@ -86,6 +97,30 @@ describe("GeneralizedTime (RFC 5280: YYYYMMDDHHMMSSZ)", () => {
       assert.equal(der.subarray(2).toString("latin1"), text);
     });
   }
+  test("every day of the years 0 to 9999 matches Date's own calendar, at a time of day that varies", () => {
+    const first = new Date(0).setUTCFullYear(0, 0, 1); // Date.UTC would read year 0 as 1900
+    const end = Date.UTC(10000, 0, 1);
+    const out = Buffer.alloc(GENERALIZED_TIME_LENGTH);
+    for (let day = first, n = 0; day < end; day += 86_400_000, n++) {
+      const date = new Date(day + ((n * 7_919_333) % 86_400_000)); // 7919333 is prime: every ms of a day in turn
+      writeGeneralizedTime(out, 0, date);
+      const fields = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+      const written = [digits(out, 2, 4), digits(out, 6, 2), digits(out, 8, 2), digits(out, 10, 2), digits(out, 12, 2), digits(out, 14, 2)];
+      if (written.some((value, i) => value !== fields[i]) || out[16] !== 0x5a) assert.fail(`${date.toISOString()}: wrote ${out.toString("latin1", 2)}`);
+    }
+  });
+
+  test("the first and last millisecond that fit, and the ones just outside", () => {
+    const first = new Date(0).setUTCFullYear(0, 0, 1);
+    const end = Date.UTC(10000, 0, 1);
+    assert.equal(generalizedTime(new Date(first)).toString("latin1", 2), "00000101000000Z");
+    assert.equal(generalizedTime(new Date(end - 1)).toString("latin1", 2), "99991231235959Z");
+    assert.throws(() => generalizedTime(new Date(first - 1)), { name: "RangeError", message: "year -1 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(end)), { name: "RangeError", message: "year 10000 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(8.64e15)), { name: "RangeError", message: "year 275760 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(-8.64e15)), { name: "RangeError", message: "year -271821 does not fit GeneralizedTime" });
+  });
+
   const unfit: [string, Date, RegExp][] = [
     ["an invalid date", new Date(Number.NaN), /^invalid Date$/],
     ["year 10000", new Date(Date.UTC(10000, 0, 1)), /^year 10000 does not fit GeneralizedTime$/],
