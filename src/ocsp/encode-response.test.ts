@@ -260,20 +260,13 @@ function oracleTime(date: Date): Buffer {
   const out = Buffer.allocUnsafe(17);
   out[0] = 0x18;
   out[1] = 15;
-  put2(out, 2, Math.floor(year / 100));
-  put2(out, 4, year % 100);
-  put2(out, 6, date.getUTCMonth() + 1);
-  put2(out, 8, date.getUTCDate());
-  put2(out, 10, date.getUTCHours());
-  put2(out, 12, date.getUTCMinutes());
-  put2(out, 14, date.getUTCSeconds());
+  const fields = [Math.floor(year / 100), year % 100, date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  fields.forEach((value, i) => {
+    out[2 + 2 * i] = 0x30 + Math.floor(value / 10);
+    out[3 + 2 * i] = 0x30 + (value % 10);
+  });
   out[16] = 0x5a; // "Z"
   return out;
-}
-
-function put2(out: Buffer, offset: number, value: number): void {
-  out[offset] = 0x30 + Math.floor(value / 10);
-  out[offset + 1] = 0x30 + (value % 10);
 }
 
 function oracleExtension(extension: Extension): Buffer {
