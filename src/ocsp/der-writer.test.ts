@@ -2,7 +2,21 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { decodeOid, encodeOid } from "./der-oid.ts";
 import { DerReader } from "./der-reader.ts";
-import { bitString, boolean, enumerated, generalizedTime, headerLength, integer, octetString, oid, tlv } from "./der-writer.ts";
+import {
+  GENERALIZED_TIME_LENGTH,
+  bitString,
+  boolean,
+  enumerated,
+  generalizedTime,
+  generalizedTimeLength,
+  headerLength,
+  integer,
+  octetString,
+  oid,
+  tlv,
+  tlvLength,
+  writeGeneralizedTime,
+} from "./der-writer.ts";
 
 const hex = (b: Buffer): string => b.toString("hex");
 
@@ -21,6 +35,7 @@ describe("tlv lengths are minimal", () => {
       const der = tlv(0x04, Buffer.alloc(length));
       assert.equal(hex(der.subarray(0, headerLength(length))), header);
       assert.equal(der.length, headerLength(length) + length);
+      assert.equal(tlvLength(length), der.length);
       // And our strict reader reads it back.
       assert.equal(DerReader.of(der, "t").octetString("t").length, length);
     });
@@ -54,11 +69,26 @@ describe("primitive helpers", () => {
   });
 });
 
+/** The number written as `count` ASCII digits at `at`, or NaN if any is not a digit. */
+function digits(buf: Buffer, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const digit = (buf[i] ?? 0) - 0x30;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 describe("GeneralizedTime (RFC 5280: YYYYMMDDHHMMSSZ)", () => {
   const times: [string, string][] = [
     ["2024-02-29T23:59:59.999Z", "20240229235959Z"],
     ["1999-01-02T03:04:05Z", "19990102030405Z"],
     ["2050-12-31T00:00:00Z", "20501231000000Z"],
+    ["1969-12-31T23:59:59.999Z", "19691231235959Z"],
+    ["0000-01-01T00:00:00Z", "00000101000000Z"],
+    ["0099-03-04T05:06:07Z", "00990304050607Z"],
+    ["9999-12-31T23:59:59.999Z", "99991231235959Z"],
   ];
   for (const [iso, text] of times) {
     test(`${iso} → ${text} (fraction dropped)`, () => {
@@ -67,9 +97,52 @@ describe("GeneralizedTime (RFC 5280: YYYYMMDDHHMMSSZ)", () => {
       assert.equal(der.subarray(2).toString("latin1"), text);
     });
   }
-  test("refuses invalid dates and years beyond 9999", () => {
-    assert.throws(() => generalizedTime(new Date(Number.NaN)), RangeError);
-    assert.throws(() => generalizedTime(new Date(Date.UTC(10000, 0, 1))), RangeError);
+  test("every day of the years 0 to 9999 matches Date's own calendar, at a time of day that varies", () => {
+    const first = new Date(0).setUTCFullYear(0, 0, 1); // Date.UTC would read year 0 as 1900
+    const end = Date.UTC(10000, 0, 1);
+    const out = Buffer.alloc(GENERALIZED_TIME_LENGTH);
+    for (let day = first, n = 0; day < end; day += 86_400_000, n++) {
+      const date = new Date(day + ((n * 7_919_333) % 86_400_000)); // 7919333 is prime: every ms of a day in turn
+      writeGeneralizedTime(out, 0, date);
+      const fields = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+      const written = [digits(out, 2, 4), digits(out, 6, 2), digits(out, 8, 2), digits(out, 10, 2), digits(out, 12, 2), digits(out, 14, 2)];
+      if (written.some((value, i) => value !== fields[i]) || out[16] !== 0x5a) assert.fail(`${date.toISOString()}: wrote ${out.toString("latin1", 2)}`);
+    }
+  });
+
+  test("the first and last millisecond that fit, and the ones just outside", () => {
+    const first = new Date(0).setUTCFullYear(0, 0, 1);
+    const end = Date.UTC(10000, 0, 1);
+    assert.equal(generalizedTime(new Date(first)).toString("latin1", 2), "00000101000000Z");
+    assert.equal(generalizedTime(new Date(end - 1)).toString("latin1", 2), "99991231235959Z");
+    assert.throws(() => generalizedTime(new Date(first - 1)), { name: "RangeError", message: "year -1 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(end)), { name: "RangeError", message: "year 10000 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(8.64e15)), { name: "RangeError", message: "year 275760 does not fit GeneralizedTime" });
+    assert.throws(() => generalizedTime(new Date(-8.64e15)), { name: "RangeError", message: "year -271821 does not fit GeneralizedTime" });
+  });
+
+  const unfit: [string, Date, RegExp][] = [
+    ["an invalid date", new Date(Number.NaN), /^invalid Date$/],
+    ["year 10000", new Date(Date.UTC(10000, 0, 1)), /^year 10000 does not fit GeneralizedTime$/],
+    ["year -1", new Date(new Date(0).setUTCFullYear(-1, 11, 31)), /^year -1 does not fit GeneralizedTime$/],
+  ];
+  for (const [name, date, message] of unfit) {
+    test(`refuses ${name}, and so do generalizedTimeLength and writeGeneralizedTime, writing nothing`, () => {
+      assert.throws(() => generalizedTime(date), { name: "RangeError", message });
+      assert.throws(() => generalizedTimeLength(date), { name: "RangeError", message });
+      const out = Buffer.alloc(GENERALIZED_TIME_LENGTH);
+      assert.throws(() => writeGeneralizedTime(out, 0, date), { name: "RangeError", message });
+      assert.deepEqual(out, Buffer.alloc(GENERALIZED_TIME_LENGTH));
+    });
+  }
+
+  test("writeGeneralizedTime writes generalizedTime's octets at an offset, and nothing around them", () => {
+    const date = new Date("2024-02-29T23:59:59.999Z");
+    const out = Buffer.alloc(3 + GENERALIZED_TIME_LENGTH + 3, 0xee);
+    assert.equal(writeGeneralizedTime(out, 3, date), 3 + GENERALIZED_TIME_LENGTH);
+    assert.deepEqual(out.subarray(3, 3 + GENERALIZED_TIME_LENGTH), generalizedTime(date));
+    assert.deepEqual(Buffer.concat([out.subarray(0, 3), out.subarray(-3)]), Buffer.alloc(6, 0xee));
+    assert.equal(generalizedTimeLength(date), GENERALIZED_TIME_LENGTH);
   });
 });
 

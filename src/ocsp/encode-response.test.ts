@@ -6,18 +6,19 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BasicOCSPResponse, OCSPResponse } from "@peculiar/asn1-ocsp";
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { OCSP_ERROR_STATUSES, OCSP_RESPONSE_STATUS_CODES } from "../errors.ts";
+import { OCSP_ERROR_STATUSES, OCSP_RESPONSE_STATUS_CODES, assertNever } from "../errors.ts";
 import { encodeCertId } from "./cert-id.ts";
 import { certificateFields } from "./certificate-fields.ts";
 import { decodeOcspRequest } from "./decode-request.ts";
 import { DerReader } from "./der-reader.ts";
-import { oid, sequence } from "./der-writer.ts";
+import { DER_NULL, boolean, enumerated, explicit, integer, octetString, oid, sequence, tlv } from "./der-writer.ts";
 import { ERROR_RESPONSES, encodeBasicOcspResponse, encodeErrorResponse, encodeResponseData } from "./encode-response.ts";
 import { ecdsa_with_SHA256, id_ce_invalidityDate, id_pkix_ocsp_basic, id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "./oids.ts";
 import { responderIdByKey, responderIdByName } from "./responder-id.ts";
 import type { TestPki } from "./test-support/test-pki.ts";
-import { makeTestPki, openssl, opensslOutput, opensslRequest } from "./test-support/test-pki.ts";
-import type { OcspRequest, ResponseData, SingleResponse } from "./types.ts";
+import { makeTestPki, openssl, opensslOutput, opensslRequest, prng } from "./test-support/test-pki.ts";
+import type { CertStatus, CrlReason, Extension, OcspRequest, ResponseData, SingleResponse } from "./types.ts";
+import { CRL_REASON_CODES } from "./types.ts";
 
 let pki: TestPki;
 let caKey: KeyObject;
@@ -242,5 +243,164 @@ describe("error responses", () => {
 
   test("ERROR_RESPONSES covers every error status", () => {
     assert.deepEqual([...ERROR_RESPONSES.keys()].sort(), [...OCSP_ERROR_STATUSES].sort());
+  });
+});
+
+// The previous implementation kept as an oracle: it built every element as its own Buffer and
+// concatenated them. The single-allocation encoder must match it byte for byte, errors included.
+const oracleGood = Buffer.from([0x80, 0x00]);
+const oracleUnknown = Buffer.from([0x82, 0x00]);
+const oracleReasons = new Map(Object.entries(CRL_REASON_CODES).map(([reason, code]) => [reason, explicit(0, enumerated(code))]));
+
+function oracleTime(date: Date): Buffer {
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new RangeError("invalid Date");
+  const year = date.getUTCFullYear();
+  if (year < 0 || year > 9999) throw new RangeError(`year ${year} does not fit GeneralizedTime`);
+  const out = Buffer.allocUnsafe(17);
+  out[0] = 0x18;
+  out[1] = 15;
+  const fields = [Math.floor(year / 100), year % 100, date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()];
+  fields.forEach((value, i) => {
+    out[2 + 2 * i] = 0x30 + Math.floor(value / 10);
+    out[3 + 2 * i] = 0x30 + (value % 10);
+  });
+  out[16] = 0x5a; // "Z"
+  return out;
+}
+
+function oracleExtension(extension: Extension): Buffer {
+  const id = oid(extension.oid);
+  const value = octetString(extension.value);
+  return extension.critical ? sequence(id, boolean(true), value) : sequence(id, value);
+}
+
+function oracleCertStatus(status: CertStatus): Buffer {
+  switch (status.kind) {
+    case "good":
+      return oracleGood;
+    case "unknown":
+      return oracleUnknown;
+    case "revoked": {
+      const time = oracleTime(status.revokedAt);
+      if (status.reason === undefined) return tlv(0xa1, time);
+      const reason = oracleReasons.get(status.reason);
+      if (reason === undefined) throw new RangeError(`unknown CRL reason ${String(status.reason)}`);
+      return tlv(0xa1, time, reason);
+    }
+    default:
+      return assertNever(status);
+  }
+}
+
+function oracleSingleResponse(single: SingleResponse): Buffer {
+  const parts = [single.certIdDer, oracleCertStatus(single.status), oracleTime(single.thisUpdate)];
+  if (single.nextUpdate !== undefined) parts.push(explicit(0, oracleTime(single.nextUpdate)));
+  const extensions: Buffer[] = [];
+  if (single.invalidityDate !== undefined) {
+    extensions.push(sequence(oid(id_ce_invalidityDate), octetString(oracleTime(single.invalidityDate))));
+  }
+  for (const extension of single.extensions) extensions.push(oracleExtension(extension));
+  if (extensions.length > 0) parts.push(explicit(1, sequence(...extensions)));
+  return sequence(...parts);
+}
+
+function oracleResponseData(data: ResponseData): Buffer {
+  const parts = [data.responderIdDer, oracleTime(data.producedAt), sequence(...data.responses.map(oracleSingleResponse))];
+  if (data.extensions.length > 0) parts.push(explicit(1, sequence(...data.extensions.map(oracleExtension))));
+  return sequence(...parts);
+}
+
+/** Reproducible random ResponseData, reaching every branch of the encoder and its length forms. */
+function generator(seed: number) {
+  const next = prng(seed);
+  const below = (n: number): number => Math.floor(next() * n);
+  const pick = <T>(items: readonly T[]): T => items[below(items.length)] as T;
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => below(256)));
+  // GeneralizedTime carries the years 0 to 9999; Date.UTC would map years 0..99 to 19xx.
+  const firstMs = new Date(0).setUTCFullYear(0, 0, 1);
+  const endMs = Date.UTC(10000, 0, 1);
+  const time = (): Date => {
+    switch (below(5)) {
+      case 0: return new Date(now.getTime() + below(2e10) - 1e10); // near now, with milliseconds
+      case 1: return new Date(firstMs + below(endMs - firstMs)); // any year that fits
+      case 2: return new Date(firstMs + below(1e8)); // the first days of year 0
+      case 3: return new Date(endMs - 1 - below(1e8)); // the last days of 9999
+      default: return new Date(Date.UTC(1900 + below(300), below(12), 1 + below(28), below(24), below(60), below(60)));
+    }
+  };
+  const optionalTime = (): Date | undefined => (below(2) === 0 ? undefined : time());
+  const hashes: [string, number][] = [["1.3.14.3.2.26", 20], ["2.16.840.1.101.3.4.2.1", 32], ["2.16.840.1.101.3.4.2.2", 48], ["2.16.840.1.101.3.4.2.3", 64]];
+  const certIdDer = (): Buffer => {
+    const [hashOid, size] = pick(hashes);
+    const serial = Buffer.concat([Buffer.of(1 + below(0x7f)), bytes(below(20))]);
+    return sequence(sequence(oid(hashOid), DER_NULL), octetString(bytes(size)), octetString(bytes(size)), integer(serial));
+  };
+  const reasons = [undefined, ...Object.keys(CRL_REASON_CODES)] as (CrlReason | undefined)[];
+  const status = (): CertStatus => {
+    const kind = below(3);
+    if (kind === 0) return { kind: "good" };
+    if (kind === 1) return { kind: "unknown" };
+    return { kind: "revoked", revokedAt: time(), reason: pick(reasons) };
+  };
+  const oids = ["1.2.3", "1.3.6.1.4.1.311.21.4", id_pkix_ocsp_extended_revoke, "2.25.329800735698586629295641978511506172918"];
+  const extension = (): Extension => ({ oid: pick(oids), critical: below(2) === 0, value: bytes(pick([0, 2, 50, 127, 128, 300])) });
+  const extensions = (): Extension[] => Array.from({ length: pick([0, 0, 1, 2]) }, extension);
+  const single = (): SingleResponse => ({
+    certIdDer: certIdDer(), status: status(), thisUpdate: time(), nextUpdate: optionalTime(), invalidityDate: optionalTime(), extensions: extensions(),
+  });
+  const responderIdDer = (): Buffer =>
+    below(2) === 0 ? responderIdByKey({ subjectPublicKey: bytes(65) }) : responderIdByName(sequence(bytes(below(300))));
+  /** Case `i` echoes a nonce of i % 201 octets, so every nonce length 0..200 is covered. */
+  return (i: number): ResponseData => {
+    const nonce: Extension = { oid: id_pkix_ocsp_nonce, critical: false, value: octetString(bytes(i % 201)) };
+    const more = below(4) === 0 ? extensions() : [];
+    return { responderIdDer: responderIdDer(), producedAt: time(), responses: Array.from({ length: 1 + below(5) }, single), extensions: below(5) === 0 ? more : [nonce, ...more] };
+  };
+}
+
+/** The encoding, or the error's class and message. */
+function outcome(encode: (data: ResponseData) => Buffer, data: ResponseData): string {
+  try {
+    return encode(data).toString("hex");
+  } catch (error) {
+    return error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error);
+  }
+}
+
+describe("encodeResponseData matches the previous implementation", () => {
+  test("byte for byte on 3000 generated ResponseData values", () => {
+    const generate = generator(0x5eed);
+    for (let i = 0; i < 3000; i++) {
+      const data = generate(i);
+      const ours = encodeResponseData(data);
+      const expected = oracleResponseData(data);
+      if (!ours.equals(expected)) assert.fail(`case ${i}: got ${ours.toString("hex")}, expected ${expected.toString("hex")}`);
+    }
+  });
+
+  test("with the same error on 1000 values carrying bad dates, reasons or OIDs", () => {
+    const generate = generator(0xbad);
+    const next = prng(0xfa17);
+    const badDates = [new Date(Number.NaN), new Date(new Date(0).setUTCFullYear(-1, 11, 31)), new Date(Date.UTC(10000, 0, 1))];
+    const fault = <T>(good: T, bad: T): T => (next() < 0.1 ? bad : good);
+    for (let i = 0; i < 1000; i++) {
+      const data = generate(i);
+      const badDate = badDates[i % badDates.length] as Date;
+      const faulty: ResponseData = {
+        ...data,
+        producedAt: fault(data.producedAt, badDate),
+        responses: data.responses.map((single) => ({
+          ...single,
+          status: fault(single.status, next() < 0.5 ? { kind: "revoked", revokedAt: badDate, reason: undefined } : { kind: "revoked", revokedAt: now, reason: "bogus" as CrlReason }),
+          thisUpdate: fault(single.thisUpdate, badDate),
+          nextUpdate: fault(single.nextUpdate, badDate),
+          invalidityDate: fault(single.invalidityDate, badDate),
+          extensions: fault(single.extensions, [{ oid: "1.40", critical: false, value: Buffer.alloc(0) }]),
+        })),
+        extensions: fault(data.extensions, [...data.extensions, { oid: "3.1", critical: true, value: Buffer.alloc(0) }]),
+      };
+      assert.equal(outcome(encodeResponseData, faulty), outcome(oracleResponseData, faulty), `case ${i}`);
+    }
   });
 });

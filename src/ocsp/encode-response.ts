@@ -6,68 +6,165 @@
 import type { OcspErrorStatus } from "../errors.ts";
 import { OCSP_ERROR_STATUSES, OCSP_RESPONSE_STATUS_CODES } from "../errors.ts";
 import { assertNever } from "../errors.ts";
+import { encodeOid } from "./der-oid.ts";
 import {
+  GENERALIZED_TIME_LENGTH,
   boolean,
   enumerated,
   explicit,
-  generalizedTime,
+  generalizedTimeLength,
   headerLength,
   octetString,
   oid,
   sequence,
-  tlv,
+  tlvLength,
+  writeGeneralizedTime,
   writeHeader,
 } from "./der-writer.ts";
 import { id_ce_invalidityDate, id_pkix_ocsp_basic } from "./oids.ts";
-import type { CertStatus, Extension, ResponseData, SingleResponse } from "./types.ts";
+import type { CertStatus, CrlReason, Extension, ResponseData, SingleResponse } from "./types.ts";
 import { CRL_REASON_CODES } from "./types.ts";
 
 // Constant pieces, encoded once at module load.
 const GOOD = Buffer.from([0x80, 0x00]); // good [0] IMPLICIT NULL
 const UNKNOWN = Buffer.from([0x82, 0x00]); // unknown [2] IMPLICIT UnknownInfo (NULL)
 const CRITICAL_TRUE = boolean(true);
-const INVALIDITY_DATE_OID = oid(id_ce_invalidityDate);
 const BASIC_RESPONSE_TYPE = oid(id_pkix_ocsp_basic);
 const SUCCESSFUL = enumerated(OCSP_RESPONSE_STATUS_CODES.successful);
 const REASONS = new Map(Object.entries(CRL_REASON_CODES).map(([reason, code]) => [reason, explicit(0, enumerated(code))]));
+/**
+ * The id-ce-invalidityDate extension up to its time, which is all that varies:
+ * SEQUENCE { extnID, extnValue OCTET STRING { the DER of `InvalidityDate ::= GeneralizedTime` } }.
+ */
+const INVALIDITY_DATE_HEAD = ((): Buffer => {
+  const whole = sequence(oid(id_ce_invalidityDate), octetString(Buffer.alloc(GENERALIZED_TIME_LENGTH)));
+  return whole.subarray(0, whole.length - GENERALIZED_TIME_LENGTH);
+})();
 
-/** One Extension; critical is written only when TRUE, since DER omits a DEFAULT value. */
-function encodeExtension(extension: Extension): Buffer {
-  const id = oid(extension.oid);
-  const value = octetString(extension.value);
-  return extension.critical ? sequence(id, CRITICAL_TRUE, value) : sequence(id, value);
+type Revoked = Extract<CertStatus, { kind: "revoked" }>;
+
+// tbsResponseData is built for every signed response, so it is sized first and then written
+// into one allocation, rather than built from a Buffer per element. The *Length functions
+// return content lengths (tlvLength adds the header) unless they say otherwise, and visit the
+// input in the order the writers do: the first date GeneralizedTime cannot carry, unknown
+// reason or malformed OID throws its RangeError there, before anything is allocated.
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }, given extnID's content. */
+function extensionLength(id: Buffer, extension: Extension): number {
+  // DER omits a DEFAULT value, so critical is written only when TRUE.
+  const critical = extension.critical ? CRITICAL_TRUE.length : 0;
+  return tlvLength(id.length) + critical + tlvLength(extension.value.length);
 }
 
-function encodeCertStatus(status: CertStatus): Buffer {
+/** The content of `SEQUENCE OF Extension`. */
+function extensionsLength(extensions: readonly Extension[]): number {
+  let length = 0;
+  for (const extension of extensions) length += tlvLength(extensionLength(encodeOid(extension.oid), extension));
+  return length;
+}
+
+/** The whole CertStatus element (a CHOICE has no header of its own). */
+function certStatusLength(status: CertStatus): number {
   switch (status.kind) {
     case "good":
-      return GOOD;
+      return GOOD.length;
     case "unknown":
-      return UNKNOWN;
+      return UNKNOWN.length;
+    case "revoked":
+      return tlvLength(revokedInfoLength(status));
+    default:
+      return assertNever(status);
+  }
+}
+
+/** RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }. */
+function revokedInfoLength(status: Revoked): number {
+  const time = generalizedTimeLength(status.revokedAt);
+  return status.reason === undefined ? time : time + reasonElement(status.reason).length;
+}
+
+/** revocationReason, pre-encoded; a reason outside CRLReason would otherwise go out unencoded. */
+function reasonElement(reason: CrlReason): Buffer {
+  const element = REASONS.get(reason);
+  if (element === undefined) throw new RangeError(`unknown CRL reason ${String(reason)}`);
+  return element;
+}
+
+function hasSingleExtensions(single: SingleResponse): boolean {
+  return single.invalidityDate !== undefined || single.extensions.length > 0;
+}
+
+/** The content of singleExtensions' SEQUENCE: the invalidity date first, then the others. */
+function singleExtensionsLength(single: SingleResponse): number {
+  const invalidity = single.invalidityDate === undefined ? 0 : INVALIDITY_DATE_HEAD.length + generalizedTimeLength(single.invalidityDate);
+  return invalidity + extensionsLength(single.extensions);
+}
+
+function singleResponseLength(single: SingleResponse): number {
+  let length = single.certIdDer.length + certStatusLength(single.status) + generalizedTimeLength(single.thisUpdate);
+  if (single.nextUpdate !== undefined) length += tlvLength(generalizedTimeLength(single.nextUpdate));
+  if (hasSingleExtensions(single)) length += tlvLength(tlvLength(singleExtensionsLength(single)));
+  return length;
+}
+
+function responsesLength(responses: readonly SingleResponse[]): number {
+  let length = 0;
+  for (const single of responses) length += tlvLength(singleResponseLength(single));
+  return length;
+}
+
+// The writers: each writes one element at `at` and returns the offset after it.
+
+function writeBytes(out: Buffer, at: number, bytes: Buffer): number {
+  out.set(bytes, at); // TypedArray#set: cheaper than Buffer#copy for pieces of a few octets
+  return at + bytes.length;
+}
+
+function writeExtension(out: Buffer, at: number, extension: Extension): number {
+  const id = encodeOid(extension.oid);
+  at = writeHeader(out, at, 0x30, extensionLength(id, extension));
+  at = writeBytes(out, writeHeader(out, at, 0x06, id.length), id);
+  if (extension.critical) at = writeBytes(out, at, CRITICAL_TRUE);
+  return writeBytes(out, writeHeader(out, at, 0x04, extension.value.length), extension.value);
+}
+
+/** `[1] EXPLICIT Extensions`, the wrapper of both singleExtensions and responseExtensions. */
+function writeExtensionsHeader(out: Buffer, at: number, length: number): number {
+  return writeHeader(out, writeHeader(out, at, 0xa1, tlvLength(length)), 0x30, length);
+}
+
+function writeCertStatus(out: Buffer, at: number, status: CertStatus): number {
+  switch (status.kind) {
+    case "good":
+      return writeBytes(out, at, GOOD);
+    case "unknown":
+      return writeBytes(out, at, UNKNOWN);
     case "revoked": {
       // revoked [1] IMPLICIT RevokedInfo: the SEQUENCE tag becomes [1] constructed.
-      const time = generalizedTime(status.revokedAt);
-      if (status.reason === undefined) return tlv(0xa1, time);
-      const reason = REASONS.get(status.reason);
-      if (reason === undefined) throw new RangeError(`unknown CRL reason ${String(status.reason)}`);
-      return tlv(0xa1, time, reason);
+      at = writeGeneralizedTime(out, writeHeader(out, at, 0xa1, revokedInfoLength(status)), status.revokedAt);
+      return status.reason === undefined ? at : writeBytes(out, at, reasonElement(status.reason));
     }
     default:
       return assertNever(status);
   }
 }
 
-function encodeSingleResponse(single: SingleResponse): Buffer {
-  const parts = [single.certIdDer, encodeCertStatus(single.status), generalizedTime(single.thisUpdate)];
-  if (single.nextUpdate !== undefined) parts.push(explicit(0, generalizedTime(single.nextUpdate)));
-  const extensions: Buffer[] = [];
-  if (single.invalidityDate !== undefined) {
-    // id-ce-invalidityDate: extnValue holds the DER of `InvalidityDate ::= GeneralizedTime`.
-    extensions.push(sequence(INVALIDITY_DATE_OID, octetString(generalizedTime(single.invalidityDate))));
+function writeSingleResponse(out: Buffer, at: number, single: SingleResponse): number {
+  at = writeHeader(out, at, 0x30, singleResponseLength(single));
+  at = writeBytes(out, at, single.certIdDer);
+  at = writeCertStatus(out, at, single.status);
+  at = writeGeneralizedTime(out, at, single.thisUpdate);
+  if (single.nextUpdate !== undefined) {
+    at = writeGeneralizedTime(out, writeHeader(out, at, 0xa0, GENERALIZED_TIME_LENGTH), single.nextUpdate);
   }
-  for (const extension of single.extensions) extensions.push(encodeExtension(extension));
-  if (extensions.length > 0) parts.push(explicit(1, sequence(...extensions)));
-  return sequence(...parts);
+  if (hasSingleExtensions(single)) {
+    at = writeExtensionsHeader(out, at, singleExtensionsLength(single));
+    if (single.invalidityDate !== undefined) {
+      at = writeGeneralizedTime(out, writeBytes(out, at, INVALIDITY_DATE_HEAD), single.invalidityDate);
+    }
+    for (const extension of single.extensions) at = writeExtension(out, at, extension);
+  }
+  return at;
 }
 
 /**
@@ -76,9 +173,24 @@ function encodeSingleResponse(single: SingleResponse): Buffer {
  * responseExtensions is omitted when empty.
  */
 export function encodeResponseData(data: ResponseData): Buffer {
-  const parts = [data.responderIdDer, generalizedTime(data.producedAt), sequence(...data.responses.map(encodeSingleResponse))];
-  if (data.extensions.length > 0) parts.push(explicit(1, sequence(...data.extensions.map(encodeExtension))));
-  return sequence(...parts);
+  const producedAt = generalizedTimeLength(data.producedAt);
+  const responses = responsesLength(data.responses);
+  const extensions = data.extensions.length > 0 ? extensionsLength(data.extensions) : undefined;
+  const content =
+    data.responderIdDer.length + producedAt + tlvLength(responses) + (extensions === undefined ? 0 : tlvLength(tlvLength(extensions)));
+
+  const out = Buffer.allocUnsafe(tlvLength(content));
+  let at = writeHeader(out, 0, 0x30, content);
+  at = writeBytes(out, at, data.responderIdDer);
+  at = writeGeneralizedTime(out, at, data.producedAt);
+  at = writeHeader(out, at, 0x30, responses);
+  for (const single of data.responses) at = writeSingleResponse(out, at, single);
+  if (extensions !== undefined) {
+    at = writeExtensionsHeader(out, at, extensions);
+    for (const extension of data.extensions) at = writeExtension(out, at, extension);
+  }
+  if (at !== out.length) throw new RangeError(`internal: wrote ${at} of ${out.length} octets`);
+  return out;
 }
 
 /**
