@@ -68,6 +68,8 @@ export async function buildIssuer(
     identity,
     source,
     responseValidityMs: config.responseValidity ?? responder.responseValidity,
+    // Readiness signs with the same key, shed with the rest, but outside the signer's metrics: those count signatures for responses.
+    testSigner: limiter === undefined ? baseSigner : boundedSigner(baseSigner, limiter),
     close: async () => {
       await source.close();
       releaseSigner();

@@ -1,6 +1,7 @@
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
+import type { Signer } from "../signing/signer.ts";
 import type { StatusSource } from "../status/status-source.ts";
 
 /** One issuer a responder serves (SPEC §1 "Issuer"), with everything the hot path needs precomputed. */
@@ -13,6 +14,8 @@ export interface ServedIssuer {
   readonly source: StatusSource;
   /** Default nextUpdate − thisUpdate, in milliseconds. */
   readonly responseValidityMs: number;
+  /** What readiness makes its test signatures with, when not `identity.signer` (the same key, not metered as responses). */
+  readonly testSigner?: Signer | undefined;
   /** Closes its sources and releases its signer (a PKCS#11 token's sessions); at shutdown or when a reload retires it. */
   close(): Promise<void>;
 }
