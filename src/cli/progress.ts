@@ -18,7 +18,8 @@ const grouped = (n: number): string => String(Math.round(n)).replace(/\B(?=(\d{3
 /** A Progress for `what` ("importing index.txt") written to `stream` (default stderr). */
 export function progress(what: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   const started = performance.now();
-  let lastDraw = 0;
+  // performance.now() counts from the process start: a report begun in its first 100 ms must still draw at once.
+  let lastDraw = -Infinity;
   let lastTenth = -1;
   let drawn = false;
   const rate = (done: number): string => `${grouped(done / Math.max((performance.now() - started) / 1000, 0.001))} rows/s`;
