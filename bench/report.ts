@@ -35,6 +35,7 @@ const SCENARIOS: Record<string, { server: string; http: string }> = {
   "vouch-ka": { server: "Vouch", http: "1.1 keep-alive" },
   "vouch-close": { server: "Vouch", http: "1.1 `Connection: close`" },
   "vouch-w2": { server: "Vouch --workers 2", http: "1.1 keep-alive" },
+  "vouch-t2": { server: "Vouch --workers 2 --worker-threads (one process)", http: "1.1 keep-alive" },
   "vouch-signed-billed": { server: "Vouch, signed requests + byname + PostgreSQL billing", http: "1.1 keep-alive" },
 };
 const KEY_TYPES: Record<string, string> = { "ecdsa-p256": "ECDSA P-256", "rsa-2048": "RSA-2048" };
@@ -172,6 +173,8 @@ const pairs: [string, string][] = [
   ["vouch-ka", "openssl-m2"],
   ["vouch-close", "openssl-m2"],
   ["vouch-w2", "openssl-m2"],
+  ["vouch-t2", "openssl"],
+  ["vouch-t2", "openssl-m2"],
 ];
 const ratioRows: string[] = [];
 for (const kt of keyTypes) {

@@ -10,6 +10,8 @@
 #   vouch-close  Vouch, one connection per request (`Connection: close`)
 #   vouch-w2     (only when named in SCENARIOS) Vouch with `--workers 2` (two worker processes sharing the
 #                port), keep-alive; compared with openssl-m2 and with `openssl speed -multi 2` (issue #5)
+#   vouch-t2     (only when named in SCENARIOS) Vouch with `--workers 2 --worker-threads`: ONE process
+#                whose two worker threads share the port, keep-alive; compared with both OpenSSL scenarios
 #   vouch-signed-billed  (only when named in SCENARIOS) Vouch, keep-alive, requests signed by an ECDSA
 #                P-256 requestor, requestSignature required + byname authorization + billing to
 #                PostgreSQL (BENCH_PG); compared with vouch-ka (issue #3: goal >= 0.6 of its req/s)
@@ -84,7 +86,7 @@ if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s 
   die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
 fi
 [ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
-for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-t2|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$DATA/logs" "$HERE/results"
@@ -200,8 +202,9 @@ start_openssl() { # multi(0|2) logfile
   fi
 }
 
-start_vouch() { # logfile [plain|signed-billed [workers]]
-  local logf=$1 variant=${2:-plain} workers=${3:-$VOUCH_WORKERS} cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=()
+start_vouch() { # logfile [plain|signed-billed [workers [threads]]]
+  local logf=$1 variant=${2:-plain} workers=${3:-$VOUCH_WORKERS} threads=${4:-} cfg="$PKI_DIR/vouch-bench.yaml" nodeargs=() extra=()
+  [ "$threads" = threads ] && extra=(--worker-threads)
   PORT=$VOUCH_PORT
   port_free "$PORT" || die "port $PORT is in use (set VOUCH_PORT)"
   if [ "$variant" = signed-billed ]; then
@@ -248,7 +251,7 @@ EOF
     mkdir -p "$DATA/profiles"
     nodeargs=(--cpu-prof --cpu-prof-dir "$DATA/profiles" --cpu-prof-name "vouch-$CUR_KT-$CUR_SC-$CUR_RUN.cpuprofile")
   fi
-  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --workers "$workers" > "$logf" 2>&1 &
+  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --workers "$workers" "${extra[@]}" > "$logf" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
   if [ "$workers" -gt 1 ]; then   # every worker must be up before memory and CPU are read
@@ -342,6 +345,7 @@ measure() { # key_type scenario run
     vouch-ka) start_vouch "$logf" ;;
     vouch-close) start_vouch "$logf"; close=1 ;;
     vouch-w2) start_vouch "$logf" plain 2 ;;
+    vouch-t2) start_vouch "$logf" plain 2 threads ;;
     vouch-signed-billed)
       [ -s "${PKI_SIGNED_REQ:-}" ] || die "no signed request in $PKI_DIR (run bench/pki.ts again)"
       drop_billing_table   # Vouch creates it at start-up: one table per run, so its rows can be counted

@@ -40,9 +40,10 @@ program
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
   .option("-w, --workers <n>", "worker processes sharing the ports (default: one per CPU; 1 with port 0)", workerCount)
   .option("-t, --threads <n>", "old name of --workers", workerCount)
+  .option("--worker-threads", "run the workers as threads of this one process instead of as processes")
   .option("--pid-file <file>", "write the server's pid here, for `vouch reload`")
-  .action(async (options: { config: string; workers?: number; threads?: number; pidFile?: string }) =>
-    (await import("./cli/serve.ts")).runServe(options.config, { workers: options.workers ?? options.threads, pidFile: options.pidFile }),
+  .action(async (options: { config: string; workers?: number; threads?: number; workerThreads?: boolean; pidFile?: string }) =>
+    (await import("./cli/serve.ts")).runServe(options.config, { workers: options.workers ?? options.threads, workerThreads: options.workerThreads, pidFile: options.pidFile }),
   );
 
 program

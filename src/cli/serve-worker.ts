@@ -1,9 +1,11 @@
 /**
- * One worker process of `vouch serve --workers N`, forked by supervisor.ts: serves the configuration
- * text the supervisor sends on every configured address with SO_REUSEPORT. It reloads when the
- * supervisor asks (or on its own SIGHUP, from the file), and stops gracefully on the supervisor's
- * "stop", on SIGTERM, or when the supervisor goes away. SIGINT is left to the supervisor (a
- * terminal's Ctrl-C reaches every process of the group; the supervisor stops all of them).
+ * One worker of `vouch serve --workers N`, started by supervisor.ts as a process (or, with
+ * `--worker-threads`, as a thread of the supervisor's process): serves the configuration text the
+ * supervisor sends on every configured address with SO_REUSEPORT. It reloads when the supervisor
+ * asks (or on its own SIGHUP, from the file), and stops gracefully on the supervisor's "stop", on
+ * SIGTERM, or when the supervisor goes away. SIGINT is left to the supervisor (a terminal's Ctrl-C
+ * reaches every process of the group; the supervisor stops all of them). A thread gets no signals:
+ * its supervisor passes them on as messages.
  */
 import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
@@ -13,9 +15,11 @@ import { answerObservabilityAsks } from "../observability/worker-observability.t
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
+import { supervisorLink } from "./supervisor-link.ts";
 import { onSupervisorAsk } from "./worker-channel.ts";
 
-const report = (message: WorkerReport) => process.send!(message);
+const link = supervisorLink!;
+const report = (message: WorkerReport) => link.send(message);
 process.on("SIGINT", () => {});
 let service: Service | undefined;
 let reloadFromFile = () => {};
@@ -26,12 +30,13 @@ process.on("SIGHUP", () => reloadFromFile());
 const stopping: { stop?: (reason: string) => void; requested?: string } = {};
 const requestStop = (reason: string) => (stopping.stop === undefined ? (stopping.requested ??= reason) : stopping.stop(reason));
 const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((resolve) => {
-  process.on("message", (message: ControlMessage) => {
-    if (message.vouch === "start") resolve(message);
-    else if (message.vouch === "stop") requestStop("supervisor");
+  link.onMessage((message) => {
+    const control = message as ControlMessage;
+    if (control.vouch === "start") resolve(control);
+    else if (control.vouch === "stop") requestStop("supervisor");
   });
   process.on("SIGTERM", () => requestStop("SIGTERM"));
-  process.on("disconnect", () => requestStop("supervisor gone"));
+  link.onGone(() => requestStop("supervisor gone"));
 });
 const { configFile, worker } = start;
 const config = parseConfig(start.text, configFile);
@@ -44,7 +49,7 @@ try {
   service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}` });
 } catch (error) {
   report({ vouch: "failed", error: describeReloadError(error, configFile) });
-  process.disconnect();
+  link.leave();
   process.exit(2);
 }
 const running = service;

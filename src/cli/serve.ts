@@ -21,15 +21,18 @@ export interface ServeOptions {
    * (`os.availableParallelism()`), or 1 when a responder listens on port 0, which cannot be shared.
    */
   readonly workers?: number | undefined;
+  /** The workers are threads of this process, not processes of their own (`--worker-threads`). */
+  readonly workerThreads?: boolean | undefined;
   /** Where to write the pid that `vouch reload` signals (removed at a clean exit). */
   readonly pidFile?: string | undefined;
 }
 
 /**
- * `vouch serve --config FILE [--workers N] [--pid-file FILE]`: runs until SIGTERM or SIGINT; SIGHUP
- * reloads the configuration file. With one worker this process serves; with more it supervises
- * worker processes (supervisor.ts) and passes reloads and stops on to all of them. Throws
- * ConfigError for a bad file, for several workers on port 0, or when the service cannot start.
+ * `vouch serve --config FILE [--workers N [--worker-threads]] [--pid-file FILE]`: runs until SIGTERM
+ * or SIGINT; SIGHUP reloads the configuration file. With one worker this process serves; with more
+ * it supervises worker processes, or threads (supervisor.ts), and passes reloads and stops on to all
+ * of them. Throws ConfigError for a bad file, for several workers on port 0, or when the service
+ * cannot start.
  */
 export async function runServe(configFile: string, options: ServeOptions = {}): Promise<void> {
   let text: string;
@@ -54,7 +57,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   // workers start is ignored (they start from the file as it was read above).
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
-  const supervisor = await startSupervisor({ workers, configFile, text, logger });
+  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, configFile, text, logger });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
@@ -66,7 +69,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
         });
   reload = () => void supervisor.reload();
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
-  logger.info({ config: configFile, workers, pids: supervisor.pids }, "ready");
+  logger.info({ config: configFile, workers, ...(options.workerThreads === true ? { threads: true } : { pids: supervisor.pids }) }, "ready");
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,7 +2,8 @@
  * The supervisor of `vouch serve --workers N` (N > 1): the process the operator started. It serves
  * nothing itself; it starts N worker processes (serve-worker.ts) that each listen on every
  * configured address with SO_REUSEPORT, so the kernel spreads connections over them and a crash
- * (a native PKCS#11 module, say) takes one worker, not the service. It replaces a worker that
+ * (a native PKCS#11 module, say) takes one worker, not the service. With `--worker-threads` the
+ * workers are threads of this process instead (thread-worker.ts): one process, the same workers. It replaces a worker that
  * exits, backing off while replacements keep dying; it validates the configuration file on a
  * reload and hands its text to every worker (a replaced worker starts from the last good text);
  * it stops them all on shutdown.
@@ -12,12 +13,13 @@
  * CPU per request against 282–293 µs for cluster's round-robin, where the primary accepts every
  * connection and passes it over IPC (5,800–8,900 vs 3,100–3,200 req/s).
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseConfig } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
+import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
 import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
 /** Supervisor → worker control messages (the ask channel carries the rest). */
@@ -33,6 +35,8 @@ const RELOAD_TIMEOUT_MS = 10 * 60_000;
 
 export interface SupervisorOptions {
   readonly workers: number;
+  /** Run the workers as threads of this process (`--worker-threads`) instead of as processes. */
+  readonly threads?: boolean;
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
@@ -54,7 +58,7 @@ export interface Supervisor {
 
 interface Slot {
   readonly worker: number;
-  child: ChildProcess | undefined;
+  child: WorkerHandle | undefined;
   /** Whether `child` reported ready. */
   ready: boolean;
   /** The configuration text `child` serves. */
@@ -89,15 +93,16 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   /** Forks the slot's worker; resolves when it is ready, rejects (ConfigError) when it fails or dies first. */
   const spawnWorker = (slot: Slot): Promise<void> => {
-    const child = fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     slot.child = child;
     slot.ready = false;
     slot.text = text;
     slot.startedAt = Date.now();
     const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker };
-    child.send(start);
+    child.send(start, () => {});
     const started = new Promise<void>((resolve, reject) => {
-      const onMessage = (message: WorkerReport) => {
+      const onMessage = (received: unknown) => {
+        const message = received as WorkerReport;
         if (message.vouch === "ready") {
           child.off("message", onMessage);
           slot.ready = true;
@@ -123,7 +128,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     return started;
   };
 
-  const onExit = (slot: Slot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
+  const onExit = (slot: Slot, child: WorkerHandle, code: number | null, signal: NodeJS.Signals | null) => {
     if (slot.child !== child) return;
     slot.child = undefined;
     slot.ready = false;
@@ -206,7 +211,7 @@ async function stopAll(slots: readonly Slot[], timeoutMs: number): Promise<numbe
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return [];
     const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
     const stop: ControlMessage = { vouch: "stop" };
-    if (child.connected) child.send(stop, undefined, undefined, () => {});
+    if (child.connected) child.send(stop, () => {});
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     return [exited.finally(() => clearTimeout(timer))];
   });

@@ -1,13 +1,14 @@
 /**
- * A small request/response channel between `vouch serve`'s supervisor and its worker processes
- * (IPC, structured clone): the supervisor asks every worker the same question by kind and gets
- * the answers of those that replied in time. Metrics and readiness aggregate through it; the
+ * A small request/response channel between `vouch serve`'s supervisor and its workers, processes
+ * or threads (supervisor-link.ts; structured clone): the supervisor asks every worker the same
+ * question by kind and gets the answers of those that replied in time. Metrics and readiness aggregate through it; the
  * supervisor's reload goes through it too (kind "vouch.reload").
  *
  * With one worker there is no supervisor: the process serves by itself, and askWorkers answers
  * from its own handlers, so callers need not know how many processes there are.
  */
-import type { ChildProcess } from "node:child_process";
+import { supervisorLink } from "./supervisor-link.ts";
+import type { WorkerHandle } from "./thread-worker.ts";
 
 /** Answers one kind of question in a worker; may be async; the value must survive structured clone. */
 export type AskHandler = (payload: unknown) => unknown;
@@ -38,7 +39,7 @@ interface AnswerMessage {
 const DEFAULT_TIMEOUT_MS = 2000;
 const handlers = new Map<string, AskHandler>();
 let listening = false;
-let supervised: (() => Iterable<ChildProcess>) | undefined;
+let supervised: (() => Iterable<WorkerHandle>) | undefined;
 let nextId = 1;
 
 /**
@@ -47,9 +48,10 @@ let nextId = 1;
  */
 export function onSupervisorAsk(kind: string, handler: AskHandler): void {
   handlers.set(kind, handler);
-  if (listening || process.send === undefined) return;
+  const link = supervisorLink;
+  if (listening || link === undefined) return;
   listening = true;
-  process.on("message", (message: unknown) => {
+  link.onMessage((message: unknown) => {
     if (!isAsk(message)) return;
     void answer(message.kind, message.payload).then(
       (value) => reply({ vouch: "answer", id: message.id, ok: true, value }),
@@ -62,7 +64,7 @@ export function onSupervisorAsk(kind: string, handler: AskHandler): void {
  * Supervisor side: makes askWorkers ask the processes `workers()` lists at the time of each call
  * (the supervisor calls this once, before it starts any).
  */
-export function superviseWorkers(workers: () => Iterable<ChildProcess>): void {
+export function superviseWorkers(workers: () => Iterable<WorkerHandle>): void {
   supervised = workers;
 }
 
@@ -87,11 +89,11 @@ export async function askWorkers(kind: string, options: AskOptions = {}): Promis
  * Supervisor side: asks one worker; resolves with `{ value }`, or undefined under the conditions in
  * which askWorkers leaves a worker out. Never rejects.
  */
-export function askWorker(child: ChildProcess, kind: string, options: AskOptions = {}): Promise<{ value: unknown } | undefined> {
+export function askWorker(child: WorkerHandle, kind: string, options: AskOptions = {}): Promise<{ value: unknown } | undefined> {
   return askOne(child, kind, options.payload, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 }
 
-function askOne(child: ChildProcess, kind: string, payload: unknown, timeoutMs: number): Promise<{ value: unknown } | undefined> {
+function askOne(child: WorkerHandle, kind: string, payload: unknown, timeoutMs: number): Promise<{ value: unknown } | undefined> {
   if (!child.connected || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(undefined);
   const id = nextId++;
   return new Promise((resolve) => {
@@ -144,8 +146,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
 }
 
 function reply(message: AnswerMessage): void {
-  // The supervisor may be gone (it then stops this worker through "disconnect").
-  if (process.connected) process.send!(message, undefined, undefined, () => {});
+  // The supervisor may be gone (a process worker then stops through the link's "gone").
+  supervisorLink?.send(message);
 }
 
 function isAsk(message: unknown): message is AskMessage {

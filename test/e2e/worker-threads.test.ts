@@ -1,0 +1,82 @@
+/**
+ * `vouch serve --workers N --worker-threads`: the workers are threads of one process instead of
+ * processes. Everything a supervisor does for worker processes holds: both share the port and
+ * answer, SIGHUP reaches both, the admin listener adds up both, SIGTERM stops them and the process
+ * exits 0; a worker that cannot start stops start-up with the reason.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { promisify } from "node:util";
+import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { freePort } from "../support/free-port.ts";
+import { parseSamples } from "../support/prometheus.ts";
+import { openssl, postOcsp } from "../support/openssl.ts";
+import { runVouch, startVouch } from "../support/vouch-process.ts";
+import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+
+const configYaml = (pki: Pki, port: number, adminPort: number, signerKey = pki.signerKey) => `log: { level: info }
+admin:
+  listen: { host: 127.0.0.1, port: ${adminPort} }
+responders:
+  - name: threads
+    listen: { host: 127.0.0.1, port: ${port} }
+    issuers:
+      - certificate: ${pki.ca}
+        signer: { certificate: ${pki.signer}, key: ${signerKey} }
+        sources: [{ type: index, file: ${pki.index} }]
+`;
+
+test("two worker threads of one process share the port, both answer, both reload, the admin listener adds them up, and SIGTERM stops them", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-threads-")), "pki") });
+  const adminPort = await freePort();
+  const vouch = await startVouch(configYaml(pki, await freePort(), adminPort), { args: ["--workers", "2", "--worker-threads"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    const listening = await waitForLogs(vouch, withMessage("listening"), 2);
+    assert.deepEqual(new Set(listening.map((record) => record.worker)), new Set([1, 2]), "each worker listens");
+    assert.ok(listening.every((record) => record.pid === vouch.child.pid), "in the process that was started");
+    const { stdout: children } = await promisify(execFile)("ps", ["-o", "pid=", "--ppid", String(vouch.child.pid)]).catch(() => ({ stdout: "" }));
+    assert.equal(children.trim(), "", "no worker processes");
+
+    const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.revoked, "-CAfile", pki.root, "-verify_other", pki.ca]);
+    assert.match(asked.stdout, /: revoked/);
+    assert.match(asked.stderr + asked.stdout, /Response verify OK/);
+
+    // One connection each, so that the kernel spreads them over both threads (all 40 on one: 2^-39);
+    // each refusal is logged by the worker that answered it.
+    const refused = await Promise.all(Array.from({ length: 40 }, () => postOcsp(`${vouch.baseUrl}/`, Buffer.from("not an OCSP request"), { connection: "close" })));
+    assert.ok(refused.every((answer) => answer.status === 200 && answer.body.equals(Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]))), "malformedRequest");
+    const refusals = await waitForLogs(vouch, withMessage("request refused"), 20);
+    assert.deepEqual(new Set(refusals.map((record) => record.worker)), new Set([1, 2]), "both threads answered");
+
+    const samples = parseSamples(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text());
+    const requests = samples.filter((sample) => sample.name === "vouch_requests_total" && sample.labels.responder === "threads");
+    assert.equal(requests.reduce((sum, sample) => sum + sample.value, 0), 41, "the admin listener sums both threads' counters");
+    const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+    assert.equal(ready.status, 200, await ready.text());
+
+    vouch.child.kill("SIGHUP");
+    const reloaded = await waitForLogs(vouch, withMessage("reloaded"), 2);
+    assert.deepEqual(new Set(reloaded.map((record) => record.worker)), new Set([1, 2]), "both threads reloaded");
+  } finally {
+    const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
+    vouch.child.kill("SIGTERM");
+    const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
+    assert.equal(await exited, 0, "every worker thread stopped and the process exited cleanly");
+    clearTimeout(timer);
+  }
+});
+
+test("a worker thread that cannot start stops start-up with a message naming the field", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "vouch-threads-"));
+  const pki = await createPki({ dir: join(folder, "pki") });
+  const file = join(folder, "vouch.yaml");
+  await writeFile(file, configYaml(pki, await freePort(), await freePort(), join(folder, "missing.key")));
+  const result = await runVouch(["serve", "--config", file, "--workers", "2", "--worker-threads"]);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /responders\[0\]\.issuers\[0\]\.signer\.key: .*missing\.key: file not found/);
+});
