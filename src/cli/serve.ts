@@ -47,6 +47,8 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
     throw new ConfigError(`responders[${zeroPort}].listen.port`, "several workers need fixed ports (0 would give each worker its own)", { file: configFile });
   }
   const workers = options.workers ?? (zeroPort === -1 ? availableParallelism() : 1);
+  const check = options.workerThreads === true ? (checked: Config) => refuseSharedPkcs11(checked, configFile) : undefined;
+  if (workers > 1) check?.(config);
   if (workers === 1) {
     await serveConfig(config, configFile, { pidFile: options.pidFile });
     return;
@@ -57,7 +59,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   // workers start is ignored (they start from the file as it was read above).
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
-  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, configFile, text, logger });
+  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, check, configFile, text, logger });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
@@ -132,6 +134,20 @@ export async function serveConfig(config: Config, configFile: string, options: {
   process.on("SIGINT", () => stop("SIGINT"));
   reload = () => void reloadService(service, configFile, logger);
   return service;
+}
+
+/**
+ * A PKCS#11 library is initialised once per process, and bringing back a lost token means
+ * finalising it (pkcs11-module.ts): on one worker thread that would pull the library out from under
+ * the others' signatures. Token signers therefore run in worker processes, each owning its library.
+ */
+function refuseSharedPkcs11(config: Config, configFile: string): void {
+  for (const [index, responder] of config.responders.entries()) {
+    const issuer = responder.issuers.findIndex((candidate) => candidate.signer.pkcs11 !== undefined);
+    if (issuer !== -1) {
+      throw new ConfigError(`responders[${index}].issuers[${issuer}].signer.pkcs11`, "PKCS#11 signers need worker processes: leave out --worker-threads", { file: configFile });
+    }
+  }
 }
 
 /** A fault that escapes every handler is logged, never allowed to take the responders down. */

@@ -16,6 +16,7 @@
 import { fork } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parseConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
@@ -37,6 +38,8 @@ export interface SupervisorOptions {
   readonly workers: number;
   /** Run the workers as threads of this process (`--worker-threads`) instead of as processes. */
   readonly threads?: boolean;
+  /** Checks a configuration beyond its schema before a reload hands it on (throws ConfigError). */
+  readonly check?: (config: Config) => void;
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
@@ -161,7 +164,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     let level: LogLevel;
     try {
       next = await readFile(configFile, "utf8");
-      level = parseConfig(next, configFile).log.level;
+      const parsed = parseConfig(next, configFile);
+      options.check?.(parsed);
+      level = parsed.log.level;
     } catch (error) {
       const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
       logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), err: problem }, `reload refused, the running configuration stays: ${problem}`);

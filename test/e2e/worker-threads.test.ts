@@ -80,3 +80,31 @@ test("a worker thread that cannot start stops start-up with a message naming the
   assert.equal(result.code, 2);
   assert.match(result.stderr, /responders\[0\]\.issuers\[0\]\.signer\.key: .*missing\.key: file not found/);
 });
+
+test("PKCS#11 signers need worker processes: --worker-threads refuses them at start and on reload, naming the field", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "vouch-threads-"));
+  const pki = await createPki({ dir: join(folder, "pki") });
+  const pinFile = join(folder, "pin");
+  await writeFile(pinFile, "1234\n");
+  const tokenSigner = (yaml: string) =>
+    yaml.replace(`key: ${pki.signerKey} }`, `pkcs11: { module: /usr/lib/softhsm/libsofthsm2.so, token: ocsp, key: signer, pin: { file: ${pinFile} } } }`);
+  const file = join(folder, "vouch.yaml");
+  const [port, adminPort] = [await freePort(), await freePort()];
+  await writeFile(file, tokenSigner(configYaml(pki, port, adminPort)));
+  const refused = await runVouch(["serve", "--config", file, "--workers", "2", "--worker-threads"]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /responders\[0\]\.issuers\[0\]\.signer\.pkcs11: PKCS#11 signers need worker processes: leave out --worker-threads/);
+
+  const vouch = await startVouch(configYaml(pki, port, adminPort), { args: ["--workers", "2", "--worker-threads"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    await writeFile(vouch.configFile, tokenSigner(configYaml(pki, port, adminPort)));
+    vouch.child.kill("SIGHUP");
+    const [line] = await waitForLogs(vouch, (record) => String(record.msg).startsWith("reload refused"), 1);
+    assert.equal(line!.field, "responders[0].issuers[0].signer.pkcs11");
+    const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
+    assert.match(asked.stdout, /: good/, "the running configuration still answers");
+  } finally {
+    await vouch.stop();
+  }
+});
