@@ -9,8 +9,10 @@ describe("setThisThreadNiceness", { skip: process.platform !== "linux" && "threa
   test("lowers the calling thread's priority and leaves the process's main thread alone", async () => {
     const before = getPriority();
     const worker = new Worker(new URL("./test-support/niceness-worker.ts", import.meta.url), { workerData: Math.min(19, before + 7) });
+    // Both listeners first: a worker this short may exit in the same turn as its message arrives.
+    const exited = once(worker, "exit");
     const [reply] = (await once(worker, "message")) as [{ set: boolean; tid: number; niceness: number }];
-    await once(worker, "exit");
+    await exited;
     assert.equal(reply.set, true);
     assert.notEqual(reply.tid, process.pid, "a thread id of its own");
     assert.equal(reply.niceness, Math.min(19, before + 7));
