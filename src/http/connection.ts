@@ -87,8 +87,9 @@ export class Connection {
 
   #onEnd(): void {
     this.#peerEnded = true;
-    // Nothing more will come: a request still incomplete never will be.
-    if (this.#phase !== "busy") this.#socket.end();
+    // Nothing more will come: a request still incomplete never will be. A connection whose last reply
+    // already ended our side is left alone: a second end() costs an Error with its stack trace.
+    if (this.#phase !== "busy" && !this.#socket.writableEnded) this.#socket.end();
   }
 
   #onClose(): void {
