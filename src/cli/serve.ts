@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { Registry, collectDefaultMetrics } from "prom-client";
 import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -7,6 +8,7 @@ import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
 import { startAdminServer } from "../observability/admin-server.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
+import type { MetricsJson } from "../observability/aggregate.ts";
 import { workersObservability } from "../observability/worker-observability.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
 import { reloadService } from "./reload-config.ts";
@@ -65,7 +67,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   const admin =
     config.admin === undefined
       ? undefined
-      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind)), logger }).catch(async (error: unknown) => {
+      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), processWideMetrics(options)), logger }).catch(async (error: unknown) => {
           await supervisor.stop();
           throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
         });
@@ -134,6 +136,14 @@ export async function serveConfig(config: Config, configFile: string, options: {
   process.on("SIGINT", () => stop("SIGINT"));
   reload = () => void reloadService(service, configFile, logger);
   return service;
+}
+
+/** With worker threads, the process's own CPU, memory and descriptors, from a registry here (see workersObservability). */
+function processWideMetrics(options: ServeOptions): { processWide?: () => Promise<MetricsJson> } {
+  if (options.workerThreads !== true) return {};
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return { processWide: () => registry.getMetricsAsJSON() as Promise<MetricsJson> };
 }
 
 /**

@@ -3,11 +3,15 @@
  * request/answer channel between the supervisor and its workers (src/cli/worker-channel.ts's
  * `askWorkers(kind)` / `onSupervisorAsk(kind, handler)`): each worker answers with its own
  * registry as JSON and its own readiness report; the supervisor's admin listener serves them
- * combined. The functions here take the channel as plain functions, so they do not depend on it.
+ * combined. Worker threads (`--worker-threads`) share one process, so its process-wide figures are
+ * taken once, from the supervisor's own registry (`processWide`). The functions here take the channel as plain functions, so they do not depend on it.
  */
 import type { Service } from "../compose/start-service.ts";
 import { aggregateMetrics, type MetricsJson } from "./aggregate.ts";
 import { combineReadyReports, type ReadyReport } from "./readiness.ts";
+
+/** prom-client's process-wide default metrics (CPU, memory, file descriptors, start time). */
+const PROCESS_PREFIX = "process_";
 
 /** The kinds of question the supervisor asks its workers. */
 export const METRICS_ASK = "metrics";
@@ -28,12 +32,21 @@ export function answerObservabilityAsks(onAsk: (kind: string, handler: () => Pro
  * registry's JSON (the admin listener then answers 500); readiness with no worker answering, or an
  * answer that is not a report, is not ready.
  */
-export function workersObservability(ask: (kind: string) => Promise<unknown[]>): { metrics: () => Promise<string>; ready: () => Promise<ReadyReport> } {
+export function workersObservability(
+  ask: (kind: string) => Promise<unknown[]>,
+  options: { readonly processWide?: () => Promise<MetricsJson> } = {},
+): { metrics: () => Promise<string>; ready: () => Promise<ReadyReport> } {
+  const { processWide } = options;
   return {
     async metrics() {
       const answers = await ask(METRICS_ASK);
       if (!answers.every((answer) => Array.isArray(answer))) throw new Error("a worker's metrics answer is not a registry's JSON");
-      return aggregateMetrics(answers as MetricsJson[]);
+      if (processWide === undefined) return aggregateMetrics(answers as MetricsJson[]);
+      // Worker threads share one process: each reports the whole process's CPU, memory and file
+      // descriptors, which summed would count it once per thread. Those come from here, once.
+      const perThread = (answers as MetricsJson[]).map((json) => json.filter((metric) => !metric.name.startsWith(PROCESS_PREFIX)));
+      const own = (await processWide()).filter((metric) => metric.name.startsWith(PROCESS_PREFIX));
+      return aggregateMetrics([...perThread, own]);
     },
     async ready() {
       const answers = await ask(READY_ASK);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -56,6 +56,12 @@ test("two worker threads of one process share the port, both answer, both reload
     const samples = parseSamples(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text());
     const requests = samples.filter((sample) => sample.name === "vouch_requests_total" && sample.labels.responder === "threads");
     assert.equal(requests.reduce((sum, sample) => sum + sample.value, 0), 41, "the admin listener sums both threads' counters");
+    // Process-wide figures are the process's once, not once per thread.
+    const status = await readFile(`/proc/${vouch.child.pid}/status`, "utf8");
+    const rss = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) * 1024;
+    const reported = samples.find((sample) => sample.name === "process_resident_memory_bytes")!.value;
+    assert.ok(reported > rss * 0.7 && reported < rss * 1.3, `process_resident_memory_bytes ${reported} against VmRSS ${rss}`);
+    assert.ok(samples.some((sample) => sample.name === "nodejs_heap_size_used_bytes" && sample.value > 0), "each thread's heap is still reported");
     const ready = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
     assert.equal(ready.status, 200, await ready.text());
 
