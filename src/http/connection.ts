@@ -36,6 +36,8 @@ const INTERNAL_ERROR = textReply(500, "internal error\n");
  * Deadlines are not timers per request: the listener's sweep calls `expire` about once a second.
  */
 export class Connection {
+  /** Its place in the listener's OpenConnections. */
+  listIndex = -1;
   readonly #socket: Socket;
   readonly #host: ConnectionHost;
   #buffer: Buffer | undefined;

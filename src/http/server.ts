@@ -5,6 +5,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
 import type { InFlight } from "./in-flight.ts";
 import { Connection, type ConnectionHost, type Prepared } from "./connection.ts";
+import { OpenConnections } from "./open-connections.ts";
 import { prepareOcsp, type OcspEndpoint } from "./ocsp-handler.ts";
 import type { RequestHead } from "./request-head.ts";
 import { textReply } from "./write-reply.ts";
@@ -93,7 +94,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   // Swapped whole by update(): a request reads them once, when its head is parsed.
   let endpoints = sortedEndpoints(options.endpoints);
   let clientAuth = options.tls?.clientAuth;
-  const connections = new Set<Connection>();
+  const connections = new OpenConnections<Connection>();
   const clients = new WeakMap<Socket, AuthenticatedCertificate>();
   const prepare = (head: RequestHead, socket: Socket): Prepared => {
     const target = head.target;
@@ -155,7 +156,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   }
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const connection of connections) connection.expire(now);
+    connections.forEach((connection) => connection.expire(now));
   }, 1000);
   sweep.unref();
   await new Promise<void>((resolve, reject) => {
@@ -187,14 +188,14 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         // Connections busy now close once their reply is written; idle ones now, and any that
         // become idle (a keep-alive connection whose request finishes later) at the next sweep.
         const idleSweep = setInterval(() => {
-          for (const connection of connections) connection.closeIfIdle();
+          connections.forEach((connection) => connection.closeIfIdle());
         }, 50);
         server.close(() => {
           clearInterval(idleSweep);
           clearInterval(sweep);
           resolve();
         });
-        for (const connection of connections) connection.closeIfIdle();
+        connections.forEach((connection) => connection.closeIfIdle());
       }),
   };
 }
