@@ -17,6 +17,16 @@ const echoPipeline: Pipeline = {
   },
 };
 
+/** The same, answering at once (no promise), as a basic responder's pipeline does; "throw" makes it throw. */
+const syncEchoPipeline: Pipeline = {
+  steps: [],
+  run(exchange: Exchange) {
+    if (exchange.received.toString() === "throw") throw new Error("a bug in a step");
+    const body = Buffer.from(exchange.received).reverse();
+    exchange.reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "content-length": String(body.length) }, body };
+  },
+};
+
 const held = inFlight();
 let listener: Listener;
 
@@ -24,7 +34,10 @@ before(async () => {
   listener = await startListener({
     host: "127.0.0.1",
     port: 0,
-    endpoints: [{ name: "echo", prefix: "/ocsp", pipeline: echoPipeline, maxRequestBytes: 64, inFlight: held }],
+    endpoints: [
+      { name: "echo", prefix: "/ocsp", pipeline: echoPipeline, maxRequestBytes: 64, inFlight: held },
+      { name: "sync", prefix: "/sync", pipeline: syncEchoPipeline, maxRequestBytes: 64, inFlight: held },
+    ],
     timeouts: { headersMs: 500, requestMs: 800, keepAliveMs: 600 },
     clock: systemClock,
     logger: silentLogger,
@@ -62,6 +75,23 @@ describe("Vouch's HTTP/1.1 server", () => {
     assert.deepEqual(statuses(text), [200, 200, 200]);
     assert.deepEqual(bodiesOf(text), ["cba", "gfed", "ih"]);
     assert.match(text, /connection: close\r\n\r\nih$/);
+  });
+
+  test("pipelined requests answered at once are answered in order too, a long run of them included", async () => {
+    const bodies = Array.from({ length: 300 }, (_, index) => `r${index}`);
+    const raw = bodies.map((body) => post(body).replace("/ocsp", "/sync")).join("") + post("end", "connection: close\r\n").replace("/ocsp", "/sync");
+    const { text } = await exchangeRaw(raw);
+    assert.deepEqual(bodiesOf(text), [...bodies, "end"].map((body) => [...body].reverse().join("")));
+    assert.equal(held.count, 0);
+  });
+
+  test("a pipeline that throws at once is answered internalError, and the requests after it still are", async () => {
+    const raw = post("ok").replace("/ocsp", "/sync") + post("throw").replace("/ocsp", "/sync") + post("late", "connection: close\r\n").replace("/ocsp", "/sync");
+    const { text, closed } = await exchangeRaw(raw);
+    assert.deepEqual(statuses(text), [200, 200, 200]);
+    assert.deepEqual(bodiesOf(text), ["ko", "\x30\x03\x0a\x01\x02", "etal"]);
+    assert.equal(closed, true);
+    assert.equal(held.count, 0);
   });
 
   test("a request split into many small writes is put back together", async () => {
