@@ -3,10 +3,10 @@
  * nothing itself; it starts N worker processes (serve-worker.ts) that each listen on every
  * configured address with SO_REUSEPORT, so the kernel spreads connections over them and a crash
  * (a native PKCS#11 module, say) takes one worker, not the service. With `--worker-threads` the
- * workers are threads of this process instead (thread-worker.ts): one process, the same workers. It replaces a worker that
- * exits, backing off while replacements keep dying; it validates the configuration file on a
- * reload and hands its text to every worker (a replaced worker starts from the last good text);
- * it stops them all on shutdown.
+ * workers are threads of this process instead (thread-worker.ts): one process, the same workers.
+ * It replaces a worker that exits, backing off while replacements keep dying; it validates the
+ * configuration file on a reload and hands its text to every worker (a replaced worker starts from
+ * the last good text); it stops them all on shutdown.
  *
  * Why processes with SO_REUSEPORT, not node:cluster: measured here (2 cores, wrk -c8, one
  * connection per request, a trivial handler, 2 workers) SO_REUSEPORT processes cost 94–116 µs of
