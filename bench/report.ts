@@ -257,6 +257,41 @@ if (speedFile !== undefined) {
   }
 }
 
+// Issue #2's goals for one Vouch process: P-256 at >= 1.5x OpenSSL's best req/s (single or -multi 2,
+// whichever was faster in this run) with less CPU per request; RSA-2048 at >= 1.0x OpenSSL's single
+// process; p99 under 10 ms.
+const p256 = "ecdsa-p256";
+const bestOpenssl = ["openssl", "openssl-m2"]
+  .flatMap((sc) => {
+    const summary = summaries.get(`${p256}/${sc}`);
+    return summary === undefined ? [] : [{ sc, summary }];
+  })
+  .sort((a, b) => b.summary.rps - a.summary.rps)[0];
+for (const sc of ["vouch-ka", "vouch-t2"]) {
+  const vouch = summaries.get(`${p256}/${sc}`);
+  if (vouch === undefined || bestOpenssl === undefined) continue;
+  const ratio = vouch.rps / bestOpenssl.summary.rps;
+  const cpu = vouch.cpuUs / bestOpenssl.summary.cpuUs;
+  const met = ratio >= 1.5 && cpu < 1 && vouch.p99Ms < 10;
+  out.push(
+    `Issue #2: ECDSA P-256, ${sc === "vouch-ka" ? "Vouch on one thread" : (SCENARIOS[sc]?.server ?? sc)}: **${fmt(ratio, 2)}×** the req/s of OpenSSL's best in this run ` +
+      `(${SCENARIOS[bestOpenssl.sc]?.server ?? bestOpenssl.sc}, ${fmt(bestOpenssl.summary.rps, 0)} req/s) at ${fmt(cpu, 2)}× its CPU per request, ` +
+      `p99 ${fmt(vouch.p99Ms, 2)} ms (goal for one process: ≥ 1.5× with less CPU, p99 < 10 ms: ${met ? "met" : "not met"}).`,
+    "",
+  );
+}
+const rsaOpenssl = summaries.get("rsa-2048/openssl");
+const rsaVouch = summaries.get("rsa-2048/vouch-ka");
+if (rsaOpenssl !== undefined && rsaVouch !== undefined) {
+  const ratio = rsaVouch.rps / rsaOpenssl.rps;
+  const met = ratio >= 1 && rsaVouch.p99Ms < 10;
+  out.push(
+    `Issue #2: RSA-2048, one Vouch process: **${fmt(ratio, 2)}×** OpenSSL's single process, p99 ${fmt(rsaVouch.p99Ms, 2)} ms ` +
+      `(goal: ≥ 1.0×, p99 < 10 ms: ${met ? "met" : "not met"}).`,
+    "",
+  );
+}
+
 const noisy = [...summaries.entries()].filter(([, s]) => s.otherPct > 10 || s.stealPct > 5);
 if (noisy.length > 0) {
   out.push(

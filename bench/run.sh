@@ -10,7 +10,7 @@
 #   vouch-close  Vouch, one connection per request (`Connection: close`)
 #   vouch-w2     (only when named in SCENARIOS) Vouch with `--workers 2` (two worker processes sharing the
 #                port), keep-alive; compared with openssl-m2 and with `openssl speed -multi 2` (issue #5)
-#   vouch-t2     (only when named in SCENARIOS) Vouch with `--workers 2 --worker-threads`: ONE process
+#   vouch-t2     Vouch with `--workers 2 --worker-threads`: ONE process
 #                whose two worker threads share the port, keep-alive; compared with both OpenSSL scenarios
 #   vouch-signed-billed  (only when named in SCENARIOS) Vouch, keep-alive, requests signed by an ECDSA
 #                P-256 requestor, requestSignature required + byname authorization + billing to
@@ -20,7 +20,7 @@
 #
 # Env: RUNS=1 (median of RUNS runs per figure)   THREADS=1 (wrk threads)   WARMUP=2 (s of unmeasured
 #      load before each Vouch run; 0 = none)     KEY_TYPES="ecdsa-p256 rsa-2048"
-#      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close"   BENCH_DATA=/tmp/vouch-bench (generated
+#      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close vouch-t2"   BENCH_DATA=/tmp/vouch-bench (generated
 #      PKIs, logs; never in git)   BENCH_REGEN=1 (new PKIs)   OSSL_PORT=18080 VOUCH_PORT=18081
 #      SPEED=1 (add `openssl speed` signing figures for context; 0 = skip)   PROFILE=1 (run Vouch with
 #      `node --cpu-prof`, profiles in $BENCH_DATA/profiles; adds overhead, figures not comparable)
@@ -40,7 +40,7 @@ RUNS=${RUNS:-1}
 THREADS=${THREADS:-1}
 WARMUP=${WARMUP:-2}
 KEY_TYPES=${KEY_TYPES:-ecdsa-p256 rsa-2048}
-SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close}
+SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close vouch-t2}
 DATA=${BENCH_DATA:-/tmp/vouch-bench}
 OSSL_PORT=${OSSL_PORT:-18080}
 VOUCH_PORT=${VOUCH_PORT:-18081}
