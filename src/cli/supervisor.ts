@@ -19,12 +19,15 @@ import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
+import type { SharedIndexLoad } from "../status/shared-index-loads.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
 import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
 /** Supervisor → worker control messages (the ask channel carries the rest). */
-export type ControlMessage = { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number } | { readonly vouch: "stop" };
+export type ControlMessage =
+  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly indexes?: readonly SharedIndexLoad[] | undefined }
+  | { readonly vouch: "stop" };
 
 /** Worker → supervisor: started, or could not start (`error` is one line naming file and field). */
 export type WorkerReport = { readonly vouch: "ready" } | { readonly vouch: "failed"; readonly error: string };
@@ -40,6 +43,8 @@ export interface SupervisorOptions {
   readonly threads?: boolean;
   /** Checks a configuration beyond its schema before a reload hands it on (throws ConfigError). */
   readonly check?: (config: Config) => void;
+  /** Index tables in shared memory for the first worker threads (shared-index-loads.ts); threads only. */
+  readonly sharedIndexes?: readonly SharedIndexLoad[];
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
@@ -82,6 +87,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const { configFile, logger } = options;
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
   let text = options.text;
+  // Only the first workers take them: kept for replacements, they would hold tables the workers have since let go.
+  let startIndexes = options.threads === true ? options.sharedIndexes : undefined;
   let stopping = false;
   const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
     worker: index + 1,
@@ -101,7 +108,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     slot.ready = false;
     slot.text = text;
     slot.startedAt = Date.now();
-    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker };
+    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker, indexes: startIndexes };
     child.send(start, () => {});
     const started = new Promise<void>((resolve, reject) => {
       const onMessage = (received: unknown) => {
@@ -192,6 +199,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     stopping = true;
     await stopAll(slots, options.stopTimeoutMs ?? 60_000);
     throw error;
+  } finally {
+    startIndexes = undefined;
   }
   return {
     get pids() {

@@ -37,6 +37,6 @@ if ("persistent" in work) {
   });
 } else {
   // A first load: the whole table, without its blocks (the reload thread scans them after ready).
-  const { reply, transfer } = answer(work.file, () => ({ kind: "full", parts: readIndexFile(work.file), blocks: undefined }));
+  const { reply, transfer } = answer(work.file, () => ({ kind: "full", parts: readIndexFile(work.file, { shared: work.shared === true }), blocks: undefined }));
   parentPort!.postMessage(reply, transfer);
 }

@@ -36,6 +36,17 @@ export function preloadIndex(file: string): void {
   setTimeout(() => started.delete(file), UNCLAIMED_MS).unref();
 }
 
+/**
+ * Registers a load made elsewhere (by the supervisor of worker threads, shared-index-loads.ts) as if
+ * preloadIndex had started it here, with the stat signature taken before it began reading.
+ */
+export function offerPreloadedIndex(file: string, preloaded: PreloadedIndex): void {
+  started.set(file, preloaded);
+  setTimeout(() => {
+    if (started.get(file) === preloaded) started.delete(file);
+  }, UNCLAIMED_MS).unref();
+}
+
 /** The load of `file` started by preloadIndex, once: later calls start nothing and find nothing. */
 export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
   const preloaded = started.get(file);
@@ -44,7 +55,7 @@ export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
 }
 
 /** As file-reloader.ts `fileSignatures([file])`, synchronously: it must be taken before the worker reads. */
-function signatureOf(file: string): string {
+export function signatureOf(file: string): string {
   try {
     return statSignature(statSync(file, { bigint: true }));
   } catch {

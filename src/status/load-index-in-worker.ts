@@ -53,13 +53,27 @@ export async function loadIndex(file: string, options: Pick<IndexLoadOptions, "n
  * go with it. Rejects with ConfigError (field "file", file set) as parseIndex does.
  */
 export async function loadIndexInWorker(file: string, options: IndexLoadOptions = {}): Promise<IndexLoadResult> {
-  return runWorker({ file, niceness: options.niceness });
+  return fromWorkerDone(await runWorker({ file, niceness: options.niceness }));
 }
 
 /** What a worker's reply carries, its tables rebuilt over the transferred arrays; throws the ConfigError it reports instead. */
 export function resultOf(message: WorkerReply, file: string): IndexLoadResult {
+  return fromWorkerDone(doneOf(message, file));
+}
+
+/**
+ * A whole load's arrays rather than its table, in SharedArrayBuffers, for a table that several
+ * threads of this process share (shared-index-loads.ts). Rejects as loadIndexInWorker does.
+ */
+export async function loadIndexParts(file: string): Promise<{ readonly parts: SerialTableParts; readonly duplicates: boolean }> {
+  const done = await runWorker({ file, shared: true });
+  if (done.kind !== "full") throw new Error("a load without previous blocks parses the whole file");
+  return { parts: done.parts, duplicates: done.parts.duplicates > 0 };
+}
+
+function doneOf(message: WorkerReply, file: string): WorkerDone {
   if (message.done === undefined) throw new ConfigError(message.error?.field ?? "file", message.error?.message ?? "index load failed", { file: message.error?.file ?? file });
-  return fromWorkerDone(message.done);
+  return message.done;
 }
 
 function fromWorkerDone(done: WorkerDone): IndexLoadResult {
@@ -78,6 +92,8 @@ function fromWorkerDone(done: WorkerDone): IndexLoadResult {
 export interface IndexLoadWork {
   readonly file: string;
   readonly niceness?: number | undefined;
+  /** Build the table in SharedArrayBuffers (loadIndexParts). */
+  readonly shared?: boolean | undefined;
 }
 
 /** What the worker posts when it succeeds (blocks undefined: a first load, which does not remember them). */
@@ -93,7 +109,7 @@ export interface WorkerReply {
   readonly error?: { readonly message: string; readonly field?: string | undefined; readonly file?: string | undefined };
 }
 
-function runWorker(work: IndexLoadWork): Promise<IndexLoadResult> {
+function runWorker(work: IndexLoadWork): Promise<WorkerDone> {
   const { file } = work;
   return new Promise((resolve, reject) => {
     const worker = new Worker(INDEX_LOAD_WORKER, { workerData: work });
@@ -101,7 +117,7 @@ function runWorker(work: IndexLoadWork): Promise<IndexLoadResult> {
     worker.once("message", (message: WorkerReply) => {
       settled = true;
       try {
-        resolve(resultOf(message, file));
+        resolve(doneOf(message, file));
       } catch (error) {
         reject(error as ConfigError);
       }

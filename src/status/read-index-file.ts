@@ -20,6 +20,8 @@ export interface ReadIndexOptions {
   readonly chunkBytes?: number;
   /** Called with each stretch of the file as it is read, in order (e.g. to hash what was parsed). */
   readonly onRead?: (bytes: Buffer) => void;
+  /** Build the table in SharedArrayBuffers, for threads that share it (shared-index-loads.ts). */
+  readonly shared?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export function readIndexFile(file: string, options: ReadIndexOptions = {}): Ser
     position += filled;
     options.onRead?.(chunk.subarray(0, filled));
     // The first chunk's lines say how long lines are here, which sizes the hash slots for the whole file.
-    const builder = indexTableBuilder(size, filled === 0 ? 1 : likelyLines(chunk, filled, size));
+    const builder = indexTableBuilder(size, filled === 0 ? 1 : likelyLines(chunk, filled, size), options.shared === true);
     const lines = new IndexLines(builder, file);
     for (;;) {
       const last = filled < chunk.length;

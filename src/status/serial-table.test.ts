@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { NO_REASON, SerialTableBuilder } from "./serial-table.ts";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import { NO_REASON, SerialTableBuilder, serialTableFromParts, transferables, type SerialTableParts } from "./serial-table.ts";
 
 describe("SerialTableBuilder", () => {
   test("finds every serial of a table that grew many times, in any padding", () => {
@@ -40,5 +42,28 @@ describe("SerialTableBuilder", () => {
     assert.deepEqual(table.lookup(Buffer.of(1)), { revokedAt: 10, reason: "keyCompromise", invalidityDate: undefined });
     assert.deepEqual(table.lookup(Buffer.of(2)), { revokedAt: 20, reason: "superseded", invalidityDate: 5 });
     assert.equal(table.size, 2);
+  });
+
+  test("a shared table (grown past its first size) lives in SharedArrayBuffers, answers as an unshared one, and is shared, not transferred, across threads", async () => {
+    const build = (shared: boolean) => {
+      const builder = new SerialTableBuilder({ maxRows: 16, maxPoolBytes: 16, expectedRows: 16, shared });
+      for (let i = 0; i < 5_000; i++) builder.add(Buffer.from(`${1000 + i}`, "latin1"), 0, 4, i % 2 === 0 ? i : Number.NaN, i % 2 === 0 ? 1 : NO_REASON, Number.NaN);
+      return builder.parts();
+    };
+    const shared = build(true);
+    const plain = build(false);
+    const views = (parts: SerialTableParts) => [parts.pool, parts.slots, parts.start, parts.length, parts.hash, parts.revokedAt, parts.reason, parts.invalidity];
+    assert.ok(views(shared).every((view) => view.buffer instanceof SharedArrayBuffer));
+    assert.ok(views(plain).every((view) => view.buffer instanceof ArrayBuffer));
+    assert.deepEqual(transferables(shared), []);
+    assert.equal(transferables(plain).length, 8);
+    const [a, b] = [serialTableFromParts(shared), serialTableFromParts(plain)];
+    for (let i = 0; i < 5_000; i += 7) assert.deepEqual(a.lookup(Buffer.from(`${1000 + i}`, "latin1")), b.lookup(Buffer.from(`${1000 + i}`, "latin1")));
+    // Another thread writes a mark into the pool's spare end: this thread sees it, as the arrays are one memory.
+    const worker = new Worker("const { parentPort } = require('node:worker_threads'); parentPort.once('message', (pool) => { pool[pool.length - 1] = 42; parentPort.postMessage('done'); });", { eval: true });
+    worker.postMessage(shared.pool);
+    await once(worker, "message");
+    await worker.terminate();
+    assert.equal(shared.pool[shared.pool.length - 1], 42);
   });
 });

@@ -49,10 +49,10 @@ export interface SerialTableParts {
   readonly duplicates: number;
 }
 
-/** The ArrayBuffers behind `parts`, for a postMessage transfer list. */
+/** The ArrayBuffers behind `parts`, for a postMessage transfer list (shared ones are shared, not transferred). */
 export function transferables(parts: SerialTableParts): ArrayBuffer[] {
   const views = [parts.pool, parts.slots, parts.start, parts.length, parts.hash, parts.revokedAt, parts.reason, parts.invalidity];
-  return [...new Set(views.map((view) => view.buffer as ArrayBuffer))];
+  return [...new Set(views.flatMap((view) => (view.buffer instanceof ArrayBuffer ? [view.buffer] : [])))];
 }
 
 /** A table over `parts` (as `SerialTableBuilder.parts()` made them); the arrays must not change afterwards. */
@@ -194,21 +194,28 @@ export class SerialTableBuilder {
    * are never touched. `expectedRows` (default `maxRows`) sizes the hash slots, which are touched
    * at random. All are optional; the table grows past them if needed.
    */
-  constructor(bounds: { maxRows?: number; maxPoolBytes?: number; expectedRows?: number } = {}) {
+  constructor(bounds: { maxRows?: number; maxPoolBytes?: number; expectedRows?: number; shared?: boolean } = {}) {
     const rows = Math.max(1024, Math.ceil(bounds.maxRows ?? 0));
-    this.#pool = Buffer.alloc(Math.max(1 << 16, Math.ceil(bounds.maxPoolBytes ?? 0)));
+    this.#memory = bounds.shared === true ? (bytes) => new SharedArrayBuffer(bytes) : (bytes) => new ArrayBuffer(bytes);
+    this.#pool = Buffer.from(this.#memory(Math.max(1 << 16, Math.ceil(bounds.maxPoolBytes ?? 0))));
     // Unlike the row arrays, the slots are touched at random, so an overestimate costs real memory
     // (a 100 MB index.txt once sized them for 4.9M rows: 64 MB, every page touched by 1M entries).
     // They are sized for the likely count and doubled by #rehash if it is passed.
     const likely = Math.max(1024, Math.min(rows, Math.ceil(bounds.expectedRows ?? rows)));
-    this.#slots = new Int32Array(2 ** Math.ceil(Math.log2(likely / MAX_LOAD)));
-    this.#start = new Uint32Array(rows);
-    this.#length = new Uint8Array(rows);
-    this.#hash = new Uint32Array(rows);
-    this.#revokedAt = new Float64Array(rows);
-    this.#reason = new Uint8Array(rows);
-    this.#invalidity = new Float64Array(rows);
+    this.#slots = new Int32Array(this.#memory(4 * 2 ** Math.ceil(Math.log2(likely / MAX_LOAD))));
+    this.#start = new Uint32Array(this.#memory(4 * rows));
+    this.#length = new Uint8Array(this.#memory(rows));
+    this.#hash = new Uint32Array(this.#memory(4 * rows));
+    this.#revokedAt = new Float64Array(this.#memory(8 * rows));
+    this.#reason = new Uint8Array(this.#memory(rows));
+    this.#invalidity = new Float64Array(this.#memory(8 * rows));
   }
+
+  /**
+   * Where the arrays live: SharedArrayBuffers when the table is to be shared by threads
+   * (shared-index-loads.ts), zero-filled and untouched until written either way.
+   */
+  readonly #memory: (bytes: number) => ArrayBufferLike;
 
   /**
    * Adds the serial whose INTEGER content octets are `bytes[start, end)`. `revokedAt` and
@@ -279,7 +286,7 @@ export class SerialTableBuilder {
     if (row === this.#start.length) this.#growRows();
     const length = end - s;
     if (this.#poolUsed + length > this.#pool.length) {
-      const pool = Buffer.allocUnsafe(this.#pool.length * 2);
+      const pool = Buffer.from(this.#memory(this.#pool.length * 2));
       this.#pool.copy(pool, 0, 0, this.#poolUsed);
       this.#pool = pool;
     }
@@ -306,22 +313,22 @@ export class SerialTableBuilder {
 
   /** Doubles the slots and re-places every row from its stored hash (no re-hashing of bytes). */
   #rehash(): void {
-    this.#slots = new Int32Array(this.#slots.length * 2);
+    this.#slots = new Int32Array(this.#memory(4 * this.#slots.length * 2));
     for (let row = 0; row < this.#count; row++) this.#place(row, this.#hash[row] ?? 0);
   }
 
   #growRows(): void {
     const size = this.#start.length * 2;
-    const grow = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(size);
+    const grow = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (buffer: ArrayBufferLike) => T): T => {
+      const next = make(this.#memory(size * old.BYTES_PER_ELEMENT));
       next.set(old);
       return next;
     };
-    this.#start = grow(this.#start, (n) => new Uint32Array(n));
-    this.#length = grow(this.#length, (n) => new Uint8Array(n));
-    this.#hash = grow(this.#hash, (n) => new Uint32Array(n));
-    this.#revokedAt = grow(this.#revokedAt, (n) => new Float64Array(n));
-    this.#reason = grow(this.#reason, (n) => new Uint8Array(n));
-    this.#invalidity = grow(this.#invalidity, (n) => new Float64Array(n));
+    this.#start = grow(this.#start, (buffer) => new Uint32Array(buffer));
+    this.#length = grow(this.#length, (buffer) => new Uint8Array(buffer));
+    this.#hash = grow(this.#hash, (buffer) => new Uint32Array(buffer));
+    this.#revokedAt = grow(this.#revokedAt, (buffer) => new Float64Array(buffer));
+    this.#reason = grow(this.#reason, (buffer) => new Uint8Array(buffer));
+    this.#invalidity = grow(this.#invalidity, (buffer) => new Float64Array(buffer));
   }
 }

@@ -11,10 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
-import { openssl, postOcsp } from "../support/openssl.ts";
+import { certStatuses } from "../support/ocsp-response.ts";
+import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -68,6 +69,31 @@ test("two worker threads of one process share the port, both answer, both reload
     vouch.child.kill("SIGHUP");
     const reloaded = await waitForLogs(vouch, withMessage("reloaded"), 2);
     assert.deepEqual(new Set(reloaded.map((record) => record.worker)), new Set([1, 2]), "both threads reloaded");
+  } finally {
+    const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
+    vouch.child.kill("SIGTERM");
+    const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
+    assert.equal(await exited, 0, "every worker thread stopped and the process exited cleanly");
+    clearTimeout(timer);
+  }
+});
+
+test("worker threads answer from one index table loaded once, and each sees a revocation made while it runs", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-threads-")), "pki") });
+  const vouch = await startVouch(configYaml(pki, await freePort(), await freePort()), { args: ["--workers", "2", "--worker-threads"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    const [shared] = vouch.logs.filter(withMessage("index tables loaded once for the worker threads"));
+    assert.deepEqual(shared?.files, [pki.index]);
+    const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
+    const spread = () => Promise.all(Array.from({ length: 20 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
+    assert.ok((await spread()).every((answer) => certStatuses(answer.body)[0] === "good"));
+    await revokeCertificate(pki, pki.good, "keyCompromise");
+    // Each thread reloads on its own (its changed rows over the shared table): wait until both say so.
+    await waitForLogs(vouch, withMessage("index reloaded"), 2, 20_000);
+    assert.ok((await spread()).every((answer) => certStatuses(answer.body)[0] === "revoked"), "every thread answers revoked");
+    const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
+    assert.match(asked.stdout, /: revoked/);
   } finally {
     const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
     vouch.child.kill("SIGTERM");
