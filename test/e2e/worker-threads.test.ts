@@ -16,7 +16,7 @@ import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
-import { runVouch, startVouch } from "../support/vouch-process.ts";
+import { runVouch, startVouch, stopAndExpectZero } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
 const configYaml = (pki: Pki, port: number, adminPort: number, signerKey = pki.signerKey) => `log: { level: info }
@@ -70,11 +70,7 @@ test("two worker threads of one process share the port, both answer, both reload
     const reloaded = await waitForLogs(vouch, withMessage("reloaded"), 2);
     assert.deepEqual(new Set(reloaded.map((record) => record.worker)), new Set([1, 2]), "both threads reloaded");
   } finally {
-    const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
-    vouch.child.kill("SIGTERM");
-    const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
-    assert.equal(await exited, 0, "every worker thread stopped and the process exited cleanly");
-    clearTimeout(timer);
+    await stopAndExpectZero(vouch);
   }
 });
 
@@ -95,11 +91,7 @@ test("worker threads answer from one index table loaded once, and each sees a re
     const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
     assert.match(asked.stdout, /: revoked/);
   } finally {
-    const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
-    vouch.child.kill("SIGTERM");
-    const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
-    assert.equal(await exited, 0, "every worker thread stopped and the process exited cleanly");
-    clearTimeout(timer);
+    await stopAndExpectZero(vouch);
   }
 });
 

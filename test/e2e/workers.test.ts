@@ -13,7 +13,7 @@ import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
-import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
+import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
 const configYaml = (pki: Pki, port: number) => `log: { level: info }
@@ -25,14 +25,6 @@ responders:
         signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
         sources: [{ type: index, file: ${pki.index} }]
 `;
-
-async function stopAndExpectZero(vouch: VouchProcess): Promise<void> {
-  const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
-  vouch.child.kill("SIGTERM");
-  const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
-  assert.equal(await exited, 0, "every worker stopped and the supervisor exited cleanly");
-  clearTimeout(timer);
-}
 
 const workerPids = (vouch: VouchProcess) => vouch.logs.filter(withMessage("worker started")).map((record) => record.pid as number);
 

@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -86,4 +87,13 @@ export async function runVouch(args: string[], options: { timeoutMs?: number } =
   const code = await new Promise<number | null>((done) => child.once("exit", (exitCode) => done(exitCode)));
   clearTimeout(timer);
   return { code, stdout, stderr };
+}
+
+/** SIGTERM, and the process must exit 0 within 20 s (then it is killed and the assertion fails). */
+export async function stopAndExpectZero(vouch: VouchProcess): Promise<void> {
+  const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));
+  vouch.child.kill("SIGTERM");
+  const timer = setTimeout(() => vouch.child.kill("SIGKILL"), 20_000);
+  assert.equal(await exited, 0, "every worker stopped and the process exited cleanly");
+  clearTimeout(timer);
 }
