@@ -11,7 +11,7 @@ import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
-import { offerSharedIndexes } from "../status/shared-index-loads.ts";
+import { offerSharedTables } from "../status/shared-tables.ts";
 import { answerObservabilityAsks } from "../observability/worker-observability.ts";
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
@@ -41,8 +41,8 @@ const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((re
 });
 const { configFile, worker } = start;
 const config = parseConfig(start.text, configFile);
-// Worker threads: the index tables the supervisor loaded once into shared memory.
-if (start.indexes !== undefined) offerSharedIndexes(start.indexes);
+// Worker threads: the revocation tables the supervisor loaded once into shared memory.
+if (start.tables !== undefined) offerSharedTables(start.tables);
 const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 // A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));

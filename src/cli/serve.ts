@@ -10,7 +10,7 @@ import { startAdminServer } from "../observability/admin-server.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
 import type { MetricsJson } from "../observability/aggregate.ts";
 import { workersObservability } from "../observability/worker-observability.ts";
-import { loadSharedIndexes } from "../status/shared-index-loads.ts";
+import { loadSharedTables } from "../compose/shared-tables.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
 import { reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
@@ -62,12 +62,12 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   // workers start is ignored (they start from the file as it was read above).
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
-  // Worker threads answer from one copy of each index table, loaded here once (shared-index-loads.ts).
-  const sharedIndexes = options.workerThreads === true ? await loadSharedIndexes(indexFilesOf(config)) : undefined;
-  if (sharedIndexes !== undefined && sharedIndexes.length > 0) {
-    logger.info({ files: sharedIndexes.map((load) => load.file), entries: sharedIndexes.reduce((sum, load) => sum + load.parts.count, 0) }, "index tables loaded once for the worker threads");
+  // Worker threads answer from one copy of each index and CRL table, loaded here once (shared-tables.ts).
+  const sharedTables = options.workerThreads === true ? await loadSharedTables(config, Date.now()) : undefined;
+  if (sharedTables !== undefined && sharedTables.indexes.length + sharedTables.crls.length > 0) {
+    logger.info({ files: [...sharedTables.indexes, ...sharedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }
-  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, check, sharedIndexes, configFile, text, logger });
+  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, check, sharedTables, configFile, text, logger });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
@@ -142,11 +142,6 @@ export async function serveConfig(config: Config, configFile: string, options: {
   process.on("SIGINT", () => stop("SIGINT"));
   reload = () => void reloadService(service, configFile, logger);
   return service;
-}
-
-/** The index files of every responder's issuers (absolute: parseConfig resolved them). */
-function indexFilesOf(config: Config): string[] {
-  return config.responders.flatMap((responder) => responder.issuers.flatMap((issuer) => issuer.sources.flatMap((source) => (source.type === "index" ? [source.file] : []))));
 }
 
 /** With worker threads, the process's own CPU, memory and descriptors, from a registry here (see workersObservability). */

@@ -19,14 +19,14 @@ import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
-import type { SharedIndexLoad } from "../status/shared-index-loads.ts";
+import type { SharedTables } from "../status/shared-tables.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
 import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
 /** Supervisor → worker control messages (the ask channel carries the rest). */
 export type ControlMessage =
-  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly indexes?: readonly SharedIndexLoad[] | undefined }
+  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly tables?: SharedTables | undefined }
   | { readonly vouch: "stop" };
 
 /** Worker → supervisor: started, or could not start (`error` is one line naming file and field). */
@@ -43,8 +43,8 @@ export interface SupervisorOptions {
   readonly threads?: boolean;
   /** Checks a configuration beyond its schema before a reload hands it on (throws ConfigError). */
   readonly check?: (config: Config) => void;
-  /** Index tables in shared memory for the first worker threads (shared-index-loads.ts); threads only. */
-  readonly sharedIndexes?: readonly SharedIndexLoad[];
+  /** Revocation tables in shared memory for the first worker threads (shared-tables.ts); threads only. */
+  readonly sharedTables?: SharedTables;
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
@@ -88,7 +88,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
   let text = options.text;
   // Only the first workers take them: kept for replacements, they would hold tables the workers have since let go.
-  let startIndexes = options.threads === true ? options.sharedIndexes : undefined;
+  let startTables = options.threads === true ? options.sharedTables : undefined;
   let stopping = false;
   const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
     worker: index + 1,
@@ -108,7 +108,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     slot.ready = false;
     slot.text = text;
     slot.startedAt = Date.now();
-    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker, indexes: startIndexes };
+    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker, tables: startTables };
     child.send(start, () => {});
     const started = new Promise<void>((resolve, reject) => {
       const onMessage = (received: unknown) => {
@@ -200,7 +200,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     await stopAll(slots, options.stopTimeoutMs ?? 60_000);
     throw error;
   } finally {
-    startIndexes = undefined;
+    startTables = undefined;
   }
   return {
     get pids() {

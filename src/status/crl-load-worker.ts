@@ -16,7 +16,7 @@ import { readCheckedCrl } from "./crl-read.ts";
 import { transferables } from "./serial-table.ts";
 import { readFileShared } from "./shared-file.ts";
 
-const { file, issuer, now, share, peer } = workerData as { file: string; issuer: CrlIssuer; now: number; share: EntryShare; peer: MessagePort };
+const { file, issuer, now, share, peer, shared } = workerData as { file: string; issuer: CrlIssuer; now: number; share: EntryShare; peer: MessagePort; shared?: boolean };
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** The file's bytes: read here for share 0 (and passed on), received for the others. */
@@ -38,7 +38,7 @@ async function fileBytes(): Promise<Buffer> {
 }
 
 try {
-  const crl = readCheckedCrl(await crlDerOfFile(await fileBytes()), issuer, now, { share, verify: share.index === 0 });
+  const crl = readCheckedCrl(await crlDerOfFile(await fileBytes()), issuer, now, { share, verify: share.index === 0, shared: shared === true });
   parentPort!.postMessage({ crl }, transferables(crl.entries));
 } catch (error) {
   parentPort!.postMessage({ error: { message: messageOf(error) } });

@@ -12,7 +12,7 @@ import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
 import { joinedTable } from "./joined-table.ts";
 import type { SerialTable } from "./serial-table.ts";
-import { serialTableFromParts } from "./serial-table.ts";
+import { serialTableFromParts, type SerialTableParts } from "./serial-table.ts";
 
 export type { CrlIssuer } from "./crl-read.ts";
 
@@ -39,6 +39,8 @@ export interface LoadedCrl {
   /** Set only on a delta CRL: the deltaCRLIndicator's BaseCRLNumber. */
   readonly baseCrlNumber: bigint | undefined;
   readonly entries: SerialTable;
+  /** Each loading thread's share of `entries`, when loaded into shared memory (shared-crl-loads.ts). */
+  readonly shares?: readonly SerialTableParts[] | undefined;
 }
 
 /** Threads that share a load: each walks the whole CRL and builds the table of its share of the entries. */
@@ -52,7 +54,7 @@ const SHARES = 2;
  * or is a delta CRL without a cRLNumber; and when `signal` aborts first (the loading threads are
  * stopped).
  */
-export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal): Promise<LoadedCrl> {
+export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: { readonly shared?: boolean } = {}): Promise<LoadedCrl> {
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
@@ -60,7 +62,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   // The first share's thread reads the file and passes it on over this channel.
   const { port1, port2 } = new MessageChannel();
   const workers = [port1, port2].map(
-    (peer, index) => new Worker(WORKER, { workerData: { file, issuer, now, share: { index, of: SHARES }, peer }, transferList: [peer] }),
+    (peer, index) => new Worker(WORKER, { workerData: { file, issuer, now, share: { index, of: SHARES }, peer, shared: options.shared === true }, transferList: [peer] }),
   );
   const stop = (): Promise<unknown> => Promise.all(workers.map((worker) => worker.terminate()));
   let aborted = false;
@@ -91,6 +93,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
       crlNumber: crl.crlNumber,
       baseCrlNumber: crl.baseCrlNumber,
       entries: joinedTable(crls.map((share) => serialTableFromParts(share.entries))),
+      shares: options.shared === true ? crls.map((share) => share.entries) : undefined,
     };
   } finally {
     signal?.removeEventListener("abort", abort);

@@ -12,6 +12,7 @@ import type { CrlView, LoadedCrl } from "./crl-load.ts";
 import { crlIssuer, loadCrlFile, selectCrlView } from "./crl-load.ts";
 import { fileSignatures, pollInterval, startFileReloader } from "./file-reloader.ts";
 import { issuerMatch } from "./issuer-match.ts";
+import { takeSharedCrl } from "./shared-crl-loads.ts";
 import type { SerialRecord } from "./serial-table.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
 import type { StatusAnswer, StatusSource } from "./status-source.ts";
@@ -54,8 +55,10 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSo
   try {
     await Promise.all(
       files.map(async (file, i) => {
-        signatures.set(file, await fileSignatures([file]));
-        loaded.set(file, await loadCrlFile(file, `files[${i}]`, issuer, clock.now(), aborter.signal));
+        const signature = await fileSignatures([file]);
+        signatures.set(file, signature);
+        // Worker threads: a load the supervisor made once for all of them (shared-crl-loads.ts), if the file is unchanged.
+        loaded.set(file, takeSharedCrl(file, issuerDer, signature) ?? (await loadCrlFile(file, `files[${i}]`, issuer, clock.now(), aborter.signal)));
       }),
     );
   } catch (error) {

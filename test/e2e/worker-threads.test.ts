@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
+import { createPki, publishCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
@@ -79,7 +79,7 @@ test("worker threads answer from one index table loaded once, and each sees a re
   const vouch = await startVouch(configYaml(pki, await freePort(), await freePort()), { args: ["--workers", "2", "--worker-threads"] });
   try {
     await waitForLogs(vouch, withMessage("ready"), 1);
-    const [shared] = vouch.logs.filter(withMessage("index tables loaded once for the worker threads"));
+    const [shared] = vouch.logs.filter(withMessage("revocation tables loaded once for the worker threads"));
     assert.deepEqual(shared?.files, [pki.index]);
     const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
     const spread = () => Promise.all(Array.from({ length: 20 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })));
@@ -88,6 +88,32 @@ test("worker threads answer from one index table loaded once, and each sees a re
     // Each thread reloads on its own (its changed rows over the shared table): wait until both say so.
     await waitForLogs(vouch, withMessage("index reloaded"), 2, 20_000);
     assert.ok((await spread()).every((answer) => certStatuses(answer.body)[0] === "revoked"), "every thread answers revoked");
+    const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
+    assert.match(asked.stdout, /: revoked/);
+  } finally {
+    await stopAndExpectZero(vouch);
+  }
+});
+
+test("worker threads answer from one copy of a CRL loaded once, and each sees the next CRL", async () => {
+  const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-threads-")), "pki") });
+  await publishCrl(pki);
+  const yaml = configYaml(pki, await freePort(), await freePort()).replace(`sources: [{ type: index, file: ${pki.index} }]`, `sources: [{ type: crl, files: [${pki.crl}] }]`);
+  const vouch = await startVouch(yaml, { args: ["--workers", "2", "--worker-threads"] });
+  try {
+    await waitForLogs(vouch, withMessage("ready"), 1);
+    const [shared] = vouch.logs.filter(withMessage("revocation tables loaded once for the worker threads"));
+    assert.deepEqual(shared?.files, [pki.crl]);
+    const spread = async (cert: string) => {
+      const request = await opensslRequest(["-issuer", pki.ca, "-cert", cert, "-no_nonce"]);
+      return (await Promise.all(Array.from({ length: 20 }, () => postOcsp(`${vouch.baseUrl}/`, request, { connection: "close" })))).map((answer) => certStatuses(answer.body)[0]);
+    };
+    assert.deepEqual(new Set(await spread(pki.revoked)), new Set(["revoked"]));
+    assert.deepEqual(new Set(await spread(pki.good)), new Set(["good"]));
+    await revokeCertificate(pki, pki.good, "superseded");
+    await publishCrl(pki);
+    await waitForLogs(vouch, withMessage("CRL reloaded"), 2, 20_000);
+    assert.deepEqual(new Set(await spread(pki.good)), new Set(["revoked"]), "every thread answers from the new CRL");
     const asked = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
     assert.match(asked.stdout, /: revoked/);
   } finally {
