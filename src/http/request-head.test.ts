@@ -9,22 +9,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isRefusal, parseRequestHead, type HeadRefusal, type RequestHead } from "./request-head.ts";
 import { referenceParse } from "./test-support/reference-request-head.ts";
+import { prng } from "../../test/support/prng.ts";
 
 type Parsed = RequestHead | HeadRefusal | undefined;
 
 const BASE_SEED = Number(process.env.REQUEST_HEAD_SEED ?? 20240611);
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const show = (bytes: Buffer): string => JSON.stringify(bytes.toString("latin1"));
 

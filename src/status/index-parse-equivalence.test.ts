@@ -8,18 +8,7 @@ import { parseIndex } from "./openssl-index-parse.ts";
 import { readIndexFile } from "./read-index-file.ts";
 import { serialTableFromParts, type SerialTable } from "./serial-table.ts";
 import { parseIndex as parseIndexReference } from "./test-support/index-parse-reference.ts";
-
-/** A small seeded generator (mulberry32), so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as random } from "../../test/support/prng.ts";
 
 const REVOCATIONS = [
   "261124085940Z",

@@ -113,17 +113,8 @@ export function opensslRequest(pki: TestPki, name: string, args: readonly string
   return readFileSync(out);
 }
 
-/** A small deterministic PRNG (mulberry32), so that fuzz-style tests are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The seeded PRNG the ocsp tests import from here.
+export { prng } from "../../../test/support/prng.ts";
 
 /** One generated request and what decoding it must yield. */
 export interface RequestCase {
