@@ -5,9 +5,8 @@
  * `vouch serve` (cli/early-start.ts) reads the configuration's index files first and starts their
  * loads here; `openIndexSource` takes a started load instead of starting its own.
  */
-import { statSync } from "node:fs";
 import { loadIndex, type LoadedIndex } from "./load-index-in-worker.ts";
-import { MISSING, statSignature } from "./stat-signature.ts";
+import { fileSignatureNow } from "./stat-signature.ts";
 
 /** A load started early, and the stat signature of the file taken before it began reading. */
 export interface PreloadedIndex {
@@ -32,7 +31,7 @@ export function preloadIndex(file: string): void {
   const loaded = loadIndex(file);
   // Nobody may ever await it (see UNCLAIMED_MS); the source that does sees the rejection itself.
   loaded.catch(() => {});
-  started.set(file, { signatures: signatureOf(file), loaded });
+  started.set(file, { signatures: fileSignatureNow(file), loaded });
   setTimeout(() => started.delete(file), UNCLAIMED_MS).unref();
 }
 
@@ -52,13 +51,4 @@ export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
   const preloaded = started.get(file);
   started.delete(file);
   return preloaded;
-}
-
-/** As file-reloader.ts `fileSignatures([file])`, synchronously: it must be taken before the worker reads. */
-export function signatureOf(file: string): string {
-  try {
-    return statSignature(statSync(file, { bigint: true }));
-  } catch {
-    return MISSING;
-  }
 }

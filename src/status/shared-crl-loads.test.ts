@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, test } from "node:test";
 import { createPki, publishCrl, readPemDer, type Pki } from "../pki/openssl-pki.ts";
-import { signatureOf } from "./index-preload.ts";
+import { fileSignatureNow } from "./stat-signature.ts";
 import { loadSharedCrls, offerSharedCrls, takeSharedCrl } from "./shared-crl-loads.ts";
 import { certIdOfFiles } from "./test-support/cert-id-fixture.ts";
 
@@ -29,18 +29,18 @@ test("a CRL loaded for sharing lives in shared memory and is taken once, for its
   assert.ok(loads[0]!.shares.every((share) => share.pool.buffer instanceof SharedArrayBuffer && share.slots.buffer instanceof SharedArrayBuffer));
 
   offerSharedCrls(loads);
-  assert.equal(takeSharedCrl(pki.crl, foreignDer, signatureOf(pki.crl)), undefined, "not for another issuer");
+  assert.equal(takeSharedCrl(pki.crl, foreignDer, fileSignatureNow(pki.crl)), undefined, "not for another issuer");
   offerSharedCrls(loads);
-  const taken = takeSharedCrl(pki.crl, issuerDer, signatureOf(pki.crl));
+  const taken = takeSharedCrl(pki.crl, issuerDer, fileSignatureNow(pki.crl));
   const revoked = (await certIdOfFiles(pki.revoked, pki.ca)).serialNumber;
   const good = (await certIdOfFiles(pki.good, pki.ca)).serialNumber;
   assert.equal(taken?.entries.lookup(revoked)?.reason, "keyCompromise");
   assert.equal(taken?.entries.lookup(good), undefined);
-  assert.equal(takeSharedCrl(pki.crl, issuerDer, signatureOf(pki.crl)), undefined, "taken once");
+  assert.equal(takeSharedCrl(pki.crl, issuerDer, fileSignatureNow(pki.crl)), undefined, "taken once");
 
   offerSharedCrls(loads);
   await appendFile(pki.crl, "\n");
-  assert.equal(takeSharedCrl(pki.crl, issuerDer, signatureOf(pki.crl)), undefined, "not once the file changed");
+  assert.equal(takeSharedCrl(pki.crl, issuerDer, fileSignatureNow(pki.crl)), undefined, "not once the file changed");
 });
 
 test("a CRL that does not verify against the issuer, or cannot be read, is left out (the thread loads it and says why)", async () => {

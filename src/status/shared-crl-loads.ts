@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { crlIssuer, loadCrlFile, type LoadedCrl } from "./crl-load.ts";
-import { signatureOf } from "./index-preload.ts";
+import { fileSignatureNow } from "./stat-signature.ts";
 import { joinedTable } from "./joined-table.ts";
 import { serialTableFromParts, type SerialTableParts } from "./serial-table.ts";
 
@@ -49,7 +49,7 @@ export async function loadSharedCrls(sources: readonly CrlFiles[], now: number):
       }
       const key = issuerKey(source.issuerDer);
       return [...new Set(source.files)].map(async (file): Promise<SharedCrlLoad | undefined> => {
-        const signatures = signatureOf(file);
+        const signatures = fileSignatureNow(file);
         try {
           const crl = await loadCrlFile(file, "files", issuer, now, undefined, { shared: true });
           const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber } = crl;

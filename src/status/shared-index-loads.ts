@@ -9,7 +9,8 @@
  * shared table (table-overlay.ts), and only a whole re-parse gives that thread a table of its own.
  * A load that fails is left out: the worker then loads the file itself and reports what is wrong.
  */
-import { offerPreloadedIndex, signatureOf } from "./index-preload.ts";
+import { offerPreloadedIndex } from "./index-preload.ts";
+import { fileSignatureNow } from "./stat-signature.ts";
 import { loadIndexParts } from "./load-index-in-worker.ts";
 import { serialTableFromParts, type SerialTableParts } from "./serial-table.ts";
 
@@ -26,7 +27,7 @@ export interface SharedIndexLoad {
 export async function loadSharedIndexes(files: readonly string[]): Promise<SharedIndexLoad[]> {
   const loads = await Promise.all(
     [...new Set(files)].map(async (file): Promise<SharedIndexLoad | undefined> => {
-      const signatures = signatureOf(file);
+      const signatures = fileSignatureNow(file);
       try {
         const { parts, duplicates } = await loadIndexParts(file);
         return { file, signatures, parts, duplicates };
