@@ -5,6 +5,7 @@
  * `vouch serve` (cli/early-start.ts) reads the configuration's index files first and starts their
  * loads here; `openIndexSource` takes a started load instead of starting its own.
  */
+import { ClaimOnce } from "./claim-once.ts";
 import { loadIndex, type LoadedIndex } from "./load-index-in-worker.ts";
 import { fileSignatureNow } from "./stat-signature.ts";
 
@@ -14,13 +15,12 @@ export interface PreloadedIndex {
   readonly loaded: Promise<LoadedIndex>;
 }
 
-const started = new Map<string, PreloadedIndex>();
-
 /**
- * A load not taken by then is dropped, so that a file the configuration turned out not to use (the
- * early read of it guessed wrong) does not keep its table; the source then loads the file itself.
+ * A load not taken within a minute is dropped, so that a file the configuration turned out not to
+ * use (the early read of it guessed wrong) does not keep its table; the source then loads the file
+ * itself.
  */
-const UNCLAIMED_MS = 60_000;
+const started = new ClaimOnce<PreloadedIndex>(60_000);
 
 /**
  * Starts loading `file` (an absolute path) on a worker thread unless a load of it is already
@@ -29,10 +29,9 @@ const UNCLAIMED_MS = 60_000;
 export function preloadIndex(file: string): void {
   if (started.has(file)) return;
   const loaded = loadIndex(file);
-  // Nobody may ever await it (see UNCLAIMED_MS); the source that does sees the rejection itself.
+  // Nobody may ever await it (see `started`); the source that does sees the rejection itself.
   loaded.catch(() => {});
-  started.set(file, { signatures: fileSignatureNow(file), loaded });
-  setTimeout(() => started.delete(file), UNCLAIMED_MS).unref();
+  started.offer(file, { signatures: fileSignatureNow(file), loaded });
 }
 
 /**
@@ -40,15 +39,10 @@ export function preloadIndex(file: string): void {
  * preloadIndex had started it here, with the stat signature taken before it began reading.
  */
 export function offerPreloadedIndex(file: string, preloaded: PreloadedIndex): void {
-  started.set(file, preloaded);
-  setTimeout(() => {
-    if (started.get(file) === preloaded) started.delete(file);
-  }, UNCLAIMED_MS).unref();
+  started.offer(file, preloaded);
 }
 
 /** The load of `file` started by preloadIndex, once: later calls start nothing and find nothing. */
 export function takePreloadedIndex(file: string): PreloadedIndex | undefined {
-  const preloaded = started.get(file);
-  started.delete(file);
-  return preloaded;
+  return started.take(file);
 }

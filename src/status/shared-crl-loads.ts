@@ -10,6 +10,7 @@
  * and reports what is wrong.
  */
 import { createHash } from "node:crypto";
+import { ClaimOnce } from "./claim-once.ts";
 import { crlIssuer, loadCrlFile, type LoadedCrl } from "./crl-load.ts";
 import { fileSignatureNow } from "./stat-signature.ts";
 import { joinedTable } from "./joined-table.ts";
@@ -63,20 +64,12 @@ export async function loadSharedCrls(sources: readonly CrlFiles[], now: number):
   return loads.filter((load) => load !== undefined && load.shares.length > 0) as SharedCrlLoad[];
 }
 
-const offered = new Map<string, SharedCrlLoad>();
-
-/** A load not taken by then is dropped, so that its tables are not kept for nothing. */
-const UNCLAIMED_MS = 60_000;
+/** Loads offered to this thread's CRL sources; one not taken within a minute is dropped with its tables. */
+const offered = new ClaimOnce<SharedCrlLoad>(60_000);
 
 /** Worker side: the CRL sources this thread builds next may take these loads (takeSharedCrl). */
 export function offerSharedCrls(loads: readonly SharedCrlLoad[]): void {
-  for (const load of loads) {
-    const key = `${load.issuer}\n${load.file}`;
-    offered.set(key, load);
-    setTimeout(() => {
-      if (offered.get(key) === load) offered.delete(key);
-    }, UNCLAIMED_MS).unref();
-  }
+  for (const load of loads) offered.offer(`${load.issuer}\n${load.file}`, load);
 }
 
 /**
@@ -84,9 +77,7 @@ export function offerSharedCrls(loads: readonly SharedCrlLoad[]): void {
  * was offered or the file has changed since (its stat signature is no longer `signatures`).
  */
 export function takeSharedCrl(file: string, issuerDer: Buffer, signatures: string): LoadedCrl | undefined {
-  const key = `${issuerKey(issuerDer)}\n${file}`;
-  const load = offered.get(key);
-  offered.delete(key);
+  const load = offered.take(`${issuerKey(issuerDer)}\n${file}`);
   if (load === undefined || load.signatures !== signatures) return undefined;
   return {
     file,
