@@ -50,7 +50,8 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
     throw new ConfigError(`responders[${zeroPort}].listen.port`, "several workers need fixed ports (0 would give each worker its own)", { file: configFile });
   }
   const workers = options.workers ?? (zeroPort === -1 ? availableParallelism() : 1);
-  const check = options.workerThreads === true ? (checked: Config) => refuseSharedPkcs11(checked, configFile) : undefined;
+  const threads = options.workerThreads === true;
+  const check = threads ? (checked: Config) => refuseSharedPkcs11(checked, configFile) : undefined;
   if (workers > 1) check?.(config);
   if (workers === 1) {
     await serveConfig(config, configFile, { pidFile: options.pidFile });
@@ -63,23 +64,23 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
   // Worker threads answer from one copy of each index and CRL table, loaded here once (shared-tables.ts).
-  const sharedTables = options.workerThreads === true ? await loadSharedTables(config, Date.now()) : undefined;
+  const sharedTables = threads ? await loadSharedTables(config, Date.now()) : undefined;
   if (sharedTables !== undefined && sharedTables.indexes.length + sharedTables.crls.length > 0) {
     logger.info({ files: [...sharedTables.indexes, ...sharedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }
-  const supervisor = await startSupervisor({ workers, threads: options.workerThreads === true, check, sharedTables, configFile, text, logger });
+  const supervisor = await startSupervisor({ workers, threads, check, sharedTables, configFile, text, logger });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
     config.admin === undefined
       ? undefined
-      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), processWideMetrics(options)), logger }).catch(async (error: unknown) => {
+      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), threads ? { processWide: processWideMetrics() } : {}), logger }).catch(async (error: unknown) => {
           await supervisor.stop();
           throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
         });
   reload = () => void supervisor.reload();
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
-  logger.info({ config: configFile, workers, ...(options.workerThreads === true ? { threads: true } : { pids: supervisor.pids }) }, "ready");
+  logger.info({ config: configFile, workers, ...(threads ? { threads } : { pids: supervisor.pids }) }, "ready");
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -145,11 +146,10 @@ export async function serveConfig(config: Config, configFile: string, options: {
 }
 
 /** With worker threads, the process's own CPU, memory and descriptors, from a registry here (see workersObservability). */
-function processWideMetrics(options: ServeOptions): { processWide?: () => Promise<MetricsJson> } {
-  if (options.workerThreads !== true) return {};
+function processWideMetrics(): () => Promise<MetricsJson> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return { processWide: () => registry.getMetricsAsJSON() as Promise<MetricsJson> };
+  return () => registry.getMetricsAsJSON() as Promise<MetricsJson>;
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * A small request/response channel between `vouch serve`'s supervisor and its workers, processes
  * or threads (supervisor-link.ts; structured clone): the supervisor asks every worker the same
- * question by kind and gets the answers of those that replied in time. Metrics and readiness aggregate through it; the
- * supervisor's reload goes through it too (kind "vouch.reload").
+ * question by kind and gets the answers of those that replied in time. Metrics and readiness
+ * aggregate through it; the supervisor's reload goes through it too (kind "vouch.reload").
  *
  * With one worker there is no supervisor: the process serves by itself, and askWorkers answers
  * from its own handlers, so callers need not know how many processes there are.

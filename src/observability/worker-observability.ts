@@ -4,7 +4,8 @@
  * `askWorkers(kind)` / `onSupervisorAsk(kind, handler)`): each worker answers with its own
  * registry as JSON and its own readiness report; the supervisor's admin listener serves them
  * combined. Worker threads (`--worker-threads`) share one process, so its process-wide figures are
- * taken once, from the supervisor's own registry (`processWide`). The functions here take the channel as plain functions, so they do not depend on it.
+ * taken once, from the supervisor's own registry (`processWide`). The functions here take the
+ * channel as plain functions, so they do not depend on it.
  */
 import type { Service } from "../compose/start-service.ts";
 import { aggregateMetrics, type MetricsJson } from "./aggregate.ts";

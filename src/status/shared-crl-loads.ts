@@ -61,7 +61,7 @@ export async function loadSharedCrls(sources: readonly CrlFiles[], now: number):
       });
     }),
   );
-  return loads.filter((load) => load !== undefined && load.shares.length > 0) as SharedCrlLoad[];
+  return loads.filter((load): load is SharedCrlLoad => load !== undefined && load.shares.length > 0);
 }
 
 /** Loads offered to this thread's CRL sources; one not taken within a minute is dropped with its tables. */

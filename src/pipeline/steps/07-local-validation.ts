@@ -83,8 +83,9 @@ export function answerLocally(
 }
 
 /**
- * The SingleResponse for a source's answer (TryLaterError when no source had one): nextUpdate capped at now + the issuer's response validity,
- * a non-issued certificate per the SPEC §4 policy (setting `exchange.extendedRevoke` when revoked).
+ * The SingleResponse for a source's answer (TryLaterError when no source had one): nextUpdate
+ * capped at now + the issuer's response validity, a non-issued certificate per the SPEC §4 policy
+ * (setting `exchange.extendedRevoke` when revoked).
  */
 function toSingleResponse(
   certIdDer: Buffer,
