@@ -2,8 +2,9 @@
  * parseRequestHead reads a head's bytes in one pass. The string-and-regex parser it replaced is kept
  * as referenceParse (test-support/reference-request-head.ts), and the two must give deep-equal
  * answers (the same heads, the same refusals with the same reasons) on hand-written heads for each
- * rule, on thousands of generated and mutated heads, and when a head arrives in pieces. Generated inputs come from a seeded PRNG: a failure prints
- * its seed and input, and REQUEST_HEAD_SEED=<n> reruns from another base seed.
+ * rule, on thousands of generated and mutated heads, and when a head arrives in pieces. Generated
+ * inputs come from a seeded PRNG: a failure prints its seed and input, and REQUEST_HEAD_SEED=<n>
+ * reruns from another base seed.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
