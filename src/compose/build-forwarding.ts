@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { ForwardingConfig } from "../config/forwarding-schema.ts";
 import { ConfigError } from "../errors.ts";
 import { circuitBreakers } from "../forwarding/circuit-breaker.ts";
+import type { ResponseChecks } from "../forwarding/accept-response.ts";
 import { forwarder, type Forwarder } from "../forwarding/forwarder.ts";
 import { urlDiscovery } from "../forwarding/discovery.ts";
 import { httpPoster } from "../forwarding/http-post.ts";
@@ -24,6 +25,8 @@ export interface ForwardingDependencies {
   readonly certificates: CertificateCache | undefined;
   /** The responder's response cache (cached types), where forwarded responses are kept. */
   readonly responseCache?: ResponseCache;
+  /** What Vouch's own revocation sources say about a delegated signer (a forwarded response signed by a revoked one is refused). */
+  readonly signerStatus?: ResponseChecks["signerStatus"];
   readonly clock: Clock;
   readonly logger: Logger;
 }
@@ -60,6 +63,7 @@ export function buildForwarder(config: ForwardingConfig, field: string, dependen
       nonce: config.checks.nonce,
       allowUnknown: config.checks.allowUnknown,
       clockSkewMs: config.checks.clockSkew,
+      ...(dependencies.signerStatus === undefined ? {} : { signerStatus: dependencies.signerStatus }),
     },
     issuerOf,
     clock,

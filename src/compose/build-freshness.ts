@@ -3,34 +3,8 @@ import type { ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
 import { ownChainProofs, type BackEndQuery, type OwnChainProofs } from "../responses/own-chain-proofs.ts";
-import type { CachedResponse, ResponseCache } from "../responses/response-cache.ts";
+import type { ResponseCache } from "../responses/response-cache.ts";
 import type { Trust } from "./build-trust.ts";
-
-/**
- * The response caches into which step 2 puts verified freshness proofs (those of the identrus-cached
- * responders), seen as one by the process-wide validation process: `reader` asks each in turn.
- * Caches are added as their responders are built, after the trust store that reads them.
- */
-export interface ProofCaches {
-  readonly reader: Pick<ResponseCache, "get">;
-  add(cache: ResponseCache): void;
-}
-
-export function proofCaches(): ProofCaches {
-  const caches: ResponseCache[] = [];
-  return {
-    reader: {
-      async get(id): Promise<CachedResponse | undefined> {
-        for (const cache of caches) {
-          const hit = await cache.get(id);
-          if (hit !== undefined) return hit;
-        }
-        return undefined;
-      },
-    },
-    add: (cache) => void caches.push(cache),
-  };
-}
 
 /**
  * The own-chain freshness proofs of an identrus-cached responder (SPEC step 8), refreshing in the
@@ -54,6 +28,7 @@ export function buildOwnChainProofs(
     anchors: trust?.anchors ?? [],
     certificates: trust?.cache,
     ...(backEnd === undefined ? {} : { backEnd }),
+    ...(trust === undefined ? {} : { revocation: trust.revocation }),
     maxAgeMs: responder.freshnessProofs.ownChainMaxAge,
     refreshIntervalMs: responder.freshnessProofs.refreshInterval,
     clock,

@@ -18,11 +18,15 @@ import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import { askBackEnd, backEndProducer } from "../forwarding/back-end.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { buildForwarder } from "./build-forwarding.ts";
-import { buildOwnChainProofs, proofCaches } from "./build-freshness.ts";
+import { buildOwnChainProofs } from "./build-freshness.ts";
 import { buildIssuer } from "./build-issuer.ts";
 import { buildPipeline } from "./build-pipeline.ts";
 import { buildResponseCache, type BuiltResponseCache } from "./build-response-cache.ts";
 import { buildTrust, type Trust } from "./build-trust.ts";
+import { revocationLookup } from "../trust/revocation-lookup.ts";
+
+/** Sources answer from memory and ignore it; a signal is part of their contract. */
+const NEVER_ABORTED = new AbortController().signal;
 
 /** What one address serves in a generation: the settings of its listener. */
 export interface AddressPlan {
@@ -92,9 +96,10 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       }
       servedBy.push(served);
     }
-    // Freshness proofs (identrus-cached, SPEC step 2) reach the validation process through the response caches.
-    const proofs = config.responders.some((responder) => responder.type === "identrus-cached") ? proofCaches() : undefined;
-    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, proofs?.reader);
+    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
+    // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
+    const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
+    const signerStatus = (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, NEVER_ABORTED);
 
     const groups = new Map<string, AddressGroup>();
     for (const [index, responder] of config.responders.entries()) {
@@ -108,7 +113,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const backEnd =
         responder.forwarding === undefined
           ? undefined
-          : buildForwarder(responder.forwarding, `${field}.forwarding`, { issuers: directory, certificates: trust?.cache, clock, logger: responderLogger });
+          : buildForwarder(responder.forwarding, `${field}.forwarding`, { issuers: directory, certificates: trust?.cache, signerStatus, clock, logger: responderLogger });
       const backEndQuery = backEnd === undefined ? undefined : (certId: CertId, _issuer: Buffer, signal: AbortSignal) => askBackEnd(backEnd, certId, signal).then((answer) => answer?.body);
       const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger, backEndQuery);
       if (ownChain !== undefined) ownChains.push(ownChain);
@@ -123,7 +128,6 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
-      if (cache !== undefined && responder.type === "identrus-cached") proofs?.add(cache.cache);
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: RoutedEndpoint = {
         name: responder.name,

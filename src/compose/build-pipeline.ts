@@ -11,6 +11,7 @@ import type { Step } from "../pipeline/step.ts";
 import type { BillingSink } from "../billing/billing-sink.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { CertificateValidator } from "../trust/certificate-validator.ts";
+import type { RevocationLookup } from "../trust/revocation-lookup.ts";
 import { nameMatcher } from "../trust/name-match.ts";
 import { ConfigError } from "../errors.ts";
 import { tlsClientAuthStep } from "../pipeline/steps/01-tls-client-auth.ts";
@@ -35,7 +36,9 @@ export interface PipelineDependencies {
   readonly clock: Clock;
   readonly logger: Logger;
   /** The validation process and certificate cache, when `trust` is configured. */
-  readonly trust: { readonly validator: CertificateValidator; readonly cache: CertificateCache; readonly anchors: readonly Buffer[] } | undefined;
+  readonly trust:
+    | { readonly validator: CertificateValidator; readonly cache: CertificateCache; readonly anchors: readonly Buffer[]; readonly revocation: RevocationLookup }
+    | undefined;
   /** The responder's billing sink, when billing is configured. */
   readonly billingSink: BillingSink | undefined;
   /** The responder's URL, for billing records. */
@@ -92,9 +95,8 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     case "tls-client-auth":
       return tlsClientAuthStep();
     case "freshness-proofs": {
-      const responses = requireCache(dependencies.responseCache, config, field);
-      const { cache, anchors } = requireTrust();
-      return freshnessProofsStep({ responses, certificates: cache, anchors, maxAgeMs: config.freshnessProofs.maxAge, clock, logger: dependencies.logger });
+      const { cache, anchors, revocation } = requireTrust();
+      return freshnessProofsStep({ revocation, certificates: cache, anchors, maxAgeMs: config.freshnessProofs.maxAge, clock, logger: dependencies.logger });
     }
     case "request-signature": {
       const required = config.type.startsWith("identrus") || (config.requestSignature?.required ?? false);

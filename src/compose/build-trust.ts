@@ -2,11 +2,10 @@ import type { Clock } from "../clock.ts";
 import type { TrustConfig } from "../config/schema.ts";
 import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { readCertificatesFile } from "../pki/certificate-file.ts";
-import type { ResponseCache } from "../responses/response-cache.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { CertificateValidator } from "../trust/certificate-validator.ts";
 import { certificateCache, loadCertificateFolder } from "../trust/memory-certificate-cache.ts";
-import { revocationLookup } from "../trust/revocation-lookup.ts";
+import { revocationLookup, type RevocationLookup } from "../trust/revocation-lookup.ts";
 import { rememberValidations } from "../trust/remembered-validations.ts";
 import { certificateValidator } from "../trust/validate-certificate.ts";
 
@@ -16,28 +15,27 @@ export interface Trust {
   readonly cache: CertificateCache;
   /** The trust anchors (DER), e.g. to find the issuers of a freshness proof's responses. */
   readonly anchors: readonly Buffer[];
+  /** The statuses the validation process uses: the sources of every issuer this process serves. */
+  readonly revocation: RevocationLookup;
 }
 
 /**
  * Builds the validation process over the configured anchors, the certificate folder and the served
- * CA certificates (persistent cache); revocation
- * statuses come from the response cache when given (verified freshness proofs, SPEC step 2), then
- * the sources of every issuer this process serves. Throws ConfigError naming the field of a bad file.
+ * CA certificates (persistent cache); revocation statuses come from the sources of every issuer this
+ * process serves (and, for other issuers only, from the verified freshness proofs of the request
+ * being authenticated, SPEC step 2). Throws ConfigError naming the field of a bad file.
  */
-export async function buildTrust(config: TrustConfig, issuers: readonly ServedIssuer[], clock: Clock, responses?: Pick<ResponseCache, "get">): Promise<Trust> {
+export async function buildTrust(config: TrustConfig, issuers: readonly ServedIssuer[], clock: Clock): Promise<Trust> {
   const anchors = (await Promise.all(config.anchors.map((file, index) => readCertificatesFile(file, `trust.anchors[${index}]`)))).flat();
   const persistent = config.certificates === undefined ? [] : await loadCertificateFolder(config.certificates, "trust.certificates");
   // The CAs Vouch serves are known certificates too: their clients' paths run through them.
   const served = issuers.map((issuer) => issuer.certificate).filter((certificate) => !anchors.some((anchor) => anchor.equals(certificate)));
   const cache = certificateCache({ persistent: [...persistent, ...served], maxCount: config.cache.maxCount, maxBytes: config.cache.maxBytes });
-  const revocation = revocationLookup(
-    issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })),
-    responses,
-  );
+  const revocation = revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
   const validator = rememberValidations(certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth }), {
     ttlMs: config.rememberFor,
     maxEntries: config.cache.maxCount,
     clock,
   });
-  return { validator, cache, anchors };
+  return { validator, cache, anchors, revocation };
 }

@@ -11,7 +11,10 @@ import { decodeOcspRequest } from "../ocsp/decode-request.ts";
 import { decodeOcspResponse, type DecodedOcspResponse } from "../ocsp/decode-response.ts";
 import { ERROR_RESPONSES } from "../ocsp/encode-response.ts";
 import type { OcspRequest } from "../ocsp/types.ts";
-import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { fixedClock } from "../clock.ts";
+import { certificateSerial, createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { memorySource } from "../status/memory-source.ts";
+import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { nameMatcher } from "../trust/name-match.ts";
 import { openssl } from "../../test/support/openssl.ts";
 import { acceptResponse, type Acceptance, type ResponseChecks } from "./accept-response.ts";
@@ -112,5 +115,21 @@ describe("acceptResponse", () => {
     for (const status of ["unauthorized", "tryLater", "internalError", "malformedRequest", "sigRequired"] as const) {
       assert.equal(verdict(await accept({ request: made.request, response: decodeOcspResponse(ERROR_RESPONSES.get(status)!) })), `remote-${status}`);
     }
+  });
+
+  test("an answer signed by a delegated responder that Vouch's own sources know to be revoked is refused (it carries nocheck)", async () => {
+    const made = await exchange([pki.good]);
+    const source = memorySource({
+      issuer: caDer,
+      entries: new Map([[await certificateSerial(pki.signer), { kind: "revoked" as const, revokedAt: new Date("2025-01-01T00:00:00Z"), reason: "keyCompromise" as const }]]),
+      listsIssued: false,
+      clock: fixedClock(Date.now()),
+    });
+    const lookup = revocationLookup([{ certificate: caDer, source }]);
+    const signerStatus = (signer: Buffer, issuer: Buffer) => lookup.status(signer, issuer, new AbortController().signal);
+    assert.equal(verdict(await accept(made, { signerStatus })), "signer-revoked");
+    // Without the check (or the signature not verified at all), as configured.
+    assert.equal(verdict(await accept(made)), "ok");
+    assert.equal(verdict(await accept(made, { signerStatus, verifySignature: false })), "ok");
   });
 });

@@ -2,7 +2,7 @@ import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { DecodedBasicResponse, DecodedOcspResponse } from "../ocsp/decode-response.ts";
 import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
 import type { OcspErrorStatus } from "../errors.ts";
-import { checkResponse, type ResponseCheckFailure } from "../responses/check-response.ts";
+import { checkResponse, type ResponseCheckFailure, type ResponseCheckOptions } from "../responses/check-response.ts";
 import type { NameMatcher } from "../trust/name-match.ts";
 import type { IssuerOf } from "./known-issuers.ts";
 
@@ -20,6 +20,11 @@ export interface ResponseChecks {
   readonly allowUnknown: boolean;
   /** Allowed clock difference with the remote, in milliseconds. */
   readonly clockSkewMs: number;
+  /**
+   * What Vouch's own revocation sources say about a delegated signer (checkResponse's `signerStatus`):
+   * a response signed by one they know to be revoked is refused, id-pkix-ocsp-nocheck or not.
+   */
+  readonly signerStatus?: ResponseCheckOptions["signerStatus"];
 }
 
 /** Why a forwarded response was not accepted (log and metric label). */
@@ -35,8 +40,8 @@ export type Acceptance =
  * every CertID of the request answered byte for byte; the request's nonce echoed (with `nonce:
  * ifEchoed`, only compared when the answer has one); every single
  * response inside its time window; with `verifySignature`, signed by an authorized or trusted
- * responder (whose subject matches `signerNames` when set); with `allowUnknown` false, no `unknown`
- * answer. Never rejects.
+ * responder (whose subject matches `signerNames` when set) that is not a delegated signer Vouch's own
+ * sources know to be revoked; with `allowUnknown` false, no `unknown` answer. Never rejects.
  */
 export async function acceptResponse(response: DecodedOcspResponse, request: OcspRequest, checks: ResponseChecks, issuerOf: IssuerOf, now: number): Promise<Acceptance> {
   if (response.status !== "successful") return { ok: false, refused: `remote-${response.status}`, detail: `the remote answered ${response.status}` };
@@ -51,6 +56,7 @@ export async function acceptResponse(response: DecodedOcspResponse, request: Ocs
       clockSkewMs: checks.clockSkewMs,
       expectedCertIds,
       ...(expectedNonce === undefined ? {} : { expectedNonce }),
+      ...(checks.signerStatus === undefined ? {} : { signerStatus: checks.signerStatus }),
     });
     if (!checked.ok) return { ok: false, refused: checked.failed, detail: checked.detail };
     if (checks.signerNames !== undefined && !checks.signerNames.matches(certificateFields(checked.signerCertificate).subjectDer)) {

@@ -1,5 +1,6 @@
 import type { OcspErrorStatus } from "../errors.ts";
 import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
+import type { VerifiedProofs } from "../responses/verified-proofs.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
 
 /** Where an answer came from (SPEC step 9 "source"). */
@@ -57,6 +58,11 @@ export interface Exchange {
   /** Certificates authenticated so far by steps 1 and 3, in that order. */
   authenticated: AuthenticatedCertificate[];
   request: OcspRequest | undefined;
+  /**
+   * The statuses from this request's verified freshness proofs (SPEC step 2), when it carried some;
+   * only step 3 reads them, to authenticate this request's signer. Never shared with another request.
+   */
+  freshnessProofs: VerifiedProofs | undefined;
   /** One per single request, in request order, once local validation (or a later source) has run. */
   answers: SingleResponse[] | undefined;
   /** True when some answer is `unknown` for an issuer this responder does not serve. */
@@ -87,6 +93,7 @@ export function createExchange(init: ExchangeInit): Exchange {
     tlsClient: init.tlsClient,
     authenticated: [],
     request: undefined,
+    freshnessProofs: undefined,
     answers: undefined,
     nonAuthoritative: false,
     extendedRevoke: false,

@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { decodeOcspResponse, type DecodedBasicResponse } from "../ocsp/decode-response.ts";
-import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { fixedClock } from "../clock.ts";
+import { TryLaterError } from "../errors.ts";
+import { certificateFields } from "../ocsp/certificate-fields.ts";
+import { certificateSerial, createPki, issueCertificate, readPemDer, type Pki } from "../pki/openssl-pki.ts";
+import { memorySource, type MemoryEntry } from "../status/memory-source.ts";
+import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { openssl } from "../../test/support/openssl.ts";
 import { checkResponse, type ResponseCheckOptions } from "./check-response.ts";
 
@@ -43,6 +48,8 @@ async function made(certs: readonly string[], signer = pki.signer, key = pki.sig
   const basic = (decoded as Extract<typeof decoded, { status: "successful" }>).basic;
   return { basic, requestCertIds: basic.responses.map((single) => single.certId.der) };
 }
+
+const NEVER = new AbortController().signal;
 
 const options = (extra: Partial<ResponseCheckOptions> = {}): ResponseCheckOptions => ({ issuerOf: () => caDer, now: Date.now(), ...extra });
 
@@ -94,5 +101,42 @@ describe("checkResponse", () => {
     const { basic } = await made([pki.good]);
     const result = await checkResponse(basic, options({ issuerOf: () => undefined }));
     assert.equal(result.ok || result.failed, "unknown-issuer");
+  });
+
+  test("a delegated signer that Vouch's own sources know to be revoked is refused, id-pkix-ocsp-nocheck or not", async () => {
+    const plainSigner = await issueCertificate(pki, "plain-signer", { commonName: "Signer Without nocheck", extensions: "signer_no_nocheck_ext" });
+    const bySigner = await made([pki.good]);
+    const byPlainSigner = await made([pki.good], plainSigner, join(pki.dir, "plain-signer.key"));
+    const byCa = await made([pki.good], pki.ca, pki.caKey);
+    const revokedAt = new Date("2025-01-01T00:00:00Z");
+    const sourceSaying = async (entries: [string, MemoryEntry][]) =>
+      revocationLookup([{ certificate: caDer, source: memorySource({ issuer: caDer, entries: new Map(entries), listsIssued: false, clock: fixedClock(Date.now()) }) }]);
+    const revoked = await sourceSaying([
+      [await certificateSerial(pki.signer), { kind: "revoked", revokedAt, reason: "keyCompromise" }],
+      [await certificateSerial(plainSigner), { kind: "revoked", revokedAt, reason: "keyCompromise" }],
+    ]);
+    const asked: string[] = [];
+    const signerStatus = (signer: Buffer, issuer: Buffer) => {
+      asked.push(certificateFields(signer).serialNumber.toString("hex"));
+      return revoked.status(signer, issuer, NEVER);
+    };
+    const withNocheck = await checkResponse(bySigner.basic, options({ signerStatus }));
+    assert.equal(withNocheck.ok || withNocheck.failed, "signer-revoked");
+    assert.match(withNocheck.ok ? "" : withNocheck.detail, /revoked at 2025-01-01T00:00:00\.000Z/);
+    const withoutNocheck = await checkResponse(byPlainSigner.basic, options({ signerStatus }));
+    assert.equal(withoutNocheck.ok || withoutNocheck.failed, "signer-revoked");
+    // The CA signing for itself is no delegated signer: nothing to ask.
+    asked.length = 0;
+    assert.equal((await checkResponse(byCa.basic, options({ signerStatus }))).ok, true);
+    assert.deepEqual(asked, []);
+
+    // Nothing known (a source that says good, or none serving the CA): nocheck or not, the signer is trusted as before.
+    const good = await sourceSaying([]);
+    assert.equal((await checkResponse(bySigner.basic, options({ signerStatus: (signer, issuer) => good.status(signer, issuer, NEVER) }))).ok, true);
+    const none = revocationLookup([]);
+    assert.equal((await checkResponse(byPlainSigner.basic, options({ signerStatus: (signer, issuer) => none.status(signer, issuer, NEVER) }))).ok, true);
+    // A source that knows but cannot answer now: refused, never assumed good.
+    const stale = await checkResponse(bySigner.basic, options({ signerStatus: () => Promise.reject(new TryLaterError("status data is stale")) }));
+    assert.equal(stale.ok || stale.failed, "signer-status-unavailable");
   });
 });

@@ -3,6 +3,7 @@ import type { DecodedBasicResponse, DecodedResponderId } from "../ocsp/decode-re
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { id_kp_OCSPSigning } from "../ocsp/oids.ts";
 import type { CertId } from "../ocsp/types.ts";
+import type { StatusAnswer } from "../status/status-source.ts";
 import { verifySignedData } from "../signing/verify-signed-data.ts";
 
 export interface ResponseCheckOptions {
@@ -20,12 +21,20 @@ export interface ResponseCheckOptions {
   readonly expectedCertIds?: readonly Buffer[];
   /** The request's nonce, which the response must echo (forwarding). */
   readonly expectedNonce?: Buffer;
+  /**
+   * What Vouch's own revocation sources say about `signer` (DER), a delegated responder certificate
+   * issued by `issuer` (DER): `undefined` when they do not know. May throw (e.g. TryLaterError when
+   * the source that knows has stale data). Without it, a delegated signer's status is not checked.
+   */
+  readonly signerStatus?: (signer: Buffer, issuer: Buffer) => Promise<StatusAnswer | undefined>;
 }
 
 /** The check that failed, for logs, metrics and tests. */
 export type ResponseCheckFailure =
   | "bad-signature"
   | "unauthorized-signer"
+  | "signer-revoked"
+  | "signer-status-unavailable"
   | "unknown-issuer"
   | "certid-mismatch"
   | "nonce-mismatch"
@@ -47,9 +56,11 @@ const DEFAULT_SKEW_MS = 300_000;
  * id-kp-OCSPSigning, valid now), or a configured trusted responder. The signer certificate is found by
  * the ResponderID among the response's certs, the trusted responders and the issuers. Never rejects.
  *
- * @remarks A designated responder's own revocation status is not checked: RFC 6960 §4.2.2.2.1 lets the
- * CA say so with id-pkix-ocsp-nocheck, and the checks that a client could make (a CRL, another OCSP
- * round) are not at hand here.
+ * A CA-designated responder is checked when Vouch can: with `signerStatus`, one that Vouch's own
+ * sources know to be revoked is refused (`signer-revoked`), id-pkix-ocsp-nocheck or not, and one whose
+ * source cannot answer now is refused too (`signer-status-unavailable`). nocheck (RFC 6960
+ * §4.2.2.2.1) only lets its status go unchecked when nothing is known about it; a configured trusted
+ * responder is trusted as configured.
  */
 export async function checkResponse(response: DecodedBasicResponse, options: ResponseCheckOptions): Promise<ResponseCheck> {
   const fail = (failed: ResponseCheckFailure, detail: string): ResponseCheck => ({ ok: false, failed, detail });
@@ -80,7 +91,9 @@ export async function checkResponse(response: DecodedBasicResponse, options: Res
     }
     if (!(await verifySignedData(response.signatureAlgorithm.der, response.tbsResponseDataDer, certificate.publicKey, response.signature))) continue;
     const authorized = authorizedFor(candidate, certificate, response, options);
-    return authorized === undefined ? { ok: true, signerCertificate: candidate } : fail("unauthorized-signer", authorized);
+    if (authorized !== undefined) return fail("unauthorized-signer", authorized);
+    const revoked = await delegatedSignerRevoked(candidate, issuers.values(), options);
+    return revoked ?? { ok: true, signerCertificate: candidate };
   }
   return fail("bad-signature", "the signature does not verify with the responder's certificate");
 }
@@ -111,6 +124,24 @@ function authorizedFor(signerDer: Buffer, signer: X509Certificate, response: Dec
     if (!signer.checkIssued(issuer) || !signer.verify(issuer.publicKey)) return `the signer ${oneLine(signer.subject)} was not issued by the CA ${oneLine(issuer.subject)}`;
     if (!(signer.keyUsage ?? []).includes(id_kp_OCSPSigning)) return `the signer ${oneLine(signer.subject)} lacks id-kp-OCSPSigning`;
     if (options.now < Date.parse(signer.validFrom) || options.now > Date.parse(signer.validTo)) return `the signer certificate is not valid now (valid ${signer.validFrom} to ${signer.validTo})`;
+  }
+  return undefined;
+}
+
+/** A failure when `signer`, a delegated responder of one of `issuers`, is revoked (or unverifiable) in Vouch's own sources. */
+async function delegatedSignerRevoked(signer: Buffer, issuers: Iterable<Buffer>, options: ResponseCheckOptions): Promise<ResponseCheck | undefined> {
+  if (options.signerStatus === undefined || (options.trustedResponders ?? []).some((trusted) => trusted.equals(signer))) return undefined;
+  for (const issuer of issuers) {
+    if (issuer.equals(signer)) continue;
+    let status: StatusAnswer | undefined;
+    try {
+      status = await options.signerStatus(signer, issuer);
+    } catch (error) {
+      return { ok: false, failed: "signer-status-unavailable", detail: `the delegated signer's status cannot be checked now: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (status?.kind === "revoked") {
+      return { ok: false, failed: "signer-revoked", detail: `the delegated signer (serial ${certificateFields(signer).serialNumber.toString("hex")}) was revoked at ${status.revokedAt.toISOString()}` };
+    }
   }
   return undefined;
 }

@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { fixedClock, type FixedClock } from "../clock.ts";
 import { decodeBasicOcspResponse, decodeOcspResponse } from "../ocsp/decode-response.ts";
 import { decodeFreshnessProof } from "../ocsp/freshness-proof.ts";
-import type { Extension } from "../ocsp/types.ts";
+import type { CertId, Extension } from "../ocsp/types.ts";
 import { recordingLogger } from "../observability/logger.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
@@ -12,7 +12,9 @@ import { memorySource, type MemoryEntry } from "../status/memory-source.ts";
 import type { Made } from "../trust/test-support/openssl-certificates.ts";
 import { checkResponse } from "./check-response.ts";
 import { ownChainProofs, type OwnChainProofs, type OwnChainProofsOptions } from "./own-chain-proofs.ts";
-import { mapResponseCache, opensslProof, proofFixture, type ProofFixture } from "./test-support/proof-fixture.ts";
+import { mapResponseCache, opensslProof, proofFixture, RESPONDER_EXTENSIONS, type ProofFixture } from "./test-support/proof-fixture.ts";
+import type { ResponseCache } from "./response-cache.ts";
+import { revocationLookup } from "../trust/revocation-lookup.ts";
 
 let f: ProofFixture;
 before(async () => {
@@ -101,32 +103,66 @@ describe("own-chain freshness proofs", () => {
     );
   });
 
-  test("the response cache comes first; the back end fills in what no served issuer can answer, checked", async () => {
+  test("a served issuer's certificate is proved by its sources only, never from a cached copy", async () => {
+    const clock = fixedClock(Date.now());
+    const ca = await served(f.ca, f.responder, [[f.responder, { kind: "revoked", revokedAt: new Date(clock.now() - HOUR), reason: "keyCompromise" }]], clock);
+    // The cache holds a genuine `good` about the delegated signer, older than its revocation.
+    const responses = mapResponseCache(clock);
+    await put(responses, await opensslProof(f, f.responder, f.ca));
+    const proofs = await start([ca], clock, { responses });
+    const entries = await readProof(proofs.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now());
+    assert.deepEqual(
+      entries.map(({ serial, status }) => ({ serial, status })),
+      [{ serial: f.responder.serial, status: "revoked" }],
+    );
+  });
+
+  test("for an issuer no served one answers, the response cache comes first, then the back end, checked", async () => {
+    // Issued before the clock is read: its notBefore is not after "now".
+    const rootResponder = await f.maker.issue("root-responder", f.root, { subject: "/C=SE/O=Proof/CN=Root OCSP", extensions: RESPONDER_EXTENSIONS });
     const clock = fixedClock(Date.now());
     const ca = await served(f.ca, f.responder, [[f.responder, { kind: "good" }]], clock);
     const responses = mapResponseCache(clock);
-    const cachedSigner = await opensslProof(f, f.responder, f.ca);
-    const decoded = decodeOcspResponse(cachedSigner);
-    const single = decoded.status === "successful" ? decoded.basic.responses[0]! : assert.fail();
-    await responses.put(single.certId, { body: cachedSigner, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, issuerNameDer: Buffer.alloc(0) });
+    const cachedCa = await opensslProof(f, f.ca, f.root);
+    await put(responses, cachedCa);
     const fromRoot = await opensslProof(f, f.ca, f.root);
     const asked: string[] = [];
-    const proofs = await start([ca], clock, {
-      responses,
-      backEnd: async (certId) => {
-        asked.push(certId.serialNumber.toString("hex"));
-        return fromRoot;
-      },
-    });
-    const entries = await readProof(proofs.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now());
-    assert.deepEqual(entries[0]!.body, cachedSigner);
-    assert.deepEqual(entries[1]!.body, fromRoot);
+    const backEnd = async (certId: CertId) => {
+      asked.push(certId.serialNumber.toString("hex"));
+      return fromRoot;
+    };
+    const cached = await start([ca], clock, { responses, backEnd });
+    assert.deepEqual((await readProof(cached.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now()))[1]!.body, cachedCa);
+    assert.deepEqual(asked, []);
+
+    const remote = await start([ca], clock, { backEnd });
+    assert.deepEqual((await readProof(remote.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now()))[1]!.body, fromRoot);
     assert.deepEqual(asked, [f.ca.serial]);
 
     // A back end answering with a response signed by the wrong key is not believed.
     const forged = await opensslProof(f, f.ca, f.root, { signer: f.stranger });
-    const refused = await start([ca], clock, { responses, backEnd: async () => forged });
-    const only = await readProof(refused.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now());
-    assert.equal(only.length, 1);
+    const refused = await start([ca], clock, { backEnd: async () => forged });
+    assert.equal((await readProof(refused.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now())).length, 1);
+
+    // Nor one signed by a delegated responder of the root that Vouch's own sources know to be revoked.
+    const bySigner = await opensslProof(f, f.ca, f.root, { signer: rootResponder });
+    const rootSource = memorySource({
+      issuer: f.root.der,
+      entries: new Map([[rootResponder.serial, { kind: "revoked" as const, revokedAt: new Date(clock.now() - HOUR), reason: "keyCompromise" as const }]]),
+      listsIssued: false,
+      clock,
+    });
+    const revocation = revocationLookup([{ certificate: f.root.der, source: rootSource }]);
+    const trusting = await start([ca], clock, { backEnd: async () => bySigner });
+    assert.equal((await readProof(trusting.extensionFor(ca.identity, clock.now()), [f.ca.der, f.root.der], clock.now())).length, 2, "without the sources, it is used");
+    const checking = await start([ca], clock, { backEnd: async () => bySigner, revocation });
+    assert.equal((await readProof(checking.extensionFor(ca.identity, clock.now()), [f.ca.der], clock.now())).length, 1);
   });
 });
+
+/** Puts `response` (one single response) into `responses` under its CertID. */
+async function put(responses: ResponseCache, response: Buffer): Promise<void> {
+  const decoded = decodeOcspResponse(response);
+  const single = decoded.status === "successful" ? decoded.basic.responses[0]! : assert.fail();
+  await responses.put(single.certId, { body: response, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, issuerNameDer: Buffer.alloc(0) });
+}

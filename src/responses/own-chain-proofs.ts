@@ -16,6 +16,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { IssuerDirectory, ServedIssuer } from "../pipeline/issuer-directory.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
+import type { RevocationLookup } from "../trust/revocation-lookup.ts";
 import { checkResponse } from "./check-response.ts";
 import type { ResponseCache } from "./response-cache.ts";
 
@@ -24,13 +25,15 @@ export type BackEndQuery = (certId: CertId, issuer: Buffer, signal: AbortSignal)
 
 export interface OwnChainProofsOptions {
   readonly issuers: IssuerDirectory;
-  /** Looked in first (a response another step or instance already holds). */
+  /** Looked in for certificates of issuers this responder does not serve (a forwarded response another step or instance holds). */
   readonly responses: Pick<ResponseCache, "get"> | undefined;
   /** Where the CA certificates' issuers are found: trust anchors and the certificate cache. */
   readonly anchors: readonly Buffer[];
   readonly certificates: CertificateCache | undefined;
   /** The back-end client, when forwarding is configured; tried last. */
   readonly backEnd?: BackEndQuery | undefined;
+  /** Vouch's own revocation sources: a back-end response signed by a delegated signer they know to be revoked is refused. */
+  readonly revocation?: Pick<RevocationLookup, "status"> | undefined;
   /** A response is attached only while its thisUpdate is at most this old (and before its nextUpdate). */
   readonly maxAgeMs: number;
   readonly refreshIntervalMs: number;
@@ -66,10 +69,10 @@ interface Prepared {
 }
 
 /**
- * Starts keeping proofs for the chains of `issuers` (the first refresh on the next turn of the event loop). Each certificate's response comes from, in
- * order: the response cache; local validation, when this responder serves the certificate's issuer
- * (a served CA answers for the delegated signer it issued, a served root for its CA), signed by that
- * issuer's signer; the back-end client. Only good and revoked answers, no older than `maxAgeMs`,
+ * Starts keeping proofs for the chains of `issuers` (the first refresh on the next turn of the event
+ * loop). When this responder serves the certificate's issuer (a served CA answers for the delegated
+ * signer it issued, a served root for its CA), the response comes from local validation only, signed
+ * by that issuer's signer; otherwise from the response cache, else the back-end client. Only good and revoked answers, no older than `maxAgeMs`,
  * are used; a chain whose proofs are partly missing attaches those it has. Failures are logged.
  */
 export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
@@ -81,15 +84,16 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
 
   const proofFor = async (link: Link): Promise<Proof | undefined> => {
     const now = clock.now();
+    // The issuer's own sources are authoritative: a served issuer's certificate is never proved from a cached copy.
+    const served = issuers.find(link.certId);
+    if (served !== undefined) {
+      const local = await signLocally(served, link, now, controller.signal);
+      return local === undefined ? undefined : usable(local, link, now);
+    }
     const cached = await options.responses?.get(link.certId);
     if (cached !== undefined) {
       const proof = usable(cached.body, link, now);
       if (proof !== undefined) return proof;
-    }
-    const served = issuers.find(link.certId);
-    if (served !== undefined) {
-      const local = await signLocally(served, link, now, controller.signal);
-      if (local !== undefined) return usable(local, link, now);
     }
     if (options.backEnd !== undefined) {
       const remote = await options.backEnd(link.certId, link.issuer, controller.signal);
@@ -102,7 +106,14 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
   const checked = async (body: Buffer, link: Link, now: number): Promise<Proof | undefined> => {
     const decoded = decodeOcspResponse(body);
     if (decoded.status !== "successful") return undefined;
-    const check = await checkResponse(decoded.basic, { issuerOf: () => link.issuer, now, maxAgeMs, expectedCertIds: [link.certId.der] });
+    const revocation = options.revocation;
+    const check = await checkResponse(decoded.basic, {
+      issuerOf: () => link.issuer,
+      now,
+      maxAgeMs,
+      expectedCertIds: [link.certId.der],
+      ...(revocation === undefined ? {} : { signerStatus: (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, controller.signal) }),
+    });
     if (!check.ok) {
       logger.warn({ step: "sign", reason: check.failed, detail: check.detail, serial: link.certId.serialNumber.toString("hex") }, "own-chain freshness proof from the back end refused");
       return undefined;

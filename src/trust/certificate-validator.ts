@@ -1,3 +1,5 @@
+import type { VerifiedProofs } from "../responses/verified-proofs.ts";
+
 /**
  * The SPEC §3 validation process ("authenticate a certificate"): the contract that the TLS step
  * (SPEC step 1) and the request-signature step (step 3) rely on.
@@ -29,7 +31,9 @@ export interface CertificateValidator {
   /**
    * Runs the validation process on `certificate` (DER) at the validator's clock time. Never throws for
    * a certificate that fails a check (that is a result); throws TryLaterError when a revocation
-   * source that serves an issuer on the path cannot answer now.
+   * source that serves an issuer on the path cannot answer now. `proofs`: the verified freshness
+   * proofs of the request whose signer this is (SPEC step 2), for issuers no source serves; a result
+   * that may rest on them concerns that request only.
    */
-  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal): Promise<ValidationResult>;
+  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs): Promise<ValidationResult>;
 }

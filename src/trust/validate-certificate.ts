@@ -52,6 +52,7 @@ import type { CertificateValidator, ValidationPurpose, ValidationResult } from "
 import { namesEqual } from "./name-compare.ts";
 import type { ParsedCertificate } from "./parse-certificate.ts";
 import { parseCertificate } from "./parse-certificate.ts";
+import type { VerifiedProofs } from "../responses/verified-proofs.ts";
 import type { RevocationLookup } from "./revocation-lookup.ts";
 
 /** Options of `certificateValidator`. */
@@ -85,6 +86,8 @@ interface Node {
 interface Search {
   readonly now: number;
   readonly signal: AbortSignal;
+  /** The verified freshness proofs of the request being authenticated, if any. */
+  readonly proofs: VerifiedProofs | undefined;
   budget: number;
 }
 
@@ -186,7 +189,7 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
     const failure = checkIssuerIsCa(issuer.parsed, issuer.anchor) ?? checkPathLength(issuer.parsed, below) ?? checkNameConstraints(issuer.parsed, below);
     if (failure !== undefined) return failure;
     if (!skipsStatusCheck(child.parsed)) {
-      const answer = await revocation.status(child.parsed.der, issuer.parsed.der, search.signal);
+      const answer = await revocation.status(child.parsed.der, issuer.parsed.der, search.signal, search.proofs);
       const statusFailure = checkStatus(child.parsed, answer, unknownStatus);
       if (statusFailure !== undefined) return statusFailure;
     }
@@ -197,14 +200,14 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
   };
 
   return {
-    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal): Promise<ValidationResult> {
+    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs): Promise<ValidationResult> {
       const node = nodeOf(certificate);
       if (!("parsed" in node)) return { ok: false, ...node };
       if (node.anchor) return { ok: true, chain: [node.parsed.der] };
       const now = clock.now();
       const failure = checkValidity(node.parsed, now) ?? checkCriticalExtensions(node.parsed) ?? checkUsage(node.parsed, purpose);
       if (failure !== undefined) return { ok: false, ...failure };
-      const result = await extend([node], { now, signal, budget: CANDIDATE_BUDGET });
+      const result = await extend([node], { now, signal, proofs, budget: CANDIDATE_BUDGET });
       if (!Array.isArray(result)) return { ok: false, ...result };
       for (const step of result) if (!step.anchor) cache.add(step.parsed.der);
       return { ok: true, chain: result.map((step) => step.parsed.der) };

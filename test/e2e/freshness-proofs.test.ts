@@ -146,7 +146,6 @@ describe("freshness proofs at an identrus-cached responder", () => {
     assert.equal(ca.code, 0, ca.stdout);
   });
 
-  // In this order: a good proof, once accepted, stays in the response cache.
   test("without a proof the requestor cannot be authenticated: unauthorized", async () => {
     const result = await askIdentrus(client.requestor, []);
     assert.equal(result.code, 1);
@@ -202,6 +201,12 @@ describe("freshness proofs at an identrus-cached responder", () => {
     assert.match(lines[1]!, /d=1 .* cons: {2}SEQUENCE/);
     assert.match(lines[2]!, /d=2 .* prim: {3}ENUMERATED\s+:00/);
     assert.equal(parsed.stdout.match(/OBJECT\s+:Basic OCSP Response/g)?.length, 2);
+  });
+
+  test("a proof counts for its own request only: the same requestor without proofs right after is unauthorized again", async () => {
+    assert.equal((await askIdentrus(client.requestor, [leafProof, caProof])).code, 0);
+    const without = await askIdentrus(client.requestor, []);
+    assert.match(without.stdout, /Response status: unauthorized/);
   });
 });
 

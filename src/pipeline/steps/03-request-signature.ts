@@ -55,7 +55,7 @@ export function requestSignatureStep(options: RequestSignatureOptions): Step {
           failures.push(`${known.subject}: the signature does not verify with its key`);
           continue;
         }
-        const result = await validator.authenticate(candidate, "request-signing", exchange.signal);
+        const result = await validator.authenticate(candidate, "request-signing", exchange.signal, exchange.freshnessProofs);
         if (result.ok) {
           exchange.authenticated.push({ via: "signature", certificate: candidate, subjectDer: known.subjectDer, subject: known.subject });
           return;
