@@ -109,7 +109,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
       );
     }
     case "response-cache":
-      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field) });
+      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field), issuers });
     case "forwarding":
       return buildForwardingStep(config.forwarding!, `${field}.forwarding`, {
         issuers,

@@ -15,11 +15,13 @@ export interface CacheFirstOptions extends LocalValidationOptions {
 }
 
 /**
- * SPEC step 7 for the cached types ("response cache first"): each single request takes the status
- * and times of a cached response for its CertID when there is one, else its issuer's revocation
- * sources answer, as in `localValidationStep` (which the basic types keep, without any cache
- * lookup). `exchange.source` is "cache" when every answer came from the cache, else "local".
- * Throws TryLaterError when a served issuer must be asked and has no usable data.
+ * SPEC step 7 for the cached types ("response cache first"): the issuer's own sources are
+ * authoritative, so a single request for an issuer this responder serves is answered by its
+ * revocation sources, as in `localValidationStep` (which the basic types keep, without any cache
+ * lookup), never from a cached response; one for another issuer takes the status and times of a
+ * cached response for its CertID (a forwarded one) when there is one, else `unknown`.
+ * `exchange.source` is "cache" when every answer came from the cache, else "local". Throws
+ * TryLaterError when a served issuer has no usable data.
  */
 export function cacheFirstLocalValidationStep(options: CacheFirstOptions): Step {
   const { issuers, clock, cache, afterResponseCacheStep } = options;
@@ -35,10 +37,9 @@ export function cacheFirstLocalValidationStep(options: CacheFirstOptions): Step 
       for (let index = 0; index < requests.length; index++) {
         const certId = requests[index]!.certId;
         const issuer = issuers.find(certId);
-        const cached = lookUp ? await cache.get(certId) : undefined;
+        const cached = lookUp && issuer === undefined ? await cache.get(certId) : undefined;
         const hit = cached === undefined ? undefined : singleOf(cached, certId);
         if (hit !== undefined) {
-          if (issuer !== undefined) exchange.identity ??= issuer.identity;
           // A cached answer for a non-issued certificate in the revoked form keeps its extended-revoke marker (RFC 6960 §2.2).
           if (isNonIssuedRevocation(hit.status)) exchange.extendedRevoke = true;
           answers[index] = { ...hit, certIdDer: certId.der };
