@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fixedClock, type FixedClock } from "../clock.ts";
 import { ConfigError, TryLaterError } from "../errors.ts";
-import { issuerHashes } from "../ocsp/cert-id.ts";
+import { encodeCertId, issuerHashes } from "../ocsp/cert-id.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { makeTestPki, type TestPki } from "../ocsp/test-support/test-pki.ts";
@@ -156,7 +156,7 @@ describe("pre-production", () => {
         // What a client sends: minimal INTEGER content (0x80 needs its leading zero octet).
         const serialNumber = Buffer.from(serial.length % 2 === 0 ? serial : `0${serial}`, "hex");
         const content = serialNumber[0]! >= 0x80 ? Buffer.concat([Buffer.of(0), serialNumber]) : serialNumber;
-        const id: CertId = { hashAlgorithm: algorithm, issuerNameHash: hashes.nameHash, issuerKeyHash: hashes.keyHash, serialNumber: content, der: Buffer.alloc(0) };
+        const id: CertId = { hashAlgorithm: algorithm, issuerNameHash: hashes.nameHash, issuerKeyHash: hashes.keyHash, serialNumber: content, der: encodeCertId(algorithm, pki.caDer, content) };
         assert.ok(await cache.get(id), `${algorithm} ${serial}`);
       }
     }

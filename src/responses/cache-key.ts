@@ -1,11 +1,12 @@
 import type { CertId } from "../ocsp/types.ts";
 
 /**
- * The response-cache key of a CertID (SPEC §1): hash algorithm, issuer name hash, issuer key hash
- * and serial, in that order. The serial is the INTEGER's content octets exactly as received, so a
- * stored response (which echoes its CertID) is only served for the very serial encoding it answers.
+ * The response-cache key of a CertID (SPEC §1): the whole CertID TLV as received, in hex. A response
+ * echoes the request's CertID (RFC 6960 §4.2.1, SPEC §4), and stored bytes are served as they are, so
+ * every encoding of one certificate's CertID is its own entry: hash algorithm (with or without NULL
+ * parameters, RFC 5754 §2), issuer name hash, issuer key hash and the serial's octets exactly as sent.
  * Memory and Redis use the same key (Redis behind a configurable prefix).
  */
 export function cacheKey(id: CertId): string {
-  return `${id.hashAlgorithm}:${id.issuerNameHash.toString("hex")}:${id.issuerKeyHash.toString("hex")}:${id.serialNumber.toString("hex")}`;
+  return id.der.toString("hex");
 }

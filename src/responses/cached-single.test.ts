@@ -31,6 +31,12 @@ function body(ids: readonly CertId[], extensions: { oid: string; critical: boole
   return encodeBasicOcspResponse(tbs, ECDSA_SHA256, Buffer.alloc(64, 1), []);
 }
 
+/** `id` with its hash AlgorithmIdentifier's NULL parameters left out (30 09 06 05 … 05 00 → 30 07 06 05 …). */
+function withoutParameters(id: CertId): CertId {
+  const der = Buffer.concat([Buffer.from([0x30, id.der[1]! - 2, 0x30, 0x07]), id.der.subarray(4, 11), id.der.subarray(13)]);
+  return { ...id, der };
+}
+
 const cached = (bytes: Buffer): CachedResponse => ({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, expiresAt: NEXT_UPDATE.getTime() });
 
 describe("singleOf: the answer inside a cached response", () => {
@@ -48,6 +54,7 @@ describe("singleOf: the answer inside a cached response", () => {
   const misses: [string, () => Buffer, CertId][] = [
     ["a response for another serial", () => body([certIdFor(Buffer.from([0x1b]), issuer)]), id],
     ["a response for the same serial under another hash algorithm", () => body([certIdFor(Buffer.from([0x1a]), issuer, "sha256")]), id],
+    ["a response echoing the CertID without NULL hash parameters", () => body([withoutParameters(id)]), id],
     ["a response with two single responses", () => body([id, certIdFor(Buffer.from([0x1b]), issuer)]), id],
     ["a response with a nonce", () => body([id], [{ oid: id_pkix_ocsp_nonce, critical: false, value: Buffer.from([0x04, 0x01, 0x00]) }]), id],
     ["an error response", () => Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03]), id],
@@ -56,6 +63,15 @@ describe("singleOf: the answer inside a cached response", () => {
   for (const [title, bytes, certId] of misses) {
     test(`is undefined for ${title}`, () => assert.equal(singleOf(cached(bytes()), certId), undefined));
   }
+
+  test("a response is asked with another encoding of its CertID: a miss for that one, still a hit for its own", () => {
+    const bytes = cached(body([id]));
+    assert.equal(singleOf(bytes, withoutParameters(id)), undefined);
+    assert.ok(singleOf(bytes, id));
+    const remembered = Buffer.from("remembered, not DER");
+    rememberSingle(remembered, { certIdDer: id.der, status: { kind: "good" }, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, invalidityDate: undefined, extensions: [] });
+    assert.equal(singleOf(cached(remembered), withoutParameters(id)), undefined);
+  });
 
   test("a remembered single is returned as given, without decoding", () => {
     const bytes = Buffer.from("not DER at all");

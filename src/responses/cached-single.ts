@@ -20,30 +20,26 @@ export function rememberSingle(body: Buffer, single: SingleResponse): void {
 
 /**
  * The single response of `cached` when it is a successful response with exactly one single response
- * for `id` (same hash algorithm, issuer hashes and serial), else `undefined` (a cache miss for the
- * caller: never answer from a response that says something else). Never throws.
+ * whose CertID is `id`'s, byte for byte (hash algorithm parameters and serial encoding included), else
+ * `undefined` (a cache miss for the caller: never answer from a response that says something else,
+ * or echoes another CertID). Never throws.
  */
 export function singleOf(cached: CachedResponse, id: CertId): SingleResponse | undefined {
   let single = known.get(cached.body);
   if (single === undefined) {
-    single = decodeSingle(cached.body, id);
+    single = decodeSingle(cached.body);
     known.set(cached.body, single);
   }
-  return single ?? undefined;
+  // The response must echo the request's CertID exactly (SPEC §4): another encoding is a miss.
+  return single !== null && single.certIdDer.equals(id.der) ? single : undefined;
 }
 
-function decodeSingle(body: Buffer, id: CertId): SingleResponse | null {
+function decodeSingle(body: Buffer): SingleResponse | null {
   try {
     const decoded = decodeOcspResponse(body);
     if (decoded.status !== "successful" || decoded.basic.responses.length !== 1 || decoded.basic.nonce !== undefined) return null;
     const single = decoded.basic.responses[0]!;
     const certId = single.certId;
-    const same =
-      certId.hashAlgorithm === id.hashAlgorithm &&
-      certId.issuerNameHash.equals(id.issuerNameHash) &&
-      certId.issuerKeyHash.equals(id.issuerKeyHash) &&
-      certId.serialNumber.equals(id.serialNumber);
-    if (!same) return null;
     return {
       certIdDer: certId.der,
       status: single.status,

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { fixedClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
+import { DER_NULL, integer, octetString, oid, sequence } from "../ocsp/der-writer.ts";
+import { HASH_ALGORITHM_OIDS } from "../ocsp/hash-algorithms.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import { atv, name, printable, rdn, utf8 } from "../trust/test-support/name-der.ts";
 import { issuerTable, type IssuerRowConfig } from "./issuer-table.ts";
@@ -19,9 +21,12 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const START = Date.parse("2026-12-01T12:00:00Z");
 
-function certId(serial: number, hashAlgorithm: HashAlgorithm = "sha1", issuerKeyHash = Buffer.alloc(20, 1)): CertId {
-  const serialNumber = Buffer.from([serial >> 8, serial & 0xff]);
-  return { hashAlgorithm, issuerNameHash: Buffer.alloc(20, 2), issuerKeyHash, serialNumber, der: Buffer.concat([Buffer.from(hashAlgorithm), serialNumber]) };
+/** A CertID and its DER, with the hash AlgorithmIdentifier's NULL parameters (OpenSSL) or without. */
+function certId(serial: number, hashAlgorithm: HashAlgorithm = "sha1", issuerKeyHash = Buffer.alloc(20, 1), parameters: "null" | "absent" = "null"): CertId {
+  const serialNumber = Buffer.from([0x10, (serial >> 8) & 0xff, serial & 0xff]);
+  const issuerNameHash = Buffer.alloc(20, 2);
+  const algorithm = parameters === "null" ? sequence(oid(HASH_ALGORITHM_OIDS[hashAlgorithm]), DER_NULL) : sequence(oid(HASH_ALGORITHM_OIDS[hashAlgorithm]));
+  return { hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber, der: sequence(algorithm, octetString(issuerNameHash), octetString(issuerKeyHash), integer(serialNumber)) };
 }
 
 function response(options: { nextUpdateIn?: number; size?: number; issuer?: Buffer; tag?: number } = {}): ResponseToCache {
@@ -59,13 +64,18 @@ describe("memoryResponseCache: what is kept and what is served", () => {
     assert.equal(hit.expiresAt, START + HOUR);
   });
 
-  test("the key is the whole CertID: another hash algorithm, issuer key hash or serial is a miss", async () => {
+  test("the key is the whole CertID as received: another hash algorithm, its parameters, issuer key hash or serial is a miss", async () => {
     const { cache } = setup();
     await cache.put(certId(1), response());
     assert.equal(await cache.get(certId(1, "sha256")), undefined);
     assert.equal(await cache.get(certId(1, "sha1", Buffer.alloc(20, 9))), undefined);
     assert.equal(await cache.get(certId(2)), undefined);
+    assert.equal(await cache.get(certId(1, "sha1", Buffer.alloc(20, 1), "absent")), undefined);
     assert.ok(await cache.get(certId(1)));
+    // Each encoding is an entry of its own.
+    await cache.put(certId(1, "sha1", Buffer.alloc(20, 1), "absent"), response({ tag: 0xcd }));
+    assert.equal((await cache.get(certId(1, "sha1", Buffer.alloc(20, 1), "absent")))?.body[0], 0xcd);
+    assert.equal((await cache.get(certId(1)))?.body[0], 0xab);
   });
 
   test("issuers matching no row of the table are not cached", async () => {
@@ -206,13 +216,13 @@ describe("memoryResponseCache: renewal schedule and fills", () => {
     clock.set(START + 15 * MINUTE - 1);
     assert.deepEqual(cache.dueForRenewal(10), []);
     clock.set(START + 20 * MINUTE);
-    assert.deepEqual(cache.dueForRenewal(10).map((id) => id.serialNumber[1]), [3, 1]);
+    assert.deepEqual(cache.dueForRenewal(10).map((id) => id.serialNumber[2]), [3, 1]);
     assert.deepEqual(cache.dueForRenewal(10), [], "handed out once");
     clock.set(START + 55 * MINUTE);
-    assert.deepEqual(cache.dueForRenewal(10).map((id) => id.serialNumber[1]), [2]);
+    assert.deepEqual(cache.dueForRenewal(10).map((id) => id.serialNumber[2]), [2]);
     await cache.put(certId(2), response());
     clock.set(START + 105 * MINUTE);
-    assert.deepEqual(cache.dueForRenewal(1).map((id) => id.serialNumber[1]), [2], "a new put schedules it again");
+    assert.deepEqual(cache.dueForRenewal(1).map((id) => id.serialNumber[2]), [2], "a new put schedules it again");
   });
 
   test("an entry that expired before its renewal was handed out is dropped, not renewed", async () => {

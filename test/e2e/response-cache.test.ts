@@ -1,18 +1,25 @@
 /**
  * The cached responder type (SPEC §2 steps 5 and 7, §6) from the outside: a real `vouch serve`,
- * requests made by `openssl ocsp`, responses compared byte for byte. A repeated request without a
- * nonce gets the stored bytes until the entry expires; a nonce or a second certificate signs anew.
+ * requests made by `openssl ocsp` (and hand-built DER for CertID encodings), responses compared byte
+ * for byte. A repeated request without a nonce gets the stored bytes until the entry expires or the
+ * index says something else; a nonce or a second certificate signs anew from the sources.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { encodeCertId, issuerHashes } from "../../src/ocsp/cert-id.ts";
+import { certificateFields } from "../../src/ocsp/certificate-fields.ts";
+import { decodeOcspResponse } from "../../src/ocsp/decode-response.ts";
+import { integer, octetString, oid, sequence } from "../../src/ocsp/der-writer.ts";
+import { encodeOcspRequest, encodeTbsRequest } from "../../src/ocsp/encode-request.ts";
+import { createPki, issueCertificate, readPemDer, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { producedAt } from "../support/produced-at.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
+import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
 let pki: Pki;
 let base: string;
@@ -84,23 +91,72 @@ describe("a cached responder", () => {
     assert.ok(producedAt(second.body) > producedAt(first.body), "a fresh signature each time");
   });
 
-  test("a cached answer is reused inside a nonce-bearing response (local validation looks in the cache first)", async () => {
+  test("a nonce-bearing response is answered by the issuer's sources, not from a cached copy", async () => {
     const revokedOnly = await opensslRequest(["-issuer", pki.ca, "-cert", pki.revoked, "-no_nonce"]);
     const cached = await postOcsp(vouch.baseUrl, revokedOnly);
-    // Past the second of the cached thisUpdate, so that a fresh lookup would show a later one.
+    // Past the second of the cached thisUpdate, so that the fresh lookup shows a later one.
     await sleep(1100);
     const withNonce = await postOcsp(vouch.baseUrl, await opensslRequest(["-issuer", pki.ca, "-cert", pki.revoked]));
-    const file = join(base, "nonce.der");
-    const cachedFile = join(base, "revoked.der");
-    await writeFile(file, withNonce.body);
-    await writeFile(cachedFile, cached.body);
-    const times = (text: string) => /This Update: (.+)[\s\S]*Next Update: (.+)/.exec(text)?.slice(1);
-    const a = await openssl(["ocsp", "-respin", cachedFile, "-resp_text", "-noverify"]);
-    const b = await openssl(["ocsp", "-respin", file, "-resp_text", "-noverify"]);
-    assert.ok(times(a.stdout) !== undefined, a.stdout);
-    assert.deepEqual(times(b.stdout), times(a.stdout), "same thisUpdate and nextUpdate as the cached answer");
+    assert.deepEqual(certStatuses(withNonce.body), ["revoked"]);
+    assert.ok(thisUpdateOf(withNonce.body) > thisUpdateOf(cached.body), "a thisUpdate of its own lookup");
+  });
+
+  test("a revocation the index learns reaches the cached answers at once: a cached good is never served after it", async () => {
+    const issued = vouch.logs.filter(withMessage("index reloaded")).length;
+    const victim = await issueCertificate(pki, "revoked-later", { commonName: "revoked-later.demo.vouch.test" });
+    await waitForLogs(vouch, withMessage("index reloaded"), issued + 1);
+    const request = await opensslRequest(["-issuer", pki.ca, "-cert", victim, "-no_nonce"]);
+    const before = await postOcsp(vouch.baseUrl, request);
+    assert.deepEqual(certStatuses(before.body), ["good"]);
+    assert.ok((await postOcsp(vouch.baseUrl, request)).body.equals(before.body), "served from the cache");
+    const reloads = vouch.logs.filter(withMessage("index reloaded")).length;
+    await revokeCertificate(pki, victim, "keyCompromise");
+    await waitForLogs(vouch, withMessage("index reloaded"), reloads + 1);
+    const after = await postOcsp(vouch.baseUrl, request);
+    assert.deepEqual(certStatuses(after.body), ["revoked"], "no nonce");
+    assert.deepEqual(certStatuses((await postOcsp(vouch.baseUrl, await opensslRequest(["-issuer", pki.ca, "-cert", victim]))).body), ["revoked"], "with a nonce");
+    // The revoked answer replaced the good one, and is served from the cache in turn.
+    await sleep(1100);
+    assert.ok((await postOcsp(vouch.baseUrl, request)).body.equals(after.body), "the revoked answer is cached");
+  });
+
+  test("a hit echoes the request's CertID byte for byte: with and without NULL hash parameters, each encoding its own entry", async () => {
+    const caDer = await readPemDer(pki.ca);
+    for (const [name, certificate, warmFirst] of [["good", pki.good, "null"], ["revoked", pki.revoked, "absent"]] as const) {
+      const serial = certificateFields(await readPemDer(certificate)).serialNumber;
+      const ids = { null: encodeCertId("sha1", caDer, serial), absent: certIdWithoutParameters(caDer, serial) };
+      const order = warmFirst === "null" ? (["null", "absent"] as const) : (["absent", "null"] as const);
+      const first: Record<string, Buffer> = {};
+      for (const encoding of order) {
+        const response = await postOcsp(vouch.baseUrl, encodeOcspRequest(encodeTbsRequest({ certIds: [ids[encoding]] })));
+        assert.deepEqual(answeredCertIds(response.body), [ids[encoding]], `${name}, ${encoding} parameters`);
+        first[encoding] = response.body;
+      }
+      await sleep(1100);
+      for (const encoding of order) {
+        const again = await postOcsp(vouch.baseUrl, encodeOcspRequest(encodeTbsRequest({ certIds: [ids[encoding]] })));
+        assert.ok(again.body.equals(first[encoding]!), `${name}, ${encoding} parameters: a hit, the stored bytes`);
+      }
+    }
   });
 });
+
+/** A SHA-1 CertID whose hash AlgorithmIdentifier has no parameters (RFC 5754 allows both forms). */
+function certIdWithoutParameters(issuerDer: Buffer, serial: Buffer): Buffer {
+  const hashes = issuerHashes(issuerDer).get("sha1")!;
+  return sequence(sequence(oid("1.3.14.3.2.26")), octetString(hashes.nameHash), octetString(hashes.keyHash), integer(serial));
+}
+
+/** The CertID TLVs a response answers, in order. */
+function answeredCertIds(body: Buffer): Buffer[] {
+  const decoded = decodeOcspResponse(body);
+  return decoded.status === "successful" ? decoded.basic.responses.map((single) => single.certId.der) : assert.fail(decoded.status);
+}
+
+function thisUpdateOf(body: Buffer): number {
+  const decoded = decodeOcspResponse(body);
+  return decoded.status === "successful" ? decoded.basic.responses[0]!.thisUpdate.getTime() : assert.fail(decoded.status);
+}
 
 describe("expiry", () => {
   test("the stored response is served until expiresAfter, then a new one is signed and stored", async () => {

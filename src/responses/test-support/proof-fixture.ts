@@ -8,6 +8,7 @@ import type { Clock } from "../../clock.ts";
 import type { CertId } from "../../ocsp/types.ts";
 import { openssl } from "../../pki/openssl-pki.ts";
 import { EXT, certificateMaker, type CertificateMaker, type Made } from "../../trust/test-support/openssl-certificates.ts";
+import { cacheKey } from "../cache-key.ts";
 import type { CachedResponse, ResponseCache, ResponseToCache } from "../response-cache.ts";
 
 export interface ProofFixture {
@@ -80,16 +81,15 @@ export async function opensslProof(fixture: ProofFixture, subject: Made, issuer:
  */
 export function mapResponseCache(clock: Clock): ResponseCache & { readonly entries: Map<string, ResponseToCache> } {
   const entries = new Map<string, ResponseToCache>();
-  const key = (id: CertId) => `${id.hashAlgorithm}:${id.issuerNameHash.toString("hex")}:${id.issuerKeyHash.toString("hex")}:${id.serialNumber.toString("hex")}`;
   return {
     entries,
     async get(id): Promise<CachedResponse | undefined> {
-      const entry = entries.get(key(id));
+      const entry = entries.get(cacheKey(id));
       if (entry === undefined || entry.nextUpdate.getTime() <= clock.now()) return undefined;
       return { body: entry.body, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, expiresAt: entry.nextUpdate.getTime() };
     },
     async put(id, response) {
-      entries.set(key(id), response);
+      entries.set(cacheKey(id), response);
     },
     async close() {},
   };
