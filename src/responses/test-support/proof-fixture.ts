@@ -5,7 +5,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../../clock.ts";
-import type { CertId } from "../../ocsp/types.ts";
 import { openssl } from "../../pki/openssl-pki.ts";
 import { EXT, certificateMaker, type CertificateMaker, type Made } from "../../trust/test-support/openssl-certificates.ts";
 import { cacheKey } from "../cache-key.ts";
