@@ -41,7 +41,7 @@ const [decode, local, sign, send] = ["decode", "local-validation", "sign", "send
 const source = metrics.sourceResults.child({ responder: "bench", issuer: "C=SE, O=Vouch Demo, CN=Vouch Demo Issuing CA", source: "index", result: "good" });
 const signer = metrics.signerResults.child({ responder: "bench", issuer: "C=SE, O=Vouch Demo, CN=Vouch Demo Issuing CA", result: "signed" });
 const exchange = createExchange({ received: Buffer.alloc(0), method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: 0 });
-exchange.response = { body: Buffer.alloc(0), cacheWindow: undefined };
+exchange.response = { body: Buffer.alloc(0), producedAt: new Date(0), cacheWindow: undefined };
 exchange.source = "local";
 exchange.answers = [{ certIdDer: Buffer.alloc(0), status: { kind: "good" }, thisUpdate: new Date(0), nextUpdate: undefined, invalidityDate: undefined, extensions: [] }];
 const reply: Reply = { statusCode: 200, headers: {}, body: Buffer.alloc(0) };

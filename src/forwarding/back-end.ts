@@ -12,6 +12,7 @@ export interface BackEndAnswer {
   readonly status: "good" | "revoked" | "unknown";
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | undefined;
+  readonly producedAt: Date;
   /** The issuer's certificate, when Vouch knows it. */
   readonly issuer: Buffer | undefined;
 }
@@ -27,7 +28,7 @@ export async function askBackEnd(forwarder: Forwarder, certId: CertId, signal: A
   if (outcome.kind !== "answered") return undefined;
   const single = outcome.basic.responses.find((response) => response.certId.der.equals(certId.der));
   if (single === undefined) return undefined;
-  return { body: outcome.der, status: single.status.kind, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate, issuer: outcome.issuer };
+  return { body: outcome.der, status: single.status.kind, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate, producedAt: outcome.basic.producedAt, issuer: outcome.issuer };
 }
 
 /**
@@ -40,7 +41,7 @@ export function backEndProducer(forwarder: Forwarder): ResponseProducer {
     async produce(id, signal) {
       const answer = await askBackEnd(forwarder, id, signal);
       if (answer === undefined || answer.status === "unknown" || answer.nextUpdate === undefined || answer.issuer === undefined) return undefined;
-      return { body: answer.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, issuerNameDer: subjectOf(answer.issuer) };
+      return { body: answer.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: answer.producedAt, issuerNameDer: subjectOf(answer.issuer) };
     },
   };
 }

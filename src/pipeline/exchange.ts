@@ -9,6 +9,8 @@ export type AnswerSource = "cache" | "forward" | "local";
 /** A signed, complete OCSPResponse and what HTTP caching may say about it (SPEC §5). */
 export interface SignedResponse {
   readonly body: Buffer;
+  /** Its producedAt (what orders two responses with one thisUpdate in the response cache). */
+  readonly producedAt: Date;
   /** Present when the response may be cached by HTTP caches: no nonce, every answer authoritative. */
   readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
 }

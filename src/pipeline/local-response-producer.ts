@@ -31,7 +31,7 @@ export function localResponseProducer(options: { readonly issuers: IssuerDirecto
       const answer = exchange.answers?.[0];
       if (response?.cacheWindow === undefined || answer?.nextUpdate === undefined) return undefined;
       rememberSingle(response.body, answer);
-      return { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, issuerNameDer: subjects.get(issuer)! };
+      return { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)! };
     },
   };
 }

@@ -35,7 +35,7 @@ const passes = (name: StepName): Step => ({ name, run() {} });
 const answers = (name: StepName): Step => ({
   name,
   run(exchange) {
-    exchange.response = { body: Buffer.from([0x30, 0x00]), cacheWindow: undefined };
+    exchange.response = { body: Buffer.from([0x30, 0x00]), producedAt: new Date(0), cacheWindow: undefined };
   },
 });
 const failing = (name: StepName, error: Error): Step => ({

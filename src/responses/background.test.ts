@@ -43,7 +43,7 @@ function produces(clock: FixedClock): ResponseProducer & { readonly calls: CertI
     calls,
     async produce(id) {
       calls.push(id);
-      return { body: Buffer.from(`${id.serialNumber.toString("hex")}#${calls.length}`), thisUpdate: new Date(clock.now()), nextUpdate: new Date(clock.now() + 2 * HOUR), issuerNameDer: issuerName };
+      return { body: Buffer.from(`${id.serialNumber.toString("hex")}#${calls.length}`), thisUpdate: new Date(clock.now()), nextUpdate: new Date(clock.now() + 2 * HOUR), producedAt: new Date(clock.now()), issuerNameDer: issuerName };
     },
   };
 }
@@ -63,6 +63,7 @@ const stored = (clock: FixedClock, tag: string): ResponseToCache => ({
   body: Buffer.from(tag),
   thisUpdate: new Date(clock.now()),
   nextUpdate: new Date(clock.now() + 2 * HOUR),
+  producedAt: new Date(clock.now()),
   issuerNameDer: issuerName,
 });
 

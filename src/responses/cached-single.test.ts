@@ -37,7 +37,7 @@ function withoutParameters(id: CertId): CertId {
   return { ...id, der };
 }
 
-const cached = (bytes: Buffer): CachedResponse => ({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, expiresAt: NEXT_UPDATE.getTime() });
+const cached = (bytes: Buffer): CachedResponse => ({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, producedAt: THIS_UPDATE, expiresAt: NEXT_UPDATE.getTime() });
 
 describe("singleOf: the answer inside a cached response", () => {
   const id = certIdFor(Buffer.from([0x1a]), issuer);

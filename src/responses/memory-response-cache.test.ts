@@ -29,10 +29,11 @@ function certId(serial: number, hashAlgorithm: HashAlgorithm = "sha1", issuerKey
   return { hashAlgorithm, issuerNameHash, issuerKeyHash, serialNumber, der: sequence(algorithm, octetString(issuerNameHash), octetString(issuerKeyHash), integer(serialNumber)) };
 }
 
-function response(options: { nextUpdateIn?: number; size?: number; issuer?: Buffer; tag?: number } = {}): ResponseToCache {
+function response(options: { nextUpdateIn?: number; size?: number; issuer?: Buffer; tag?: number; thisUpdate?: number; producedAt?: number } = {}): ResponseToCache {
   return {
     body: Buffer.alloc(options.size ?? 100, options.tag ?? 0xab),
-    thisUpdate: new Date(START),
+    thisUpdate: new Date(options.thisUpdate ?? START),
+    producedAt: new Date(options.producedAt ?? options.thisUpdate ?? START),
     nextUpdate: new Date(START + (options.nextUpdateIn ?? 24 * HOUR)),
     issuerNameDer: options.issuer ?? ACME_CA,
   };
@@ -76,6 +77,27 @@ describe("memoryResponseCache: what is kept and what is served", () => {
     await cache.put(certId(1, "sha1", Buffer.alloc(20, 1), "absent"), response({ tag: 0xcd }));
     assert.equal((await cache.get(certId(1, "sha1", Buffer.alloc(20, 1), "absent")))?.body[0], 0xcd);
     assert.equal((await cache.get(certId(1)))?.body[0], 0xab);
+  });
+
+  test("newer never loses to older: a put or fill older than the live entry (thisUpdate, then producedAt) is dropped", async () => {
+    const { cache, clock } = setup();
+    await cache.put(certId(1), response({ tag: 1, thisUpdate: START, producedAt: START + 2000 }));
+    await cache.put(certId(1), response({ tag: 2, thisUpdate: START - MINUTE, producedAt: START + 3000 }));
+    assert.equal((await cache.get(certId(1)))?.body[0], 1, "an older thisUpdate loses");
+    await cache.put(certId(1), response({ tag: 3, thisUpdate: START, producedAt: START + 1000 }));
+    assert.equal((await cache.get(certId(1)))?.body[0], 1, "the same thisUpdate, produced earlier, loses");
+    cache.fill(certId(1), { ...response({ tag: 4, thisUpdate: START - 1 }), expiresAt: START + HOUR });
+    assert.equal((await cache.get(certId(1)))?.body[0], 1, "an older fill loses");
+    await cache.put(certId(1), response({ tag: 5, thisUpdate: START, producedAt: START + 2000 }));
+    assert.equal((await cache.get(certId(1)))?.body[0], 5, "as old: replaced (a renewal from the same data)");
+    await cache.put(certId(1), response({ tag: 6, thisUpdate: START + 1000 }));
+    assert.equal((await cache.get(certId(1)))?.body[0], 6, "newer: replaced");
+    assert.equal(cache.count, 1);
+    // An expired entry holds nothing back, however new it claims to be.
+    await cache.put(certId(2), response({ tag: 7, thisUpdate: START + 1000, nextUpdateIn: MINUTE }));
+    clock.set(START + 2 * MINUTE);
+    await cache.put(certId(2), response({ tag: 8, thisUpdate: START }));
+    assert.equal((await cache.get(certId(2)))?.body[0], 8);
   });
 
   test("issuers matching no row of the table are not cached", async () => {
@@ -242,7 +264,7 @@ describe("memoryResponseCache: renewal schedule and fills", () => {
   test("fill keeps another tier's response with that tier's expiry, and never renews it", async () => {
     const { cache, clock } = setup({ rows: [{ issuer: "*", expiresAfter: HOUR, renew: { margin: 10 * MINUTE } }] });
     const body = Buffer.from("from redis");
-    cache.fill(certId(1), { body, thisUpdate: new Date(START), nextUpdate: new Date(START + HOUR), expiresAt: START + 5 * MINUTE });
+    cache.fill(certId(1), { body, thisUpdate: new Date(START), nextUpdate: new Date(START + HOUR), producedAt: new Date(START), expiresAt: START + 5 * MINUTE });
     assert.equal((await cache.get(certId(1)))?.body, body);
     assert.ok(cache.has(certId(1)));
     clock.set(START + 5 * MINUTE);

@@ -9,6 +9,7 @@ import { ConfigError } from "../errors.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { cacheKey } from "./cache-key.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
+import { compareAge } from "./response-age.ts";
 import type { IssuerTable } from "./issuer-table.ts";
 import type { CachedResponse, ResponseCache, ResponseToCache } from "./response-cache.ts";
 
@@ -59,8 +60,9 @@ interface Entry {
 
 /**
  * A memory tier. `put` keeps a response only when its issuer matches a row of the table, and for
- * min(nextUpdate, now + expiresAfter); responses already expired, or larger than `maxBytes`, are
- * not kept. `get` returns the very object stored (same body Buffer) until it expires. Throws
+ * min(nextUpdate, now + expiresAfter); responses already expired, larger than `maxBytes`, or older
+ * (thisUpdate, then producedAt) than the live entry held for the CertID are not kept (nor are such
+ * `fill`s). `get` returns the very object stored (same body Buffer) until it expires. Throws
  * ConfigError naming `maxCount` or `maxBytes` when they are not positive integers.
  */
 export function memoryResponseCache(options: MemoryResponseCacheOptions): MemoryResponseCache {
@@ -87,12 +89,16 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
     bytes -= entry.bytes;
   };
 
-  const keep = (id: CertId, response: CachedResponse, renewAt: number): void => {
+  const keep = (id: CertId, response: CachedResponse, renewAt: number, now: number): void => {
     const key = cacheKey(id);
     const size = response.body.length + ENTRY_OVERHEAD_BYTES;
     if (size > maxBytes) return;
     const old = entries.get(key);
-    if (old !== undefined) remove(old);
+    if (old !== undefined) {
+      // Newer never loses to older: a live entry newer than what is offered stays.
+      if (old.response.expiresAt > now && compareAge(response, old.response) < 0) return;
+      remove(old);
+    }
     // The heap's top is the expired entry if there is one, else the next to expire.
     while (entries.size >= maxCount || bytes + size > maxBytes) remove(byExpiry.peek()!);
     const entry: Entry = { key, id, response, bytes: size, renewAt, expiryPosition: -1, renewPosition: -1 };
@@ -135,12 +141,13 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       const now = clock.now();
       const expiresAt = Math.min(response.nextUpdate.getTime(), now + row.expiresAfter);
       if (expiresAt <= now) return;
-      const cached: CachedResponse = { body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, expiresAt };
-      keep(id, cached, row.renew === undefined ? Infinity : expiresAt - row.renew.margin);
+      const cached: CachedResponse = { body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, producedAt: response.producedAt, expiresAt };
+      keep(id, cached, row.renew === undefined ? Infinity : expiresAt - row.renew.margin, now);
     },
     fill(id, response) {
-      if (response.expiresAt <= clock.now()) return;
-      keep(id, response, Infinity);
+      const now = clock.now();
+      if (response.expiresAt <= now) return;
+      keep(id, response, Infinity, now);
     },
     dueForRenewal(max) {
       const now = clock.now();

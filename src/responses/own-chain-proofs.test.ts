@@ -163,6 +163,7 @@ describe("own-chain freshness proofs", () => {
 /** Puts `response` (one single response) into `responses` under its CertID. */
 async function put(responses: ResponseCache, response: Buffer): Promise<void> {
   const decoded = decodeOcspResponse(response);
-  const single = decoded.status === "successful" ? decoded.basic.responses[0]! : assert.fail();
-  await responses.put(single.certId, { body: response, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, issuerNameDer: Buffer.alloc(0) });
+  const basic = decoded.status === "successful" ? decoded.basic : assert.fail();
+  const single = basic.responses[0]!;
+  await responses.put(single.certId, { body: response, thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, producedAt: basic.producedAt, issuerNameDer: Buffer.alloc(0) });
 }

@@ -26,8 +26,9 @@ function certId(serial: number): CertId {
   return { hashAlgorithm: "sha256", issuerNameHash: Buffer.alloc(32, 2), issuerKeyHash: Buffer.alloc(32, 3), serialNumber: Buffer.from([serial]), der: Buffer.from([serial]) };
 }
 
-function response(now: number, issuer = ACME): ResponseToCache {
-  return { body: randomBytes(1500), thisUpdate: new Date(now - 1000), nextUpdate: new Date(now + 2 * HOUR), issuerNameDer: issuer };
+function response(now: number, issuer = ACME, ages: { thisUpdate?: number; producedAt?: number } = {}): ResponseToCache {
+  const thisUpdate = ages.thisUpdate ?? now - 1000;
+  return { body: randomBytes(1500), thisUpdate: new Date(thisUpdate), nextUpdate: new Date(now + 2 * HOUR), producedAt: new Date(ages.producedAt ?? thisUpdate), issuerNameDer: issuer };
 }
 
 const opened: RedisResponseCache[] = [];
@@ -76,6 +77,7 @@ describe("redisResponseCache against the shared Redis", () => {
     assert.ok(hit.body.equals(stored.body));
     assert.deepEqual(hit.thisUpdate, stored.thisUpdate);
     assert.deepEqual(hit.nextUpdate, stored.nextUpdate);
+    assert.deepEqual(hit.producedAt, stored.producedAt);
     assert.ok(hit.expiresAt >= now + HOUR && hit.expiresAt <= Date.now() + HOUR, "min(nextUpdate, stored + expiresAfter)");
     const ttl = await inspect.pttl(PREFIX + cacheKey(certId(1)));
     assert.ok(ttl > HOUR - 60_000 && ttl <= HOUR, `PTTL ${ttl}`);
@@ -117,6 +119,44 @@ describe("redisResponseCache against the shared Redis", () => {
     assert.ok(hit?.body.equals(stored.body));
     assert.equal(memoryB.count, 1, "filled on the Redis hit");
     assert.equal((await memoryB.get(certId(5)))?.expiresAt, hit?.expiresAt, "with the expiry Redis gave it");
+  });
+
+  test("newer never loses to older: a write older than the value held (thisUpdate, then producedAt) leaves it, across instances", async () => {
+    const a = tier();
+    const b = tier();
+    await until(() => a.status === "ready" && b.status === "ready", "redis");
+    const now = Date.now();
+    const newer = response(now, ACME, { thisUpdate: now - 1000, producedAt: now });
+    await a.put(certId(9), newer);
+    await b.put(certId(9), response(now, ACME, { thisUpdate: now - 60_000, producedAt: now + 5000 }));
+    assert.ok((await b.get(certId(9)))?.body.equals(newer.body), "an older thisUpdate loses");
+    await b.put(certId(9), response(now, ACME, { thisUpdate: now - 1000, producedAt: now - 1000 }));
+    assert.ok((await a.get(certId(9)))?.body.equals(newer.body), "the same thisUpdate, produced earlier, loses");
+    const newest = response(now, ACME, { thisUpdate: now, producedAt: now });
+    await b.put(certId(9), newest);
+    assert.ok((await a.get(certId(9)))?.body.equals(newest.body), "a newer one replaces it");
+    // A value of the previous layout (version 1, no producedAt) is a miss, and is replaced.
+    await inspect.set(PREFIX + cacheKey(certId(10)), Buffer.concat([Buffer.from([1]), Buffer.alloc(24), Buffer.from("old")]), "PX", 60_000);
+    assert.equal(await a.get(certId(10)), undefined);
+    await a.put(certId(10), newest);
+    assert.ok((await a.get(certId(10)))?.body.equals(newest.body));
+  });
+
+  test("tiered: an older response offered to an instance that took a newer one from Redis changes neither tier", async () => {
+    const clock = systemClock;
+    const memoryB = memoryResponseCache({ maxCount: 10, maxBytes: 1_000_000, issuers: table, clock });
+    const redisA = tier();
+    const redisB = tier();
+    await until(() => redisA.status === "ready" && redisB.status === "ready", "redis");
+    const a = tieredResponseCache(memoryResponseCache({ maxCount: 10, maxBytes: 1_000_000, issuers: table, clock }), redisA);
+    const b = tieredResponseCache(memoryB, redisB);
+    const now = Date.now();
+    const newer = response(now, ACME, { thisUpdate: now });
+    await a.put(certId(11), newer);
+    assert.ok((await b.get(certId(11)))?.body.equals(newer.body));
+    await b.put(certId(11), response(now, ACME, { thisUpdate: now - 30_000 }));
+    assert.ok((await memoryB.get(certId(11)))?.body.equals(newer.body), "memory");
+    assert.ok((await redisB.get(certId(11)))?.body.equals(newer.body), "redis");
   });
 
   test("options are checked", () => {

@@ -1,7 +1,8 @@
 /**
  * The shared tier of the response cache (SPEC §6 "A shared tier in Redis lets several instances
  * serve one cache"). Same keys as memory (behind a prefix), each value a small header (thisUpdate,
- * nextUpdate, expiresAt) and the response bytes, with a Redis TTL (PX) that ends at the expiry.
+ * nextUpdate, expiresAt, producedAt) and the response bytes, with a Redis TTL (PX) that ends at the
+ * expiry. A write never replaces a newer response (a Lua script compares the two atomically).
  *
  * Redis is never in the way: every command has a bounded timeout; while Redis is down or slow a get
  * is a miss and a put is dropped, so Vouch goes on from memory and local validation; the outage is
@@ -38,9 +39,34 @@ export interface RedisResponseCache extends ResponseCache {
   readonly status: string;
 }
 
-/** Value layout: version octet, then thisUpdate, nextUpdate and expiresAt as float64 BE milliseconds, then the body. */
-const VERSION = 1;
-const HEADER = 1 + 3 * 8;
+/**
+ * Value layout: version octet, then thisUpdate, nextUpdate, expiresAt and producedAt as float64 BE
+ * milliseconds, then the body. Version 1 (without producedAt) reads as a miss.
+ */
+const VERSION = 2;
+const HEADER = 1 + 4 * 8;
+
+/**
+ * Newer never loses to older, atomically: SET the value (ARGV[1], TTL ARGV[2] ms) unless the key
+ * holds a value of this version whose thisUpdate (then producedAt) is newer than ARGV[3] (ARGV[4]).
+ * Redis's Lua has `struct` for the float64 fields. Returns 1 when written, 0 when the held one stays.
+ */
+const SET_UNLESS_NEWER = `
+local held = redis.call('GET', KEYS[1])
+if held and string.byte(held, 1) == ${VERSION} and string.len(held) > ${HEADER} then
+  local thisUpdate = struct.unpack('>d', held, 2)
+  local producedAt = struct.unpack('>d', held, 26)
+  local offered = tonumber(ARGV[3])
+  if thisUpdate > offered or (thisUpdate == offered and producedAt > tonumber(ARGV[4])) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
+/** The client with the command `defineCommand` adds for SET_UNLESS_NEWER. */
+interface ScriptedClient {
+  setUnlessNewer(key: string, value: Buffer, ttlMs: number, thisUpdateMs: number, producedAtMs: number): Promise<number>;
+}
 /** Longest wait between reconnection attempts, in ms. */
 const MAX_RECONNECT_DELAY_MS = 1000;
 
@@ -67,6 +93,9 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
     // Reconnect forever, quickly: Redis coming back is picked up within a second.
     retryStrategy: (attempt: number) => Math.min(attempt * 100, MAX_RECONNECT_DELAY_MS),
   });
+  // EVALSHA, falling back to EVAL when Redis does not know the script yet (ioredis does both).
+  client.defineCommand("setUnlessNewer", { numberOfKeys: 1, lua: SET_UNLESS_NEWER });
+  const scripted = client as unknown as ScriptedClient;
   // Connection errors arrive as events; without a listener they would be thrown.
   client.on("error", (error: unknown) => outage.failed(error));
   client.on("ready", () => outage.succeeded());
@@ -105,9 +134,9 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
       const expiresAt = Math.min(response.nextUpdate.getTime(), now + row.expiresAfter);
       const ttl = Math.floor(expiresAt - now);
       if (ttl <= 0) return;
-      const value = encodeValue({ body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, expiresAt });
+      const value = encodeValue({ body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, producedAt: response.producedAt, expiresAt });
       try {
-        await track(client.set(keyPrefix + cacheKey(id), value, "PX", ttl));
+        await track(scripted.setUnlessNewer(keyPrefix + cacheKey(id), value, ttl, response.thisUpdate.getTime(), response.producedAt.getTime()));
         outage.succeeded();
       } catch (error) {
         outage.failed(error);
@@ -128,6 +157,7 @@ function encodeValue(cached: CachedResponse): Buffer {
   value.writeDoubleBE(cached.thisUpdate.getTime(), 1);
   value.writeDoubleBE(cached.nextUpdate.getTime(), 9);
   value.writeDoubleBE(cached.expiresAt, 17);
+  value.writeDoubleBE(cached.producedAt.getTime(), 25);
   cached.body.copy(value, HEADER);
   return value;
 }
@@ -138,6 +168,7 @@ function decodeValue(value: Buffer): CachedResponse | undefined {
   const thisUpdate = value.readDoubleBE(1);
   const nextUpdate = value.readDoubleBE(9);
   const expiresAt = value.readDoubleBE(17);
-  if (![thisUpdate, nextUpdate, expiresAt].every(Number.isFinite)) return undefined;
-  return { body: value.subarray(HEADER), thisUpdate: new Date(thisUpdate), nextUpdate: new Date(nextUpdate), expiresAt };
+  const producedAt = value.readDoubleBE(25);
+  if (![thisUpdate, nextUpdate, expiresAt, producedAt].every(Number.isFinite)) return undefined;
+  return { body: value.subarray(HEADER), thisUpdate: new Date(thisUpdate), nextUpdate: new Date(nextUpdate), producedAt: new Date(producedAt), expiresAt };
 }

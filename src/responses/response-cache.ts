@@ -8,6 +8,8 @@ export interface CachedResponse {
   readonly thisUpdate: Date;
   /** The single response's nextUpdate (HTTP Expires, SPEC §5). */
   readonly nextUpdate: Date;
+  /** The response's producedAt: breaks a tie of thisUpdate between two responses (responses/response-age.ts). */
+  readonly producedAt: Date;
   /** Milliseconds since the epoch after which it is never served: min(nextUpdate, stored at + expiresAfter). */
   readonly expiresAt: number;
 }
@@ -17,6 +19,7 @@ export interface ResponseToCache {
   readonly body: Buffer;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date;
+  readonly producedAt: Date;
   /** The issuer's subject Name DER, matched against the per-issuer table (issuer DN pattern → expiresAfter). */
   readonly issuerNameDer: Buffer;
 }
@@ -39,7 +42,9 @@ export interface ResponseCache {
   peek?(id: CertId): CachedResponse | undefined;
   /**
    * Keeps `response` for `id` when its issuer matches a row of the per-issuer table; otherwise does
-   * nothing. Never rejects: a tier outage is logged and the write is dropped.
+   * nothing. Newer never loses to older: a live response already held whose thisUpdate (then
+   * producedAt) is newer stays, and `response` is dropped. Never rejects: a tier outage is logged
+   * and the write is dropped.
    */
   put(id: CertId, response: ResponseToCache): Promise<void>;
   /** Closes connections and timers. */

@@ -4,7 +4,8 @@ import type { ResponseCache } from "./response-cache.ts";
 /**
  * Two tiers as one cache (a layer): `get` asks memory first, then the shared tier, and fills memory
  * with a shared hit (keeping the shared tier's expiry); `put` writes to both (memory at once, the
- * shared tier within its timeout); `close` closes both. Never rejects, like its tiers.
+ * shared tier within its timeout), each keeping a newer response it holds; `close` closes both.
+ * Never rejects, like its tiers.
  */
 export function tieredResponseCache(memory: MemoryResponseCache, shared: ResponseCache): ResponseCache {
   return {

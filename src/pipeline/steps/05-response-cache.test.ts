@@ -27,7 +27,7 @@ const REVOKED_AT = new Date("2025-05-01T00:00:00Z");
 function cachedSaying(status: CertStatus): CachedResponse {
   const body = Buffer.from(`response saying ${status.kind}`);
   rememberSingle(body, { certIdDer: CERT_ID.der, status, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), invalidityDate: undefined, extensions: [] });
-  return { body, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), expiresAt: NOW.getTime() + 3_600_000 };
+  return { body, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), producedAt: NOW, expiresAt: NOW.getTime() + 3_600_000 };
 }
 
 /** A cache holding `cached` for every CertID, in memory (`peek`) or only remotely. */

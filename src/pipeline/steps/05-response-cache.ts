@@ -83,6 +83,6 @@ function agrees(cached: CertStatus, current: StatusAnswer | undefined): boolean 
 
 function answer(exchange: Exchange, single: SingleResponse, cached: CachedResponse): void {
   exchange.answers = [single];
-  exchange.response = { body: cached.body, cacheWindow: { thisUpdate: cached.thisUpdate, nextUpdate: cached.nextUpdate } };
+  exchange.response = { body: cached.body, producedAt: cached.producedAt, cacheWindow: { thisUpdate: cached.thisUpdate, nextUpdate: cached.nextUpdate } };
   exchange.source = "cache";
 }

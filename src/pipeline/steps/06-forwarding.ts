@@ -48,7 +48,7 @@ export function forwardingStep(options: ForwardingOptions): Step {
       exchange.source = "forward";
       if (responseCache !== undefined && outcome.issuer !== undefined && exchange.response.cacheWindow !== undefined) {
         const { thisUpdate, nextUpdate } = exchange.response.cacheWindow;
-        storeQuietly(responseCache, certId, { body: outcome.der, thisUpdate, nextUpdate, issuerNameDer: subjectOf(outcome.issuer) }, logger);
+        storeQuietly(responseCache, certId, { body: outcome.der, thisUpdate, nextUpdate, producedAt: outcome.basic.producedAt, issuerNameDer: subjectOf(outcome.issuer) }, logger);
       }
     },
   };
@@ -61,7 +61,7 @@ export function forwardingStep(options: ForwardingOptions): Step {
 function forwardedResponse(body: Buffer, basic: DecodedBasicResponse, request: OcspRequest): SignedResponse {
   const single = basic.responses.length === 1 ? basic.responses[0]! : undefined;
   const cacheable = request.nonce === undefined && basic.nonce === undefined && request.requests.length === 1 && single !== undefined && single.status.kind !== "unknown" && single.nextUpdate !== undefined;
-  return { body, cacheWindow: cacheable ? { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate! } : undefined };
+  return { body, producedAt: basic.producedAt, cacheWindow: cacheable ? { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate! } : undefined };
 }
 
 /** The cache never rejects by contract; a broken tier must still not fail a request that has its answer. */

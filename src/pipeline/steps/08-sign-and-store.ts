@@ -26,7 +26,7 @@ export function signAndStoreStep(sign: Step, options: { readonly cache: Response
       const answer = exchange.answers![0]!;
       if (issuer === undefined || answer.nextUpdate === undefined) return;
       rememberSingle(response.body, answer);
-      void cache.put(certId, { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, issuerNameDer: subjects.get(issuer)! });
+      void cache.put(certId, { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)! });
     },
   };
 }

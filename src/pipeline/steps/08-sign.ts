@@ -51,18 +51,25 @@ export function signStep(options: SignOptions): Step {
       const signature = identity.signer.sign(tbs, algorithm);
       if (isPromise(signature)) {
         return signature.then((settled) => {
-          exchange.response = signedResponse(tbs, algorithm, settled, identity, cacheable ? answers : undefined);
+          exchange.response = signedResponse(tbs, producedAt, algorithm, settled, identity, cacheable ? answers : undefined);
         });
       }
-      exchange.response = signedResponse(tbs, algorithm, signature, identity, cacheable ? answers : undefined);
+      exchange.response = signedResponse(tbs, producedAt, algorithm, signature, identity, cacheable ? answers : undefined);
     },
   };
 }
 
 /** The whole OCSPResponse around `tbs` and its signature; `cacheableAnswers` when HTTP caches may keep it. */
-function signedResponse(tbs: Buffer, algorithm: SignatureAlgorithm, signature: Buffer, identity: ResponderIdentity, cacheableAnswers: readonly SingleResponse[] | undefined): SignedResponse {
+function signedResponse(
+  tbs: Buffer,
+  producedAt: Date,
+  algorithm: SignatureAlgorithm,
+  signature: Buffer,
+  identity: ResponderIdentity,
+  cacheableAnswers: readonly SingleResponse[] | undefined,
+): SignedResponse {
   const body = encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, identity.certsDer);
-  return { body, cacheWindow: cacheableAnswers === undefined ? undefined : cacheWindowOf(cacheableAnswers) };
+  return { body, producedAt, cacheWindow: cacheableAnswers === undefined ? undefined : cacheWindowOf(cacheableAnswers) };
 }
 
 function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[]): { thisUpdate: Date; nextUpdate: Date } | undefined {

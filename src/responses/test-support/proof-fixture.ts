@@ -85,7 +85,7 @@ export function mapResponseCache(clock: Clock): ResponseCache & { readonly entri
     async get(id): Promise<CachedResponse | undefined> {
       const entry = entries.get(cacheKey(id));
       if (entry === undefined || entry.nextUpdate.getTime() <= clock.now()) return undefined;
-      return { body: entry.body, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, expiresAt: entry.nextUpdate.getTime() };
+      return { body: entry.body, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, producedAt: entry.producedAt, expiresAt: entry.nextUpdate.getTime() };
     },
     async put(id, response) {
       entries.set(cacheKey(id), response);
