@@ -69,6 +69,12 @@ export function copyOut(client: pg.Client, copySql: string, width: number, onRow
     };
     const noop = (): void => {};
     const copy = {
+      // pg wraps this with its client-side read timeout (query_timeout) when the query is queued,
+      // and calls it with the timeout's error: a COPY over a silent network rejects then instead of
+      // never. Called once the server is done, so that the timer is cleared.
+      callback(error: Error | undefined): void {
+        if (error !== undefined) reject(error);
+      },
       submit(connection: pg.Connection): void {
         connection.query(copySql);
       },
@@ -82,9 +88,13 @@ export function copyOut(client: pg.Client, copySql: string, width: number, onRow
         }
       },
       handleError(error: unknown): void {
+        // At once: a lost connection reports here and sends no ReadyForQuery (the caller ends the
+        // client after any failure, so nothing needs it usable).
         failure ??= error;
+        reject(failure);
       },
       handleReadyForQuery(): void {
+        copy.callback(undefined);
         if (failure !== undefined) reject(failure);
         else if (!trailerSeen) reject(new CopyFormatError("COPY ended without its trailer"));
         else resolve(rows);

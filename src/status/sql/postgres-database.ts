@@ -16,7 +16,10 @@ export interface PostgresDatabaseOptions {
   readonly schema: string;
   /** Connections kept (default 2). */
   readonly poolSize?: number;
-  /** Server-side statement timeout and the bound on opening a connection, ms (default 30000). */
+  /**
+   * Server-side statement timeout, the bound on opening a connection, and (a little later) the
+   * client's own bound on a query, for a server or network that went silent, ms (default 30000).
+   */
   readonly statementTimeoutMs?: number;
 }
 
@@ -39,7 +42,11 @@ export function postgresClientConfig(options: PostgresDatabaseOptions): pg.Clien
     connectionString: options.url,
     options: `-c search_path=${options.schema}`,
     connectionTimeoutMillis: timeout,
+    // The server gives up first; the client-side bound covers a server or network that went silent
+    // (no reset, no answer): the query fails and a pool drops its connection (as the billing sink does).
     statement_timeout: timeout,
+    query_timeout: timeout + 500,
+    keepAlive: true,
     application_name: "vouch-store",
   };
 }

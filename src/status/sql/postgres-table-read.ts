@@ -25,6 +25,7 @@ export async function connectForLoad(url: string, schema: string): Promise<pg.Cl
  * afterwards). Rejects with the driver's error.
  */
 export async function readPostgresTable(client: pg.Client, issuerId: number): Promise<{ parts: SerialTableParts; seq: number }> {
+  let done = false;
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     // Sized without a count(*), which scans the whole table (~0.3 s for 1M rows): the table's size
@@ -48,9 +49,13 @@ export async function readPostgresTable(client: pg.Client, issuerId: number): Pr
       builder.add(row.chunk, start, row.ends[0] ?? start, int8(row, 1), row.starts[2] === -1 ? NO_REASON : int2(row, 2), int8(row, 3));
     });
     await client.query("COMMIT");
+    done = true;
     return { parts: builder.parts(), seq };
   } finally {
-    await client.end().catch(() => {});
+    // After a failure (a timeout on a silent network) the goodbye may never be acknowledged: the
+    // error is reported at once, and the thread is ended by its owner (load-table-in-worker.ts).
+    const ending = client.end().catch(() => {});
+    if (done) await ending;
   }
 }
 
