@@ -41,6 +41,7 @@ export async function buildIssuer(
   const metered = metrics === undefined ? baseSigner : meteredSigner(baseSigner, { metrics, responder: responder.name, issuer: name });
   const signer = limiter === undefined ? metered : boundedSigner(metered, limiter);
   const sources: StatusSource[] = [];
+  const responseValidityMs = config.responseValidity ?? responder.responseValidity;
   let identity: ServedIssuer["identity"];
   try {
     identity = responderIdentity({
@@ -53,7 +54,8 @@ export async function buildIssuer(
       field: `${field}.signer`,
     });
     for (const [index, source] of config.sources.entries()) {
-      const guarded = guardStale(await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name })), clock);
+      const opened = await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name }), responseValidityMs);
+      const guarded = guardStale(opened, clock);
       sources.push(metrics === undefined ? guarded : meteredSource(guarded, { metrics, responder: responder.name, issuer: name, source: source.type }));
     }
   } catch (error) {
@@ -67,7 +69,7 @@ export async function buildIssuer(
     certificate,
     identity,
     source,
-    responseValidityMs: config.responseValidity ?? responder.responseValidity,
+    responseValidityMs,
     // Readiness signs with the same key, shed with the rest, but outside the signer's metrics: those count signatures for responses.
     testSigner: limiter === undefined ? baseSigner : boundedSigner(baseSigner, limiter),
     close: async () => {

@@ -9,9 +9,10 @@ import type { StatusSource } from "../status/status-source.ts";
 
 /**
  * Opens one configured revocation source for `issuer`. Resolves once its first data is loaded.
- * Throws ConfigError with the field path under `field` (e.g. `…sources[0].files[1]`).
+ * `responseValidityMs` (the issuer's) is how long an sql source's data may go unconfirmed unless it
+ * sets `maxStaleness`. Throws ConfigError with the field path under `field` (e.g. `…sources[0].files[1]`).
  */
-export async function buildSource(config: SourceConfig, issuer: Buffer, field: string, clock: Clock, logger: Logger): Promise<StatusSource> {
+export async function buildSource(config: SourceConfig, issuer: Buffer, field: string, clock: Clock, logger: Logger, responseValidityMs: number): Promise<StatusSource> {
   try {
     switch (config.type) {
       case "index":
@@ -19,7 +20,15 @@ export async function buildSource(config: SourceConfig, issuer: Buffer, field: s
       case "crl":
         return await openCrlSource({ files: config.files, issuer, clock, logger, pollIntervalMs: config.pollInterval });
       case "sql":
-        return await openSqlSource({ database: config.database, schema: config.schema, issuer, clock, logger, pollIntervalMs: config.pollInterval });
+        return await openSqlSource({
+          database: config.database,
+          schema: config.schema,
+          issuer,
+          clock,
+          logger,
+          pollIntervalMs: config.pollInterval,
+          maxStalenessMs: config.maxStaleness ?? responseValidityMs,
+        });
       default:
         return assertNever(config);
     }

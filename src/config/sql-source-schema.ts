@@ -24,5 +24,22 @@ export const sqlSourceSchema = z
         }
         return milliseconds;
       }),
+    /**
+     * How long the source may go without confirming it is current (a refresh that succeeded) before
+     * its answers are tryLater; its answers carry nextUpdate = last confirmation + this. Default: the
+     * issuer's responseValidity.
+     */
+    maxStaleness: z
+      .string()
+      .optional()
+      .transform((text, context) => {
+        if (text === undefined) return undefined;
+        const milliseconds = parseDuration(text);
+        if (milliseconds === undefined || milliseconds < 1000) {
+          context.addIssue({ code: "custom", message: `"${text}" is not an ISO 8601 duration of at least 1 s, such as PT5M` });
+          return z.NEVER;
+        }
+        return milliseconds;
+      }),
   })
   .strict();

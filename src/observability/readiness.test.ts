@@ -63,6 +63,14 @@ describe("readinessCheck", () => {
     assert.match(stale.issuers[0]!.problems[0]!, /past its nextUpdate \(\d{4}-/);
   });
 
+  test("a stale source that knows why (an sql store out of reach) says so; the same problem while still current is not a failure", async () => {
+    const problem = "the sql store postgres://db/x cannot be read: Connection terminated unexpectedly";
+    const stale = await check(loaded({ loadedAt: 0, nextUpdate: clock.now(), problem }), signer)();
+    assert.match(stale.issuers[0]!.problems[0]!, /^revocation data is past its nextUpdate \(\d{4}-.*\): the sql store postgres:\/\/db\/x cannot be read: Connection terminated unexpectedly$/);
+    const current = await check(loaded({ loadedAt: clock.now(), nextUpdate: clock.now() + 1000, problem }), signer)();
+    assert.equal(current.ready, true, "answers are still within maxStaleness");
+  });
+
   test("not ready when the test signature fails, does not verify with the certificate's key, or hangs", async () => {
     const failed = await check(live, counting(signer, "fail"))();
     assert.deepEqual(failed.issuers[0]!.problems, ["signer test signature failed: CKR_DEVICE_REMOVED"]);

@@ -2,7 +2,9 @@
  * Readiness (SPEC §7 "/readyz: ready only when every issuer has current data and a working
  * signer"). Each issuer of each responder is checked:
  * - data: a source that reports freshness must have data (`freshness()` not undefined) whose
- *   nextUpdate, when it has one, is still ahead; sources without `freshness` read live data;
+ *   nextUpdate, when it has one, is still ahead (an sql source's nextUpdate is its last confirmed
+ *   refresh + maxStaleness; the problem then names why it cannot refresh); sources without
+ *   `freshness` read live data;
  * - signer: its certificate is inside its validity period, and a test signature made with
  *   `signer.sign(tbs, signer.algorithms[0])` verifies against the certificate's public key. The
  *   signature result is kept for `signerTestIntervalMs`, so probes do not cost a signature each.
@@ -76,7 +78,10 @@ function dataProblems(source: StatusSource, now: number): string[] {
   if (source.freshness === undefined) return [];
   const fresh = source.freshness();
   if (fresh === undefined) return ["no revocation data loaded"];
-  if (fresh.nextUpdate !== undefined && fresh.nextUpdate <= now) return [`revocation data is past its nextUpdate (${new Date(fresh.nextUpdate).toISOString()})`];
+  if (fresh.nextUpdate !== undefined && fresh.nextUpdate <= now) {
+    const why = fresh.problem === undefined ? "" : `: ${fresh.problem}`;
+    return [`revocation data is past its nextUpdate (${new Date(fresh.nextUpdate).toISOString()})${why}`];
+  }
   return [];
 }
 

@@ -4,7 +4,7 @@
  */
 import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { CertId } from "../ocsp/types.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import type { SourceFreshness, StatusAnswer, StatusSource } from "./status-source.ts";
 
 /**
  * A source that asks `sources` in order and returns the first answer that is not `undefined`
@@ -14,21 +14,23 @@ import type { StatusAnswer, StatusSource } from "./status-source.ts";
  *
  * `freshness` (present when some source has it) is the most conservative view of the sources that
  * report one, since any of them may be the one answering: `undefined` when one of them has no data,
- * else the oldest `loadedAt` and the earliest `nextUpdate`.
+ * else the oldest `loadedAt`, the earliest `nextUpdate` and every source's `problem`.
  */
 export function firstAnswer(sources: readonly StatusSource[]): StatusSource {
   const list = [...sources];
   const reporting = list.filter((source) => source.freshness !== undefined);
-  const freshness = (): { loadedAt: number; nextUpdate?: number } | undefined => {
+  const freshness = (): SourceFreshness | undefined => {
     let loadedAt = Infinity;
     let nextUpdate: number | undefined;
+    let problem: string | undefined;
     for (const source of reporting) {
       const fresh = source.freshness!();
       if (fresh === undefined) return undefined;
       loadedAt = Math.min(loadedAt, fresh.loadedAt);
       if (fresh.nextUpdate !== undefined) nextUpdate = Math.min(nextUpdate ?? Infinity, fresh.nextUpdate);
+      if (fresh.problem !== undefined) problem = problem === undefined ? fresh.problem : `${problem}; ${fresh.problem}`;
     }
-    return nextUpdate === undefined ? { loadedAt } : { loadedAt, nextUpdate };
+    return { loadedAt, ...(nextUpdate === undefined ? {} : { nextUpdate }), ...(problem === undefined ? {} : { problem }) };
   };
   return {
     ...(reporting.length === 0 ? {} : { freshness }),

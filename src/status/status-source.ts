@@ -3,8 +3,9 @@ import type { CertId, CrlReason } from "../ocsp/types.ts";
 
 /**
  * What a revocation source knows about one certificate (SPEC §2 step 7).
- * `thisUpdate`/`nextUpdate` describe the data the answer came from (a CRL's own
- * fields; for live databases, the time of the lookup and no nextUpdate).
+ * `thisUpdate`/`nextUpdate` describe the data the answer came from: a CRL's own fields; for a
+ * mirror of a database, when it was last confirmed current and how long that may vouch for it.
+ * An answer never promises more freshness than its data has (guard-stale.ts enforces the nextUpdate).
  */
 export type StatusAnswer =
   | { readonly kind: "good"; readonly thisUpdate: Date; readonly nextUpdate?: Date | undefined }
@@ -24,6 +25,16 @@ export type StatusAnswer =
    */
   | { readonly kind: "not-issued"; readonly thisUpdate: Date; readonly nextUpdate?: Date | undefined };
 
+/** How current a source's data is (StatusSource.freshness). */
+export interface SourceFreshness {
+  /** When the data in use was loaded, or last confirmed current (ms since the epoch). */
+  readonly loadedAt: number;
+  /** When the data stops vouching for good answers (ms), when it has such a limit. */
+  readonly nextUpdate?: number | undefined;
+  /** Why the data cannot be brought up to date now (e.g. the database is unreachable), while that lasts. */
+  readonly problem?: string | undefined;
+}
+
 /**
  * A revocation source (Boulder's `Source`, per CertID). Sources are composed in layers
  * (`firstAnswer`, `guardStale`), each doing one thing.
@@ -42,7 +53,7 @@ export interface StatusSource {
    * the source has no data (or is closed). Sources that read live data on every lookup (a
    * database) leave the method out: they are always current.
    */
-  freshness?(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
+  freshness?(): SourceFreshness | undefined;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
   /**

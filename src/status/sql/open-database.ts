@@ -17,6 +17,11 @@ export interface StoreLocation {
   /** PostgreSQL only: the schema holding the tables (default "vouch"); ignored for SQLite. */
   readonly schema?: string | undefined;
   readonly clock: Clock;
+  /**
+   * PostgreSQL only: how long a statement, or opening a connection, may take (ms; default 30000);
+   * past it the connection is dropped, so a server or network that went silent is not waited on.
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 /** The PostgreSQL schema used when none is configured. */
@@ -31,7 +36,11 @@ export async function openStoreDatabase(location: StoreLocation): Promise<SqlDat
   if (typeof location.database !== "string" || location.database === "") throw new ConfigError("database", "must be an SQLite file path or a postgres:// URL");
   const db = isPostgresUrl(location.database)
     ? // pg loads only for a PostgreSQL store (~70 ms of start-up otherwise).
-      await (await import("./postgres-database.ts")).openPostgresDatabase({ url: location.database, schema: location.schema ?? DEFAULT_SCHEMA })
+      await (await import("./postgres-database.ts")).openPostgresDatabase({
+        url: location.database,
+        schema: location.schema ?? DEFAULT_SCHEMA,
+        ...(location.timeoutMs === undefined ? {} : { statementTimeoutMs: location.timeoutMs }),
+      })
     : openSqliteDatabase(location.database);
   try {
     await migrate(db, location.clock);

@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { tcpProxy } from "../../billing/test-support/tcp-proxy.ts";
+import { DatabaseSync } from "node:sqlite";
+import { tcpProxy, type TcpProxy } from "../../billing/test-support/tcp-proxy.ts";
 import { systemClock } from "../../clock.ts";
-import { ConfigError } from "../../errors.ts";
+import { ConfigError, TryLaterError } from "../../errors.ts";
 import { recordingLogger, silentLogger } from "../../observability/logger.ts";
 import type { Pki } from "../../pki/openssl-pki.ts";
 import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
+import { guardStale } from "../guard-stale.ts";
 import { certIdOfFiles } from "../test-support/cert-id-fixture.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
@@ -136,6 +138,94 @@ describe("openSqlSource", () => {
       await proxy.stop();
     }
   });
+
+  /**
+   * Issue 12 item 7: ways a refresh can fail, each with the good certificate revoked while it does.
+   * The PostgreSQL ones go through a proxy (the shared server is never touched); SQLite's poll
+   * fails while its table is renamed away (its file is local, but a poll can still fail).
+   */
+  interface Outage {
+    readonly name: string;
+    readonly engine: "sqlite" | "postgres";
+    /** Starts the outage and revokes `serial` in the store meanwhile; resolves with the way back. */
+    begin(context: { store: TestStore; proxy: TcpProxy | undefined; revokeGood: () => Promise<void>; serial: Buffer }): Promise<() => Promise<void>>;
+  }
+  const proxied = (name: string, cut: (proxy: TcpProxy) => void): Outage => ({
+    name,
+    engine: "postgres",
+    async begin({ proxy, revokeGood }) {
+      cut(proxy!);
+      await revokeGood();
+      return () => proxy!.start();
+    },
+  });
+  const outages: Outage[] = [
+    proxied("PostgreSQL connections reset", (proxy) => proxy.reset()),
+    proxied("PostgreSQL gone silent", (proxy) => proxy.silence()),
+    {
+      name: "SQLite poll failing",
+      engine: "sqlite",
+      async begin({ store, serial }) {
+        const file = new DatabaseSync(store.database);
+        file.exec("ALTER TABLE certificates RENAME TO certificates_cut");
+        // A revocation as `vouch store` writes it (docs/sql-store.md), into the renamed table.
+        file.exec("UPDATE store_state SET seq = seq + 1 WHERE id = 1");
+        file.prepare("UPDATE certificates_cut SET status = 'revoked', revoked_at = 0, reason = 4, seq = (SELECT seq FROM store_state WHERE id = 1) WHERE serial = ?").run(serial);
+        return async () => {
+          file.exec("ALTER TABLE certificates_cut RENAME TO certificates");
+          file.close();
+        };
+      },
+    },
+  ];
+  for (const outage of outages) {
+    test(`${outage.name}: answers promise no more than the last confirmation + maxStaleness, then tryLater; back by itself with the revocation`, { timeout: 60_000 }, async () => {
+      const { store, revoke } = await filledStore(outage.engine);
+      const proxy = outage.engine === "sqlite" ? undefined : await tcpProxy(Number(new URL(store.database).port || 5432));
+      const database = proxy === undefined ? store.database : Object.assign(new URL(store.database), { port: String(proxy.port) }).toString();
+      const maxStalenessMs = 1500;
+      const source = await openSqlSource({ database, schema: store.schema, issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 50, maxStalenessMs });
+      // As composition puts every source: behind the stale-data guard.
+      const guarded = guardStale(source, systemClock);
+      const goodId = await certIdOfFiles(pki.good, pki.ca);
+      try {
+        const healthy = await guarded.status(goodId, SIGNAL);
+        assert.equal(healthy?.kind, "good");
+        assert.equal(healthy.nextUpdate?.getTime(), healthy.thisUpdate.getTime() + maxStalenessMs, "nextUpdate = last confirmation + maxStaleness");
+        const heal = await outage.begin({ store, proxy, revokeGood: () => revoke(pki.good), serial: goodId.serialNumber });
+        // Until the limit, good from memory, never promising more than the data has; then tryLater.
+        const stale = await waitUntil("tryLater once the data is older than maxStaleness", async () => {
+          let answer;
+          try {
+            answer = await guarded.status(goodId, SIGNAL);
+          } catch (error) {
+            if (error instanceof TryLaterError) return error;
+            throw error;
+          }
+          assert.equal(answer?.kind, "good", "the revocation cannot arrive during the outage");
+          assert.ok(answer.nextUpdate !== undefined && answer.nextUpdate.getTime() <= answer.thisUpdate.getTime() + maxStalenessMs, "no more freshness than the data has");
+          return false;
+        }, 400);
+        assert.match(stale.message, /stale/);
+        const fresh = source.freshness()!;
+        assert.ok(fresh.nextUpdate !== undefined && fresh.nextUpdate <= systemClock.now(), "freshness says the data is past its nextUpdate (readiness)");
+        await heal();
+        const kind = async () => {
+          try {
+            return (await guarded.status(goodId, SIGNAL))?.kind;
+          } catch (error) {
+            if (error instanceof TryLaterError) return "tryLater";
+            throw error;
+          }
+        };
+        await waitUntil("the revocation made during the outage", async () => (await kind()) === "revoked", 800);
+        assert.ok(source.freshness()!.nextUpdate! > systemClock.now(), "current again");
+      } finally {
+        await source.close();
+        await proxy?.stop();
+      }
+    });
+  }
 
   const invalid: [string, string, () => Parameters<typeof openSqlSource>[0]][] = [
     ["an empty database", "database", () => ({ database: "", issuer, clock: systemClock, logger: silentLogger })],

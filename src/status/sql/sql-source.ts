@@ -14,9 +14,13 @@
  * after many changes, which runs on a thread of its own (load-table-in-worker.ts).
  *
  * The store lists every certificate the issuer issued, so a serial it lacks is "not-issued".
- * Answers carry, as thisUpdate, the time the last successful refresh started: while the database
- * is unreachable the source keeps answering from the mirror and thisUpdate shows its age
- * (`freshness()` reports it too).
+ * Answers carry, as thisUpdate, the time the last successful refresh started (the last time the
+ * mirror was confirmed current), and as nextUpdate that time + `maxStalenessMs`: an answer never
+ * promises more freshness than its data has. While the database is unreachable the source keeps
+ * answering from the mirror with an ageing thisUpdate; once the nextUpdate passes, the stale-data
+ * guard (guard-stale.ts) turns its answers into tryLater (SPEC §2 step 7) and readiness reports it
+ * (`freshness()`), until a refresh succeeds again. That one rule, in the answers' nextUpdate, is
+ * all the staleness handling: nothing else here special-cases an outage.
  */
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
@@ -49,19 +53,41 @@ export interface SqlSourceOptions {
   readonly pollIntervalMs?: number | undefined;
   /** Changes kept beside the loaded table before it is reloaded whole (default MAX_OVERLAY, at least 1). */
   readonly maxOverlay?: number | undefined;
+  /**
+   * How long the mirror may go unconfirmed, ms: answers carry nextUpdate = last successful refresh +
+   * this (default DEFAULT_MAX_STALENESS_MS, at least 1000). Composition passes the issuer's
+   * responseValidity unless the source configures less.
+   */
+  readonly maxStalenessMs?: number | undefined;
+}
+
+/** Default of `maxStalenessMs`: one hour, the default responseValidity. */
+export const DEFAULT_MAX_STALENESS_MS = 3_600_000;
+
+/**
+ * A refresh is given as long as the data may go unconfirmed (a later answer is of no use), within
+ * [1 s, 30 s] (30 s: the store's statement timeout). On PostgreSQL this bounds every query and
+ * connection attempt of the source, so a connection that went silent is dropped and replaced
+ * rather than waited on for good.
+ */
+export function refreshTimeoutMs(maxStalenessMs: number): number {
+  return Math.min(30_000, Math.max(1_000, maxStalenessMs));
 }
 
 /** A StatusSource that can say how old its data is. */
 export interface SqlSource extends StatusSource {
-  /** When the last successful refresh started (ms); `undefined` while the store has no data for the issuer. */
-  freshness(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
+  /**
+   * When the last successful refresh started (ms) and the nextUpdate its answers carry; with the
+   * last refresh's error while refreshes fail. `undefined` while the store has no data for the issuer.
+   */
+  freshness(): { readonly loadedAt: number; readonly nextUpdate: number; readonly problem?: string } | undefined;
 }
 
 /**
  * Opens the store (applying migrations), loads the issuer's rows and starts refreshing. Resolves
  * once the first load is done; when the store does not know the issuer yet it resolves anyway,
  * logs a warning, answers `undefined` and keeps looking. Rejects with ConfigError("database" |
- * "schema" | "issuer" | "pollIntervalMs" | "maxOverlay" | "clock" | "logger") for a bad option or a database
+ * "schema" | "issuer" | "pollIntervalMs" | "maxOverlay" | "maxStalenessMs" | "clock" | "logger") for a bad option or a database
  * that cannot be opened or read.
  */
 export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSource> {
@@ -73,6 +99,8 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   if (!Number.isInteger(interval) || interval < 10) throw new ConfigError("pollIntervalMs", "must be an integer number of milliseconds ≥ 10");
   const maxOverlay = options.maxOverlay ?? MAX_OVERLAY;
   if (!Number.isInteger(maxOverlay) || maxOverlay < 1) throw new ConfigError("maxOverlay", "must be an integer ≥ 1");
+  const maxStaleness = options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS;
+  if (!Number.isInteger(maxStaleness) || maxStaleness < 1000) throw new ConfigError("maxStalenessMs", "must be an integer number of milliseconds ≥ 1000");
   const logger = requireLogger(options.logger);
   const schema = options.schema ?? DEFAULT_SCHEMA;
   // The first load's threads start now, so that their start-up (and pg's connection) overlaps opening
@@ -88,7 +116,7 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   };
   let db: SqlDatabase;
   try {
-    db = await openStoreDatabase({ database: options.database, schema: options.schema, clock });
+    db = await openStoreDatabase({ database: options.database, schema: options.schema, clock, timeoutMs: refreshTimeoutMs(maxStaleness) });
   } catch (error) {
     await dropEarly();
     throw error;
@@ -101,7 +129,8 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
   let loadedAt: number | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
-  let failing = false;
+  /** The last refresh's error while refreshes fail, for readiness. */
+  let failure: string | undefined;
 
   const fullLoad = async (id: number): Promise<void> => {
     const loader = early ?? startTableLoad({ engine: db.engine, database: options.database, schema });
@@ -142,11 +171,11 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
         again = false;
         try {
           await refresh();
-          if (failing) log.info({}, "sql store reachable again");
-          failing = false;
+          if (failure !== undefined) log.info({}, "sql store reachable again");
+          failure = undefined;
         } catch (error) {
-          if (!failing) log.warn({ err: error }, "sql store refresh failed; answering from the last data read");
-          failing = true;
+          if (failure === undefined) log.warn({ err: error }, "sql store refresh failed; answering from the last data read until it is older than maxStaleness");
+          failure = `the sql store ${db.description} cannot be read: ${error instanceof Error ? error.message : String(error)}`;
         }
       } while (again && !closed);
       running = undefined;
@@ -200,18 +229,21 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
       if (closed || mirror === undefined || loadedAt === undefined || !match.matches(id)) return undefined;
       const found = mirror.lookup(id.serialNumber);
       const thisUpdate = new Date(loadedAt);
-      if (found === undefined) return { kind: "not-issued", thisUpdate };
-      if (found.revokedAt === undefined) return { kind: "good", thisUpdate };
+      const nextUpdate = new Date(loadedAt + maxStaleness);
+      if (found === undefined) return { kind: "not-issued", thisUpdate, nextUpdate };
+      if (found.revokedAt === undefined) return { kind: "good", thisUpdate, nextUpdate };
       return {
         kind: "revoked",
         thisUpdate,
+        nextUpdate,
         revokedAt: new Date(found.revokedAt),
         reason: found.reason,
         invalidityDate: found.invalidityDate === undefined ? undefined : new Date(found.invalidityDate),
       };
     },
     freshness() {
-      return mirror === undefined || loadedAt === undefined ? undefined : { loadedAt };
+      if (mirror === undefined || loadedAt === undefined) return undefined;
+      return { loadedAt, nextUpdate: loadedAt + maxStaleness, ...(failure === undefined ? {} : { problem: failure }) };
     },
     serials: () => (closed || mirror === undefined ? [] : mirror.serials()),
     close(): Promise<void> {
