@@ -15,6 +15,12 @@ export interface SignedResponse {
   readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
 }
 
+/**
+ * Which authenticated identities satisfied step 4's method, each on its own: the TLS client
+ * certificate, the request signer, or both (SPEC step 9 records it).
+ */
+export type AuthorizedBy = "tls" | "signature" | "both";
+
 /** A certificate that the validation process authenticated for this request (SPEC steps 1 and 3). */
 export interface AuthenticatedCertificate {
   readonly via: "tls" | "signature";
@@ -59,6 +65,8 @@ export interface Exchange {
   readonly tlsClient: AuthenticatedCertificate | undefined;
   /** Certificates authenticated so far by steps 1 and 3, in that order. */
   authenticated: AuthenticatedCertificate[];
+  /** Set by step 4 when it grants; undefined without authorization or when it refused. */
+  authorizedBy: AuthorizedBy | undefined;
   request: OcspRequest | undefined;
   /**
    * The statuses from this request's verified freshness proofs (SPEC step 2), when it carried some;
@@ -94,6 +102,7 @@ export function createExchange(init: ExchangeInit): Exchange {
     startedAt: init.startedAt,
     tlsClient: init.tlsClient,
     authenticated: [],
+    authorizedBy: undefined,
     request: undefined,
     freshnessProofs: undefined,
     answers: undefined,

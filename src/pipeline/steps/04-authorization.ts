@@ -12,7 +12,10 @@ export type AuthorizationOptions =
 
 /**
  * SPEC step 4: authorization. byauthentication grants when step 1 or 3 authenticated a certificate;
- * byname when the subject of one of them matches the name match table. Else UnauthorizedError.
+ * byname when the subject of one of them matches the name match table: either identity suffices
+ * (an OR), and an identity that failed authentication never got here (step 1 closes the connection,
+ * step 3 refuses the request). Else UnauthorizedError. When it grants, `exchange.authorizedBy` names
+ * every identity that satisfies the method on its own, for billing.
  */
 export function authorizationStep(options: AuthorizationOptions): Step {
   return {
@@ -21,9 +24,17 @@ export function authorizationStep(options: AuthorizationOptions): Step {
       if (exchange.authenticated.length === 0) {
         throw new UnauthorizedError("no authenticated client certificate or request signature");
       }
-      if (options.method === "byname" && !exchange.authenticated.some((certificate) => options.names.matches(certificate.subjectDer))) {
+      let tls = false;
+      let signature = false;
+      for (const certificate of exchange.authenticated) {
+        if (options.method === "byname" && !options.names.matches(certificate.subjectDer)) continue;
+        if (certificate.via === "tls") tls = true;
+        else signature = true;
+      }
+      if (!tls && !signature) {
         throw new UnauthorizedError(`no authenticated subject is on the name match table (${exchange.authenticated.map((c) => c.subject).join("; ")})`);
       }
+      exchange.authorizedBy = tls && signature ? "both" : tls ? "tls" : "signature";
     },
   };
 }
