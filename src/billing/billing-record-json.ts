@@ -3,7 +3,8 @@ import type { BilledCertificate, BillingRecord } from "./billing-sink.ts";
 /**
  * The JSON form of a billing record, one per line in the file sink. Field names are fixed and every
  * field is present (absent values are `null`), so that `jq`, spreadsheets and log shippers see the
- * same columns on every line.
+ * same columns on every line. `tlsSubject`, `signerSubject` and `authorizedBy` were added later
+ * (issue 12): lines written before lack them, and read as if they were null.
  */
 export interface BillingRecordJson {
   time: string;
@@ -11,6 +12,9 @@ export interface BillingRecordJson {
   responderUrl: string;
   clientAddress: string;
   requestor: string | null;
+  tlsSubject: string | null;
+  signerSubject: string | null;
+  authorizedBy: string | null;
   outcome: string;
   source: string | null;
   singleRequests: number | null;
@@ -26,6 +30,9 @@ export function billingRecordLine(record: BillingRecord): string {
     responderUrl: record.responderUrl,
     clientAddress: record.clientAddress,
     requestor: record.requestor ?? null,
+    tlsSubject: record.tlsSubject ?? null,
+    signerSubject: record.signerSubject ?? null,
+    authorizedBy: record.authorizedBy ?? null,
     outcome: record.outcome,
     source: record.source ?? null,
     singleRequests: record.singleRequests ?? null,
@@ -54,6 +61,8 @@ export function parseBillingRecordLine(line: string): BillingRecord | undefined 
   if (time === undefined || Number.isNaN(time.getTime())) return undefined;
   if (typeof json.responder !== "string" || typeof json.responderUrl !== "string" || typeof json.clientAddress !== "string") return undefined;
   if (typeof json.outcome !== "string") return undefined;
+  const authorizedBy = json.authorizedBy ?? undefined;
+  if (authorizedBy !== undefined && authorizedBy !== "tls" && authorizedBy !== "signature" && authorizedBy !== "both") return undefined;
   const certificates = parseCertificates(json.certificates);
   if (certificates === false) return undefined;
   return {
@@ -62,6 +71,9 @@ export function parseBillingRecordLine(line: string): BillingRecord | undefined 
     responderUrl: json.responderUrl,
     clientAddress: json.clientAddress,
     requestor: typeof json.requestor === "string" ? json.requestor : undefined,
+    tlsSubject: typeof json.tlsSubject === "string" ? json.tlsSubject : undefined,
+    signerSubject: typeof json.signerSubject === "string" ? json.signerSubject : undefined,
+    authorizedBy,
     // The writer only ever wrote BillingRecord outcomes and sources; trust the file's own vocabulary.
     outcome: json.outcome as BillingRecord["outcome"],
     source: typeof json.source === "string" ? (json.source as BillingRecord["source"]) : undefined,

@@ -1,4 +1,5 @@
 import type { OcspErrorStatus } from "../errors.ts";
+import type { AuthorizedBy } from "../pipeline/exchange.ts";
 
 /** One certificate asked about, with its answer (SPEC step 9 `perCert`). */
 export interface BilledCertificate {
@@ -20,6 +21,15 @@ export interface BillingRecord {
   readonly clientAddress: string;
   /** Subject (RFC 4514) of the request-signature certificate, else of the TLS client certificate. */
   readonly requestor: string | undefined;
+  /** Subject (RFC 4514) of the TLS client certificate (authenticated in the handshake, SPEC step 1). */
+  readonly tlsSubject: string | undefined;
+  /** Subject (RFC 4514) of the request-signature certificate that step 3 authenticated. */
+  readonly signerSubject: string | undefined;
+  /**
+   * Which of those identities authorized the request (SPEC step 4), each satisfying the method on
+   * its own: "tls", "signature" or "both"; undefined without authorization, or when it refused.
+   */
+  readonly authorizedBy: AuthorizedBy | undefined;
   /** "successful" or the OCSP error status sent. */
   readonly outcome: "successful" | OcspErrorStatus;
   /** Where the answer came from; undefined for errors. */

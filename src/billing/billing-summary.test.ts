@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { fixedClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import { silentLogger } from "../observability/logger.ts";
-import { billingReader, formatSummary, summarize } from "./billing-summary.ts";
+import { parseBillingRecordLine } from "./billing-record-json.ts";
+import { billingReader, formatSummary, readFileBillingRecords, summarize } from "./billing-summary.ts";
 import type { BillingSummaryRow } from "./billing-summary.ts";
 import type { BillingRecord, BillingSink } from "./billing-sink.ts";
 import { fileBillingSink } from "./file-billing-sink.ts";
 import { postgresBillingSink } from "./postgres-billing-sink.ts";
-import { TEST_DATABASE_URL, dropTables } from "./test-support/postgres.ts";
+import { TEST_DATABASE_URL, dropTables, readPostgresRecords, sql } from "./test-support/postgres.ts";
 
 const root = await mkdtemp(join(tmpdir(), "vouch-billing-summary-"));
 const tablePrefix = `vbs_p${process.pid}_`;
@@ -29,6 +30,9 @@ function record(time: string, requestor: string | undefined, outcome: BillingRec
     responderUrl: "http://ocsp.example/",
     clientAddress: "192.0.2.1",
     requestor,
+    tlsSubject: requestor === undefined ? undefined : "CN=tls client,O=Acme",
+    signerSubject: requestor,
+    authorizedBy: requestor === undefined ? undefined : outcome === "successful" ? "both" : undefined,
     outcome,
     source: outcome === "successful" ? "local" : undefined,
     singleRequests,
@@ -65,6 +69,48 @@ test("summarize counts per requestor since a date from the PostgreSQL table, gro
   const table = `${tablePrefix}summary`;
   await fill(await postgresBillingSink({ connectionString: TEST_DATABASE_URL, table, clock, logger: silentLogger }));
   assert.deepEqual(await summarize(billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table }), since), expected);
+});
+
+/** A line as the file sink wrote it before tlsSubject, signerSubject and authorizedBy existed. */
+const OLD_LINE =
+  '{"time":"2026-11-03T09:00:00.000Z","responder":"acme","responderUrl":"http://ocsp.example/","clientAddress":"192.0.2.1",' +
+  '"requestor":"CN=bob","outcome":"successful","source":"local","singleRequests":1,"certificates":null}\n';
+
+/** The same record as a BillingRecord. */
+const oldRecord: BillingRecord = { ...record("2026-11-03T09:00:00.000Z", "CN=bob", "successful", 1, undefined), tlsSubject: undefined, signerSubject: undefined, authorizedBy: undefined };
+
+/** With the old record, bob has one more request. */
+const expectedWithOld: BillingSummaryRow[] = [
+  expected[0]!,
+  { requestor: "CN=bob", requests: 2, singleRequests: 2, certificates: 0, byOutcome: { successful: 2 } },
+  expected[2]!,
+];
+
+test("file sink: lines written before the who-asked fields existed still read (as absent) and are summarized with new ones", async () => {
+  const directory = join(root, "old-lines");
+  await mkdir(directory, { recursive: true });
+  await writeFile(join(directory, "billing-2026-11-03.jsonl"), OLD_LINE);
+  await fill(fileBillingSink({ directory, clock, logger: silentLogger }));
+  const read: BillingRecord[] = [];
+  for await (const item of readFileBillingRecords(directory, new Date("2026-11-03T00:00:00Z"))) read.push(item);
+  assert.deepEqual(read, [oldRecord]);
+  assert.equal(parseBillingRecordLine(OLD_LINE.replace('"outcome"', '"authorizedBy":"nobody","outcome"')), undefined, "an authorizedBy outside its vocabulary is not a record");
+  assert.deepEqual(await summarize(billingReader({ sink: "file", directory }), since), expectedWithOld);
+});
+
+test("PostgreSQL sink: a table of the old schema gets the who-asked columns, keeps its rows, and is summarized with new ones", async () => {
+  const table = `${tablePrefix}old_schema`;
+  // The schema as Vouch created it before issue 12.
+  await sql(`CREATE TABLE "${table}" (id bigserial PRIMARY KEY, time timestamptz NOT NULL, responder text NOT NULL, responder_url text NOT NULL,
+    client_address text NOT NULL, requestor text NULL, outcome text NOT NULL, source text NULL, single_requests integer NULL, certificates jsonb NULL)`);
+  await sql(`INSERT INTO "${table}" (time, responder, responder_url, client_address, requestor, outcome, source, single_requests) VALUES ($1, 'acme', 'http://ocsp.example/', '192.0.2.1', 'CN=bob', 'successful', 'local', 1)`, [
+    oldRecord.time.toISOString(),
+  ]);
+  await fill(await postgresBillingSink({ connectionString: TEST_DATABASE_URL, table, clock, logger: silentLogger }));
+  const stored = await readPostgresRecords(table);
+  assert.deepEqual(stored[0], oldRecord, "the old row, with the new columns NULL");
+  assert.deepEqual(stored.slice(1).sort((a, b) => a.time.getTime() - b.time.getTime()), records, "new rows with their who-asked fields");
+  assert.deepEqual(await summarize(billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table }), since), expectedWithOld);
 });
 
 test("formatSummary prints an aligned table with a total line", () => {

@@ -60,7 +60,10 @@ test("each line is one JSON object with fixed field names, absent values as null
     responder: "acme",
     responderUrl: "http://ocsp.example/",
     clientAddress: "192.0.2.7",
-    requestor: undefined,
+    requestor: "CN=signer",
+    tlsSubject: "CN=tls client",
+    signerSubject: "CN=signer",
+    authorizedBy: "tls",
     outcome: "tryLater",
     source: undefined,
     singleRequests: 2,
@@ -70,7 +73,7 @@ test("each line is one JSON object with fixed field names, absent values as null
   assert.equal(
     await readFile(join(directory, "billing-2026-11-05.jsonl"), "utf8"),
     '{"time":"2026-11-05T10:00:00.123Z","responder":"acme","responderUrl":"http://ocsp.example/","clientAddress":"192.0.2.7",' +
-      '"requestor":null,"outcome":"tryLater","source":null,"singleRequests":2,' +
+      '"requestor":"CN=signer","tlsSubject":"CN=tls client","signerSubject":"CN=signer","authorizedBy":"tls","outcome":"tryLater","source":null,"singleRequests":2,' +
       '"certificates":[{"issuerKeyHash":"0a0b","issuer":null,"serial":"1f","status":"unknown"}]}\n',
   );
 });

@@ -28,6 +28,9 @@ export function checkBillingTable(table: string): string {
  *   responder_url   text        NOT NULL,
  *   client_address  text        NOT NULL,
  *   requestor       text        NULL,      -- RFC 4514 subject: request signer, else TLS client
+ *   tls_subject     text        NULL,      -- RFC 4514 subject of the TLS client certificate
+ *   signer_subject  text        NULL,      -- RFC 4514 subject of the request signer
+ *   authorized_by   text        NULL,      -- tls | signature | both; NULL without authorization or when refused
  *   outcome         text        NOT NULL,  -- successful | malformedRequest | internalError | tryLater | sigRequired | unauthorized
  *   source          text        NULL,      -- cache | forward | local; NULL for errors
  *   single_requests integer     NULL,      -- perRequest; NULL when perRequest is off
@@ -36,6 +39,10 @@ export function checkBillingTable(table: string): string {
  * CREATE INDEX IF NOT EXISTS vouch_billing_time_idx ON vouch_billing (time);
  * CREATE INDEX IF NOT EXISTS vouch_billing_requestor_time_idx ON vouch_billing (requestor, time);
  * ```
+ *
+ * A table created before tls_subject, signer_subject and authorized_by existed (issue 12) gets them
+ * added, NULL in its old rows; older Vouch versions keep writing to it (they name their columns).
+ * Run inside the sink's advisory lock, so instances starting together add each column once.
  */
 export function billingSchemaStatements(table: string): string[] {
   // Quoted although the pattern makes it safe unquoted: a table named `user` or `order` is legal.
@@ -48,11 +55,15 @@ export function billingSchemaStatements(table: string): string[] {
   responder_url   text        NOT NULL,
   client_address  text        NOT NULL,
   requestor       text        NULL,
+  tls_subject     text        NULL,
+  signer_subject  text        NULL,
+  authorized_by   text        NULL,
   outcome         text        NOT NULL,
   source          text        NULL,
   single_requests integer     NULL,
   certificates    jsonb       NULL
 )`,
+    ...["tls_subject", "signer_subject", "authorized_by"].map((column) => `ALTER TABLE "${name}" ADD COLUMN IF NOT EXISTS ${column} text NULL`),
     `CREATE INDEX IF NOT EXISTS "${name}_time_idx" ON "${name}" (time)`,
     `CREATE INDEX IF NOT EXISTS "${name}_requestor_time_idx" ON "${name}" (requestor, time)`,
   ];
@@ -65,9 +76,9 @@ export function billingSchemaStatements(table: string): string[] {
  */
 export function billingInsertStatement(table: string): string {
   const name = checkBillingTable(table);
-  return `INSERT INTO "${name}" (time, responder, responder_url, client_address, requestor, outcome, source, single_requests, certificates)
-SELECT t, r, u, a, q, o, s, n, c FROM json_to_recordset($1::json)
-  AS b(t timestamptz, r text, u text, a text, q text, o text, s text, n integer, c jsonb)`;
+  return `INSERT INTO "${name}" (time, responder, responder_url, client_address, requestor, tls_subject, signer_subject, authorized_by, outcome, source, single_requests, certificates)
+SELECT t, r, u, a, q, l, g, z, o, s, n, c FROM json_to_recordset($1::json)
+  AS b(t timestamptz, r text, u text, a text, q text, l text, g text, z text, o text, s text, n integer, c jsonb)`;
 }
 
 /** One record's object in `billingInsertStatement`'s parameter: short keys, nulls for absent values. */
@@ -82,6 +93,12 @@ export interface BillingInsertRow {
   a: string;
   /** requestor */
   q: string | null;
+  /** tls_subject */
+  l: string | null;
+  /** signer_subject */
+  g: string | null;
+  /** authorized_by */
+  z: string | null;
   /** outcome */
   o: string;
   /** source */

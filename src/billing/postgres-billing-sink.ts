@@ -136,7 +136,7 @@ async function createSchema(settings: PostgresSettings, table: string): Promise<
 }
 
 function hasNul(record: BillingRecord): boolean {
-  const strings = [record.responder, record.responderUrl, record.clientAddress, record.requestor ?? "", record.outcome, record.source ?? ""];
+  const strings = [record.responder, record.responderUrl, record.clientAddress, record.requestor ?? "", record.tlsSubject ?? "", record.signerSubject ?? "", record.outcome, record.source ?? ""];
   for (const certificate of record.certificates ?? []) strings.push(certificate.issuerKeyHash, certificate.issuer ?? "", certificate.serial);
   return strings.some((text) => text.includes("\u0000"));
 }
@@ -155,6 +155,9 @@ function insertParameter(records: readonly BillingRecord[]): string {
         u: record.responderUrl.toWellFormed(),
         a: record.clientAddress.toWellFormed(),
         q: record.requestor?.toWellFormed() ?? null,
+        l: record.tlsSubject?.toWellFormed() ?? null,
+        g: record.signerSubject?.toWellFormed() ?? null,
+        z: record.authorizedBy ?? null,
         o: record.outcome,
         s: record.source ?? null,
         n: record.singleRequests ?? null,

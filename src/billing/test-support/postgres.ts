@@ -21,6 +21,9 @@ interface BillingRow {
   responder_url: string;
   client_address: string;
   requestor: string | null;
+  tls_subject: string | null;
+  signer_subject: string | null;
+  authorized_by: string | null;
   outcome: string;
   source: string | null;
   single_requests: number | null;
@@ -36,6 +39,9 @@ export async function readPostgresRecords(table: string): Promise<BillingRecord[
     responderUrl: row.responder_url,
     clientAddress: row.client_address,
     requestor: row.requestor ?? undefined,
+    tlsSubject: row.tls_subject ?? undefined,
+    signerSubject: row.signer_subject ?? undefined,
+    authorizedBy: (row.authorized_by ?? undefined) as BillingRecord["authorizedBy"],
     outcome: row.outcome as BillingRecord["outcome"],
     source: (row.source ?? undefined) as BillingRecord["source"],
     singleRequests: row.single_requests ?? undefined,

@@ -25,13 +25,19 @@ export function billingStep(options: BillingOptions): Step {
     name: "billing",
     async run(exchange) {
       const certificates = billedCertificates(exchange, options);
+      const tlsSubject = exchange.tlsClient?.subject;
+      const signerSubject = exchange.authenticated.find((certificate) => certificate.via === "signature")?.subject;
       try {
         await sink.write({
           time: new Date(exchange.startedAt),
           responder: options.responder,
           responderUrl: options.responderUrl,
           clientAddress: exchange.clientAddress,
-          requestor: requestorOf(exchange),
+          // SPEC step 9's requestor: the signer, else the TLS client (kept for summaries and old readers).
+          requestor: signerSubject ?? tlsSubject,
+          tlsSubject,
+          signerSubject,
+          authorizedBy: exchange.authorizedBy,
           outcome: exchange.error?.status ?? (exchange.response === undefined ? "internalError" : "successful"),
           source: exchange.error === undefined ? exchange.source : undefined,
           singleRequests: options.perRequest ? certificates.length : undefined,
@@ -42,11 +48,6 @@ export function billingStep(options: BillingOptions): Step {
       }
     },
   };
-}
-
-/** The subject of the request-signature certificate, else of the TLS client certificate (SPEC step 9). */
-function requestorOf(exchange: Exchange): string | undefined {
-  return (exchange.authenticated.find((certificate) => certificate.via === "signature") ?? exchange.authenticated[0] ?? exchange.tlsClient)?.subject;
 }
 
 function billedCertificates(exchange: Exchange, options: BillingOptions): BilledCertificate[] {
