@@ -1,5 +1,10 @@
 import type { OcspErrorStatus } from "../errors.ts";
-import type { AuthorizedBy } from "../pipeline/exchange.ts";
+
+/**
+ * Which authenticated identities satisfied authorization (SPEC step 4), each on its own: the TLS
+ * client certificate, the request signer, or both. Step 4 decides it; billing records it.
+ */
+export type AuthorizedBy = "tls" | "signature" | "both";
 
 /** One certificate asked about, with its answer (SPEC step 9 `perCert`). */
 export interface BilledCertificate {

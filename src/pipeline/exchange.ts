@@ -1,3 +1,4 @@
+import type { AuthorizedBy } from "../billing/billing-sink.ts";
 import type { OcspErrorStatus } from "../errors.ts";
 import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
 import type { VerifiedProofs } from "../responses/verified-proofs.ts";
@@ -14,12 +15,6 @@ export interface SignedResponse {
   /** Present when the response may be cached by HTTP caches: no nonce, every answer authoritative. */
   readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
 }
-
-/**
- * Which authenticated identities satisfied step 4's method, each on its own: the TLS client
- * certificate, the request signer, or both (SPEC step 9 records it).
- */
-export type AuthorizedBy = "tls" | "signature" | "both";
 
 /** A certificate that the validation process authenticated for this request (SPEC steps 1 and 3). */
 export interface AuthenticatedCertificate {
