@@ -234,6 +234,7 @@ describe("openSqlSource", () => {
     ["an unreachable server", "database", () => ({ database: "postgres://postgres@127.0.0.1:1/test", issuer, clock: systemClock, logger: silentLogger })],
     ["an issuer that is not a certificate", "issuer", () => ({ database: join(dir, "s.db"), issuer: Buffer.from("nope"), clock: systemClock, logger: silentLogger })],
     ["a tiny poll interval", "pollIntervalMs", () => ({ database: join(dir, "s.db"), issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 1 })],
+    ["a maxStaleness under a second", "maxStalenessMs", () => ({ database: join(dir, "s.db"), issuer, clock: systemClock, logger: silentLogger, maxStalenessMs: 999 })],
   ];
   for (const [name, field, options] of invalid) {
     test(`rejects ${name} with ConfigError(${field})`, async () => {
