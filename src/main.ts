@@ -3,12 +3,13 @@ import { ConfigError } from "./errors.ts";
 import { HASH_ALGORITHMS, type HashAlgorithm } from "./ocsp/types.ts";
 import type { QueryOptions } from "./cli/query.ts";
 import { registerStoreCommands } from "./cli/store.ts";
+import { versionLine } from "./cli/version.ts";
 
 // Each command's modules load when it runs: `vouch serve` does not pay for pg, ioredis or the demo
 // PKI unless its configuration uses them (module loading is a good part of the time to ready).
 
 /** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
-const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").showHelpAfterError();
+const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").version(versionLine(), "-V, --version", "print the version of Vouch and of the Node.js it runs on").showHelpAfterError();
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -44,6 +45,16 @@ program
   .option("--pid-file <file>", "write the server's pid here, for `vouch reload`")
   .action(async (options: { config: string; workers?: number; threads?: number; workerThreads?: boolean; pidFile?: string }) =>
     (await import("./cli/serve.ts")).runServe(options.config, { workers: options.workers ?? options.threads, workerThreads: options.workerThreads, pidFile: options.pidFile }),
+  );
+
+program
+  .command("check")
+  .description("validate a configuration and every file it names, as serve would start it, without serving (exit 0 or 2)")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .option("-w, --workers <n>", "check for this many workers, as serve --workers would", workerCount)
+  .option("--worker-threads", "check for workers as threads, as serve --worker-threads would")
+  .action(async (options: { config: string; workers?: number; workerThreads?: boolean }) =>
+    (await import("./cli/check.ts")).runCheck(options.config, { workers: options.workers, workerThreads: options.workerThreads }),
   );
 
 program

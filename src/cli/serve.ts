@@ -1,8 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { systemClock } from "../clock.ts";
-import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
@@ -12,23 +9,11 @@ import type { MetricsJson } from "../observability/aggregate.ts";
 import { workersObservability } from "../observability/worker-observability.ts";
 import { loadSharedTables } from "../compose/shared-tables.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
+import { namingConfigFile, planServe, type ServeOptions } from "./serve-plan.ts";
 import { reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { startSupervisor } from "./supervisor.ts";
 import { askWorkers } from "./worker-channel.ts";
-
-/** How `vouch serve` runs. */
-export interface ServeOptions {
-  /**
-   * Worker processes sharing the ports (SO_REUSEPORT). Default: one per CPU
-   * (`os.availableParallelism()`), or 1 when a responder listens on port 0, which cannot be shared.
-   */
-  readonly workers?: number | undefined;
-  /** The workers are threads of this process, not processes of their own (`--worker-threads`). */
-  readonly workerThreads?: boolean | undefined;
-  /** Where to write the pid that `vouch reload` signals (removed at a clean exit). */
-  readonly pidFile?: string | undefined;
-}
 
 /**
  * `vouch serve --config FILE [--workers N [--worker-threads]] [--pid-file FILE]`: runs until SIGTERM
@@ -38,21 +23,7 @@ export interface ServeOptions {
  * cannot start.
  */
 export async function runServe(configFile: string, options: ServeOptions = {}): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(configFile, "utf8");
-  } catch (error) {
-    throw new ConfigError("", `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { file: configFile, cause: error });
-  }
-  const config = parseConfig(text, configFile);
-  const zeroPort = config.responders.findIndex((responder) => responder.listen.port === 0);
-  if (options.workers !== undefined && options.workers > 1 && zeroPort !== -1) {
-    throw new ConfigError(`responders[${zeroPort}].listen.port`, "several workers need fixed ports (0 would give each worker its own)", { file: configFile });
-  }
-  const workers = options.workers ?? (zeroPort === -1 ? availableParallelism() : 1);
-  const threads = options.workerThreads === true;
-  const check = threads ? (checked: Config) => refuseSharedPkcs11(checked, configFile) : undefined;
-  if (workers > 1) check?.(config);
+  const { config, text, workers, threads, checkReload: check } = await planServe(configFile, options);
   if (workers === 1) {
     await serveConfig(config, configFile, { pidFile: options.pidFile });
     return;
@@ -123,12 +94,7 @@ export async function serveConfig(config: Config, configFile: string, options: {
       closeAdmin = server.close;
     }
   } catch (error) {
-    // Name the configuration file first; a data file at fault (an index, a CRL) is named in the message.
-    if (error instanceof ConfigError && error.file !== configFile) {
-      const message = error.file === undefined ? error.message : `${error.file}: ${error.message}`;
-      throw new ConfigError(error.field, message, { file: configFile, cause: error.cause });
-    }
-    throw error;
+    throw namingConfigFile(error, configFile);
   }
   const pidFile = options.pidFile;
   if (pidFile !== undefined) await writePidFile(pidFile);
@@ -150,20 +116,6 @@ function processWideMetrics(): () => Promise<MetricsJson> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return () => registry.getMetricsAsJSON() as Promise<MetricsJson>;
-}
-
-/**
- * A PKCS#11 library is initialised once per process, and bringing back a lost token means
- * finalising it (pkcs11-module.ts): on one worker thread that would pull the library out from under
- * the others' signatures. Token signers therefore run in worker processes, each owning its library.
- */
-function refuseSharedPkcs11(config: Config, configFile: string): void {
-  for (const [index, responder] of config.responders.entries()) {
-    const issuer = responder.issuers.findIndex((candidate) => candidate.signer.pkcs11 !== undefined);
-    if (issuer !== -1) {
-      throw new ConfigError(`responders[${index}].issuers[${issuer}].signer.pkcs11`, "PKCS#11 signers need worker processes: leave out --worker-threads", { file: configFile });
-    }
-  }
 }
 
 /** A fault that escapes every handler is logged, never allowed to take the responders down. */

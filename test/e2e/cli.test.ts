@@ -1,6 +1,7 @@
 /**
  * The `vouch` command as an operator meets it: `vouch demo` on a fresh folder and again on the same
- * one, and `vouch serve` refusing bad configuration with one line naming the file, field and problem.
+ * one, and `vouch serve` refusing bad configuration with one line naming the file, field and problem,
+ * and `vouch check` refusing it with the very same line.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -93,7 +94,7 @@ describe("vouch demo", () => {
   });
 });
 
-describe("vouch serve refuses bad configuration", () => {
+describe("vouch serve and vouch check refuse bad configuration", () => {
   let pki: Pki;
   let folder: string;
   before(async () => {
@@ -130,16 +131,19 @@ describe("vouch serve refuses bad configuration", () => {
     test(name, async () => {
       const file = join(folder, "vouch.yaml");
       await writeFile(file, text());
-      const result = await runVouch(["serve", "--config", file]);
+      const [result, checked] = await Promise.all([runVouch(["serve", "--config", file]), runVouch(["check", "--config", file])]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split("\n").length, 1, `one line, no stack trace: ${result.stderr}`);
+      assert.deepEqual({ code: checked.code, stderr: checked.stderr, stdout: checked.stdout }, { code: 2, stderr: result.stderr, stdout: "" }, "vouch check says what serve says");
     });
   }
 
   test("a missing configuration file is named", async () => {
-    const result = await runVouch(["serve", "--config", join(folder, "nope.yaml")]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /nope\.yaml: cannot read the configuration file \(ENOENT\)/);
+    for (const command of ["serve", "check"]) {
+      const result = await runVouch([command, "--config", join(folder, "nope.yaml")]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /nope\.yaml: cannot read the configuration file \(ENOENT\)/);
+    }
   });
 });
