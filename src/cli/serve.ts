@@ -10,6 +10,7 @@ import { workersObservability } from "../observability/worker-observability.ts";
 import { loadSharedTables } from "../compose/shared-tables.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
 import { namingConfigFile, planServe, type ServeOptions } from "./serve-plan.ts";
+import { claimAddresses } from "./single-instance.ts";
 import { reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { startSupervisor } from "./supervisor.ts";
@@ -24,6 +25,8 @@ import { askWorkers } from "./worker-channel.ts";
  */
 export async function runServe(configFile: string, options: ServeOptions = {}): Promise<void> {
   const { config, text, workers, threads, checkReload: check } = await planServe(configFile, options);
+  // Held for the life of the process: a second serve of these addresses is refused (single-instance.ts).
+  await claimAddresses(config, configFile);
   if (workers === 1) {
     await serveConfig(config, configFile, { pidFile: options.pidFile });
     return;
