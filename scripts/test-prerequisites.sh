@@ -16,6 +16,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 # Other OCSP clients the HTTP layer is tested with: GnuTLS's ocsptool and Java's HttpURLConnection.
 command -v ocsptool >/dev/null || missing+=(gnutls-bin)
 command -v java >/dev/null || missing+=(default-jre-headless)
+# systemd-analyze verifies deploy/systemd/vouch.service (test/e2e/deploy-files.test.ts).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]} > 0)); then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "test prerequisites: missing Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
