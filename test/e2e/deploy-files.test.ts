@@ -7,23 +7,19 @@
  * run by test/image/container-image.ts (`npm run test:image`).
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { parseConfig } from "../../src/config/load.ts";
+import { runCommand } from "../support/command.ts";
 import { PROJECT_ROOT } from "../support/packed-vouch.ts";
 
 const UNIT = join(PROJECT_ROOT, "deploy/systemd/vouch.service");
 const KUBERNETES = join(PROJECT_ROOT, "deploy/kubernetes");
 
-function systemdAnalyze(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("systemd-analyze", args, { timeout: 60_000 }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }));
-  });
-}
+const systemdAnalyze = (args: readonly string[]) => runCommand("systemd-analyze", args);
 
 /** The unit with its commands pointing at this checkout's bin/vouch.js: verify checks that they exist. */
 async function unitHere(text: string): Promise<string> {

@@ -5,20 +5,13 @@
  * by a Node older than 24, it says in one line which Node it needs.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { access, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
-import { installPacked, npmEnvironment, packVouch, PROJECT_ROOT, run } from "../support/packed-vouch.ts";
-
-/** Runs a command without rejecting: its exit code and output. */
-function outcome(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { env, timeout: 30_000 }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }));
-  });
-}
+import { runCommand, runOrThrow } from "../support/command.ts";
+import { installPacked, npmEnvironment, packVouch, PROJECT_ROOT } from "../support/packed-vouch.ts";
 
 describe("npm pack, npm install -g, and the installed vouch", () => {
   let tarball: string;
@@ -33,7 +26,7 @@ describe("npm pack, npm install -g, and the installed vouch", () => {
   });
 
   test("the package holds the compiled code, the docs and the deployment files, and no sources or tests", async () => {
-    const files = (await run("tar", ["-tzf", tarball])).stdout.split("\n").filter((line) => line !== "");
+    const files = (await runOrThrow("tar", ["-tzf", tarball])).stdout.split("\n").filter((line) => line !== "");
     for (const expected of ["package/bin/vouch.js", "package/dist/main.js", "package/dist/cli/serve-worker.js", "package/README.md", "package/docs/install.md", "package/deploy/systemd/vouch.service"]) {
       assert.ok(files.includes(expected), `${expected} in the package`);
     }
@@ -56,7 +49,7 @@ describe("npm pack, npm install -g, and the installed vouch", () => {
   test("the installed vouch --version and vouch check run from the PATH", async () => {
     const env = npmEnvironment([join(prefix, "bin")]);
     const { version } = JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string };
-    const shown = await outcome("vouch", ["--version"], env);
+    const shown = await runCommand("vouch", ["--version"], { env });
     assert.deepEqual(shown, { code: 0, stdout: `vouch ${version} (Node.js ${process.versions.node}, OpenSSL ${process.versions.openssl})\n`, stderr: "" });
 
     const good = join(folder, "vouch.yaml");
@@ -71,23 +64,23 @@ describe("npm pack, npm install -g, and the installed vouch", () => {
         sources: [{ type: index, file: ${pki.index} }, { type: crl, files: [${pki.crl}] }]
 `,
     );
-    const checked = await outcome("vouch", ["check", "--config", good, "--workers", "2"], env);
+    const checked = await runCommand("vouch", ["check", "--config", good, "--workers", "2"], { env });
     assert.deepEqual(checked, { code: 0, stdout: `${good}: valid: 1 responder, 1 issuer, on http://127.0.0.1:8080 (2 worker processes)\n`, stderr: "" });
 
     const broken = join(folder, "broken.yaml");
     await writeFile(broken, (await readFile(good, "utf8")).replace(pki.signerKey, pki.caKey));
-    const refused = await outcome("vouch", ["check", "--config", broken], env);
+    const refused = await runCommand("vouch", ["check", "--config", broken], { env });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /^vouch: .*broken\.yaml: responders\[0\]\.issuers\[0\]\.signer\.key: .*does not belong to the signer certificate\n$/);
   });
 
   test("under an older Node, the installed vouch says in one line which Node it needs", async (context) => {
-    const older = await outcome("/usr/bin/node", ["-p", "process.versions.node"], process.env);
+    const older = await runCommand("/usr/bin/node", ["-p", "process.versions.node"], { env: process.env });
     if (older.code !== 0 || Number(older.stdout.split(".")[0]) >= 24) {
       context.skip("no Node older than 24 at /usr/bin/node on this machine");
       return;
     }
-    const result = await outcome(join(prefix, "bin/vouch"), ["check", "--config", "/nonexistent.yaml"], { ...process.env, PATH: "/usr/bin:/bin" });
+    const result = await runCommand(join(prefix, "bin/vouch"), ["check", "--config", "/nonexistent.yaml"], { env: { ...process.env, PATH: "/usr/bin:/bin" } });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, "");
     assert.match(result.stderr, new RegExp(`^vouch: needs Node\\.js 24 or later, but /usr/bin/node is Node\\.js ${older.stdout.trim().replaceAll(".", "\\.")} \\(.*\\)\\n$`));

@@ -8,7 +8,6 @@
  * bills into its state volume, and stops cleanly on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -17,19 +16,16 @@ import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { freePort } from "../support/free-port.ts";
 import { openssl } from "../support/openssl.ts";
-import { packVouch, PROJECT_ROOT, run } from "../support/packed-vouch.ts";
+import { runCommand, runOrThrow } from "../support/command.ts";
+import { packVouch, PROJECT_ROOT } from "../support/packed-vouch.ts";
 
 const IMAGE = "localhost/vouch:image-test";
 const BASE_IMAGE = "localhost/debian-base:bookworm";
 /** The image's user (deploy/container/Containerfile). */
 const VOUCH_UID = 10001;
 
-/** podman with this test's containers.conf; resolves with the exit code and output, never rejects. */
-function podman(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile("podman", args, { env, timeout: timeoutMs }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }));
-  });
-}
+/** podman with this test's containers.conf (in `env`); never rejects. */
+const podman = (args: readonly string[], env: NodeJS.ProcessEnv) => runCommand("podman", args, { env });
 
 describe("the container image", () => {
   let env: NodeJS.ProcessEnv;
@@ -43,7 +39,7 @@ describe("the container image", () => {
     env = { ...process.env, CONTAINERS_CONF: containersConf };
     const [tarball, made] = await Promise.all([packVouch(), createPki({ dir: join(folder, "config", "pki") })]);
     pki = made;
-    await run("bash", [join(PROJECT_ROOT, "deploy/container/build.sh"), "--package", tarball, IMAGE], { env: { ...env, BASE_IMAGE }, timeoutMs: 600_000 });
+    await runOrThrow("bash", [join(PROJECT_ROOT, "deploy/container/build.sh"), "--package", tarball, IMAGE], { env: { ...env, BASE_IMAGE }, timeoutMs: 600_000 });
   });
   after(async () => {
     await podman(["rmi", "--force", IMAGE], env);
@@ -69,7 +65,7 @@ responders:
 `,
     );
     // As an operator gives them to the service's user: readable by it alone (the keys are 0600).
-    for (const path of [config, state]) await run("chown", ["-R", `${VOUCH_UID}:${VOUCH_UID}`, path]);
+    for (const path of [config, state]) await runOrThrow("chown", ["-R", `${VOUCH_UID}:${VOUCH_UID}`, path]);
     const port = await freePort();
     const name = `vouch-image-test-${process.pid}`;
     const started = await podman(
@@ -80,8 +76,8 @@ responders:
     try {
       const url = `http://127.0.0.1:${port}`;
       await waitUntil("/healthz on the published port", async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 600, 100);
-      const logs = await podman(["logs", name], env);
-      assert.match(logs.stdout, /"msg":"ready"/);
+      // /healthz answers from the first worker that listens; "ready" comes once every worker does.
+      await waitUntil("the ready line", async () => /"msg":"ready"/.test((await podman(["logs", name], env)).stdout), 300, 100);
 
       const user = await podman(["exec", name, "id", "-u"], env);
       assert.equal(user.stdout.trim(), String(VOUCH_UID), "not root");

@@ -3,10 +3,10 @@
  * the tarball into a prefix, run with the Node 24 that runs the tests first on PATH. The pack runs
  * in a copy of the working tree, so the suite's own dist/ is never rebuilt under other tests.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readdir, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { runOrThrow } from "./command.ts";
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, "../..");
 
@@ -19,16 +19,6 @@ export function npmEnvironment(extraPath: readonly string[] = []): NodeJS.Proces
   for (const [name, value] of Object.entries(process.env)) if (!name.toLowerCase().startsWith("npm_")) env[name] = value;
   env.PATH = [...extraPath, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(":");
   return env;
-}
-
-/** Runs a command; rejects with its output when it fails. */
-export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 150_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error === null) resolvePromise({ stdout, stderr });
-      else reject(new Error(`${command} ${args.join(" ")} failed (${error.code ?? error.signal}): ${stderr || stdout}`));
-    });
-  });
 }
 
 /** `npm pack` of the working tree (in a copy); resolves with the tarball's path. */
@@ -44,7 +34,7 @@ export async function packVouch(): Promise<string> {
   });
   // The build (prepack) needs the dev tools; the tarball takes none of them.
   await symlink(join(PROJECT_ROOT, "node_modules"), join(tree, "node_modules"));
-  await run("npm", ["pack", "--pack-destination", work], { cwd: tree, env: npmEnvironment() });
+  await runOrThrow("npm", ["pack", "--pack-destination", work], { cwd: tree, env: npmEnvironment(), timeoutMs: 300_000 });
   const tarball = (await readdir(work)).find((name) => name.endsWith(".tgz"));
   if (tarball === undefined) throw new Error(`npm pack made no tarball in ${work}`);
   return join(work, basename(tarball));
@@ -55,5 +45,5 @@ export async function packVouch(): Promise<string> {
  * when the machine ran `npm ci` before, so it also works offline). pkcs11js builds its addon.
  */
 export async function installPacked(tarball: string, prefix: string): Promise<void> {
-  await run("npm", ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--allow-scripts=pkcs11js", tarball], { env: npmEnvironment() });
+  await runOrThrow("npm", ["install", "--global", "--prefix", prefix, "--prefer-offline", "--no-audit", "--no-fund", "--allow-scripts=pkcs11js", tarball], { env: npmEnvironment(), timeoutMs: 300_000 });
 }
