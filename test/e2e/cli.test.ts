@@ -131,7 +131,7 @@ describe("vouch serve and vouch check refuse bad configuration", () => {
     test(name, async () => {
       const file = join(folder, "vouch.yaml");
       await writeFile(file, text());
-      const [result, checked] = await Promise.all([runVouch(["serve", "--config", file]), runVouch(["check", "--config", file])]);
+      const [result, checked] = await Promise.all([runVouch(["serve", "--config", file], { timeoutMs: 60_000 }), runVouch(["check", "--config", file], { timeoutMs: 60_000 })]);
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, expected);
       assert.equal(result.stderr.trim().split("\n").length, 1, `one line, no stack trace: ${result.stderr}`);
