@@ -100,7 +100,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
     }
     case "request-signature": {
       const required = config.type.startsWith("identrus") || (config.requestSignature?.required ?? false);
-      return requestSignatureStep({ required, ...requireTrust(), logger: dependencies.logger });
+      return requestSignatureStep({ required, ...requireTrust(), logger: dependencies.logger, candidates: dependencies.metrics?.signerCandidates.child({ responder: config.name }) });
     }
     case "authorization": {
       const authorization = config.authorization!;

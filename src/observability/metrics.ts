@@ -32,6 +32,13 @@ export interface FreshnessProbe {
   freshness(): { readonly loadedAt: number; readonly nextUpdate?: number } | undefined;
 }
 
+/** One tier of the certificate cache, as the `vouch_certificate_cache_*` gauges show it. */
+export interface CertificateCacheTier {
+  readonly tier: string;
+  readonly certificates: number;
+  readonly bytes: number;
+}
+
 /** Per issuer readiness, as the gauge `vouch_issuer_ready` shows it. */
 export interface ReadinessSnapshot {
   readonly issuers: readonly { readonly responder: string; readonly issuer: string; readonly ready: boolean }[];
@@ -56,12 +63,22 @@ export interface VouchMetrics {
   /** `vouch_signer_results_total{responder,issuer,result}`. */
   readonly signerResults: LazyCounter<"responder" | "issuer" | "result">;
   /**
+   * `vouch_request_signature_candidates_total{responder}`: certificates the request-signature step
+   * tried as a signed request's signer (its key against the signature, then the validation process).
+   */
+  readonly signerCandidates: LazyCounter<"responder">;
+  /**
    * Registers a source whose data age the scrape reports (`vouch_source_data_age_seconds`,
    * `vouch_source_next_update_seconds`). Returns the function that removes it (on close).
    */
   trackFreshness(probe: FreshnessProbe): () => void;
   /** Sets where `vouch_issuer_ready` comes from (called once the issuers exist). */
   trackReadiness(check: () => Promise<ReadinessSnapshot>): void;
+  /**
+   * Sets where `vouch_certificate_cache_certificates{tier}` and `vouch_certificate_cache_bytes{tier}`
+   * come from (called once the trust store exists; a reload replaces it).
+   */
+  trackCertificateCache(tiers: () => readonly CertificateCacheTier[]): void;
   /** The text exposition format, for /metrics. */
   text(): Promise<string>;
   /** The registry as JSON, for a supervisor to aggregate (AggregatorRegistry.aggregate). */
@@ -84,6 +101,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
   const lazy = <L extends string>(name: string, help: string, labelNames: readonly L[]): LazyCounter<L> => lazyCounter(registry, name, help, labelNames);
   const probes = new Set<FreshnessProbe>();
   let readiness: (() => Promise<ReadinessSnapshot>) | undefined;
+  let cacheTiers: (() => readonly CertificateCacheTier[]) | undefined;
 
   new Gauge({
     name: "vouch_source_data_age_seconds",
@@ -127,6 +145,22 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       for (const issuer of (await readiness()).issuers) this.set({ responder: issuer.responder, issuer: issuer.issuer }, issuer.ready ? 1 : 0);
     },
   });
+  for (const [unit, help] of [
+    ["certificates", "Certificates held in each tier of the certificate cache (SPEC §1)."],
+    ["bytes", "DER bytes held in each tier of the certificate cache."],
+  ] as const) {
+    new Gauge({
+      name: `vouch_certificate_cache_${unit}`,
+      help,
+      labelNames: ["tier"],
+      registers: [registry],
+      aggregator: "sum",
+      collect() {
+        this.reset();
+        for (const tier of cacheTiers?.() ?? []) this.set({ tier: tier.tier }, unit === "bytes" ? tier.bytes : tier.certificates);
+      },
+    });
+  }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
   return {
@@ -147,6 +181,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       "result",
     ]),
     signerResults: lazy("vouch_signer_results_total", "Signatures by each issuer's signer: signed or error.", ["responder", "issuer", "result"]),
+    signerCandidates: lazy("vouch_request_signature_candidates_total", "Certificates tried as a signed request's signer (signature check, then the validation process).", ["responder"]),
     trackFreshness(probe) {
       probes.add(probe);
       return () => {
@@ -155,6 +190,9 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     },
     trackReadiness(check) {
       readiness = check;
+    },
+    trackCertificateCache(tiers) {
+      cacheTiers = tiers;
     },
     text: () => registry.metrics(),
     json: () => registry.getMetricsAsJSON(),

@@ -25,5 +25,5 @@ export interface CertificateCache {
   /** The certificate with this issuer Name DER and serialNumber content octets (forwarding's `fromcert`). */
   findByIssuerAndSerial(issuerDer: Buffer, serialNumber: Buffer): readonly Buffer[];
   /** Counts, for logs and tests. */
-  size(): { readonly persistent: number; readonly dynamic: number; readonly dynamicBytes: number };
+  size(): { readonly persistent: number; readonly persistentBytes: number; readonly dynamic: number; readonly dynamicBytes: number };
 }

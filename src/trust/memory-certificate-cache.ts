@@ -73,6 +73,7 @@ export function certificateCache(options: CertificateCacheOptions): CertificateC
     for (const key of entry.keyHashKeys) remove(byKeyHash, key, entry);
   };
   for (const entry of persistent.values()) index(entry);
+  const persistentBytes = [...persistent.values()].reduce((sum, entry) => sum + entry.der.length, 0);
 
   const evict = (): void => {
     for (const [digest, entry] of dynamic) {
@@ -113,7 +114,7 @@ export function certificateCache(options: CertificateCacheOptions): CertificateC
       return (byIssuerSerial.get(`${issuerDer.toString("hex")}:${serialNumber.toString("hex")}`) ?? []).map((entry) => entry.der);
     },
     size() {
-      return { persistent: persistent.size, dynamic: dynamic.size, dynamicBytes };
+      return { persistent: persistent.size, persistentBytes, dynamic: dynamic.size, dynamicBytes };
     },
   };
 }

@@ -2,6 +2,7 @@ import { X509Certificate, type KeyObject } from "node:crypto";
 import { SigRequiredError, UnauthorizedError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import type { Logger } from "../../observability/logger.ts";
+import type { BoundCounter } from "../../observability/metrics.ts";
 import { verifySignedData } from "../../signing/verify-signed-data.ts";
 import type { CertificateCache } from "../../trust/certificate-cache.ts";
 import type { CertificateValidator } from "../../trust/certificate-validator.ts";
@@ -14,6 +15,8 @@ export interface RequestSignatureOptions {
   readonly validator: CertificateValidator;
   readonly cache: CertificateCache;
   readonly logger: Logger;
+  /** Counts each certificate tried as the signer (`vouch_request_signature_candidates_total`). */
+  readonly candidates?: BoundCounter | undefined;
 }
 
 /**
@@ -46,6 +49,7 @@ export function requestSignatureStep(options: RequestSignatureOptions): Step {
       if (candidates.length === 0) throw new UnauthorizedError("the request is signed, but carries no certificate and names none Vouch knows");
       const failures: string[] = [];
       for (const candidate of candidates) {
+        options.candidates?.inc();
         const known = parsed(candidate);
         if (known === undefined) {
           failures.push("an unparsable certificate");
