@@ -70,6 +70,8 @@ export function checkCriticalExtensions(certificate: ParsedCertificate): Failure
  * digitalSignature or keyAgreement, and extendedKeyUsage (when present) has id-kp-clientAuth or
  * anyExtendedKeyUsage. request-signing: keyUsage (when present) has digitalSignature or
  * nonRepudiation; extendedKeyUsage is not consulted (there is no key purpose for OCSP requests).
+ * ocsp-signing: the same keyUsage, and extendedKeyUsage must be present with id-kp-OCSPSigning
+ * (RFC 6960 §4.2.2.2: a delegated responder is marked so, anyExtendedKeyUsage does not do).
  */
 export function checkUsage(certificate: ParsedCertificate, purpose: ValidationPurpose): Failure | undefined {
   const { keyUsage, extendedKeyUsage } = certificate;
@@ -84,8 +86,9 @@ export function checkUsage(certificate: ParsedCertificate, purpose: ValidationPu
     return undefined;
   }
   if (keyUsage !== undefined && !keyUsage.has("digitalSignature") && !keyUsage.has("nonRepudiation")) {
-    return fail("has keyUsage without digitalSignature or nonRepudiation, needed to sign requests");
+    return fail(`has keyUsage without digitalSignature or nonRepudiation, needed to sign ${purpose === "ocsp-signing" ? "responses" : "requests"}`);
   }
+  if (purpose === "ocsp-signing" && extendedKeyUsage?.has(id_kp_OCSPSigning) !== true) return fail("lacks extendedKeyUsage id-kp-OCSPSigning, needed to sign OCSP responses");
   return undefined;
 }
 
@@ -135,13 +138,17 @@ export function checkNameConstraints(issuer: ParsedCertificate, below: readonly 
 }
 
 /**
- * A delegated OCSP signer (id-kp-OCSPSigning, not a CA) carrying id-pkix-ocsp-nocheck: RFC 6960
- * §4.2.2.2.1 says a client may trust it for its lifetime without asking for its status, and asking
- * could recurse into the responder it signs for. The extension alone is not enough, so that no other
- * certificate can opt out of revocation checking.
+ * Whether `certificate`, authenticated for `purpose`, may go without a known status: only a
+ * delegated OCSP signer (id-kp-OCSPSigning, not a CA) carrying id-pkix-ocsp-nocheck, and only while
+ * it is checked as the signer of an OCSP response ("ocsp-signing"). RFC 6960 §4.2.2.2.1 lets a
+ * client trust such a responder for its lifetime without asking for its status (asking could
+ * recurse into the responder it signs for). It says nothing about other uses: the same certificate
+ * presented as a TLS client certificate or as a request signer is checked like any other, so a
+ * revoked one is refused (issue 12). Even as a response signer it is still asked about, and a
+ * revocation Vouch knows of fails it: the extension only makes "nobody knows" acceptable.
  */
-export function skipsStatusCheck(certificate: ParsedCertificate): boolean {
-  return certificate.ocspNoCheck && certificate.extendedKeyUsage?.has(id_kp_OCSPSigning) === true && certificate.basicConstraints?.ca !== true;
+export function skipsStatusCheck(certificate: ParsedCertificate, purpose: ValidationPurpose): boolean {
+  return purpose === "ocsp-signing" && certificate.ocspNoCheck && certificate.extendedKeyUsage?.has(id_kp_OCSPSigning) === true && certificate.basicConstraints?.ca !== true;
 }
 
 /**

@@ -5,8 +5,12 @@ import type { VerifiedProofs } from "../responses/verified-proofs.ts";
  * (SPEC step 1) and the request-signature step (step 3) rely on.
  */
 
-/** What the certificate is being authenticated for; decides the key-usage checks. */
-export type ValidationPurpose = "tls-client-auth" | "request-signing";
+/**
+ * What the certificate is being authenticated for; decides the key-usage checks and whether
+ * id-pkix-ocsp-nocheck counts (only for "ocsp-signing": a delegated responder certificate that
+ * signed an OCSP response, see certificate-checks.ts skipsStatusCheck).
+ */
+export type ValidationPurpose = "tls-client-auth" | "request-signing" | "ocsp-signing";
 
 /** The check that failed, named for logs, metrics and tests. */
 export type CheckName =

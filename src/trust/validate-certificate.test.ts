@@ -91,11 +91,40 @@ table("revocation status", [
   { name: "no source for the issuing CA, policy pass", certificate: (x) => x.leaves.good.der, assembly: (x) => ({ sourced: [x.root], unknownStatus: "pass" }), expect: "ok" },
   { name: "no source for the root (the CA's status is unknown)", certificate: (x) => x.leaves.good.der, assembly: (x) => ({ sourced: [x.ca] }), expect: "status-unknown", detail: /Acme Issuing CA/ },
   {
-    name: "a revoked delegated OCSP signer with ocsp-nocheck is not asked about",
+    name: "a revoked delegated OCSP signer with ocsp-nocheck, signing a request",
     certificate: (x) => x.leaves.nocheckSigner.der,
     purpose: "request-signing",
     assembly: (x) => ({ statuses: statuses(x.ca, x.leaves.nocheckSigner, revoked) }),
+    expect: "revoked",
+  },
+  {
+    name: "a revoked delegated OCSP signer with ocsp-nocheck, signing a response (a known revocation is never excused)",
+    certificate: (x) => x.leaves.nocheckSigner.der,
+    purpose: "ocsp-signing",
+    assembly: (x) => ({ statuses: statuses(x.ca, x.leaves.nocheckSigner, revoked) }),
+    expect: "revoked",
+  },
+  {
+    name: "a delegated OCSP signer with ocsp-nocheck whose status nobody knows, signing a response",
+    certificate: (x) => x.leaves.nocheckSigner.der,
+    purpose: "ocsp-signing",
+    assembly: (x) => ({ statuses: statuses(x.ca, x.leaves.nocheckSigner, { kind: "unknown" }) }),
     expect: "ok",
+  },
+  {
+    name: "the same signer whose status nobody knows, signing a request",
+    certificate: (x) => x.leaves.nocheckSigner.der,
+    purpose: "request-signing",
+    assembly: (x) => ({ statuses: statuses(x.ca, x.leaves.nocheckSigner, { kind: "unknown" }) }),
+    expect: "status-unknown",
+  },
+  {
+    name: "ocsp-nocheck excuses only the end certificate: its CA's unknown status still fails",
+    certificate: (x) => x.leaves.nocheckSigner.der,
+    purpose: "ocsp-signing",
+    assembly: (x) => ({ sourced: [x.ca] }),
+    expect: "status-unknown",
+    detail: /Acme Issuing CA/,
   },
   {
     name: "ocsp-nocheck on a certificate that is not an OCSP signer is ignored",
@@ -141,6 +170,9 @@ table("key usage for the purpose", [
   { name: "serverAuth only, request signing", certificate: (x) => x.leaves.serverOnly.der, purpose: "request-signing", expect: "ok" },
   { name: "keyEncipherment only, request signing", certificate: (x) => x.leaves.keyEnciphermentOnly.der, purpose: "request-signing", expect: "usage", detail: /digitalSignature/ },
   { name: "keyEncipherment only, TLS", certificate: (x) => x.leaves.keyEnciphermentOnly.der, expect: "usage" },
+  { name: "id-kp-OCSPSigning, OCSP response signing", certificate: (x) => x.leaves.nocheckSigner.der, purpose: "ocsp-signing", expect: "ok" },
+  { name: "a client certificate, OCSP response signing", certificate: (x) => x.leaves.good.der, purpose: "ocsp-signing", expect: "usage", detail: /OCSPSigning/ },
+  { name: "no extendedKeyUsage, OCSP response signing", certificate: (x) => x.leaves.bare.der, purpose: "ocsp-signing", expect: "usage", detail: /OCSPSigning/ },
 ]);
 
 table("critical extensions", [

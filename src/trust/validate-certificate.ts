@@ -13,8 +13,9 @@
  *   - is a CA allowed to sign certificates (`not-a-ca`), within its pathLenConstraint
  *     (`path-length`) and its name constraints over every certificate below it (`name-constraints`),
  *   - and, asked through that issuer, the revocation sources say it is good (`revoked`,
- *     `status-unknown`; unknown passes with unknownStatus "pass"; a delegated OCSP signer with
- *     id-pkix-ocsp-nocheck is not asked about, see certificate-checks.ts),
+ *     `status-unknown`; unknown passes with unknownStatus "pass", and for an end certificate
+ *     authenticated as an OCSP response signer that carries id-pkix-ocsp-nocheck; a revocation is
+ *     never excused, see certificate-checks.ts skipsStatusCheck),
  *   - and that issuer is an anchor, or is itself authenticated this way (without the usage check).
  * Trust anchors are trusted as configured: no validity, revocation or critical-extension check, as
  * in RFC 5280 §6.1. As issuers their basicConstraints, keyUsage, pathLenConstraint and name
@@ -85,6 +86,7 @@ interface Node {
 /** State of one authentication. */
 interface Search {
   readonly now: number;
+  readonly purpose: ValidationPurpose;
   readonly signal: AbortSignal;
   /** The verified freshness proofs of the request being authenticated, if any. */
   readonly proofs: VerifiedProofs | undefined;
@@ -188,11 +190,10 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
     const below = path.map((node) => node.parsed);
     const failure = checkIssuerIsCa(issuer.parsed, issuer.anchor) ?? checkPathLength(issuer.parsed, below) ?? checkNameConstraints(issuer.parsed, below);
     if (failure !== undefined) return failure;
-    if (!skipsStatusCheck(child.parsed)) {
-      const answer = await revocation.status(child.parsed.der, issuer.parsed.der, search.signal, search.proofs);
-      const statusFailure = checkStatus(child.parsed, answer, unknownStatus);
-      if (statusFailure !== undefined) return statusFailure;
-    }
+    const answer = await revocation.status(child.parsed.der, issuer.parsed.der, search.signal, search.proofs);
+    const exempt = path.length === 1 && skipsStatusCheck(child.parsed, search.purpose);
+    const statusFailure = checkStatus(child.parsed, answer, exempt ? "pass" : unknownStatus);
+    if (statusFailure !== undefined) return statusFailure;
     if (issuer.anchor) return [...path, issuer];
     const own = checkValidity(issuer.parsed, search.now) ?? checkCriticalExtensions(issuer.parsed);
     if (own !== undefined) return own;
@@ -207,7 +208,7 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
       const now = clock.now();
       const failure = checkValidity(node.parsed, now) ?? checkCriticalExtensions(node.parsed) ?? checkUsage(node.parsed, purpose);
       if (failure !== undefined) return { ok: false, ...failure };
-      const result = await extend([node], { now, signal, proofs, budget: CANDIDATE_BUDGET });
+      const result = await extend([node], { now, purpose, signal, proofs, budget: CANDIDATE_BUDGET });
       if (!Array.isArray(result)) return { ok: false, ...result };
       for (const step of result) if (!step.anchor) cache.add(step.parsed.der);
       return { ok: true, chain: result.map((step) => step.parsed.der) };
