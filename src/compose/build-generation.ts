@@ -100,15 +100,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
     // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
     const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
     const signerStatus = (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, NEVER_ABORTED);
-    if (trust !== undefined) {
-      metrics.trackCertificateCache(() => {
-        const size = trust.cache.size();
-        return [
-          { tier: "persistent", certificates: size.persistent, bytes: size.persistentBytes },
-          { tier: "learned", certificates: size.dynamic, bytes: size.dynamicBytes },
-        ];
-      });
-    }
+    if (trust !== undefined) metrics.trackCertificateCache(() => trust.cache.tiers());
 
     const groups = new Map<string, AddressGroup>();
     for (const [index, responder] of config.responders.entries()) {

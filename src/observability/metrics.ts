@@ -63,8 +63,9 @@ export interface VouchMetrics {
   /** `vouch_signer_results_total{responder,issuer,result}`. */
   readonly signerResults: LazyCounter<"responder" | "issuer" | "result">;
   /**
-   * `vouch_request_signature_candidates_total{responder}`: certificates the request-signature step
-   * tried as a signed request's signer (its key against the signature, then the validation process).
+   * `vouch_request_signature_candidates_total{responder}`: candidate signer certificates the
+   * request-signature step considered for signed requests (from the request, and from the cache by
+   * requestorName): each may cost a signature check and a validation.
    */
   readonly signerCandidates: LazyCounter<"responder">;
   /**
@@ -181,7 +182,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       "result",
     ]),
     signerResults: lazy("vouch_signer_results_total", "Signatures by each issuer's signer: signed or error.", ["responder", "issuer", "result"]),
-    signerCandidates: lazy("vouch_request_signature_candidates_total", "Certificates tried as a signed request's signer (signature check, then the validation process).", ["responder"]),
+    signerCandidates: lazy("vouch_request_signature_candidates_total", "Candidate signer certificates considered for signed requests (each may cost a signature check and a validation).", ["responder"]),
     trackFreshness(probe) {
       probes.add(probe);
       return () => {

@@ -37,7 +37,9 @@ export interface CertificateValidator {
    * a certificate that fails a check (that is a result); throws TryLaterError when a revocation
    * source that serves an issuer on the path cannot answer now. `proofs`: the verified freshness
    * proofs of the request whose signer this is (SPEC step 2), for issuers no source serves; a result
-   * that may rest on them concerns that request only.
+   * that may rest on them concerns that request only. `untrusted`: certificates the client sent with
+   * it (a signed request's certs, a TLS client's chain): they may serve as issuers on this path,
+   * checked like any other, and are never trusted for being sent.
    */
-  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs): Promise<ValidationResult>;
+  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs, untrusted?: readonly Buffer[]): Promise<ValidationResult>;
 }

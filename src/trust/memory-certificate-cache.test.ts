@@ -6,7 +6,7 @@ import { ConfigError } from "../errors.ts";
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { explicit, tlv } from "../ocsp/der-writer.ts";
-import { certificateCache, loadCertificateFolder } from "./memory-certificate-cache.ts";
+import { UNAUTHENTICATED_PER_LOOKUP, certificateCache, loadCertificateFolder } from "./memory-certificate-cache.ts";
 import { parseCertificate } from "./parse-certificate.ts";
 import type { CertificateMaker, Made } from "./test-support/openssl-certificates.ts";
 import { EXT, certificateMaker } from "./test-support/openssl-certificates.ts";
@@ -32,10 +32,14 @@ const subjectOf = (made: Made): Buffer => certificateFields(made.der).subjectDer
 const skiOf = (made: Made): Buffer => parseCertificate(made.der).subjectKeyId!;
 const cache = (maxCount = 10, maxBytes = 100_000, persistent: readonly Buffer[] = [root.der, ca.der]) => certificateCache({ persistent, maxCount, maxBytes });
 
+const sizes = (c: ReturnType<typeof cache>): Record<string, { certificates: number; bytes: number }> =>
+  Object.fromEntries(c.tiers().map((tier) => [tier.tier, { certificates: tier.certificates, bytes: tier.bytes }]));
+
 describe("certificateCache lookups", () => {
-  test("by subject, persistent and dynamic, several per subject", () => {
+  test("by subject: persistent, then authenticated (newest first), then unauthenticated", () => {
     const c = cache();
-    for (const leaf of leaves) c.add(leaf.der);
+    c.add(leaves[1]!.der);
+    c.addAuthenticated(leaves[0]!.der);
     assert.deepEqual(c.findBySubject(subjectOf(ca)), [ca.der]);
     assert.deepEqual(c.findBySubject(subjectOf(leaves[0]!)), [leaves[0]!.der, leaves[1]!.der]);
     assert.deepEqual(c.findBySubject(Buffer.from("3000", "hex")), []);
@@ -49,22 +53,33 @@ describe("certificateCache lookups", () => {
     assert.deepEqual(c.findBySubjectKeyId(Buffer.alloc(20)), []);
   });
 
-  test("by CertID issuer key hash: CA certificates for every hash algorithm, never a leaf", () => {
+  test("by CertID issuer key hash: trusted CA certificates for every hash algorithm, never a leaf", () => {
     const c = cache();
-    for (const leaf of leaves) c.add(leaf.der);
+    for (const leaf of leaves) c.addAuthenticated(leaf.der);
     for (const [algorithm, hashes] of issuerHashes(ca.der)) assert.deepEqual(c.findByKeyHash(algorithm, hashes.keyHash), [ca.der], algorithm);
     const leafKeyHash = issuerHashes(leaves[2]!.der).get("sha1")!.keyHash;
     assert.deepEqual(c.findByKeyHash("sha1", leafKeyHash), []);
     assert.deepEqual(c.findByKeyHash("sha256", issuerHashes(ca.der).get("sha1")!.keyHash), []);
   });
 
-  test("by issuer and serial: the learned target certificate, gone once evicted", () => {
+  test("by CertID issuer key hash: a CA a client sent counts only once authenticated", () => {
+    const c = cache(10, 100_000, [root.der]);
+    const keyHash = issuerHashes(ca.der).get("sha1")!.keyHash;
+    c.add(ca.der);
+    assert.deepEqual(c.findByKeyHash("sha1", keyHash), []);
+    c.addAuthenticated(ca.der);
+    assert.deepEqual(c.findByKeyHash("sha1", keyHash), [ca.der]);
+  });
+
+  test("by issuer and serial: only an authenticated target certificate, gone once evicted", () => {
     const c = cache(1);
     const { issuerDer, serialNumber } = certificateFields(leaves[2]!.der);
     c.add(leaves[2]!.der);
+    assert.deepEqual(c.findByIssuerAndSerial(issuerDer, serialNumber), [], "a certificate a client sent is not a forwarding target");
+    c.addAuthenticated(leaves[2]!.der);
     assert.deepEqual(c.findByIssuerAndSerial(issuerDer, serialNumber), [leaves[2]!.der]);
     assert.deepEqual(c.findByIssuerAndSerial(subjectOf(leaves[2]!), serialNumber), []);
-    c.add(leaves[3]!.der);
+    c.addAuthenticated(leaves[3]!.der);
     assert.deepEqual(c.findByIssuerAndSerial(issuerDer, serialNumber), []);
   });
 
@@ -80,54 +95,93 @@ describe("certificateCache lookups", () => {
   }
 });
 
-describe("certificateCache bounds", () => {
-  test("a certificate already present is not added again", () => {
+describe("certificateCache tiers", () => {
+  test("a certificate already present is not added again; authenticating moves it out of the unauthenticated tier", () => {
     const c = cache();
     c.add(leaves[0]!.der);
     c.add(Buffer.from(leaves[0]!.der));
     c.add(ca.der);
-    assert.deepEqual(c.size(), { persistent: 2, persistentBytes: root.der.length + ca.der.length, dynamic: 1, dynamicBytes: leaves[0]!.der.length });
+    c.addAuthenticated(ca.der);
+    const bytes = leaves[0]!.der.length;
+    assert.deepEqual(sizes(c), {
+      persistent: { certificates: 2, bytes: root.der.length + ca.der.length },
+      authenticated: { certificates: 0, bytes: 0 },
+      unauthenticated: { certificates: 1, bytes },
+    });
+    c.addAuthenticated(leaves[0]!.der);
+    c.add(leaves[0]!.der);
+    assert.deepEqual(sizes(c).authenticated, { certificates: 1, bytes });
+    assert.deepEqual(sizes(c).unauthenticated, { certificates: 0, bytes: 0 });
   });
 
   test("the oldest goes first when the count is exceeded, from every index", () => {
     const c = cache(2);
-    for (const leaf of [leaves[2]!, leaves[0]!, leaves[3]!]) c.add(leaf.der);
+    for (const leaf of [leaves[2]!, leaves[0]!, leaves[3]!]) c.addAuthenticated(leaf.der);
     assert.deepEqual(c.findBySubject(subjectOf(leaves[2]!)), []);
     assert.deepEqual(c.findBySubjectKeyId(skiOf(leaves[2]!)), []);
     assert.deepEqual(c.findBySubject(subjectOf(leaves[3]!)), [leaves[3]!.der]);
-    assert.equal(c.size().dynamic, 2);
+    assert.equal(sizes(c).authenticated!.certificates, 2);
   });
 
   test("re-adding does not make a certificate younger", () => {
     const c = cache(2);
-    c.add(leaves[2]!.der);
-    c.add(leaves[3]!.der);
-    c.add(leaves[2]!.der);
-    c.add(leaves[0]!.der);
+    c.addAuthenticated(leaves[2]!.der);
+    c.addAuthenticated(leaves[3]!.der);
+    c.addAuthenticated(leaves[2]!.der);
+    c.addAuthenticated(leaves[0]!.der);
     assert.deepEqual(c.findBySubject(subjectOf(leaves[2]!)), []);
   });
 
   test("the oldest go first when the bytes are exceeded", () => {
     const c = cache(10, leaves[2]!.der.length + leaves[3]!.der.length + 10);
-    for (const leaf of [leaves[2]!, leaves[3]!, leaves[0]!]) c.add(leaf.der);
-    assert.equal(c.size().dynamic, 2);
+    for (const leaf of [leaves[2]!, leaves[3]!, leaves[0]!]) c.addAuthenticated(leaf.der);
+    assert.equal(sizes(c).authenticated!.certificates, 2);
     assert.deepEqual(c.findBySubject(subjectOf(leaves[2]!)), []);
-    assert.ok(c.size().dynamicBytes <= leaves[2]!.der.length + leaves[3]!.der.length + 10);
+    assert.ok(sizes(c).authenticated!.bytes <= leaves[2]!.der.length + leaves[3]!.der.length + 10);
+  });
+
+  test("the unauthenticated tier has bounds of its own: a flood evicts only its own oldest, never the trusted tiers", () => {
+    const c = certificateCache({ persistent: [root.der], maxCount: 10, maxBytes: 100_000, unauthenticated: { maxCount: 2, maxBytes: 100_000 } });
+    c.addAuthenticated(ca.der);
+    for (const leaf of leaves) c.add(leaf.der);
+    assert.equal(sizes(c).unauthenticated!.certificates, 2);
+    assert.deepEqual(c.findBySubject(subjectOf(ca)), [ca.der]);
+    assert.deepEqual(c.findBySubject(subjectOf(leaves[0]!)), [], "the oldest sent certificates are gone");
+    assert.deepEqual(c.findBySubject(subjectOf(leaves[3]!)), [leaves[3]!.der]);
+  });
+
+  test("a lookup returns at most UNAUTHENTICATED_PER_LOOKUP unauthenticated certificates, the newest first, after the trusted ones", () => {
+    const c = cache();
+    c.addAuthenticated(leaves[0]!.der);
+    const sameName = Array.from({ length: UNAUTHENTICATED_PER_LOOKUP + 3 }, (_, i) => lookalike(leaves[0]!.der, i));
+    for (const der of sameName) c.add(der);
+    const found = c.findBySubject(subjectOf(leaves[0]!));
+    assert.deepEqual(found, [leaves[0]!.der, ...sameName.slice(-UNAUTHENTICATED_PER_LOOKUP).reverse()]);
+  });
+
+  test("the unauthenticated tier never exceeds the authenticated tier's bounds", () => {
+    const c = cache(1);
+    c.add(leaves[0]!.der);
+    c.add(leaves[2]!.der);
+    assert.equal(sizes(c).unauthenticated!.certificates, 1);
   });
 
   test("a certificate bigger than maxBytes, and anything with maxCount 0, is not kept", () => {
     const small = cache(10, 100);
     small.add(leaves[0]!.der);
+    small.addAuthenticated(leaves[0]!.der);
     const none = cache(0);
     none.add(leaves[0]!.der);
-    assert.equal(small.size().dynamic + none.size().dynamic, 0);
+    none.addAuthenticated(leaves[0]!.der);
+    const learned = (c: ReturnType<typeof cache>) => sizes(c).authenticated!.certificates + sizes(c).unauthenticated!.certificates;
+    assert.equal(learned(small) + learned(none), 0);
   });
 
   test("what is not a certificate is ignored", () => {
     const c = cache();
     c.add(Buffer.from("junk"));
-    c.add(leaves[0]!.der.subarray(0, 100));
-    assert.equal(c.size().dynamic, 0);
+    c.addAuthenticated(leaves[0]!.der.subarray(0, 100));
+    assert.deepEqual([sizes(c).authenticated!.certificates, sizes(c).unauthenticated!.certificates], [0, 0]);
   });
 
   test("keeps a copy, not the caller's buffer", () => {
@@ -139,11 +193,19 @@ describe("certificateCache bounds", () => {
   });
 });
 
+/** `der` with its last signature octet changed by `n`: same subject and key, a different certificate. */
+function lookalike(der: Buffer, n: number): Buffer {
+  const copy = Buffer.from(der);
+  copy[copy.length - 1] = (copy[copy.length - 1]! + n + 1) & 0xff;
+  return copy;
+}
+
 describe("certificateCache options", () => {
   const rows: [string, () => unknown, string][] = [
     ["a persistent entry that is not a certificate", () => certificateCache({ persistent: [root.der, Buffer.from("x")], maxCount: 1, maxBytes: 1 }), "persistent[1]"],
     ["a negative maxCount", () => certificateCache({ persistent: [], maxCount: -1, maxBytes: 1 }), "maxCount"],
     ["a fractional maxBytes", () => certificateCache({ persistent: [], maxCount: 1, maxBytes: 1.5 }), "maxBytes"],
+    ["a negative unauthenticated maxCount", () => certificateCache({ persistent: [], maxCount: 1, maxBytes: 1, unauthenticated: { maxCount: -1, maxBytes: 1 } }), "unauthenticated.maxCount"],
   ];
   for (const [title, make, field] of rows) {
     test(`refuses ${title} (ConfigError ${field})`, () => assert.throws(make, (error: unknown) => error instanceof ConfigError && error.field === field));

@@ -22,13 +22,13 @@ export function rememberValidations(inner: CertificateValidator, options: Rememb
   const { ttlMs, maxEntries, clock } = options;
   const remembered = new Map<string, { result: ValidationResult; until: number }>();
   return {
-    async authenticate(certificate, purpose, signal, proofs) {
+    async authenticate(certificate, purpose, signal, proofs, untrusted) {
       const key = `${purpose}:${certificate.toString("latin1")}`;
       const now = clock.now();
       const hit = remembered.get(key);
       if (hit !== undefined && hit.until > now) return hit.result;
       if (hit !== undefined) remembered.delete(key);
-      const result = await inner.authenticate(certificate, purpose, signal, proofs);
+      const result = await inner.authenticate(certificate, purpose, signal, proofs, untrusted);
       if (result.ok && ttlMs > 0 && proofs === undefined) {
         const notAfter = Date.parse(new X509Certificate(certificate).validTo);
         remembered.set(key, { result, until: Math.min(now + ttlMs, notAfter) });

@@ -139,7 +139,7 @@ table("signature", [
 ]);
 
 table("issuer is a CA", [
-  { name: "signed by a leaf's key", certificate: (x) => x.leaves.underLeaf.der, assembly: (x) => ({ dynamic: [x.leaves.good.der] }), expect: "not-a-ca", detail: /CN=good.*not a CA/ },
+  { name: "signed by a leaf's key", certificate: (x) => x.leaves.underLeaf.der, assembly: (x) => ({ unauthenticated: [x.leaves.good.der] }), expect: "not-a-ca", detail: /CN=good.*not a CA/ },
   { name: "signed by a CA without keyCertSign", certificate: (x) => x.leaves.underNoCertSign.der, expect: "not-a-ca", detail: /keyCertSign/ },
 ]);
 
@@ -194,7 +194,7 @@ table("several candidate issuers", [
   {
     name: "a same-name decoy tried before the real CA (no AKI to order them)",
     certificate: (x) => x.leaves.noAki.der,
-    assembly: (x) => ({ persistent: [], dynamic: [x.decoy.der, x.ca.der] }),
+    assembly: (x) => ({ persistent: [], unauthenticated: [x.decoy.der, x.ca.der] }),
     expect: "ok",
     chain: (x) => [x.leaves.noAki, x.ca, x.root],
   },
@@ -209,25 +209,39 @@ table("several candidate issuers", [
   { name: "cross-signed CAs without an anchor: the loop ends", certificate: (x) => x.leaves.underLoop.der, assembly: (x) => ({ persistent: [x.loopX.der, x.loopY.der] }), expect: "no-path", detail: /loop/ },
 ]);
 
+const tierSizes = (cache: { tiers(): readonly { tier: string; certificates: number }[] }): Record<string, number> =>
+  Object.fromEntries(cache.tiers().map((tier) => [tier.tier, tier.certificates]));
+
 describe("the certificate cache", () => {
-  test("an intermediate in the dynamic part is found", async () => {
-    const { validator } = assemble(f, { persistent: [], dynamic: [f.ca.der] });
+  test("an intermediate a client sent (unauthenticated tier) is found", async () => {
+    const { validator } = assemble(f, { persistent: [], unauthenticated: [f.ca.der] });
     assert.ok((await validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER)).ok);
   });
 
-  test("a certificate that passes is added, anchors are not", async () => {
-    const { validator, cache } = assemble(f, { persistent: [], dynamic: [f.ca.der] });
+  test("a certificate that passes joins the authenticated tier, with its sent intermediate; anchors do not", async () => {
+    const { validator, cache } = assemble(f, { persistent: [], unauthenticated: [f.ca.der] });
     assert.equal(cache.findBySubject(certificateFields(f.leaves.good.der).subjectDer).length, 0);
     assert.ok((await validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER)).ok);
     assert.deepEqual(cache.findBySubject(certificateFields(f.leaves.good.der).subjectDer), [f.leaves.good.der]);
     assert.equal(cache.findBySubject(certificateFields(f.root.der).subjectDer).length, 0);
-    assert.equal(cache.size().dynamic, 2);
+    assert.deepEqual(tierSizes(cache), { persistent: 0, authenticated: 2, unauthenticated: 0 });
   });
 
   test("a certificate that fails is not added", async () => {
     const { validator, cache } = assemble(f, { statuses: statuses(f.ca, f.leaves.good, revoked) });
     assert.equal((await validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER)).ok, false);
-    assert.equal(cache.size().dynamic, 0);
+    assert.equal(tierSizes(cache).authenticated, 0);
+  });
+
+  test("certificates sent with the one authenticated serve as issuers, and join the cache only once accepted", async () => {
+    const { validator, cache } = assemble(f, { persistent: [] });
+    assert.equal((await validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER)).ok, false, "without its chain: no path");
+    const revokedCa = assemble(f, { persistent: [], statuses: statuses(f.root, f.ca, revoked) });
+    const refused = await revokedCa.validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER, undefined, [f.ca.der]);
+    assert.equal(refused.ok ? "ok" : refused.failed, "revoked", "a sent issuer is checked like any other");
+    assert.deepEqual(tierSizes(revokedCa.cache), { persistent: 0, authenticated: 0, unauthenticated: 0 });
+    assert.ok((await validator.authenticate(f.leaves.good.der, "tls-client-auth", NEVER, undefined, [f.ca.der])).ok);
+    assert.deepEqual(tierSizes(cache), { persistent: 0, authenticated: 2, unauthenticated: 0 });
   });
 
   test("statuses are asked on every call, never remembered", async () => {
@@ -247,7 +261,7 @@ describe("the certificate cache", () => {
   });
 });
 
-describe("a flood of look-alike CAs in the dynamic cache", () => {
+describe("a flood of look-alike CAs in the unauthenticated tier", () => {
   let lookalikes: Buffer[] = [];
   before(async () => {
     const made = await Promise.all(
@@ -257,12 +271,17 @@ describe("a flood of look-alike CAs in the dynamic cache", () => {
   });
 
   test("the configured (persistent) intermediate is still tried first", async () => {
-    const { validator } = assemble(f, { persistent: [f.ca.der], dynamic: lookalikes });
+    const { validator } = assemble(f, { persistent: [f.ca.der], unauthenticated: lookalikes });
     assert.ok((await validator.authenticate(f.leaves.noAki.der, "tls-client-auth", NEVER)).ok);
   });
 
-  test("without it, the search gives up after a bounded number of candidates", async () => {
-    const { validator } = assemble(f, { persistent: [], dynamic: [...lookalikes, f.ca.der] });
+  test("an intermediate sent with the certificate is tried before the flood", async () => {
+    const { validator } = assemble(f, { persistent: [], unauthenticated: lookalikes });
+    assert.ok((await validator.authenticate(f.leaves.noAki.der, "tls-client-auth", NEVER, undefined, [f.ca.der])).ok);
+  });
+
+  test("an older unauthenticated intermediate behind the flood is not reached: the lookup is bounded", async () => {
+    const { validator } = assemble(f, { persistent: [], unauthenticated: [f.ca.der, ...lookalikes] });
     const result = await validator.authenticate(f.leaves.noAki.der, "tls-client-auth", NEVER);
     assert.equal(result.ok ? "ok" : result.failed, "bad-signature");
   });

@@ -30,7 +30,8 @@
  * certificate-checks.ts). Loops are cut (a certificate is never its own ancestor) and the whole
  * search is bounded by a budget of candidate issuers, reported as `depth`.
  * Statuses are asked anew on every call; the only state kept across calls is the certificate cache,
- * to which every non-anchor certificate of a successful path is added.
+ * whose authenticated tier every non-anchor certificate of a successful path joins (certificates
+ * sent with the one authenticated, and the cache's unauthenticated tier, only help find a path).
  */
 import { X509Certificate, createHash } from "node:crypto";
 import type { Clock } from "../clock.ts";
@@ -75,6 +76,8 @@ export const DEFAULT_MAX_DEPTH = 8;
 const CANDIDATE_BUDGET = 64;
 /** Candidate issuers considered for one certificate. */
 const MAX_CANDIDATES = 16;
+/** Certificates sent with the one authenticated that may serve as issuers (a chain is a few). */
+const MAX_UNTRUSTED = 8;
 
 /** A certificate in the search, with its DER's digest (identity for loops and duplicates). */
 interface Node {
@@ -90,6 +93,8 @@ interface Search {
   readonly signal: AbortSignal;
   /** The verified freshness proofs of the request being authenticated, if any. */
   readonly proofs: VerifiedProofs | undefined;
+  /** Parsed certificates sent with the one authenticated (see `authenticate`). */
+  readonly untrusted: readonly Node[];
   budget: number;
 }
 
@@ -131,16 +136,24 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
 
   /**
    * Candidate issuers of `child`, best first: those found by its authorityKeyIdentifier (names must
-   * still chain, RFC 5280 §6.1.3 (a)(4)), then those found by name; anchors before the cache, whose
-   * persistent part comes before its dynamic part. At most MAX_CANDIDATES are kept (and twice that
-   * parsed): the dynamic part holds what clients sent, and a flood of look-alike CAs (same name, or
-   * same key identifier) must not cost more than that.
+   * still chain, RFC 5280 §6.1.3 (a)(4)), then those found by name; anchors first, then the
+   * certificates sent with this one, then the cache (its trusted tiers before a few unauthenticated
+   * certificates). At most MAX_CANDIDATES are kept (and twice that parsed): clients choose what they
+   * send, and a flood of look-alike CAs (same name, or same key identifier) must not cost more.
    */
-  const candidatesOf = (child: ParsedCertificate): Array<Node | Failure> => {
+  const candidatesOf = (child: ParsedCertificate, untrusted: readonly Node[]): Array<Node | Failure> => {
     const keyId = child.authorityKeyId;
     const issuerKey = child.fields.issuerDer.toString("hex");
-    const byKey = keyId === undefined ? [] : [...(anchorsBySki.get(keyId.toString("hex")) ?? []).map((node) => node.parsed.der), ...cache.findBySubjectKeyId(keyId)];
-    const byName = [...(anchorsBySubject.get(issuerKey) ?? []).map((node) => node.parsed.der), ...cache.findBySubject(child.fields.issuerDer)];
+    const sent = (matches: (node: Node) => boolean): Buffer[] => untrusted.filter(matches).map((node) => node.parsed.der);
+    const byKey =
+      keyId === undefined
+        ? []
+        : [...(anchorsBySki.get(keyId.toString("hex")) ?? []).map((node) => node.parsed.der), ...sent((node) => node.parsed.subjectKeyId?.equals(keyId) === true), ...cache.findBySubjectKeyId(keyId)];
+    const byName = [
+      ...(anchorsBySubject.get(issuerKey) ?? []).map((node) => node.parsed.der),
+      ...sent((node) => node.parsed.fields.subjectDer.equals(child.fields.issuerDer)),
+      ...cache.findBySubject(child.fields.issuerDer),
+    ];
     const found = new Map<string, Node | Failure>();
     const seen = new Set<string>();
     for (const der of [...byKey, ...byName]) {
@@ -163,7 +176,7 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
   /** Extends `path` (end certificate first) up to an anchor: the whole chain, or the best failure. */
   const extend = async (path: readonly Node[], search: Search): Promise<Node[] | Failure> => {
     const top = path.at(-1)!;
-    const candidates = candidatesOf(top.parsed);
+    const candidates = candidatesOf(top.parsed, search.untrusted);
     const fresh = candidates.filter((candidate) => !("parsed" in candidate) || !path.some((node) => node.digest === candidate.digest));
     if (fresh.length === 0) {
       const why = candidates.length === 0 ? "no trust anchor or cached certificate is its issuer" : "its only issuers are already on the path (a loop)";
@@ -201,16 +214,17 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
   };
 
   return {
-    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs): Promise<ValidationResult> {
+    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs, untrusted: readonly Buffer[] = []): Promise<ValidationResult> {
       const node = nodeOf(certificate);
       if (!("parsed" in node)) return { ok: false, ...node };
       if (node.anchor) return { ok: true, chain: [node.parsed.der] };
       const now = clock.now();
       const failure = checkValidity(node.parsed, now) ?? checkCriticalExtensions(node.parsed) ?? checkUsage(node.parsed, purpose);
       if (failure !== undefined) return { ok: false, ...failure };
-      const result = await extend([node], { now, purpose, signal, proofs, budget: CANDIDATE_BUDGET });
+      const sent = untrusted.slice(0, MAX_UNTRUSTED).map(nodeOf).filter((other): other is Node => "parsed" in other && !other.anchor);
+      const result = await extend([node], { now, purpose, signal, proofs, untrusted: sent, budget: CANDIDATE_BUDGET });
       if (!Array.isArray(result)) return { ok: false, ...result };
-      for (const step of result) if (!step.anchor) cache.add(step.parsed.der);
+      for (const step of result) if (!step.anchor) cache.addAuthenticated(step.parsed.der);
       return { ok: true, chain: result.map((step) => step.parsed.der) };
     },
   };

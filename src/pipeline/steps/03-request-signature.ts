@@ -15,15 +15,24 @@ export interface RequestSignatureOptions {
   readonly validator: CertificateValidator;
   readonly cache: CertificateCache;
   readonly logger: Logger;
-  /** Counts each certificate tried as the signer (`vouch_request_signature_candidates_total`). */
+  /** Counts each candidate signer certificate a request considered (`vouch_request_signature_candidates_total`). */
   readonly candidates?: BoundCounter | undefined;
 }
 
+/** Signer candidates one request considers: a few named in the cache, then a few it sent. */
+const NAMED_CANDIDATES = 4;
+const SENT_CANDIDATES = 4;
+/** A request's certificates looked at (the signer and its chain are a few; more is junk). */
+const SENT_CERTIFICATES = 8;
+
 /**
- * SPEC step 3: the request signature. The request's certificates go into the certificate cache;
- * candidates are those certificates and the cache's certificates named by requestorName; the
- * signature is verified over the exact received tbsRequest bytes with each candidate's key, and a
- * candidate whose key verifies it must be authenticated by the validation process. Throws
+ * SPEC step 3: the request signature. The request's certificates (the first SENT_CERTIFICATES) go into the certificate cache's
+ * unauthenticated tier: they are untrusted until the validation process accepts a path through
+ * them. Candidates are the cache's certificates named by requestorName (its trusted tiers first)
+ * and the request's own certificates, a few of each, so that one request costs a bounded amount
+ * whatever earlier requests sent. The signature is verified over the exact received tbsRequest
+ * bytes with each candidate's key, and a candidate whose key verifies it must be authenticated by
+ * the validation process, with the request's certificates as possible issuers. Throws
  * SigRequiredError for an unsigned request when required, UnauthorizedError when no candidate
  * both verifies and authenticates.
  */
@@ -39,17 +48,24 @@ export function requestSignatureStep(options: RequestSignatureOptions): Step {
         if (required) throw new SigRequiredError("this responder requires signed requests");
         return;
       }
-      for (const certificate of signature.certs) cache.add(certificate);
-      const candidates = [...signature.certs];
-      if (request.requestorName !== undefined) {
-        for (const named of cache.findByGeneralName(request.requestorName)) {
-          if (!candidates.some((known) => known.equals(named))) candidates.push(named);
+      const sent = signature.certs.slice(0, SENT_CERTIFICATES);
+      for (const certificate of sent) cache.add(certificate);
+      const candidates: Buffer[] = [];
+      const consider = (found: readonly Buffer[], most: number): void => {
+        let taken = 0;
+        for (const certificate of found) {
+          if (taken === most) return;
+          if (candidates.some((known) => known.equals(certificate))) continue;
+          candidates.push(certificate);
+          taken++;
         }
-      }
+      };
+      if (request.requestorName !== undefined) consider(cache.findByGeneralName(request.requestorName), NAMED_CANDIDATES);
+      consider(sent, SENT_CANDIDATES);
       if (candidates.length === 0) throw new UnauthorizedError("the request is signed, but carries no certificate and names none Vouch knows");
+      candidates.forEach(() => options.candidates?.inc());
       const failures: string[] = [];
       for (const candidate of candidates) {
-        options.candidates?.inc();
         const known = parsed(candidate);
         if (known === undefined) {
           failures.push("an unparsable certificate");
@@ -59,7 +75,7 @@ export function requestSignatureStep(options: RequestSignatureOptions): Step {
           failures.push(`${known.subject}: the signature does not verify with its key`);
           continue;
         }
-        const result = await validator.authenticate(candidate, "request-signing", exchange.signal, exchange.freshnessProofs);
+        const result = await validator.authenticate(candidate, "request-signing", exchange.signal, exchange.freshnessProofs, sent);
         if (result.ok) {
           exchange.authenticated.push({ via: "signature", certificate: candidate, subjectDer: known.subjectDer, subject: known.subject });
           return;

@@ -178,8 +178,8 @@ export interface Assembly {
   readonly anchors?: readonly Made[];
   /** Certificates in the persistent part of the cache (default: every CA of the hierarchy). */
   readonly persistent?: readonly Buffer[];
-  /** Certificates added to the dynamic part, in order. */
-  readonly dynamic?: readonly Buffer[];
+  /** Certificates added to the unauthenticated tier (as clients send them), in order. */
+  readonly unauthenticated?: readonly Buffer[];
   /** Issuers that get a revocation source (default: the root and every CA); others have none. */
   readonly sourced?: readonly Made[];
   readonly statuses?: StatusOverrides;
@@ -192,7 +192,7 @@ export interface Assembly {
 export function assemble(fixture: TrustFixture, assembly: Assembly = {}): { validator: CertificateValidator; cache: CertificateCache; clock: FixedClock } {
   const clock = assembly.clock ?? fixedClock(fixture.now);
   const cache = certificateCache({ persistent: assembly.persistent ?? fixture.cas.map((made) => made.der), maxCount: 100, maxBytes: 1_000_000 });
-  for (const der of assembly.dynamic ?? []) cache.add(der);
+  for (const der of assembly.unauthenticated ?? []) cache.add(der);
   const sourced = assembly.sourced ?? [fixture.root, ...fixture.cas, fixture.loopX, fixture.loopY];
   const issuers: RevocationIssuer[] = sourced.map((issuer) => ({
     certificate: issuer.der,
