@@ -10,7 +10,9 @@ import { urlDiscovery } from "../forwarding/discovery.ts";
 import { httpPoster } from "../forwarding/http-post.ts";
 import { knownIssuers } from "../forwarding/known-issuers.ts";
 import { remoteResponder } from "../forwarding/remote-responder.ts";
+import { urlAllowList } from "../forwarding/url-pattern.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { VouchMetrics } from "../observability/metrics.ts";
 import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
 import type { Step } from "../pipeline/step.ts";
 import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
@@ -29,6 +31,8 @@ export interface ForwardingDependencies {
   readonly signerStatus?: ResponseChecks["signerStatus"];
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The process's metrics and the responder's name, for `vouch_forwarding_urls_refused_total`. */
+  readonly metrics?: { readonly registry: VouchMetrics; readonly responder: string } | undefined;
 }
 
 /**
@@ -38,16 +42,17 @@ export interface ForwardingDependencies {
  * (renewing, own-chain freshness proofs). Throws ConfigError naming `field.…`.
  */
 export function buildForwarder(config: ForwardingConfig, field: string, dependencies: Omit<ForwardingDependencies, "responseCache">): Forwarder {
-  const { issuers, certificates, clock, logger } = dependencies;
+  const { issuers, certificates, clock, logger, metrics } = dependencies;
   if (config.methods.includes("fromcert") && certificates === undefined) {
     throw new ConfigError(`${field}.methods`, "fromcert finds target certificates in the certificate cache, which needs trust (trust.anchors and trust.certificates)");
   }
   const issuerOf = knownIssuers(issuers, certificates);
   const table = config.table.map((row, index) => ({ issuer: nameMatcher([row.issuer], `${field}.table[${index}].issuer`), url: new URL(row.url) }));
+  const refused = new Map(config.methods.map((method) => [method, metrics?.registry.forwardingUrlsRefused.child({ responder: metrics.responder, method })]));
   const trustedResponders = config.checks.signerCertificates.flatMap((file, index) => readCertificates(file, `${field}.checks.signerCertificates[${index}]`));
   return forwarder({
     methods: config.methods,
-    discovery: urlDiscovery({ table, serviceLocatorAllow: config.serviceLocatorAllow, cache: certificates, issuerOf }),
+    discovery: urlDiscovery({ table, allowed: urlAllowList(config.allowedUrls, `${field}.allowedUrls`), cache: certificates, issuerOf }),
     onlyForIssuer: config.onlyForIssuer === undefined ? undefined : nameMatcher(config.onlyForIssuer, `${field}.onlyForIssuer`),
     remote: remoteResponder({
       poster: httpPoster(),
@@ -68,6 +73,7 @@ export function buildForwarder(config: ForwardingConfig, field: string, dependen
     issuerOf,
     clock,
     logger,
+    onRefusedUrl: (method) => refused.get(method)?.inc(),
   });
 }
 

@@ -114,7 +114,14 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const backEnd =
         responder.forwarding === undefined
           ? undefined
-          : buildForwarder(responder.forwarding, `${field}.forwarding`, { issuers: directory, certificates: trust?.cache, signerStatus, clock, logger: responderLogger });
+          : buildForwarder(responder.forwarding, `${field}.forwarding`, {
+              issuers: directory,
+              certificates: trust?.cache,
+              signerStatus,
+              clock,
+              logger: responderLogger,
+              metrics: { registry: metrics, responder: responder.name },
+            });
       const backEndQuery = backEnd === undefined ? undefined : (certId: CertId, _issuer: Buffer, signal: AbortSignal) => askBackEnd(backEnd, certId, signal).then((answer) => answer?.body);
       const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger, backEndQuery);
       if (ownChain !== undefined) ownChains.push(ownChain);

@@ -119,6 +119,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
         forwarder: dependencies.forwarder,
         clock,
         logger: dependencies.logger,
+        metrics: dependencies.metrics === undefined ? undefined : { registry: dependencies.metrics, responder: config.name },
       });
     case "local-validation":
       // Only the cached types look in the response cache first; the basic types keep the plain step.

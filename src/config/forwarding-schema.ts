@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseUrlPattern } from "../forwarding/url-pattern.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
@@ -24,10 +25,14 @@ export const forwardingSchema = z
     /** `table`: issuer DN pattern → remote URL, first match wins. */
     table: z.array(z.object({ issuer: z.string().min(1), url: httpUrl }).strict()).default([]),
     /**
-     * `servicelocator`: URL prefixes that a client-named URL must start with (e.g. "http://ocsp.acme.example/").
-     * Required with servicelocator: the URL comes from the request.
+     * Where `servicelocator` (a URL from the request) and `fromcert` (a URL from a certificate) may
+     * send requests: exact URLs, or prefixes ending in `*` that reach the "/" after the host
+     * (e.g. "https://ocsp.acme.example/*"); see forwarding/url-pattern.ts. Required with either
+     * method. `table` URLs are allowed by being configured.
      */
-    serviceLocatorAllow: z.array(httpUrl).default([]),
+    allowedUrls: z.array(z.string()).default([]),
+    /** Replaced by allowedUrls; kept only to say so. */
+    serviceLocatorAllow: z.unknown().optional(),
     /** Only requests whose issuer's subject matches one of these DN patterns are forwarded; omit to forward every issuer. */
     onlyForIssuer: z.array(z.string().min(1)).min(1, "list at least one DN pattern, or omit the field").optional(),
     /** Checks on what comes back; a response that fails one falls to the next method. */
@@ -73,8 +78,17 @@ export const forwardingSchema = z
     if (forwarding.methods.includes("table") && forwarding.table.length === 0) {
       context.addIssue({ code: "custom", path: ["table"], message: "the table method needs at least one row" });
     }
-    if (forwarding.methods.includes("servicelocator") && forwarding.serviceLocatorAllow.length === 0) {
-      context.addIssue({ code: "custom", path: ["serviceLocatorAllow"], message: "the servicelocator method needs at least one allowed URL prefix" });
+    forwarding.allowedUrls.forEach((text, index) => {
+      const parsed = parseUrlPattern(text);
+      if (!parsed.ok) context.addIssue({ code: "custom", path: ["allowedUrls", index], message: parsed.problem });
+    });
+    for (const method of ["servicelocator", "fromcert"] as const) {
+      if (forwarding.methods.includes(method) && forwarding.allowedUrls.length === 0) {
+        context.addIssue({ code: "custom", path: ["allowedUrls"], message: `the ${method} method needs allowedUrls: the URLs it may send requests to (the URL comes from the ${method === "fromcert" ? "certificate" : "request"})` });
+      }
+    }
+    if (forwarding.serviceLocatorAllow !== undefined) {
+      context.addIssue({ code: "custom", path: ["serviceLocatorAllow"], message: 'replaced by allowedUrls, which covers fromcert too: write each prefix followed by * (e.g. "http://ocsp.acme.example/*")' });
     }
   });
 

@@ -13,6 +13,7 @@ import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { certificateCache } from "../trust/memory-certificate-cache.ts";
 import { nameMatcher } from "../trust/name-match.ts";
 import { urlDiscovery, type DiscoveryOptions } from "./discovery.ts";
+import { urlAllowList } from "./url-pattern.ts";
 import { knownIssuers } from "./known-issuers.ts";
 import { serviceLocatorRequest } from "./test-support/service-locator-request.ts";
 
@@ -39,43 +40,56 @@ function discovery(extra: Partial<DiscoveryOptions> = {}, issuers: IssuerDirecto
       { issuer: nameMatcher(["cn=Other CA,o=Acme,c=SE"], "t0"), url: new URL("http://other.example/") },
       { issuer: nameMatcher(["cn=Vouch Demo *,o=Vouch Demo,c=SE"], "t1"), url: new URL("http://table.example/ocsp") },
     ],
-    serviceLocatorAllow: ["http://allowed.example/"],
+    allowed: urlAllowList(["http://allowed.example/*", AIA_URL], "allowedUrls"),
     cache,
     issuerOf: knownIssuers(issuers, cache),
     ...extra,
   });
 }
 
+/** What a method found, as "url" or "refused url", for asserting. */
+const named = (found: { url: URL; allowed: boolean } | undefined): string | undefined => (found === undefined ? undefined : `${found.allowed ? "" : "refused "}${found.url.href}`);
+
 const request = (issuer: Buffer, targets: Buffer[], urls: (string | undefined)[] = []) => decodeOcspRequest(serviceLocatorRequest(issuer, targets, urls));
 
 describe("urlDiscovery", () => {
-  test("table: the first row whose DN pattern matches the issuer found by CertID hashes in the certificate cache", () => {
-    assert.equal(discovery().find("table", request(ca, [good, revoked]))?.href, "http://table.example/ocsp");
+  test("table: the first row whose DN pattern matches the issuer found by CertID hashes in the certificate cache; configured URLs need no allow-list entry", () => {
+    assert.equal(named(discovery().find("table", request(ca, [good, revoked]))), "http://table.example/ocsp");
   });
 
   test("table: an issuer served by this responder is known too; an unknown issuer names no URL", () => {
     const served: IssuerDirectory = { all: [], find: () => ({ certificate: ca }) as unknown as ServedIssuer };
     const noCache = discovery({ cache: undefined, issuerOf: knownIssuers(served, undefined) });
-    assert.equal(noCache.find("table", request(ca, [good]))?.href, "http://table.example/ocsp");
+    assert.equal(named(noCache.find("table", request(ca, [good]))), "http://table.example/ocsp");
     assert.equal(discovery().find("table", request(foreignCa, [foreign])), undefined);
   });
 
   test("fromcert: the AIA OCSP URL of the target certificate found in the cache by issuer and serial", () => {
-    assert.equal(discovery().find("fromcert", request(ca, [good]))?.href, AIA_URL);
+    assert.equal(named(discovery().find("fromcert", request(ca, [good]))), AIA_URL);
+    assert.equal(named(discovery({ allowed: urlAllowList(["http://allowed.example/*"], "allowedUrls") }).find("fromcert", request(ca, [good]))), `refused ${AIA_URL}`, "outside allowedUrls");
     assert.equal(discovery().find("fromcert", request(ca, [revoked])), undefined, "revoked.pem is not in the cache");
     assert.equal(discovery().find("fromcert", request(ca, [good, revoked])), undefined, "every single request must name the URL");
   });
 
-  test("servicelocator: the request's URL when it starts with an allowed prefix", () => {
-    assert.equal(discovery().find("servicelocator", request(ca, [good], ["http://allowed.example/ocsp"]))?.href, "http://allowed.example/ocsp");
-    assert.equal(discovery().find("servicelocator", request(ca, [good], ["http://evil.example/ocsp"])), undefined);
-    assert.equal(discovery().find("servicelocator", request(ca, [good], ["http://allowed.example.evil.test/"])), undefined);
+  test("fromcert: a certificate a client merely sent (unauthenticated) names no URL; once authenticated it does", () => {
+    const cache = certificateCache({ persistent: [ca], maxCount: 10, maxBytes: 100_000 });
+    const fromCache = discovery({ cache, issuerOf: knownIssuers(NOTHING_SERVED, cache) });
+    cache.add(good);
+    assert.equal(fromCache.find("fromcert", request(ca, [good])), undefined);
+    cache.addAuthenticated(good);
+    assert.equal(named(fromCache.find("fromcert", request(ca, [good]))), AIA_URL);
+  });
+
+  test("servicelocator: the request's first allowed URL; when none is allowed, the first, refused", () => {
+    assert.equal(named(discovery().find("servicelocator", request(ca, [good], ["http://allowed.example/ocsp"]))), "http://allowed.example/ocsp");
+    assert.equal(named(discovery().find("servicelocator", request(ca, [good], ["http://evil.example/ocsp"]))), "refused http://evil.example/ocsp");
+    assert.equal(named(discovery().find("servicelocator", request(ca, [good], ["http://allowed.example.evil.test/"]))), "refused http://allowed.example.evil.test/");
     assert.equal(discovery().find("servicelocator", request(ca, [good])), undefined, "no extension");
   });
 
   test("servicelocator: two single requests naming the same URL go there; different URLs, or one missing, name none", () => {
     const same = "http://allowed.example/a";
-    assert.equal(discovery().find("servicelocator", request(ca, [good, revoked], [same, same]))?.href, same);
+    assert.equal(named(discovery().find("servicelocator", request(ca, [good, revoked], [same, same]))), same);
     assert.equal(discovery().find("servicelocator", request(ca, [good, revoked], [same, "http://allowed.example/b"])), undefined);
     assert.equal(discovery().find("servicelocator", request(ca, [good, revoked], [same, undefined])), undefined);
   });

@@ -21,6 +21,8 @@ export interface ForwarderOptions {
   readonly issuerOf: IssuerOf;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Called for each URL a method named that `allowedUrls` refuses (for a metric). */
+  readonly onRefusedUrl?: ((method: DiscoveryMethod) => void) | undefined;
 }
 
 /** What became of one request. */
@@ -36,13 +38,14 @@ export type ForwardOutcome =
 export interface Forwarder {
   /**
    * Sends `received` (the DER of `request`, unchanged) to the URL of the first discovery method that
-   * names one, then the next method's URL while answers are missing or refused. Never rejects.
+   * names an allowed one, then the next method's URL while answers are missing or refused (a URL
+   * outside `allowedUrls` is logged, counted and skipped). Never rejects.
    */
   forward(request: OcspRequest, received: Buffer, signal: AbortSignal): Promise<ForwardOutcome>;
 }
 
 export function forwarder(options: ForwarderOptions): Forwarder {
-  const { methods, discovery, onlyForIssuer, remote, checks, issuerOf, clock, logger } = options;
+  const { methods, discovery, onlyForIssuer, remote, checks, issuerOf, clock, logger, onRefusedUrl } = options;
   const sampler = logSampler(20, clock);
   const note = (fields: Record<string, unknown>, message: string): void => {
     const dropped = sampler.admit();
@@ -56,8 +59,15 @@ export function forwarder(options: ForwarderOptions): Forwarder {
       if (onlyForIssuer !== undefined && (issuer === undefined || !onlyForIssuer.matches(subjectOf(issuer)))) return { kind: "not-forwarded" };
       const tried: string[] = [];
       for (const method of methods) {
-        const url = discovery.find(method, request);
-        if (url === undefined || tried.includes(url.href)) continue;
+        const found = discovery.find(method, request);
+        if (found === undefined) continue;
+        const url = found.url;
+        if (!found.allowed) {
+          onRefusedUrl?.(method);
+          note({ method, url: url.href, result: "not-allowed" }, "forwarding URL refused: not in allowedUrls");
+          continue;
+        }
+        if (tried.includes(url.href)) continue;
         tried.push(url.href);
         const answer = await remote.ask(url, received, signal);
         if (!answer.ok) {

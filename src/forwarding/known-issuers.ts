@@ -10,7 +10,8 @@ export type IssuerOf = (certId: CertId) => Buffer | undefined;
 /**
  * Names a CertID's issuer from the certificates Vouch knows: the CAs this responder serves, then
  * the certificate cache (configured intermediates and responder certificates in trust.certificates,
- * and CA certificates learned from signed requests), matched by key hash and then name hash
+ * and CA certificates on a path the validation process accepted; never one a client merely sent),
+ * matched by key hash and then name hash
  * (RFC 6960 §4.1.1). Trust anchors are not searched unless they are also in trust.certificates.
  */
 export function knownIssuers(issuers: IssuerDirectory, cache: CertificateCache | undefined): IssuerOf {

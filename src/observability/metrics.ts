@@ -68,6 +68,8 @@ export interface VouchMetrics {
    * requestorName): each may cost a signature check and a validation.
    */
   readonly signerCandidates: LazyCounter<"responder">;
+  /** `vouch_forwarding_urls_refused_total{responder,method}`: forwarding URLs outside `allowedUrls`. */
+  readonly forwardingUrlsRefused: LazyCounter<"responder" | "method">;
   /**
    * Registers a source whose data age the scrape reports (`vouch_source_data_age_seconds`,
    * `vouch_source_next_update_seconds`). Returns the function that removes it (on close).
@@ -182,6 +184,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       "result",
     ]),
     signerResults: lazy("vouch_signer_results_total", "Signatures by each issuer's signer: signed or error.", ["responder", "issuer", "result"]),
+    forwardingUrlsRefused: lazy("vouch_forwarding_urls_refused_total", "URLs named by servicelocator or fromcert that forwarding refused because allowedUrls does not allow them.", ["responder", "method"]),
     signerCandidates: lazy("vouch_request_signature_candidates_total", "Candidate signer certificates considered for signed requests (each may cost a signature check and a validation).", ["responder"]),
     trackFreshness(probe) {
       probes.add(probe);

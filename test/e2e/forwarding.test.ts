@@ -130,8 +130,8 @@ trust:
 responders:${[
     forwarder("openssl", table(opensslBack.url), foreignIssuer, `\n    billing: { sink: file, directory: ${billingDir}, perCert: true }`),
     forwarder("vouch", table(vouchBack.baseUrl + "/")),
-    forwarder("fromcert", "{ methods: [fromcert] }"),
-    forwarder("servicelocator", `{ methods: [servicelocator, table], serviceLocatorAllow: ["${vouchBack.baseUrl}/"], table: [{ issuer: "${backCaRow}", url: "${opensslBack.url}" }] }`),
+    forwarder("fromcert", `{ methods: [fromcert], allowedUrls: ["${vouchBack.baseUrl}/*"] }`),
+    forwarder("servicelocator", `{ methods: [servicelocator, table], allowedUrls: ["${vouchBack.baseUrl}/*"], table: [{ issuer: "${backCaRow}", url: "${opensslBack.url}" }] }`),
     forwarder("down", table(deadUrl)),
     forwarder("slow", table(silent.url, ", timeout: PT0.5S, retries: 1")),
     forwarder("garbage", table(garbage.url, ", retries: 0")),
@@ -241,6 +241,7 @@ describe("forwarding to real back-ends", () => {
     const result = await openssl(["ocsp", "-reqin", requestFile, "-url", at("servicelocator"), "-CAfile", back.root, "-verify_other", back.ca, "-resp_text", "-timeout", "10"]);
     assert.match(result.output, /Response verify OK/);
     assert.match(result.output, OPENSSL_SIGNER);
+    await assertForwardingResults("servicelocator", ["not-allowed"]);
   });
 });
 

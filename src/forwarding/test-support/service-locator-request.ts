@@ -17,14 +17,15 @@ export function serviceLocatorValue(issuerCertDer: Buffer, urls: readonly string
 /**
  * An unsigned OCSPRequest (SHA-1 CertIDs, as openssl makes them) for each certificate in `targets`
  * (DER) issued by `issuerCertDer`, each single request carrying a ServiceLocator with `urls[i]`
- * (none when `urls[i]` is undefined); with `nonce`, a nonce extension of those octets.
+ * (several locators for a list; none when `urls[i]` is undefined); with `nonce`, a nonce extension
+ * of those octets.
  */
-export function serviceLocatorRequest(issuerCertDer: Buffer, targets: readonly Buffer[], urls: readonly (string | undefined)[], nonce?: Buffer): Buffer {
+export function serviceLocatorRequest(issuerCertDer: Buffer, targets: readonly Buffer[], urls: readonly (string | readonly string[] | undefined)[], nonce?: Buffer): Buffer {
   const requests = targets.map((target, index) => {
     const certId = encodeCertId("sha1", issuerCertDer, certificateFields(target).serialNumber);
     const url = urls[index];
     if (url === undefined) return sequence(certId);
-    const extension = sequence(oid(id_pkix_ocsp_service_locator), octetString(serviceLocatorValue(issuerCertDer, [url])));
+    const extension = sequence(oid(id_pkix_ocsp_service_locator), octetString(serviceLocatorValue(issuerCertDer, typeof url === "string" ? [url] : url)));
     return sequence(certId, explicit(0, sequence(extension)));
   });
   const requestExtensions = nonce === undefined ? [] : [explicit(2, sequence(sequence(oid(id_pkix_ocsp_nonce), octetString(octetString(nonce)))))];

@@ -48,9 +48,9 @@ async function made(certs: readonly string[], requestArgs: readonly string[] = [
   return { request: await readFile(requestFile), response: await readFile(responseFile) };
 }
 
-/** Discovery that names `urls[method]` for every request. */
-const naming = (urls: Partial<Record<DiscoveryMethod, string>>): UrlDiscovery => ({
-  find: (method) => (urls[method] === undefined ? undefined : new URL(urls[method])),
+/** Discovery that names `urls[method]` for every request, allowed unless listed in `refused`. */
+const naming = (urls: Partial<Record<DiscoveryMethod, string>>, refused: readonly DiscoveryMethod[] = []): UrlDiscovery => ({
+  find: (method) => (urls[method] === undefined ? undefined : { url: new URL(urls[method]), allowed: !refused.includes(method) }),
 });
 
 /** A remote that answers `body` at every URL and records where it was asked. */
@@ -122,6 +122,18 @@ describe("forwardingStep", () => {
       assert.equal(exchange.response?.cacheWindow, undefined);
       assert.equal(cache.puts.length, 0);
     }
+  });
+
+  test("a URL outside allowedUrls is not asked, but counted, and the next method's URL is", async () => {
+    const { request, response } = await made([pki.good]);
+    const remote = answering(response);
+    const refused: DiscoveryMethod[] = [];
+    const discovery = naming({ servicelocator: "http://internal.example/", fromcert: "http://internal.example/x", table: "http://remote.example/ocsp" }, ["servicelocator", "fromcert"]);
+    const exchange = exchangeFor(request);
+    await step({ remote, discovery, methods: ["servicelocator", "fromcert", "table"], onRefusedUrl: (method) => refused.push(method) }).run(exchange);
+    assert.deepEqual(exchange.response?.body, response);
+    assert.deepEqual(remote.asked, ["http://remote.example/ocsp"]);
+    assert.deepEqual(refused, ["servicelocator", "fromcert"]);
   });
 
   test("no method names a URL: nothing is forwarded and local validation answers", async () => {
