@@ -75,11 +75,13 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   const sinks: BillingSink[] = [];
   const caches: BuiltResponseCache[] = [];
   const ownChains: OwnChainProofs[] = [];
+  let trust: Trust | undefined;
   const close = async () => {
     await Promise.all(ownChains.map((proofs) => proofs.close()));
     await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
     await Promise.all(issuers.map((issuer) => issuer.close()));
+    await trust?.close();
   };
   const counter = inFlight();
   try {
@@ -96,11 +98,12 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       }
       servedBy.push(served);
     }
-    const trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock);
+    trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, logger);
     // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
     const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
     const signerStatus = (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, NEVER_ABORTED);
-    if (trust !== undefined) metrics.trackCertificateCache(() => trust.cache.tiers());
+    const cache = trust?.cache;
+    if (cache !== undefined) metrics.trackCertificateCache(() => cache.tiers());
 
     const groups = new Map<string, AddressGroup>();
     for (const [index, responder] of config.responders.entries()) {

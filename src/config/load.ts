@@ -58,7 +58,12 @@ function resolvePaths(config: Config, base: string): Config {
     trust:
       config.trust === undefined
         ? undefined
-        : { ...config.trust, anchors: config.trust.anchors.map(at), certificates: config.trust.certificates === undefined ? undefined : at(config.trust.certificates) },
+        : {
+            ...config.trust,
+            anchors: config.trust.anchors.map(at),
+            certificates: config.trust.certificates === undefined ? undefined : at(config.trust.certificates),
+            crls: config.trust.crls.map(at),
+          },
     responders: config.responders.map((responder) => ({
       ...responder,
       tls: responder.tls === undefined ? undefined : { ...responder.tls, certificate: at(responder.tls.certificate), key: at(responder.tls.key) },

@@ -134,6 +134,12 @@ const trustSchema = z
     anchors: z.array(filePath).min(1, "at least one trust anchor is required"),
     /** A folder of intermediate CA and remote responder certificates, loaded at start (persistent cache). */
     certificates: filePath.optional(),
+    /**
+     * CRL files (PEM or DER, full and delta) for the validation process: the status of certificates
+     * whose issuer no responder serves, e.g. an offline root's CRL for its issuing CAs. Each CRL's
+     * issuer must be an anchor or in `certificates`; re-read when the file changes.
+     */
+    crls: z.array(filePath).default([]),
     /** Bounds of the dynamic cache of certificates learned from signed requests. */
     cache: z
       .object({
