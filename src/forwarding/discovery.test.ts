@@ -87,6 +87,10 @@ describe("urlDiscovery", () => {
     assert.equal(discovery().find("servicelocator", request(ca, [good])), undefined, "no extension");
   });
 
+  test("a table URL is allowed whichever method names it", () => {
+    assert.equal(named(discovery().find("servicelocator", request(ca, [good], ["http://table.example/ocsp"]))), "http://table.example/ocsp");
+  });
+
   test("servicelocator: two single requests naming the same URL go there; different URLs, or one missing, name none", () => {
     const same = "http://allowed.example/a";
     assert.equal(named(discovery().find("servicelocator", request(ca, [good, revoked], [same, same]))), same);

@@ -3,7 +3,7 @@
  * request, or nothing. The request goes out whole, so every single request must lead to the same
  * URL; when they disagree the method yields nothing and the next one is tried. A URL that the
  * configuration did not write (`servicelocator` from the request, `fromcert` from a certificate)
- * must be allowed by `forwarding.allowedUrls`; one that is not is reported as refused, so that the
+ * must be allowed by `forwarding.allowedUrls` (or be a `table` URL); one that is not is reported as refused, so that the
  * forwarder logs and counts it before trying the next method.
  */
 import { id_pkix_ocsp_service_locator } from "../ocsp/oids.ts";
@@ -57,7 +57,9 @@ export function urlDiscovery(options: DiscoveryOptions): UrlDiscovery {
   const { table, allowed, cache, issuerOf } = options;
   // Target certificates' AIA URLs, parsed once per cached certificate (the cache hands back the same Buffer).
   const aiaUrls = new WeakMap<Buffer, URL | undefined>();
-  const checked = (url: URL | undefined): Discovered => (url === undefined ? undefined : { url, allowed: allowed.allows(url) });
+  // The table's URLs are allowed by being configured, whichever method names them.
+  const allows = (url: URL): boolean => allowed.allows(url) || table.some((row) => row.url.href === url.href);
+  const checked = (url: URL | undefined): Discovered => (url === undefined ? undefined : { url, allowed: allows(url) });
 
   const bySingle: Record<DiscoveryMethod, (single: SingleRequest) => Discovered> = {
     servicelocator(single) {
@@ -70,7 +72,7 @@ export function urlDiscovery(options: DiscoveryOptions): UrlDiscovery {
         return undefined;
       }
       // The first allowed locator; when none is, the first one, refused.
-      return checked(urls.find((url) => allowed.allows(url)) ?? urls[0]);
+      return checked(urls.find(allows) ?? urls[0]);
     },
     table(single) {
       const issuer = issuerOf(single.certId);

@@ -221,7 +221,12 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
       const now = clock.now();
       const failure = checkValidity(node.parsed, now) ?? checkCriticalExtensions(node.parsed) ?? checkUsage(node.parsed, purpose);
       if (failure !== undefined) return { ok: false, ...failure };
-      const sent = untrusted.slice(0, MAX_UNTRUSTED).map(nodeOf).filter((other): other is Node => "parsed" in other && !other.anchor);
+      // The certificate itself is often among those sent with it: parsed once, not again as an issuer.
+      const sent = untrusted
+        .slice(0, MAX_UNTRUSTED)
+        .filter((other) => !other.equals(certificate))
+        .map(nodeOf)
+        .filter((other): other is Node => "parsed" in other && !other.anchor);
       const result = await extend([node], { now, purpose, signal, proofs, untrusted: sent, budget: CANDIDATE_BUDGET });
       if (!Array.isArray(result)) return { ok: false, ...result };
       for (const step of result) if (!step.anchor) cache.addAuthenticated(step.parsed.der);
