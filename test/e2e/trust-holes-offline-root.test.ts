@@ -7,31 +7,27 @@
  * current and silent about the CA, then past its nextUpdate, then revoking the CA.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
-import { freePort } from "../support/free-port.ts";
+import { clientAuthSetup, type ClientAuthSetup, type KeyPair } from "../support/client-auth-setup.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { offlineRoot, type OfflineRoot } from "../support/offline-root.ts";
-import { openssl, opensslRequest } from "../support/openssl.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const HOUR = 3_600_000;
 
 let pki: Pki;
+let setup: ClientAuthSetup;
 let root: OfflineRoot;
 let rootCrl: string;
 let vouch: VouchProcess;
-let tlsPort: number;
-let requestFile: string;
-let trustBundle: string;
-let client: { certificate: string; key: string };
-let requestor: { certificate: string; key: string };
+let client: KeyPair;
+let requestor: KeyPair;
 
 before(async () => {
   const base = await mkdtemp(join(tmpdir(), "vouch-offline-root-"));
@@ -39,29 +35,13 @@ before(async () => {
   root = await offlineRoot(pki);
   rootCrl = join(base, "root.crl");
   await root.publishCrl(rootCrl);
-  const server = await issueExtra(pki, "tls-server", {
-    commonName: "127.0.0.1",
-    extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1\n",
-  });
+  setup = await clientAuthSetup(pki, base);
   client = await issueExtra(pki, "client", { commonName: "Client", extensions: CLIENT_EXTENSIONS });
   requestor = await issueExtra(pki, "requestor", { commonName: "Requestor", extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n" });
-  trustBundle = join(base, "bundle.pem");
-  await writeFile(trustBundle, `${await readFile(pki.root, "utf8")}\n${await readFile(pki.ca, "utf8")}`);
-  requestFile = join(base, "request.der");
-  await writeFile(requestFile, await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]));
-  const intermediates = join(base, "intermediates");
-  await mkdir(intermediates);
-  await copyFile(pki.ca, join(intermediates, "ca.pem"));
-  const issuers = `
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-  tlsPort = await freePort();
   vouch = await startVouch(`log: { level: info }
 trust:
   anchors: [${pki.root}]
-  certificates: ${intermediates}
+  certificates: ${setup.intermediates}
   # The offline root's CRL: the only source of the issuing CA's status (unknownStatus stays fail).
   crls: [${rootCrl}]
   # Every handshake and signed request is validated anew, so a new CRL counts at once.
@@ -69,10 +49,10 @@ trust:
 responders:
   - name: signed
     listen: { host: 127.0.0.1, port: 0 }
-    requestSignature: { required: true }${issuers}
+    requestSignature: { required: true }${setup.issuersYaml}
   - name: tls
-    listen: { host: 127.0.0.1, port: ${tlsPort} }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }${issuers}
+    listen: { host: 127.0.0.1, port: ${setup.tlsPort} }
+    tls: { certificate: ${setup.server.certificate}, key: ${setup.server.key}, clientAuth: required }${setup.issuersYaml}
 `);
 });
 
@@ -80,19 +60,8 @@ after(async () => {
   await vouch?.stop();
 });
 
-function curl(): Promise<{ code: number; body: Buffer; stderr: string }> {
-  const args = ["-s", "-S", "--max-time", "10", "--cacert", trustBundle, "--data-binary", `@${requestFile}`, "-H", "Content-Type: application/ocsp-request"];
-  args.push("--cert", client.certificate, "--key", client.key, `https://127.0.0.1:${tlsPort}/`);
-  return new Promise((resolve) => {
-    execFile("curl", args, { encoding: "buffer" }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, body: stdout, stderr: stderr.toString() });
-    });
-  });
-}
-
-function signedQuery() {
-  return openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", pki.good, "-signer", requestor.certificate, "-signkey", requestor.key, "-CAfile", pki.root, "-verify_other", pki.ca]);
-}
+const curl = () => setup.curl(client);
+const signedQuery = () => setup.signedQuery(`${vouch.baseUrl}/`, requestor);
 
 /** Replaces the root's CRL on disk and waits until Vouch has reloaded it (the `reloads`-th reload). */
 async function replaceRootCrl(reloads: number, times?: { thisUpdate: Date; nextUpdate: Date }): Promise<void> {
