@@ -42,14 +42,7 @@ trust:
   # The test root publishes no CRL; the leaves' own statuses come from the CA's index.txt.
   unknownStatus: pass
   certificates: ${setup.intermediates}
-responders:
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    requestSignature: { required: true }${setup.issuersYaml}
-  - name: tls
-    listen: { host: 127.0.0.1, port: ${setup.tlsPort} }
-    tls: { certificate: ${setup.server.certificate}, key: ${setup.server.key}, clientAuth: required }${setup.issuersYaml}
-`);
+${setup.respondersYaml}`);
 });
 
 after(async () => {

@@ -46,14 +46,7 @@ trust:
   crls: [${rootCrl}]
   # Every handshake and signed request is validated anew, so a new CRL counts at once.
   rememberFor: PT0S
-responders:
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    requestSignature: { required: true }${setup.issuersYaml}
-  - name: tls
-    listen: { host: 127.0.0.1, port: ${setup.tlsPort} }
-    tls: { certificate: ${setup.server.certificate}, key: ${setup.server.key}, clientAuth: required }${setup.issuersYaml}
-`);
+${setup.respondersYaml}`);
 });
 
 after(async () => {

@@ -25,6 +25,11 @@ export interface ClientAuthSetup {
   readonly intermediates: string;
   /** `issuers:` with the PKI's CA, its delegated signer and index.txt, indented for a responder. */
   readonly issuersYaml: string;
+  /**
+   * `responders:` with two responders of that CA: `signed` (requests must be signed) on port 0, and
+   * `tls` (client certificates required) on `tlsPort`.
+   */
+  readonly respondersYaml: string;
   /** A free port for the TLS listener (responders on port 0 share one listener). */
   readonly tlsPort: number;
   /** POSTs the unsigned request over HTTPS to the TLS port, presenting `client`. */
@@ -46,16 +51,25 @@ export async function clientAuthSetup(pki: Pki, base: string): Promise<ClientAut
   await mkdir(intermediates);
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
   const tlsPort = await freePort();
+  const issuersYaml = `
+    issuers:
+      - certificate: ${pki.ca}
+        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
+        sources: [{ type: index, file: ${pki.index} }]`;
   return {
     server,
     trustBundle,
     intermediates,
     tlsPort,
-    issuersYaml: `
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`,
+    issuersYaml,
+    respondersYaml: `responders:
+  - name: signed
+    listen: { host: 127.0.0.1, port: 0 }
+    requestSignature: { required: true }${issuersYaml}
+  - name: tls
+    listen: { host: 127.0.0.1, port: ${tlsPort} }
+    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }${issuersYaml}
+`,
     curl(client) {
       const args = ["-s", "-S", "--max-time", "10", "--cacert", trustBundle, "--data-binary", `@${requestFile}`, "-H", "Content-Type: application/ocsp-request"];
       args.push("--cert", client.certificate, "--key", client.key, `https://127.0.0.1:${tlsPort}/`);
