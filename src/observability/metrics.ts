@@ -149,7 +149,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     },
   });
   for (const [unit, help] of [
-    ["certificates", "Certificates held in each tier of the certificate cache (SPEC §1)."],
+    ["certificates", "Certificates held in each tier of the certificate cache: persistent, authenticated, unauthenticated."],
     ["bytes", "DER bytes held in each tier of the certificate cache."],
   ] as const) {
     new Gauge({
