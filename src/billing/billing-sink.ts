@@ -12,7 +12,7 @@ export interface BilledCertificate {
   readonly issuerKeyHash: string;
   /** The issuer's subject (RFC 4514) when the responder serves it. */
   readonly issuer: string | undefined;
-  /** Hex serial number. */
+  /** The serial as `openssl x509 -serial` prints it (upper-case hex, no sign octet; serial-key.ts serialText). */
   readonly serial: string;
   readonly status: "good" | "revoked" | "unknown";
 }

@@ -7,6 +7,7 @@ import { id_identrus_freshness_proof } from "../ocsp/oids.ts";
 import type { CertStatus } from "../ocsp/types.ts";
 import { readCertificatesFile } from "../pki/certificate-file.ts";
 import { checkResponse, type ResponseCheck } from "../responses/check-response.ts";
+import { serialText } from "../status/serial-key.ts";
 import { buildQueryRequest, type BuiltQuery, type QueryRequestOptions } from "./query-request.ts";
 
 /** Options of `vouch query` (see src/main.ts and docs/query.md). */
@@ -107,7 +108,7 @@ function proofLines(basic: DecodedBasicResponse): string[] {
     for (const entry of proof) {
       const inner = decodeBasicOcspResponse(entry.basicDer);
       for (const single of inner.responses) {
-        lines.push(`  serial ${single.certId.serialNumber.toString("hex")}: ${statusText(single.status)}, this update ${single.thisUpdate.toISOString()}`);
+        lines.push(`  serial ${serialText(single.certId.serialNumber)}: ${statusText(single.status)}, this update ${single.thisUpdate.toISOString()}`);
       }
     }
     return lines;

@@ -11,7 +11,7 @@ import { ConfigError } from "../errors.ts";
 import { CRL_REASON_CODES, crlReasonFromCode, type CrlReason } from "../ocsp/types.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
-import { serialKeyFromInteger, serialOctetsFromHex } from "../status/serial-key.ts";
+import { serialText, serialOctetsFromHex } from "../status/serial-key.ts";
 import { importCrlFile } from "../status/sql/import-crl.ts";
 import { importIndexFile } from "../status/sql/import-index.ts";
 import type { ImportResult } from "../status/sql/import-rows.ts";
@@ -120,7 +120,7 @@ async function runAdd(db: SqlDatabase, issuer: IssuerIdentity | undefined, file:
       [issuerId, serial, change.seq, change.now],
     );
   });
-  out(added > 0 ? `added ${serialKeyFromInteger(serial)} (good)` : `${serialKeyFromInteger(serial)} was already listed; unchanged`);
+  out(added > 0 ? `added ${serialText(serial)} (good)` : `${serialText(serial)} was already listed; unchanged`);
 }
 
 async function runRevoke(db: SqlDatabase, issuer: IssuerIdentity | undefined, text: string, options: { reason: string; time?: string; invalidityDate?: string }): Promise<void> {
@@ -134,7 +134,7 @@ async function runRevoke(db: SqlDatabase, issuer: IssuerIdentity | undefined, te
     const issuerId = await requireIssuer(change.tx, issuer!);
     if (!(await setStatus(change, issuerId, serial, { revokedAt, reason: CRL_REASON_CODES[reason], invalidityDate }))) throw notListed(serial);
   });
-  out(`revoked ${serialKeyFromInteger(serial)} at ${new Date(revokedAt).toISOString()} (${reason})`);
+  out(`revoked ${serialText(serial)} at ${new Date(revokedAt).toISOString()} (${reason})`);
 }
 
 async function runUnrevoke(db: SqlDatabase, issuer: IssuerIdentity | undefined, text: string): Promise<void> {
@@ -143,18 +143,18 @@ async function runUnrevoke(db: SqlDatabase, issuer: IssuerIdentity | undefined, 
   const before = await readCertificate(db, issuerId, serial);
   if (before === undefined) throw notListed(serial);
   if (before.revokedAt === undefined) {
-    out(`${serialKeyFromInteger(serial)} is not revoked; unchanged`);
+    out(`${serialText(serial)} is not revoked; unchanged`);
     return;
   }
   await writeChanges(db, systemClock.now(), (change) => setStatus(change, issuerId, serial, undefined));
-  out(`${serialKeyFromInteger(serial)} is good again`);
+  out(`${serialText(serial)} is good again`);
 }
 
 async function runShow(db: SqlDatabase, issuer: IssuerIdentity | undefined, text: string): Promise<void> {
   const serial = parseSerial(text);
   const issuerId = await findIssuer(db, issuer!.keySha256);
   const row = issuerId === undefined ? undefined : await readCertificate(db, issuerId, serial);
-  const lines = [`serial:     ${serialKeyFromInteger(serial)}`, `issuer:     ${issuer!.subject}`];
+  const lines = [`serial:     ${serialText(serial)}`, `issuer:     ${issuer!.subject}`];
   if (row === undefined) {
     lines.push("status:     not issued (not in the store)");
   } else {
@@ -187,7 +187,7 @@ async function requireIssuer(db: SqlQueries, issuer: IssuerIdentity): Promise<nu
 }
 
 function notListed(serial: Buffer): ConfigError {
-  return new ConfigError("serial", `${serialKeyFromInteger(serial)} is not listed for this issuer (import or add the certificate first)`);
+  return new ConfigError("serial", `${serialText(serial)} is not listed for this issuer (import or add the certificate first)`);
 }
 
 /** A serial as operators write it: hex, any case, optional 0x prefix or colons between octets. */

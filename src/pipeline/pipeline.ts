@@ -4,7 +4,7 @@ import { logSampler, type LogSampler } from "../observability/log-sampler.ts";
 import type { Logger } from "../observability/logger.ts";
 import { NO_STEP_RESULTS, type StepResultRecorder } from "../observability/step-results.ts";
 import { decodeWithRules, type RequestRules } from "./decode.ts";
-import { serialKeyFromInteger } from "../status/serial-key.ts";
+import { serialText } from "../status/serial-key.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Step } from "./step.ts";
 import { errorReply } from "./steps/10-send.ts";
@@ -155,6 +155,6 @@ function certificateFields(exchange: Exchange): { serial?: string; issuerKeyHash
   const requests = exchange.request?.requests;
   const first = requests?.[0];
   if (first === undefined) return {};
-  const fields = { serial: serialKeyFromInteger(first.certId.serialNumber), issuerKeyHash: first.certId.issuerKeyHash.toString("hex") };
+  const fields = { serial: serialText(first.certId.serialNumber), issuerKeyHash: first.certId.issuerKeyHash.toString("hex") };
   return requests!.length > 1 ? { ...fields, requests: requests!.length } : fields;
 }

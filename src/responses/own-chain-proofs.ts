@@ -15,6 +15,7 @@ import type { CertId, Extension } from "../ocsp/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { IssuerDirectory, ServedIssuer } from "../pipeline/issuer-directory.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
+import { serialText } from "../status/serial-key.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { RevocationLookup } from "../trust/revocation-lookup.ts";
 import { checkResponse } from "./check-response.ts";
@@ -115,7 +116,7 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
       ...(revocation === undefined ? {} : { signerStatus: (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, controller.signal) }),
     });
     if (!check.ok) {
-      logger.warn({ step: "sign", reason: check.failed, detail: check.detail, serial: link.certId.serialNumber.toString("hex") }, "own-chain freshness proof from the back end refused");
+      logger.warn({ step: "sign", reason: check.failed, detail: check.detail, serial: serialText(link.certId.serialNumber) }, "own-chain freshness proof from the back end refused");
       return undefined;
     }
     return usable(body, link, now);
@@ -137,10 +138,10 @@ export function ownChainProofs(options: OwnChainProofsOptions): OwnChainProofs {
         try {
           const proof = await proofFor(link);
           if (proof !== undefined) proofs.push(proof);
-          else logger.info({ step: "sign", serial: link.certId.serialNumber.toString("hex") }, "no current freshness proof for a certificate of the own chain");
+          else logger.info({ step: "sign", serial: serialText(link.certId.serialNumber) }, "no current freshness proof for a certificate of the own chain");
         } catch (error) {
           if (controller.signal.aborted) return;
-          logger.warn({ step: "sign", serial: link.certId.serialNumber.toString("hex"), err: error }, "own-chain freshness proof could not be fetched");
+          logger.warn({ step: "sign", serial: serialText(link.certId.serialNumber), err: error }, "own-chain freshness proof could not be fetched");
         }
       }
       if (proofs.length === 0) prepared.delete(identity);

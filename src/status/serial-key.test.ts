@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
-import { serialKeyFromHex, serialKeyFromInteger, serialOctetsFromHex } from "./serial-key.ts";
+import { promisify } from "node:util";
+import { certificateFields } from "../ocsp/certificate-fields.ts";
+import { serialKeyFromHex, serialKeyFromInteger, serialOctetsFromHex, serialText } from "./serial-key.ts";
+
+const run = promisify(execFile);
 
 describe("serialKeyFromInteger", () => {
   const cases: { octets: number[]; key: string }[] = [
@@ -69,5 +78,25 @@ describe("serialOctetsFromHex", () => {
     for (const hex of ["AB", "7F", "-55", "-80", "-1", "334E6C519389BEC8"]) {
       assert.equal(serialKeyFromInteger(serialOctetsFromHex(hex) ?? Buffer.alloc(0)), hex);
     }
+  });
+});
+
+describe("serialText", () => {
+  // The serials are written by `openssl req -set_serial` and read back with `openssl x509 -serial`:
+  // Vouch must print every one of them exactly as openssl does.
+  for (const serial of ["0", "5", "0x0ABC", "0x7F", "0x80", "0x80112233", "0x00FF00", "0x8000000000000000000000000000000000000001", "-4660", "-128"]) {
+    test(`prints serial ${serial} as openssl x509 -serial does`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "vouch-serial-"));
+      const file = join(dir, "cert.pem");
+      await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "key.pem"), "-subj", "/CN=serial", "-set_serial", serial, "-out", file]);
+      const { stdout } = await run("openssl", ["x509", "-in", file, "-serial", "-noout"]);
+      const der = Buffer.from(new X509Certificate(await readFile(file)).raw);
+      assert.equal(`serial=${serialText(certificateFields(der).serialNumber)}`, stdout.trim());
+    });
+  }
+  test("writes redundant leading zero octets away and keeps empty content empty", () => {
+    assert.equal(serialText(Buffer.from([0x00, 0x00, 0x0a, 0xbc])), "0ABC");
+    assert.equal(serialText(Buffer.from([0xff, 0x7f])), "-81");
+    assert.equal(serialText(Buffer.alloc(0)), "");
   });
 });

@@ -37,6 +37,19 @@ export function serialKeyFromInteger(content: Buffer): SerialKey {
 }
 
 /**
+ * A serial as Vouch writes it for people and records (billing, logs, `vouch store`, `vouch query`):
+ * upper-case hex of the magnitude in whole octets, without a sign octet, as `openssl x509 -serial`
+ * prints it ("05", "0ABC", "80112233" for the DER content 00 80 11 22 33, "00" for zero), and a
+ * leading "-" for a negative serial, as openssl prints one. Empty content (not an INTEGER) gives "".
+ */
+export function serialText(content: Buffer): string {
+  const key = serialKeyFromInteger(content);
+  const negative = key.startsWith("-");
+  const digits = negative ? key.slice(1) : key;
+  return `${negative ? "-" : ""}${digits.length % 2 === 1 ? `0${digits}` : digits}`;
+}
+
+/**
  * The key of a hex serial as index.txt (`openssl ca`) and configuration write it: any case, any
  * leading zeros, an optional leading "-" (openssl's form for a negative serial). Returns
  * `undefined` when the text is not hex, so callers can report the offending line.

@@ -3,6 +3,7 @@
  * certificates to a failure or `undefined`. validate-certificate.ts decides the order and the search.
  */
 import { id_kp_OCSPSigning } from "../ocsp/oids.ts";
+import { serialText } from "../status/serial-key.ts";
 import type { StatusAnswer } from "../status/status-source.ts";
 import type { CheckName, ValidationPurpose } from "./certificate-validator.ts";
 import { renderName } from "./distinguished-name.ts";
@@ -48,7 +49,7 @@ export function moreSpecific(a: Failure | undefined, b: Failure): Failure {
 /** A certificate named for a detail message: its subject DN, or its serial when the DN is empty. */
 export function describe(certificate: ParsedCertificate): string {
   const name = renderName(certificate.subject);
-  return name === "" ? `serial ${certificate.fields.serialNumber.toString("hex")}` : JSON.stringify(name);
+  return name === "" ? `serial ${serialText(certificate.fields.serialNumber)}` : JSON.stringify(name);
 }
 
 /** RFC 5280 §6.1.3 (a)(2): notBefore ≤ now ≤ notAfter. */

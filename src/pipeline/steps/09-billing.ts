@@ -1,5 +1,6 @@
 import type { BilledCertificate, BillingSink } from "../../billing/billing-sink.ts";
 import { TryLaterError } from "../../errors.ts";
+import { serialText } from "../../status/serial-key.ts";
 import type { Exchange } from "../exchange.ts";
 import type { IssuerDirectory } from "../issuer-directory.ts";
 import type { Step } from "../step.ts";
@@ -62,7 +63,7 @@ function billedCertificates(exchange: Exchange, options: BillingOptions): Billed
     billed.push({
       issuerKeyHash: certId.issuerKeyHash.toString("hex"),
       issuer: options.issuers.find(certId)?.name,
-      serial: certId.serialNumber.toString("hex"),
+      serial: serialText(certId.serialNumber),
       status,
     });
   }
