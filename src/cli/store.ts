@@ -5,6 +5,7 @@
  * one line and exits 2.
  */
 import { X509Certificate } from "node:crypto";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { systemClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
@@ -17,6 +18,7 @@ import { importIndexFile } from "../status/sql/import-index.ts";
 import type { ImportResult } from "../status/sql/import-rows.ts";
 import { minimalSerial } from "../status/sql/import-rows.ts";
 import { issuerIdentity, type IssuerIdentity } from "../status/sql/issuer-identity.ts";
+import { isPostgresUrl } from "../status/sql/database-url.ts";
 import { currentVersion } from "../status/sql/migrations.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "../status/sql/open-database.ts";
 import type { SqlDatabase, SqlQueries } from "../status/sql/sql-database.ts";
@@ -37,19 +39,19 @@ export function registerStoreCommands(program: Command): void {
     const sub = store
       .command(name)
       .description(description)
-      .requiredOption("-d, --database <file|url>", "the store: an SQLite file (created when missing) or a postgres:// URL")
+      .requiredOption("-d, --database <file|url>", "the store: an SQLite file (import-* and add create it) or a postgres:// URL")
       .option("--schema <name>", "PostgreSQL schema of the store", DEFAULT_SCHEMA);
     return issuerRequired ? sub.requiredOption("-i, --issuer <ca.pem>", "the CA certificate (PEM or DER) the command is about") : sub.option("-i, --issuer <ca.pem>", "only this CA");
   };
   command("import-index", "import an OpenSSL CA database (index.txt); re-running it changes nothing")
     .argument("<file>", "index.txt")
-    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runImport(db, issuer, file, "index")));
+    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runImport(db, issuer, file, "index"), CREATES));
   command("import-crl", "import the entries of a CRL (PEM or DER) as revoked certificates")
     .argument("<file>", "the CRL")
-    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runImport(db, issuer, file, "crl")));
+    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runImport(db, issuer, file, "crl"), CREATES));
   command("add", "list an issued certificate (good) from its PEM or DER file")
     .argument("<certificate>", "the certificate file")
-    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runAdd(db, issuer, file)));
+    .action(async (file: string, options: StoreOptions) => withStore(options, (db, issuer) => runAdd(db, issuer, file), CREATES));
   command("revoke", "revoke a listed certificate")
     .argument("<serial>", "serial number in hex, as index.txt writes it")
     .requiredOption("-r, --reason <reason>", `CRLReason: ${REASONS.join(", ")}`)
@@ -74,7 +76,18 @@ const REASONS = (Object.keys(CRL_REASON_CODES) as CrlReason[]).filter((reason) =
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
-async function withStore(options: { database: string; schema: string; issuer?: string | undefined }, work: (db: SqlDatabase, issuer: IssuerIdentity | undefined) => Promise<void>): Promise<void> {
+/** Passed by the commands that may create the store (imports and add); the others need one that exists. */
+const CREATES = true;
+
+async function withStore(
+  options: { database: string; schema: string; issuer?: string | undefined },
+  work: (db: SqlDatabase, issuer: IssuerIdentity | undefined) => Promise<void>,
+  creates = false,
+): Promise<void> {
+  // Opening an SQLite file creates it: a mistyped path would show an empty store ("not issued", exit 0).
+  if (!creates && !isPostgresUrl(options.database) && !existsSync(options.database)) {
+    throw new ConfigError("--database", `${options.database}: no such store (only import-index, import-crl and add create one)`);
+  }
   const issuer = options.issuer === undefined ? undefined : issuerIdentity(await readCertificateFile(options.issuer, "--issuer"), "--issuer");
   let db: SqlDatabase;
   try {

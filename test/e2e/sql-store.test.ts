@@ -95,6 +95,27 @@ for (const engine of ["sqlite", "postgres"] as const) {
       }
     });
 
+    test("show prints the serial as openssl x509 -serial does", async () => {
+      const shown = await storeCommand("show", goodSerial.toLowerCase());
+      assert.match(shown.stdout, new RegExp(`^serial: +${goodSerial}\n`));
+    });
+
+    if (engine === "sqlite") {
+      test("show, stats, revoke and unrevoke refuse a store file that does not exist (exit 2, one line naming it); add creates it", async () => {
+        const missing = join(dir, "mistyped.sqlite");
+        for (const args of [["show", goodSerial], ["stats"], ["revoke", goodSerial, "--reason", "keyCompromise"], ["unrevoke", goodSerial]]) {
+          const result = await runVouch(["store", ...args, "--database", missing, "--issuer", pki.ca], { timeoutMs: 30_000 });
+          assert.equal(result.code, 2, `${args[0]}: ${result.stdout}${result.stderr}`);
+          assert.equal(result.stderr, `vouch: --database: ${missing}: no such store (only import-index, import-crl and add create one)\n`);
+          assert.equal(result.stdout, "");
+          await assert.rejects(readFile(missing), { code: "ENOENT" }, `${args[0]} created no file`);
+        }
+        const added = await runVouch(["store", "add", pki.good, "--database", missing, "--issuer", pki.ca], { timeoutMs: 30_000 });
+        assert.equal(added.code, 0, added.stderr);
+        assert.equal(added.stdout, `added ${goodSerial} (good)\n`);
+      });
+    }
+
     test("vouch serve answers good / revoked / non-issued from the store, and a vouch store revoke reaches it within the poll interval", async () => {
       const schema = store.schema === undefined ? "" : `\n            schema: ${store.schema}`;
       const vouch = await startVouch(`log: { level: info }
