@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isPostgresUrl } from "../status/sql/database-url.ts";
+import { closestName, fieldNamesAt } from "./field-names.ts";
 import { resolvePkcs11Paths } from "./pkcs11-schema.ts";
 import { configSchema, type Config } from "./schema.ts";
 
@@ -30,9 +31,12 @@ export function parseConfig(text: string, file: string): Config {
     const where = line === undefined ? "" : `line ${line.line}, column ${line.col}`;
     throw new ConfigError(where, `not valid YAML: ${yamlError.message.split("\n")[0]}`, { file });
   }
-  const result = configSchema.safeParse(document.toJS());
+  // reportInput: a wrong value (`port: "x"`) must not be reported as a missing one.
+  const result = configSchema.safeParse(document.toJS(), { reportInput: true });
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    // A misspelt field shows up twice, as unknown and as missing: the unknown one says what happened.
+    const issues = result.error.issues;
+    const issue = issues.find((candidate) => candidate.code === "unrecognized_keys") ?? issues[0]!;
     throw new ConfigError(fieldPath(issue.path), describeIssue(issue), { file });
   }
   return resolvePaths(result.data, dirname(resolve(file)));
@@ -46,9 +50,31 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+  if (issue.code === "unrecognized_keys") {
+    const allowed = fieldNamesAt(configSchema, issue.path);
+    const named = issue.keys.map((key) => {
+      const meant = closestName(key, allowed);
+      return meant === undefined ? `"${key}"` : `"${key}" (did you mean "${meant}"?)`;
+    });
+    const unknown = `unknown field${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}`;
+    return named.some((name) => name.includes("did you mean")) || allowed.length === 0 ? unknown : `${unknown}; allowed here: ${allowed.join(", ")}`;
+  }
   if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) return `must be ${kindOf(issue.expected)}, not ${shown(issue.input)}`;
   return issue.message;
+}
+
+function kindOf(expected: string): string {
+  return expected === "array" ? "a list" : expected === "object" ? "a mapping" : `a ${expected}`;
+}
+
+/** A wrong value, briefly: strings quoted and cut at 40 characters, structures by their kind. */
+function shown(value: unknown): string {
+  if (value === null) return "empty";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  return String(value);
 }
 
 function resolvePaths(config: Config, base: string): Config {

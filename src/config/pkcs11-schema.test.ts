@@ -33,7 +33,8 @@ describe("signer.pkcs11 configuration", () => {
   const refused: [name: string, signer: string, field: string, message: RegExp][] = [
     ["both key and pkcs11", "{ key: k.pem, pkcs11: { module: m.so, token: t, key: k, pin: { env: P } } }", "responders[0].issuers[0].signer.key", /set exactly one of key \(a key file\) or pkcs11/],
     ["neither key nor pkcs11", "{ rsaPadding: pss }", "responders[0].issuers[0].signer.key", /set exactly one of key/],
-    ["a PIN in the file", "{ pkcs11: { module: m.so, token: t, key: k, pin: '1234' } }", "responders[0].issuers[0].signer.pkcs11.pin", /./],
+    ["a PIN in the file", "{ pkcs11: { module: m.so, token: t, key: k, pin: '1234' } }", "responders[0].issuers[0].signer.pkcs11.pin", /never written in the configuration: it must come from a file \(pin: \{ file: FILE \}\) or an environment variable/],
+    ["a PIN as a number", "{ pkcs11: { module: m.so, token: t, key: k, pin: 1234 } }", "responders[0].issuers[0].signer.pkcs11.pin", /must come from a file .* or an environment variable/],
     ["both PIN file and variable", "{ pkcs11: { module: m.so, token: t, key: k, pin: { file: p, env: P } } }", "responders[0].issuers[0].signer.pkcs11.pin", /set exactly one of file or env/],
     ["no key label or id", "{ pkcs11: { module: m.so, token: t, pin: { env: P } } }", "responders[0].issuers[0].signer.pkcs11.key", /key \(its label\) and\/or id/],
     ["an id that is not hex", "{ pkcs11: { module: m.so, token: t, id: xyz, pin: { env: P } } }", "responders[0].issuers[0].signer.pkcs11.id", /hex octets/],

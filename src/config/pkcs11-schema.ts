@@ -26,7 +26,11 @@ export const pkcs11Schema = z
       .optional(),
     /** Where the user PIN is read from: exactly one of `file` (its first line) or `env` (a variable name). */
     pin: z
-      .object({ file: z.string().min(1, "must name a file").optional(), env: z.string().min(1, "must name a variable").optional() })
+      .object(
+        { file: z.string().min(1, "must name a file").optional(), env: z.string().min(1, "must name a variable").optional() },
+        // `pin: "1234"` is the likeliest mistake here: say where the PIN goes instead.
+        { error: (issue) => (issue.code === "invalid_type" && issue.input !== undefined ? "the PIN is never written in the configuration: it must come from a file (pin: { file: FILE }) or an environment variable (pin: { env: NAME })" : undefined) },
+      )
       .strict()
       .refine((pin) => (pin.file === undefined) !== (pin.env === undefined), "set exactly one of file or env"),
     /** Most sessions, i.e. signatures in progress on the token at once (default 4, libuv's thread pool size). */

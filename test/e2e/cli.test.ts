@@ -113,6 +113,8 @@ describe("vouch serve and vouch check refuse bad configuration", () => {
 
   const cases: [string, () => string, RegExp][] = [
     ["an unknown field", () => valid().replace("name: test", "name: test\n    colour: blue"), /vouch\.yaml: responders\[0\]: unknown field "colour"/],
+    ["a misspelt required field", () => valid().replace("issuers:", "isuers:"), /vouch\.yaml: responders\[0\]: unknown field "isuers" \(did you mean "issuers"\?\)$/m],
+    ["a PIN written in the file", () => valid().replace(`key: ${pki.signerKey}`, "pkcs11: { module: m.so, token: t, key: k, pin: \"1234\" }"), /signer\.pkcs11\.pin: the PIN is never written in the configuration: it must come from a file/],
     ["a port out of range", () => valid().replace("port: 0", "port: 70000"), /responders\[0\]\.listen\.port: .*65535/],
     ["a bad duration", () => valid().replace("name: test", "name: test\n    responseValidity: 1h"), /responders\[0\]\.responseValidity: "1h" is not a positive ISO 8601 duration/],
     ["a missing key file", () => valid().replace(pki.signerKey, "/nonexistent/signer.key"), /responders\[0\]\.issuers\[0\]\.signer\.key: \/nonexistent\/signer\.key: file not found/],
