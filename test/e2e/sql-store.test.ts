@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { parseDocument } from "yaml";
 import { certificateSerial, createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import type { TestStore } from "../../src/status/sql/test-support/stores.ts";
 import { testStore } from "../../src/status/sql/test-support/stores.ts";
@@ -140,6 +141,10 @@ responders:
         assert.equal(revoke.code, 0, revoke.stderr);
         // Poll interval 0.2 s: allow a few intervals for a loaded machine, never a fixed sleep.
         await waitUntil("the revocation to reach vouch serve", async () => (await ask(vouch, pki, ["-cert", pki.good])) === "revoked affiliationChanged", 40, 100);
+        const loaded = vouch.lines.filter((line) => line.includes('"sql store loaded"'));
+        assert.ok(loaded.length > 0);
+        // A JSON line with a key twice (parsed, the last one wins) is a YAML mapping with a duplicate key.
+        for (const line of vouch.lines) assert.deepEqual(parseDocument(line, { uniqueKeys: true }).errors, [], `a key repeated in ${line}`);
       } finally {
         await vouch.stop();
       }

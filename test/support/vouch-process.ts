@@ -16,6 +16,8 @@ export interface VouchProcess {
   readonly child: ChildProcess;
   /** Every JSON log line so far. */
   readonly logs: Record<string, unknown>[];
+  /** Every line of standard output so far, as written (a parsed record hides a repeated key). */
+  readonly lines: string[];
   /** SIGTERM, then wait for exit. */
   stop(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startVouch(configYaml: string, options: { cwd?: string; ar
 export async function startVouchWithFile(configFile: string, options: { cwd?: string; args?: string[] } = {}): Promise<VouchProcess> {
   const child = spawn(process.execPath, [MAIN, "serve", "--config", configFile, ...(options.args ?? [])], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"] });
   const logs: Record<string, unknown>[] = [];
+  const output: string[] = [];
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
@@ -44,6 +47,7 @@ export async function startVouchWithFile(configFile: string, options: { cwd?: st
       reject(new Error(`vouch did not start within 15 s: ${stderr}`));
     }, 15_000);
     lines.on("line", (line) => {
+      output.push(line);
       let record: Record<string, unknown>;
       try {
         record = JSON.parse(line) as Record<string, unknown>;
@@ -67,6 +71,7 @@ export async function startVouchWithFile(configFile: string, options: { cwd?: st
     configFile,
     child,
     logs,
+    lines: output,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((done) => child.once("exit", done));

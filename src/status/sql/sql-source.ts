@@ -121,7 +121,8 @@ export async function openSqlSource(options: SqlSourceOptions): Promise<SqlSourc
     await dropEarly();
     throw error;
   }
-  const log = logger.child({ source: "sql", database: db.description, issuer: identity.subject });
+  // `issuer` is the caller's to set (build-issuer.ts does): a second one here repeated the key in every line.
+  const log = logger.child({ source: "sql", database: db.description });
 
   let issuerId: number | undefined;
   let mirror: StatusMirror | undefined;
