@@ -128,7 +128,7 @@ function signerTest(signer: Signer, clock: Clock, interval: number, timeout: num
     async problems() {
       if (unreadable !== undefined) return [unreadable];
       const now = clock.now();
-      if (now < validFrom || now > validTo) return [`signer certificate is not valid now (valid ${certificate!.validFrom} to ${certificate!.validTo})`];
+      if (now < validFrom || now > validTo) return [`signer certificate is not valid now (valid ${certificate!.validFromDate.toISOString()} to ${certificate!.validToDate.toISOString()})`];
       if (last === undefined || now - last.at >= interval) last = { at: now, result: sign() };
       const problem = await last.result;
       return problem === undefined ? [] : [problem];

@@ -123,7 +123,7 @@ function authorizedFor(signerDer: Buffer, signer: X509Certificate, response: Dec
     const issuer = new X509Certificate(issuerDer);
     if (!signer.checkIssued(issuer) || !signer.verify(issuer.publicKey)) return `the signer ${oneLine(signer.subject)} was not issued by the CA ${oneLine(issuer.subject)}`;
     if (!(signer.keyUsage ?? []).includes(id_kp_OCSPSigning)) return `the signer ${oneLine(signer.subject)} lacks id-kp-OCSPSigning`;
-    if (options.now < Date.parse(signer.validFrom) || options.now > Date.parse(signer.validTo)) return `the signer certificate is not valid now (valid ${signer.validFrom} to ${signer.validTo})`;
+    if (options.now < Date.parse(signer.validFrom) || options.now > Date.parse(signer.validTo)) return `the signer certificate is not valid now (valid ${signer.validFromDate.toISOString()} to ${signer.validToDate.toISOString()})`;
   }
   return undefined;
 }

@@ -46,7 +46,7 @@ export function responderIdentity(options: ResponderIdentityOptions): ResponderI
   const validFrom = Date.parse(signerCertificate.validFrom);
   const validTo = Date.parse(signerCertificate.validTo);
   if (options.now < validFrom || options.now > validTo) {
-    throw new ConfigError(`${options.field}.certificate`, `the signer certificate is not valid now (valid ${signerCertificate.validFrom} to ${signerCertificate.validTo})`);
+    throw new ConfigError(`${options.field}.certificate`, `the signer certificate is not valid now (valid ${signerCertificate.validFromDate.toISOString()} to ${signerCertificate.validToDate.toISOString()})`);
   }
   const fields = certificateFields(options.signer.certificate);
   const responderIdDer = options.responderId === "byKey" ? responderIdByKey(fields) : responderIdByName(fields.subjectDer);
