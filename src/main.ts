@@ -3,10 +3,13 @@ import { ConfigError } from "./errors.ts";
 import { HASH_ALGORITHMS, type HashAlgorithm } from "./ocsp/types.ts";
 import type { QueryOptions } from "./cli/query.ts";
 import { registerStoreCommands } from "./cli/store.ts";
+import { quietOnBrokenPipe } from "./cli/quiet-broken-pipe.ts";
 import { versionLine } from "./cli/version.ts";
 
 // Each command's modules load when it runs: `vouch serve` does not pay for pg, ioredis or the demo
 // PKI unless its configuration uses them (module loading is a good part of the time to ready).
+
+quietOnBrokenPipe(process.stdout);
 
 /** argv → one CLI command. User errors print one line naming the problem and exit 2; no stack traces. */
 const program = new Command("vouch").description("Vouch, an OCSP responder (RFC 6960)").version(versionLine(), "-V, --version", "print the version of Vouch and of the Node.js it runs on").showHelpAfterError();
@@ -59,9 +62,12 @@ program
 
 program
   .command("reload")
-  .description("make a running server re-read its configuration file (SIGHUP)")
+  .description("make a running server re-read its configuration file (SIGHUP) and wait for the outcome (exit 1 when refused)")
   .requiredOption("--pid-file <file>", "the pid file the server was started with")
-  .action(async (options: { pidFile: string }) => (await import("./cli/reload.ts")).runReload(options.pidFile));
+  .option("--timeout <seconds>", "how long to wait for the outcome", seconds, 600)
+  .action(async (options: { pidFile: string; timeout: number }) => {
+    process.exitCode = await (await import("./cli/reload.ts")).runReload(options.pidFile, options.timeout * 1000);
+  });
 
 program
   .command("demo")

@@ -12,6 +12,9 @@ import { removePidFile, writePidFile } from "./pid-file.ts";
 import { namingConfigFile, planServe, type ServeOptions } from "./serve-plan.ts";
 import { claimAddresses } from "./single-instance.ts";
 import { reloadService } from "./reload-config.ts";
+import { reloadReporter } from "./reload-report.ts";
+import { singleReloadSummary } from "./reload-summary.ts";
+import { reloadCounter, workerRestartCounter } from "../observability/supervision-metrics.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { startSupervisor } from "./supervisor.ts";
 import { askWorkers } from "./worker-channel.ts";
@@ -42,17 +45,23 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   if (sharedTables !== undefined && sharedTables.indexes.length + sharedTables.crls.length > 0) {
     logger.info({ files: [...sharedTables.indexes, ...sharedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }
-  const supervisor = await startSupervisor({ workers, threads, check, sharedTables, configFile, text, logger });
+  // The supervisor's own counters (reloads, worker restarts), beside the workers' registries.
+  const own = threads ? processWideRegistry() : new Registry();
+  const supervisor = await startSupervisor({ workers, threads, check, sharedTables, configFile, text, logger, onWorkerReplaced: workerRestartCounter(own) });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
     config.admin === undefined
       ? undefined
-      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), threads ? { processWide: processWideMetrics() } : {}), logger }).catch(async (error: unknown) => {
+      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), observedSupervisor(own, threads)), logger }).catch(async (error: unknown) => {
           await supervisor.stop();
           throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
         });
-  reload = () => void supervisor.reload();
+  const reports = reloadReporter({ pidFile: options.pidFile, count: reloadCounter(own), logger });
+  reload = () => {
+    const askedAt = Date.now();
+    void supervisor.reload().then((summary) => reports.record(summary, askedAt));
+  };
   if (options.pidFile !== undefined) await writePidFile(options.pidFile);
   logger.info({ config: configFile, workers, ...(threads ? { threads } : { pids: supervisor.pids }) }, "ready");
   let stopping = false;
@@ -62,6 +71,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
     logger.info({ signal, workers: supervisor.pids.length }, "stopping: every worker finishes its requests in flight");
     void supervisor.stop().then(async (code) => {
       await admin?.close();
+      await reports.remove();
       if (options.pidFile !== undefined) await removePidFile(options.pidFile);
       process.exit(code);
     });
@@ -102,23 +112,36 @@ export async function serveConfig(config: Config, configFile: string, options: {
   const pidFile = options.pidFile;
   if (pidFile !== undefined) await writePidFile(pidFile);
   logger.info({ config: configFile }, "ready");
+  const reports = reloadReporter({ pidFile, count: reloadCounter(service.observability.metrics.registry), logger });
   const stop = stopGracefully(service, logger, {
     beforeExit: async () => {
       await closeAdmin();
+      await reports.remove();
       if (pidFile !== undefined) await removePidFile(pidFile);
     },
   });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  reload = () => void reloadService(service, configFile, logger);
+  let reloads: Promise<unknown> = Promise.resolve();
+  reload = () => {
+    const askedAt = Date.now();
+    // One at a time (the service would queue them anyway), so that reports follow in order.
+    reloads = reloads.then(async () => reports.record(singleReloadSummary(await reloadService(service, configFile, logger)), askedAt));
+  };
   return service;
 }
 
-/** With worker threads, the process's own CPU, memory and descriptors, from a registry here (see workersObservability). */
-function processWideMetrics(): () => Promise<MetricsJson> {
+/** With worker threads, a registry of the process's own CPU, memory and descriptors (see workersObservability). */
+function processWideRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return () => registry.getMetricsAsJSON() as Promise<MetricsJson>;
+  return registry;
+}
+
+/** What the admin listener adds to the workers' metrics: the supervisor's counters, and with threads the process's figures. */
+function observedSupervisor(own: Registry, threads: boolean): { supervisor: () => Promise<MetricsJson>; processWide?: () => Promise<MetricsJson> } {
+  const json = () => own.getMetricsAsJSON() as Promise<MetricsJson>;
+  return threads ? { supervisor: json, processWide: json } : { supervisor: json };
 }
 
 /** A fault that escapes every handler is logged, never allowed to take the responders down. */

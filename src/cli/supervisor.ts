@@ -21,6 +21,7 @@ import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
 import type { SharedTables } from "../status/shared-tables.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
+import { reloadSummaryMessage, workersReloadSummary, type ReloadSummary } from "./reload-summary.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
 import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
@@ -53,13 +54,18 @@ export interface SupervisorOptions {
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number; readonly stableMs: number };
   /** How long workers get to finish their requests on stop before they are killed (default 60 s). */
   readonly stopTimeoutMs?: number;
+  /** Called each time a worker that exited is replaced (the `vouch_worker_restarts_total` counter). */
+  readonly onWorkerReplaced?: () => void;
 }
 
 export interface Supervisor {
   /** The live workers' pids, in slot order. */
   readonly pids: readonly number[];
-  /** Re-reads the configuration file and reloads every worker; never rejects (failures are logged). */
-  reload(): Promise<void>;
+  /**
+   * Re-reads the configuration file and reloads every worker; resolves with the outcome, which is
+   * also logged as one summary line whatever the workers said. Never rejects.
+   */
+  reload(): Promise<ReloadSummary>;
   /** Stops every worker (they finish their requests in flight); resolves with the exit code to use. */
   stop(): Promise<number>;
 }
@@ -149,6 +155,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     // exponentially, so a worker that cannot start does not turn into a fork storm.
     const delay = slot.quickDeaths === 0 ? 0 : Math.min(backoff.maxMs, backoff.initialMs * 2 ** (slot.quickDeaths - 1));
     logger.warn({ worker: slot.worker, pid: child.pid, code, signal, restartInMs: delay }, "worker exited; replacing it");
+    options.onWorkerReplaced?.();
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
       if (stopping) return;
@@ -158,15 +165,16 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     }, delay);
   };
 
-  const reloadWorkers = async (): Promise<ReloadOutcome[]> => {
+  const reloadWorkers = async (): Promise<ReloadSummary> => {
     const target = text;
+    const asked = slots.filter((slot) => slot.ready).length;
     const answers = (await askWorkers(RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
     for (const slot of slots) if (slot.ready) slot.text = target;
-    return answers;
+    return workersReloadSummary(asked, answers, RELOAD_TIMEOUT_MS);
   };
 
-  let reloading = Promise.resolve();
-  const reload = async () => {
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = async (): Promise<ReloadSummary> => {
     let next: string;
     let level: LogLevel;
     try {
@@ -176,21 +184,26 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       level = parsed.log.level;
     } catch (error) {
       const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
-      logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), err: problem }, `reload refused, the running configuration stays: ${problem}`);
-      return;
+      const summary: ReloadSummary = { result: "refused", error: problem, workers: { applied: 0, refused: 0, silent: 0 } };
+      logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), result: summary.result, err: problem }, reloadSummaryMessage(summary));
+      return summary;
     }
     const previous = text;
     text = next;
-    const outcomes = await reloadWorkers();
-    const failed = outcomes.filter((outcome) => !outcome.ok).length;
-    if (failed > 0 && failed === outcomes.length) {
-      // Every worker refused it (each logged why): replacements keep starting from the old text.
+    const summary = await reloadWorkers();
+    if (summary.result === "refused") {
+      // No worker took it (each logged why): replacements keep starting from the old text.
       text = previous;
       for (const slot of slots) if (slot.ready) slot.text = previous;
-      return;
+    } else {
+      logger.setLevel?.(level);
     }
-    logger.setLevel?.(level);
-    logger.info({ config: configFile, workers: outcomes.length - failed, refused: failed }, "workers reloaded");
+    // One line for every reload, whatever the workers said.
+    const fields = { config: configFile, result: summary.result, ...summary.workers, ...(summary.error === undefined ? {} : { err: summary.error }) };
+    if (summary.result === "applied") logger.info(fields, reloadSummaryMessage(summary));
+    else if (summary.result === "partial") logger.warn(fields, reloadSummaryMessage(summary));
+    else logger.error(fields, reloadSummaryMessage(summary));
+    return summary;
   };
 
   try {
@@ -207,8 +220,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       return slots.flatMap((slot) => (slot.child?.pid === undefined ? [] : [slot.child.pid]));
     },
     reload: () => {
-      reloading = reloading.then(reload);
-      return reloading;
+      const run = reloading.then(reload);
+      reloading = run;
+      return run;
     },
     stop: async () => {
       stopping = true;

@@ -35,19 +35,21 @@ export function answerObservabilityAsks(onAsk: (kind: string, handler: () => Pro
  */
 export function workersObservability(
   ask: (kind: string) => Promise<unknown[]>,
-  options: { readonly processWide?: () => Promise<MetricsJson> } = {},
+  options: { readonly processWide?: () => Promise<MetricsJson>; readonly supervisor?: () => Promise<MetricsJson> } = {},
 ): { metrics: () => Promise<string>; ready: () => Promise<ReadyReport> } {
-  const { processWide } = options;
+  const { processWide, supervisor } = options;
   return {
     async metrics() {
       const answers = await ask(METRICS_ASK);
       if (!answers.every((answer) => Array.isArray(answer))) throw new Error("a worker's metrics answer is not a registry's JSON");
-      if (processWide === undefined) return aggregateMetrics(answers as MetricsJson[]);
+      // The supervisor's own counters (reloads, worker restarts: supervision-metrics.ts), once.
+      const own = supervisor === undefined ? [] : [(await supervisor()).filter((metric) => !metric.name.startsWith(PROCESS_PREFIX))];
+      if (processWide === undefined) return aggregateMetrics([...(answers as MetricsJson[]), ...own]);
       // Worker threads share one process: each reports the whole process's CPU, memory and file
       // descriptors, which summed would count it once per thread. Those come from here, once.
       const perThread = (answers as MetricsJson[]).map((json) => json.filter((metric) => !metric.name.startsWith(PROCESS_PREFIX)));
-      const own = (await processWide()).filter((metric) => metric.name.startsWith(PROCESS_PREFIX));
-      return aggregateMetrics([...perThread, own]);
+      const wide = (await processWide()).filter((metric) => metric.name.startsWith(PROCESS_PREFIX));
+      return aggregateMetrics([...perThread, wide, ...own]);
     },
     async ready() {
       const answers = await ask(READY_ASK);
