@@ -3,28 +3,18 @@
  * Each layer reports its own outcomes with a `result` label (STYLE convention 9): the pipeline per
  * step, each revocation source, each signer; the HTTP layer per request.
  *
- * Hot path: the counters here are "lazy": a bound child is a plain number incremented in place,
- * and the scrape (collect) adds what accumulated to the prom-client counter. prom-client's own
- * `inc` hashes the label set on every call (~0.3–0.8 µs each measured here, eight per request);
- * a lazy child costs one addition. Label sets are bound once, when a responder is built.
+ * Hot path: the counters here are "lazy" (lazy-counter.ts): a bound child is a plain number
+ * incremented in place, flushed into prom-client at scrape time.
  * Several processes are combined with prom-client's AggregatorRegistry (aggregate.ts): counters and
  * histograms sum; each gauge says how it combines (`aggregator`).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from "prom-client";
 import type { Clock } from "../clock.ts";
+import { lazyCounter, type LazyCounter } from "./lazy-counter.ts";
 import { lazyHistogram, type LazyHistogram } from "./lazy-histogram.ts";
-import { labelSetKey } from "./label-set-key.ts";
+import { operationsMetrics, type OperationsMetrics } from "./operations-metrics.ts";
 
-/** A counter child bound to one label set. */
-export interface BoundCounter {
-  inc(): void;
-}
-
-/** A counter whose children are bound once and flushed into prom-client at scrape time. */
-export interface LazyCounter<L extends string> {
-  /** The child for one label set; the same object for the same values. */
-  child(labels: Readonly<Record<L, string>>): BoundCounter;
-}
+export type { BoundCounter, LazyCounter } from "./lazy-counter.ts";
 
 /** What a source's freshness gauge reads (see StatusSource.freshness). */
 export interface FreshnessProbe {
@@ -62,6 +52,8 @@ export interface VouchMetrics {
   readonly sourceResults: LazyCounter<"responder" | "issuer" | "source" | "result">;
   /** `vouch_signer_results_total{responder,issuer,result}`. */
   readonly signerResults: LazyCounter<"responder" | "issuer" | "result">;
+  /** Response cache, Redis, circuit breakers, billing batches, open connections (operations-metrics.ts). */
+  readonly operations: OperationsMetrics;
   /**
    * `vouch_request_signature_candidates_total{responder}`: candidate signer certificates the
    * request-signature step considered for signed requests (from the request, and from the cache by
@@ -186,6 +178,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     signerResults: lazy("vouch_signer_results_total", "Signatures by each issuer's signer: signed or error.", ["responder", "issuer", "result"]),
     forwardingUrlsRefused: lazy("vouch_forwarding_urls_refused_total", "URLs named by servicelocator or fromcert that forwarding refused because allowedUrls does not allow them.", ["responder", "method"]),
     signerCandidates: lazy("vouch_request_signature_candidates_total", "Candidate signer certificates considered for signed requests (each may cost a signature check and a validation).", ["responder"]),
+    operations: operationsMetrics(registry),
     trackFreshness(probe) {
       probes.add(probe);
       return () => {
@@ -200,49 +193,5 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     },
     text: () => registry.metrics(),
     json: () => registry.getMetricsAsJSON(),
-  };
-}
-
-/**
- * A prom-client Counter fed by bound children that count in plain numbers; `collect` (run by every
- * scrape, before the values are read) moves the pending counts into the counter. A child's series
- * is exported from the moment it is bound, at 0.
- */
-function lazyCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], aggregator: Aggregator = "sum"): LazyCounter<L> {
-  const children = new Map<string, { labels: Readonly<Record<L, string>>; pending: number; inc(): void }>();
-  const counter = new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    aggregator,
-    collect() {
-      for (const child of children.values()) {
-        if (child.pending === 0) continue;
-        this.inc(child.labels as Partial<Record<L, string>>, child.pending);
-        child.pending = 0;
-      }
-    },
-  });
-  return {
-    child(labels) {
-      const key = labelSetKey(labelNames, labels);
-      let child = children.get(key);
-      if (child === undefined) {
-        const copy = { ...labels };
-        // The series exists from the moment it is bound, at 0, so rates and dashboards see it.
-        counter.inc(copy as Partial<Record<L, string>>, 0);
-        const created = {
-          labels: copy,
-          pending: 0,
-          inc: () => {
-            created.pending++;
-          },
-        };
-        child = created;
-        children.set(key, child);
-      }
-      return child;
-    },
   };
 }
