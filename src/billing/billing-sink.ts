@@ -52,6 +52,12 @@ export interface BillingRecord {
  */
 export interface BillingSink {
   write(record: BillingRecord): Promise<void>;
+  /**
+   * Checks now that a write could be made durable (a file created in the folder and synced; an
+   * INSERT the table accepts), without writing a record; rejects with the reason when not. For
+   * readiness (billing-health.ts).
+   */
+  probe?(): Promise<void>;
   /** Flushes what is pending, then releases files and connections. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
+import { mkdir, open, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../clock.ts";
@@ -32,6 +32,8 @@ export interface FileBillingSinkOptions {
   readonly maxBatch?: number;
   /** Called after each batch is durable, with its number of records (metrics, tests). */
   readonly onFlush?: (records: number) => void;
+  /** Called after a batch could not be made durable (metrics, readiness). */
+  readonly onFailure?: (records: number, error: unknown) => void;
 }
 
 /** The day file currently open for appending. */
@@ -116,6 +118,7 @@ export function fileBillingSink(options: FileBillingSinkOptions): BillingSink {
         for (const [day, text] of linesByDay(records)) await append(day, text);
       } catch (error) {
         log.error({ err: error, records: records.length, file: directory }, "billing batch could not be made durable");
+        options.onFailure?.(records.length, error);
         throw error;
       }
       onFlush?.(records.length);
@@ -125,11 +128,29 @@ export function fileBillingSink(options: FileBillingSinkOptions): BillingSink {
 
   return {
     write: checkedWrite((record) => commit.add(record)),
+    probe: () => probeDirectory(directory, `.${prefix}-probe${options.writer === undefined ? "" : `.${options.writer}`}`),
     async close() {
       await commit.close();
       await release();
     },
   };
+}
+
+/**
+ * What the next day file needs: the folder (made again when missing), a new file in it, and a synced
+ * write. The probe file is removed again; its leading dot keeps the billing readers away from it.
+ */
+async function probeDirectory(directory: string, name: string): Promise<void> {
+  await mkdir(directory, { recursive: true });
+  const path = join(directory, name);
+  const handle = await open(path, "w", 0o600);
+  try {
+    await handle.write("probe\n");
+    await handle.datasync();
+  } finally {
+    await handle.close();
+    await rm(path, { force: true });
+  }
 }
 
 function validate(options: FileBillingSinkOptions): FileBillingSinkOptions {

@@ -81,6 +81,15 @@ SELECT t, r, u, a, q, l, g, z, o, s, n, c FROM json_to_recordset($1::json)
   AS b(t timestamptz, r text, u text, a text, q text, l text, g text, z text, o text, s text, n integer, c jsonb)`;
 }
 
+/**
+ * An INSERT of no row: it fails as a real one would when the table is gone or renamed, the role may
+ * not insert, or the database is read-only, and it writes nothing (the sink's readiness probe).
+ */
+export function billingProbeStatement(table: string): string {
+  const name = checkBillingTable(table);
+  return `INSERT INTO "${name}" (time, responder, responder_url, client_address, outcome) SELECT now(), '', '', '', '' WHERE false`;
+}
+
 /** One record's object in `billingInsertStatement`'s parameter: short keys, nulls for absent values. */
 export interface BillingInsertRow {
   /** time */

@@ -5,7 +5,7 @@ import { checkedWrite } from "./billing-record-check.ts";
 import type { BillingRecord, BillingSink } from "./billing-sink.ts";
 import { groupCommit, validateBatching } from "./group-commit.ts";
 import { billingClient, billingConnection } from "./postgres-billing-connection.ts";
-import { DEFAULT_BILLING_TABLE, billingInsertStatement, billingSchemaStatements, checkBillingTable, type BillingInsertRow } from "./postgres-billing-schema.ts";
+import { DEFAULT_BILLING_TABLE, billingInsertStatement, billingProbeStatement, billingSchemaStatements, checkBillingTable, type BillingInsertRow } from "./postgres-billing-schema.ts";
 
 /** Where and how the PostgreSQL sink writes. */
 export interface PostgresBillingSinkOptions {
@@ -26,6 +26,8 @@ export interface PostgresBillingSinkOptions {
   readonly maxBatch?: number;
   /** Called after each batch is committed, with its number of records (metrics, tests). */
   readonly onFlush?: (records: number) => void;
+  /** Called after a batch could not be committed (metrics, readiness). */
+  readonly onFailure?: (records: number, error: unknown) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function postgresBillingSink(options: PostgresBillingSinkOptions): 
         await connection.query({ name: `vouch_insert_${table}`, text: insert, values: [insertParameter(records)] });
       } catch (error) {
         log.error({ err: error, records: records.length }, "billing batch could not be committed");
+        options.onFailure?.(records.length, error);
         throw error instanceof Error ? error : new Error(String(error));
       } finally {
         idle.push(connection);
@@ -79,14 +82,18 @@ export async function postgresBillingSink(options: PostgresBillingSinkOptions): 
     },
   });
 
+  // Its own connection: a probe must not wait behind a batch, nor a batch behind a probe.
+  const prober = billingConnection(settings, log);
+  const probe = billingProbeStatement(table);
   return {
+    probe: () => prober.query({ text: probe }),
     write: checkedWrite((record) =>
       // PostgreSQL text cannot hold NUL; refused alone here, such a record cannot fail its whole batch.
       hasNul(record) ? Promise.reject(new Error("billing record not stored: it contains a NUL character")) : commit.add(record),
     ),
     async close() {
       await commit.close();
-      await Promise.all(connections.map((connection) => connection.end()));
+      await Promise.all([...connections, prober].map((connection) => connection.end()));
     },
   };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import type { Clock } from "../clock.ts";
 import type { ForwardingConfig } from "../config/forwarding-schema.ts";
 import { ConfigError } from "../errors.ts";
-import { circuitBreakers } from "../forwarding/circuit-breaker.ts";
+import { circuitBreakers, type CircuitState } from "../forwarding/circuit-breaker.ts";
 import type { ResponseChecks } from "../forwarding/accept-response.ts";
 import { forwarder, type Forwarder } from "../forwarding/forwarder.ts";
 import { urlDiscovery } from "../forwarding/discovery.ts";
@@ -33,6 +33,8 @@ export interface ForwardingDependencies {
   readonly logger: Logger;
   /** The process's metrics and the responder's name, for `vouch_forwarding_urls_refused_total`. */
   readonly metrics?: { readonly registry: VouchMetrics; readonly responder: string } | undefined;
+  /** Given the circuit breakers' states once they exist (for the `vouch_forwarding_circuit_state` gauge). */
+  readonly trackCircuits?: ((states: () => Iterable<readonly [string, CircuitState]>) => void) | undefined;
 }
 
 /**
@@ -50,13 +52,29 @@ export function buildForwarder(config: ForwardingConfig, field: string, dependen
   const table = config.table.map((row, index) => ({ issuer: nameMatcher([row.issuer], `${field}.table[${index}].issuer`), url: new URL(row.url) }));
   const refused = new Map(config.methods.map((method) => [method, metrics?.registry.forwardingUrlsRefused.child({ responder: metrics.responder, method })]));
   const trustedResponders = config.checks.signerCertificates.flatMap((file, index) => readCertificates(file, `${field}.checks.signerCertificates[${index}]`));
+  const openedAt = new Map<string, number>();
+  const breakers = circuitBreakers({
+    failureThreshold: config.breaker.failures,
+    coolDownMs: config.breaker.coolDown,
+    clock,
+    onChange: (url, change, failures) => {
+      if (change === "opened") {
+        openedAt.set(url, clock.now());
+        logger.warn({ step: "forwarding", circuit: "opened", url, failures, coolDownMs: config.breaker.coolDown }, "remote responder failing: circuit opened, requests skip it until a trial succeeds");
+      } else {
+        logger.info({ step: "forwarding", circuit: "closed", url, openForMs: clock.now() - (openedAt.get(url) ?? clock.now()) }, "remote responder answering again: circuit closed");
+        openedAt.delete(url);
+      }
+    },
+  });
+  dependencies.trackCircuits?.(() => breakers.states());
   return forwarder({
     methods: config.methods,
     discovery: urlDiscovery({ table, allowed: urlAllowList(config.allowedUrls, `${field}.allowedUrls`), cache: certificates, issuerOf }),
     onlyForIssuer: config.onlyForIssuer === undefined ? undefined : nameMatcher(config.onlyForIssuer, `${field}.onlyForIssuer`),
     remote: remoteResponder({
       poster: httpPoster(),
-      breakers: circuitBreakers({ failureThreshold: config.breaker.failures, coolDownMs: config.breaker.coolDown, clock }),
+      breakers,
       timeoutMs: config.timeout,
       retries: config.retries,
       maxResponseBytes: config.maxResponseBytes,

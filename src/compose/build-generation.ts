@@ -8,7 +8,7 @@ import { inFlight, type InFlight } from "../http/in-flight.ts";
 import type { ListenerSettings, ListenerTls, RoutedEndpoint } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
-import { readinessCheck, type ReadinessTarget, type ReadyReport } from "../observability/readiness.ts";
+import { readinessCheck, withComponents, type ComponentCheck, type ReadinessTarget, type ReadyReport } from "../observability/readiness.ts";
 import { requestObserver } from "../observability/request-metrics.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
@@ -76,7 +76,12 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   const caches: BuiltResponseCache[] = [];
   const ownChains: OwnChainProofs[] = [];
   let trust: Trust | undefined;
+  /** Billing sinks and Redis tiers, for /readyz (failing and degraded). */
+  const components: ComponentCheck[] = [];
+  /** Removes the probes of this generation's circuit breakers from the metrics. */
+  const untrack: (() => void)[] = [];
   const close = async () => {
+    for (const remove of untrack) remove();
     await Promise.all(ownChains.map((proofs) => proofs.close()));
     await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
@@ -109,8 +114,15 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
     for (const [index, responder] of config.responders.entries()) {
       const field = `responders[${index}]`;
       const responderLogger = logger.child({ responder: responder.name });
-      const sink = responder.billing === undefined ? undefined : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger, billingWriter);
-      if (sink !== undefined) sinks.push(sink);
+      const billing =
+        responder.billing === undefined
+          ? undefined
+          : await buildBillingSink(responder.billing, `${field}.billing`, clock, responderLogger, { responder: responder.name, writer: billingWriter, metrics: metrics.operations });
+      const sink = billing?.sink;
+      if (billing !== undefined) {
+        sinks.push(billing.sink);
+        components.push(failingWhen(responder.name, "billing", billing.health.problem));
+      }
       const directory = issuerDirectory(servedBy[index]!);
       // One back-end client per responder (SPEC step 6), shared by its requests and its background
       // work: renewing forwarded issuers' responses (SPEC §6) and its own chain's freshness proofs.
@@ -124,6 +136,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
               clock,
               logger: responderLogger,
               metrics: { registry: metrics, responder: responder.name },
+              trackCircuits: (states) => untrack.push(metrics.operations.trackCircuits(responder.name, states)),
             });
       const backEndQuery = backEnd === undefined ? undefined : (certId: CertId, _issuer: Buffer, signal: AbortSignal) => askBackEnd(backEnd, certId, signal).then((answer) => answer?.body);
       const ownChain = buildOwnChainProofs(responder, directory, () => cache?.cache, trust, clock, responderLogger, backEndQuery);
@@ -136,9 +149,16 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
               clock,
               logger: responderLogger,
               ownChainProofs: ownChain,
+              metrics: metrics.operations,
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
+      const redisUp = cache?.redisUp;
+      if (redisUp !== undefined) {
+        components.push(async () =>
+          redisUp() ? undefined : { responder: responder.name, component: "redis", state: "degraded", problems: ["the shared response cache (Redis) is unavailable: answers come from memory and local validation"] },
+        );
+      }
       const scheme = responder.tls === undefined ? "http" : "https";
       const endpoint: RoutedEndpoint = {
         name: responder.name,
@@ -170,12 +190,20 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const tls = group.tlsConfig === undefined ? undefined : await listenerTls(group.tlsConfig, `responders[${group.firstIndex}].tls`, trust, logger);
       addresses.set(key, { host: group.host, port: group.port, firstIndex: group.firstIndex, settings: { endpoints: group.endpoints, timeouts: group.timeouts, tls } });
     }
-    const ready = readinessCheck({ targets: readinessTargets, clock, signerTestIntervalMs: config.admin?.readiness.signerTestInterval });
+    const ready = withComponents(readinessCheck({ targets: readinessTargets, clock, signerTestIntervalMs: config.admin?.readiness.signerTestInterval }), components);
     return { addresses, inFlight: counter, ready, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** A component check that fails readiness while `problem` names one. */
+function failingWhen(responder: string, component: string, problem: () => Promise<string | undefined>): ComponentCheck {
+  return async () => {
+    const found = await problem();
+    return found === undefined ? undefined : { responder, component, state: "failing", problems: [found] };
+  };
 }
 
 /** The pipeline, counted in `counter` while it runs (its billing included). */

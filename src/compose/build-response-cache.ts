@@ -4,6 +4,7 @@ import type { ResponderConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { Logger } from "../observability/logger.ts";
+import type { OperationsMetrics } from "../observability/operations-metrics.ts";
 import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
 import { localResponseProducer } from "../pipeline/local-response-producer.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
@@ -27,6 +28,8 @@ export interface BuiltResponseCache {
   readonly table: IssuerTable;
   /** Pre-production, when some served issuer matches a row with `preProduce`. */
   readonly preProduction: PreProduction | undefined;
+  /** With a Redis tier: whether its connection is ready now (readiness shows it degraded when not). */
+  readonly redisUp: (() => boolean) | undefined;
   /** Stops renewing and pre-production, then closes the tiers. */
   close(): Promise<void>;
 }
@@ -44,6 +47,8 @@ export interface ResponseCacheDependencies {
   readonly producers?: readonly ResponseProducer[];
   /** identrus-cached: background responses carry the own-chain freshness proofs too (SPEC step 8). */
   readonly ownChainProofs?: OwnChainProofs | undefined;
+  /** Size, evictions and Redis availability are reported here (operations-metrics.ts). */
+  readonly metrics?: OperationsMetrics | undefined;
 }
 
 /**
@@ -58,8 +63,12 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     throw new ConfigError(field, `responder type ${responder.type} does not use a response cache; use type cached or identrus-cached, or remove responseCache`);
   }
   const table = issuerTable(config.issuers, `${field}.issuers`);
-  const memory = memoryResponseCache({ maxCount: config.maxCount, maxBytes: config.maxBytes, issuers: table, clock });
+  const { metrics } = dependencies;
+  const evicted = metrics?.cacheEvictions.child({ responder: responder.name });
+  const memory = memoryResponseCache({ maxCount: config.maxCount, maxBytes: config.maxBytes, issuers: table, clock, onEvict: evicted === undefined ? undefined : () => evicted.inc() });
+  const untrack = metrics === undefined ? [] : [metrics.trackResponseCache(responder.name, memory)];
   let cache: ResponseCache = memory;
+  let redisUp: (() => boolean) | undefined;
   if (config.redis !== undefined) {
     try {
       const redis = redisResponseCache({
@@ -72,6 +81,8 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
         logger: logger.child({ cache: "redis" }),
       });
       cache = tieredResponseCache(memory, redis);
+      redisUp = () => redis.status === "ready";
+      if (metrics !== undefined) untrack.push(metrics.trackRedis(responder.name, redisUp));
     } catch (error) {
       throw error instanceof ConfigError ? error.within(`${field}.redis`) : error;
     }
@@ -111,9 +122,11 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     memory,
     table,
     preProduction,
+    redisUp,
     async close() {
       await Promise.all([renewer?.close(), preProduction?.close()]);
       await cache.close();
+      for (const remove of untrack) remove();
     },
   };
 }

@@ -49,7 +49,7 @@ export async function startService(
   let generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter);
   const listeners = new Map<string, Listener>();
   try {
-    for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort));
+    for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort, metrics));
   } catch (error) {
     await Promise.all([...listeners.values()].map((listener) => listener.close()));
     await generation.close();
@@ -76,10 +76,10 @@ export async function startService(
     try {
       for (const [key, plan] of fresh.addresses) {
         const current = listeners.get(key);
-        if (current === undefined) opened.set(key, await listen(plan, clock, logger, reusePort));
+        if (current === undefined) opened.set(key, await listen(plan, clock, logger, reusePort, metrics));
         else if (current.kind !== listenerKind(plan.settings.tls)) {
           // With SO_REUSEPORT the new socket can bind before the old one closes: no gap.
-          if (reusePort) opened.set(key, await listen(plan, clock, logger, reusePort));
+          if (reusePort) opened.set(key, await listen(plan, clock, logger, reusePort, metrics));
           else replaced.push([key, plan]);
         }
       }
@@ -106,7 +106,7 @@ export async function startService(
     retire(Promise.all(closing), old);
     for (const [key, plan] of replaced) {
       try {
-        listeners.set(key, await listenAgain(plan, clock, logger));
+        listeners.set(key, await listenAgain(plan, clock, logger, metrics));
       } catch (error) {
         logger.error({ host: plan.host, port: plan.port, err: error }, "cannot listen again after a reload: this address is not served");
       }
@@ -133,7 +133,7 @@ export async function startService(
 }
 
 /** Opens the listener of one address and logs it. Throws ConfigError naming the responder's `listen`. */
-async function listen(plan: AddressPlan, clock: Clock, logger: Logger, reusePort: boolean): Promise<Listener> {
+async function listen(plan: AddressPlan, clock: Clock, logger: Logger, reusePort: boolean, metrics: VouchMetrics): Promise<Listener> {
   let listener: Listener;
   try {
     listener = await startListener({ host: plan.host, port: plan.port, ...plan.settings, clock, logger, reusePort });
@@ -146,14 +146,17 @@ async function listen(plan: AddressPlan, clock: Clock, logger: Logger, reusePort
     { host: listener.host, port: listener.port, tls: plan.settings.tls !== undefined, responders: plan.settings.endpoints.map((endpoint) => endpoint.name) },
     "listening",
   );
-  return listener;
+  const untrack = metrics.operations.trackListener(`${listener.host}:${listener.port}`, () => listener.openConnections);
+  const close = listener.close.bind(listener);
+  // Counted until it has closed: a closing listener still holds the connections finishing their requests.
+  return Object.assign(listener, { close: () => close().finally(untrack) });
 }
 
 /** listen() on an address whose previous socket is closing: retries while the port is still taken (up to ~2 s). */
-async function listenAgain(plan: AddressPlan, clock: Clock, logger: Logger): Promise<Listener> {
+async function listenAgain(plan: AddressPlan, clock: Clock, logger: Logger, metrics: VouchMetrics): Promise<Listener> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await listen(plan, clock, logger, false);
+      return await listen(plan, clock, logger, false, metrics);
     } catch (error) {
       const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
       if (code !== "EADDRINUSE" || attempt >= 40) throw error;

@@ -77,3 +77,22 @@ describe("circuitBreakers", () => {
     assert.throws(() => circuitBreakers({ failureThreshold: 0, coolDownMs: 1, clock: fixedClock(0) }), RangeError);
   });
 });
+
+test("opening and closing again are told once each; states() lists every URL that failed with its state", () => {
+  const clock = fixedClock("2026-12-01T12:00:00Z");
+  const changes: string[] = [];
+  const b = circuitBreakers({ failureThreshold: 2, coolDownMs: 1000, clock, onChange: (url, change, failures) => changes.push(`${url} ${change} ${failures}`) });
+  b.failure(A);
+  b.failure(A);
+  assert.deepEqual([...b.states()], [[A, "open"]]);
+  clock.advance(1000);
+  assert.equal(b.admit(A), true);
+  b.failure(A);
+  clock.advance(1000);
+  assert.equal(b.admit(A), true);
+  assert.deepEqual([...b.states()], [[A, "half-open"]]);
+  b.success(A);
+  b.success(A);
+  assert.deepEqual(changes, [`${A} opened 2`, `${A} closed 3`], "a failed trial reopens silently; a success on a closed circuit says nothing");
+  assert.deepEqual([...b.states()], [[A, "closed"]]);
+});

@@ -7,6 +7,11 @@ export interface CircuitBreakerOptions {
   /** Milliseconds an open circuit stays open before one trial request is let through. */
   readonly coolDownMs: number;
   readonly clock: Clock;
+  /**
+   * Told when a URL's circuit opens (`failures` in a row, or a failed trial) and when it closes again
+   * (a trial succeeded), for the log.
+   */
+  readonly onChange?: (url: string, change: "opened" | "closed", failures: number) => void;
 }
 
 /** A URL's circuit: closed (requests flow), open (none do), half-open (one trial is in flight). */
@@ -31,6 +36,8 @@ export interface CircuitBreakers {
   release(url: string): void;
   /** The circuit's state now (for logs and tests). */
   state(url: string): CircuitState;
+  /** Every URL that has failed at least once, with its state now (the `vouch_forwarding_circuit_state` gauge). */
+  states(): Iterable<readonly [url: string, state: CircuitState]>;
 }
 
 interface Circuit {
@@ -45,7 +52,7 @@ interface Circuit {
  * locators), so circuits are kept for the life of the responder.
  */
 export function circuitBreakers(options: CircuitBreakerOptions): CircuitBreakers {
-  const { failureThreshold, coolDownMs, clock } = options;
+  const { failureThreshold, coolDownMs, clock, onChange } = options;
   if (!Number.isSafeInteger(failureThreshold) || failureThreshold < 1) throw new RangeError("failureThreshold must be a positive integer");
   const circuits = new Map<string, Circuit>();
   const circuitOf = (url: string): Circuit => {
@@ -73,6 +80,7 @@ export function circuitBreakers(options: CircuitBreakerOptions): CircuitBreakers
     success(url) {
       const circuit = circuits.get(url);
       if (circuit === undefined) return;
+      if (circuit.openedAt !== undefined) onChange?.(url, "closed", circuit.failures);
       circuit.failures = 0;
       circuit.openedAt = undefined;
       circuit.trialInFlight = false;
@@ -81,6 +89,8 @@ export function circuitBreakers(options: CircuitBreakerOptions): CircuitBreakers
       const circuit = circuitOf(url);
       circuit.failures++;
       if (circuit.trialInFlight || circuit.failures >= failureThreshold) {
+        // A failed trial reopens an open circuit: only the first opening is news.
+        if (circuit.openedAt === undefined) onChange?.(url, "opened", circuit.failures);
         circuit.openedAt = clock.now();
         circuit.trialInFlight = false;
       }
@@ -91,6 +101,9 @@ export function circuitBreakers(options: CircuitBreakerOptions): CircuitBreakers
     },
     state(url) {
       return stateOf(circuits.get(url));
+    },
+    *states() {
+      for (const [url, circuit] of circuits) yield [url, stateOf(circuit)] as const;
     },
   };
 }

@@ -51,6 +51,8 @@ export interface Listener {
    * whether the TLS handshake asks for a client certificate); a reload replaces the listener instead.
    */
   readonly kind: string;
+  /** Client connections open now (the `vouch_open_connections` gauge). */
+  readonly openConnections: number;
   /**
    * Serves `settings` from the next request on; requests already routed finish with what they had.
    * A new TLS certificate and key apply to the next handshakes. Throws RangeError when
@@ -172,6 +174,9 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     host: address.address,
     port: address.port,
     kind,
+    get openConnections() {
+      return connections.size;
+    },
     update(settings) {
       const next = listenerKind(settings.tls);
       if (next !== kind) throw new RangeError(`a ${kind} listener cannot become ${next}`);

@@ -55,6 +55,29 @@ test("/readyz: 200 ready, or 503 with JSON naming each failing issuer and why", 
   });
 });
 
+test("/readyz: a degraded component (Redis down) stays 200 with a JSON note; a failing one (billing) is 503 beside the issuers", async () => {
+  const redis = { responder: "r", component: "redis", state: "degraded", problems: ["the shared response cache (Redis) is unavailable"] } as const;
+  const billing = { responder: "r", component: "billing", state: "failing", problems: ["billing sink cannot write: EPERM"] } as const;
+  await withAdmin({ ready: async () => ({ ...READY, components: [redis] }) }, async (base) => {
+    const response = await fetch(`${base}/readyz`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.deepEqual(await response.json(), { ready: true, degraded: [{ responder: "r", component: "redis", problems: redis.problems }] });
+  });
+  await withAdmin({ ready: async () => ({ ...NOT_READY, components: [billing, redis] }) }, async (base) => {
+    const response = await fetch(`${base}/readyz`);
+    assert.equal(response.status, 503);
+    assert.deepEqual(await response.json(), {
+      ready: false,
+      failing: [
+        { responder: "r", issuer: "CN=Other", problems: ["no revocation data loaded"] },
+        { responder: "r", component: "billing", problems: billing.problems },
+      ],
+      degraded: [{ responder: "r", component: "redis", problems: redis.problems }],
+    });
+  });
+});
+
 test("/healthz ok; unknown paths 404; other methods 405; HEAD has no body", async () => {
   await withAdmin({}, async (base) => {
     assert.equal(await (await fetch(`${base}/healthz`)).text(), "ok\n");

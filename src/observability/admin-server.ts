@@ -31,8 +31,11 @@ export interface AdminServer {
 /**
  * Starts the admin listener. Answers:
  * - `GET /metrics`: 200 with the text exposition;
- * - `GET /readyz`: 200 `ready` when every issuer is ready, else 503 with JSON
- *   `{"ready":false,"failing":[{"responder","issuer","problems":[…]}]}`;
+ * - `GET /readyz`: 200 `ready` when every issuer is ready and every component works; 200 with JSON
+ *   `{"ready":true,"degraded":[{"responder","component","problems":[…]}]}` when ready but a
+ *   component is degraded (Redis down); else 503 with JSON `{"ready":false,"failing":[…]}`, each
+ *   entry `{"responder","issuer","problems"}` or `{"responder","component","problems"}` (a billing
+ *   sink that cannot write), and `degraded` as above when there are any;
  * - `GET /healthz`: 200 `ok` (the process answers);
  * - anything else: 404, or 405 for methods other than GET and HEAD.
  * A metrics or readiness function that throws gives 500 (and an error log), never a crash.
@@ -99,12 +102,18 @@ async function route(request: IncomingMessage, response: ServerResponse, options
     return;
   }
   const report = await options.ready();
+  const components = report.components ?? [];
+  const degraded = components.filter((health) => health.state === "degraded").map(({ responder, component, problems }) => ({ responder, component, problems }));
   if (report.ready) {
-    write(response, 200, "text/plain; charset=utf-8", "ready\n");
+    if (degraded.length === 0) write(response, 200, "text/plain; charset=utf-8", "ready\n");
+    else write(response, 200, "application/json", `${JSON.stringify({ ready: true, degraded })}\n`);
     return;
   }
-  const failing = report.issuers.filter((issuer) => !issuer.ready).map(({ responder, issuer, problems }) => ({ responder, issuer, problems }));
-  write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing })}\n`);
+  const failing = [
+    ...report.issuers.filter((issuer) => !issuer.ready).map(({ responder, issuer, problems }) => ({ responder, issuer, problems })),
+    ...components.filter((health) => health.state === "failing").map(({ responder, component, problems }) => ({ responder, component, problems })),
+  ];
+  write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing, ...(degraded.length === 0 ? {} : { degraded }) })}\n`);
 }
 
 function write(response: ServerResponse, status: number, contentType: string, body: string): void {

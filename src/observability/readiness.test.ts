@@ -13,7 +13,7 @@ import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import type { Signer } from "../signing/signer.ts";
 import type { StatusSource } from "../status/status-source.ts";
-import { combineReadyReports, readinessCheck, type ReadyReport } from "./readiness.ts";
+import { combineReadyReports, readinessCheck, withComponents, type ReadyReport } from "./readiness.ts";
 
 let pki: Pki;
 let signer: Signer;
@@ -128,5 +128,30 @@ describe("combineReadyReports", () => {
 
   test("no reports at all is not ready", () => {
     assert.deepEqual(combineReadyReports([]), { ready: false, issuers: [] });
+  });
+});
+
+describe("components", () => {
+  const issuers = async (): Promise<ReadyReport> => ({ ready: true, issuers: [{ responder: "r", issuer: "CN=CA", ready: true, problems: [] }] });
+  const redisDown = { responder: "r", component: "redis", state: "degraded", problems: ["redis down"] } as const;
+  const billingBroken = { responder: "r", component: "billing", state: "failing", problems: ["cannot write"] } as const;
+
+  test("withComponents: a degraded component is listed and stays ready; a failing one is not ready; working ones are left out", async () => {
+    assert.deepEqual(await withComponents(issuers, [async () => undefined])(), await issuers());
+    assert.deepEqual(await withComponents(issuers, [async () => redisDown])(), { ...(await issuers()), components: [redisDown] });
+    const failing = await withComponents(issuers, [async () => redisDown, async () => billingBroken])();
+    assert.equal(failing.ready, false);
+    assert.deepEqual(failing.components, [redisDown, billingBroken]);
+  });
+
+  test("combineReadyReports: a component failing in one process fails the whole, with every process's problems", () => {
+    const healthy = { ready: true, issuers: [] };
+    const combined = combineReadyReports([
+      { ready: true, issuers: [], components: [redisDown] },
+      { ready: false, issuers: [], components: [{ ...redisDown, state: "failing", problems: ["redis down", "other"] }] },
+      healthy,
+    ]);
+    assert.deepEqual(combined, { ready: false, issuers: [], components: [{ responder: "r", component: "redis", state: "failing", problems: ["redis down", "other"] }] });
+    assert.deepEqual(combineReadyReports([healthy, healthy]), healthy);
   });
 });

@@ -24,10 +24,39 @@ export interface IssuerReadiness {
   readonly problems: readonly string[];
 }
 
+/**
+ * A part of a responder besides its issuers that is not fully working: its billing sink cannot write
+ * (`failing`: not ready, since every answer would be tryLater), or its Redis tier is down
+ * (`degraded`: still ready, answering from memory and local validation).
+ */
+export interface ComponentHealth {
+  readonly responder: string;
+  /** "billing" or "redis". */
+  readonly component: string;
+  readonly state: "failing" | "degraded";
+  readonly problems: readonly string[];
+}
+
 /** The verdict of one process, or of several combined; plain data (it crosses process boundaries). */
 export interface ReadyReport {
   readonly ready: boolean;
   readonly issuers: readonly IssuerReadiness[];
+  /** The components not fully working; absent when all are. */
+  readonly components?: readonly ComponentHealth[];
+}
+
+/** A component check: its health now, or undefined while it works. Never rejects. */
+export type ComponentCheck = () => Promise<ComponentHealth | undefined>;
+
+/** The issuers' check with the components' added: not ready when one fails; a degraded one is listed only. */
+export function withComponents(issuers: () => Promise<ReadyReport>, checks: readonly ComponentCheck[]): () => Promise<ReadyReport> {
+  if (checks.length === 0) return issuers;
+  return async () => {
+    const [report, healths] = await Promise.all([issuers(), Promise.all(checks.map((check) => check()))]);
+    const components = healths.filter((health) => health !== undefined);
+    if (components.length === 0) return report;
+    return { ready: report.ready && components.every((component) => component.state !== "failing"), issuers: report.issuers, components };
+  };
 }
 
 /** What readiness needs of one served issuer. */
@@ -153,5 +182,15 @@ export function combineReadyReports(reports: readonly ReadyReport[]): ReadyRepor
     }
   }
   const issuers = [...merged.values()].map((entry) => ({ responder: entry.responder, issuer: entry.issuer, ready: entry.ready, problems: [...entry.problems] }));
-  return { ready: reports.length > 0 && reports.every((report) => report.ready), issuers };
+  const components = new Map<string, { responder: string; component: string; state: ComponentHealth["state"]; problems: Set<string> }>();
+  for (const health of reports.flatMap((report) => report.components ?? [])) {
+    const key = `${health.responder}\u0000${health.component}`;
+    const entry = components.get(key) ?? { responder: health.responder, component: health.component, state: health.state, problems: new Set<string>() };
+    if (health.state === "failing") entry.state = "failing";
+    for (const problem of health.problems) entry.problems.add(problem);
+    components.set(key, entry);
+  }
+  const ready = reports.length > 0 && reports.every((report) => report.ready);
+  if (components.size === 0) return { ready, issuers };
+  return { ready, issuers, components: [...components.values()].map((entry) => ({ ...entry, problems: [...entry.problems] })) };
 }

@@ -20,6 +20,8 @@ export interface MemoryResponseCacheOptions {
   readonly maxBytes: number;
   readonly issuers: IssuerTable;
   readonly clock: Clock;
+  /** Told of each entry removed to make room (the `vouch_response_cache_evictions_total` counter). */
+  readonly onEvict?: (() => void) | undefined;
 }
 
 /** The memory tier: a ResponseCache with what the other layers (Redis, renewing) need. */
@@ -66,7 +68,7 @@ interface Entry {
  * ConfigError naming `maxCount` or `maxBytes` when they are not positive integers.
  */
 export function memoryResponseCache(options: MemoryResponseCacheOptions): MemoryResponseCache {
-  const { issuers, clock } = options;
+  const { issuers, clock, onEvict } = options;
   const maxCount = requireLimit(options.maxCount, "maxCount");
   const maxBytes = requireLimit(options.maxBytes, "maxBytes");
   const entries = new Map<string, Entry>();
@@ -100,7 +102,10 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       remove(old);
     }
     // The heap's top is the expired entry if there is one, else the next to expire.
-    while (entries.size >= maxCount || bytes + size > maxBytes) remove(byExpiry.peek()!);
+    while (entries.size >= maxCount || bytes + size > maxBytes) {
+      remove(byExpiry.peek()!);
+      onEvict?.();
+    }
     const entry: Entry = { key, id, response, bytes: size, renewAt, expiryPosition: -1, renewPosition: -1 };
     entries.set(key, entry);
     bytes += size;

@@ -166,7 +166,7 @@ const at = (path: string) => `${front.baseUrl}/${path}`;
  * the response, hence the wait.
  */
 async function assertForwardingResults(name: string, expected: readonly string[]): Promise<void> {
-  const results = () => front.logs.filter((line) => line.step === "forwarding" && line.responder === name && line.level === "warn").map((line) => line.result);
+  const results = () => front.logs.filter((line) => line.step === "forwarding" && line.responder === name && line.level === "warn" && line.circuit === undefined).map((line) => line.result);
   await waitUntil(`${expected.length} forwarding log lines of ${name}`, () => results().length >= expected.length).catch(() => undefined);
   assert.deepEqual(results(), expected);
 }
@@ -294,5 +294,17 @@ describe("forwarding to broken back-ends", () => {
     assert.match(trial.output, OPENSSL_SIGNER);
     assert.match((await query(at("breaker"), [back.good])).stdout, /good\.pem: good/);
     assert.equal(flaky.requests - start, 4, "closed again: both requests went to the remote");
+    const circuitLines = () => front.logs.filter((line) => line.responder === "breaker" && line.circuit !== undefined);
+    await waitUntil("the circuit's log lines", () => circuitLines().length >= 2).catch(() => undefined);
+    const circuit = circuitLines();
+    assert.deepEqual(
+      circuit.map((line) => [line.level, line.circuit, line.msg]),
+      [
+        ["warn", "opened", "remote responder failing: circuit opened, requests skip it until a trial succeeds"],
+        ["info", "closed", "remote responder answering again: circuit closed"],
+      ],
+      "the breaker logs when it opens and when it closes again",
+    );
+    assert.ok(circuit.every((line) => typeof line.url === "string" && line.url.startsWith("http://127.0.0.1:")));
   });
 });

@@ -11,42 +11,9 @@ import { after, before, describe, test } from "node:test";
 import { createPki, openssl as runOpenssl, publishCrl, type Pki } from "../../src/pki/openssl-pki.ts";
 import { responseStatusName } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
-import { parseSamples, sampleKey, sampleValue, type Sample } from "../support/prometheus.ts";
+import { adminUrl, logLine, readyzUntil, scrape } from "../support/admin.ts";
+import { sampleKey, sampleValue } from "../support/prometheus.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
-
-/** The first log line with message `msg` (log lines are written asynchronously). */
-async function logLine(vouch: VouchProcess, msg: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const record = vouch.logs.find((line) => line.msg === msg);
-    if (record !== undefined) return record;
-    if (Date.now() > deadline) throw new Error(`no "${msg}" log line`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The admin listener's base URL, from the "admin listening" log line. */
-async function adminUrl(vouch: VouchProcess): Promise<string> {
-  return `http://127.0.0.1:${(await logLine(vouch, "admin listening")).port as number}`;
-}
-
-async function scrape(admin: string): Promise<Sample[]> {
-  const response = await fetch(`${admin}/metrics`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
-  return parseSamples(await response.text());
-}
-
-/** Polls /readyz until its HTTP status is `status` (the data reload is asynchronous); returns the last answer. */
-async function readyzUntil(admin: string, status: number): Promise<{ status: number; body: string }> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const response = await fetch(`${admin}/readyz`);
-    const answer = { status: response.status, body: await response.text() };
-    if (answer.status === status || Date.now() > deadline) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function config(pki: Pki, source: string): string {
   return `log: { level: info }
