@@ -1,6 +1,8 @@
 /**
- * The Grafana dashboard in docs/grafana cannot drift from the code: it is well-formed JSON, and
- * every metric its queries read exists in the registry, with every label the query names.
+ * The Grafana dashboard in docs/grafana cannot drift from the code: it is well-formed JSON, every
+ * metric its queries read exists in the registry (Vouch's, the supervisor's counters, and the
+ * process and Node.js metrics prom-client collects), with every label the query names, and it
+ * declares the data source input that Grafana's import dialog asks for.
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -8,6 +10,10 @@ import { resolve } from "node:path";
 import { test } from "node:test";
 import { fixedClock } from "../clock.ts";
 import { createMetrics } from "./metrics.ts";
+import { reloadCounter, workerRestartCounter } from "./supervision-metrics.ts";
+
+/** Labels Prometheus adds to every series it scrapes (the target's), which no registry declares. */
+const TARGET_LABELS = new Set(["instance", "job"]);
 
 const DASHBOARD = resolve(import.meta.dirname, "../../docs/grafana/vouch-dashboard.json");
 
@@ -42,11 +48,13 @@ test("the dashboard is JSON whose panels all have queries, ids unique", async ()
 });
 
 test("every metric the dashboard queries is registered, with the labels the query uses", async () => {
-  const { registry } = createMetrics({ clock: fixedClock(0), processMetrics: false });
+  const { registry } = createMetrics({ clock: fixedClock(0), processMetrics: true });
+  reloadCounter(registry);
+  workerRestartCounter(registry);
   const used = new Set<string>();
   for (const { title, expr } of await expressions()) {
-    const metrics = [...expr.matchAll(/\b(vouch_[a-z0-9_]+)\b/g)].map((match) => match[1]!);
-    assert.ok(metrics.length > 0, `${title}: queries no vouch_ metric`);
+    const metrics = [...expr.matchAll(/\b((?:vouch|process|nodejs)_[a-z0-9_]+)\b/g)].map((match) => match[1]!);
+    assert.ok(metrics.length > 0, `${title}: queries no Vouch, process or Node.js metric`);
     for (const name of metrics) {
       // Histogram series: name_bucket (with le), name_count, name_sum.
       const base = name.replace(/_(bucket|count|sum)$/, "");
@@ -54,14 +62,14 @@ test("every metric the dashboard queries is registered, with the labels the quer
       assert.ok(metric !== undefined, `${title}: ${name} is not a Vouch metric`);
       used.add(base);
       const labelNames = new Set([...((metric as unknown as { labelNames: string[] }).labelNames ?? []), ...(name.endsWith("_bucket") ? ["le"] : [])]);
-      for (const label of labelsNamed(expr, name)) assert.ok(labelNames.has(label), `${title}: ${name} has no label "${label}"`);
+      for (const label of labelsNamed(expr, name)) assert.ok(labelNames.has(label) || TARGET_LABELS.has(label), `${title}: ${name} has no label "${label}"`);
     }
     for (const group of expr.matchAll(/by \(([^)]*)\)/g)) {
       for (const label of group[1]!.split(",").map((part) => part.trim())) {
         assert.ok(
           metrics.some((name) => {
             const metric = registry.getSingleMetric(name.replace(/_(bucket|count|sum)$/, ""));
-            return label === "le" || ((metric as unknown as { labelNames: string[] } | undefined)?.labelNames ?? []).includes(label);
+            return label === "le" || TARGET_LABELS.has(label) || ((metric as unknown as { labelNames: string[] } | undefined)?.labelNames ?? []).includes(label);
           }),
           `${title}: grouped by "${label}", which no queried metric has`,
         );
@@ -70,5 +78,47 @@ test("every metric the dashboard queries is registered, with the labels the quer
   }
   // The dashboard shows every Vouch metric.
   const all = (await registry.getMetricsAsJSON()).map((metric) => metric.name).filter((name) => name.startsWith("vouch_"));
-  assert.deepEqual([...used].sort(), all.sort());
+  assert.deepEqual([...used].filter((name) => name.startsWith("vouch_")).sort(), all.sort());
+});
+
+test("the dashboard declares its Prometheus data source as an import input, and every panel uses it through the data source variable", async () => {
+  const text = await readFile(DASHBOARD, "utf8");
+  const dashboard = JSON.parse(text) as {
+    __inputs: { name: string; type: string; pluginId: string }[];
+    panels: { title: string; datasource: { uid: string }; targets: { datasource: { uid: string } }[] }[];
+    templating: { list: { name: string; type: string; current?: { value?: unknown }; datasource?: { uid: string } }[] };
+  };
+  assert.deepEqual(
+    dashboard.__inputs.map(({ name, type, pluginId }) => ({ name, type, pluginId })),
+    [{ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }],
+  );
+  // Grafana replaces ${DS_PROMETHEUS} with the data source chosen at import; nothing else may be left for it to fill.
+  assert.deepEqual([...new Set(text.match(/\$\{DS_[A-Z_]+\}/g))], ["${DS_PROMETHEUS}"]);
+  const variable = dashboard.templating.list.find((entry) => entry.name === "datasource");
+  assert.equal(variable?.type, "datasource");
+  assert.equal(variable?.current?.value, "${DS_PROMETHEUS}");
+  for (const panel of dashboard.panels) {
+    assert.equal(panel.datasource.uid, "${datasource}", panel.title);
+    for (const target of panel.targets) assert.equal(target.datasource.uid, "${datasource}", panel.title);
+  }
+  for (const entry of dashboard.templating.list) if (entry.datasource !== undefined) assert.equal(entry.datasource.uid, "${datasource}", entry.name);
+});
+
+test("the dashboard has panels for the operator's metrics and for process memory, CPU and event-loop delay", async () => {
+  const all = (await expressions()).map(({ expr }) => expr).join("\n");
+  for (const metric of [
+    "vouch_worker_restarts_total",
+    "vouch_reloads_total",
+    "vouch_forwarding_circuit_state",
+    "vouch_redis_up",
+    "vouch_response_cache_entries",
+    "vouch_response_cache_evictions_total",
+    "vouch_billing_batches_total",
+    "vouch_open_connections",
+    "process_resident_memory_bytes",
+    "process_cpu_seconds_total",
+    "nodejs_eventloop_lag_p99_seconds",
+  ]) {
+    assert.ok(all.includes(metric), `no panel queries ${metric}`);
+  }
 });
