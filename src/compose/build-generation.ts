@@ -10,6 +10,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import { readinessCheck, withComponents, type ComponentCheck, type ReadinessTarget, type ReadyReport } from "../observability/readiness.ts";
 import { requestObserver } from "../observability/request-metrics.ts";
+import { accessLog, type AccessLog } from "../observability/access-log.ts";
 import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { signingLimiter } from "../signing/signing-limiter.ts";
@@ -80,8 +81,10 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   const components: ComponentCheck[] = [];
   /** Removes the probes of this generation's circuit breakers from the metrics. */
   const untrack: (() => void)[] = [];
+  let access: AccessLog | undefined;
   const close = async () => {
     for (const remove of untrack) remove();
+    await access?.close();
     await Promise.all(ownChains.map((proofs) => proofs.close()));
     await Promise.all(caches.map((cache) => cache.close()));
     await Promise.all(sinks.map((sink) => sink.close()));
@@ -90,6 +93,8 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
   };
   const counter = inFlight();
   try {
+    // Opened by every generation: a reload after a log rotation writes to the new file.
+    access = config.log.access === undefined ? undefined : accessLog({ ...config.log.access, logger });
     const limiter = signingLimiter({ maxInFlight: config.limits.maxSigningsInFlight, maxQueue: config.limits.maxSigningQueue });
     const servedBy: ServedIssuer[][] = [];
     for (const [index, responder] of config.responders.entries()) {
@@ -179,7 +184,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
           counter,
         ),
         maxRequestBytes: responder.maxRequestBytes,
-        observer: requestObserver(metrics, responder.name, responder.type),
+        observer: access === undefined ? requestObserver(metrics, responder.name, responder.type) : access.observe(requestObserver(metrics, responder.name, responder.type), responder.name),
         inFlight: counter,
       };
       addToGroup(groups, responder, index, endpoint);

@@ -79,8 +79,10 @@ function shown(value: unknown): string {
 
 function resolvePaths(config: Config, base: string): Config {
   const at = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
+  const access = config.log.access;
   return {
     ...config,
+    log: access?.file === undefined ? config.log : { ...config.log, access: { ...access, file: at(access.file) } },
     trust:
       config.trust === undefined
         ? undefined

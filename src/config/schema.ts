@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
+import { accessLogSchema } from "./access-log-schema.ts";
 import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
@@ -223,7 +224,11 @@ const responderSchema = z
 export const configSchema = z
   .object({
     log: z
-      .object({ level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info") })
+      .object({
+        level: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+        /** One JSON line per request, sampled or full, to stdout or a file (access-log-schema.ts); off when absent. */
+        access: accessLogSchema.optional(),
+      })
       .strict()
       .prefault({}),
     trust: trustSchema.optional(),
