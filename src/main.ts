@@ -105,6 +105,9 @@ program
   .option("--sign-chain <file>", "certificates to send after the signer's (repeatable)", collect, [])
   .option("--freshness-proof <file>", "a DER OCSPResponse to attach as a freshness proof (repeatable)", collect, [])
   .option("--trust <file>", "trusted CA certificates: the --issuer must be one or be issued by one (repeatable)", collect, [])
+  .option("--tls-ca <file>", "https: CA certificates (PEM) that issued the responder's certificate (default: the system's)")
+  .option("--tls-cert <file>", "https: a client certificate (PEM) to present, for a responder with TLS client authentication")
+  .option("--tls-key <file>", "https: the private key (PEM) of --tls-cert")
   .option("-o, --out <file>", "write the response DER to this file")
   .option("--timeout <seconds>", "give up after this long", seconds, 10)
   // Exit 1 means "not a good, verified answer", so a usage error must not look like one.

@@ -9,9 +9,10 @@ import { readCertificatesFile } from "../pki/certificate-file.ts";
 import { checkResponse, type ResponseCheck } from "../responses/check-response.ts";
 import { serialText } from "../status/serial-key.ts";
 import { buildQueryRequest, type BuiltQuery, type QueryRequestOptions } from "./query-request.ts";
+import { describeTransportError, queryTls, sendQuery, type QueryTlsOptions } from "./query-transport.ts";
 
 /** Options of `vouch query` (see src/main.ts and docs/query.md). */
-export interface QueryOptions extends QueryRequestOptions {
+export interface QueryOptions extends QueryRequestOptions, QueryTlsOptions {
   readonly url?: string | undefined;
   readonly get: boolean;
   readonly trust: readonly string[];
@@ -39,17 +40,17 @@ export async function runQuery(options: QueryOptions, print: (line: string) => v
     throw new ConfigError("--url", `"${url}" is not a URL`);
   }
   if (target.protocol !== "http:" && target.protocol !== "https:") throw new ConfigError("--url", `"${url}" is not an http or https URL`);
+  const tls = await queryTls(options, target);
 
   let body: Buffer;
   try {
-    const signal = AbortSignal.timeout(options.timeoutMs);
     const reply = options.get
-      ? await fetch(new URL(encodeURIComponent(query.der.toString("base64")), target.href.endsWith("/") ? target : `${target.href}/`), { signal })
-      : await fetch(target, { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: query.der, signal });
-    body = Buffer.from(await reply.arrayBuffer());
-    if (reply.status !== 200) print(`HTTP ${reply.status} ${reply.statusText} (${reply.headers.get("content-type") ?? "no content type"})`);
+      ? await sendQuery(new URL(encodeURIComponent(query.der.toString("base64")), target.href.endsWith("/") ? target : `${target.href}/`), undefined, options.timeoutMs, tls)
+      : await sendQuery(target, query.der, options.timeoutMs, tls);
+    body = reply.body;
+    if (reply.status !== 200) print(`HTTP ${reply.status} ${reply.statusText} (${reply.contentType ?? "no content type"})`);
   } catch (error) {
-    print(`no answer from ${target.href}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+    print(`no answer from ${target.href}: ${describeTransportError(error)}`);
     return 1;
   }
   if (options.out !== undefined) await writeFile(options.out, body);
