@@ -80,11 +80,15 @@ program
   .command("billing")
   .description("billing records")
   .command("summary")
-  .description("print per-requestor counts from the billing sinks of a configuration")
+  .description("print per-requestor counts from the billing sinks of a configuration, over a time window")
   .requiredOption("-c, --config <file>", "configuration file (YAML)")
-  .requiredOption("-s, --since <date>", "count records from this date or time (ISO 8601)")
+  .requiredOption("-s, --since <date>", "count records from this date or time (ISO 8601, inclusive; a date is UTC midnight)")
+  .option("-u, --until <date>", "and before this date or time (ISO 8601, exclusive; default: no end)")
   .option("-r, --responder <name>", "only this responder")
-  .action(async (options: { config: string; since: string; responder?: string }) => (await import("./cli/billing.ts")).runBillingSummary(options.config, options.since, options.responder));
+  .option("-f, --format <format>", "table, csv or json", "table")
+  .action(async (options: { config: string; since: string; until?: string; responder?: string; format: string }) =>
+    (await import("./cli/billing.ts")).runBillingSummary(options.config, options),
+  );
 
 registerStoreCommands(program);
 

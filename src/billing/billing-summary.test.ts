@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { parseBillingRecordLine } from "./billing-record-json.ts";
 import { billingReader, formatSummary, readFileBillingRecords, summarize } from "./billing-summary.ts";
+import { formatSummaries } from "./billing-summary-formats.ts";
 import type { BillingSummaryRow } from "./billing-summary.ts";
 import type { BillingRecord, BillingSink } from "./billing-sink.ts";
 import { fileBillingSink } from "./file-billing-sink.ts";
@@ -111,6 +112,38 @@ test("PostgreSQL sink: a table of the old schema gets the who-asked columns, kee
   assert.deepEqual(stored[0], oldRecord, "the old row, with the new columns NULL");
   assert.deepEqual(stored.slice(1).sort((a, b) => a.time.getTime() - b.time.getTime()), records, "new rows with their who-asked fields");
   assert.deepEqual(await summarize(billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table }), since), expectedWithOld);
+});
+
+test("until ends the window, exclusive, in both stores", async () => {
+  const until = new Date("2026-11-02T12:00:00.000Z");
+  const window: BillingSummaryRow[] = [
+    { requestor: "CN=alice", requests: 1, singleRequests: 2, certificates: 2, byOutcome: { successful: 1 } },
+    { requestor: "CN=bob", requests: 1, singleRequests: 1, certificates: 0, byOutcome: { successful: 1 } },
+  ];
+  assert.deepEqual(await summarize(billingReader({ sink: "file", directory: join(root, "files") }), since, until), window);
+  assert.deepEqual(await summarize(billingReader({ sink: "postgres", connectionString: TEST_DATABASE_URL, table: `${tablePrefix}summary` }), since, until), window);
+});
+
+test("the three formats carry the same numbers: an aligned table, RFC 4180 CSV with every status column, JSON", () => {
+  const window = { since, until: new Date("2026-12-01T00:00:00Z") };
+  const summaries = [{ responder: "acme", sink: "file" as const, rows: [...expected, { requestor: "=HYPERLINK(\"x\"),CN=eve", requests: 1, singleRequests: 0, certificates: 0, byOutcome: { tryLater: 1 } }] }];
+  assert.match(formatSummaries("table", window, summaries), /^responder acme \(file\), since 2026-11-01T00:00:00\.000Z, until 2026-12-01T00:00:00\.000Z\nREQUESTOR +REQUESTS/);
+  assert.equal(
+    formatSummaries("csv", window, summaries),
+    [
+      "responder,requestor,requests,single_requests,certificates,successful,malformedRequest,internalError,tryLater,sigRequired,unauthorized",
+      "acme,CN=alice,2,2,2,1,0,0,0,0,1",
+      "acme,CN=bob,1,1,0,1,0,0,0,0,0",
+      "acme,,1,1,1,1,0,0,0,0,0",
+      'acme,"\'=HYPERLINK(""x""),CN=eve",1,0,0,0,0,0,1,0,0',
+      "",
+    ].join("\r\n"),
+  );
+  const json = JSON.parse(formatSummaries("json", window, summaries)) as { since: string; until: string; responders: { requestors: { requestor: string | null }[]; total: { requests: number } }[] };
+  assert.equal(json.since, "2026-11-01T00:00:00.000Z");
+  assert.equal(json.until, "2026-12-01T00:00:00.000Z");
+  assert.deepEqual(json.responders[0]!.requestors[2], { requestor: null, requests: 1, singleRequests: 1, certificates: 1, byOutcome: { successful: 1 } });
+  assert.deepEqual(json.responders[0]!.total, { requests: 5, singleRequests: 4, certificates: 3, byOutcome: { successful: 3, unauthorized: 1, tryLater: 1 } });
 });
 
 test("formatSummary prints an aligned table with a total line", () => {

@@ -16,8 +16,8 @@ export interface BillingTally {
   readonly certificates: number;
 }
 
-/** Streams the tallies of every record at or after `since`. */
-export type BillingReader = (since: Date) => AsyncIterable<BillingTally>;
+/** Streams the tallies of every record at or after `since` and before `until` (no end when undefined). */
+export type BillingReader = (since: Date, until?: Date) => AsyncIterable<BillingTally>;
 
 /** One line of `vouch billing summary`. */
 export interface BillingSummaryRow {
@@ -33,11 +33,15 @@ export interface BillingSummaryRow {
   readonly byOutcome: Readonly<Record<string, number>>;
 }
 
-/** Per-requestor totals since `since`, busiest requestor first (then by name, anonymous last). */
-export async function summarize(reader: BillingReader, since: Date): Promise<BillingSummaryRow[]> {
+/**
+ * Per-requestor totals from `since` (inclusive) to `until` (exclusive; no end when undefined), busiest
+ * requestor first (then by name, anonymous last).
+ */
+export async function summarize(reader: BillingReader, since: Date, until?: Date): Promise<BillingSummaryRow[]> {
   if (Number.isNaN(since.getTime())) throw new RangeError("since is not a valid date");
+  if (until !== undefined && Number.isNaN(until.getTime())) throw new RangeError("until is not a valid date");
   const rows = new Map<string | undefined, { requests: number; singleRequests: number; certificates: number; byOutcome: Record<string, number> }>();
-  for await (const tally of reader(since)) {
+  for await (const tally of reader(since, until)) {
     let row = rows.get(tally.requestor);
     if (row === undefined) rows.set(tally.requestor, (row = { requests: 0, singleRequests: 0, certificates: 0, byOutcome: {} }));
     row.requests += tally.requests;
@@ -69,13 +73,7 @@ export const ANONYMOUS_REQUESTOR = "(anonymous)";
  * ```
  */
 export function formatSummary(rows: readonly BillingSummaryRow[]): string {
-  const total = rows.reduce(
-    (sum, row) => {
-      for (const [outcome, count] of Object.entries(row.byOutcome)) sum.byOutcome[outcome] = (sum.byOutcome[outcome] ?? 0) + count;
-      return { ...sum, requests: sum.requests + row.requests, singleRequests: sum.singleRequests + row.singleRequests, certificates: sum.certificates + row.certificates };
-    },
-    { requests: 0, singleRequests: 0, certificates: 0, byOutcome: {} as Record<string, number> },
-  );
+  const total = summaryTotal(rows);
   const cells = (name: string, row: Omit<BillingSummaryRow, "requestor">): string[] => [
     name,
     String(row.requests),
@@ -103,6 +101,17 @@ export function formatSummary(rows: readonly BillingSummaryRow[]): string {
     .concat("\n");
 }
 
+/** The rows added up: the TOTAL line. */
+export function summaryTotal(rows: readonly BillingSummaryRow[]): Omit<BillingSummaryRow, "requestor"> {
+  return rows.reduce(
+    (sum, row) => {
+      for (const [outcome, count] of Object.entries(row.byOutcome)) sum.byOutcome[outcome] = (sum.byOutcome[outcome] ?? 0) + count;
+      return { ...sum, requests: sum.requests + row.requests, singleRequests: sum.singleRequests + row.singleRequests, certificates: sum.certificates + row.certificates };
+    },
+    { requests: 0, singleRequests: 0, certificates: 0, byOutcome: {} as Record<string, number> },
+  );
+}
+
 /** The billing settings of a responder, as the configuration holds them (`responders[].billing`). */
 export interface BillingStore {
   readonly sink: "file" | "postgres";
@@ -116,12 +125,12 @@ export function billingReader(store: BillingStore): BillingReader {
   if (store.sink === "file") {
     const { directory } = store;
     if (directory === undefined) throw new ConfigError("directory", "the file sink needs a directory");
-    return (since) => readFileBilling(directory, since);
+    return (since, until) => readFileBilling(directory, since, { until });
   }
   const { connectionString } = store;
   if (connectionString === undefined) throw new ConfigError("connectionString", "the postgres sink needs a connectionString");
   const table = checkBillingTable(store.table ?? DEFAULT_BILLING_TABLE);
-  return (since) => readPostgresBilling(connectionString, table, since);
+  return (since, until) => readPostgresBilling(connectionString, table, since, until);
 }
 
 export { readFileBilling, readFileBillingRecords } from "./read-file-billing.ts";

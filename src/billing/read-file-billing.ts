@@ -16,19 +16,23 @@ export interface ReadFileBillingOptions {
    * lines are skipped. The sink cuts failed writes back out, so these should be rare.
    */
   readonly onMalformed?: (file: string, lineNumber: number) => void;
+  /** Only records before this time (exclusive; default: no end). */
+  readonly until?: Date | undefined;
 }
 
 /**
- * Streams the records at or after `since` from the daily files of the file sink, oldest day first,
- * opening only the files of days ≥ the UTC day of `since`. Files are read line by line: a month of
- * billing never sits in memory.
+ * Streams the records at or after `since` (and before `options.until`) from the daily files of the
+ * file sink, oldest day first, opening only the files of the UTC days in that window. Files are read
+ * line by line: a month of billing never sits in memory.
  */
 export async function* readFileBillingRecords(directory: string, since: Date, options: ReadFileBillingOptions = {}): AsyncGenerator<BillingRecord> {
   const prefix = options.prefix ?? DEFAULT_BILLING_PREFIX;
   const firstDay = utcDay(since);
+  const until = options.until?.getTime() ?? Infinity;
+  const lastDay = until === Infinity ? "9999-12-31" : utcDay(new Date(until - 1));
   const files = (await readdir(directory))
     .map((name) => ({ name, day: billingFileDay(prefix, name) }))
-    .filter((file): file is { name: string; day: string } => file.day !== undefined && file.day >= firstDay)
+    .filter((file): file is { name: string; day: string } => file.day !== undefined && file.day >= firstDay && file.day <= lastDay)
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
   for (const { name } of files) {
     const path = join(directory, name);
@@ -42,7 +46,8 @@ export async function* readFileBillingRecords(directory: string, since: Date, op
         options.onMalformed?.(path, lineNumber);
         continue;
       }
-      if (record.time.getTime() >= since.getTime()) yield record;
+      const time = record.time.getTime();
+      if (time >= since.getTime() && time < until) yield record;
     }
   }
 }
