@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # openssl (test PKIs, the interop client), curl, SoftHSM2 and pkcs11-tool (the PKCS#11 signer's tests),
-# the compiler npm uses to build pkcs11js, and GnuTLS's ocsptool and a Java runtime (other OCSP clients).
+# the compiler npm uses to build pkcs11js, and the other OCSP clients: GnuTLS's ocsptool, NSS, Java and Bouncy Castle.
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v curl >/dev/null || missing+=(curl)
@@ -18,6 +18,11 @@ command -v ocsptool >/dev/null || missing+=(gnutls-bin)
 command -v java >/dev/null || missing+=(default-jre-headless)
 # systemd-analyze verifies deploy/systemd/vouch.service (test/e2e/deploy-files.test.ts).
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# NSS's ocspclnt and vfychain, Java's PKIX revocation checker (compiled with javac) and Bouncy Castle
+# (test/e2e/more-clients.test.ts).
+command -v ocspclnt >/dev/null || missing+=(libnss3-tools)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+for jar in bcprov bcpkix bcutil; do [ -f "/usr/share/java/${jar}.jar" ] || missing+=("lib${jar}-java"); done
 if ((${#missing[@]} > 0)); then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "test prerequisites: missing Debian packages: ${missing[*]} (install them with apt-get as root)" >&2
