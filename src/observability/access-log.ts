@@ -102,7 +102,7 @@ function accessLine(exchange: Exchange, reply: Reply, seconds: number, responder
     responder,
     client: exchange.clientAddress,
     // As billed (SPEC step 9): the request signer's subject, else the TLS client's.
-    requestor: (exchange.authenticated.find((certificate) => certificate.via === "signature") ?? exchange.authenticated[0] ?? exchange.tlsClient)?.subject ?? null,
+    requestor: exchange.authenticated.find((certificate) => certificate.via === "signature")?.subject ?? exchange.tlsClient?.subject ?? null,
     method: exchange.method,
     serials: requests.map((single) => serialText(single.certId.serialNumber)),
     statuses: answers?.map((answer) => answer.status.kind) ?? [],
