@@ -1,9 +1,14 @@
 /**
  * The head of an HTTP/1.x request (RFC 9112 §2–§6), parsed from the bytes of a connection. Only what
  * an OCSP responder needs is kept: method, target, version, the body's framing, and the few headers
- * that change the exchange. Anything ambiguous about framing (both Content-Length and
- * Transfer-Encoding, differing lengths, an unknown coding, folded lines) is refused, because a
- * responder behind a proxy must never read a request's boundaries differently from the proxy.
+ * that change the exchange. Anything ambiguous about framing is refused with 400 (501 for a coding it
+ * does not implement) and the connection closed, because a responder behind a proxy must never read a
+ * request's boundaries differently from the proxy (RFC 9112 §6.1, §6.3):
+ * - Content-Length is 1*DIGIT with only optional whitespace (SP, HTAB) around it, and is sent once:
+ *   a list, a repeated line, or any other octet (VT, FF, NBSP...) is refused;
+ * - Transfer-Encoding must end in `chunked`, applied once; other codings before it get 501;
+ * - both Content-Length and Transfer-Encoding, or Transfer-Encoding in HTTP/1.0, are refused;
+ * - a field value's ends are trimmed of SP and HTAB only; any other control octet is refused.
  *
  * This runs for every request, so it reads the bytes in place rather than decoding the head to a
  * string and splitting it: one pass over each line with a per-byte class table, header names matched
@@ -50,12 +55,6 @@ const TOKEN = 1;
 const TARGET = 2;
 /** Field-value octets (RFC 9110 §5.5): visible ASCII, obs-text, space and tab; never other controls. */
 const VALUE = 4;
-/**
- * What the previous parser's String.prototype.trim removed from a latin1 value: tab, LF, VT, FF, CR,
- * space and NBSP (0xa0). LF..CR are not field-value octets, yet at either end of a value they were
- * trimmed away rather than refused, so they are accepted there still; inside a value they are refused.
- */
-const TRIM = 8;
 const CLASS = new Uint8Array(256);
 for (let c = 0; c < 256; c++) {
   const visible = (c >= 0x21 && c <= 0x7e) || c >= 0x80;
@@ -63,8 +62,7 @@ for (let c = 0; c < 256; c++) {
   CLASS[c] =
     (alnum || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)) ? TOKEN : 0) |
     (visible ? TARGET : 0) |
-    (visible || c === SP || c === TAB ? VALUE : 0) |
-    (c === TAB || (c >= LF && c <= CR) || c === SP || c === 0xa0 ? TRIM : 0);
+    (visible || c === SP || c === TAB ? VALUE : 0);
 }
 /** ASCII letters folded to lower case, every other octet as is: names and codings compare this way. */
 const LOWER = new Uint8Array(256);
@@ -96,11 +94,24 @@ function elementEnd(bytes: Buffer, from: number, to: number): number {
   return from;
 }
 
-/** Whether the list element bytes[from, to), whitespace trimmed, spells `lower` in any case. */
+const isOws = (c: number): boolean => c === SP || c === TAB;
+
+/** Where the list element starting at `from` starts once its optional whitespace is skipped. */
+function owsEnd(bytes: Buffer, from: number, to: number): number {
+  while (from < to && isOws(bytes[from]!)) from++;
+  return from;
+}
+
+/** Where the list element ending at `to` ends once its optional whitespace is dropped. */
+function owsStart(bytes: Buffer, from: number, to: number): number {
+  while (to > from && isOws(bytes[to - 1]!)) to--;
+  return to;
+}
+
+/** Whether the list element bytes[from, to), optional whitespace trimmed, spells `lower` in any case. */
 function elementIs(bytes: Buffer, from: number, to: number, lower: Uint8Array): boolean {
-  while (from < to && (CLASS[bytes[from]!]! & TRIM) !== 0) from++;
-  while (to > from && (CLASS[bytes[to - 1]!]! & TRIM) !== 0) to--;
-  return sameIgnoringCase(bytes, from, to, lower);
+  const start = owsEnd(bytes, from, to);
+  return sameIgnoringCase(bytes, start, owsStart(bytes, start, to), lower);
 }
 
 /**
@@ -174,8 +185,12 @@ export function parseRequestHead(bytes: Buffer, maxHeadBytes: number, searchFrom
   const minorVersion: 0 | 1 = minor === 0x30 ? 0 : 1;
 
   let contentLength = -1;
-  // Transfer-Encoding: how many lines, and their codings joined, spelled out only when not just "chunked".
-  let codingLines = 0;
+  // Transfer-Encoding, over all its lines: how many codings, how many of them chunked, whether the
+  // last one is, whether one was empty, and all of them joined (only a 501 needs them spelled out).
+  let codingCount = 0;
+  let chunkedCount = 0;
+  let chunkedLast = false;
+  let emptyCoding = false;
   let codings: string | undefined;
   let close = false;
   let keepAliveAsked = false;
@@ -190,20 +205,14 @@ export function parseRequestHead(bytes: Buffer, maxHeadBytes: number, searchFrom
     while ((CLASS[bytes[at]!]! & TOKEN) !== 0) at++;
     if (at === start || bytes[at] !== COLON) return nameless(bytes, start);
     const nameLength = at - start;
-    // The value is trimmed as String.prototype.trim did. Controls are refused, except LF..CR in the
-    // trimmed ends: one of those is refused only once a non-blank octet follows it.
+    // The value without the optional whitespace (SP, HTAB) at its ends; any other control is refused.
     let from = -1;
     let to = -1;
-    let controlSeen = false;
     for (at++; ; at++) {
       const c = bytes[at]!;
       if (c === CR && bytes[at + 1] === LF) break;
-      const kind = CLASS[c]!;
-      if ((kind & TRIM) !== 0) {
-        if ((kind & VALUE) === 0 && from !== -1) controlSeen = true;
-      } else if ((kind & VALUE) === 0 || controlSeen) {
-        return refuse(400, "invalid character in a header value");
-      } else {
+      if ((CLASS[c]! & VALUE) === 0) return refuse(400, "invalid character in a header value");
+      if (!isOws(c)) {
         if (from === -1) from = at;
         to = at + 1;
       }
@@ -236,42 +245,48 @@ export function parseRequestHead(bytes: Buffer, maxHeadBytes: number, searchFrom
         break;
       case 14:
         if (sameIgnoringCase(bytes, start, start + 14, CONTENT_LENGTH)) {
-          // A list of equal values is one length (RFC 9112 §6.3); anything else is refused.
+          // One line, one value (RFC 9112 §6.3 lets a server refuse a list of equal values, and a
+          // proxy may have read the first of two lines where this would read the second).
+          if (contentLength !== -1) return refuse(400, "more than one content-length");
+          // Up to 15 digits, so the length stays an exact integer.
+          if (to === from || to - from > 15) return refuse(400, "invalid content-length");
+          let length = 0;
+          for (let i = from; i < to; i++) {
+            const digit = bytes[i]! - 0x30;
+            if (digit < 0 || digit > 9) return refuse(400, "invalid content-length");
+            length = length * 10 + digit;
+          }
+          contentLength = length;
+        }
+        break;
+      case 17:
+        if (sameIgnoringCase(bytes, start, start + 17, TRANSFER_ENCODING)) {
           for (let element = from; ; ) {
             const elementTo = elementEnd(bytes, element, to);
-            let digitsFrom = element;
-            let digitsTo = elementTo;
-            while (digitsFrom < digitsTo && (CLASS[bytes[digitsFrom]!]! & TRIM) !== 0) digitsFrom++;
-            while (digitsTo > digitsFrom && (CLASS[bytes[digitsTo - 1]!]! & TRIM) !== 0) digitsTo--;
-            // Up to 15 digits, so the length stays an exact integer.
-            if (digitsTo === digitsFrom || digitsTo - digitsFrom > 15) return refuse(400, "invalid content-length");
-            let length = 0;
-            for (let i = digitsFrom; i < digitsTo; i++) {
-              const digit = bytes[i]! - 0x30;
-              if (digit < 0 || digit > 9) return refuse(400, "invalid content-length");
-              length = length * 10 + digit;
-            }
-            if (contentLength !== -1 && contentLength !== length) return refuse(400, "conflicting content-length values");
-            contentLength = length;
+            const codingFrom = owsEnd(bytes, element, elementTo);
+            const codingTo = owsStart(bytes, codingFrom, elementTo);
+            const chunked = sameIgnoringCase(bytes, codingFrom, codingTo, CHUNKED);
+            const coding = chunked ? "chunked" : bytes.toString("latin1", codingFrom, codingTo).toLowerCase();
+            codings = codings === undefined ? coding : `${codings}, ${coding}`;
+            codingCount++;
+            if (chunked) chunkedCount++;
+            chunkedLast = chunked;
+            if (codingTo === codingFrom) emptyCoding = true;
             if (elementTo === to) break;
             element = elementTo + 1;
           }
         }
         break;
-      case 17:
-        if (sameIgnoringCase(bytes, start, start + 17, TRANSFER_ENCODING)) {
-          codingLines++;
-          if (codingLines > 1 || !sameIgnoringCase(bytes, from, to, CHUNKED)) {
-            const coding = bytes.toString("latin1", from, to).toLowerCase();
-            codings = codings !== undefined ? `${codings}, ${coding}` : codingLines > 1 ? `chunked, ${coding}` : coding;
-          }
-        }
-        break;
     }
   }
-  if (codingLines > 0) {
+  if (codingCount > 0) {
     if (contentLength !== -1) return refuse(400, "both content-length and transfer-encoding");
-    if (codings !== undefined) return refuse(501, `transfer-encoding ${codings} is not supported`);
+    // RFC 9112 §6.1: HTTP/1.0 has no transfer codings; a proxy may well frame it by Content-Length.
+    if (minorVersion === 0) return refuse(400, "transfer-encoding in an HTTP/1.0 request");
+    if (emptyCoding) return refuse(400, "empty transfer coding");
+    if (!chunkedLast) return refuse(400, "chunked is not the final transfer coding");
+    if (chunkedCount > 1) return refuse(400, "chunked applied more than once");
+    if (codingCount > 1) return refuse(501, `transfer-encoding ${codings} is not supported`);
   }
   if (expectFrom !== -1 && !sameIgnoringCase(bytes, expectFrom, expectTo, CONTINUE)) {
     return refuse(417, `unsupported expectation ${bytes.toString("latin1", expectFrom, expectTo).toLowerCase()}`);
@@ -282,7 +297,7 @@ export function parseRequestHead(bytes: Buffer, maxHeadBytes: number, searchFrom
     target: targetEnd - targetStart === 1 ? String.fromCharCode(bytes[targetStart]!) : bytes.toString("latin1", targetStart, targetEnd),
     minorVersion,
     contentLength: contentLength === -1 ? 0 : contentLength,
-    chunked: codingLines > 0,
+    chunked: codingCount > 0,
     keepAlive: minorVersion === 1 ? !close : keepAliveAsked,
     expectContinue: expectFrom !== -1 && minorVersion === 1,
     ifNoneMatch,

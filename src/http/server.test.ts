@@ -55,7 +55,8 @@ async function exchangeRaw(raw: string | Buffer | (string | Buffer)[], waitMs = 
   const closing = new Promise<true>((resolve) => socket.once("close", () => resolve(true)));
   await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   for (const part of parts) {
-    socket.write(part);
+    // latin1: each char one octet, so that "\xa0" is the octet 0xa0.
+    socket.write(typeof part === "string" ? Buffer.from(part, "latin1") : part);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   let timer: NodeJS.Timeout | undefined;
@@ -127,7 +128,16 @@ describe("Vouch's HTTP/1.1 server", () => {
       ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\nab", 400],
       ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc", 400],
       ["POST /ocsp HTTP/1.1\r\ncontent-length: -1\r\n\r\n", 400],
-      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n", 501],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n", 501],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: gzip\r\n\r\n", 400],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n", 400],
+      ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n", 400],
+      // Issue 12: a length followed by VT, NBSP or FF, a repeated or listed length.
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\x0b\r\n\r\nab", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\xa0\r\n\r\nab", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: \x0c2\r\n\r\nab", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nab", 400],
+      ["POST /ocsp HTTP/1.1\r\ncontent-length: 2, 2\r\n\r\nab", 400],
       ["POST /ocsp HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", 400],
       ["POST /ocsp HTTP/1.1\r\nfolded: a\r\n b\r\n\r\n", 400],
       ["GARBAGE\r\n\r\n", 400],
