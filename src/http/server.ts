@@ -1,15 +1,16 @@
-import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from "node:tls";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import { createSecureContext, type SecureContext, type TLSSocket } from "node:tls";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
 import type { InFlight } from "./in-flight.ts";
 import { Connection, type ConnectionHost, type Prepared } from "./connection.ts";
-import { OpenConnections } from "./open-connections.ts";
+import { OpenConnections, type Listed } from "./open-connections.ts";
 import { prepareOcsp, type OcspEndpoint } from "./ocsp-handler.ts";
 import type { RequestHead } from "./request-head.ts";
 import { textReply } from "./write-reply.ts";
-import { REFUSED, authenticateTlsClient, type ClientAuthOptions } from "./tls-client-auth.ts";
+import { REFUSED, authenticateTlsClient, logRefusedClient, type ClientAuthOptions } from "./tls-client-auth.ts";
+import { TlsHandshake } from "./tls-handshake.ts";
 
 /** HTTPS settings of a listener. */
 export interface ListenerTls {
@@ -79,6 +80,21 @@ function sortedEndpoints(endpoints: readonly RoutedEndpoint[]): readonly SortedE
 
 const NO_RELEASE = (): void => {};
 
+/** What the deadline sweep and a closing listener see: connections, and TLS handshakes before them. */
+type Tracked = Listed & { expire(now: number): void; closeIfIdle(): void };
+
+/** The secure context of a listener's TLS settings. */
+function secureContextOf(tls: ListenerTls): SecureContext {
+  return createSecureContext({
+    cert: tls.certificate,
+    key: tls.key,
+    // As node:tls's Server: the server's cipher order, and a session ID context, without which OpenSSL
+    // refuses to resume a session whose client certificate it was asked to verify.
+    honorCipherOrder: true,
+    sessionIdContext: "vouch",
+  });
+}
+
 const HEALTHY = textReply(200, "ok\n", { "cache-control": "no-store" });
 const NOT_FOUND = textReply(404, "not found\n");
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -86,9 +102,10 @@ const MAX_HEAD_BYTES = 16 * 1024;
 /**
  * Starts one HTTP listener: Vouch's own HTTP/1.1 server on node:net / node:tls sockets (connection.ts),
  * which answers a cached OCSP response with about half the CPU of node:http (bench/README.md).
- * Slow or silent clients cost a socket and nothing else: header, whole-request and keep-alive
- * deadlines are checked by one sweep a second, and a client that connects and leaves without a
- * request is simply forgotten. Rejects when the address cannot be bound.
+ * Slow or silent clients cost a socket and nothing else: TLS handshake (client authentication
+ * included; `timeouts.headersMs`), header, whole-request and keep-alive deadlines are checked by one
+ * sweep a second, and a client that connects and leaves, during the handshake or without a request,
+ * is simply forgotten. Rejects when the address cannot be bound.
  */
 export async function startListener(options: ListenerOptions): Promise<Listener> {
   const { clock, logger } = options;
@@ -96,7 +113,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
   // Swapped whole by update(): a request reads them once, when its head is parsed.
   let endpoints = sortedEndpoints(options.endpoints);
   let clientAuth = options.tls?.clientAuth;
-  const connections = new OpenConnections<Connection>();
+  const connections = new OpenConnections<Tracked>();
   const clients = new WeakMap<Socket, AuthenticatedCertificate>();
   const prepare = (head: RequestHead, socket: Socket): Prepared => {
     const target = head.target;
@@ -128,34 +145,45 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     connections.add(connection);
     if (host.closing) connection.closeIfIdle();
   };
-  const server: Server | TlsServer =
-    options.tls === undefined
-      ? createServer({ allowHalfOpen: true, noDelay: true }, attach)
-      : createTlsServer({
-          allowHalfOpen: true,
-          cert: options.tls.certificate,
-          key: options.tls.key,
-          requestCert: kind === "https+client-auth",
-          rejectUnauthorized: false,
-          handshakeTimeout: options.timeouts.headersMs,
-        });
-  if (options.tls !== undefined) {
-    // SPEC step 1 runs at the handshake; the connection reads no request before its verdict.
-    server.on("secureConnection", (socket: TLSSocket) => {
-      if (kind !== "https+client-auth") {
-        attach(socket);
+  let secureContext = options.tls === undefined ? undefined : secureContextOf(options.tls);
+  // SPEC step 1 runs once the handshake is over; the connection reads no request before its verdict.
+  const secure = (handshake: TlsHandshake) => {
+    const socket = handshake.socket;
+    if (kind !== "https+client-auth") {
+      handshake.release();
+      attach(socket);
+      return;
+    }
+    void authenticateTlsClient(socket, clientAuth!).then((client) => {
+      if (socket.destroyed) return;
+      if (client === REFUSED) {
+        handshake.refuse();
         return;
       }
-      socket.pause();
-      void authenticateTlsClient(socket, clientAuth!).then((client) => {
-        if (client === REFUSED || socket.destroyed) return;
-        if (client !== undefined) clients.set(socket, client);
-        attach(socket);
-        socket.resume();
-      });
+      if (client !== undefined) clients.set(socket, client);
+      handshake.release();
+      attach(socket);
     });
-    server.on("tlsClientError", (error: NodeJS.ErrnoException) => logger.debug({ err: error.code ?? error.message }, "TLS client error"));
-  }
+  };
+  const failed = (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+    // OpenSSL ended the handshake of a client without the certificate it had to send (certificate_required).
+    if (error.code === "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE") logRefusedClient(logger, socket.remoteAddress, "no client certificate");
+    else logger.debug({ err: error.code ?? error.message }, "TLS client error");
+  };
+  const handshake = (raw: Socket) => {
+    const tracked = new TlsHandshake(raw, {
+      context: secureContext!,
+      clientCertificate: kind === "https+client-auth" ? clientAuth!.mode : undefined,
+      deadline: Date.now() + host.timeouts.headersMs,
+      secure,
+      failed,
+      forget: (done) => connections.delete(done),
+    });
+    connections.add(tracked);
+    if (host.closing) tracked.closeIfIdle();
+  };
+  // node:net for both: TLS sockets are made here (tls-handshake.ts), not by node:tls's Server.
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, options.tls === undefined ? attach : handshake);
   const sweep = setInterval(() => {
     const now = Date.now();
     connections.forEach((connection) => connection.expire(now));
@@ -183,15 +211,15 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
       endpoints = sortedEndpoints(settings.endpoints);
       host.timeouts = settings.timeouts;
       if (settings.tls !== undefined) {
-        (server as TlsServer).setSecureContext({ cert: settings.tls.certificate, key: settings.tls.key });
+        secureContext = secureContextOf(settings.tls);
         clientAuth = settings.tls.clientAuth;
       }
     },
     close: () =>
       new Promise<void>((resolve) => {
         host.closing = true;
-        // Connections busy now close once their reply is written; idle ones now, and any that
-        // become idle (a keep-alive connection whose request finishes later) at the next sweep.
+        // Connections busy now close once their reply is written; idle ones and TLS handshakes now,
+        // and any that become idle (a keep-alive connection whose request finishes later) at the next sweep.
         const idleSweep = setInterval(() => {
           connections.forEach((connection) => connection.closeIfIdle());
         }, 50);

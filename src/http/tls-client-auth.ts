@@ -1,4 +1,4 @@
-import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from "node:tls";
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from "node:tls";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
@@ -18,17 +18,25 @@ export interface ClientAuthOptions {
 
 const NEVER_ABORTED = new AbortController().signal;
 
+/** Most certificates taken from a client's chain (its own excluded): a hostile chain adds no more. */
+const MAX_SENT_INTERMEDIATES = 8;
+
+/** Logs a refused client as SPEC step 1's outcome, naming the failed check (`reason`). */
+export function logRefusedClient(logger: Logger, client: string | undefined, reason: string, fields: Record<string, unknown> = {}): void {
+  logger.info({ step: "tls-client-auth", result: "refused", client, reason, ...fields }, "TLS client refused");
+}
+
 /**
- * SPEC step 1, at the handshake: authenticates the client certificate of a TLS connection with the
- * validation process (not only OpenSSL's chain check; OpenSSL is told to accept any certificate so
- * that the decision is ours). Resolves with the authenticated certificate, `undefined` for a client
- * without one in optional mode, or REFUSED (and the socket is destroyed at once) otherwise.
+ * SPEC step 1, once the handshake is over: authenticates the client certificate of a TLS connection
+ * with the validation process (not only OpenSSL's chain check; OpenSSL is told to accept any
+ * certificate so that the decision is ours). Resolves with the authenticated certificate, `undefined`
+ * for a client without one in optional mode, or REFUSED (logged; the caller closes the connection).
+ * (In required mode OpenSSL itself ends the handshake of a client without a certificate.)
  * Intermediates the client sent go into the certificate cache, where path building finds them.
  */
 export async function authenticateTlsClient(socket: TLSSocket, options: ClientAuthOptions): Promise<AuthenticatedCertificate | undefined | typeof REFUSED> {
-  const refuse = (reason: string, fields: Record<string, unknown> = {}): typeof REFUSED => {
-    options.logger.info({ step: "tls-client-auth", result: "refused", client: socket.remoteAddress, reason, ...fields }, "TLS client refused");
-    socket.destroy();
+  const refuse = (reason: string, fields?: Record<string, unknown>): typeof REFUSED => {
+    logRefusedClient(options.logger, socket.remoteAddress, reason, fields);
     return REFUSED;
   };
   const peer = socket.getPeerX509Certificate();
@@ -52,7 +60,7 @@ function sentIntermediates(leaf: DetailedPeerCertificate | PeerCertificate): Buf
   const found: Buffer[] = [];
   let current = (leaf as DetailedPeerCertificate).issuerCertificate;
   // The chain is circular at a self-signed root; the bound stops a hostile chain too.
-  while (current !== undefined && found.length < 8 && !found.some((known) => known.equals(current!.raw))) {
+  while (current !== undefined && found.length < MAX_SENT_INTERMEDIATES && !found.some((known) => known.equals(current!.raw))) {
     if (current.raw.equals(leaf.raw)) break;
     found.push(current.raw);
     current = current.issuerCertificate;

@@ -1,0 +1,177 @@
+/**
+ * HTTPS listeners against clients that go away or stall during and right after the TLS handshake
+ * (issue 12 item 5): every such socket is closed and forgotten, at once when the peer leaves and at
+ * the handshake deadline when it stalls, and a closing listener waits for none of them.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { connect as connectTcp, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect as connectTls, type TLSSocket } from "node:tls";
+import { systemClock } from "../clock.ts";
+import { silentLogger } from "../observability/logger.ts";
+import type { Pipeline } from "../pipeline/pipeline.ts";
+import { openssl } from "../pki/openssl-pki.ts";
+import { certificateCache } from "../trust/memory-certificate-cache.ts";
+import { startListener, type Listener, type ListenerTls } from "./server.ts";
+
+const okPipeline: Pipeline = {
+  steps: [],
+  run(exchange) {
+    exchange.reply = { statusCode: 200, headers: { "content-length": "3" }, body: Buffer.from("ok\n") };
+  },
+};
+
+let certificate: Buffer;
+let key: Buffer;
+const listeners: Listener[] = [];
+
+before(async () => {
+  const folder = await mkdtemp(join(tmpdir(), "vouch-tls-listener-"));
+  await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "key.pem"), "-out", join(folder, "cert.pem"), "-subj", "/CN=127.0.0.1", "-days", "2"]);
+  [certificate, key] = await Promise.all([readFile(join(folder, "cert.pem")), readFile(join(folder, "key.pem"))]);
+});
+after(() => Promise.all(listeners.map((listener) => listener.close())));
+
+/** A listener with `clientAuth` ("off", or a validator that admits every certificate) and deadlines of `headersMs`. */
+async function listen(clientAuth: "off" | "optional" | "required", headersMs = 500): Promise<Listener> {
+  const tls: ListenerTls = {
+    certificate,
+    key,
+    clientAuth:
+      clientAuth === "off"
+        ? undefined
+        : {
+            mode: clientAuth,
+            validator: { authenticate: async () => ({ ok: true, chain: [] }) },
+            cache: certificateCache({ persistent: [], maxCount: 10, maxBytes: 100_000 }),
+            logger: silentLogger,
+          },
+  };
+  const listener = await startListener({
+    host: "127.0.0.1",
+    port: 0,
+    endpoints: [{ name: "ok", prefix: "", pipeline: okPipeline, maxRequestBytes: 64 }],
+    timeouts: { headersMs, requestMs: headersMs, keepAliveMs: headersMs },
+    tls,
+    clock: systemClock,
+    logger: silentLogger,
+  });
+  listeners.push(listener);
+  return listener;
+}
+
+const openDescriptors = (): number => readdirSync("/proc/self/fd").length;
+
+/** The descriptors open once they stop falling (polled for up to 5 s): sockets the server closes go. */
+async function settledDescriptors(baseline: number): Promise<number> {
+  for (let waited = 0; waited < 5000 && openDescriptors() > baseline; waited += 50) await sleep(50);
+  return openDescriptors();
+}
+
+/** Resolves once `socket` is closed; "open" if it still is after `limitMs`. */
+function closedWithin(socket: Socket, limitMs: number): Promise<"closed" | "open"> {
+  socket.on("error", () => {});
+  socket.resume();
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve("closed");
+    const timer = setTimeout(() => resolve("open"), limitMs);
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve("closed");
+    });
+  });
+}
+
+/** A Node client that does not know the server's CA: it aborts the handshake (the issue's `vouch query`). */
+function rejectingClient(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connectTls({ host: "127.0.0.1", port });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+  });
+}
+
+/** A Node client that accepts the server and destroys its socket as soon as the handshake is over. */
+function destroyingClient(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket: TLSSocket = connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => socket.destroy());
+    socket.on("error", () => {});
+    socket.on("close", () => resolve());
+  });
+}
+
+/** A TCP client that sends the first bytes of a ClientHello and no more. */
+function stalledClient(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connectTcp(port, "127.0.0.1", () => {
+      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      resolve(socket);
+    });
+    socket.on("error", () => {});
+  });
+}
+
+describe("an HTTPS listener and clients that abort the TLS handshake", () => {
+  for (const clientAuth of ["off", "optional", "required"] as const) {
+    test(`clientAuth ${clientAuth}: 200 clients that reject the server or destroy the socket leave no socket open`, async () => {
+      const listener = await listen(clientAuth, 60_000);
+      const baseline = openDescriptors();
+      for (let i = 0; i < 100; i++) await rejectingClient(listener.port);
+      for (let i = 0; i < 100; i++) await destroyingClient(listener.port);
+      // The deadline is a minute away: only noticing that the peer left closes these sockets.
+      assert.equal(await settledDescriptors(baseline), baseline);
+    });
+  }
+
+  test("a client that sends its FIN mid-handshake is closed at once, not at the deadline", async () => {
+    const listener = await listen("off", 60_000);
+    const socket = await stalledClient(listener.port);
+    socket.end();
+    assert.equal(await closedWithin(socket, 5000), "closed");
+  });
+
+  test("a client that connects and sends nothing, or stalls mid-handshake, is closed at the handshake deadline", async () => {
+    const listener = await listen("required", 500);
+    const silent = connectTcp(listener.port, "127.0.0.1");
+    const stalled = await stalledClient(listener.port);
+    assert.deepEqual(await Promise.all([closedWithin(silent, 5000), closedWithin(stalled, 5000)]), ["closed", "closed"]);
+  });
+
+  test("after the handshake the header deadline applies: a client that sends no request is closed", async () => {
+    const listener = await listen("off", 500);
+    const socket = connectTls({ host: "127.0.0.1", port: listener.port, rejectUnauthorized: false });
+    await new Promise((resolve) => socket.once("secureConnect", resolve));
+    assert.equal(await closedWithin(socket, 5000), "closed");
+  });
+
+  test("a TLS record the server cannot decrypt after the handshake closes the connection", async () => {
+    const listener = await listen("off", 60_000);
+    const raw = connectTcp(listener.port, "127.0.0.1");
+    const socket = connectTls({ socket: raw, rejectUnauthorized: false });
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("secureConnect", resolve));
+    raw.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x20]), Buffer.alloc(0x20, 0x41)]));
+    assert.equal(await closedWithin(socket, 5000), "closed");
+  });
+
+  test("the listener answers between aborted clients, and closes without waiting for stalled handshakes", async () => {
+    const listener = await listen("off", 60_000);
+    const stalled = await Promise.all([stalledClient(listener.port), stalledClient(listener.port), new Promise<Socket>((resolve) => resolve(connectTcp(listener.port, "127.0.0.1")))]);
+    await rejectingClient(listener.port);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connectTls({ host: "127.0.0.1", port: listener.port, rejectUnauthorized: false }, () => socket.end("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+      socket.on("close", () => resolve(text));
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    const closed = await Promise.race([listener.close().then(() => "closed"), sleep(10_000, "still waiting")]);
+    assert.equal(closed, "closed", "the handshake deadline is a minute away");
+    assert.deepEqual(await Promise.all(stalled.map((socket) => closedWithin(socket, 5000))), ["closed", "closed", "closed"]);
+  });
+});
