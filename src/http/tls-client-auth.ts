@@ -1,4 +1,5 @@
-import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type { TLSSocket } from "node:tls";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { AuthenticatedCertificate } from "../pipeline/exchange.ts";
@@ -39,12 +40,15 @@ export async function authenticateTlsClient(socket: TLSSocket, options: ClientAu
     logRefusedClient(options.logger, socket.remoteAddress, reason, fields);
     return REFUSED;
   };
+  // One call gives the certificate and, through issuerCertificate, the chain the client sent. Not
+  // getPeerCertificate(true) after it: Node then returns the certificate without its chain, which is
+  // how the intermediates clients sent never reached the cache (issue 12).
   const peer = socket.getPeerX509Certificate();
   if (peer === undefined) {
     return options.mode === "required" ? refuse("no client certificate") : undefined;
   }
   const certificate = Buffer.from(peer.raw);
-  for (const intermediate of sentIntermediates(socket.getPeerCertificate(true))) options.cache.add(intermediate);
+  for (const intermediate of sentIntermediates(peer)) options.cache.add(intermediate);
   let result;
   try {
     result = await options.validator.authenticate(certificate, "tls-client-auth", NEVER_ABORTED);
@@ -56,13 +60,18 @@ export async function authenticateTlsClient(socket: TLSSocket, options: ClientAu
   return { via: "tls", certificate, subjectDer, subject: distinguishedName(subjectDer) };
 }
 
-function sentIntermediates(leaf: DetailedPeerCertificate | PeerCertificate): Buffer[] {
+/**
+ * The certificates the client sent after its own, as Node linked them by issuer. Untrusted: they
+ * only help the validation process build a path to a configured trust anchor.
+ */
+function sentIntermediates(leaf: X509Certificate): Buffer[] {
   const found: Buffer[] = [];
-  let current = (leaf as DetailedPeerCertificate).issuerCertificate;
+  let current = leaf.issuerCertificate;
   // The chain is circular at a self-signed root; the bound stops a hostile chain too.
-  while (current !== undefined && found.length < MAX_SENT_INTERMEDIATES && !found.some((known) => known.equals(current!.raw))) {
-    if (current.raw.equals(leaf.raw)) break;
-    found.push(current.raw);
+  while (current !== undefined && found.length < MAX_SENT_INTERMEDIATES) {
+    const der = Buffer.from(current.raw);
+    if (der.equals(leaf.raw) || found.some((known) => known.equals(der))) break;
+    found.push(der);
     current = current.issuerCertificate;
   }
   return found;

@@ -8,7 +8,7 @@ import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
+import { createPki, generateKey, openssl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { responseStatusName, certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest } from "../support/openssl.ts";
@@ -20,6 +20,7 @@ let optional: VouchProcess;
 let requestFile: string;
 let trustBundle: string;
 const clients: Record<string, { certificate: string; key: string }> = {};
+const clientsWithChain: Record<string, { certificate: string; key: string; intermediate: string; bundle: string }> = {};
 
 before(async () => {
   const base = await mkdtemp(join(tmpdir(), "vouch-tls-"));
@@ -33,6 +34,20 @@ before(async () => {
   clients.expired = await issueExtra(pki, "client-expired", { commonName: "Client Expired", extensions: CLIENT_EXTENSIONS, startDate: "20200101000000Z", endDate: "20210101000000Z" });
   clients.serverOnly = await issueExtra(pki, "client-server-only", { commonName: "Server Only", extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nextendedKeyUsage = serverAuth\n" });
   await revokeCertificate(pki, clients.revoked.certificate, "keyCompromise");
+  // A client CA under the same root that Vouch is not told about, and a leaf it issued: only the
+  // chain the client sends can lead from this leaf to the root.
+  const clientCa = join(base, "client-ca.pem");
+  const clientCaKey = join(base, "client-ca.key");
+  await generateKey("ecdsa-p256", clientCaKey);
+  await openssl(["req", "-new", "-key", clientCaKey, "-out", join(base, "client-ca.csr"), "-subj", "/C=SE/O=Vouch Demo/CN=Unlisted Client CA", "-config", pki.opensslConfig]);
+  await openssl(["x509", "-req", "-in", join(base, "client-ca.csr"), "-CA", pki.root, "-CAkey", pki.rootKey, "-set_serial", "77", "-days", "30", "-extfile", pki.opensslConfig, "-extensions", "ca_ext", "-out", clientCa]);
+  const chained = { certificate: join(base, "chained.pem"), key: join(base, "chained.key"), intermediate: clientCa, bundle: join(base, "chained-bundle.pem") };
+  await generateKey("ecdsa-p256", chained.key);
+  await writeFile(join(base, "chained.ext"), CLIENT_EXTENSIONS);
+  await openssl(["req", "-new", "-key", chained.key, "-out", join(base, "chained.csr"), "-subj", "/C=SE/O=Vouch Demo/CN=Chained Client", "-config", pki.opensslConfig]);
+  await openssl(["x509", "-req", "-in", join(base, "chained.csr"), "-CA", clientCa, "-CAkey", clientCaKey, "-set_serial", "78", "-days", "30", "-extfile", join(base, "chained.ext"), "-out", chained.certificate]);
+  await writeFile(chained.bundle, `${await readFile(chained.certificate, "utf8")}${await readFile(clientCa, "utf8")}`);
+  clientsWithChain.chained = chained;
   clients.otherRoot = { certificate: pki.foreign, key: join(pki.stateDir, "foreign.key") };
   // Clients send only their own certificate; the server finds the CA in trust.certificates.
   trustBundle = join(base, "bundle.pem");
@@ -135,6 +150,36 @@ describe("TLS client authentication, required (SPEC step 1)", () => {
       );
       child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     });
+    assert.match(output, /HTTP\/1\.1 200/);
+  });
+});
+
+describe("TLS client authentication with a chain the client sends (issue 12 item 6)", () => {
+  test("curl sending only its leaf is refused (no-path); sending the leaf and the unlisted client CA authenticates", async () => {
+    const { bundle, certificate, key } = clientsWithChain.chained!;
+    // First: once sent, the client CA stays in the certificate cache.
+    const alone = await curl(vouch.port, { certificate, key });
+    assert.notEqual(alone.code, 0);
+    assert.equal(alone.body.length, 0);
+    const refusal = vouch.logs.find((record) => record.step === "tls-client-auth" && String(record.subject ?? "").includes("Chained Client"));
+    assert.equal(refusal?.reason, "no-path");
+    const withChain = await curl(vouch.port, { certificate: bundle, key });
+    assert.equal(withChain.code, 0, withChain.stderr);
+    assert.deepEqual(certStatuses(withChain.body), ["good"]);
+  });
+
+  test("openssl s_client -cert_chain authenticates and is answered", async () => {
+    const { certificate, key, intermediate } = clientsWithChain.chained!;
+    const output = await new Promise<string>((resolve) => {
+      const child = execFile(
+        "openssl",
+        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", certificate, "-key", key, "-cert_chain", intermediate, "-CAfile", trustBundle, "-quiet"],
+        { timeout: 10_000 },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
+      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    });
+    // A refused client is disconnected before any HTTP.
     assert.match(output, /HTTP\/1\.1 200/);
   });
 });
