@@ -118,13 +118,21 @@ function stalledClient(port: number): Promise<Socket> {
 
 describe("an HTTPS listener and clients that abort the TLS handshake", () => {
   for (const clientAuth of ["off", "optional", "required"] as const) {
-    test(`clientAuth ${clientAuth}: 200 clients that reject the server or destroy the socket leave no socket open`, async () => {
+    test(`clientAuth ${clientAuth}: 200 clients that reject the server, destroy the socket or leave mid-handshake leave no socket open`, async () => {
       const listener = await listen(clientAuth, 60_000);
       const baseline = openDescriptors();
-      for (let i = 0; i < 100; i++) await rejectingClient(listener.port);
-      for (let i = 0; i < 100; i++) await destroyingClient(listener.port);
+      for (let i = 0; i < 70; i++) await rejectingClient(listener.port);
+      for (let i = 0; i < 70; i++) await destroyingClient(listener.port);
+      const left: Socket[] = [];
+      for (let i = 0; i < 60; i++) {
+        const socket = await stalledClient(listener.port);
+        socket.end();
+        left.push(socket);
+      }
+      await Promise.all(left.map((socket) => closedWithin(socket, 5000)));
       // The deadline is a minute away: only noticing that the peer left closes these sockets.
-      assert.equal(await settledDescriptors(baseline), baseline);
+      const settled = await settledDescriptors(baseline);
+      assert.ok(settled <= baseline, `${settled} descriptors open, ${baseline} before`);
     });
   }
 
