@@ -60,11 +60,25 @@ export interface Listener {
    * `listenerKind(settings.tls)` differs from `kind`.
    */
   update(settings: ListenerSettings): void;
+  /** What the listener holds now, for observability and tests. */
+  stats(): ListenerStats;
   /**
    * Stops accepting, lets requests in flight finish (their keep-alive connections are then closed,
    * and later requests on them are answered with `connection: close`), closes idle connections.
    */
   close(): Promise<void>;
+}
+
+/** A listener's open sockets and what they hold. */
+export interface ListenerStats {
+  /** Connections reading or answering requests. */
+  readonly connections: number;
+  /** TLS handshakes (client authentication included) not over yet. */
+  readonly handshakes: number;
+  /** Connections not read until their client takes its replies (connection.ts MAX_UNSENT). */
+  readonly blocked: number;
+  /** Octets of replies written but not yet taken by the kernel, over all connections. */
+  readonly unsentBytes: number;
 }
 
 /** The `kind` of a listener serving with these TLS settings. */
@@ -214,6 +228,18 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
         secureContext = secureContextOf(settings.tls);
         clientAuth = settings.tls.clientAuth;
       }
+    },
+    stats() {
+      let count = 0;
+      let blocked = 0;
+      let unsentBytes = 0;
+      connections.forEach((tracked) => {
+        if (!(tracked instanceof Connection)) return;
+        count++;
+        if (tracked.blocked) blocked++;
+        unsentBytes += tracked.unsentBytes;
+      });
+      return { connections: count, handshakes: connections.size - count, blocked, unsentBytes };
     },
     close: () =>
       new Promise<void>((resolve) => {
