@@ -4,15 +4,18 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { connect as connectTls } from "node:tls";
 import { createPki, generateKey, openssl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { responseStatusName, certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest } from "../support/openssl.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
+import { waitForLogs } from "../support/wait-for-log.ts";
 
 let pki: Pki;
 let vouch: VouchProcess;
@@ -103,6 +106,28 @@ function curl(port: number, client?: { certificate: string; key: string }): Prom
   });
 }
 
+interface SClientResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** Runs `openssl s_client` against `port` with `args`, writes `input`, and ends its stdin after 1 s. */
+function sClient(port: number, args: readonly string[], input: string): Promise<SClientResult> {
+  return new Promise((resolve) => {
+    const child = execFile("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", trustBundle, ...args], { timeout: 10_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: `${stdout}${stderr}` });
+    });
+    child.stdin!.write(input);
+    setTimeout(() => child.stdin!.end(), 1000);
+  });
+}
+
+const withCertificate = (client: { certificate: string; key: string }): string[] => ["-cert", client.certificate, "-key", client.key];
+
+/** The reason the log gives for refusing the client whose subject contains `commonName`. */
+const refusalReason = (server: VouchProcess, commonName: string): unknown =>
+  server.logs.findLast((record) => record.step === "tls-client-auth" && record.result === "refused" && String(record.subject ?? "").includes(commonName))?.reason;
+
 describe("TLS client authentication, required (SPEC step 1)", () => {
   test("a client with a good certificate gets its OCSP answer", async () => {
     const result = await curl(vouch.port, clients.good);
@@ -126,32 +151,48 @@ describe("TLS client authentication, required (SPEC step 1)", () => {
     });
   }
 
-  test("openssl s_client with a revoked certificate sees the connection closed before any HTTP", async () => {
-    const output = await new Promise<string>((resolve) => {
-      const child = execFile(
-        "openssl",
-        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", clients.revoked!.certificate, "-key", clients.revoked!.key, "-CAfile", trustBundle, "-quiet"],
-        { timeout: 10_000 },
-        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
-      );
-      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
-      setTimeout(() => child.stdin!.end(), 1000);
-    });
-    assert.doesNotMatch(output, /HTTP\/1\.1 200/);
-  });
-
   test("openssl s_client with a good certificate gets HTTP answers", async () => {
-    const output = await new Promise<string>((resolve) => {
-      const child = execFile(
-        "openssl",
-        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", clients.good!.certificate, "-key", clients.good!.key, "-CAfile", trustBundle, "-quiet"],
-        { timeout: 10_000 },
-        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
-      );
-      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-    });
+    const { output } = await sClient(vouch.port, [...withCertificate(clients.good!), "-quiet"], "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     assert.match(output, /HTTP\/1\.1 200/);
   });
+});
+
+describe("what a refused TLS client hears (issue 12)", () => {
+  test("no certificate: OpenSSL ends the handshake with certificate_required (handshake_failure in TLS 1.2), and the log says why", async () => {
+    const noCertificate = (record: Record<string, unknown>) => record.step === "tls-client-auth" && record.result === "refused" && record.reason === "no client certificate";
+    const before = vouch.logs.filter(noCertificate).length;
+    const tls13 = await sClient(vouch.port, ["-tls1_3"], "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert.match(tls13.output, /alert certificate required.*SSL alert number 116/);
+    assert.doesNotMatch(tls13.output, /HTTP\/1\.1/);
+    const tls12 = await sClient(vouch.port, ["-tls1_2"], "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert.match(tls12.output, /alert handshake failure.*SSL alert number 40/);
+    const node = await new Promise<string>((resolve) => {
+      const socket = connectTls({ host: "127.0.0.1", port: vouch.port, ca: readFileSync(trustBundle) }, () => socket.write("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n"));
+      socket.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      socket.on("data", () => resolve("answered"));
+    });
+    assert.equal(node, "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
+    // Each refusal is logged with its reason (else this times out).
+    await waitForLogs(vouch, noCertificate, before + 3);
+  });
+
+  // After the handshake node:tls can send no alert but close_notify: the check that failed is in the log.
+  const refusedAfterHandshake: [string, () => { certificate: string; key: string }, string, string][] = [
+    ["a revoked certificate", () => clients.revoked!, "Client Revoked", "revoked"],
+    ["an expired certificate", () => clients.expired!, "Client Expired", "expired"],
+    ["a certificate from another root", () => clients.otherRoot!, "foreign.example", "no-path"],
+    ["a certificate without the clientAuth usage", () => clients.serverOnly!, "Server Only", "usage"],
+  ];
+  for (const [name, client, commonName, reason] of refusedAfterHandshake) {
+    test(`${name}: openssl s_client sees close_notify before any HTTP, and the log names the check (${reason})`, async () => {
+      const { output } = await sClient(vouch.port, withCertificate(client()), "GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n");
+      assert.doesNotMatch(output, /HTTP\/1\.1/);
+      // close_notify: s_client reads the end of the session ("closed"), not a lost connection.
+      assert.match(output, /^closed$/m);
+      assert.doesNotMatch(output, /unexpected eof/);
+      assert.equal(refusalReason(vouch, commonName), reason);
+    });
+  }
 });
 
 describe("TLS client authentication with a chain the client sends (issue 12 item 6)", () => {
@@ -161,8 +202,7 @@ describe("TLS client authentication with a chain the client sends (issue 12 item
     const alone = await curl(vouch.port, { certificate, key });
     assert.notEqual(alone.code, 0);
     assert.equal(alone.body.length, 0);
-    const refusal = vouch.logs.find((record) => record.step === "tls-client-auth" && String(record.subject ?? "").includes("Chained Client"));
-    assert.equal(refusal?.reason, "no-path");
+    assert.equal(refusalReason(vouch, "Chained Client"), "no-path");
     const withChain = await curl(vouch.port, { certificate: bundle, key });
     assert.equal(withChain.code, 0, withChain.stderr);
     assert.deepEqual(certStatuses(withChain.body), ["good"]);
@@ -170,15 +210,7 @@ describe("TLS client authentication with a chain the client sends (issue 12 item
 
   test("openssl s_client -cert_chain authenticates and is answered", async () => {
     const { certificate, key, intermediate } = clientsWithChain.chained!;
-    const output = await new Promise<string>((resolve) => {
-      const child = execFile(
-        "openssl",
-        ["s_client", "-connect", `127.0.0.1:${vouch.port}`, "-cert", certificate, "-key", key, "-cert_chain", intermediate, "-CAfile", trustBundle, "-quiet"],
-        { timeout: 10_000 },
-        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
-      );
-      child.stdin!.write("GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
-    });
+    const { output } = await sClient(vouch.port, ["-cert", certificate, "-key", key, "-cert_chain", intermediate, "-quiet"], "GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     // A refused client is disconnected before any HTTP.
     assert.match(output, /HTTP\/1\.1 200/);
   });
