@@ -28,12 +28,18 @@ const okPipeline: Pipeline = {
 
 let certificate: Buffer;
 let key: Buffer;
+/** A client's certificate and key (self-signed: the validator below admits anything). */
+let client: { cert: Buffer; key: Buffer };
+/** How many certificates the listeners' validator was asked about. */
+let validations = 0;
 const listeners: Listener[] = [];
 
 before(async () => {
   const folder = await mkdtemp(join(tmpdir(), "vouch-tls-listener-"));
   await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "key.pem"), "-out", join(folder, "cert.pem"), "-subj", "/CN=127.0.0.1", "-days", "2"]);
+  await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "client.key"), "-out", join(folder, "client.pem"), "-subj", "/CN=client", "-days", "2"]);
   [certificate, key] = await Promise.all([readFile(join(folder, "cert.pem")), readFile(join(folder, "key.pem"))]);
+  client = { cert: await readFile(join(folder, "client.pem")), key: await readFile(join(folder, "client.key")) };
 });
 after(() => Promise.all(listeners.map((listener) => listener.close())));
 
@@ -47,7 +53,12 @@ async function listen(clientAuth: "off" | "optional" | "required", headersMs = 5
         ? undefined
         : {
             mode: clientAuth,
-            validator: { authenticate: async () => ({ ok: true, chain: [] }) },
+            validator: {
+              authenticate: async () => {
+                validations++;
+                return { ok: true, chain: [] };
+              },
+            },
             cache: certificateCache({ persistent: [], maxCount: 10, maxBytes: 100_000 }),
             logger: silentLogger,
           },
@@ -115,6 +126,36 @@ function stalledClient(port: number): Promise<Socket> {
     socket.on("error", () => {});
   });
 }
+
+/** One request with a client certificate, resuming `session` if given; the status line, whether the session was resumed, and the session to resume. */
+function requestWithSession(port: number, maxVersion: "TLSv1.2" | "TLSv1.3", session?: Buffer): Promise<{ status: string; resumed: boolean; session: Buffer | undefined }> {
+  return new Promise((resolve) => {
+    let next: Buffer | undefined;
+    let resumed = false;
+    let text = "";
+    const socket = connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false, ...client, maxVersion, session }, () => {
+      resumed = socket.isSessionReused();
+      socket.write("GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+    });
+    socket.on("session", (ticket: Buffer) => (next = ticket));
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+    socket.on("error", (error: NodeJS.ErrnoException) => (text += `error ${error.code}`));
+    socket.on("close", () => resolve({ status: text.split("\r\n")[0]!, resumed, session: next }));
+  });
+}
+
+describe("an HTTPS listener with client authentication required", () => {
+  for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
+    test(`${version}: a resumed session is served, and its certificate goes through the validation process again`, async () => {
+      const listener = await listen("required", 5000);
+      const first = await requestWithSession(listener.port, version);
+      const before = validations;
+      const second = await requestWithSession(listener.port, version, first.session);
+      assert.deepEqual([first.status, second.status, second.resumed], ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", true]);
+      assert.equal(validations, before + 1);
+    });
+  }
+});
 
 describe("an HTTPS listener and clients that abort the TLS handshake", () => {
   for (const clientAuth of ["off", "optional", "required"] as const) {
