@@ -30,6 +30,8 @@ let certificate: Buffer;
 let key: Buffer;
 /** A client's certificate and key (self-signed: the validator below admits anything). */
 let client: { cert: Buffer; key: Buffer };
+/** Another server certificate (CN=next), for a reload. */
+let next: { certificate: Buffer; key: Buffer };
 /** How many certificates the listeners' validator was asked about. */
 let validations = 0;
 const listeners: Listener[] = [];
@@ -38,7 +40,9 @@ before(async () => {
   const folder = await mkdtemp(join(tmpdir(), "vouch-tls-listener-"));
   await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "key.pem"), "-out", join(folder, "cert.pem"), "-subj", "/CN=127.0.0.1", "-days", "2"]);
   await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "client.key"), "-out", join(folder, "client.pem"), "-subj", "/CN=client", "-days", "2"]);
+  await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(folder, "next.key"), "-out", join(folder, "next.pem"), "-subj", "/CN=next", "-days", "2"]);
   [certificate, key] = await Promise.all([readFile(join(folder, "cert.pem")), readFile(join(folder, "key.pem"))]);
+  next = { certificate: await readFile(join(folder, "next.pem")), key: await readFile(join(folder, "next.key")) };
   client = { cert: await readFile(join(folder, "client.pem")), key: await readFile(join(folder, "client.key")) };
 });
 after(() => Promise.all(listeners.map((listener) => listener.close())));
@@ -143,6 +147,24 @@ function requestWithSession(port: number, maxVersion: "TLSv1.2" | "TLSv1.3", ses
     socket.on("close", () => resolve({ status: text.split("\r\n")[0]!, resumed, session: next }));
   });
 }
+
+test("update() with a new certificate and key: the next handshakes present them", async () => {
+  const listener = await listen("off", 5000);
+  const presented = () =>
+    new Promise<string | undefined>((resolve) => {
+      const socket = connectTls({ host: "127.0.0.1", port: listener.port, rejectUnauthorized: false }, () => {
+        resolve(String(socket.getPeerCertificate().subject?.CN));
+        socket.destroy();
+      });
+    });
+  assert.equal(await presented(), "127.0.0.1");
+  listener.update({
+    endpoints: [{ name: "ok", prefix: "", pipeline: okPipeline, maxRequestBytes: 64 }],
+    timeouts: { headersMs: 5000, requestMs: 5000, keepAliveMs: 5000 },
+    tls: { ...next, clientAuth: undefined },
+  });
+  assert.equal(await presented(), "next");
+});
 
 describe("an HTTPS listener with client authentication required", () => {
   for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
