@@ -11,11 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect as connectTls, type TLSSocket } from "node:tls";
+import { connect as connectTls } from "node:tls";
 import { systemClock } from "../clock.ts";
 import { silentLogger } from "../observability/logger.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { openssl } from "../pki/openssl-pki.ts";
+import { destroyingClient, leavingClient, rejectingClient, stalledClient } from "../../test/support/aborting-tls-clients.ts";
 import { certificateCache } from "../trust/memory-certificate-cache.ts";
 import { startListener, type Listener, type ListenerTls } from "./server.ts";
 
@@ -102,35 +103,6 @@ function closedWithin(socket: Socket, limitMs: number): Promise<"closed" | "open
   });
 }
 
-/** A Node client that does not know the server's CA: it aborts the handshake (the issue's `vouch query`). */
-function rejectingClient(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connectTls({ host: "127.0.0.1", port });
-    socket.on("error", () => {});
-    socket.on("close", () => resolve());
-  });
-}
-
-/** A Node client that accepts the server and destroys its socket as soon as the handshake is over. */
-function destroyingClient(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket: TLSSocket = connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => socket.destroy());
-    socket.on("error", () => {});
-    socket.on("close", () => resolve());
-  });
-}
-
-/** A TCP client that sends the first bytes of a ClientHello and no more. */
-function stalledClient(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = connectTcp(port, "127.0.0.1", () => {
-      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
-      resolve(socket);
-    });
-    socket.on("error", () => {});
-  });
-}
-
 /** One request with a client certificate, resuming `session` if given; the status line, whether the session was resumed, and the session to resume. */
 function requestWithSession(port: number, maxVersion: "TLSv1.2" | "TLSv1.3", session?: Buffer): Promise<{ status: string; resumed: boolean; session: Buffer | undefined }> {
   return new Promise((resolve) => {
@@ -187,11 +159,7 @@ describe("an HTTPS listener and clients that abort the TLS handshake", () => {
       for (let i = 0; i < 70; i++) await rejectingClient(listener.port);
       for (let i = 0; i < 70; i++) await destroyingClient(listener.port);
       const left: Socket[] = [];
-      for (let i = 0; i < 60; i++) {
-        const socket = await stalledClient(listener.port);
-        socket.end();
-        left.push(socket);
-      }
+      for (let i = 0; i < 60; i++) left.push(await leavingClient(listener.port));
       await Promise.all(left.map((socket) => closedWithin(socket, 5000)));
       // The deadline is a minute away: only noticing that the peer left closes these sockets.
       const settled = await settledDescriptors(baseline);
@@ -201,8 +169,7 @@ describe("an HTTPS listener and clients that abort the TLS handshake", () => {
 
   test("a client that sends its FIN mid-handshake is closed at once, not at the deadline", async () => {
     const listener = await listen("off", 60_000);
-    const socket = await stalledClient(listener.port);
-    socket.end();
+    const socket = await leavingClient(listener.port);
     assert.equal(await closedWithin(socket, 5000), "closed");
   });
 

@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect as connectTls } from "node:tls";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { destroyingClient, leavingClient, rejectingClient, stalledClient } from "../support/aborting-tls-clients.ts";
 import { issueExtra } from "../support/certificates.ts";
 import { freePort } from "../support/free-port.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
@@ -67,33 +67,6 @@ async function settledDescriptors(baseline: number): Promise<number> {
   return serverDescriptors();
 }
 
-/** A Node client without the CA: it refuses Vouch's certificate and leaves. */
-function rejectingClient(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connectTls({ host: "127.0.0.1", port });
-    socket.on("error", () => {});
-    socket.on("close", () => resolve());
-  });
-}
-
-/** A client that starts a ClientHello and sends its FIN (a client that gave up mid-handshake); resolves once sent. */
-function leavingClient(port: number): Promise<Socket> {
-  return new Promise((resolve) => {
-    const socket = connectTcp(port, "127.0.0.1", () => socket.end(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), () => resolve(socket)));
-    socket.on("error", () => {});
-    socket.resume();
-  });
-}
-
-/** A Node client that takes any certificate and destroys its socket once the handshake is over. */
-function destroyingClient(port: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connectTls({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => socket.destroy());
-    socket.on("error", () => {});
-    socket.on("close", () => resolve());
-  });
-}
-
 describe("TLS clients that abort the handshake (issue 12 item 5)", () => {
   for (const listener of ["off", "required"] as const) {
     test(`clientAuth ${listener}: after 200 aborted clients the server's descriptors are back to where they were`, async () => {
@@ -118,11 +91,10 @@ describe("TLS clients that abort the handshake (issue 12 item 5)", () => {
     // Clients that connect and then say nothing, or stall inside their ClientHello, and never leave.
     const stalled: Socket[] = [];
     for (const port of [ports.off, ports.required]) {
-      stalled.push(connectTcp(port, "127.0.0.1"));
-      const partial = connectTcp(port, "127.0.0.1", () => partial.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00])));
-      stalled.push(partial);
+      const silent = connectTcp(port, "127.0.0.1");
+      silent.on("error", () => {});
+      stalled.push(silent, await stalledClient(port));
     }
-    for (const socket of stalled) socket.on("error", () => {});
     await sleep(200);
     // Killed (and failed) after 20 s; the stop deadline is 60 s, the handshake deadline 5 minutes.
     await stopAndExpectZero(vouch);
