@@ -47,3 +47,7 @@ export const ecdsa_with_SHA256 = "1.2.840.10045.4.3.2";
 export const ecdsa_with_SHA384 = "1.2.840.10045.4.3.3";
 export const ecdsa_with_SHA512 = "1.2.840.10045.4.3.4";
 export const id_Ed25519 = "1.3.101.112";
+/** ML-DSA (FIPS 204) in X.509 and OCSP, RFC 9881 §2: pure ML-DSA, empty context, parameters absent. */
+export const id_ml_dsa_44 = "2.16.840.1.101.3.4.3.17";
+export const id_ml_dsa_65 = "2.16.840.1.101.3.4.3.18";
+export const id_ml_dsa_87 = "2.16.840.1.101.3.4.3.19";

@@ -14,6 +14,12 @@ export interface SignedResponse {
   readonly producedAt: Date;
   /** Present when the response may be cached by HTTP caches: no nonce, every answer authoritative. */
   readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
+  /**
+   * Signed by a signer the request's preferred-signature-algorithms chose over the issuer's default
+   * (an ML-DSA signer, say): fine for HTTP caches (the request, hence a GET URL, differs), never for
+   * the response cache, which answers every client by CertID.
+   */
+  readonly forThisClient?: true;
 }
 
 /** A certificate that the validation process authenticated for this request (SPEC steps 1 and 3). */

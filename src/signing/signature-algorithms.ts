@@ -7,7 +7,7 @@ import type { SignatureAlgorithm } from "./signer.ts";
  * encoding is the DER ECDSA-Sig-Value that X.509 and OCSP use (RFC 3279 §2.2.3).
  */
 export interface SigningRecipe {
-  /** Digest for `crypto.sign`, or null for Ed25519 (which hashes internally). */
+  /** Digest for `crypto.sign`, or null for Ed25519 and ML-DSA (which hash internally). */
   readonly digest: "sha256" | "sha384" | "sha512" | null;
   readonly padding?: number;
   readonly saltLength?: number;
@@ -51,6 +51,20 @@ export const ECDSA_WITH_SHA256 = known("ecdsa-with-SHA256", "1.2.840.10045.4.3.2
 export const ECDSA_WITH_SHA384 = known("ecdsa-with-SHA384", "1.2.840.10045.4.3.3", "300a06082a8648ce3d040303", { digest: "sha384" });
 export const ECDSA_WITH_SHA512 = known("ecdsa-with-SHA512", "1.2.840.10045.4.3.4", "300a06082a8648ce3d040304", { digest: "sha512" });
 export const ED25519 = known("Ed25519", "1.3.101.112", "300506032b6570", { digest: null });
+// RFC 9881 §2: pure ML-DSA with the empty context (node's `sign(null, data, key)`), parameters absent.
+export const ML_DSA_44 = known("ML-DSA-44", "2.16.840.1.101.3.4.3.17", "300b0609608648016503040311", { digest: null });
+export const ML_DSA_65 = known("ML-DSA-65", "2.16.840.1.101.3.4.3.18", "300b0609608648016503040312", { digest: null });
+export const ML_DSA_87 = known("ML-DSA-87", "2.16.840.1.101.3.4.3.19", "300b0609608648016503040313", { digest: null });
+
+const POST_QUANTUM = new Set([ML_DSA_44.identifier.oid, ML_DSA_65.identifier.oid, ML_DSA_87.identifier.oid]);
+
+/**
+ * Whether `algorithm` is post-quantum (ML-DSA). Few clients verify those yet, so a post-quantum
+ * signer answers only clients that ask for it (RFC 6960 §4.4.7) while a classical one is valid.
+ */
+export function isPostQuantum(algorithm: SignatureAlgorithm): boolean {
+  return POST_QUANTUM.has(algorithm.identifier.oid);
+}
 
 /**
  * Chooses the signature algorithm for one response (RFC 6960 §4.4.7.2): the first of the client's
@@ -63,12 +77,15 @@ export function chooseSignatureAlgorithm<A extends SignatureAlgorithm>(
   preferred: readonly AlgorithmIdentifier[],
 ): A {
   for (const wanted of preferred) {
-    const exact = supported.find((algorithm) => algorithm.identifier.der.equals(wanted.der));
-    if (exact !== undefined) return exact;
-    if (wanted.oid !== RSASSA_PSS_SHA256.identifier.oid) {
-      const byOid = supported.find((algorithm) => algorithm.identifier.oid === wanted.oid);
-      if (byOid !== undefined) return byOid;
-    }
+    const match = matchingAlgorithm(supported, wanted);
+    if (match !== undefined) return match;
   }
   return supported[0]!;
+}
+
+/** The algorithm of `supported` that the client's `wanted` identifier names (see chooseSignatureAlgorithm), if any. */
+export function matchingAlgorithm<A extends SignatureAlgorithm>(supported: readonly A[], wanted: AlgorithmIdentifier): A | undefined {
+  const exact = supported.find((algorithm) => algorithm.identifier.der.equals(wanted.der));
+  if (exact !== undefined || wanted.oid === RSASSA_PSS_SHA256.identifier.oid) return exact;
+  return supported.find((algorithm) => algorithm.identifier.oid === wanted.oid);
 }

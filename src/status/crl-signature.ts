@@ -13,6 +13,9 @@ import {
   ecdsa_with_SHA512,
   id_Ed25519,
   id_mgf1,
+  id_ml_dsa_44,
+  id_ml_dsa_65,
+  id_ml_dsa_87,
   id_RSASSA_PSS,
   id_sha1,
   id_sha256,
@@ -30,7 +33,7 @@ import type { ParsedCrl } from "./crl-parse.ts";
 /** How to call crypto.verify for one AlgorithmIdentifier. */
 export interface VerifyPlan {
   readonly name: string;
-  /** Digest name, or null for Ed25519 (which hashes internally). */
+  /** Digest name, or null for Ed25519 and ML-DSA (which hash internally). */
   readonly digest: string | null;
   /** Key types (KeyObject.asymmetricKeyType) this algorithm can be verified with. */
   readonly keyTypes: readonly string[];
@@ -48,6 +51,12 @@ const ECDSA: ReadonlyMap<string, string> = new Map([
   [ecdsa_with_SHA384, "sha384"],
   [ecdsa_with_SHA512, "sha512"],
 ]);
+/** ML-DSA parameter sets by OID (RFC 9881 §2), as node:crypto names their key types. */
+const ML_DSA: ReadonlyMap<string, string> = new Map([
+  [id_ml_dsa_44, "ml-dsa-44"],
+  [id_ml_dsa_65, "ml-dsa-65"],
+  [id_ml_dsa_87, "ml-dsa-87"],
+]);
 const DIGESTS: ReadonlyMap<string, string> = new Map([
   [id_sha1, "sha1"],
   [id_sha256, "sha256"],
@@ -58,7 +67,7 @@ const DIGESTS: ReadonlyMap<string, string> = new Map([
 /**
  * Returns when `crl`'s signature verifies with `issuerKey`; throws CrlError when it does not, when
  * the algorithm is not one Vouch supports (RSA PKCS#1 v1.5 with SHA-1/2, RSASSA-PSS with MGF1 over
- * the same SHA-2/SHA-1 hash, ECDSA with SHA-2, Ed25519), or when the key cannot be used with that
+ * the same SHA-2/SHA-1 hash, ECDSA with SHA-2, Ed25519, ML-DSA), or when the key cannot be used with that
  * algorithm. Synchronous: for a thread that exists to load one CRL (crl-load-worker.ts).
  */
 export function verifyCrlSignatureNow(crl: ParsedCrl, issuerKey: KeyObject): void {
@@ -113,6 +122,11 @@ export function verifyPlan(algorithmDer: Buffer): VerifyPlan {
   if (oid === id_Ed25519) {
     if (params !== undefined) throw new CrlError("Ed25519 takes no parameters");
     return { name: "Ed25519", digest: null, keyTypes: ["ed25519"] };
+  }
+  const mlDsa = ML_DSA.get(oid);
+  if (mlDsa !== undefined) {
+    if (params !== undefined) throw new CrlError(`${mlDsa.toUpperCase()}: parameters must be absent (RFC 9881)`);
+    return { name: mlDsa.toUpperCase(), digest: null, keyTypes: [mlDsa] };
   }
   if (oid === id_RSASSA_PSS) {
     if (params === undefined) throw new CrlError("RSASSA-PSS: parameters are required");

@@ -8,7 +8,8 @@ import type { Step } from "../step.ts";
  * SPEC step 8 for the cached types: `sign`, then the signed response goes into the response cache
  * when it may be reused: it answers exactly one single request of a served issuer from local
  * validation (not a cache hit being re-signed) and carries no nonce (the sign step gives such a
- * response an HTTP cache window; a nonce-bearing or non-authoritative one has none). The cache
+ * response an HTTP cache window; a nonce-bearing or non-authoritative one has none), and is signed
+ * by the issuer's default signer (not one the client's preferred algorithms chose). The cache
  * write is not awaited: a slow shared tier never delays the reply. Errors of `sign` propagate.
  */
 export function signAndStoreStep(sign: Step, options: { readonly cache: ResponseCache; readonly issuers: IssuerDirectory }): Step {
@@ -20,7 +21,7 @@ export function signAndStoreStep(sign: Step, options: { readonly cache: Response
       await sign.run(exchange);
       const response = exchange.response;
       const requests = exchange.request!.requests;
-      if (response?.cacheWindow === undefined || exchange.source !== "local" || requests.length !== 1) return;
+      if (response?.cacheWindow === undefined || response.forThisClient === true || exchange.source !== "local" || requests.length !== 1) return;
       const certId = requests[0]!.certId;
       const issuer = issuers.find(certId);
       const answer = exchange.answers![0]!;
