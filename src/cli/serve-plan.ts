@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { signersOf } from "../config/signer-schema.ts";
 import { ConfigError } from "../errors.ts";
 
 /** How `vouch serve` runs (its command-line options). */
@@ -76,9 +77,11 @@ export function namingConfigFile(error: unknown, configFile: string): unknown {
  */
 function refuseSharedPkcs11(config: Config, configFile: string): void {
   for (const [index, responder] of config.responders.entries()) {
-    const issuer = responder.issuers.findIndex((candidate) => candidate.signer.pkcs11 !== undefined);
-    if (issuer !== -1) {
-      throw new ConfigError(`responders[${index}].issuers[${issuer}].signer.pkcs11`, "PKCS#11 signers need worker processes: leave out --worker-threads", { file: configFile });
+    for (const [issuer, candidate] of responder.issuers.entries()) {
+      const token = signersOf(candidate).find((signer) => signer.config.pkcs11 !== undefined);
+      if (token !== undefined) {
+        throw new ConfigError(`responders[${index}].issuers[${issuer}].${token.field}.pkcs11`, "PKCS#11 signers need worker processes: leave out --worker-threads", { file: configFile });
+      }
     }
   }
 }

@@ -70,7 +70,7 @@ interface AddressGroup {
  * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
  * built; whatever was opened by then is closed.
  */
-export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics, billingWriter?: string): Promise<Generation> {
+export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics, billingWriter?: string, renewSigners = true): Promise<Generation> {
   const issuers: ServedIssuer[] = [];
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
@@ -101,9 +101,9 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const served: ServedIssuer[] = [];
       for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
         const field = `responders[${index}].issuers[${issuerIndex}]`;
-        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), { metrics, limiter });
+        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), { metrics, limiter, renewSigners });
         issuers.push(issuer);
-        readinessTargets.push({ responder: responder.name, issuer: issuer.name, source: issuer.source, signer: issuer.testSigner ?? issuer.identity.signer });
+        readinessTargets.push({ responder: responder.name, issuer: issuer.name, source: issuer.source, signer: issuer.signerReadiness ?? issuer.identity.signer });
         served.push(issuer);
       }
       servedBy.push(served);

@@ -41,12 +41,14 @@ export async function startService(
     readonly metrics?: VouchMetrics;
     /** Names this process's billing files when several processes bill into one folder (a worker's number). */
     readonly billingWriter?: string;
+    /** Run the automatic signer renewals here (default true): one process of a service does (worker 0). */
+    readonly renewSigners?: boolean;
   } = {},
 ): Promise<Service> {
   const reusePort = options.reusePort === true;
   // One registry per process, counting across reloads.
   const metrics = options.metrics ?? createMetrics({ clock });
-  let generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter);
+  let generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners);
   const listeners = new Map<string, Listener>();
   try {
     for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort, metrics));
@@ -69,7 +71,7 @@ export async function startService(
   let reloads = Promise.resolve();
   metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter);
+    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners);
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { isPostgresUrl } from "../status/sql/database-url.ts";
 import { closestName, fieldNamesAt } from "./field-names.ts";
-import { resolvePkcs11Paths } from "./pkcs11-schema.ts";
+import { resolveSignerPaths } from "./signer-schema.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 /**
@@ -104,12 +104,8 @@ function resolvePaths(config: Config, base: string): Config {
       issuers: responder.issuers.map((issuer) => ({
         ...issuer,
         certificate: at(issuer.certificate),
-        signer: {
-          ...issuer.signer,
-          key: issuer.signer.key === undefined ? undefined : at(issuer.signer.key),
-          pkcs11: resolvePkcs11Paths(issuer.signer.pkcs11, at),
-          certificate: issuer.signer.certificate === undefined ? undefined : at(issuer.signer.certificate),
-        },
+        signer: issuer.signer === undefined ? undefined : resolveSignerPaths(issuer.signer, at),
+        signers: issuer.signers?.map((signer) => resolveSignerPaths(signer, at)),
         sources: issuer.sources.map((source) =>
           source.type === "index"
             ? { ...source, file: at(source.file) }

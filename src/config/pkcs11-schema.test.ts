@@ -15,7 +15,7 @@ function withSigner(signer: string): string {
 }
 
 function signerOf(text: string) {
-  return parseConfig(text, "/etc/vouch/vouch.yaml").responders[0]!.issuers[0]!.signer;
+  return parseConfig(text, "/etc/vouch/vouch.yaml").responders[0]!.issuers[0]!.signer!;
 }
 
 describe("signer.pkcs11 configuration", () => {
@@ -31,7 +31,7 @@ describe("signer.pkcs11 configuration", () => {
   });
 
   const refused: [name: string, signer: string, field: string, message: RegExp][] = [
-    ["both key and pkcs11", "{ key: k.pem, pkcs11: { module: m.so, token: t, key: k, pin: { env: P } } }", "responders[0].issuers[0].signer.key", /set exactly one of key \(a key file\) or pkcs11/],
+    ["both key and pkcs11", "{ key: k.pem, pkcs11: { module: m.so, token: t, key: k, pin: { env: P } } }", "responders[0].issuers[0].signer.key", /set exactly one of key \(a key file\), pkcs11 \(a key on a token\) or directory/],
     ["neither key nor pkcs11", "{ rsaPadding: pss }", "responders[0].issuers[0].signer.key", /set exactly one of key/],
     ["a PIN in the file", "{ pkcs11: { module: m.so, token: t, key: k, pin: '1234' } }", "responders[0].issuers[0].signer.pkcs11.pin", /never written in the configuration: it must come from a file \(pin: \{ file: FILE \}\) or an environment variable/],
     ["a PIN as a number", "{ pkcs11: { module: m.so, token: t, key: k, pin: 1234 } }", "responders[0].issuers[0].signer.pkcs11.pin", /must come from a file .* or an environment variable/],

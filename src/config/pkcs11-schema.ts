@@ -2,6 +2,26 @@ import { z } from "zod";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
+ * A secret that never sits in the configuration (the token PIN, a key passphrase): the first line of
+ * `file`, or the variable `env`. `what` and `field` name it in the message for a secret written in.
+ */
+export function secretSourceSchema(what: string, field: string) {
+  return z
+    .object(
+      { file: z.string().min(1, "must name a file").optional(), env: z.string().min(1, "must name a variable").optional() },
+      // `pin: "1234"` is the likeliest mistake here: say where the secret goes instead.
+      {
+        error: (issue) =>
+          issue.code === "invalid_type" && issue.input !== undefined
+            ? `the ${what} is never written in the configuration: it must come from a file (${field}: { file: FILE }) or an environment variable (${field}: { env: NAME })`
+            : undefined,
+      },
+    )
+    .strict()
+    .refine((secret) => (secret.file === undefined) !== (secret.env === undefined), "set exactly one of file or env");
+}
+
+/**
  * `signer.pkcs11`: a signing key that stays on a PKCS#11 token (HSM, smart card, SoftHSM2), used
  * instead of `signer.key`. The PIN is never written here: it comes from a file or an environment
  * variable. See docs/pkcs11.md.
@@ -25,14 +45,7 @@ export const pkcs11Schema = z
       .regex(/^(?:[0-9a-fA-F]{2})+$/, "must be hex octets, e.g. 01 or a1b2")
       .optional(),
     /** Where the user PIN is read from: exactly one of `file` (its first line) or `env` (a variable name). */
-    pin: z
-      .object(
-        { file: z.string().min(1, "must name a file").optional(), env: z.string().min(1, "must name a variable").optional() },
-        // `pin: "1234"` is the likeliest mistake here: say where the PIN goes instead.
-        { error: (issue) => (issue.code === "invalid_type" && issue.input !== undefined ? "the PIN is never written in the configuration: it must come from a file (pin: { file: FILE }) or an environment variable (pin: { env: NAME })" : undefined) },
-      )
-      .strict()
-      .refine((pin) => (pin.file === undefined) !== (pin.env === undefined), "set exactly one of file or env"),
+    pin: secretSourceSchema("PIN", "pin"),
     /** Most sessions, i.e. signatures in progress on the token at once (default 4, libuv's thread pool size). */
     sessions: z.number().int().min(1).max(64).default(4),
     /** After a failed reconnection, requests get internalError at once for this long before the next attempt. */

@@ -5,7 +5,7 @@ import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 import { sqlSourceSchema } from "./sql-source-schema.ts";
-import { pkcs11Schema } from "./pkcs11-schema.ts";
+import { checkIssuerSigners, issuerSignersShape } from "./signer-schema.ts";
 import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
 import { responseCacheSchema } from "./response-cache-schema.ts";
 import { forwardingSchema } from "./forwarding-schema.ts";
@@ -49,31 +49,18 @@ const sourceSchema = z.discriminatedUnion("type", [
   sqlSourceSchema,
 ]);
 
-/** The key and certificate that sign responses for one issuer (SPEC §1 "Signer"). */
-const signerSchema = z
-  .object({
-    /** Delegated responder certificate (id-kp-OCSPSigning, issued by the CA); omit to sign as the CA. */
-    certificate: filePath.optional(),
-    /** PEM private key (PKCS#8, PKCS#1 or SEC1; unencrypted) of the certificate above, or of the CA. */
-    key: filePath.optional(),
-    /** Instead of `key`: the private key on a PKCS#11 token (docs/pkcs11.md). */
-    pkcs11: pkcs11Schema.optional(),
-    /** RSA keys only: PKCS#1 v1.5 (default) or PSS. RSA-PSS keys always sign with PSS. */
-    rsaPadding: z.enum(["pkcs1", "pss"]).default("pkcs1"),
-  })
-  .strict()
-  .refine((signer) => (signer.key === undefined) !== (signer.pkcs11 === undefined), { path: ["key"], message: "set exactly one of key (a key file) or pkcs11 (a key on a token)" });
-
 const issuerSchema = z
   .object({
     /** The CA certificate (PEM or DER) whose certificates this responder answers for. */
     certificate: filePath,
-    signer: signerSchema,
+    /** The key and certificate that sign for it (signer-schema.ts): `signer`, or several as `signers`. */
+    ...issuerSignersShape,
     sources: z.array(sourceSchema).min(1, "an issuer needs at least one revocation source"),
     /** Response validity (nextUpdate − thisUpdate) when the source has no earlier nextUpdate; overrides the responder's. */
     responseValidity: positiveDuration.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(checkIssuerSigners);
 
 /** HTTPS for a listener, and TLS client authentication (SPEC step 1). */
 const tlsSchema = z
@@ -267,7 +254,7 @@ export type Config = z.output<typeof configSchema>;
 export type ResponderConfig = Config["responders"][number];
 export type IssuerConfig = ResponderConfig["issuers"][number];
 export type SourceConfig = IssuerConfig["sources"][number];
-export type SignerConfig = IssuerConfig["signer"];
+export type { SignerConfig } from "./signer-schema.ts";
 export type TlsConfig = NonNullable<ResponderConfig["tls"]>;
 export type BillingConfig = NonNullable<ResponderConfig["billing"]>;
 export type TrustConfig = NonNullable<Config["trust"]>;

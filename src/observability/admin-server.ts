@@ -35,7 +35,9 @@ export interface AdminServer {
  *   `{"ready":true,"degraded":[{"responder","component","problems":[…]}]}` when ready but a
  *   component is degraded (Redis down); else 503 with JSON `{"ready":false,"failing":[…]}`, each
  *   entry `{"responder","issuer","problems"}` or `{"responder","component","problems"}` (a billing
- *   sink that cannot write), and `degraded` as above when there are any;
+ *   sink that cannot write), and `degraded` as above when there are any. Issuer warnings (a signer
+ *   expiring with no successor, a rejected signer file, a failing renewal) never change the status:
+ *   when there are some the answer is JSON with `"warnings":[{"responder","issuer","warnings":[…]}]`;
  * - `GET /healthz`: 200 `ok` (the process answers);
  * - anything else: 404, or 405 for methods other than GET and HEAD.
  * A metrics or readiness function that throws gives 500 (and an error log), never a crash.
@@ -104,16 +106,18 @@ async function route(request: IncomingMessage, response: ServerResponse, options
   const report = await options.ready();
   const components = report.components ?? [];
   const degraded = components.filter((health) => health.state === "degraded").map(({ responder, component, problems }) => ({ responder, component, problems }));
+  const warnings = report.issuers.filter((issuer) => issuer.warnings !== undefined).map(({ responder, issuer, warnings: some }) => ({ responder, issuer, warnings: some }));
+  const notes = { ...(degraded.length === 0 ? {} : { degraded }), ...(warnings.length === 0 ? {} : { warnings }) };
   if (report.ready) {
-    if (degraded.length === 0) write(response, 200, "text/plain; charset=utf-8", "ready\n");
-    else write(response, 200, "application/json", `${JSON.stringify({ ready: true, degraded })}\n`);
+    if (degraded.length + warnings.length === 0) write(response, 200, "text/plain; charset=utf-8", "ready\n");
+    else write(response, 200, "application/json", `${JSON.stringify({ ready: true, ...notes })}\n`);
     return;
   }
   const failing = [
     ...report.issuers.filter((issuer) => !issuer.ready).map(({ responder, issuer, problems }) => ({ responder, issuer, problems })),
     ...components.filter((health) => health.state === "failing").map(({ responder, component, problems }) => ({ responder, component, problems })),
   ];
-  write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing, ...(degraded.length === 0 ? {} : { degraded }) })}\n`);
+  write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing, ...notes })}\n`);
 }
 
 function write(response: ServerResponse, status: number, contentType: string, body: string): void {

@@ -29,6 +29,12 @@ export interface CertificateCacheTier {
   readonly bytes: number;
 }
 
+/** What the signer validity gauges read: one issuer's signers (staged, current and retired). */
+export interface SignerProbe {
+  readonly labels: { readonly responder: string; readonly issuer: string };
+  signers(): readonly { readonly serial: string; readonly notBefore: number; readonly notAfter: number }[];
+}
+
 /** Per issuer readiness, as the gauge `vouch_issuer_ready` shows it. */
 export interface ReadinessSnapshot {
   readonly issuers: readonly { readonly responder: string; readonly issuer: string; readonly ready: boolean }[];
@@ -54,6 +60,13 @@ export interface VouchMetrics {
   readonly signerResults: LazyCounter<"responder" | "issuer" | "result">;
   /** Response cache, Redis, circuit breakers, billing batches, open connections (operations-metrics.ts). */
   readonly operations: OperationsMetrics;
+  /** `vouch_signer_renewals_total{responder,issuer,result}`: automatic renewals, `renewed` or `failed`. */
+  readonly signerRenewals: LazyCounter<"responder" | "issuer" | "result">;
+  /**
+   * Registers an issuer's signers for `vouch_signer_not_before_seconds` and
+   * `vouch_signer_not_after_seconds`. Returns the function that removes them (on close).
+   */
+  trackSigners(probe: SignerProbe): () => void;
   /**
    * `vouch_request_signature_candidates_total{responder}`: candidate signer certificates the
    * request-signature step considered for signed requests (from the request, and from the cache by
@@ -95,6 +108,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
   const registry = new Registry();
   const lazy = <L extends string>(name: string, help: string, labelNames: readonly L[]): LazyCounter<L> => lazyCounter(registry, name, help, labelNames);
   const probes = new Set<FreshnessProbe>();
+  const signerProbes = new Set<SignerProbe>();
   let readiness: (() => Promise<ReadinessSnapshot>) | undefined;
   let cacheTiers: (() => readonly CertificateCacheTier[]) | undefined;
 
@@ -128,6 +142,25 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       }
     },
   });
+  // Unix times, as certificate exporters give them: alert on `vouch_signer_not_after_seconds - time() < 14 * 86400`.
+  for (const [name, help, edge] of [
+    ["vouch_signer_not_before_seconds", "notBefore of each signer certificate of an issuer, in seconds since the epoch.", "notBefore"],
+    ["vouch_signer_not_after_seconds", "notAfter of each signer certificate of an issuer, in seconds since the epoch.", "notAfter"],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ["responder", "issuer", "serial"],
+      registers: [registry],
+      aggregator: "max",
+      collect() {
+        this.reset();
+        for (const probe of signerProbes) {
+          for (const signer of probe.signers()) this.set({ ...probe.labels, serial: signer.serial }, signer[edge] / 1000);
+        }
+      },
+    });
+  }
   new Gauge({
     name: "vouch_issuer_ready",
     help: "1 when the issuer has current data and a working signer (the /readyz rules), else 0.",
@@ -179,6 +212,13 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     forwardingUrlsRefused: lazy("vouch_forwarding_urls_refused_total", "URLs named by servicelocator or fromcert that forwarding refused because allowedUrls does not allow them.", ["responder", "method"]),
     signerCandidates: lazy("vouch_request_signature_candidates_total", "Candidate signer certificates considered for signed requests (each may cost a signature check and a validation).", ["responder"]),
     operations: operationsMetrics(registry),
+    signerRenewals: lazy("vouch_signer_renewals_total", "Automatic signer renewals (signer.renew): renewed or failed.", ["responder", "issuer", "result"]),
+    trackSigners(probe) {
+      signerProbes.add(probe);
+      return () => {
+        signerProbes.delete(probe);
+      };
+    },
     trackFreshness(probe) {
       probes.add(probe);
       return () => {

@@ -8,6 +8,10 @@
  * - signer: its certificate is inside its validity period, and a test signature made with
  *   `signer.sign(tbs, signer.algorithms[0])` verifies against the certificate's public key. The
  *   signature result is kept for `signerTestIntervalMs`, so probes do not cost a signature each.
+ * An issuer with several signers over time (signer rotation) gives its signers as a function: the
+ * ones valid now are tested, none valid is a problem, and what needs an operator before it becomes
+ * one (a signer expiring with no successor, a failing renewal, a rejected signer file) is a warning
+ * that leaves the issuer ready.
  * Reports from several processes are combined with `combineReadyReports`.
  */
 import { X509Certificate, randomBytes, type KeyObject } from "node:crypto";
@@ -22,6 +26,8 @@ export interface IssuerReadiness {
   readonly issuer: string;
   readonly ready: boolean;
   readonly problems: readonly string[];
+  /** Trouble ahead that does not make it unready yet; present only when there is some. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -65,7 +71,17 @@ export interface ReadinessTarget {
   /** The issuer's name, as in logs and metric labels. */
   readonly issuer: string;
   readonly source: StatusSource;
-  readonly signer: Signer;
+  /** The signer to test, or the issuer's signers as they are now. */
+  readonly signer: Signer | (() => SignerReadiness);
+}
+
+/** An issuer's signers for readiness, as they are at the moment of the check. */
+export interface SignerReadiness {
+  /** The signers valid now: each must make a test signature. */
+  readonly signers: readonly Signer[];
+  /** Why it is not ready (e.g. no signer valid now). */
+  readonly problems: readonly string[];
+  readonly warnings: readonly string[];
 }
 
 export interface ReadinessOptions {
@@ -88,15 +104,21 @@ export function readinessCheck(options: ReadinessOptions): () => Promise<ReadyRe
   const { clock } = options;
   const interval = options.signerTestIntervalMs ?? SIGNER_TEST_INTERVAL_MS;
   const timeout = options.signerTestTimeoutMs ?? 2000;
-  const tests = new Map<Signer, SignerTest>();
-  for (const target of options.targets) {
-    if (!tests.has(target.signer)) tests.set(target.signer, signerTest(target.signer, clock, interval, timeout));
-  }
+  // Weak: a rotated-out signer's test goes with it.
+  const tests = new WeakMap<Signer, SignerTest>();
+  const testOf = (signer: Signer) => {
+    let test = tests.get(signer);
+    if (test === undefined) tests.set(signer, (test = signerTest(signer, clock, interval, timeout)));
+    return test;
+  };
   return async () => {
     const issuers = await Promise.all(
       options.targets.map(async (target): Promise<IssuerReadiness> => {
-        const problems = [...dataProblems(target.source, clock.now()), ...(await tests.get(target.signer)!.problems())];
-        return { responder: target.responder, issuer: target.issuer, ready: problems.length === 0, problems };
+        const signers = typeof target.signer === "function" ? target.signer() : { signers: [target.signer], problems: [], warnings: [] };
+        const tested = await Promise.all(signers.signers.map((signer) => testOf(signer).problems()));
+        const problems = [...dataProblems(target.source, clock.now()), ...signers.problems, ...tested.flat()];
+        const verdict = { responder: target.responder, issuer: target.issuer, ready: problems.length === 0, problems };
+        return signers.warnings.length === 0 ? verdict : { ...verdict, warnings: signers.warnings };
       }),
     );
     return { ready: issuers.every((issuer) => issuer.ready), issuers };
@@ -171,17 +193,21 @@ function signerTest(signer: Signer, clock: Clock, interval: number, timeout: num
  * No reports at all is not ready.
  */
 export function combineReadyReports(reports: readonly ReadyReport[]): ReadyReport {
-  const merged = new Map<string, { responder: string; issuer: string; ready: boolean; problems: Set<string> }>();
+  const merged = new Map<string, { responder: string; issuer: string; ready: boolean; problems: Set<string>; warnings: Set<string> }>();
   for (const report of reports) {
     for (const issuer of report.issuers) {
       const key = `${issuer.responder}\u0000${issuer.issuer}`;
-      const entry = merged.get(key) ?? { responder: issuer.responder, issuer: issuer.issuer, ready: true, problems: new Set<string>() };
+      const entry = merged.get(key) ?? { responder: issuer.responder, issuer: issuer.issuer, ready: true, problems: new Set<string>(), warnings: new Set<string>() };
       entry.ready &&= issuer.ready;
       for (const problem of issuer.problems) entry.problems.add(problem);
+      for (const warning of issuer.warnings ?? []) entry.warnings.add(warning);
       merged.set(key, entry);
     }
   }
-  const issuers = [...merged.values()].map((entry) => ({ responder: entry.responder, issuer: entry.issuer, ready: entry.ready, problems: [...entry.problems] }));
+  const issuers = [...merged.values()].map((entry) => {
+    const verdict = { responder: entry.responder, issuer: entry.issuer, ready: entry.ready, problems: [...entry.problems] };
+    return entry.warnings.size === 0 ? verdict : { ...verdict, warnings: [...entry.warnings] };
+  });
   const components = new Map<string, { responder: string; component: string; state: ComponentHealth["state"]; problems: Set<string> }>();
   for (const health of reports.flatMap((report) => report.components ?? [])) {
     const key = `${health.responder}\u0000${health.component}`;

@@ -1,7 +1,7 @@
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
-import type { Signer } from "../signing/signer.ts";
+import type { SignerReadiness } from "../observability/readiness.ts";
 import type { StatusSource } from "../status/status-source.ts";
 
 /** One issuer a responder serves (SPEC §1 "Issuer"), with everything the hot path needs precomputed. */
@@ -14,8 +14,11 @@ export interface ServedIssuer {
   readonly source: StatusSource;
   /** Default nextUpdate − thisUpdate, in milliseconds. */
   readonly responseValidityMs: number;
-  /** What readiness makes its test signatures with, when not `identity.signer` (the same key, not metered as responses). */
-  readonly testSigner?: Signer | undefined;
+  /**
+   * The issuer's signers for readiness when not just `identity.signer`: those valid now (the same
+   * keys, not metered as responses) with what is wrong or soon will be (signer rotation).
+   */
+  readonly signerReadiness?: (() => SignerReadiness) | undefined;
   /** Closes its sources and releases its signer (a PKCS#11 token's sessions); at shutdown or when a reload retires it. */
   close(): Promise<void>;
 }

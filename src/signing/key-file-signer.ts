@@ -52,6 +52,14 @@ export async function keyFileSigner(options: KeyFileSignerOptions): Promise<Sign
   if (!createPublicKey(key).export({ type: "spki", format: "der" }).equals(certificateKey)) {
     throw new ConfigError(options.field, `${options.keyFile}: the key does not belong to the signer certificate`);
   }
+  return privateKeySigner(key, options);
+}
+
+/**
+ * The signer of a private key already read (`keyFileSigner`; a certificate request for a new key).
+ * Throws ConfigError naming `field` when the key type is not supported.
+ */
+export function privateKeySigner(key: KeyObject, options: Pick<KeyFileSignerOptions, "certificate" | "rsaPadding" | "field" | "keyFile">): Signer {
   const algorithms = algorithmsFor(key, options);
   const offload = key.asymmetricKeyType === "rsa" || key.asymmetricKeyType === "rsa-pss" || key.asymmetricKeyType?.startsWith("ml-dsa") === true || key.asymmetricKeyDetails?.namedCurve === "secp521r1";
   return {
@@ -79,7 +87,7 @@ export async function keyFileSigner(options: KeyFileSignerOptions): Promise<Sign
   };
 }
 
-function algorithmsFor(key: KeyObject, options: KeyFileSignerOptions): readonly KnownSignatureAlgorithm[] {
+function algorithmsFor(key: KeyObject, options: Pick<KeyFileSignerOptions, "rsaPadding" | "field" | "keyFile">): readonly KnownSignatureAlgorithm[] {
   const pkcs1 = [SHA256_WITH_RSA, SHA384_WITH_RSA, SHA512_WITH_RSA];
   const pss = [RSASSA_PSS_SHA256, RSASSA_PSS_SHA384, RSASSA_PSS_SHA512];
   switch (key.asymmetricKeyType) {

@@ -1,0 +1,26 @@
+import { open, readFile, unlink } from "node:fs/promises";
+
+/**
+ * An exclusive lock file (O_CREAT|O_EXCL) in a signer directory, so that one renewal runs at a time
+ * however many processes serve it: worker 0 of one service renews, but during a reload the old and
+ * the new configuration both exist, and two services may share a directory. A lock older than
+ * `staleAfterMs` belonged to a process that died mid-renewal and is taken over.
+ * Resolves with the release function, or undefined when another holder has it.
+ */
+export async function tryLock(file: string, staleAfterMs: number, now: number): Promise<(() => Promise<void>) | undefined> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(file, "wx", 0o600);
+      await handle.writeFile(JSON.stringify({ pid: process.pid, at: new Date(now).toISOString() }));
+      await handle.close();
+      return () => unlink(file).catch(() => undefined);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const holder = await readFile(file, "utf8").catch(() => "");
+    const at = Date.parse((JSON.parse(holder || "{}") as { at?: string }).at ?? "");
+    if (Number.isFinite(at) && now - at < staleAfterMs) return undefined;
+    await unlink(file).catch(() => undefined);
+  }
+  return undefined;
+}
