@@ -100,8 +100,7 @@ export async function buildIssuerSigners(options: IssuerSignersOptions): Promise
     rotation.selectionAt(now).usable.flatMap((identity) => {
       const warnBefore = configOf.get(identity)?.warnBefore ?? 30 * DAY_MS;
       if (identity.notAfter - now > warnBefore || coveredAfter(identity, rotation.all)) return [];
-      const days = ((identity.notAfter - now) / DAY_MS).toFixed(1);
-      return [{ identity, message: `signer ${identity.serial} expires ${iso(identity.notAfter)} (in ${days} days) and no other signer takes over` }];
+      return [{ identity, message: `signer ${identity.serial} expires ${iso(identity.notAfter)} (in ${timeLeft(identity.notAfter - now)}) and no other signer takes over` }];
     });
   let tick: NodeJS.Timeout | undefined;
   let closed = false;
@@ -202,6 +201,13 @@ function coveredAfter(identity: SignerIdentity, all: readonly SignerIdentity[]):
 
 function validity(identity: SignerIdentity): string {
   return `${identity.serial} valid ${iso(identity.notBefore)} to ${iso(identity.notAfter)}`;
+}
+
+/** "12 days", "5.5 hours", "40 seconds". */
+function timeLeft(milliseconds: number): string {
+  if (milliseconds >= 2 * DAY_MS) return `${Math.floor(milliseconds / DAY_MS)} days`;
+  if (milliseconds >= 7_200_000) return `${(milliseconds / 3_600_000).toFixed(1)} hours`;
+  return `${Math.round(milliseconds / 1000)} seconds`;
 }
 
 function iso(milliseconds: number): string {
