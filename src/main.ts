@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { ConfigError } from "./errors.ts";
 import { HASH_ALGORITHMS, type HashAlgorithm } from "./ocsp/types.ts";
 import type { QueryOptions } from "./cli/query.ts";
+import type { SignerNewOptions } from "./cli/signer.ts";
 import { registerStoreCommands } from "./cli/store.ts";
 import { quietOnBrokenPipe } from "./cli/quiet-broken-pipe.ts";
 import { versionLine } from "./cli/version.ts";
@@ -91,6 +92,22 @@ program
   );
 
 registerStoreCommands(program);
+
+program
+  .command("signer")
+  .description("responder signers (docs/signer-lifecycle.md)")
+  .command("new")
+  .description("make the next signer's key (file or PKCS#11 token) and its certificate request")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .requiredOption("-i, --issuer <name>", "the CA: its common name, or its whole subject")
+  .option("-r, --responder <name>", "only this responder's issuers")
+  .option("-o, --out <dir>", "folder for the key and request (default: the signer directory)")
+  .option("-a, --algorithm <name>", "key algorithm (default: the current signer's), e.g. ecdsa-p256, rsa-3072, ed25519, ml-dsa-65")
+  .option("-n, --name <name>", "base name of the files (default: signer-<UTC time>)")
+  .option("--pkcs11", "make the key on the issuer's PKCS#11 token instead of in a file")
+  .option("--key-label <label>", "with --pkcs11: CKA_LABEL of the new key (default: the base name)")
+  .option("--key-id <hex>", "with --pkcs11: CKA_ID of the new key (default: 8 random octets)")
+  .action(async (options: SignerNewOptions) => (await import("./cli/signer.ts")).runSignerNew(options));
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 

@@ -90,7 +90,8 @@ export function closeQuietly(module: Pkcs11Module, session: Handle): void {
   }
 }
 
-function findSlot(module: Pkcs11Module, location: TokenKeyLocation): Handle {
+/** The slot holding the token `location` names (by label, and position when given). Throws TokenProblem. */
+export function findSlot(module: Pkcs11Module, location: Pick<TokenKeyLocation, "token" | "slot">): Handle {
   const slots = module.api.C_GetSlotList(true);
   const labels = slots.map((slot) => {
     try {
