@@ -49,8 +49,8 @@ process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unha
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 try {
   // Each worker bills into files of its own (file-billing-sink.ts `writer`); its replacement takes them over.
-  // Worker 0 alone renews signers: a renewal must run once per service, not once per worker.
-  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 0 });
+  // Worker 1 alone renews signers: a renewal must run once per service, not once per worker.
+  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 1 });
 } catch (error) {
   report({ vouch: "failed", error: describeReloadError(error, configFile) });
   link.leave();

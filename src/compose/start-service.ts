@@ -41,7 +41,7 @@ export async function startService(
     readonly metrics?: VouchMetrics;
     /** Names this process's billing files when several processes bill into one folder (a worker's number). */
     readonly billingWriter?: string;
-    /** Run the automatic signer renewals here (default true): one process of a service does (worker 0). */
+    /** Run the automatic signer renewals here (default true): one process of a service does (worker 1). */
     readonly renewSigners?: boolean;
   } = {},
 ): Promise<Service> {

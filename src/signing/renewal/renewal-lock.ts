@@ -2,7 +2,7 @@ import { open, readFile, unlink } from "node:fs/promises";
 
 /**
  * An exclusive lock file (O_CREAT|O_EXCL) in a signer directory, so that one renewal runs at a time
- * however many processes serve it: worker 0 of one service renews, but during a reload the old and
+ * however many processes serve it: worker 1 of one service renews, but during a reload the old and
  * the new configuration both exist, and two services may share a directory. A lock older than
  * `staleAfterMs` belonged to a process that died mid-renewal and is taken over.
  * Resolves with the release function, or undefined when another holder has it.

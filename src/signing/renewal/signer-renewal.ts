@@ -1,6 +1,6 @@
 /**
  * Automatic renewal of a directory's signers (`signer.renew`, issue 15): `before` the newest
- * signer's notAfter, make the next key (the newest signer's algorithm) and a certificate request
+ * signer's notAfter (but not before half its validity has passed), make the next key (the newest signer's algorithm) and a certificate request
  * (its subject, the delegated responder profile), run the configured command with the request (PEM)
  * on standard input, take the issued certificate (PEM) from its standard output, check it as at
  * start-up (the CA's, the new key's, id-kp-OCSPSigning, valid past the newest signer), and install
@@ -65,9 +65,12 @@ export function startSignerRenewal(options: SignerRenewalOptions): SignerRenewal
   let retryAt = 0;
 
   const newest = () => options.signers().reduce<SignerIdentity | undefined>((latest, identity) => (latest === undefined || identity.notAfter > latest.notAfter ? identity : latest), undefined);
+  // Never before half the newest signer's validity has passed: a CA that issues certificates
+  // shorter than `before` must not make every renewal due again at once.
   const dueAt = () => {
     const latest = newest();
-    return latest === undefined ? 0 : Math.max(latest.notAfter - options.beforeMs, retryAt);
+    if (latest === undefined) return retryAt;
+    return Math.max(latest.notAfter - options.beforeMs, latest.notBefore + (latest.notAfter - latest.notBefore) / 2, retryAt);
   };
 
   const schedule = () => {
