@@ -11,13 +11,39 @@
  * carrying it, for the access-control scenario (vouch-signed-billed):
  *   openssl ocsp -issuer ca.pem -cert good.pem -signer requestor.pem -signkey requestor.key -reqout req-signed.der
  * and paths.env (shell variables with every path, sourced by run.sh).
+ * Key type ml-dsa-65 (issue 15): the CA is ECDSA P-256 (made by `openssl ca`) and its delegated
+ * signer's key is ML-DSA-65, the certificate written by src/pki/node-certificate.ts (OpenSSL 3.0's
+ * CLI cannot): the migration path, a classical CA issuing a post-quantum OCSP signer.
  * An existing, complete folder is reused unless BENCH_REGEN=1. Run with Node >= 24 (.ts runs directly).
  */
 import { execFile } from "node:child_process";
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import { access, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { createPki, pkiExists, pkiPaths, PKI_KEY_TYPES, type PkiKeyType } from "../src/pki/openssl-pki.ts";
+import { nodeCertificate, writeCertificatePem } from "../src/pki/node-certificate.ts";
+import { createPki, pkiExists, pkiPaths, PKI_KEY_TYPES, readPemDer, type PkiKeyType } from "../src/pki/openssl-pki.ts";
+
+/** Key types of the benchmark: the generated PKI's, and ML-DSA-65 (a delegated signer under a P-256 CA). */
+type BenchKeyType = PkiKeyType | "ml-dsa-65";
+const BENCH_KEY_TYPES: readonly BenchKeyType[] = [...PKI_KEY_TYPES, "ml-dsa-65"];
+
+/** Replaces the PKI's delegated signer by one whose key is ML-DSA-65, issued by the same CA for 30 days. */
+async function mlDsaSigner(pki: ReturnType<typeof pkiPaths>): Promise<void> {
+  const { privateKey } = generateKeyPairSync("ml-dsa-65");
+  const now = Date.now();
+  const certificate = nodeCertificate({
+    commonName: "Vouch Bench ML-DSA-65 OCSP Signer",
+    subjectKey: privateKey,
+    issuerCertificate: await readPemDer(pki.ca),
+    issuerKey: createPrivateKey(await readFile(pki.caKey)),
+    profile: "ocsp-signer",
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 30 * 86_400_000),
+  });
+  await writeCertificatePem(pki.signer, certificate);
+  await writeFile(pki.signerKey, privateKey.export({ type: "pkcs8", format: "pem" }));
+}
 
 const run = promisify(execFile);
 
@@ -73,7 +99,7 @@ async function prepareRequestor(dir: string, pki: ReturnType<typeof pkiPaths>, f
   return { cert, key, request };
 }
 
-async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
+async function preparePki(dataDir: string, keyType: BenchKeyType): Promise<void> {
   const dir = join(dataDir, keyType);
   const request = join(dir, "req.der");
   const envFile = join(dir, "paths.env");
@@ -83,7 +109,9 @@ async function preparePki(dataDir: string, keyType: PkiKeyType): Promise<void> {
   let fresh = false;
   if (regen || !(await pkiExists(dir)) || !(await exists(request))) {
     await rm(dir, { recursive: true, force: true });
-    pki = await createPki({ dir, caKeyType: keyType, signerKeyType: keyType, ocspUrl: "http://127.0.0.1/" });
+    const classical = keyType === "ml-dsa-65" ? "ecdsa-p256" : keyType;
+    pki = await createPki({ dir, caKeyType: classical, signerKeyType: classical, ocspUrl: "http://127.0.0.1/" });
+    if (keyType === "ml-dsa-65") await mlDsaSigner(pki);
     fresh = true;
     await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-reqout", request], {
       env: { ...process.env, OPENSSL_CONF: "/dev/null" },
@@ -120,10 +148,10 @@ if (dataArg === undefined || keyTypes.length === 0) {
   process.exit(2);
 }
 for (const keyType of keyTypes) {
-  if (!(PKI_KEY_TYPES as readonly string[]).includes(keyType)) {
-    process.stderr.write(`pki: unknown key type ${keyType} (one of ${PKI_KEY_TYPES.join(", ")})\n`);
+  if (!(BENCH_KEY_TYPES as readonly string[]).includes(keyType)) {
+    process.stderr.write(`pki: unknown key type ${keyType} (one of ${BENCH_KEY_TYPES.join(", ")})\n`);
     process.exit(2);
   }
 }
 const dataDir = resolve(dataArg);
-for (const keyType of keyTypes) await preparePki(dataDir, keyType as PkiKeyType);
+for (const keyType of keyTypes) await preparePki(dataDir, keyType as BenchKeyType);

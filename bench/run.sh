@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh [SECONDS=10] [CONNECTIONS=8] - Vouch vs. OpenSSL's own OCSP responder, on loopback.
 #
-# For each signer key type (ECDSA P-256, RSA-2048; delegated responder certificate with OCSPSigning +
-# ocsp-nocheck) it generates one PKI and one request (single certificate, with a nonce, so every
-# response is signed live) and loads, one after the other, with the same wrk script:
+# For each signer key type (ECDSA P-256, RSA-2048, ML-DSA-65; delegated responder certificate with
+# OCSPSigning + ocsp-nocheck; the ML-DSA-65 signer is issued by a P-256 CA) it generates one PKI and one
+# request (single certificate, with a nonce, so every response is signed live) and loads, one after the
+# other, with the same wrk script (ML-DSA-65: the Vouch scenarios only, as OpenSSL 3.0's responder cannot
+# sign ML-DSA; its yardstick is the bare signature rate of one core, bench/ml-dsa-speed.ts):
 #   openssl      `openssl ocsp -index … -port …` (one process; HTTP/1.0, one connection per request)
 #   openssl-m2   the same with `-multi 2` (two forked responder processes)
 #   vouch-ka     Vouch, HTTP/1.1 keep-alive (wrk's default)
@@ -19,7 +21,7 @@
 # Markdown table, also written to bench/results/latest.md. See bench/README.md.
 #
 # Env: RUNS=1 (median of RUNS runs per figure)   THREADS=1 (wrk threads)   WARMUP=2 (s of unmeasured
-#      load before each Vouch run; 0 = none)     KEY_TYPES="ecdsa-p256 rsa-2048"
+#      load before each Vouch run; 0 = none)     KEY_TYPES="ecdsa-p256 rsa-2048 ml-dsa-65"
 #      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close vouch-t2"   BENCH_DATA=/tmp/vouch-bench (generated
 #      PKIs, logs; never in git)   BENCH_REGEN=1 (new PKIs)   OSSL_PORT=18080 VOUCH_PORT=18081
 #      SPEED=1 (add `openssl speed` signing figures for context; 0 = skip)   PROFILE=1 (run Vouch with
@@ -39,7 +41,7 @@ CONN=${2:-8}
 RUNS=${RUNS:-1}
 THREADS=${THREADS:-1}
 WARMUP=${WARMUP:-2}
-KEY_TYPES=${KEY_TYPES:-ecdsa-p256 rsa-2048}
+KEY_TYPES=${KEY_TYPES:-ecdsa-p256 rsa-2048 ml-dsa-65}
 SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close vouch-t2}
 DATA=${BENCH_DATA:-/tmp/vouch-bench}
 OSSL_PORT=${OSSL_PORT:-18080}
@@ -269,6 +271,11 @@ preflight() { # out_prefix
     || die "preflight: curl failed"
   [ "${meta%% *}" = 200 ] || die "preflight: HTTP ${meta%% *} from port $PORT"
   case ${meta#* } in application/ocsp-response*) ;; *) die "preflight: Content-Type '${meta#* }'";; esac
+  if [ "${CUR_KT#ml-dsa}" != "$CUR_KT" ]; then   # OpenSSL 3.0 cannot verify ML-DSA: Node's crypto does
+    node "$HERE/lib/verify-ml-dsa.ts" "$out.resp.der" "$REQ" "$PKI_CA" > "$out.preflight.txt" 2>&1 \
+      || { cat "$out.preflight.txt" >&2; die "preflight: the ML-DSA response did not verify"; }
+    cat "$out.preflight.txt"; return 0
+  fi
   openssl ocsp -respin "$out.resp.der" -reqin "$REQ" -CAfile "$PKI_ROOT" -verify_other "$PKI_CA" \
     -resp_text > "$out.preflight.txt" 2>&1 || { cat "$out.preflight.txt" >&2; die "preflight: openssl ocsp rejected the response"; }
   grep -q 'OCSP Response Status: successful' "$out.preflight.txt" || die "preflight: not successful ($out.preflight.txt)"
@@ -405,6 +412,10 @@ if [ "$SPEED" = 1 ]; then
     line=$(timeout 60 openssl speed -seconds 1 -mr "$alg" 2>/dev/null | grep -E '^\+F[24]:' | tail -1 || true)
     [ -n "$line" ] && printf '%s\t%s\t%s\n' "$alg" "$(echo "$line" | cut -d: -f4)" "$(echo "$line" | cut -d: -f5)" >> "$SPEED_TXT"
   done
+  # Issue 15's yardstick for ML-DSA-65: the bare signature rate of one core with Node's crypto (no ML-DSA in `openssl speed` 3.0).
+  case " $KEY_TYPES " in *" ml-dsa-65 "*)
+    timeout 60 node "$HERE/ml-dsa-speed.ts" 1 ml-dsa-65 >> "$SPEED_TXT" || log "ml-dsa-speed failed" ;;
+  esac
   # Issue #5's yardstick for vouch-w2: RSA-2048 signatures/s of two processes (the last +F2 line sums the children).
   case " $SCENARIOS " in *" vouch-w2 "*)
     line=$(timeout 60 openssl speed -seconds 1 -multi 2 -mr rsa2048 2>/dev/null | grep -E '^\+F2:' | tail -1 || true)
@@ -418,7 +429,10 @@ for run in $(seq "$RUNS"); do
   for kt in $KEY_TYPES; do
     # shellcheck disable=SC1090,SC1091
     . "$DATA/$kt/paths.env"
-    for sc in $SCENARIOS; do measure "$kt" "$sc" "$run"; done
+    for sc in $SCENARIOS; do
+      case $kt:$sc in ml-dsa-*:openssl*) [ "$run" = 1 ] && log "$kt $sc: skipped (OpenSSL 3.0's responder cannot sign ML-DSA)"; continue ;; esac
+      measure "$kt" "$sc" "$run"
+    done
   done
 done
 log "matrix done in $(( $(date +%s) - start_s )) s"

@@ -16,7 +16,7 @@ import { certificateFields } from "../../src/ocsp/certificate-fields.ts";
 import { certificateSerial, createPki, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
 import { ECDSA_WITH_SHA256, ED25519, ML_DSA_65, ML_DSA_87 } from "../../src/signing/signature-algorithms.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
-import { nodeCertificate, writeCertificatePem } from "../support/node-certificates.ts";
+import { nodeCertificate, writeCertificatePem } from "../../src/pki/node-certificate.ts";
 import { openssl, postOcsp } from "../support/openssl.ts";
 import { basicOf, ocspRequest, verifyMlDsaResponse } from "../support/signers.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";

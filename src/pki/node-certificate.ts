@@ -3,15 +3,15 @@
  * 3.0 CLI cannot handle: ML-DSA (RFC 9881). Node 24's bundled OpenSSL 3.5 signs and verifies them,
  * but nothing in Node issues certificates, so the TBSCertificate is written here (RFC 5280 §4.1).
  * The issuer may be classical (an `openssl ca`-made P-256 CA issuing a delegated ML-DSA signer: the
- * migration path) or ML-DSA itself.
+ * migration path) or ML-DSA itself. Used by the tests and the benchmark's ML-DSA PKI.
  */
 import { createHash, createPublicKey, randomBytes, sign, type KeyObject } from "node:crypto";
 import { writeFile } from "node:fs/promises";
-import { certificateFields } from "../../src/ocsp/certificate-fields.ts";
-import { DerReader, TAG } from "../../src/ocsp/der-reader.ts";
-import { DER_NULL, bitString, boolean, explicit, integer, octetString, oid, sequence, tlv } from "../../src/ocsp/der-writer.ts";
-import { id_kp_OCSPSigning, id_pkix_ocsp_nocheck } from "../../src/ocsp/oids.ts";
-import { ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ED25519, ML_DSA_44, ML_DSA_65, ML_DSA_87, SHA256_WITH_RSA } from "../../src/signing/signature-algorithms.ts";
+import { certificateFields } from "../ocsp/certificate-fields.ts";
+import { DerReader, TAG } from "../ocsp/der-reader.ts";
+import { DER_NULL, bitString, boolean, explicit, integer, octetString, oid, sequence, tlv } from "../ocsp/der-writer.ts";
+import { id_kp_OCSPSigning, id_pkix_ocsp_nocheck } from "../ocsp/oids.ts";
+import { ECDSA_WITH_SHA256, ECDSA_WITH_SHA384, ED25519, ML_DSA_44, ML_DSA_65, ML_DSA_87, SHA256_WITH_RSA } from "../signing/signature-algorithms.ts";
 
 /** What a certificate is for: its extensions. */
 export type CertificateProfile = "ca" | "ocsp-signer" | "leaf";
