@@ -12,7 +12,8 @@ export interface CommandResult {
  * Runs `command` (a program and its arguments, no shell) with `input` on standard input and
  * resolves with its standard output when it exits 0. Rejects with one line saying why otherwise:
  * it could not start, it exited non-zero or by a signal (with the last line of its standard error),
- * it ran past `timeoutMs` (it is then killed), or it wrote more than 1 MiB.
+ * it ran past `timeoutMs`, or it wrote more than 1 MiB. Then its whole process group is killed: a
+ * shell script's children (a hung `curl`) would otherwise keep the pipes, and the renewal, open.
  */
 export function runRenewalCommand(command: readonly string[], input: string, timeoutMs: number, env: Readonly<Record<string, string>>): Promise<CommandResult> {
   return new Promise((resolvePromise, rejectPromise) => {
@@ -26,13 +27,18 @@ export function runRenewalCommand(command: readonly string[], input: string, tim
       if (!settled) rejectPromise(error);
       settled = true;
     };
-    const child = spawn(command[0]!, command.slice(1), { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(command[0]!, command.slice(1), { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env }, detached: true });
     let stdout = "";
     let stderr = "";
     let failure: string | undefined;
     const fail = (reason: string) => {
       failure ??= reason;
-      child.kill("SIGKILL");
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+      reject(new Error(`${command[0]} ${reason}`));
     };
     const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
     timer.unref();

@@ -17,10 +17,18 @@ export async function tryLock(file: string, staleAfterMs: number, now: number): 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const holder = await readFile(file, "utf8").catch(() => "");
-    const at = Date.parse((JSON.parse(holder || "{}") as { at?: string }).at ?? "");
+    const at = heldSince(await readFile(file, "utf8").catch(() => ""));
     if (Number.isFinite(at) && now - at < staleAfterMs) return undefined;
     await unlink(file).catch(() => undefined);
   }
   return undefined;
+}
+
+/** When the holder took the lock; NaN when the file does not say (it is then stale). */
+function heldSince(text: string): number {
+  try {
+    return Date.parse((JSON.parse(text) as { at?: string }).at ?? "");
+  } catch {
+    return Number.NaN;
+  }
 }
