@@ -7,17 +7,21 @@ import { ConfigError } from "../errors.ts";
  * Throws ConfigError naming `field` and the file when it is missing or not a certificate.
  */
 export async function readCertificateFile(file: string, field: string): Promise<Buffer> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(field, `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`, { cause: error });
-  }
+  const bytes = await readConfiguredFile(file, field);
   try {
     return Buffer.from(new X509Certificate(bytes).raw);
   } catch (error) {
     throw new ConfigError(field, `${file}: not a PEM or DER X.509 certificate`, { cause: error });
+  }
+}
+
+/** The bytes of a file the configuration names; ConfigError naming `field` and the file when it is missing or unreadable. */
+export async function readConfiguredFile(file: string, field: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(field, `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`, { cause: error });
   }
 }
 

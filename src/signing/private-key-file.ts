@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.ts";
+import { readConfiguredFile } from "../pki/certificate-file.ts";
 import { PinUnavailableError, readPin, type PinSource } from "./pkcs11/pin-source.ts";
 
 /** Where a key file's passphrase comes from: the first line of a file, or an environment variable (as the PKCS#11 PIN). */
@@ -25,13 +25,7 @@ export interface PrivateKeyFileOptions {
  */
 export async function readPrivateKeyFile(options: PrivateKeyFileOptions): Promise<KeyObject> {
   const { file, field, passphraseField } = options;
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(field, `${file}: ${code === "ENOENT" ? "file not found" : `cannot read (${code ?? String(error)})`}`, { cause: error });
-  }
+  const bytes = await readConfiguredFile(file, field);
   const isPem = bytes.includes("-----BEGIN");
   const encrypted = isPem ? bytes.includes("-----BEGIN ENCRYPTED PRIVATE KEY-----") || bytes.includes("Proc-Type: 4,ENCRYPTED") : isEncryptedPkcs8Der(bytes);
   if (!encrypted) {

@@ -15,9 +15,9 @@ import { after, before, test } from "node:test";
 import { certificateSerial, createPki, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
 import { parseSamples, sampleValue } from "../support/prometheus.ts";
 import { openssl, postOcsp } from "../support/openssl.ts";
-import { basicOf, issueSigner, ocspRequest, type IssuedSigner } from "../support/signers.ts";
+import { adminUrlOf, basicOf, issueSigner, ocspRequest, type IssuedSigner } from "../support/signers.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
-import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { waitForLogs } from "../support/wait-for-log.ts";
 
 let pki: Pki;
 let caDer: Buffer;
@@ -55,7 +55,7 @@ admin:
   readiness: { signerTestInterval: PT1S }
 responders:${responder("expiring", "/expiring", expiring)}${responder("upcoming", "/upcoming", upcoming)}
 `);
-  admin = `http://127.0.0.1:${(await waitForLogs(vouch, withMessage("admin listening")))[0]!.port as number}`;
+  admin = await adminUrlOf(vouch);
 });
 
 after(async () => {

@@ -17,10 +17,9 @@ import { certificateSerial, createPki, readPemDer, type Pki } from "../../src/pk
 import { ECDSA_WITH_SHA256, ED25519, ML_DSA_65, ML_DSA_87 } from "../../src/signing/signature-algorithms.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { nodeCertificate, writeCertificatePem } from "../../src/pki/node-certificate.ts";
-import { openssl, postOcsp } from "../support/openssl.ts";
-import { basicOf, ocspRequest, verifyMlDsaResponse } from "../support/signers.ts";
+import { postOcsp } from "../support/openssl.ts";
+import { adminUrlOf, basicOf, ocspRequest, opensslVerifiesGood, verifyMlDsaResponse } from "../support/signers.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
-import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
 const DAY = 86_400_000;
 let pki: Pki;
@@ -87,22 +86,13 @@ async function ask(request: Buffer): Promise<Buffer> {
   return response.body;
 }
 
-/** `openssl ocsp` verifies a classical response from its bytes, trusting the PKI's root. */
-async function opensslVerifies(body: Buffer, serial: string): Promise<string> {
-  const file = join(dir, `response-${Math.random().toString(36).slice(2)}.der`);
-  await writeFile(file, body);
-  const result = await openssl(["ocsp", "-respin", file, "-issuer", pki.ca, "-serial", `0x${serial}`, "-CAfile", pki.root, "-verify_other", pki.ca]);
-  assert.match(result.output, /Response verify OK/, result.output);
-  return result.output;
-}
-
 describe("ML-DSA and classical signers side by side for one CA", () => {
   test("a client without preferences gets the classical signer's response, which openssl verifies", async () => {
     const body = await ask(ocspRequest(caDer, goodSerial));
     const basic = basicOf(body);
     assert.equal(basic.signatureAlgorithm.oid, ECDSA_WITH_SHA256.identifier.oid);
     assert.ok(basic.certs[0]!.equals(await readPemDer(pki.signer)));
-    assert.match(await opensslVerifies(body, goodSerial), new RegExp(`0x${goodSerial}: good`, "i"));
+    assert.match(await opensslVerifiesGood(pki, body, goodSerial), new RegExp(`0x${goodSerial}: good`, "i"));
   });
 
   test("a client preferring ML-DSA-65 gets the ML-DSA signer's response: its certificate, its responderID, verified by Node and by @noble/post-quantum", async () => {
@@ -122,12 +112,12 @@ describe("ML-DSA and classical signers side by side for one CA", () => {
   test("the client's first algorithm the responder can use wins; an unknown one falls back to the classical signer", async () => {
     const ecdsaFirst = await ask(ocspRequest(caDer, goodSerial, [ECDSA_WITH_SHA256, ML_DSA_65]));
     assert.equal(basicOf(ecdsaFirst).signatureAlgorithm.oid, ECDSA_WITH_SHA256.identifier.oid);
-    await opensslVerifies(ecdsaFirst, goodSerial);
+    await opensslVerifiesGood(pki, ecdsaFirst, goodSerial);
     const unknownFirst = await ask(ocspRequest(caDer, goodSerial, [ED25519, ML_DSA_65]));
     verifyMlDsaResponse(unknownFirst, caDer);
     const unsupported = await ask(ocspRequest(caDer, goodSerial, [ED25519]));
     assert.equal(basicOf(unsupported).signatureAlgorithm.oid, ECDSA_WITH_SHA256.identifier.oid);
-    await opensslVerifies(unsupported, goodSerial);
+    await opensslVerifiesGood(pki, unsupported, goodSerial);
   });
 
   test("a CA whose key is ML-DSA-87 signs its own responses, verified by Node and by @noble/post-quantum", async () => {
@@ -145,7 +135,7 @@ describe("ML-DSA and classical signers side by side for one CA", () => {
   });
 
   test("readiness makes test signatures with every signer valid now, ML-DSA ones included, and is ready", async () => {
-    const admin = `http://127.0.0.1:${(await waitForLogs(vouch, withMessage("admin listening")))[0]!.port as number}`;
+    const admin = await adminUrlOf(vouch);
     const response = await fetch(`${admin}/readyz`);
     assert.equal(response.status, 200, await response.clone().text());
     assert.equal(await response.text(), "ready\n");

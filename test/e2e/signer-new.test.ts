@@ -14,8 +14,8 @@ import { before, describe, test } from "node:test";
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { DerReader, TAG } from "../../src/ocsp/der-reader.ts";
 import { certificateSerial, createPki, openssl as opensslOrThrow, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
-import { openssl, postOcsp } from "../support/openssl.ts";
-import { basicOf, ocspRequest } from "../support/signers.ts";
+import { openssl } from "../support/openssl.ts";
+import { ocspRequest, opensslVerifiesGood, untilSignedBy } from "../support/signers.ts";
 import { privateSoftHsm, type SoftHsm } from "../support/softhsm.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
@@ -54,22 +54,8 @@ async function issue(csr: string, certificate: string): Promise<string> {
 
 /** Asks until the response is signed by `serial`, then has `openssl ocsp` verify that response. */
 async function signedBy(url: string, serial: string): Promise<void> {
-  const request = ocspRequest(await readPemDer(pki.ca), await certificateSerial(pki.good));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const response = await postOcsp(url, request);
-    const signer = new X509Certificate(basicOf(response.body).certs[0]!).serialNumber.toUpperCase();
-    if (signer === serial) {
-      const file = join(dir, `response-${serial}.der`);
-      await writeFile(file, response.body);
-      const result = await openssl(["ocsp", "-respin", file, "-issuer", pki.ca, "-cert", pki.good, "-CAfile", pki.root, "-verify_other", pki.ca]);
-      assert.match(result.output, /Response verify OK/, result.output);
-      assert.match(result.output, /: good/);
-      return;
-    }
-    if (Date.now() > deadline) throw new Error(`responses still signed by ${signer}, not ${serial}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const goodSerial = await certificateSerial(pki.good);
+  await opensslVerifiesGood(pki, await untilSignedBy(url, ocspRequest(await readPemDer(pki.ca), goodSerial), serial), goodSerial);
 }
 
 describe("vouch signer new for a directory signer", () => {

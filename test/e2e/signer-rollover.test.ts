@@ -18,8 +18,8 @@ import { after, before, describe, test } from "node:test";
 import { certificateSerial, createPki, openssl as opensslOrThrow, readPemDer, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
-import { openssl, postOcsp } from "../support/openssl.ts";
-import { basicOf, caTime, dropSigner, issueSigner, ocspRequest, type IssuedSigner } from "../support/signers.ts";
+import { postOcsp } from "../support/openssl.ts";
+import { adminUrlOf, basicOf, caTime, dropSigner, issueSigner, ocspRequest, opensslVerifiesGood, signerSerial, untilSignedBy, type IssuedSigner } from "../support/signers.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -35,21 +35,6 @@ before(async () => {
   caDer = await readPemDer(pki.ca);
   goodSerial = await certificateSerial(pki.good);
 });
-
-/** The serial of the certificate that signed a response (the first of its certs). */
-function signerSerial(body: Buffer): string {
-  return new X509Certificate(basicOf(body).certs[0]!).serialNumber.toUpperCase();
-}
-
-/** `openssl ocsp -respin` verifies a response against the PKI's root (as of `at`, by default now). */
-async function opensslVerifies(body: Buffer, at?: number): Promise<void> {
-  const file = join(dir, `response-${Math.random().toString(36).slice(2)}.der`);
-  await writeFile(file, body);
-  const when = at === undefined ? [] : ["-attime", String(Math.floor(at / 1000))];
-  const result = await openssl(["ocsp", "-respin", file, "-issuer", pki.ca, "-serial", `0x${goodSerial}`, "-CAfile", pki.root, "-verify_other", pki.ca, ...when]);
-  assert.match(result.output, /Response verify OK/, result.output);
-  assert.match(result.output, /: good/, result.output);
-}
 
 function config(port: number, issuers: string): string {
   return `log: { level: info }
@@ -122,8 +107,8 @@ describe("staged rollover under load, with two worker processes", () => {
     assert.ok(byCurrent.every((response) => response.at < activation + 1_000), "the current signer stopped at the activation");
     assert.ok(byCurrent.every((response) => response.nextUpdate <= expiry), "no response outlives the current signer");
     // The current signer has expired by now: verified as of when it signed.
-    await opensslVerifies(byCurrent.at(-1)!.body, byCurrent.at(-1)!.at);
-    await opensslVerifies(byNext.at(-1)!.body);
+    await opensslVerifiesGood(pki, byCurrent.at(-1)!.body, goodSerial, byCurrent.at(-1)!.at);
+    await opensslVerifiesGood(pki, byNext.at(-1)!.body, goodSerial);
     const rollovers = await waitForLogs(vouch, withMessage("signer rollover: signing with the next signer"), 2);
     assert.deepEqual(new Set(rollovers.map((record) => record.serial)), new Set([next.serial]));
     assert.equal(new Set(rollovers.map((record) => record.pid)).size, 2, "each worker rolled over");
@@ -166,23 +151,15 @@ responders:
     await vouch?.stop();
   });
 
-  /** Asks until the response is signed by `serial` (files are picked up asynchronously); returns that response. */
-  async function signedBy(path: string, serial: string): Promise<Buffer> {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const response = await postOcsp(`${vouch.baseUrl}${path}`, ocspRequest(caDer, goodSerial));
-      if (signerSerial(response.body) === serial) return response.body;
-      if (Date.now() > deadline) throw new Error(`still signed by ${signerSerial(response.body)}, not ${serial}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const signedBy = async (path: string, serial: string) => untilSignedBy(`${vouch.baseUrl}${path}`, ocspRequest(caDer, goodSerial), serial);
+  const verified = async (body: Buffer) => opensslVerifiesGood(pki, body, goodSerial);
 
   test("a new signer dropped into the directory is used without SIGHUP; a bad one is rejected and the current one goes on", async () => {
-    await opensslVerifies(await signedBy("/", first.serial));
+    await verified(await signedBy("/", first.serial));
     const now = Date.now();
     const dropped = await issueSigner(pki, await mkdtemp(join(dir, "new-")), "dropped", now - HOUR, now + 72 * HOUR);
     await dropSigner(dropped, signers, "dropped");
-    await opensslVerifies(await signedBy("/", dropped.serial));
+    await verified(await signedBy("/", dropped.serial));
     const loaded = await waitForLogs(vouch, (record) => record.msg === "signer loaded from changed files" && record.serial === dropped.serial);
     assert.equal(loaded[0]!.responder, "directory");
 
@@ -191,19 +168,19 @@ responders:
     await copyFile(dropped.certificate, join(signers, "mismatched.pem"));
     const rejected = await waitForLogs(vouch, withMessage("new signer files rejected"));
     assert.match(String(rejected[0]!.err), /mismatched\.pem: .*the key does not belong to the signer certificate/);
-    await opensslVerifies(await signedBy("/", dropped.serial));
-    const admin = `http://127.0.0.1:${(await waitForLogs(vouch, withMessage("admin listening")))[0]!.port as number}`;
+    await verified(await signedBy("/", dropped.serial));
+    const admin = await adminUrlOf(vouch);
     const readyz = await fetch(`${admin}/readyz`);
     assert.equal(readyz.status, 200);
     assert.match(await readyz.text(), /warning: directory: .*signer files rejected: mismatched\.pem: .*does not belong/);
   });
 
   test("a key-file signer's certificate overwritten with garbage keeps the old one; a re-issued certificate for its key is taken up", async () => {
-    await opensslVerifies(await signedBy("/file", fileSigner.serial));
+    await verified(await signedBy("/file", fileSigner.serial));
     await writeFile(fileSigner.certificate, "not a certificate\n");
     const rejected = await waitForLogs(vouch, withMessage("changed signer files rejected; keeping the current signer"));
     assert.match(String(rejected[0]!.err), /not a PEM or DER X\.509 certificate/);
-    await opensslVerifies(await signedBy("/file", fileSigner.serial));
+    await verified(await signedBy("/file", fileSigner.serial));
 
     // The same key, a new certificate from the CA (as a renewal without a new key would bring).
     const csr = join(pki.stateDir, "reissue.csr");
@@ -212,6 +189,6 @@ responders:
     await opensslOrThrow(["ca", "-batch", "-config", pki.opensslConfig, "-in", csr, "-out", reissued, "-notext", "-extensions", "signer_ext", "-startdate", caTime(Date.now() - HOUR), "-enddate", caTime(Date.now() + 96 * HOUR)]);
     const reissuedSerial = new X509Certificate(await readPemDer(reissued)).serialNumber.toUpperCase();
     await copyFile(reissued, fileSigner.certificate);
-    await opensslVerifies(await signedBy("/file", reissuedSerial));
+    await verified(await signedBy("/file", reissuedSerial));
   });
 });

@@ -5,7 +5,8 @@
  * of a response's signature by Node's crypto and by @noble/post-quantum (independent of OpenSSL).
  */
 import { X509Certificate, verify } from "node:crypto";
-import { copyFile } from "node:fs/promises";
+import { copyFile, mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ml_dsa44, ml_dsa65, ml_dsa87 } from "@noble/post-quantum/ml-dsa.js";
 import { certificateFields } from "../../src/ocsp/certificate-fields.ts";
@@ -16,6 +17,9 @@ import { encodeOcspRequest, encodeTbsRequest } from "../../src/ocsp/encode-reque
 import { id_pkix_ocsp_pref_sig_algs } from "../../src/ocsp/oids.ts";
 import { generateKey, openssl, readPemDer, type Pki, type PkiKeyType } from "../../src/pki/openssl-pki.ts";
 import type { KnownSignatureAlgorithm } from "../../src/signing/signature-algorithms.ts";
+import { openssl as runOpenssl, postOcsp } from "./openssl.ts";
+import type { VouchProcess } from "./vouch-process.ts";
+import { waitForLogs, withMessage } from "./wait-for-log.ts";
 
 /** `openssl ca` time: YYYYMMDDHHMMSSZ (whole seconds). */
 export function caTime(at: number): string {
@@ -92,4 +96,39 @@ export function verifyMlDsaResponse(body: Buffer, issuer: Buffer): X509Certifica
     if (!(signer.keyUsage ?? []).includes("1.3.6.1.5.5.7.3.9")) throw new Error("the signer certificate lacks id-kp-OCSPSigning");
   }
   return signer;
+}
+
+/** The serial (upper-case hex) of the certificate that signed a response: the first of its certs. */
+export function signerSerial(body: Buffer): string {
+  return new X509Certificate(basicOf(body).certs[0] ?? Buffer.alloc(0)).serialNumber.toUpperCase();
+}
+
+/**
+ * `openssl ocsp -respin` verifies a classical response for serial `serial` of the PKI's CA against
+ * its root (as of `at`, milliseconds, when given: a signer that has expired since) and says `good`.
+ * Returns openssl's output; throws with it otherwise.
+ */
+export async function opensslVerifiesGood(pki: Pki, body: Buffer, serial: string, at?: number): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), "vouch-response-")), "response.der");
+  await writeFile(file, body);
+  const when = at === undefined ? [] : ["-attime", String(Math.floor(at / 1000))];
+  const result = await runOpenssl(["ocsp", "-respin", file, "-issuer", pki.ca, "-serial", `0x${serial}`, "-CAfile", pki.root, "-verify_other", pki.ca, ...when]);
+  if (!/Response verify OK/.test(result.output) || !new RegExp(`0x${serial}: good`, "i").test(result.output)) throw new Error(`openssl ocsp did not verify a good answer: ${result.output}`);
+  return result.output;
+}
+
+/** Asks `url` for `request` until the response is signed by `serial` (signer files are picked up asynchronously); returns that response. */
+export async function untilSignedBy(url: string, request: Buffer, serial: string, timeoutMs = 15_000): Promise<Buffer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await postOcsp(url, request);
+    if (signerSerial(response.body) === serial) return response.body;
+    if (Date.now() > deadline) throw new Error(`responses still signed by ${signerSerial(response.body)}, not ${serial}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The admin listener's base URL, from its "admin listening" log line. */
+export async function adminUrlOf(vouch: VouchProcess): Promise<string> {
+  return `http://127.0.0.1:${(await waitForLogs(vouch, withMessage("admin listening")))[0]!.port as number}`;
 }
