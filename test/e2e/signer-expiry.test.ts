@@ -35,8 +35,9 @@ before(async () => {
   caDer = await readPemDer(pki.ca);
   goodSerial = await certificateSerial(pki.good);
   const now = Math.floor(Date.now() / 1000) * 1000;
-  validFrom = now + 10_000;
-  expiresAt = now + 20_000;
+  // Room for a slow start on a busy machine (the full suite runs four files at once).
+  validFrom = now + 20_000;
+  expiresAt = now + 32_000;
   // One at a time: `openssl ca` keeps its serial and database in files.
   expiring = await issueSigner(pki, dir, "expiring", now - 3_600_000, expiresAt);
   upcoming = await issueSigner(pki, dir, "upcoming", validFrom, now + 3_600_000);
@@ -77,7 +78,7 @@ async function until(at: number): Promise<void> {
 }
 
 test("a signer expiring in seconds: warned about, measured, caps nextUpdate, then tryLater and not ready; a signer not yet valid: tryLater until its notBefore", async () => {
-  // Before the upcoming signer's notBefore (the server started well within 10 s of its issue).
+  // Before the upcoming signer's notBefore (the server started well within 20 s of its issue).
   assert.ok(Date.now() < validFrom - 500, "the server took too long to start for this test's timeline");
   const warning = (await waitForLogs(vouch, (record) => record.level === "warn" && /expires .* and no other signer takes over/.test(String(record.msg))))[0]!;
   assert.equal(warning.serial, expiring.serial);

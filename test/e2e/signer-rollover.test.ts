@@ -60,10 +60,11 @@ describe("staged rollover under load, with two worker processes", () => {
     const signers = join(dir, "staged");
     await mkdir(signers);
     const now = Math.floor(Date.now() / 1000) * 1000;
-    activation = now + 12_000;
-    expiry = now + 18_000;
+    // Room for a slow start of two workers on a busy machine (the full suite runs four files at once).
+    activation = now + 20_000;
+    expiry = now + 26_000;
     current = await issueSigner(pki, signers, "current", now - HOUR, expiry);
-    // Valid from 9 s in; takes over 3 s after that (activateAfter), before the current one expires.
+    // Valid from 17 s in; takes over 3 s after that (activateAfter), before the current one expires.
     next = await issueSigner(pki, signers, "next", activation - 3_000, now + 24 * HOUR);
     vouch = await startVouch(
       config(await freePort(), `
@@ -84,6 +85,8 @@ describe("staged rollover under load, with two worker processes", () => {
     const seen: { serial: string; at: number; nextUpdate: number; body: Buffer }[] = [];
     const failures: string[] = [];
     const client = async () => {
+      // Asking only from shortly before the activation: the load is for the switch, not the wait.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, activation - 4_000 - Date.now())));
       while (Date.now() < expiry + 2_000) {
         const at = Date.now();
         try {
