@@ -136,7 +136,7 @@ describe("deploy/kubernetes", () => {
     const mounted = new Set(keysVolume.secret!.items.map((item) => `${keysPath}/${item.path}`));
     for (const item of keysVolume.secret!.items) assert.ok(item.key in secret.stringData, `Secret key ${item.key}`);
     const issuer = config.responders[0]!.issuers[0]!;
-    for (const file of [issuer.certificate, issuer.signer.certificate, issuer.signer.key]) assert.ok(mounted.has(file!), `${file} mounted`);
+    for (const file of [issuer.certificate, issuer.signer!.certificate, issuer.signer!.key]) assert.ok(mounted.has(file!), `${file} mounted`);
     for (const variable of container.env) if (variable.valueFrom !== undefined) assert.ok(variable.valueFrom.secretKeyRef.key in secret.stringData, variable.name);
     const configVolume = pod.volumes.find((volume) => volume.configMap?.name === "vouch-config")!;
     assert.ok(container.volumeMounts.some((mount) => mount.name === configVolume.name && mount.mountPath === "/etc/vouch/vouch.yaml" && mount.subPath === "vouch.yaml"));
