@@ -107,7 +107,9 @@ test("a signer expiring in seconds: warned about, measured, caps nextUpdate, the
   assert.match(nowValid.output, /: good/);
   const ready = await readyz();
   assert.equal(ready.status, 200, ready.body);
-  assert.match(ready.body, new RegExp(`^ready\\nwarning: expiring: .*signer ${expiring.serial} expires`));
+  const warned = JSON.parse(ready.body) as { ready: boolean; warnings: { responder: string; warnings: string[] }[] };
+  assert.equal(warned.ready, true);
+  assert.match(warned.warnings.find((issuer) => issuer.responder === "expiring")?.warnings[0] ?? "", new RegExp(`^signer ${expiring.serial} expires .* and no other signer takes over$`));
 
   await until(expiresAt + 1500);
   const expired = await ask("/expiring");

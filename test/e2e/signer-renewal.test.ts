@@ -88,7 +88,7 @@ test("a failing renewal command is retried with backoff, logged, counted and sho
     const response = await fetch(`${admin}/readyz`);
     const body = await response.text();
     assert.equal(response.status, 200, body);
-    if (/warning: renewing: .*signer renewal failing since .* CA offline/.test(body)) warned = body;
+    if (/"ready":true,"warnings":\[\{"responder":"renewing",.*"signer renewal failing since .* CA offline/.test(body)) warned = body;
     else await new Promise((resolve) => setTimeout(resolve, 100));
   }
   assert.notEqual(warned, "", "readiness showed the failing renewal");

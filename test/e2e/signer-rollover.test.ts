@@ -175,7 +175,7 @@ responders:
     const admin = await adminUrlOf(vouch);
     const readyz = await fetch(`${admin}/readyz`);
     assert.equal(readyz.status, 200);
-    assert.match(await readyz.text(), /warning: directory: .*signer files rejected: mismatched\.pem: .*does not belong/);
+    assert.match(await readyz.text(), /^\{"ready":true,"warnings":\[\{"responder":"directory",.*"signer files rejected: mismatched\.pem: [^"]*does not belong/);
   });
 
   test("a key-file signer's certificate overwritten with garbage keeps the old one; a re-issued certificate for its key is taken up", async () => {
