@@ -1,18 +1,20 @@
 /**
  * The handful of X.509 fields (RFC 5280 §4.1) OCSP needs from a certificate: names and
  * key for CertID hashes and ResponderIDs, serial and validity for lookups. This is a
- * cold path (configuration, reload); it reuses the strict reader but reports
+ * cold path (configuration, reload); it reads with the strict reader's request limits but reports
  * CertificateFormatError, because a bad certificate is an operator's problem, not a client's.
  */
-import { MalformedRequestError } from "../errors.ts";
-import type { Tlv } from "./der-reader.ts";
-import { DerReader, TAG } from "./der-reader.ts";
+import type { DerRules, Tlv } from "./der-reader.ts";
+import { contextConstructed, DerReader, REQUEST_DER, TAG } from "./der-reader.ts";
 import { readTime } from "./read-time.ts";
 
 /** A certificate (or SubjectPublicKeyInfo) that is not the DER Vouch expects. */
 export class CertificateFormatError extends Error {
   override readonly name = "CertificateFormatError";
 }
+
+/** How certificates are read: as requests are, but a fault is a CertificateFormatError. */
+const CERTIFICATE_DER: DerRules = { ...REQUEST_DER, label: "bad certificate DER", error: (message) => new CertificateFormatError(message) };
 
 /** Fields of one certificate; Buffers share memory with the input. */
 export interface CertificateFields {
@@ -34,49 +36,45 @@ export interface CertificateFields {
 
 /** Extracts the fields from a DER certificate; throws CertificateFormatError if it is not one. */
 export function certificateFields(der: Buffer): CertificateFields {
-  return asCertificateError(() => {
-    const top = DerReader.of(der, "Certificate");
-    const certificate = top.enterNext(TAG.SEQUENCE, "Certificate");
-    top.finish();
-    const tbsTlv = certificate.expect(TAG.SEQUENCE, "tbsCertificate");
-    certificate.expect(TAG.SEQUENCE, "signatureAlgorithm");
-    certificate.expect(TAG.BIT_STRING, "signatureValue");
-    certificate.finish();
+  const top = DerReader.of(der, "Certificate", CERTIFICATE_DER);
+  const certificate = top.enterNext(TAG.SEQUENCE, "Certificate");
+  top.finish();
+  const tbsTlv = certificate.expect(TAG.SEQUENCE, "tbsCertificate");
+  certificate.expect(TAG.SEQUENCE, "signatureAlgorithm");
+  certificate.expect(TAG.BIT_STRING, "signatureValue");
+  certificate.finish();
 
-    const tbs = certificate.enter(tbsTlv, "TBSCertificate");
-    tbs.optional(0xa0); // version
-    const serialTlv = tbs.expect(TAG.INTEGER, "serialNumber");
-    if (serialTlv.end === serialTlv.contentStart) tbs.fail("empty serialNumber");
-    tbs.expect(TAG.SEQUENCE, "signature");
-    const issuerTlv = tbs.expect(TAG.SEQUENCE, "issuer");
-    const validity = tbs.enterNext(TAG.SEQUENCE, "validity");
-    const notBefore = readTime(validity, "notBefore");
-    const notAfter = readTime(validity, "notAfter");
-    validity.finish();
-    const subjectTlv = tbs.expect(TAG.SEQUENCE, "subject");
-    const spkiTlv = tbs.expect(TAG.SEQUENCE, "subjectPublicKeyInfo");
-    // issuerUniqueID, subjectUniqueID and extensions are not needed here.
-    return {
-      tbsDer: certificate.whole(tbsTlv),
-      serialNumber: tbs.content(serialTlv),
-      issuerDer: tbs.whole(issuerTlv),
-      subjectDer: tbs.whole(subjectTlv),
-      notBefore,
-      notAfter,
-      subjectPublicKeyInfoDer: tbs.whole(spkiTlv),
-      subjectPublicKey: readSubjectPublicKey(tbs, spkiTlv),
-    };
-  });
+  const tbs = certificate.enter(tbsTlv, "TBSCertificate");
+  tbs.optional(contextConstructed(0)); // version
+  const serialTlv = tbs.expect(TAG.INTEGER, "serialNumber");
+  if (serialTlv.end === serialTlv.contentStart) tbs.fail("empty serialNumber");
+  tbs.expect(TAG.SEQUENCE, "signature");
+  const issuerTlv = tbs.expect(TAG.SEQUENCE, "issuer");
+  const validity = tbs.enterNext(TAG.SEQUENCE, "validity");
+  const notBefore = readTime(validity, "notBefore");
+  const notAfter = readTime(validity, "notAfter");
+  validity.finish();
+  const subjectTlv = tbs.expect(TAG.SEQUENCE, "subject");
+  const spkiTlv = tbs.expect(TAG.SEQUENCE, "subjectPublicKeyInfo");
+  // issuerUniqueID, subjectUniqueID and extensions are not needed here.
+  return {
+    tbsDer: certificate.whole(tbsTlv),
+    serialNumber: tbs.content(serialTlv),
+    issuerDer: tbs.whole(issuerTlv),
+    subjectDer: tbs.whole(subjectTlv),
+    notBefore,
+    notAfter,
+    subjectPublicKeyInfoDer: tbs.whole(spkiTlv),
+    subjectPublicKey: readSubjectPublicKey(tbs, spkiTlv),
+  };
 }
 
 /** The subjectPublicKey bits of a DER SubjectPublicKeyInfo; throws CertificateFormatError. */
 export function subjectPublicKeyOfSpki(spkiDer: Buffer): Buffer {
-  return asCertificateError(() => {
-    const top = DerReader.of(spkiDer, "SubjectPublicKeyInfo");
-    const spkiTlv = top.expect(TAG.SEQUENCE, "SubjectPublicKeyInfo");
-    top.finish();
-    return readSubjectPublicKey(top, spkiTlv);
-  });
+  const top = DerReader.of(spkiDer, "SubjectPublicKeyInfo", CERTIFICATE_DER);
+  const spkiTlv = top.expect(TAG.SEQUENCE, "SubjectPublicKeyInfo");
+  top.finish();
+  return readSubjectPublicKey(top, spkiTlv);
 }
 
 function readSubjectPublicKey(reader: DerReader, spkiTlv: Tlv): Buffer {
@@ -85,14 +83,4 @@ function readSubjectPublicKey(reader: DerReader, spkiTlv: Tlv): Buffer {
   const key = spki.octetAlignedBitString("subjectPublicKey");
   spki.finish();
   return key;
-}
-
-/** The reader speaks MalformedRequestError; certificates are not requests. */
-function asCertificateError<T>(parse: () => T): T {
-  try {
-    return parse();
-  } catch (error) {
-    if (error instanceof MalformedRequestError) throw new CertificateFormatError(error.message.replace("malformed DER", "bad certificate DER"), { cause: error });
-    throw error;
-  }
 }

@@ -2,7 +2,6 @@
  * Request-side Extensions (RFC 5280 §4.1, RFC 6960 §4.4): decoding plus the policy on
  * criticality and duplicates, shared by requestExtensions and singleRequestExtensions.
  */
-import { MalformedRequestError } from "../errors.ts";
 import { decodeOid } from "./der-oid.ts";
 import type { DerReader } from "./der-reader.ts";
 import { TAG } from "./der-reader.ts";
@@ -52,10 +51,10 @@ export function decodeExtensions(wrapper: DerReader, where: string, knownCritica
     const value = ext.octetString("extnValue");
     ext.finish();
     for (const seen of extensions) {
-      if (seen.oid === oid) throw new MalformedRequestError(`duplicate extension ${oid} in ${where}`);
+      if (seen.oid === oid) list.reject(`duplicate extension ${oid} in ${where}`);
     }
     if (critical && knownCritical !== "any" && !knownCritical.has(oid)) {
-      throw new MalformedRequestError(`unknown critical extension ${oid} in ${where}`);
+      list.reject(`unknown critical extension ${oid} in ${where}`);
     }
     extensions.push({ oid, critical, value });
   }

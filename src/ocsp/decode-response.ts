@@ -1,14 +1,14 @@
 /**
  * OCSPResponse decoding (RFC 6960 §4.2.1), strict DER, for responses Vouch did not make: a remote
  * responder's answer (forwarding), the responses inside a freshness proof, and `vouch query`.
- * The same strict reader as requests (no BER, no trailing bytes, bounded nesting); every problem is
- * a BadResponseError. Decoding says nothing about trust: `responses/check-response.ts` does that.
+ * The same strict reader and limits as requests (no BER, no trailing bytes, bounded nesting); every
+ * problem is a BadResponseError. Decoding says nothing about trust: `responses/check-response.ts` does that.
  */
-import { BadResponseError, MalformedRequestError, OCSP_RESPONSE_STATUS_CODES, type OcspErrorStatus } from "../errors.ts";
+import { BadResponseError, OCSP_RESPONSE_STATUS_CODES, type OcspErrorStatus } from "../errors.ts";
 import { readAlgorithmIdentifier } from "./algorithm-identifier.ts";
 import { decodeExtensions } from "./decode-extensions.ts";
 import { decodeOid } from "./der-oid.ts";
-import { DerReader, TAG } from "./der-reader.ts";
+import { DerReader, REQUEST_DER, TAG, type DerRules } from "./der-reader.ts";
 import { id_ce_invalidityDate, id_pkix_ocsp_basic, id_pkix_ocsp_nonce } from "./oids.ts";
 import { readCertId } from "./read-cert-id.ts";
 import { readOptionalCerts } from "./read-certs.ts";
@@ -68,6 +68,9 @@ export type DecodedOcspResponse =
 /** A response is a handful of certificates and answers; anything far beyond is not one. */
 const MAX_SINGLE_RESPONSES = 10_000;
 
+/** How responses are read: as requests are, but a fault is the remote responder's, a BadResponseError. */
+const RESPONSE_DER: DerRules = { ...REQUEST_DER, label: "bad response DER", error: (message) => new BadResponseError(message) };
+
 const STATUS_BY_CODE = new Map(Object.entries(OCSP_RESPONSE_STATUS_CODES).map(([status, code]) => [code, status as OcspErrorStatus | "successful"]));
 
 /**
@@ -75,38 +78,32 @@ const STATUS_BY_CODE = new Map(Object.entries(OCSP_RESPONSE_STATUS_CODES).map(([
  * understood. Buffers share memory with `der`. Throws BadResponseError, and never any other error.
  */
 export function decodeOcspResponse(der: Buffer): DecodedOcspResponse {
-  return asBadResponse(() => {
-    const top = DerReader.of(der, "OCSPResponse");
-    const response = top.enterNext(TAG.SEQUENCE, "OCSPResponse");
-    top.finish();
-    const code = response.smallInteger(response.expect(TAG.ENUMERATED, "responseStatus"), "responseStatus");
-    const status = STATUS_BY_CODE.get(code);
-    if (status === undefined) return response.fail(`unknown responseStatus ${code}`);
-    const bytesTlv = response.optional(0xa0);
-    response.finish();
-    if (status !== "successful") {
-      if (bytesTlv !== undefined) throw new BadResponseError(`a ${status} response carries responseBytes`);
-      return { status, der };
-    }
-    if (bytesTlv === undefined) throw new BadResponseError("a successful response has no responseBytes");
-    const wrapper = response.enter(bytesTlv, "responseBytes");
-    const responseBytes = wrapper.enterNext(TAG.SEQUENCE, "ResponseBytes");
-    wrapper.finish();
-    const type = decodeOid(responseBytes.oidContent("responseType"));
-    if (type !== id_pkix_ocsp_basic) throw new BadResponseError(`unsupported responseType ${type} (only id-pkix-ocsp-basic)`);
-    const basicDer = responseBytes.octetString("response");
-    responseBytes.finish();
-    return { status, der, basic: readBasic(basicDer) };
-  });
+  const top = DerReader.of(der, "OCSPResponse", RESPONSE_DER);
+  const response = top.enterNext(TAG.SEQUENCE, "OCSPResponse");
+  top.finish();
+  const code = response.smallInteger(response.expect(TAG.ENUMERATED, "responseStatus"), "responseStatus");
+  const status = STATUS_BY_CODE.get(code);
+  if (status === undefined) return response.fail(`unknown responseStatus ${code}`);
+  const bytesTlv = response.optional(0xa0);
+  response.finish();
+  if (status !== "successful") {
+    if (bytesTlv !== undefined) throw new BadResponseError(`a ${status} response carries responseBytes`);
+    return { status, der };
+  }
+  if (bytesTlv === undefined) throw new BadResponseError("a successful response has no responseBytes");
+  const wrapper = response.enter(bytesTlv, "responseBytes");
+  const responseBytes = wrapper.enterNext(TAG.SEQUENCE, "ResponseBytes");
+  wrapper.finish();
+  const type = decodeOid(responseBytes.oidContent("responseType"));
+  if (type !== id_pkix_ocsp_basic) throw new BadResponseError(`unsupported responseType ${type} (only id-pkix-ocsp-basic)`);
+  const basicDer = responseBytes.octetString("response");
+  responseBytes.finish();
+  return { status, der, basic: decodeBasicOcspResponse(basicDer) };
 }
 
 /** Decodes exactly one DER BasicOCSPResponse (freshness proofs may carry these bare). Throws BadResponseError. */
 export function decodeBasicOcspResponse(der: Buffer): DecodedBasicResponse {
-  return asBadResponse(() => readBasic(der));
-}
-
-function readBasic(der: Buffer): DecodedBasicResponse {
-  const top = DerReader.of(der, "BasicOCSPResponse");
+  const top = DerReader.of(der, "BasicOCSPResponse", RESPONSE_DER);
   const basic = top.enterNext(TAG.SEQUENCE, "BasicOCSPResponse");
   top.finish();
   const tbsTlv = basic.expect(TAG.SEQUENCE, "tbsResponseData");
@@ -193,7 +190,7 @@ function readSingleResponse(list: DerReader): DecodedSingleResponse {
   let invalidityDate: Date | undefined;
   const invalidity = extensions.find((extension) => extension.oid === id_ce_invalidityDate);
   if (invalidity !== undefined) {
-    const reader = DerReader.of(invalidity.value, "InvalidityDate");
+    const reader = DerReader.of(invalidity.value, "InvalidityDate", RESPONSE_DER);
     invalidityDate = readGeneralizedTime(reader, "invalidityDate");
     reader.finish();
   }
@@ -242,15 +239,4 @@ function readGeneralizedTime(reader: DerReader, name: string): Date {
  */
 function readExtensions(wrapper: DerReader, where: string): Extension[] {
   return decodeExtensions(wrapper, where, "any");
-}
-
-/** The strict reader speaks MalformedRequestError; a bad response is not the client's request. */
-function asBadResponse<T>(decode: () => T): T {
-  try {
-    return decode();
-  } catch (error) {
-    if (error instanceof BadResponseError) throw error;
-    if (error instanceof MalformedRequestError) throw new BadResponseError(error.message.replace("malformed DER", "bad response DER"), { cause: error });
-    throw new BadResponseError(`undecodable OCSP response (${error instanceof Error ? error.message : String(error)})`, { cause: error });
-  }
 }

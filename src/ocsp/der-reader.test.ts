@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MalformedRequestError } from "../errors.ts";
-import { DerReader, TAG } from "./der-reader.ts";
+import { DerReader, REQUEST_DER, TAG } from "./der-reader.ts";
 
 const reader = (bytes: number[]): DerReader => DerReader.of(Buffer.from(bytes), "test");
 const rejects = (run: () => unknown, message: RegExp): void => {
@@ -60,7 +60,7 @@ describe("DerReader structure", () => {
     for (let i = 0; i < 40; i++) nested = Buffer.concat([Buffer.of(0x30, nested.length), nested]);
     const deep = DerReader.of(nested, "deep");
     rejects(() => deep.checkDeep(deep.next(), "deep"), /nesting deeper than 32/);
-    const many = DerReader.of(Buffer.from(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 0x05 : 0x00))), "many", { maxDepth: 4, maxElements: 50 });
+    const many = DerReader.of(Buffer.from(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? 0x05 : 0x00))), "many", { ...REQUEST_DER, maxDepth: 4, maxElements: 50 });
     rejects(() => {
       while (many.hasMore) many.next();
     }, /more than 50 elements/);

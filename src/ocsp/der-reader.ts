@@ -1,10 +1,11 @@
 /**
- * A strict DER reader for the OCSP request path. It walks a Buffer in place (no copies,
- * no intermediate tree) and rejects anything that is not distinguished encoding:
- * indefinite or non-minimal lengths, high tag numbers, truncation. Every failure is a
- * `MalformedRequestError`, so a caller can map any decoding problem to one OCSP status
- * without a catch-all; bounds are checked before every byte access, so no other error
- * can escape on hostile input.
+ * The one DER reader: requests, responses, certificates and CRLs are all walked by it. It walks a
+ * Buffer in place (no copies, no intermediate tree) and rejects anything that is not distinguished
+ * encoding: indefinite or non-minimal lengths, high tag numbers, truncation. What differs between
+ * the things read is their `DerRules`: the limits, and the one error type every failure is, so a
+ * caller maps any decoding problem to one outcome without a catch-all (a request's problem is the
+ * client's, a certificate's or a CRL's the operator's). Bounds are checked before every byte access,
+ * so no other error can escape on hostile input.
  */
 import { isUtf8 } from "node:buffer";
 import { MalformedRequestError } from "../errors.ts";
@@ -45,16 +46,34 @@ export interface Tlv {
   readonly end: number;
 }
 
-/** Resource bounds; a request is small, so anything deeper or busier is hostile. */
-export interface DerLimits {
+/** How strictly, and within what bounds, one kind of input is read, and what its failures are. */
+export interface DerRules {
   /** Nesting depth of `enter` calls. */
   readonly maxDepth: number;
   /** Total elements read across the whole walk (shared by nested readers). */
   readonly maxElements: number;
+  /**
+   * Whether a length must be in its shortest form (X.690 §10.1, DER). Only CRLs are read without:
+   * the CRL reader before this one accepted longer forms, and a CA's CRL that did would stop loading.
+   */
+  readonly minimalLengths: boolean;
+  /** How a failure's message starts, e.g. "malformed DER" ("… at offset 12 in CertID: …"). */
+  readonly label: string;
+  /** The error every failure is. */
+  readonly error: (message: string) => Error;
 }
 
-/** Generous for OCSP (a request nests ~8 deep) yet far below stack or CPU trouble. */
-export const DEFAULT_DER_LIMITS: DerLimits = { maxDepth: 32, maxElements: 20_000 };
+/**
+ * Requests: generous for OCSP (a request nests ~8 deep) yet far below stack or CPU trouble, since a
+ * request is small and anything deeper or busier is hostile. Failures are MalformedRequestError.
+ */
+export const REQUEST_DER: DerRules = {
+  maxDepth: 32,
+  maxElements: 20_000,
+  minimalLengths: true,
+  label: "malformed DER",
+  error: (message) => new MalformedRequestError(message),
+};
 
 /** Lengths beyond 4 octets would exceed any Buffer Vouch accepts; refusing them keeps arithmetic in int range. */
 const MAX_LENGTH_OCTETS = 4;
@@ -103,27 +122,42 @@ export class DerReader {
   private pos: number;
   private readonly end: number;
   private readonly depth: number;
-  private readonly limits: DerLimits;
+  private readonly rules: DerRules;
   private readonly budget: Budget;
 
-  private constructor(buf: Buffer, start: number, end: number, what: string, depth: number, limits: DerLimits, budget: Budget) {
+  private constructor(buf: Buffer, start: number, end: number, what: string, depth: number, rules: DerRules, budget: Budget) {
     this.buf = buf;
     this.pos = start;
     this.end = end;
     this.what = what;
     this.depth = depth;
-    this.limits = limits;
+    this.rules = rules;
     this.budget = budget;
   }
 
   /** A reader over a whole buffer, to be walked as `what`. */
-  static of(buf: Buffer, what: string, limits: DerLimits = DEFAULT_DER_LIMITS): DerReader {
-    return new DerReader(buf, 0, buf.length, what, 0, limits, { elements: 0 });
+  static of(buf: Buffer, what: string, rules: DerRules = REQUEST_DER): DerReader {
+    return new DerReader(buf, 0, buf.length, what, 0, rules, { elements: 0 });
   }
 
-  /** Throws a MalformedRequestError naming the offset and the structure being read. */
+  /** A reader over `buf[start, end)` (one element of a long list walked elsewhere), to be walked as `what`. */
+  static over(buf: Buffer, start: number, end: number, what: string, rules: DerRules): DerReader {
+    return new DerReader(buf, start, end, what, 0, rules, { elements: 0 });
+  }
+
+  /** Throws the rules' error naming the offset and the structure being read. */
   fail(message: string, at: number = this.pos): never {
-    throw new MalformedRequestError(`malformed DER at offset ${at} in ${this.what}: ${message}`);
+    throw this.rules.error(`${this.rules.label} at offset ${at} in ${this.what}: ${message}`);
+  }
+
+  /** Throws the rules' error with `message` as it is: for a fault in what the DER says, not in how it is encoded. */
+  reject(message: string): never {
+    throw this.rules.error(message);
+  }
+
+  /** Where the next element starts (the end of the range once it is used up). */
+  get offset(): number {
+    return this.pos;
   }
 
   /** Whether elements remain before the end of this reader's range. */
@@ -142,7 +176,7 @@ export class DerReader {
     const start = this.pos;
     const end = this.end;
     if (start >= end) this.fail("expected an element, found the end");
-    if (++this.budget.elements > this.limits.maxElements) this.fail(`more than ${this.limits.maxElements} elements`);
+    if (++this.budget.elements > this.rules.maxElements) this.fail(`more than ${this.rules.maxElements} elements`);
     const tag = buf[start] ?? 0;
     // Tag numbers >= 31 need the multi-octet form; nothing in OCSP or X.509 uses them.
     if ((tag & 0x1f) === 0x1f) this.fail("high tag number form is not supported", start);
@@ -161,7 +195,7 @@ export class DerReader {
       length = 0;
       for (let i = 0; i < count; i++) length = length * 256 + (buf[p + i] ?? 0);
       // DER (X.690 §10.1): the long form only when needed, and with no leading zero octet.
-      if (length < 0x80 || (buf[p] ?? 0) === 0) this.fail("non-minimal length encoding", start);
+      if ((length < 0x80 || (buf[p] ?? 0) === 0) && this.rules.minimalLengths) this.fail("non-minimal length encoding", start);
       p += count;
     }
     const contentEnd = p + length;
@@ -188,8 +222,8 @@ export class DerReader {
   /** A child reader over a constructed element's content, one level deeper. */
   enter(tlv: Tlv, what: string): DerReader {
     if ((tlv.tag & 0x20) === 0) this.fail(`${what}: ${tagName(tlv.tag)} is not constructed`, tlv.start);
-    if (this.depth + 1 > this.limits.maxDepth) this.fail(`nesting deeper than ${this.limits.maxDepth}`, tlv.start);
-    return new DerReader(this.buf, tlv.contentStart, tlv.end, what, this.depth + 1, this.limits, this.budget);
+    if (this.depth + 1 > this.rules.maxDepth) this.fail(`nesting deeper than ${this.rules.maxDepth}`, tlv.start);
+    return new DerReader(this.buf, tlv.contentStart, tlv.end, what, this.depth + 1, this.rules, this.budget);
   }
 
   /** Reads the next element as a constructed `tag` and opens it (the usual SEQUENCE step). */

@@ -1,4 +1,3 @@
-import { MalformedRequestError } from "../errors.ts";
 import { decodeOid } from "./der-oid.ts";
 import type { DerReader } from "./der-reader.ts";
 import { TAG } from "./der-reader.ts";
@@ -7,7 +6,7 @@ import type { CertId } from "./types.ts";
 
 /**
  * Reads the next element of `request` as a CertID (in a Request or a SingleResponse), with the hash
- * algorithm and hash lengths checked so that lookups can trust them. Throws MalformedRequestError.
+ * algorithm and hash lengths checked so that lookups can trust them. Throws the reader's error.
  */
 export function readCertId(request: DerReader, name = "reqCert"): CertId {
   const tlv = request.expect(TAG.SEQUENCE, name);
@@ -18,15 +17,15 @@ export function readCertId(request: DerReader, name = "reqCert"): CertId {
   if (algorithm.hasMore) algorithm.checkNull(algorithm.next(), "hashAlgorithm parameters");
   algorithm.finish();
   const hashAlgorithm = hashAlgorithmFromOidContent(oid);
-  if (hashAlgorithm === undefined) throw new MalformedRequestError(`unsupported CertID hash algorithm ${decodeOid(oid)}`);
+  if (hashAlgorithm === undefined) return certId.reject(`unsupported CertID hash algorithm ${decodeOid(oid)}`);
   const expected = HASH_LENGTHS[hashAlgorithm];
   const issuerNameHash = certId.octetString("issuerNameHash");
   if (issuerNameHash.length !== expected) {
-    throw new MalformedRequestError(`issuerNameHash is ${issuerNameHash.length} octets, ${hashAlgorithm} needs ${expected}`);
+    certId.reject(`issuerNameHash is ${issuerNameHash.length} octets, ${hashAlgorithm} needs ${expected}`);
   }
   const issuerKeyHash = certId.octetString("issuerKeyHash");
   if (issuerKeyHash.length !== expected) {
-    throw new MalformedRequestError(`issuerKeyHash is ${issuerKeyHash.length} octets, ${hashAlgorithm} needs ${expected}`);
+    certId.reject(`issuerKeyHash is ${issuerKeyHash.length} octets, ${hashAlgorithm} needs ${expected}`);
   }
   const serialNumber = certId.integer("serialNumber");
   certId.finish();

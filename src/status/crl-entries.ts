@@ -13,8 +13,9 @@
  * words the errors.
  */
 import { crlReasonFromCode } from "../ocsp/types.ts";
-import { parseAsn1Time } from "./asn1-time.ts";
-import { CrlError, expectTlv, oidEquals, readTlv, TAG_ENUMERATED, TAG_GENERALIZED_TIME, TAG_INTEGER, TAG_SEQUENCE, TAG_UTC_TIME } from "./crl-der.ts";
+import { DerReader, TAG, type Tlv } from "../ocsp/der-reader.ts";
+import { parseDerTime } from "../ocsp/der-time.ts";
+import { CRL_DER } from "./crl-error.ts";
 import type { ParsedCrl } from "./crl-parse.ts";
 import { readExtension, time } from "./crl-parse.ts";
 import type { SerialTableParts } from "./serial-table.ts";
@@ -97,7 +98,7 @@ class TimeCache {
       }
       if (same) return this.#ms;
     }
-    const ms = parseAsn1Time(der, start, start + length);
+    const ms = parseDerTime(der, start, start + length);
     if (!Number.isNaN(ms)) {
       this.#der = der;
       this.#start = start;
@@ -114,14 +115,14 @@ class TimeCache {
  * when it has another shape (or a fault) and must go through `readEntry`; adds nothing then.
  */
 function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialTableBuilder, dates: TimeCache, mine: number, of: number): number {
-  if (der[p] !== TAG_SEQUENCE) return 0;
+  if (der[p] !== TAG.SEQUENCE) return 0;
   const entryLength = der[p + 1] ?? 0x80;
   if (entryLength >= 0x80) return 0;
   const entryEnd = p + 2 + entryLength;
   if (entryEnd > limit) return 0;
   // userCertificate
   let q = p + 2;
-  if (der[q] !== TAG_INTEGER) return 0;
+  if (der[q] !== TAG.INTEGER) return 0;
   const serialLength = der[q + 1] ?? 0x80;
   if (serialLength === 0 || serialLength >= 0x80) return 0;
   const serialStart = q + 2;
@@ -131,7 +132,7 @@ function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialT
   q = serialEnd;
   const dateTag = der[q];
   const dateLength = der[q + 1] ?? 0;
-  if (!((dateTag === TAG_UTC_TIME && dateLength === 13) || (dateTag === TAG_GENERALIZED_TIME && dateLength === 15))) return 0;
+  if (!((dateTag === TAG.UTC_TIME && dateLength === 13) || (dateTag === TAG.GENERALIZED_TIME && dateLength === 15))) return 0;
   const dateStart = q + 2;
   q = dateStart + dateLength;
   if (q > entryEnd) return 0;
@@ -140,12 +141,12 @@ function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialT
   let code = NO_REASON;
   if (q < entryEnd) {
     // crlEntryExtensions: a SEQUENCE that ends with the entry, of reasonCode extensions only.
-    if (der[q] !== TAG_SEQUENCE || q + 2 + (der[q + 1] ?? 0x80) !== entryEnd) return 0;
+    if (der[q] !== TAG.SEQUENCE || q + 2 + (der[q + 1] ?? 0x80) !== entryEnd) return 0;
     for (q += 2; q < entryEnd; ) {
       // SEQUENCE { OID 2.5.29.21, OCTET STRING { ENUMERATED code } }: 30 0a 06 03 55 1d 15 04 03 0a 01 xx
-      if (q + 12 > entryEnd || der[q] !== TAG_SEQUENCE || der[q + 1] !== 0x0a || der[q + 2] !== 0x06 || der[q + 3] !== 0x03) return 0;
+      if (q + 12 > entryEnd || der[q] !== TAG.SEQUENCE || der[q + 1] !== 0x0a || der[q + 2] !== 0x06 || der[q + 3] !== 0x03) return 0;
       if (der[q + 4] !== 0x55 || der[q + 5] !== 0x1d || der[q + 6] !== 0x15) return 0;
-      if (der[q + 7] !== 0x04 || der[q + 8] !== 0x03 || der[q + 9] !== TAG_ENUMERATED || der[q + 10] !== 0x01) return 0;
+      if (der[q + 7] !== 0x04 || der[q + 8] !== 0x03 || der[q + 9] !== TAG.ENUMERATED || der[q + 10] !== 0x01) return 0;
       code = der[q + 11] ?? NO_REASON;
       if (crlReasonFromCode(code) === undefined) return 0;
       q += 12;
@@ -158,35 +159,42 @@ function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialT
 /** Reads any entry at `p`, and words the fault when it is malformed or unsupported. */
 function readEntry(der: Buffer, p: number, limit: number, index: number, builder: SerialTableBuilder, mine: number, of: number): number {
   const what = `revokedCertificates[${index}]`;
-  const entry = expectTlv(der, p, limit, TAG_SEQUENCE, what);
-  const serial = expectTlv(der, entry.contentStart, entry.end, TAG_INTEGER, what);
-  if (serial.end === serial.contentStart) throw new CrlError(`${what}: empty serial`);
-  const dateTlv = readTlv(der, serial.end, entry.end, what);
-  const revokedAt = time(der, dateTlv, `${what}.revocationDate`);
+  const list = DerReader.over(der, p, limit, what, CRL_DER);
+  const entryTlv = list.expect(TAG.SEQUENCE, what);
+  const entry = list.enter(entryTlv, what);
+  const serial = entry.expect(TAG.INTEGER, what);
+  if (serial.end === serial.contentStart) entry.reject(`${what}: empty serial`);
+  const revokedAt = time(entry, entry.next(), `${what}.revocationDate`);
   let code = NO_REASON;
   let invalidity = Number.NaN;
-  if (dateTlv.end < entry.end) {
-    const list = expectTlv(der, dateTlv.end, entry.end, TAG_SEQUENCE, `${what}.crlEntryExtensions`);
-    if (list.end !== entry.end) throw new CrlError(`${what}: trailing octets`);
-    for (let q = list.contentStart; q < list.end; ) {
-      const extension = readExtension(der, q, list.end, `${what}.crlEntryExtensions`, false);
-      q = extension.end;
-      const value = extension.value;
-      if (oidEquals(der, extension.oidTlv, OID_REASON_CODE)) {
-        const enumerated = expectTlv(der, value.contentStart, value.end, TAG_ENUMERATED, `${what}.reasonCode`);
+  if (entry.hasMore) {
+    const extensions = entry.enterNext(TAG.SEQUENCE, `${what}.crlEntryExtensions`);
+    entry.finish();
+    while (extensions.hasMore) {
+      const extension = readExtension(extensions, `${what}.crlEntryExtensions`, false);
+      const value = DerReader.over(der, extension.value.contentStart, extension.value.end, what, CRL_DER);
+      if (oidIs(der, extension.oidTlv, OID_REASON_CODE)) {
+        const enumerated = value.expect(TAG.ENUMERATED, `${what}.reasonCode`);
         const reason = enumerated.end - enumerated.contentStart === 1 ? crlReasonFromCode(der[enumerated.contentStart] ?? NO_REASON) : undefined;
-        if (reason === undefined) throw new CrlError(`${what}.reasonCode: not a CRLReason`);
+        if (reason === undefined) value.reject(`${what}.reasonCode: not a CRLReason`);
         code = der[enumerated.contentStart] ?? NO_REASON;
-      } else if (oidEquals(der, extension.oidTlv, OID_INVALIDITY_DATE)) {
-        invalidity = time(der, readTlv(der, value.contentStart, value.end, what), `${what}.invalidityDate`);
-      } else if (oidEquals(der, extension.oidTlv, OID_CERTIFICATE_ISSUER)) {
-        throw new CrlError(`${what}: certificateIssuer entry extension (indirect CRL) is not supported`);
+      } else if (oidIs(der, extension.oidTlv, OID_INVALIDITY_DATE)) {
+        invalidity = time(value, value.next(), `${what}.invalidityDate`);
+      } else if (oidIs(der, extension.oidTlv, OID_CERTIFICATE_ISSUER)) {
+        value.reject(`${what}: certificateIssuer entry extension (indirect CRL) is not supported`);
       } else if (extension.critical) {
-        throw new CrlError(`${what}: unsupported critical entry extension`);
+        value.reject(`${what}: unsupported critical entry extension`);
       }
     }
   }
-  if (serial.end - serial.contentStart > 255) throw new CrlError(`${what}: serial longer than 255 octets`);
+  if (serial.end - serial.contentStart > 255) entry.reject(`${what}: serial longer than 255 octets`);
   if ((der[serial.end - 1] ?? 0) % of === mine) builder.add(der, serial.contentStart, serial.end, revokedAt, code, invalidity);
-  return entry.end;
+  return entryTlv.end;
+}
+
+/** Whether the OID content at `tlv` is `content` (compared in place, no decoding). */
+function oidIs(buf: Buffer, tlv: Tlv, content: Uint8Array): boolean {
+  if (tlv.end - tlv.contentStart !== content.length) return false;
+  for (let i = 0; i < content.length; i++) if (buf[tlv.contentStart + i] !== content[i]) return false;
+  return true;
 }

@@ -13,6 +13,8 @@
  * ```
  */
 import { decodeOid } from "../ocsp/der-oid.ts";
+import { contextConstructed, DerReader, TAG, type Tlv } from "../ocsp/der-reader.ts";
+import { parseDerTime } from "../ocsp/der-time.ts";
 import {
   id_ce_authorityKeyIdentifier,
   id_ce_cRLNumber,
@@ -20,22 +22,7 @@ import {
   id_ce_freshestCRL,
   id_ce_issuingDistributionPoint,
 } from "../ocsp/oids.ts";
-import { parseAsn1Time } from "./asn1-time.ts";
-import type { Tlv } from "./crl-der.ts";
-import {
-  CrlError,
-  expectTlv,
-  readTlv,
-  TAG_BIT_STRING,
-  TAG_BOOLEAN,
-  TAG_GENERALIZED_TIME,
-  TAG_INTEGER,
-  TAG_OCTET_STRING,
-  TAG_OID,
-  TAG_SEQUENCE,
-  TAG_UTC_TIME,
-  unsignedInteger,
-} from "./crl-der.ts";
+import { CRL_DER } from "./crl-error.ts";
 
 /** The CRL's header; Buffers share memory with the input. Times are milliseconds since the epoch. */
 export interface ParsedCrl {
@@ -73,72 +60,60 @@ export interface ParsedCrl {
  * do) or anything unknown. The entries are not read here (see `readCrlEntries`).
  */
 export function parseCrl(der: Buffer): ParsedCrl {
-  const outer = expectTlv(der, 0, der.length, TAG_SEQUENCE, "CertificateList");
-  if (outer.end !== der.length) throw new CrlError(`CertificateList: ${der.length - outer.end} trailing octets`);
-  const tbs = expectTlv(der, outer.contentStart, outer.end, TAG_SEQUENCE, "tbsCertList");
-  const signatureAlgorithm = expectTlv(der, tbs.end, outer.end, TAG_SEQUENCE, "signatureAlgorithm");
-  const signatureValue = expectTlv(der, signatureAlgorithm.end, outer.end, TAG_BIT_STRING, "signatureValue");
-  if (signatureValue.end !== outer.end) throw new CrlError("CertificateList: unexpected field after signatureValue");
-  if (signatureValue.end === signatureValue.contentStart || der[signatureValue.contentStart] !== 0) {
-    throw new CrlError("signatureValue: must be whole octets");
-  }
+  const top = DerReader.of(der, "CertificateList", CRL_DER);
+  const list = top.enterNext(TAG.SEQUENCE, "CertificateList");
+  top.finish();
+  const tbsTlv = list.expect(TAG.SEQUENCE, "tbsCertList");
+  const signatureAlgorithm = list.expect(TAG.SEQUENCE, "signatureAlgorithm");
+  const signatureValue = list.expect(TAG.BIT_STRING, "signatureValue");
+  list.finish();
+  if (signatureValue.end === signatureValue.contentStart || der[signatureValue.contentStart] !== 0) list.reject("signatureValue: must be whole octets");
 
-  let p = tbs.contentStart;
-  const limit = tbs.end;
+  const tbs = list.enter(tbsTlv, "tbsCertList");
   let version = 1;
-  let field = readTlv(der, p, limit, "tbsCertList");
-  if (field.tag === TAG_INTEGER) {
-    if (field.end - field.contentStart !== 1 || der[field.contentStart] !== 1) throw new CrlError("version: only v2 (1) may be written");
+  let field = tbs.next();
+  if (field.tag === TAG.INTEGER) {
+    if (field.end - field.contentStart !== 1 || der[field.contentStart] !== 1) tbs.reject("version: only v2 (1) may be written");
     version = 2;
-    p = field.end;
-    field = readTlv(der, p, limit, "tbsCertList");
+    field = tbs.next();
   }
-  if (field.tag !== TAG_SEQUENCE) throw new CrlError("signature: expected an AlgorithmIdentifier");
-  if (!der.subarray(field.start, field.end).equals(der.subarray(signatureAlgorithm.start, signatureAlgorithm.end))) {
-    throw new CrlError("signature: tbsCertList.signature differs from signatureAlgorithm (RFC 5280 §5.1.1.2)");
-  }
-  p = field.end;
-  const issuer = expectTlv(der, p, limit, TAG_SEQUENCE, "issuer");
-  p = issuer.end;
-  const thisUpdateTlv = readTlv(der, p, limit, "thisUpdate");
-  const thisUpdate = time(der, thisUpdateTlv, "thisUpdate");
-  p = thisUpdateTlv.end;
+  if (field.tag !== TAG.SEQUENCE) tbs.reject("signature: expected an AlgorithmIdentifier");
+  if (!tbs.whole(field).equals(list.whole(signatureAlgorithm))) tbs.reject("signature: tbsCertList.signature differs from signatureAlgorithm (RFC 5280 §5.1.1.2)");
+  const issuer = tbs.expect(TAG.SEQUENCE, "issuer");
+  const thisUpdate = time(tbs, tbs.next(), "thisUpdate");
   let nextUpdate: number | undefined;
-  let entriesStart = 0;
-  let entriesEnd = 0;
+  let entries: Tlv | undefined;
   let extensions: Tlv | undefined;
-  while (p < limit) {
-    const next = readTlv(der, p, limit, "tbsCertList");
-    p = next.end;
-    if ((next.tag === TAG_UTC_TIME || next.tag === TAG_GENERALIZED_TIME) && nextUpdate === undefined && entriesEnd === 0) {
-      nextUpdate = time(der, next, "nextUpdate");
-    } else if (next.tag === TAG_SEQUENCE && entriesEnd === 0 && extensions === undefined) {
-      entriesStart = next.contentStart;
-      entriesEnd = next.end;
-    } else if (next.tag === 0xa0 && extensions === undefined) {
+  while (tbs.hasMore) {
+    const next = tbs.next();
+    if ((next.tag === TAG.UTC_TIME || next.tag === TAG.GENERALIZED_TIME) && nextUpdate === undefined && entries === undefined) {
+      nextUpdate = time(tbs, next, "nextUpdate");
+    } else if (next.tag === TAG.SEQUENCE && entries === undefined && extensions === undefined) {
+      entries = next;
+    } else if (next.tag === contextConstructed(0) && extensions === undefined) {
       extensions = next;
     } else {
-      throw new CrlError(`tbsCertList: unexpected tag 0x${next.tag.toString(16)} at offset ${next.start}`);
+      tbs.reject(`tbsCertList: unexpected tag 0x${next.tag.toString(16)} at offset ${next.start}`);
     }
   }
-  if (version === 1 && extensions !== undefined) throw new CrlError("crlExtensions: a v1 CRL cannot have extensions");
+  if (version === 1 && extensions !== undefined) tbs.reject("crlExtensions: a v1 CRL cannot have extensions");
 
-  const ext = extensions === undefined ? undefined : readCrlExtensions(der, extensions);
+  const ext = extensions === undefined ? undefined : readCrlExtensions(tbs.enter(extensions, "crlExtensions"));
   return {
     der,
     version,
-    tbsDer: der.subarray(tbs.start, tbs.end),
-    signatureAlgorithmDer: der.subarray(signatureAlgorithm.start, signatureAlgorithm.end),
+    tbsDer: list.whole(tbsTlv),
+    signatureAlgorithmDer: list.whole(signatureAlgorithm),
     signature: der.subarray(signatureValue.contentStart + 1, signatureValue.end),
-    issuerDer: der.subarray(issuer.start, issuer.end),
+    issuerDer: tbs.whole(issuer),
     thisUpdate,
     nextUpdate,
     crlNumber: ext?.crlNumber,
     baseCrlNumber: ext?.baseCrlNumber,
     authorityKeyIdentifierDer: ext?.authorityKeyIdentifierDer,
     hasFreshestCrl: ext?.hasFreshestCrl ?? false,
-    entriesStart,
-    entriesEnd,
+    entriesStart: entries?.contentStart ?? 0,
+    entriesEnd: entries?.end ?? 0,
   };
 }
 
@@ -149,30 +124,24 @@ interface CrlExtensions {
   hasFreshestCrl: boolean;
 }
 
-function readCrlExtensions(der: Buffer, wrapper: Tlv): CrlExtensions {
+function readCrlExtensions(wrapper: DerReader): CrlExtensions {
   const result: CrlExtensions = { crlNumber: undefined, baseCrlNumber: undefined, authorityKeyIdentifierDer: undefined, hasFreshestCrl: false };
-  const list = expectTlv(der, wrapper.contentStart, wrapper.end, TAG_SEQUENCE, "crlExtensions");
-  if (list.end !== wrapper.end) throw new CrlError("crlExtensions: trailing octets");
+  const list = wrapper.enterNext(TAG.SEQUENCE, "crlExtensions");
+  wrapper.finish();
   const seen = new Set<string>();
-  for (let p = list.contentStart; p < list.end; ) {
-    const extension = readExtension(der, p, list.end, "crlExtensions");
-    p = extension.end;
-    if (seen.has(extension.oid)) throw new CrlError(`crlExtensions: ${extension.oid} appears twice`);
+  while (list.hasMore) {
+    const extension = readExtension(list, "crlExtensions");
+    if (seen.has(extension.oid)) list.reject(`crlExtensions: ${extension.oid} appears twice`);
     seen.add(extension.oid);
-    const valueEnd = extension.value.end;
     switch (extension.oid) {
       case id_ce_cRLNumber:
-        result.crlNumber = unsignedInteger(der, expectTlv(der, extension.value.contentStart, valueEnd, TAG_INTEGER, "cRLNumber"), "cRLNumber");
+        result.crlNumber = integerExtension(list, extension, "cRLNumber");
         break;
       case id_ce_deltaCRLIndicator:
-        result.baseCrlNumber = unsignedInteger(
-          der,
-          expectTlv(der, extension.value.contentStart, valueEnd, TAG_INTEGER, "deltaCRLIndicator"),
-          "deltaCRLIndicator",
-        );
+        result.baseCrlNumber = integerExtension(list, extension, "deltaCRLIndicator");
         break;
       case id_ce_authorityKeyIdentifier:
-        result.authorityKeyIdentifierDer = der.subarray(extension.value.contentStart, valueEnd);
+        result.authorityKeyIdentifierDer = list.content(extension.value);
         break;
       case id_ce_freshestCRL:
         result.hasFreshestCrl = true;
@@ -180,56 +149,65 @@ function readCrlExtensions(der: Buffer, wrapper: Tlv): CrlExtensions {
       case id_ce_issuingDistributionPoint:
         // RFC 5280 §5.2.5: always critical; its scope (partitions, indirect CRLs, onlySome reasons)
         // would have to be checked against each certificate, which Vouch does not do.
-        if (extension.critical) throw new CrlError("unsupported critical extension issuingDistributionPoint (2.5.29.28)");
+        if (extension.critical) list.reject("unsupported critical extension issuingDistributionPoint (2.5.29.28)");
         break;
       default:
-        if (extension.critical) throw new CrlError(`unsupported critical extension ${extension.oid}`);
+        if (extension.critical) list.reject(`unsupported critical extension ${extension.oid}`);
     }
   }
   return result;
 }
 
-/** One Extension: its dotted OID, criticality, and the extnValue OCTET STRING's TLV. */
+/** One Extension: its dotted OID (only when asked), the extnID TLV, criticality, and the extnValue OCTET STRING's TLV. */
 export interface ExtensionTlv {
   readonly oid: string;
   readonly oidTlv: Tlv;
   readonly critical: boolean;
   readonly value: Tlv;
-  readonly end: number;
 }
 
 /**
- * Reads `Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }`
- * at `p`. The dotted OID is decoded only when `decode` is true (entry walks compare bytes instead).
+ * Reads the next `Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue
+ * OCTET STRING }` of `list`. The dotted OID is decoded only when `decode` is true (entry walks
+ * compare bytes instead). A BOOLEAN other than 0xff is read as FALSE, as before (not DER, but not
+ * worth refusing a CRL for).
  */
-export function readExtension(der: Buffer, p: number, limit: number, what: string, decode = true): ExtensionTlv {
-  const sequence = expectTlv(der, p, limit, TAG_SEQUENCE, what);
-  const oidTlv = expectTlv(der, sequence.contentStart, sequence.end, TAG_OID, what);
-  let q = oidTlv.end;
+export function readExtension(list: DerReader, what: string, decode = true): ExtensionTlv {
+  const extension = list.enterNext(TAG.SEQUENCE, what);
+  const oidTlv = extension.expect(TAG.OID, what);
   let critical = false;
-  let field = readTlv(der, q, sequence.end, what);
-  if (field.tag === TAG_BOOLEAN) {
-    if (field.end - field.contentStart !== 1) throw new CrlError(`${what}: bad BOOLEAN`);
-    critical = der[field.contentStart] === 0xff;
-    q = field.end;
-    field = readTlv(der, q, sequence.end, what);
+  let field = extension.next();
+  if (field.tag === TAG.BOOLEAN) {
+    if (field.end - field.contentStart !== 1) extension.reject(`${what}: bad BOOLEAN`);
+    critical = list.buf[field.contentStart] === 0xff;
+    field = extension.next();
   }
-  if (field.tag !== TAG_OCTET_STRING || field.end !== sequence.end) throw new CrlError(`${what}: bad extnValue`);
-  return {
-    oid: decode ? decodeOid(der.subarray(oidTlv.contentStart, oidTlv.end)) : "",
-    oidTlv,
-    critical,
-    value: field,
-    end: sequence.end,
-  };
+  if (field.tag !== TAG.OCTET_STRING || extension.hasMore) extension.reject(`${what}: bad extnValue`);
+  return { oid: decode ? decodeOid(extension.content(oidTlv)) : "", oidTlv, critical, value: field };
+}
+
+/** The non-negative INTEGER an extension's extnValue starts with (cRLNumber, deltaCRLIndicator). */
+function integerExtension(list: DerReader, extension: ExtensionTlv, what: string): bigint {
+  const reader = DerReader.over(list.buf, extension.value.contentStart, extension.value.end, what, CRL_DER);
+  return unsignedInteger(reader, reader.expect(TAG.INTEGER, what), what);
+}
+
+/** A non-negative INTEGER's value (CRL numbers can be 20 octets, hence bigint). */
+export function unsignedInteger(reader: DerReader, tlv: Tlv, what: string): bigint {
+  if (tlv.tag !== TAG.INTEGER || tlv.end === tlv.contentStart) reader.reject(`${what}: not an INTEGER`);
+  const buf = reader.buf;
+  if (((buf[tlv.contentStart] ?? 0) & 0x80) !== 0) reader.reject(`${what}: negative`);
+  let value = 0n;
+  for (let i = tlv.contentStart; i < tlv.end; i++) value = (value << 8n) | BigInt(buf[i] ?? 0);
+  return value;
 }
 
 /** A Time element's value; throws CrlError when it is not UTCTime/GeneralizedTime in DER form. */
-export function time(der: Buffer, tlv: Tlv, what: string): number {
-  if (tlv.tag !== TAG_UTC_TIME && tlv.tag !== TAG_GENERALIZED_TIME) throw new CrlError(`${what}: not a Time`);
+export function time(reader: DerReader, tlv: Tlv, what: string): number {
+  if (tlv.tag !== TAG.UTC_TIME && tlv.tag !== TAG.GENERALIZED_TIME) reader.reject(`${what}: not a Time`);
   const length = tlv.end - tlv.contentStart;
-  if ((tlv.tag === TAG_UTC_TIME) !== (length === 13)) throw new CrlError(`${what}: not YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ`);
-  const ms = parseAsn1Time(der, tlv.contentStart, tlv.end);
-  if (Number.isNaN(ms)) throw new CrlError(`${what}: invalid time`);
+  if ((tlv.tag === TAG.UTC_TIME) !== (length === 13)) reader.reject(`${what}: not YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ`);
+  const ms = parseDerTime(reader.buf, tlv.contentStart, tlv.end);
+  if (Number.isNaN(ms)) reader.reject(`${what}: invalid time`);
   return ms;
 }

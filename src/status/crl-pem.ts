@@ -3,7 +3,7 @@
  * A PEM CRL of a million entries is ~50 MB of base64, so it is decoded in slices that yield to
  * the event loop in between.
  */
-import { CrlError } from "./crl-der.ts";
+import { CrlError } from "./crl-error.ts";
 import { sharedBuffer } from "./shared-file.ts";
 
 const LABELS = ["X509 CRL", "CRL"] as const;

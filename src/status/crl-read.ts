@@ -6,7 +6,7 @@
  * Synchronous on purpose: it runs on a thread of its own (crl-load-worker.ts).
  */
 import type { KeyObject } from "node:crypto";
-import { CrlError } from "./crl-der.ts";
+import { CrlError } from "./crl-error.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { readCrlEntries } from "./crl-entries.ts";
 import { parseCrl } from "./crl-parse.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPki, readPemDer } from "../pki/openssl-pki.ts";
 import type { Pki } from "../pki/openssl-pki.ts";
-import { CrlError } from "./crl-der.ts";
+import { CrlError } from "./crl-error.ts";
 import { parseCrl } from "./crl-parse.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import { verifyCrlSignatureNow, verifyPlan } from "./crl-signature.ts";

@@ -26,9 +26,10 @@ import {
   sha384WithRSAEncryption,
   sha512WithRSAEncryption,
 } from "../ocsp/oids.ts";
-import type { Tlv } from "./crl-der.ts";
-import { CrlError, expectTlv, readTlv, TAG_INTEGER, TAG_NULL, TAG_OID, TAG_SEQUENCE, unsignedInteger } from "./crl-der.ts";
+import { contextConstructed, DerReader, TAG } from "../ocsp/der-reader.ts";
+import { CRL_DER, CrlError } from "./crl-error.ts";
 import type { ParsedCrl } from "./crl-parse.ts";
+import { unsignedInteger } from "./crl-parse.ts";
 
 /** How to call crypto.verify for one AlgorithmIdentifier. */
 export interface VerifyPlan {
@@ -102,14 +103,13 @@ type VerifyKey = KeyObject | (VerifyKeyObjectInput & { padding: number; saltLeng
 
 /** Decodes a signature AlgorithmIdentifier into a verify plan; throws CrlError when unsupported. */
 export function verifyPlan(algorithmDer: Buffer): VerifyPlan {
-  const outer = expectTlv(algorithmDer, 0, algorithmDer.length, TAG_SEQUENCE, "signatureAlgorithm");
-  const oidTlv = expectTlv(algorithmDer, outer.contentStart, outer.end, TAG_OID, "signatureAlgorithm");
-  const oid = decodeOid(algorithmDer.subarray(oidTlv.contentStart, oidTlv.end));
-  const params = oidTlv.end < outer.end ? readTlv(algorithmDer, oidTlv.end, outer.end, "signatureAlgorithm") : undefined;
+  const algorithm = DerReader.of(algorithmDer, "signatureAlgorithm", CRL_DER).enterNext(TAG.SEQUENCE, "signatureAlgorithm");
+  const oid = decodeOid(algorithm.content(algorithm.expect(TAG.OID, "signatureAlgorithm")));
+  const params = algorithm.hasMore ? algorithm.next() : undefined;
   const pkcs1 = PKCS1.get(oid);
   if (pkcs1 !== undefined) {
     // RFC 4055 §5: the parameters are NULL (absent is tolerated, as OpenSSL does).
-    if (params !== undefined && (params.tag !== TAG_NULL || params.end !== params.contentStart)) {
+    if (params !== undefined && (params.tag !== TAG.NULL || params.end !== params.contentStart)) {
       throw new CrlError(`${oid}: parameters must be NULL`);
     }
     return { name: `${pkcs1}WithRSAEncryption`, digest: pkcs1, keyTypes: ["rsa"] };
@@ -130,7 +130,8 @@ export function verifyPlan(algorithmDer: Buffer): VerifyPlan {
   }
   if (oid === id_RSASSA_PSS) {
     if (params === undefined) throw new CrlError("RSASSA-PSS: parameters are required");
-    return pssPlan(algorithmDer, params);
+    if (params.tag !== TAG.SEQUENCE) throw new CrlError("RSASSA-PSS: parameters must be a SEQUENCE");
+    return pssPlan(algorithm.enter(params, "RSASSA-PSS-params"));
   }
   throw new CrlError(`unsupported signature algorithm ${oid}`);
 }
@@ -142,34 +143,32 @@ export function verifyPlan(algorithmDer: Buffer): VerifyPlan {
  *   saltLength [2] INTEGER DEFAULT 20, trailerField [3] TrailerField DEFAULT trailerFieldBC }
  * ```
  */
-function pssPlan(der: Buffer, params: Tlv): VerifyPlan {
-  if (params.tag !== TAG_SEQUENCE) throw new CrlError("RSASSA-PSS: parameters must be a SEQUENCE");
+function pssPlan(params: DerReader): VerifyPlan {
   let digest = "sha1";
   let mgfDigest = "sha1";
   let saltLength = 20;
-  for (let p = params.contentStart; p < params.end; ) {
-    const field = readTlv(der, p, params.end, "RSASSA-PSS-params");
-    p = field.end;
+  while (params.hasMore) {
+    const field = params.next();
     switch (field.tag) {
-      case 0xa0:
-        digest = hashOf(der, expectTlv(der, field.contentStart, field.end, TAG_SEQUENCE, "hashAlgorithm"));
+      case contextConstructed(0):
+        digest = hashOf(params.enter(field, "hashAlgorithm").enterNext(TAG.SEQUENCE, "hashAlgorithm"));
         break;
-      case 0xa1: {
-        const mgf = expectTlv(der, field.contentStart, field.end, TAG_SEQUENCE, "maskGenAlgorithm");
-        const mgfOid = expectTlv(der, mgf.contentStart, mgf.end, TAG_OID, "maskGenAlgorithm");
-        if (decodeOid(der.subarray(mgfOid.contentStart, mgfOid.end)) !== id_mgf1) throw new CrlError("RSASSA-PSS: only MGF1 is supported");
-        mgfDigest = hashOf(der, expectTlv(der, mgfOid.end, mgf.end, TAG_SEQUENCE, "MGF1 hash"));
-        break;
-      }
-      case 0xa2: {
-        const value = unsignedInteger(der, expectTlv(der, field.contentStart, field.end, TAG_INTEGER, "saltLength"), "saltLength");
-        if (value > 1024n) throw new CrlError("RSASSA-PSS: saltLength too large");
-        saltLength = Number(value);
+      case contextConstructed(1): {
+        const mgf = params.enter(field, "maskGenAlgorithm").enterNext(TAG.SEQUENCE, "maskGenAlgorithm");
+        if (decodeOid(mgf.content(mgf.expect(TAG.OID, "maskGenAlgorithm"))) !== id_mgf1) throw new CrlError("RSASSA-PSS: only MGF1 is supported");
+        mgfDigest = hashOf(mgf.enterNext(TAG.SEQUENCE, "MGF1 hash"));
         break;
       }
-      case 0xa3: {
-        const value = unsignedInteger(der, expectTlv(der, field.contentStart, field.end, TAG_INTEGER, "trailerField"), "trailerField");
-        if (value !== 1n) throw new CrlError("RSASSA-PSS: trailerField must be 1");
+      case contextConstructed(2): {
+        const value = params.enter(field, "saltLength");
+        const saltLengthValue = unsignedInteger(value, value.expect(TAG.INTEGER, "saltLength"), "saltLength");
+        if (saltLengthValue > 1024n) throw new CrlError("RSASSA-PSS: saltLength too large");
+        saltLength = Number(saltLengthValue);
+        break;
+      }
+      case contextConstructed(3): {
+        const value = params.enter(field, "trailerField");
+        if (unsignedInteger(value, value.expect(TAG.INTEGER, "trailerField"), "trailerField") !== 1n) throw new CrlError("RSASSA-PSS: trailerField must be 1");
         break;
       }
       default:
@@ -182,9 +181,8 @@ function pssPlan(der: Buffer, params: Tlv): VerifyPlan {
 }
 
 /** The digest name of a hash AlgorithmIdentifier (parameters NULL or absent). */
-function hashOf(der: Buffer, algorithm: Tlv): string {
-  const oidTlv = expectTlv(der, algorithm.contentStart, algorithm.end, TAG_OID, "hash algorithm");
-  const oid = decodeOid(der.subarray(oidTlv.contentStart, oidTlv.end));
+function hashOf(algorithm: DerReader): string {
+  const oid = decodeOid(algorithm.content(algorithm.expect(TAG.OID, "hash algorithm")));
   const digest = DIGESTS.get(oid);
   if (digest === undefined) throw new CrlError(`unsupported hash algorithm ${oid}`);
   return digest;

@@ -10,7 +10,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import { CRL_REASON_CODES } from "../ocsp/types.ts";
-import { parseAsn1Time } from "./asn1-time.ts";
+import { parseDerTime } from "../ocsp/der-time.ts";
 import { parseRevocationField, REASON_WORDS, type ReasonWord } from "./index-revocation-field.ts";
 import { serialOctetsFromHex } from "./serial-key.ts";
 import { NO_REASON, type SerialTableBuilder } from "./serial-table.ts";
@@ -55,7 +55,7 @@ class TimeMemo {
       }
       if (same) return this.#value;
     }
-    const value = parseAsn1Time(bytes, start, end);
+    const value = parseDerTime(bytes, start, end);
     // Only valid times are remembered (they are 13 or 15 octets, which the memo holds).
     if (!Number.isNaN(value)) {
       this.#bytes.set(bytes.subarray(start, end));

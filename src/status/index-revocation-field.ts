@@ -10,7 +10,7 @@
  * Reason names match case-insensitively, as openssl's `unpack_revinfo` does.
  */
 import { CRL_REASON_CODES } from "../ocsp/types.ts";
-import { parseAsn1TimeText } from "./asn1-time.ts";
+import { parseDerTimeText } from "../ocsp/der-time.ts";
 
 /** What the reason word of a revocation field means; `argument` says what must follow it. */
 export interface ReasonWord {
@@ -44,7 +44,7 @@ export function parseRevocationField(text: string): { revokedAt: number; code: n
   const parts = text.split(",");
   if (parts.length > 3) return `revocation field "${text}" has more than three parts`;
   const [timeText = "", word, argument] = parts;
-  const revokedAt = parseAsn1TimeText(timeText);
+  const revokedAt = parseDerTimeText(timeText);
   if (Number.isNaN(revokedAt)) return `revocation time "${timeText}" is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
   if (word === undefined) return { revokedAt, code: 0xff, invalidityDate: Number.NaN };
   const reason = REASON_WORDS.get(word.toLowerCase());
@@ -61,7 +61,7 @@ export function parseRevocationField(text: string): { revokedAt: number; code: n
       }
       break;
     case "time":
-      invalidityDate = argument === undefined ? Number.NaN : parseAsn1TimeText(argument);
+      invalidityDate = argument === undefined ? Number.NaN : parseDerTimeText(argument);
       if (Number.isNaN(invalidityDate)) return `reason ${word} needs a compromise time (YYYYMMDDHHMMSSZ), found ${argument === undefined ? "none" : `"${argument}"`}`;
       break;
   }

@@ -4,7 +4,8 @@
  * signature, thisUpdate, extensions) before anything is written.
  */
 import { ConfigError } from "../../errors.ts";
-import { expectTlv, TAG_INTEGER, TAG_SEQUENCE } from "../crl-der.ts";
+import { DerReader, TAG } from "../../ocsp/der-reader.ts";
+import { CRL_DER } from "../crl-error.ts";
 import { crlIssuer, loadCrlFile } from "../crl-load.ts";
 import { parseCrl } from "../crl-parse.ts";
 import { crlDerOfFile } from "../crl-pem.ts";
@@ -33,14 +34,14 @@ export async function importCrlFile(db: SqlDatabase, issuer: IssuerIdentity, fil
   const crl = parseCrl(der);
   let skipped = 0;
   const rows = function* (table: SerialTable): Generator<CertificateRow> {
-    for (let p = crl.entriesStart; p < crl.entriesEnd; ) {
-      const entry = expectTlv(der, p, crl.entriesEnd, TAG_SEQUENCE, "revokedCertificates");
-      const serialTlv = expectTlv(der, entry.contentStart, entry.end, TAG_INTEGER, "revokedCertificates");
-      const serial = der.subarray(serialTlv.contentStart, serialTlv.end);
+    // In the CRL's order; the load above has checked every entry.
+    const entries = DerReader.over(der, crl.entriesStart, crl.entriesEnd, "revokedCertificates", CRL_DER);
+    while (entries.hasMore) {
+      const entry = entries.enterNext(TAG.SEQUENCE, "revokedCertificates");
+      const serial = entry.content(entry.expect(TAG.INTEGER, "revokedCertificates"));
       const found = table.lookup(serial);
       if (found !== undefined && found.revokedAt !== undefined && found.reason !== "removeFromCRL") yield rowOf(serial, found);
       else skipped++;
-      p = entry.end;
     }
   };
   const result = await importAll(db, issuer, rows(loaded.entries), loaded.entries.size, now, progress);

@@ -21,7 +21,7 @@
  */
 import { ConfigError } from "../../errors.ts";
 import { CRL_REASON_CODES } from "../../ocsp/types.ts";
-import { parseAsn1Time, parseAsn1TimeText } from "../asn1-time.ts";
+import { parseDerTime, parseDerTimeText } from "../../ocsp/der-time.ts";
 import { serialOctetsFromHex } from "../serial-key.ts";
 import type { SerialTable, SerialTableParts } from "../serial-table.ts";
 import { SerialTableBuilder, serialTableFromParts } from "../serial-table.ts";
@@ -61,7 +61,7 @@ export function parseRevocationField(text: string): { revokedAt: number; code: n
   const parts = text.split(",");
   if (parts.length > 3) return `revocation field "${text}" has more than three parts`;
   const [timeText = "", word, argument] = parts;
-  const revokedAt = parseAsn1TimeText(timeText);
+  const revokedAt = parseDerTimeText(timeText);
   if (Number.isNaN(revokedAt)) return `revocation time "${timeText}" is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
   if (word === undefined) return { revokedAt, code: 0xff, invalidityDate: Number.NaN };
   const reason = REASON_WORDS.get(word.toLowerCase());
@@ -78,7 +78,7 @@ export function parseRevocationField(text: string): { revokedAt: number; code: n
       }
       break;
     case "time":
-      invalidityDate = argument === undefined ? Number.NaN : parseAsn1TimeText(argument);
+      invalidityDate = argument === undefined ? Number.NaN : parseDerTimeText(argument);
       if (Number.isNaN(invalidityDate)) return `reason ${word} needs a compromise time (YYYYMMDDHHMMSSZ), found ${argument === undefined ? "none" : `"${argument}"`}`;
       break;
   }
@@ -141,7 +141,7 @@ function parseLine(content: Buffer, start: number, end: number, builder: SerialT
   }
   const [t0 = 0, t1 = 0, t2 = 0, t3 = 0] = tabs;
   const status = t0 - start === 1 ? content[start] : undefined;
-  if (Number.isNaN(parseAsn1Time(content, t0 + 1, t1))) return `expiry "${content.toString("latin1", t0 + 1, t1)}" is not a valid time`;
+  if (Number.isNaN(parseDerTime(content, t0 + 1, t1))) return `expiry "${content.toString("latin1", t0 + 1, t1)}" is not a valid time`;
   let serial: Uint8Array | undefined = serialScratch;
   let serialLength = hexSerial(content, t2 + 1, t3, serialScratch);
   if (serialLength < 0) {
@@ -216,7 +216,7 @@ function revocationAt(content: Buffer, start: number, end: number): ReturnType<t
   const general = () => parseRevocationField(content.toString("latin1", start, end));
   const comma = content.indexOf(COMMA, start);
   const timeEnd = comma < 0 || comma >= end ? end : comma;
-  const revokedAt = parseAsn1Time(content, start, timeEnd);
+  const revokedAt = parseDerTime(content, start, timeEnd);
   if (Number.isNaN(revokedAt)) return general();
   if (timeEnd === end) return { revokedAt, code: 0xff, invalidityDate: Number.NaN };
   const second = content.indexOf(COMMA, timeEnd + 1);

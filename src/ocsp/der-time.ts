@@ -1,7 +1,8 @@
 /**
  * UTCTime and GeneralizedTime in the only forms RFC 5280 §4.1.2.5 allows
- * (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`), read straight from bytes: a CRL carries one per entry,
- * so a million of them must not each allocate a string.
+ * (`YYMMDDHHMMSSZ`, `YYYYMMDDHHMMSSZ`), read straight from bytes: the one time reader, for
+ * requests, responses, certificates, CRLs and index.txt lines. A CRL carries one time per entry
+ * and an index.txt one or two per line, so a million of them must not each allocate a string.
  */
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -11,7 +12,7 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * (years 50-99 are 19xx, RFC 5280), 15 a GeneralizedTime. Returns NaN for anything else
  * (fractions, offsets, impossible dates), so callers decide how to report it.
  */
-export function parseAsn1Time(buf: Uint8Array, start: number, end: number): number {
+export function parseDerTime(buf: Uint8Array, start: number, end: number): number {
   const length = end - start;
   let p = start;
   let year: number;
@@ -38,12 +39,12 @@ export function parseAsn1Time(buf: Uint8Array, start: number, end: number): numb
   if (day > monthDays) return Number.NaN;
   const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   // Date.UTC reads years 0-99 as 19xx; a GeneralizedTime "0050" means the year 50.
-  return year < 100 ? new Date(ms).setUTCFullYear(year) : ms;
+  return year < 100 ? new Date(ms).setUTCFullYear(year, month - 1, day) : ms;
 }
 
 /** The same, for text (index.txt fields). */
-export function parseAsn1TimeText(text: string): number {
-  return parseAsn1Time(Buffer.from(text, "latin1"), 0, text.length);
+export function parseDerTimeText(text: string): number {
+  return parseDerTime(Buffer.from(text, "latin1"), 0, text.length);
 }
 
 /** The decimal value of `count` ASCII digits at `at`, or -1 when one is not a digit. */
