@@ -103,7 +103,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
         const field = `responders[${index}].issuers[${issuerIndex}]`;
         const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), { metrics, limiter, renewSigners });
         issuers.push(issuer);
-        readinessTargets.push({ responder: responder.name, issuer: issuer.name, source: issuer.source, signer: issuer.signerReadiness ?? issuer.identity.signer });
+        readinessTargets.push({ responder: responder.name, issuer: issuer.name, data: issuer.data, signer: issuer.signerReadiness ?? issuer.identity.signer });
         served.push(issuer);
       }
       servedBy.push(served);

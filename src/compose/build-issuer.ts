@@ -9,8 +9,9 @@ import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { signersOf } from "../config/signer-schema.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
-import { meteredSource } from "../status/metered-source.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import { meterFreshness, meteredSource } from "../status/metered-source.ts";
+import { sourceData } from "../status/source-data.ts";
+import type { OpenedSource, StatusSource } from "../status/status-source.ts";
 import { buildSource } from "./build-source.ts";
 import { buildIssuerSigners } from "./issuer-signers.ts";
 
@@ -48,30 +49,43 @@ export async function buildIssuer(
     },
     renew: layers.renewSigners !== false,
   });
+  const opened: OpenedSource[] = [];
   const sources: StatusSource[] = [];
+  const untrack: (() => void)[] = [];
   const responseValidityMs = config.responseValidity ?? responder.responseValidity;
   try {
     for (const [index, source] of config.sources.entries()) {
-      const opened = await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name }), responseValidityMs);
-      const guarded = guardStale(opened, clock);
-      sources.push(metrics === undefined ? guarded : meteredSource(guarded, { metrics, responder: responder.name, issuer: name, source: source.type }));
+      const built = await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name }), responseValidityMs);
+      opened.push(built);
+      const guarded = guardStale(built, clock);
+      if (metrics === undefined) {
+        sources.push(guarded);
+      } else {
+        const labels = { metrics, responder: responder.name, issuer: name, source: source.type };
+        sources.push(meteredSource(guarded, labels));
+        untrack.push(meterFreshness(built, labels));
+      }
     }
   } catch (error) {
-    await Promise.all(sources.map((source) => source.close()));
+    for (const stop of untrack) stop();
+    await Promise.all(opened.map((source) => source.close()));
     await signers.close();
     throw error;
   }
   const source = sources.length === 1 ? sources[0]! : firstAnswer(sources);
+  const data = sourceData(opened);
   return {
     name,
     certificate,
     identity: signers.identity,
     source,
+    data,
     responseValidityMs,
     // Readiness signs with the same keys, shed with the rest, but outside the signer's metrics: those count signatures for responses.
     signerReadiness: () => signers.readiness(),
     close: async () => {
-      await source.close();
+      for (const stop of untrack) stop();
+      await data.close();
       await signers.close();
     },
   };

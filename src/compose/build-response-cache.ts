@@ -104,13 +104,13 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
   const preProduced: PreProducedIssuer[] = [];
   for (const issuer of issuers.all) {
     const preProduce = table.rowFor(certificateFields(issuer.certificate).subjectDer)?.preProduce;
-    const serials = issuer.source.serials;
+    const serials = issuer.data.serials;
     if (preProduce === undefined) continue;
     if (serials === undefined) {
       backgroundLogger.warn({ issuer: issuer.name }, "pre-production: this issuer's sources do not list certificates (only index and memory sources do)");
       continue;
     }
-    preProduced.push({ name: issuer.name, certificate: issuer.certificate, serials: () => serials.call(issuer.source), hashAlgorithms: preProduce.hashAlgorithms });
+    preProduced.push({ name: issuer.name, certificate: issuer.certificate, serials: () => serials.call(issuer.data), hashAlgorithms: preProduce.hashAlgorithms });
   }
   const preProduction =
     preProduced.length === 0

@@ -5,14 +5,14 @@ import type { Logger } from "../observability/logger.ts";
 import { openCrlSource } from "../status/crl-source.ts";
 import { openIndexSource } from "../status/openssl-index-source.ts";
 import { openSqlSource } from "../status/sql/sql-source.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import type { OpenedSource } from "../status/status-source.ts";
 
 /**
  * Opens one configured revocation source for `issuer`. Resolves once its first data is loaded.
  * `responseValidityMs` (the issuer's) is how long an sql source's data may go unconfirmed unless it
  * sets `maxStaleness`. Throws ConfigError with the field path under `field` (e.g. `…sources[0].files[1]`).
  */
-export async function buildSource(config: SourceConfig, issuer: Buffer, field: string, clock: Clock, logger: Logger, responseValidityMs: number): Promise<StatusSource> {
+export async function buildSource(config: SourceConfig, issuer: Buffer, field: string, clock: Clock, logger: Logger, responseValidityMs: number): Promise<OpenedSource> {
   try {
     switch (config.type) {
       case "index":

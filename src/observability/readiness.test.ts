@@ -12,7 +12,7 @@ import { InternalError } from "../errors.ts";
 import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import type { Signer } from "../signing/signer.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import type { SourceData } from "../status/source-data.ts";
 import { combineReadyReports, readinessCheck, withComponents, type ReadyReport } from "./readiness.ts";
 
 let pki: Pki;
@@ -27,8 +27,8 @@ before(async () => {
   signer = await keyFileSigner({ keyFile: pki.signerKey, certificate: await readPemDer(pki.signer), rsaPadding: "pss", field: "signer.key" });
 });
 
-const live: StatusSource = { status: async () => undefined, close: async () => {} };
-const loaded = (freshness: ReturnType<NonNullable<StatusSource["freshness"]>>): StatusSource => ({ ...live, freshness: () => freshness });
+const live: SourceData = { close: async () => {} };
+const loaded = (freshness: ReturnType<NonNullable<SourceData["freshness"]>>): SourceData => ({ ...live, freshness: () => freshness });
 
 /** Counts its signatures (and can be told to fail or hang). */
 function counting(inner: Signer, behaviour: "sign" | "fail" | "hang" = "sign"): Signer & { calls: number } {
@@ -46,8 +46,8 @@ function counting(inner: Signer, behaviour: "sign" | "fail" | "hang" = "sign"): 
   return wrapped;
 }
 
-const check = (source: StatusSource, testSigner: Signer, options: { interval?: number; timeout?: number } = {}) =>
-  readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", source, signer: testSigner }], clock, signerTestIntervalMs: options.interval ?? 5000, signerTestTimeoutMs: options.timeout });
+const check = (data: SourceData, testSigner: Signer, options: { interval?: number; timeout?: number } = {}) =>
+  readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", data, signer: testSigner }], clock, signerTestIntervalMs: options.interval ?? 5000, signerTestTimeoutMs: options.timeout });
 
 describe("readinessCheck", () => {
   test("ready with live data, or loaded data before its nextUpdate, and a signer whose test signature verifies", async () => {
@@ -82,7 +82,7 @@ describe("readinessCheck", () => {
 
   test("not ready when the signer certificate has expired", async () => {
     const later = fixedClock("2099-01-01T00:00:00Z");
-    const report = await readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", source: live, signer }], clock: later })();
+    const report = await readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", data: live, signer }], clock: later })();
     assert.match(report.issuers[0]!.problems[0]!, /^signer certificate is not valid now \(valid \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)$/);
   });
 
@@ -90,8 +90,8 @@ describe("readinessCheck", () => {
     const probe = counting(signer);
     const ready = readinessCheck({
       targets: [
-        { responder: "a", issuer: "CN=CA", source: live, signer: probe },
-        { responder: "b", issuer: "CN=CA", source: live, signer: probe },
+        { responder: "a", issuer: "CN=CA", data: live, signer: probe },
+        { responder: "b", issuer: "CN=CA", data: live, signer: probe },
       ],
       clock,
       signerTestIntervalMs: 5000,
@@ -108,8 +108,8 @@ describe("readinessCheck", () => {
   test("reports every issuer, and is ready only when all are", async () => {
     const report = await readinessCheck({
       targets: [
-        { responder: "a", issuer: "CN=One", source: live, signer },
-        { responder: "a", issuer: "CN=Two", source: loaded(undefined), signer },
+        { responder: "a", issuer: "CN=One", data: live, signer },
+        { responder: "a", issuer: "CN=Two", data: loaded(undefined), signer },
       ],
       clock,
     })();

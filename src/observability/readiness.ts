@@ -1,7 +1,7 @@
 /**
  * Readiness (SPEC §7 "/readyz: ready only when every issuer has current data and a working
  * signer"). Each issuer of each responder is checked:
- * - data: a source that reports freshness must have data (`freshness()` not undefined) whose
+ * - data: revocation data that reports freshness must have data (`freshness()` not undefined) whose
  *   nextUpdate, when it has one, is still ahead (an sql source's nextUpdate is its last confirmed
  *   refresh + maxStaleness; the problem then names why it cannot refresh); sources without
  *   `freshness` read live data;
@@ -18,7 +18,7 @@ import { X509Certificate, randomBytes, type KeyObject } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { Signer } from "../signing/signer.ts";
 import { verifySignedData } from "../signing/verify-signed-data.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import type { SourceData } from "../status/source-data.ts";
 
 /** One issuer's verdict. `problems` is empty when `ready`. */
 export interface IssuerReadiness {
@@ -70,7 +70,8 @@ export interface ReadinessTarget {
   readonly responder: string;
   /** The issuer's name, as in logs and metric labels. */
   readonly issuer: string;
-  readonly source: StatusSource;
+  /** The issuer's revocation data (its freshness). */
+  readonly data: Pick<SourceData, "freshness">;
   /** The signer to test, or the issuer's signers as they are now. */
   readonly signer: Signer | (() => SignerReadiness);
 }
@@ -116,7 +117,7 @@ export function readinessCheck(options: ReadinessOptions): () => Promise<ReadyRe
       options.targets.map(async (target): Promise<IssuerReadiness> => {
         const signers = typeof target.signer === "function" ? target.signer() : { signers: [target.signer], problems: [], warnings: [] };
         const tested = await Promise.all(signers.signers.map((signer) => testOf(signer).problems()));
-        const problems = [...dataProblems(target.source, clock.now()), ...signers.problems, ...tested.flat()];
+        const problems = [...dataProblems(target.data, clock.now()), ...signers.problems, ...tested.flat()];
         const verdict = { responder: target.responder, issuer: target.issuer, ready: problems.length === 0, problems };
         return signers.warnings.length === 0 ? verdict : { ...verdict, warnings: signers.warnings };
       }),
@@ -125,9 +126,9 @@ export function readinessCheck(options: ReadinessOptions): () => Promise<ReadyRe
   };
 }
 
-function dataProblems(source: StatusSource, now: number): string[] {
-  if (source.freshness === undefined) return [];
-  const fresh = source.freshness();
+function dataProblems(data: Pick<SourceData, "freshness">, now: number): string[] {
+  if (data.freshness === undefined) return [];
+  const fresh = data.freshness();
   if (fresh === undefined) return ["no revocation data loaded"];
   if (fresh.nextUpdate !== undefined && fresh.nextUpdate <= now) {
     const why = fresh.problem === undefined ? "" : `: ${fresh.problem}`;

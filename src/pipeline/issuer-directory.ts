@@ -2,6 +2,7 @@ import { issuerHashes } from "../ocsp/cert-id.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
 import type { SignerReadiness } from "../observability/readiness.ts";
+import type { SourceData } from "../status/source-data.ts";
 import type { StatusSource } from "../status/status-source.ts";
 
 /** One issuer a responder serves (SPEC §1 "Issuer"), with everything the hot path needs precomputed. */
@@ -10,8 +11,10 @@ export interface ServedIssuer {
   readonly name: string;
   readonly certificate: Buffer;
   readonly identity: ResponderIdentity;
-  /** The issuer's revocation sources, composed (first answer, stale guard). */
+  /** The issuer's revocation sources' answers, composed (first answer, stale guard, metered). */
   readonly source: StatusSource;
+  /** What the issuer's revocation data offers beside its answers: freshness, the serials it lists. */
+  readonly data: SourceData;
   /** Default nextUpdate − thisUpdate, in milliseconds. */
   readonly responseValidityMs: number;
   /**
@@ -19,7 +22,7 @@ export interface ServedIssuer {
    * keys, not metered as responses) with what is wrong or soon will be (signer rotation).
    */
   readonly signerReadiness?: (() => SignerReadiness) | undefined;
-  /** Closes its sources and releases its signer (a PKCS#11 token's sessions); at shutdown or when a reload retires it. */
+  /** Closes its sources (its `data`) and releases its signer (a PKCS#11 token's sessions); at shutdown or when a reload retires it. */
   close(): Promise<void>;
 }
 

@@ -19,7 +19,8 @@ import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
 import { memorySource } from "../status/memory-source.ts";
 import { guardStale } from "../status/guard-stale.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import { sourceData } from "../status/source-data.ts";
+import type { OpenedSource } from "../status/status-source.ts";
 import { createExchange, type Exchange } from "./exchange.ts";
 import { issuerDirectory } from "./issuer-directory.ts";
 import { pipeline, type Pipeline } from "./pipeline.ts";
@@ -41,15 +42,15 @@ before(async () => {
   goodSerial = await certificateSerial(ec.good);
 });
 
-async function servedIssuer(pki: Pki, source: StatusSource, validityMs = 3_600_000) {
+async function servedIssuer(pki: Pki, source: OpenedSource, validityMs = 3_600_000) {
   const certificate = await readPemDer(pki.ca);
   const signerCertificate = await readPemDer(pki.signer);
   const signer = await keyFileSigner({ keyFile: pki.signerKey, certificate: signerCertificate, rsaPadding: "pkcs1", field: "signer.key" });
   const identity = responderIdentity({ signer, issuerCertificate: certificate, responderId: "byKey", includeChain: false, now: clock.now(), field: "signer" });
-  return { name: pki.ca, certificate, identity, source, responseValidityMs: validityMs, close: () => source.close() };
+  return { name: pki.ca, certificate, identity, source, data: sourceData([source]), responseValidityMs: validityMs, close: () => source.close() };
 }
 
-async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sources?: (pki: Pki, issuer: Buffer) => StatusSource } = {}): Promise<Pipeline> {
+async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sources?: (pki: Pki, issuer: Buffer) => OpenedSource } = {}): Promise<Pipeline> {
   const make = options.sources ?? ((_pki: Pki, issuer: Buffer) => memorySource({ issuer, entries: new Map([[goodSerial, { kind: "good" }]]), listsIssued: true, clock }));
   const issuers = issuerDirectory([
     await servedIssuer(ec, make(ec, await readPemDer(ec.ca))),
@@ -116,8 +117,10 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
   });
 
   test("data past its nextUpdate never answers good: tryLater", async () => {
-    const stale = (_pki: Pki, issuer: Buffer) =>
-      guardStale(memorySource({ issuer, entries: new Map(), listsIssued: false, clock, thisUpdate: at(-23 * 86_400_000), nextUpdate: at(-16 * 86_400_000) }), clock);
+    const stale = (_pki: Pki, issuer: Buffer): OpenedSource => {
+      const opened = memorySource({ issuer, entries: new Map(), listsIssued: false, clock, thisUpdate: at(-23 * 86_400_000), nextUpdate: at(-16 * 86_400_000) });
+      return { ...guardStale(opened, clock), close: () => opened.close() };
+    };
     const result = await exchange(await basicPipeline({ sources: stale }), await opensslRequest(["-issuer", ec.ca, "-cert", ec.good]));
     assert.deepEqual(result.reply!.body, Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x03]));
     assert.equal(result.error?.status, "tryLater");
@@ -169,7 +172,7 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
   });
 
   test("the pipeline never rejects, even when a source throws something unexpected: internalError", async () => {
-    const broken = (): StatusSource => ({
+    const broken = (): OpenedSource => ({
       status: () => Promise.reject(new TypeError("the enzabulators florbled")),
       close: () => Promise.resolve(),
     });
@@ -178,7 +181,7 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
   });
 
   test("a source that throws at once is answered like one that rejects: tryLater for an OcspError, internalError otherwise", async () => {
-    const throwing = (error: Error) => (): StatusSource => ({
+    const throwing = (error: Error) => (): OpenedSource => ({
       status: () => {
         throw error;
       },
@@ -196,7 +199,7 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
     const inMemory = await basicPipeline();
     const now = createExchange({ received: request, method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: clock.now() });
     assert.equal(inMemory.run(now), undefined);
-    const waiting = (pki: Pki, issuer: Buffer): StatusSource => {
+    const waiting = (pki: Pki, issuer: Buffer): OpenedSource => {
       const inner = memorySource({ issuer, entries: new Map([[goodSerial, { kind: "good" }]]), listsIssued: true, clock });
       return { status: (id, signal) => new Promise((resolve) => setImmediate(() => resolve(inner.status(id, signal)))), close: () => inner.close() };
     };

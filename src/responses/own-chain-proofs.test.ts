@@ -9,6 +9,7 @@ import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
 import { memorySource, type MemoryEntry } from "../status/memory-source.ts";
+import { sourceData } from "../status/source-data.ts";
 import type { Made } from "../trust/test-support/openssl-certificates.ts";
 import { checkResponse } from "./check-response.ts";
 import { ownChainProofs, type OwnChainProofs, type OwnChainProofsOptions } from "./own-chain-proofs.ts";
@@ -35,7 +36,7 @@ async function served(ca: Made, signer: Made, entries: [Made, MemoryEntry][], cl
   const key = await keyFileSigner({ keyFile: signer.key, certificate: signer.der, rsaPadding: "pkcs1", field: "signer.key" });
   const identity = responderIdentity({ signer: key, issuerCertificate: ca.der, responderId: "byKey", includeChain: true, now: clock.now(), field: "signer" });
   const source = memorySource({ issuer: ca.der, entries: new Map(entries.map(([made, entry]) => [made.serial, entry])), listsIssued: true, clock });
-  return { name: ca.name, certificate: ca.der, identity, source, responseValidityMs: HOUR, close: () => source.close() };
+  return { name: ca.name, certificate: ca.der, identity, source, data: sourceData([source]), responseValidityMs: HOUR, close: () => source.close() };
 }
 
 async function start(issuers: ServedIssuer[], clock: FixedClock, extra: Partial<OwnChainProofsOptions> = {}): Promise<OwnChainProofs> {

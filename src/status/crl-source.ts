@@ -15,7 +15,7 @@ import { issuerMatch } from "./issuer-match.ts";
 import { takeSharedCrl } from "./shared-crl-loads.ts";
 import type { SerialRecord } from "./serial-table.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import type { OpenedSource, StatusAnswer } from "./status-source.ts";
 
 export interface CrlSourceOptions {
   /** CRL files, PEM or DER: at least one complete CRL, plus any delta CRLs. */
@@ -38,7 +38,7 @@ export interface CrlSourceOptions {
  * Rejects with ConfigError when an option is invalid, when `issuer` is not a certificate, when
  * any file fails to load (field `files[i]`, file set), or when the files hold no complete CRL.
  */
-export async function openCrlSource(options: CrlSourceOptions): Promise<StatusSource> {
+export async function openCrlSource(options: CrlSourceOptions): Promise<OpenedSource> {
   if (!Array.isArray(options.files) || options.files.length === 0) throw new ConfigError("files", "must list at least one CRL file");
   const files = options.files.map((file, i) => requireFile(file, `files[${i}]`));
   const issuerDer = requireDer(options.issuer, "issuer");

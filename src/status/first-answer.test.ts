@@ -10,17 +10,13 @@ const ID: CertId = { hashAlgorithm: "sha1", issuerNameHash: Buffer.alloc(20), is
 const GOOD: StatusAnswer = { kind: "good", thisUpdate: new Date(0) };
 const NOT_ISSUED: StatusAnswer = { kind: "not-issued", thisUpdate: new Date(0) };
 
-/** A source that records its calls and closing, answering `answer` (or throwing it). */
-function recording(name: string, log: string[], answer: StatusAnswer | undefined | Error, closeError?: Error): StatusSource {
+/** A source that records its calls, answering `answer` (or throwing it). */
+function recording(name: string, log: string[], answer: StatusAnswer | undefined | Error): StatusSource {
   return {
     async status() {
       log.push(name);
       if (answer instanceof Error) throw answer;
       return answer;
-    },
-    async close() {
-      log.push(`close ${name}`);
-      if (closeError !== undefined) throw closeError;
     },
   };
 }
@@ -46,28 +42,7 @@ describe("firstAnswer", () => {
     assert.deepEqual(log, ["a"]);
   });
 
-  test("closes every source even when one fails to close, then reports the failure", async () => {
-    const log: string[] = [];
-    const failure = new Error("stuck");
-    const source = firstAnswer([recording("a", log, GOOD, failure), recording("b", log, GOOD)]);
-    await assert.rejects(source.close(), (error: unknown) => error === failure);
-    assert.deepEqual(log.sort(), ["close a", "close b"]);
-  });
-});
-
-describe("firstAnswer freshness", () => {
-  const reporting = (fresh: { loadedAt: number; nextUpdate?: number } | undefined): StatusSource => ({ ...recording("f", [], undefined), freshness: () => fresh });
-
-  test("is left out when no source reports freshness (live data)", () => {
-    assert.equal(firstAnswer([recording("a", [], undefined)]).freshness, undefined);
-  });
-
-  test("is the oldest load and the earliest nextUpdate of the sources that report one", () => {
-    const source = firstAnswer([reporting({ loadedAt: 50, nextUpdate: 900 }), recording("live", [], undefined), reporting({ loadedAt: 20 }), reporting({ loadedAt: 70, nextUpdate: 400 })]);
-    assert.deepEqual(source.freshness!(), { loadedAt: 20, nextUpdate: 400 });
-  });
-
-  test("is undefined when any reporting source has no data", () => {
-    assert.equal(firstAnswer([reporting({ loadedAt: 50 }), reporting(undefined)]).freshness!(), undefined);
+  test("is a layer of answers only: freshness, serials and closing are the issuer's data (source-data.ts)", () => {
+    assert.deepEqual(Object.keys(firstAnswer([recording("a", [], GOOD)])), ["status"]);
   });
 });

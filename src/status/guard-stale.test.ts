@@ -13,7 +13,7 @@ const NEXT_UPDATE = new Date("2030-01-08T00:00:00Z");
 const REVOKED_AT = new Date("2029-06-01T00:00:00Z");
 
 function fixed(answer: StatusAnswer | undefined): StatusSource {
-  return { status: async () => answer, close: async () => {} };
+  return { status: async () => answer };
 }
 const revoked = (reason: CrlReason | undefined): StatusAnswer => ({
   kind: "revoked",
@@ -51,17 +51,7 @@ describe("guardStale", () => {
     });
   }
 
-  test("closes the inner source", async () => {
-    let closed = false;
-    await guardStale({ status: async () => undefined, close: async () => void (closed = true) }, fixedClock(0)).close();
-    assert.ok(closed);
+  test("is a layer of answers only: freshness, serials and closing are the issuer's data (source-data.ts)", () => {
+    assert.deepEqual(Object.keys(guardStale(fixed(undefined), fixedClock(0))), ["status"]);
   });
-});
-
-test("guardStale passes its source's freshness through, and has none when the source has none", () => {
-  const clock = fixedClock("2025-03-10T00:00:00Z");
-  const live: StatusSource = { status: async () => undefined, close: async () => {} };
-  assert.equal(guardStale(live, clock).freshness, undefined);
-  const loaded: StatusSource = { ...live, freshness: () => ({ loadedAt: 5, nextUpdate: 9 }) };
-  assert.deepEqual(guardStale(loaded, clock).freshness!(), { loadedAt: 5, nextUpdate: 9 });
 });

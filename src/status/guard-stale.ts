@@ -16,7 +16,7 @@ import type { StatusAnswer, StatusSource } from "./status-source.ts";
  * - revoked for any other reason (or none) → passed through with nextUpdate cleared, because the
  *   revocation is permanent but the stale nextUpdate must not be promised to the client.
  * Answers without nextUpdate, fresh answers and `undefined` pass unchanged; errors from `inner`
- * propagate. `freshness` is `inner`'s (absent when `inner` has none); `close` closes `inner`.
+ * propagate.
  */
 export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
   const guard = (answer: StatusAnswer | undefined): StatusAnswer | undefined => {
@@ -32,8 +32,5 @@ export function guardStale(inner: StatusSource, clock: Clock): StatusSource {
       const answer = inner.status(id, signal);
       return isPromise(answer) ? answer.then(guard) : guard(answer);
     },
-    ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
-    close: () => inner.close(),
-    ...(inner.serials === undefined ? {} : { serials: () => inner.serials!() }),
   };
 }

@@ -10,7 +10,7 @@ import { issuerMatch } from "./issuer-match.ts";
 import type { SerialKey } from "./serial-key.ts";
 import { serialKeyFromHex, serialKeyFromInteger, serialOctetsFromHex } from "./serial-key.ts";
 import { requireClock, requireDer } from "./source-options.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import type { OpenedSource, StatusAnswer } from "./status-source.ts";
 
 /** What the data says about one serial: a StatusAnswer without its update times. */
 export type MemoryEntry =
@@ -38,7 +38,7 @@ export interface MemorySourceOptions {
  * `entries.<key>`), two keys name the same serial, an entry is not a MemoryEntry, or clock/dates
  * are missing or invalid.
  */
-export function memorySource(options: MemorySourceOptions): StatusSource {
+export function memorySource(options: MemorySourceOptions): OpenedSource {
   const match = issuerMatch(requireDer(options.issuer, "issuer"));
   const clock = requireClock(options.clock);
   if (typeof options.listsIssued !== "boolean") throw new ConfigError("listsIssued", "must be true or false");

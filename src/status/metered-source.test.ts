@@ -5,8 +5,8 @@ import { TryLaterError } from "../errors.ts";
 import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { parseSamples } from "../../test/support/prometheus.ts";
-import { meteredSource } from "./metered-source.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import { meterFreshness, meteredSource } from "./metered-source.ts";
+import type { OpenedSource, StatusAnswer } from "./status-source.ts";
 
 const SIGNAL = new AbortController().signal;
 const ID: CertId = { hashAlgorithm: "sha1", issuerNameHash: Buffer.alloc(20), issuerKeyHash: Buffer.alloc(20), serialNumber: Buffer.from([1]), der: Buffer.alloc(0) };
@@ -14,7 +14,7 @@ const clock = fixedClock("2030-01-01T00:00:00Z");
 const LABELS = { responder: "r", issuer: "CN=CA", source: "crl" };
 
 /** A source answering each of `script` in turn (an Error is thrown). */
-function scripted(script: (StatusAnswer | undefined | Error)[], freshness?: StatusSource["freshness"]): StatusSource {
+function scripted(script: (StatusAnswer | undefined | Error)[], freshness?: OpenedSource["freshness"]): OpenedSource {
   let next = 0;
   return {
     async status() {
@@ -55,23 +55,25 @@ test("meteredSource counts every answer by kind, none for an issuer it does not 
   assert.deepEqual(await values(metrics, "vouch_source_results_total"), { good: 2, revoked: 1, unknown: 1, "not-issued": 1, none: 1, error: 1 });
 });
 
-test("meteredSource reports its source's data age and time to nextUpdate at each scrape, until closed", async () => {
+test("meterFreshness reports its source's data age and time to nextUpdate at each scrape, until stopped", async () => {
   const metrics = createMetrics({ clock, processMetrics: false });
   const data = { loadedAt: clock.now() - 90_000, nextUpdate: clock.now() + 30_000 };
-  const source = meteredSource(scripted([], () => data), { metrics, ...LABELS });
-  assert.deepEqual(source.freshness!(), data);
+  const opened = scripted([], () => data);
+  const stop = meterFreshness(opened, { metrics, ...LABELS });
+  assert.deepEqual(opened.freshness!(), data);
   assert.deepEqual(await values(metrics, "vouch_source_data_age_seconds"), { value: 90 });
   assert.deepEqual(await values(metrics, "vouch_source_next_update_seconds"), { value: 30 });
   clock.advance(60_000);
   assert.deepEqual(await values(metrics, "vouch_source_data_age_seconds"), { value: 150 });
   assert.deepEqual(await values(metrics, "vouch_source_next_update_seconds"), { value: -30 });
-  await source.close();
+  stop();
   assert.deepEqual(await values(metrics, "vouch_source_data_age_seconds"), {});
 });
 
-test("meteredSource has no freshness and no gauge for a live source", async () => {
+test("meteredSource has no freshness and meterFreshness no gauge for a live source", async () => {
   const metrics = createMetrics({ clock, processMetrics: false });
   const source = meteredSource(scripted([]), { metrics, ...LABELS });
-  assert.equal(source.freshness, undefined);
+  meterFreshness(scripted([]), { metrics, ...LABELS });
+  assert.equal("freshness" in source, false);
   assert.deepEqual(await values(metrics, "vouch_source_data_age_seconds"), {});
 });

@@ -1,11 +1,11 @@
 /**
  * A layer that counts what a revocation source answers (STYLE convention 9): one counter,
- * `vouch_source_results_total`, labelled by `result`, and the source's data age for the scrape.
+ * `vouch_source_results_total`, labelled by `result`; beside it, the source's data age for the scrape.
  */
 import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import type { CertId } from "../ocsp/types.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import type { OpenedSource, StatusAnswer, StatusSource } from "./status-source.ts";
 
 /** What `vouch_source_results_total{result}` counts. `none`: the source does not serve the issuer. */
 export const SOURCE_RESULTS = ["good", "revoked", "unknown", "not-issued", "none", "error"] as const;
@@ -23,9 +23,8 @@ export interface MeteredSourceOptions {
 
 /**
  * Wraps `inner`: every answer is counted by kind, `undefined` as `none`, a rejection as `error`
- * (and rethrown unchanged). When `inner` reports freshness, the scrape reports its data age and
- * time to nextUpdate under the same labels until `close`. Answers, errors and `serials` pass through
- * unchanged; `close` closes `inner`. The label sets are bound here, once.
+ * (and rethrown unchanged). Answers and errors pass through unchanged. The label sets are bound
+ * here, once.
  */
 export function meteredSource(inner: StatusSource, options: MeteredSourceOptions): StatusSource {
   const { metrics, responder, issuer, source } = options;
@@ -33,7 +32,6 @@ export function meteredSource(inner: StatusSource, options: MeteredSourceOptions
     SourceResult,
     { inc(): void }
   >;
-  const untrack = inner.freshness === undefined ? () => {} : metrics.trackFreshness({ labels: { responder, issuer, source }, freshness: () => inner.freshness!() });
   const count = (answer: StatusAnswer | undefined): StatusAnswer | undefined => {
     counted[answer === undefined ? "none" : answer.kind].inc();
     return answer;
@@ -53,12 +51,15 @@ export function meteredSource(inner: StatusSource, options: MeteredSourceOptions
         throw error;
       });
     },
-    ...(inner.freshness === undefined ? {} : { freshness: () => inner.freshness!() }),
-    // Pre-production (SPEC §6) enumerates through every layer; a layer that dropped this would silently turn it off.
-    ...(inner.serials === undefined ? {} : { serials: () => inner.serials!() }),
-    close() {
-      untrack();
-      return inner.close();
-    },
   };
+}
+
+/**
+ * When `opened` reports freshness, the scrape reports its data age and time to nextUpdate under
+ * the labels of `options` from now on; returns what stops that (nothing to stop otherwise).
+ */
+export function meterFreshness(opened: OpenedSource, options: MeteredSourceOptions): () => void {
+  const { metrics, responder, issuer, source } = options;
+  if (opened.freshness === undefined) return () => {};
+  return metrics.trackFreshness({ labels: { responder, issuer, source }, freshness: () => opened.freshness!() });
 }

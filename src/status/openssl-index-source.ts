@@ -15,7 +15,7 @@ import type { IndexBlocks } from "./index-blocks.ts";
 import type { SerialTable } from "./serial-table.ts";
 import { mergeChanges, overlaidTable } from "./table-overlay.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "./source-options.ts";
-import type { StatusAnswer, StatusSource } from "./status-source.ts";
+import type { OpenedSource, StatusAnswer } from "./status-source.ts";
 
 /**
  * Changed rows kept over the whole table before a reload parses the whole file again. Each merge
@@ -45,7 +45,7 @@ export interface IndexSourceOptions {
  * is not a certificate, or when the file cannot be read or has a malformed line
  * (field "file", file set, message "line N: ...").
  */
-export async function openIndexSource(options: IndexSourceOptions): Promise<StatusSource> {
+export async function openIndexSource(options: IndexSourceOptions): Promise<OpenedSource> {
   const file = requireFile(options.file, "file");
   const issuer = requireDer(options.issuer, "issuer");
   const clock = requireClock(options.clock);

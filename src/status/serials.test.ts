@@ -1,6 +1,6 @@
 /**
- * StatusSource.serials (for response pre-production): the index and memory sources list every
- * serial they know, as minimal INTEGER content; guardStale and firstAnswer pass the list through.
+ * OpenedSource.serials (for response pre-production): the index and memory sources list every
+ * serial they know, as minimal INTEGER content; an issuer's data (sourceData) lists the union.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
@@ -10,11 +10,10 @@ import { before, describe, test } from "node:test";
 import { systemClock } from "../clock.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { makeTestPki } from "../ocsp/test-support/test-pki.ts";
-import { firstAnswer } from "./first-answer.ts";
-import { guardStale } from "./guard-stale.ts";
 import { memorySource } from "./memory-source.ts";
 import { openIndexSource } from "./openssl-index-source.ts";
-import type { StatusSource } from "./status-source.ts";
+import { sourceData, type SourceData } from "./source-data.ts";
+import type { OpenedSource } from "./status-source.ts";
 
 let issuer: Buffer;
 before(() => {
@@ -23,7 +22,7 @@ before(() => {
   pki.cleanup();
 });
 
-const hex = (source: StatusSource): string[] => [...source.serials!()].map((serial) => serial.toString("hex")).sort();
+const hex = (source: OpenedSource | SourceData): string[] => [...source.serials!()].map((serial) => serial.toString("hex")).sort();
 
 describe("serials()", () => {
   test("the index source lists every line's serial, revoked ones included, minimal", async () => {
@@ -47,13 +46,13 @@ describe("serials()", () => {
     assert.deepEqual(hex(source), ["00ff", "0a"]);
   });
 
-  test("guardStale passes it through; firstAnswer lists the union, each serial once; a source without it has none", () => {
+  test("an issuer's data lists one source's serials, or the union of several, each serial once; sources without them have none", () => {
     const a = memorySource({ issuer, entries: new Map([["01", { kind: "good" }], ["02", { kind: "good" }]]), listsIssued: true, clock: systemClock });
     const b = memorySource({ issuer, entries: new Map([["02", { kind: "good" }], ["03", { kind: "good" }]]), listsIssued: true, clock: systemClock });
-    assert.deepEqual(hex(guardStale(a, systemClock)), ["01", "02"]);
-    assert.deepEqual(hex(firstAnswer([guardStale(a, systemClock), b])), ["01", "02", "03"]);
-    const silent: StatusSource = { status: async () => undefined, close: async () => {} };
-    assert.equal(guardStale(silent, systemClock).serials, undefined);
-    assert.equal(firstAnswer([silent]).serials, undefined);
+    assert.deepEqual(hex(sourceData([a])), ["01", "02"]);
+    assert.deepEqual(hex(sourceData([a, b])), ["01", "02", "03"]);
+    const silent: OpenedSource = { status: async () => undefined, close: async () => {} };
+    assert.equal(sourceData([silent]).serials, undefined);
+    assert.equal(sourceData([silent, silent]).serials, undefined);
   });
 });

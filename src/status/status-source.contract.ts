@@ -13,7 +13,7 @@ import { HASH_ALGORITHMS } from "../ocsp/types.ts";
 import type { Pki } from "../pki/openssl-pki.ts";
 import { createPki } from "../pki/openssl-pki.ts";
 import { certIdOfFiles } from "./test-support/cert-id-fixture.ts";
-import type { StatusSource } from "./status-source.ts";
+import type { OpenedSource } from "./status-source.ts";
 
 const SIGNAL = new AbortController().signal;
 
@@ -22,11 +22,11 @@ const SIGNAL = new AbortController().signal;
  * suite (removed after), `build` makes the source under test from it, and each test checks one
  * promise of the StatusSource contract.
  */
-export function statusSourceContract(name: string, build: (pki: Pki) => Promise<StatusSource>): void {
+export function statusSourceContract(name: string, build: (pki: Pki) => Promise<OpenedSource>): void {
   describe(`${name} (StatusSource contract)`, () => {
     let dir: string;
     let pki: Pki;
-    let source: StatusSource;
+    let source: OpenedSource;
     let createdAt: number;
 
     before(async () => {

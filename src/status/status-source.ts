@@ -36,8 +36,10 @@ export interface SourceFreshness {
 }
 
 /**
- * A revocation source (Boulder's `Source`, per CertID). Sources are composed in layers
- * (`firstAnswer`, `guardStale`), each doing one thing.
+ * A revocation source's answers (Boulder's `Source`, per CertID): the one thing the layers
+ * (`firstAnswer`, `guardStale`, `meteredSource`) wrap, each doing one thing. What a source's data
+ * offers besides (freshness, the serials it lists, closing) is not on this path but on the opened
+ * source (`OpenedSource`), combined per issuer by `sourceData`, so no layer can drop it.
  */
 export interface StatusSource {
   /**
@@ -47,18 +49,22 @@ export interface StatusSource {
    * answer itself; a promise is for sources that must wait (layers pass either on as they got it).
    */
   status(id: CertId, signal: AbortSignal): Awaitable<StatusAnswer | undefined>;
+}
+
+/** A source as opened: its answers, and what its data offers beside them. */
+export interface OpenedSource extends StatusSource {
   /**
    * How current the data is, for readiness and the data-age metric: when the data in use was
    * loaded (ms since the epoch) and, when the data has one, its nextUpdate (ms). `undefined` when
-   * the source has no data (or is closed). Sources that read live data on every lookup (a
-   * database) leave the method out: they are always current.
+   * the source has no data (or is closed). Sources that read live data on every lookup leave the
+   * method out: they are always current.
    */
   freshness?(): SourceFreshness | undefined;
-  /** Stops file watchers and timers; the source answers nothing afterwards. */
-  close(): Promise<void>;
   /**
    * Every serial the source knows for its issuer (each serial INTEGER's minimal content octets), for
-   * response pre-production (SPEC §6). Present only on sources that list certificates (index, memory).
+   * response pre-production (SPEC §6). Present only on sources that list certificates (index, sql, memory).
    */
   serials?(): Iterable<Buffer>;
+  /** Stops file watchers and timers; the source answers nothing afterwards. */
+  close(): Promise<void>;
 }

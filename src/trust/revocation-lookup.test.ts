@@ -37,7 +37,6 @@ const recording = (seen: CertId[]): StatusSource => ({
     seen.push(id);
     return undefined;
   },
-  close: async () => {},
 });
 
 describe("revocationLookup", () => {

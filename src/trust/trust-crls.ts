@@ -24,7 +24,7 @@ import { parseCrl } from "../status/crl-parse.ts";
 import { verifyCrlSignatureNow } from "../status/crl-signature.ts";
 import { openCrlSource } from "../status/crl-source.ts";
 import { guardStale } from "../status/guard-stale.ts";
-import type { StatusAnswer, StatusSource } from "../status/status-source.ts";
+import type { OpenedSource, StatusAnswer, StatusSource } from "../status/status-source.ts";
 import { distinguishedName } from "./distinguished-name.ts";
 import type { RevocationIssuer } from "./revocation-lookup.ts";
 
@@ -49,27 +49,29 @@ export async function openTrustCrls(files: readonly string[], candidates: readon
     group.files.push(file);
     byIssuer.set(issuer, group);
   }
-  const opened: RevocationIssuer[] = [];
+  const issuers: RevocationIssuer[] = [];
+  const opened: OpenedSource[] = [];
   const close = async (): Promise<void> => {
-    await Promise.all(opened.map((issuer) => issuer.source.close()));
+    await Promise.all(opened.map((source) => source.close()));
   };
   try {
     for (const [certificate, group] of byIssuer) {
       const name = distinguishedName(certificateFields(certificate).subjectDer);
-      let source: StatusSource;
+      let source: OpenedSource;
       try {
         source = await openCrlSource({ files: group.files, issuer: certificate, clock, logger: logger.child({ trustCrlIssuer: name }) });
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         throw new ConfigError(`${field}[${group.first}]`, error.message, { cause: error });
       }
-      opened.push({ certificate, source: staleAsUnknown(guardStale(source, clock), clock) });
+      opened.push(source);
+      issuers.push({ certificate, source: staleAsUnknown(guardStale(source, clock), clock) });
     }
   } catch (error) {
     await close();
     throw error;
   }
-  return { issuers: opened, close };
+  return { issuers, close };
 }
 
 /** The candidate whose subject is the CRL's issuer name and whose key verifies it. */
@@ -117,6 +119,5 @@ function staleAsUnknown(inner: StatusSource, clock: Clock): StatusSource {
         return unknown(error);
       }
     },
-    close: () => inner.close(),
   };
 }

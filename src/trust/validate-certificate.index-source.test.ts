@@ -10,7 +10,7 @@ import type { Pki } from "../pki/openssl-pki.ts";
 import { createPki, readPemDer } from "../pki/openssl-pki.ts";
 import { memorySource } from "../status/memory-source.ts";
 import { openIndexSource } from "../status/openssl-index-source.ts";
-import type { StatusSource } from "../status/status-source.ts";
+import type { OpenedSource } from "../status/status-source.ts";
 import type { CheckName, ValidationPurpose } from "./certificate-validator.ts";
 import { certificateCache } from "./memory-certificate-cache.ts";
 import { revocationLookup } from "./revocation-lookup.ts";
@@ -22,7 +22,7 @@ import { certificateValidator } from "./validate-certificate.ts";
 let dir: string;
 let pki: Pki;
 let maker: CertificateMaker;
-let source: StatusSource;
+let source: OpenedSource;
 const der = {} as Record<"root" | "ca" | "good" | "revoked" | "signer" | "foreign" | "notIssued", Buffer>;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "vouch-trust-pki-"));

@@ -50,7 +50,6 @@ function answers(answer: StatusAnswer | undefined | Error, timing: "at once" | "
       }
       return timing === "later" ? Promise.resolve(answer) : answer;
     },
-    close: async () => {},
   };
 }
 

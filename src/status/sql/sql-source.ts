@@ -28,7 +28,7 @@ import type { Logger } from "../../observability/logger.ts";
 import type { CertId } from "../../ocsp/types.ts";
 import { issuerMatch } from "../issuer-match.ts";
 import { requireClock, requireDer, requireLogger } from "../source-options.ts";
-import type { StatusAnswer, StatusSource } from "../status-source.ts";
+import type { OpenedSource, StatusAnswer } from "../status-source.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
 import { isPostgresUrl } from "./database-url.ts";
 import type { TableLoader } from "./load-table-in-worker.ts";
@@ -75,7 +75,7 @@ export function refreshTimeoutMs(maxStalenessMs: number): number {
 }
 
 /** A StatusSource that can say how old its data is. */
-export interface SqlSource extends StatusSource {
+export interface SqlSource extends OpenedSource {
   /**
    * When the last successful refresh started (ms) and the nextUpdate its answers carry; with the
    * last refresh's error while refreshes fail. `undefined` while the store has no data for the issuer.
