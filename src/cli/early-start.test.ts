@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { takePreloadedIndex } from "../status/index-preload.ts";
+import { takePreloadedIndex } from "../status/index/index-preload.ts";
 import { startEarly } from "./early-start.ts";
 
 describe("startEarly", () => {

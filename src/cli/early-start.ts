@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { preloadIndex } from "../status/index-preload.ts";
+import { preloadIndex } from "../status/index/index-preload.ts";
 
 export async function startEarly(args: readonly string[]): Promise<void> {
   try {

@@ -2,8 +2,8 @@ import type { Clock } from "../clock.ts";
 import type { SourceConfig } from "../config/schema.ts";
 import { ConfigError, assertNever } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { openCrlSource } from "../status/crl-source.ts";
-import { openIndexSource } from "../status/openssl-index-source.ts";
+import { openCrlSource } from "../status/crl/crl-source.ts";
+import { openIndexSource } from "../status/index/index-source.ts";
 import { openSqlSource } from "../status/sql/sql-source.ts";
 import type { OpenedSource } from "../status/status-source.ts";
 

@@ -6,8 +6,8 @@
  */
 import type { Config } from "../config/schema.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
-import { loadSharedCrls, type CrlFiles } from "../status/shared-crl-loads.ts";
-import { loadSharedIndexes } from "../status/shared-index-loads.ts";
+import { loadSharedCrls, type CrlFiles } from "../status/crl/shared-crl-loads.ts";
+import { loadSharedIndexes } from "../status/index/shared-index-loads.ts";
 import type { SharedTables } from "../status/shared-tables.ts";
 
 export async function loadSharedTables(config: Config, now: number): Promise<SharedTables> {

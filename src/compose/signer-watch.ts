@@ -7,7 +7,7 @@
  */
 import { watch, type FSWatcher } from "node:fs";
 import type { Logger } from "../observability/logger.ts";
-import { watchFile, type FileWatch } from "../status/file-watch.ts";
+import { watchFile, type FileWatch } from "../status/files/file-watch.ts";
 
 /** fs.watch events come in bursts (a rename is two or three, a copy one per write): wait this long for the burst to end. */
 const SETTLE_MS = 50;

@@ -1,5 +1,5 @@
 import { constants, verify, type KeyObject } from "node:crypto";
-import { verifyPlan } from "../status/crl-signature.ts";
+import { verifyPlan } from "../status/crl/crl-signature.ts";
 
 /**
  * Verifies `signature` over `data` (the exact signed bytes) with `publicKey`, for the signature

@@ -2,8 +2,8 @@
  * What the supervisor of worker threads hands each of them at its start: the index and CRL tables
  * it loaded once, in shared memory (shared-index-loads.ts, shared-crl-loads.ts).
  */
-import { offerSharedCrls, type SharedCrlLoad } from "./shared-crl-loads.ts";
-import { offerSharedIndexes, type SharedIndexLoad } from "./shared-index-loads.ts";
+import { offerSharedCrls, type SharedCrlLoad } from "./crl/shared-crl-loads.ts";
+import { offerSharedIndexes, type SharedIndexLoad } from "./index/shared-index-loads.ts";
 
 export interface SharedTables {
   readonly indexes: readonly SharedIndexLoad[];

@@ -5,12 +5,12 @@
  */
 import { ConfigError } from "../../errors.ts";
 import { DerReader, TAG } from "../../ocsp/der-reader.ts";
-import { CRL_DER } from "../crl-error.ts";
-import { crlIssuer, loadCrlFile } from "../crl-load.ts";
-import { parseCrl } from "../crl-parse.ts";
-import { crlDerOfFile } from "../crl-pem.ts";
-import type { SerialTable } from "../serial-table.ts";
-import { readFileShared } from "../shared-file.ts";
+import { CRL_DER } from "../crl/crl-error.ts";
+import { crlIssuer, loadCrlFile } from "../crl/crl-load.ts";
+import { parseCrl } from "../crl/crl-parse.ts";
+import { crlDerOfFile } from "../crl/crl-pem.ts";
+import type { SerialTable } from "../table/serial-table.ts";
+import { readFileShared } from "../files/read-file-shared.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
 import type { ImportProgress, ImportResult } from "./import-rows.ts";

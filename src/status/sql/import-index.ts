@@ -5,9 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../../errors.ts";
-import { parseIndex } from "../openssl-index-parse.ts";
+import { parseIndex } from "../index/index-parse.ts";
 import { serialOctetsFromHex } from "../serial-key.ts";
-import type { SerialTable } from "../serial-table.ts";
+import type { SerialTable } from "../table/serial-table.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
 import type { ImportProgress, ImportResult } from "./import-rows.ts";

@@ -3,7 +3,7 @@
  * or nothing (a failure at row 900 000 leaves the store as it was) and running sources see it
  * appear at once, under one change number.
  */
-import type { SerialRecord } from "../serial-table.ts";
+import type { SerialRecord } from "../table/serial-table.ts";
 import { CRL_REASON_CODES } from "../../ocsp/types.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";

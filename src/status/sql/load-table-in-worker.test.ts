@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { systemClock } from "../../clock.ts";
 import { CRL_REASON_CODES, crlReasonFromCode } from "../../ocsp/types.ts";
 import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
-import { SerialTableBuilder } from "../serial-table.ts";
+import { SerialTableBuilder } from "../table/serial-table.ts";
 import { importAll } from "./import-rows.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
 import { loadTableInWorker } from "./load-table-in-worker.ts";

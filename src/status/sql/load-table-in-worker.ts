@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
-import { joinedTable } from "../joined-table.ts";
-import { serialTableFromParts, type SerialTable, type SerialTableParts } from "../serial-table.ts";
+import { joinedTable } from "../table/joined-table.ts";
+import { serialTableFromParts, type SerialTable, type SerialTableParts } from "../table/serial-table.ts";
 
 /** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
 const WORKER = new URL(import.meta.url.endsWith(".ts") ? "./table-load-worker.ts" : "./table-load-worker.js", import.meta.url);

@@ -7,7 +7,7 @@
  * client CPU before building the table, the server's scan running beside it on the other core.
  */
 import pg from "pg";
-import { NO_REASON, SerialTableBuilder, type SerialTableParts } from "../serial-table.ts";
+import { NO_REASON, SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
 import { copyOut, CopyFormatError, type CopyRow } from "./postgres-copy-out.ts";
 import { postgresClientConfig } from "./postgres-database.ts";
 

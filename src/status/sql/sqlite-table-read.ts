@@ -6,7 +6,7 @@
  * (load-table-in-worker.ts): the lower half's thread finds the median serial that splits them.
  */
 import { DatabaseSync } from "node:sqlite";
-import { SerialTableBuilder, type SerialTableParts } from "../serial-table.ts";
+import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
 import { addStatusText, STATUS_ROW_TEXT } from "./status-text.ts";
 
 /** Rows SQLite joins per page: ~800 KB of text. */

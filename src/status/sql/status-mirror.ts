@@ -4,7 +4,7 @@
  * small Map of the rows changed since, which wins over the table. When the Map grows past
  * MAX_OVERLAY the source loads a fresh table instead.
  */
-import type { SerialRecord, SerialTable } from "../serial-table.ts";
+import type { SerialRecord, SerialTable } from "../table/serial-table.ts";
 import { serialKeyFromInteger, serialOctetsFromHex } from "../serial-key.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
 import type { TableLoader } from "./load-table-in-worker.ts";

@@ -5,7 +5,7 @@
  * and a Buffer per row on the values, against ~0.13 s for SQLite's own scan; joined by SQLite they
  * arrive as a few dozen strings that one tight loop reads.
  */
-import { NO_REASON, type SerialTableBuilder } from "../serial-table.ts";
+import { NO_REASON, type SerialTableBuilder } from "../table/serial-table.ts";
 
 /** The SQL expression of one row; aggregate it with ';'. */
 export const STATUS_ROW_TEXT =

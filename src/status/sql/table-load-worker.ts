@@ -8,8 +8,8 @@
  * `{ split }`; PostgreSQL in one.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { SerialTableParts } from "../serial-table.ts";
-import { SerialTableBuilder, transferables } from "../serial-table.ts";
+import type { SerialTableParts } from "../table/serial-table.ts";
+import { SerialTableBuilder, transferables } from "../table/serial-table.ts";
 import type { PartLoad } from "./load-table-in-worker.ts";
 
 const load = workerData as PartLoad;

@@ -1,0 +1,116 @@
+/**
+ * An index.txt load on the loading thread, whole or by changed blocks (see index-blocks.ts).
+ */
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync } from "node:fs";
+import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planReload, type BlockScan, type IndexBlocks } from "./index-blocks.ts";
+import { IndexLines } from "./index-lines.ts";
+import { openIndexFile, read, readIndexFile } from "./read-index-file.ts";
+import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
+import { statSignature } from "../files/stat-signature.ts";
+
+/** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
+export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
+
+/** A load's outcome: the whole table, the rows of the changed blocks only, or word that nothing changed. */
+export type IndexReload =
+  | { readonly kind: "full"; readonly parts: SerialTableParts; readonly blocks: IndexBlocks }
+  | {
+      readonly kind: "blocks";
+      /** The rows of the changed lines that were there before, and of the lines appended since. */
+      readonly changed: SerialTableParts;
+      readonly appended: SerialTableParts;
+      readonly blocks: IndexBlocks;
+      readonly lines: number;
+    }
+  | { readonly kind: "unchanged" };
+
+/** Parses the whole file, remembering its blocks. */
+export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
+  const scanner = new BlockScanner();
+  const parts = readIndexFile(file, { onRead: (bytes) => scanner.feed(bytes) });
+  return { kind: "full", parts, blocks: blocksOf(scanner.finish(), parts.duplicates > 0) };
+}
+
+/**
+ * The blocks of `file` as it is, for a table loaded from it before without them: undefined when its
+ * stat signature (file-reloader.ts) is not `loadedSignature` any more, as the table may then hold
+ * other content. `duplicates` comes from that load.
+ */
+export function scanIndex(file: string, loadedSignature: string, duplicates: boolean): IndexBlocks | undefined {
+  const fd = openIndexFile(file);
+  try {
+    const signature = () => statSignature(fstatSync(fd, { bigint: true }));
+    if (signature() !== loadedSignature) return undefined;
+    const scan = scanAll(fd, file, true);
+    return signature() === loadedSignature ? blocksOf(scan, duplicates) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Compares the file with `previous` and parses only its changed blocks when that is enough, else
+ * the whole file. Throws ConfigError("file", ...) as readIndexFile does.
+ */
+export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines = MAX_CHANGED_LINES): IndexReload {
+  const fd = openIndexFile(file);
+  try {
+    const before = previous.lines.length;
+    const lastOld = before - 1;
+    const scan = scanAll(fd, file, false);
+    const plan = planReload(previous, scan, maxChangedLines);
+    if (plan.kind === "unchanged") return plan;
+    if (plan.kind === "full") return loadWholeIndex(file);
+
+    // Sized for the changed blocks' bytes only: the arrays cross to the serving thread, whose heap
+    // counts them, and a pool sized for the whole file (58 MB for 1M lines) set off a full GC there on every reload.
+    const changedBytes = plan.changed.reduce((sum, block) => sum + ((scan.starts[block + 1] ?? 0) - (scan.starts[block] ?? 0)), 0);
+    const bounds = { maxRows: plan.lines + 1, maxPoolBytes: changedBytes / 2 + 1, expectedRows: plan.lines + 1 };
+    const changed = new SerialTableBuilder(bounds);
+    const appended = new SerialTableBuilder(bounds);
+    // Lines past the old end: as many lines as before, the old last block's included.
+    const oldLines = before === 0 ? 0 : lastOld * BLOCK_LINES + (previous.lines[lastOld] ?? 0);
+    let active: IndexLines | undefined;
+    const router = new LineRouter(changed, appended, oldLines, () => active?.lines ?? 0);
+    // The scan above skipped serials: each block keeps its sums, but for the changed ones.
+    const sums = new Uint32Array(scan.lines.length);
+    const counts = new Uint32Array(scan.lines.length);
+    sums.set(previous.sums.subarray(0, Math.min(before, sums.length)));
+    counts.set(previous.counts.subarray(0, Math.min(before, counts.length)));
+    for (const block of plan.changed) {
+      const start = scan.starts[block] ?? 0;
+      const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
+      read(fd, bytes, 0, start, file);
+      // The same bytes the scan hashed, or the file changed in place since: then parse it all.
+      if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return loadWholeIndex(file);
+      const serials = blockSerials(previous, block, bytes);
+      if (!serials.same) return loadWholeIndex(file);
+      sums[block] = serials.sum;
+      counts[block] = serials.count;
+      active = new IndexLines(router, file, block * BLOCK_LINES);
+      active.feed(bytes, 0, bytes.length, true);
+    }
+    const changedParts = changed.parts();
+    const appendedParts = appended.parts();
+    // A serial on two of the changed lines: a whole parse decides which one counts.
+    if (changedParts.duplicates + appendedParts.duplicates > 0) return loadWholeIndex(file);
+    const blocks = { digests: scan.digests, lines: scan.lines, sums, counts, duplicates: previous.duplicates };
+    return { kind: "blocks", changed: changedParts, appended: appendedParts, blocks, lines: plan.lines };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function scanAll(fd: number, file: string, serials: boolean): BlockScan {
+  const scanner = new BlockScanner({ serials });
+  const chunk = Buffer.allocUnsafe(1 << 21);
+  for (let position = 0; ; ) {
+    const got = read(fd, chunk, 0, position, file);
+    if (got === 0) break;
+    scanner.feed(chunk.subarray(0, got));
+    position += got;
+  }
+  return scanner.finish();
+}
+
