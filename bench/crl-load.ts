@@ -21,7 +21,7 @@ import { ecdsa_with_SHA256, id_ce_cRLNumber, id_ce_cRLReasons } from "../src/ocs
 import { silentLogger } from "../src/observability/logger.ts";
 import { createPki, readPemDer } from "../src/pki/openssl-pki.ts";
 import { certIdFor } from "../src/status/test-support/cert-id-fixture.ts";
-import { openCrlSource } from "../src/status/crl/crl-source.ts";
+import { openCrlSource } from "../src/status/crl/crl-loader.ts";
 
 if (process.argv[2] === "--measure") {
   await measure(process.argv[3] ?? "", process.argv[4] ?? "", Number(process.argv[5]));

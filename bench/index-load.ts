@@ -14,7 +14,7 @@ import { systemClock } from "../src/clock.ts";
 import { silentLogger } from "../src/observability/logger.ts";
 import { createPki, readPemDer } from "../src/pki/openssl-pki.ts";
 import { certIdFor } from "../src/status/test-support/cert-id-fixture.ts";
-import { openIndexSource } from "../src/status/index/index-source.ts";
+import { openIndexSource } from "../src/status/index/index-loader.ts";
 
 /** The serial of line i: 9 octets, never sign-padded. */
 const serialOf = (i: number): string => (0x10n * 2n ** 64n + BigInt(i) * 2654435761n + 0x1000n).toString(16).toUpperCase();

@@ -17,7 +17,7 @@ import pg from "pg";
 import { systemClock } from "../src/clock.ts";
 import { silentLogger } from "../src/observability/logger.ts";
 import { createPki, readPemDer } from "../src/pki/openssl-pki.ts";
-import { openSqlSource } from "../src/status/sql/sql-source.ts";
+import { openSqlSource } from "../src/status/sql/sql-loader.ts";
 import { certIdFor } from "../src/status/test-support/cert-id-fixture.ts";
 
 const MAIN = resolve(import.meta.dirname, "../src/main.ts");

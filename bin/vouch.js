@@ -11,21 +11,11 @@ if (!(major >= REQUIRED_MAJOR)) {
   );
   process.exit(1);
 }
-// Big index files start loading before the rest of Vouch's modules do (dist/cli/early-start.js).
-import("../dist/cli/early-start.js")
-  .then(function (early) {
-    return early.startEarly(process.argv.slice(2));
-  })
-  .then(
-    function () {
-      return import("../dist/main.js");
-    },
-    function (error) {
-      if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).indexOf("dist") !== -1) {
-        // A checkout that was never built (`npm run build` compiles src/ into dist/).
-        process.stderr.write("vouch: " + String(error.message).split("\n")[0] + ": run `npm run build` first\n");
-        process.exit(1);
-      }
-      throw error;
-    },
-  );
+import("../dist/main.js").catch(function (error) {
+  if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).indexOf("dist") !== -1) {
+    // A checkout that was never built (`npm run build` compiles src/ into dist/).
+    process.stderr.write("vouch: " + String(error.message).split("\n")[0] + ": run `npm run build` first\n");
+    process.exit(1);
+  }
+  throw error;
+});

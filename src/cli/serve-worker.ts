@@ -11,7 +11,6 @@ import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
-import { offerSharedTables } from "../status/shared-tables.ts";
 import { answerObservabilityAsks } from "../observability/worker-observability.ts";
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
@@ -41,16 +40,15 @@ const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((re
 });
 const { configFile, worker } = start;
 const config = parseConfig(start.text, configFile);
-// Worker threads: the revocation tables the supervisor loaded once into shared memory.
-if (start.tables !== undefined) offerSharedTables(start.tables);
 const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 // A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
 try {
   // Each worker bills into files of its own (file-billing-sink.ts `writer`); its replacement takes them over.
-  // Worker 1 alone renews signers: a renewal must run once per service, not once per worker.
-  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 1 });
+  // Worker 1 alone renews signers: a renewal must run once per service, not once per worker. Worker
+  // threads: the revocation tables the supervisor loaded once into shared memory, for the sources built first.
+  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 1, tables: start.tables });
 } catch (error) {
   report({ vouch: "failed", error: describeReloadError(error, configFile) });
   link.leave();

@@ -7,7 +7,7 @@ import { startAdminServer } from "../observability/admin-server.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
 import type { MetricsJson } from "../observability/aggregate.ts";
 import { workersObservability } from "../observability/worker-observability.ts";
-import { loadSharedTables } from "../compose/shared-tables.ts";
+import { preloadTables } from "../compose/preload-tables.ts";
 import { removePidFile, writePidFile } from "./pid-file.ts";
 import { namingConfigFile, planServe, type ServeOptions } from "./serve-plan.ts";
 import { claimAddresses } from "./single-instance.ts";
@@ -40,8 +40,8 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   // workers start is ignored (they start from the file as it was read above).
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
-  // Worker threads answer from one copy of each index and CRL table, loaded here once (shared-tables.ts).
-  const sharedTables = threads ? await loadSharedTables(config, Date.now()) : undefined;
+  // Worker threads answer from one copy of each index and CRL table, loaded here once (preload-tables.ts).
+  const sharedTables = threads ? await preloadTables(config, Date.now()) : undefined;
   if (sharedTables !== undefined && sharedTables.indexes.length + sharedTables.crls.length > 0) {
     logger.info({ files: [...sharedTables.indexes, ...sharedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }

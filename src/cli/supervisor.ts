@@ -19,7 +19,7 @@ import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger, LogLevel } from "../observability/logger.ts";
-import type { SharedTables } from "../status/shared-tables.ts";
+import type { PreloadedTables } from "../status/source-supply.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { reloadSummaryMessage, workersReloadSummary, type ReloadSummary } from "./reload-summary.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
@@ -27,7 +27,7 @@ import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
 
 /** Supervisor → worker control messages (the ask channel carries the rest). */
 export type ControlMessage =
-  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly tables?: SharedTables | undefined }
+  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly tables?: PreloadedTables | undefined }
   | { readonly vouch: "stop" };
 
 /** Worker → supervisor: started, or could not start (`error` is one line naming file and field). */
@@ -44,8 +44,8 @@ export interface SupervisorOptions {
   readonly threads?: boolean;
   /** Checks a configuration beyond its schema before a reload hands it on (throws ConfigError). */
   readonly check?: (config: Config) => void;
-  /** Revocation tables in shared memory for the first worker threads (shared-tables.ts); threads only. */
-  readonly sharedTables?: SharedTables;
+  /** Revocation tables in shared memory for the first worker threads (preload-tables.ts); threads only. */
+  readonly sharedTables?: PreloadedTables | undefined;
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;

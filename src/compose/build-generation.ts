@@ -25,6 +25,7 @@ import { buildPipeline } from "./build-pipeline.ts";
 import { buildResponseCache, type BuiltResponseCache } from "./build-response-cache.ts";
 import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
+import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -70,7 +71,18 @@ interface AddressGroup {
  * each address's TLS material. Throws ConfigError naming the field when anything configured cannot be
  * built; whatever was opened by then is closed.
  */
-export async function buildGeneration(config: Config, clock: Clock, logger: Logger, metrics: VouchMetrics, billingWriter?: string, renewSigners = true): Promise<Generation> {
+export async function buildGeneration(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  metrics: VouchMetrics,
+  billingWriter?: string,
+  renewSigners = true,
+  supply?: SourceSupply,
+): Promise<Generation> {
+  // Without a supply (`vouch check`), the generation's sources reload on a thread of its own.
+  const ownReloads = supply === undefined ? reloadThread() : undefined;
+  const sources = supply ?? { reloads: ownReloads! };
   const issuers: ServedIssuer[] = [];
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
@@ -90,6 +102,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
     await Promise.all(sinks.map((sink) => sink.close()));
     await Promise.all(issuers.map((issuer) => issuer.close()));
     await trust?.close();
+    await ownReloads?.close();
   };
   const counter = inFlight();
   try {
@@ -101,7 +114,7 @@ export async function buildGeneration(config: Config, clock: Clock, logger: Logg
       const served: ServedIssuer[] = [];
       for (const [issuerIndex, issuerConfig] of responder.issuers.entries()) {
         const field = `responders[${index}].issuers[${issuerIndex}]`;
-        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), { metrics, limiter, renewSigners });
+        const issuer = await buildIssuer(issuerConfig, responder, field, clock, logger.child({ responder: responder.name }), sources, { metrics, limiter, renewSigners });
         issuers.push(issuer);
         readinessTargets.push({ responder: responder.name, issuer: issuer.name, data: issuer.data, signer: issuer.signerReadiness ?? issuer.identity.signer });
         served.push(issuer);

@@ -11,6 +11,7 @@ import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import { meterFreshness, meteredSource } from "../status/metered-source.ts";
 import { sourceData } from "../status/source-data.ts";
+import type { SourceSupply } from "../status/source-supply.ts";
 import type { OpenedSource, StatusSource } from "../status/status-source.ts";
 import { buildSource } from "./build-source.ts";
 import { buildIssuerSigners } from "./issuer-signers.ts";
@@ -29,6 +30,7 @@ export async function buildIssuer(
   field: string,
   clock: Clock,
   logger: Logger,
+  supply: SourceSupply,
   layers: { readonly metrics?: VouchMetrics | undefined; readonly limiter?: SigningLimiter | undefined; readonly renewSigners?: boolean | undefined } = {},
 ): Promise<ServedIssuer> {
   const { metrics, limiter } = layers;
@@ -55,7 +57,7 @@ export async function buildIssuer(
   const responseValidityMs = config.responseValidity ?? responder.responseValidity;
   try {
     for (const [index, source] of config.sources.entries()) {
-      const built = await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name }), responseValidityMs);
+      const built = await buildSource(source, certificate, `${field}.sources[${index}]`, clock, logger.child({ issuer: name }), responseValidityMs, supply);
       opened.push(built);
       const guarded = guardStale(built, clock);
       if (metrics === undefined) {

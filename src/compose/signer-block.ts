@@ -9,7 +9,7 @@ import { readdir } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { SignerConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import { fileSignatures } from "../status/files/file-reloader.ts";
+import { fileSignatures } from "../status/files/file-changes.ts";
 import { loadSigner, type LoadedSigner, type SignerContext } from "./build-signer.ts";
 
 const CERTIFICATE_EXTENSIONS = new Set([".pem", ".crt", ".cer", ".der"]);

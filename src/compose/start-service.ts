@@ -5,6 +5,7 @@ import { listenerKind, startListener, type Listener } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
 import type { ReadyReport } from "../observability/readiness.ts";
+import { reloadThread, type PreloadedTables } from "../status/source-supply.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
@@ -43,18 +44,29 @@ export async function startService(
     readonly billingWriter?: string;
     /** Run the automatic signer renewals here (default true): one process of a service does (worker 1). */
     readonly renewSigners?: boolean;
+    /** Revocation tables loaded before the service (a worker thread's, from its supervisor): for the first configuration's sources only. */
+    readonly tables?: PreloadedTables | undefined;
   } = {},
 ): Promise<Service> {
   const reusePort = options.reusePort === true;
   // One registry per process, counting across reloads.
   const metrics = options.metrics ?? createMetrics({ clock });
-  let generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners);
+  // One thread for the reloads of every source, across configuration reloads (source-supply.ts).
+  const reloadsThread = reloadThread();
+  let generation: Generation;
+  try {
+    generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, tables: options.tables });
+  } catch (error) {
+    await reloadsThread.close();
+    throw error;
+  }
   const listeners = new Map<string, Listener>();
   try {
     for (const [key, plan] of generation.addresses) listeners.set(key, await listen(plan, clock, logger, reusePort, metrics));
   } catch (error) {
     await Promise.all([...listeners.values()].map((listener) => listener.close()));
     await generation.close();
+    await reloadsThread.close();
     throw error;
   }
   // Old generations and listeners still finishing their requests; close() waits for them too.
@@ -71,7 +83,7 @@ export async function startService(
   let reloads = Promise.resolve();
   metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners);
+    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread });
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];
@@ -130,6 +142,7 @@ export async function startService(
       await generation.inFlight.idle();
       await generation.close();
       await Promise.all(retiring);
+      await reloadsThread.close();
     },
   };
 }

@@ -11,7 +11,7 @@ import { systemClock } from "../clock.ts";
 import { silentLogger } from "../observability/logger.ts";
 import { makeTestPki } from "../ocsp/test-support/test-pki.ts";
 import { memorySource } from "./memory-source.ts";
-import { openIndexSource } from "./index/index-source.ts";
+import { openIndexSource } from "./index/index-loader.ts";
 import { sourceData, type SourceData } from "./source-data.ts";
 import type { OpenedSource } from "./status-source.ts";
 

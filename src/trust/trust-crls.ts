@@ -4,7 +4,7 @@
  * A normal two-tier PKI (offline root → issuing CA → leaves) then authenticates TLS clients and
  * request signers without Vouch serving the root as a responder.
  *
- * The CRLs are read, verified and reloaded by the CRL source that serves issuers (status/crl/crl-source.ts:
+ * The CRLs are read, verified and reloaded by the CRL source that serves issuers (status/crl/crl-loader.ts:
  * signature by the issuer, thisUpdate not in the future, supported extensions, delta CRLs on their
  * base, a changed file re-read and the last good CRL kept when the new one fails). What differs is
  * what stale data means: an issuer's source answers tryLater past nextUpdate (guardStale), while for
@@ -22,7 +22,7 @@ import { crlIssuer } from "../status/crl/crl-load.ts";
 import { crlDerOfFile } from "../status/crl/crl-pem.ts";
 import { parseCrl } from "../status/crl/crl-parse.ts";
 import { verifyCrlSignatureNow } from "../status/crl/crl-signature.ts";
-import { openCrlSource } from "../status/crl/crl-source.ts";
+import { openCrlSource } from "../status/crl/crl-loader.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import type { OpenedSource, StatusAnswer, StatusSource } from "../status/status-source.ts";
 import { distinguishedName } from "./distinguished-name.ts";

@@ -9,7 +9,7 @@ import { silentLogger } from "../observability/logger.ts";
 import type { Pki } from "../pki/openssl-pki.ts";
 import { createPki, readPemDer } from "../pki/openssl-pki.ts";
 import { memorySource } from "../status/memory-source.ts";
-import { openIndexSource } from "../status/index/index-source.ts";
+import { openIndexSource } from "../status/index/index-loader.ts";
 import type { OpenedSource } from "../status/status-source.ts";
 import type { CheckName, ValidationPurpose } from "./certificate-validator.ts";
 import { certificateCache } from "./memory-certificate-cache.ts";

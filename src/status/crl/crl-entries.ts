@@ -5,7 +5,7 @@
  * SEQUENCE { userCertificate CertificateSerialNumber, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }
  * ```
  *
- * Runs on the loading thread (crl-load-worker.ts) in one go. Each entry's serial octets are copied
+ * Runs on the loading thread (crl-jobs.ts) in one go. Each entry's serial octets are copied
  * into the table's pool; nothing is kept per entry beyond the table's row. The common entry (short
  * lengths, at most a reasonCode) is read by a fast path that allocates nothing: measured on 1M
  * entries, the general reader's per-element objects cost ~120 ms of parsing plus ~200 ms of GC.

@@ -1,23 +1,21 @@
 /**
  * Loads one CRL file the way SPEC §2 orders it (crl-read.ts: parse, extensions, issuer, thisUpdate,
- * signature, then entries), on threads of their own (crl-load-worker.ts) that each build the table
- * of half the entries. Measured with 1M entries (bench/source-ready.ts): on the serving thread, in
+ * signature, then entries), on two loading threads of their own (crl-jobs.ts) that each build the
+ * table of half the entries. Measured with 1M entries (bench/source-ready.ts): on the serving thread, in
  * slices, the load took ~1.2 s and left the walk's garbage in the serving process's heap until a
  * later GC; on its own threads it runs in one go, and that memory goes with the threads.
  */
 import { X509Certificate } from "node:crypto";
-import { MessageChannel, Worker } from "node:worker_threads";
+import { MessageChannel } from "node:worker_threads";
 import { ConfigError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
+import { loadingThread } from "../loading-thread.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
 import { joinedTable } from "../table/joined-table.ts";
 import type { SerialTable } from "../table/serial-table.ts";
 import { serialTableFromParts, type SerialTableParts } from "../table/serial-table.ts";
 
 export type { CrlIssuer } from "./crl-read.ts";
-
-/** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
-const WORKER = new URL(import.meta.url.endsWith(".ts") ? "./crl-load-worker.ts" : "./crl-load-worker.js", import.meta.url);
 
 /**
  * The issuer of `issuerDer` for CRL checks. Throws ConfigError(field) when it is not a certificate.
@@ -39,7 +37,7 @@ export interface LoadedCrl {
   /** Set only on a delta CRL: the deltaCRLIndicator's BaseCRLNumber. */
   readonly baseCrlNumber: bigint | undefined;
   readonly entries: SerialTable;
-  /** Each loading thread's share of `entries`, when loaded into shared memory (shared-crl-loads.ts). */
+  /** Each loading thread's share of `entries`, when loaded into shared memory (preloads.ts). */
   readonly shares?: readonly SerialTableParts[] | undefined;
 }
 
@@ -61,10 +59,8 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   if (signal?.aborted === true) fail("reading entries was cancelled");
   // The first share's thread reads the file and passes it on over this channel.
   const { port1, port2 } = new MessageChannel();
-  const workers = [port1, port2].map(
-    (peer, index) => new Worker(WORKER, { workerData: { file, issuer, now, share: { index, of: SHARES }, peer, shared: options.shared === true }, transferList: [peer] }),
-  );
-  const stop = (): Promise<unknown> => Promise.all(workers.map((worker) => worker.terminate()));
+  const threads = [loadingThread(), loadingThread()];
+  const stop = (): Promise<unknown> => Promise.all(threads.map((thread) => thread.close()));
   let aborted = false;
   const abort = (): void => {
     aborted = true;
@@ -72,7 +68,8 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const pending = workers.map((worker) => shareOf(worker));
+    const shared = options.shared === true;
+    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer, shared }, [peer]));
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
     // The first share read the file, verified the signature and checked every entry: its fault is
@@ -93,24 +90,12 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
       crlNumber: crl.crlNumber,
       baseCrlNumber: crl.baseCrlNumber,
       entries: joinedTable(crls.map((share) => serialTableFromParts(share.entries))),
-      shares: options.shared === true ? crls.map((share) => share.entries) : undefined,
+      shares: shared ? crls.map((share) => share.entries) : undefined,
     };
   } finally {
     signal?.removeEventListener("abort", abort);
     await stop();
   }
-}
-
-/** What one loading thread posts: its CheckedCrl, or an Error with its message. */
-function shareOf(worker: Worker): Promise<CheckedCrl> {
-  return new Promise((resolve, reject) => {
-    worker.once("message", (message: { crl?: CheckedCrl; error?: { message: string } }) => {
-      if (message.crl !== undefined) resolve(message.crl);
-      else reject(new Error(message.error?.message ?? "the CRL could not be loaded"));
-    });
-    worker.once("error", (error) => reject(new Error(`loading failed: ${error.message}`, { cause: error })));
-    worker.once("exit", (code) => reject(new Error(`the loading thread exited with code ${code}`)));
-  });
 }
 
 /** The CRLs answers come from: a complete CRL and, when one applies, a delta on top of it. */

@@ -3,7 +3,7 @@
  * critical extensions; check that the issuer's certificate is the CRL's issuer; check thisUpdate ≤
  * now; verify the signature; only then read the entries. nextUpdate is not enforced here: stale
  * data is refused at answer time by guardStale, which lets permanent revocations still be served.
- * Synchronous on purpose: it runs on a thread of its own (crl-load-worker.ts).
+ * Synchronous on purpose: it runs on a thread of its own (crl-jobs.ts).
  */
 import type { KeyObject } from "node:crypto";
 import { CrlError } from "./crl-error.ts";

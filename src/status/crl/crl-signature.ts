@@ -69,7 +69,7 @@ const DIGESTS: ReadonlyMap<string, string> = new Map([
  * Returns when `crl`'s signature verifies with `issuerKey`; throws CrlError when it does not, when
  * the algorithm is not one Vouch supports (RSA PKCS#1 v1.5 with SHA-1/2, RSASSA-PSS with MGF1 over
  * the same SHA-2/SHA-1 hash, ECDSA with SHA-2, Ed25519, ML-DSA), or when the key cannot be used with that
- * algorithm. Synchronous: for a thread that exists to load one CRL (crl-load-worker.ts).
+ * algorithm. Synchronous: for a thread that exists to load one CRL (crl-jobs.ts).
  */
 export function verifyCrlSignatureNow(crl: ParsedCrl, issuerKey: KeyObject): void {
   const { plan, key } = signatureCheck(crl, issuerKey);

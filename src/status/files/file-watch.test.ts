@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { recordingLogger } from "../../observability/logger.ts";
-import { startFileReloader } from "./file-reloader.ts";
+import { watchFileChanges } from "./file-changes.ts";
 import { watchFile } from "./file-watch.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 
@@ -84,24 +84,22 @@ describe("watchFile", () => {
   });
 });
 
-describe("startFileReloader without polling", () => {
-  test("reloads each of several replacements by rename, found by the watch alone", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "vouch-file-reloader-"));
+describe("watchFileChanges without polling", () => {
+  test("sees each of several replacements by rename, found by the watch alone", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vouch-file-changes-"));
     const file = join(dir, "ca.crl");
     await writeFile(file, "v0");
     let reloads = 0;
-    const reloader = startFileReloader({
+    const changes = watchFileChanges({
       files: [file],
       // An hour: only the watch can find these changes within the test.
       pollIntervalMs: 3_600_000,
       logger: recordingLogger(),
       loadedSignatures: "as first loaded",
-      reload: async () => {
-        reloads++;
-      },
+      onChange: () => void changes.check().then((version) => version !== undefined && reloads++),
     });
     try {
-      // Once the watch is set up, the reloader looks once: the made-up signature differs, so it reloads.
+      // Once the watch is set up, it looks once: the made-up signature differs, so that is a change.
       await waitUntil("the first reload", () => reloads === 1);
       for (let version = 1; version <= 3; version++) {
         await writeFile(`${file}.new`, `v${version}`);
@@ -109,7 +107,7 @@ describe("startFileReloader without polling", () => {
         await waitUntil(`the reload of replacement ${version}`, () => reloads === version + 1);
       }
     } finally {
-      await reloader.close();
+      await changes.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -1,9 +1,8 @@
 /**
  * What a file-backed source compares to tell that its file changed: device, inode, size, mtime and
  * ctime, to the nanosecond. A file replaced by rename has a new inode; one rewritten in place, a new
- * mtime and ctime. The reloader (file-reloader.ts), the early and shared loads (index-preload.ts,
- * shared-index-loads.ts, shared-crl-loads.ts) and the scan after them (index-reload.ts) must spell
- * it alike, since they compare each other's.
+ * mtime and ctime. The watch (file-changes.ts), the loads made for worker threads (preloads.ts)
+ * and the scan after a first load (index-jobs.ts) must spell it alike, since they compare each other's.
  */
 import { statSync, type BigIntStats } from "node:fs";
 
@@ -16,7 +15,7 @@ export function statSignature(stats: BigIntStats): string {
 export const MISSING = "missing";
 
 /**
- * The signature of `file` now, synchronously (as file-reloader.ts `fileSignatures([file])`): a load
+ * The signature of `file` now, synchronously (as file-changes.ts `fileSignatures([file])`): a load
  * started elsewhere takes it before its thread reads the file.
  */
 export function fileSignatureNow(file: string): string {

@@ -28,7 +28,7 @@ export async function parseIndex(content: Buffer, file: string): Promise<SerialT
   return serialTableFromParts(await parseIndexParts(content, file));
 }
 
-/** As parseIndex, but the table's arrays (for a worker thread to transfer, see index-load-worker.ts). */
+/** As parseIndex, but the table's arrays (for a worker thread to transfer, see index-jobs.ts). */
 export async function parseIndexParts(content: Buffer, file: string): Promise<SerialTableParts> {
   const builder = indexTableBuilder(content.length, likelyLines(content, Math.min(content.length, 1 << 20), content.length));
   const lines = new IndexLines(builder, file);

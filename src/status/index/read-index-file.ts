@@ -1,5 +1,5 @@
 /**
- * Parses an index.txt file a chunk at a time, for the loading worker (index-load-worker.ts).
+ * Parses an index.txt file a chunk at a time, for the loading thread (index-jobs.ts).
  * Reading the whole file first cost more than it seems: a 116 MB index read into one fresh buffer
  * took ~460 ms on the machines measured (first-touch page faults of new memory, not the copy from
  * the page cache), and that buffer was the load's largest allocation. One reused chunk is faulted
@@ -20,7 +20,7 @@ export interface ReadIndexOptions {
   readonly chunkBytes?: number;
   /** Called with each stretch of the file as it is read, in order (e.g. to hash what was parsed). */
   readonly onRead?: (bytes: Buffer) => void;
-  /** Build the table in SharedArrayBuffers, for threads that share it (shared-index-loads.ts). */
+  /** Build the table in SharedArrayBuffers, for threads that share it (preloads.ts). */
   readonly shared?: boolean;
 }
 

@@ -6,7 +6,7 @@
 import pg from "pg";
 import { ConfigError } from "../../errors.ts";
 import type { SqlDatabase, SqlQueries, SqlValue } from "./sql-database.ts";
-import { SCHEMA_NAME } from "./database-url.ts";
+import { redactUrl, SCHEMA_NAME } from "./database-url.ts";
 
 /** Options of a PostgreSQL store. */
 export interface PostgresDatabaseOptions {
@@ -21,18 +21,6 @@ export interface PostgresDatabaseOptions {
    * client's own bound on a query, for a server or network that went silent, ms (default 30000).
    */
   readonly statementTimeoutMs?: number;
-}
-
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "postgres://(unparsable URL)";
-  }
 }
 
 /** The settings of every connection to the store (the schema name must have been checked against SCHEMA_NAME). */

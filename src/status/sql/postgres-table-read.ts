@@ -1,5 +1,5 @@
 /**
- * A full load of one issuer from a PostgreSQL store, for the loading thread (table-load-worker.ts):
+ * A full load of one issuer from a PostgreSQL store, for the loading thread (sql-jobs.ts):
  * the change number and every row in one REPEATABLE READ transaction (a consistent snapshot), the
  * rows as binary COPY (postgres-copy-out.ts), read straight into the table as they stream in.
  * Measured with 1M rows: a cursor's FETCHes took ~1.4 s of the server's text output and pg's
@@ -53,7 +53,7 @@ export async function readPostgresTable(client: pg.Client, issuerId: number): Pr
     return { parts: builder.parts(), seq };
   } finally {
     // After a failure (a timeout on a silent network) the goodbye may never be acknowledged: the
-    // error is reported at once, and the thread is ended by its owner (load-table-in-worker.ts).
+    // error is reported at once, and the thread is ended by its owner (sql-table-load.ts).
     const ending = client.end().catch(() => {});
     if (done) await ending;
   }

@@ -1,9 +1,9 @@
 /**
- * A full load of one issuer from an SQLite store, for a loading thread (table-load-worker.ts):
+ * A full load of one issuer from an SQLite store, for a loading thread (sql-jobs.ts):
  * the change number and the rows of one range of serials in one read transaction (a consistent
  * snapshot, while writers go on in WAL mode), in keyset pages along the primary key that SQLite
  * joins into text (status-text.ts). Two threads load the two halves of the serials side by side
- * (load-table-in-worker.ts): the lower half's thread finds the median serial that splits them.
+ * (sql-table-load.ts): the lower half's thread finds the median serial that splits them.
  */
 import { DatabaseSync } from "node:sqlite";
 import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";

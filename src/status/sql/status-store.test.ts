@@ -23,7 +23,7 @@ import { issuerIdentity } from "./issuer-identity.ts";
 import { currentVersion, SCHEMA_VERSION } from "./migrations.ts";
 import { openStoreDatabase } from "./open-database.ts";
 import type { SqlDatabase } from "./sql-database.ts";
-import { openSqlSource } from "./sql-source.ts";
+import { openSqlSource } from "./sql-loader.ts";
 import { findIssuer, issuerStats, setStatus, writeChanges } from "./status-store.ts";
 import type { TestStore } from "./test-support/stores.ts";
 import { testStore } from "./test-support/stores.ts";

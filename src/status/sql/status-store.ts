@@ -146,10 +146,16 @@ export async function readCertificate(db: SqlQueries, issuerId: number, serial: 
   return row === undefined ? undefined : { ...certificateRow(row), seq: Number(row[4]), updatedAt: Number(row[5]) };
 }
 
-/** Up to `limit` of the issuer's rows changed after change number `after`, with their numbers. */
-export async function readChanges(db: SqlQueries, issuerId: number, after: number, limit: number): Promise<(CertificateRow & { readonly seq: number })[]> {
-  const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date, seq FROM certificates WHERE issuer_id = $1 AND seq > $2 LIMIT $3", [issuerId, after, limit]);
-  return rows.map((row) => ({ ...certificateRow(row), seq: Number(row[4]) }));
+/** Up to `limit` of the issuer's rows changed after change number `after`, with their numbers and change times. */
+export async function readChanges(db: SqlQueries, issuerId: number, after: number, limit: number): Promise<StoredCertificate[]> {
+  const rows = await db.query("SELECT serial, revoked_at, reason, invalidity_date, seq, updated_at FROM certificates WHERE issuer_id = $1 AND seq > $2 LIMIT $3", [issuerId, after, limit]);
+  return rows.map((row) => ({ ...certificateRow(row), seq: Number(row[4]), updatedAt: Number(row[5]) }));
+}
+
+/** When the newest of the issuer's rows changed after change number `after` was changed (ms), undefined when none was. */
+export async function lastChangeAfter(db: SqlQueries, issuerId: number, after: number): Promise<number | undefined> {
+  const [row] = await db.query("SELECT max(updated_at) FROM certificates WHERE issuer_id = $1 AND seq > $2", [issuerId, after]);
+  return row?.[0] === null || row?.[0] === undefined ? undefined : Number(row[0]);
 }
 
 /** Per-issuer totals for `vouch store stats`. */

@@ -71,16 +71,25 @@ export function serialTableFromParts(parts: SerialTableParts): SerialTable {
       const s = minimal(serial, 0, serial.length);
       if (serial.length <= s) return undefined;
       const row = findRow(pool, slots, hashes, length, start, serial, s, serial.length, hash(serial, s, serial.length));
-      if (row === EMPTY) return undefined;
-      const at = revokedAt[row] ?? Number.NaN;
-      const code = reasons[row] ?? NO_REASON;
-      return {
-        revokedAt: Number.isNaN(at) ? undefined : at,
-        reason: code === NO_REASON ? undefined : crlReasonFromCode(code),
-        invalidityDate: invalidityFrom(invalidity[row] ?? 0),
-      };
+      return row === EMPTY ? undefined : recordAt(revokedAt, reasons, invalidity, row);
     },
   };
+}
+
+/** The record in `row` of a table's arrays. */
+function recordAt(revokedAt: Float64Array, reasons: Uint8Array, invalidity: Float64Array, row: number): SerialRecord {
+  const at = revokedAt[row] ?? Number.NaN;
+  const code = reasons[row] ?? NO_REASON;
+  return {
+    revokedAt: Number.isNaN(at) ? undefined : at,
+    reason: code === NO_REASON ? undefined : crlReasonFromCode(code),
+    invalidityDate: invalidityFrom(invalidity[row] ?? 0),
+  };
+}
+
+/** Adds `record` for `serial` (minimal octets) to `builder`, replacing a row it has (see SerialTableBuilder.put). */
+export function putRecord(builder: SerialTableBuilder, serial: Uint8Array, record: SerialRecord): void {
+  builder.put(serial, 0, serial.length, record.revokedAt ?? Number.NaN, reasonCode(record.reason), record.invalidityDate ?? Number.NaN);
 }
 
 /** The row holding `bytes[s, end)`, or EMPTY. Linear probing; the table is at most MAX_LOAD full. */
@@ -172,9 +181,11 @@ function hash(bytes: Uint8Array, start: number, end: number): number {
 /**
  * Collects rows, then `build()`s the table. When a serial is added twice, a revoked row wins over
  * a not-revoked one (never answer good for something a line says is revoked); otherwise the later
- * row wins.
+ * row wins. It answers lookups as it grows, so it also serves as a table that changes in place (the
+ * rows laid over a loaded table, table-source.ts); its arrays must not change while `parts()` handed
+ * out are in use elsewhere.
  */
-export class SerialTableBuilder {
+export class SerialTableBuilder implements SerialTable {
   #pool: Buffer;
   #poolUsed = 0;
   #slots: Int32Array;
@@ -213,7 +224,7 @@ export class SerialTableBuilder {
 
   /**
    * Where the arrays live: SharedArrayBuffers when the table is to be shared by threads
-   * (shared-index-loads.ts), zero-filled and untouched until written either way.
+   * (preloads.ts), zero-filled and untouched until written either way.
    */
   readonly #memory: (bytes: number) => ArrayBufferLike;
 
@@ -234,6 +245,27 @@ export class SerialTableBuilder {
   /** As `add`, but the row given always replaces one already there (a newer version of the same line). */
   put(bytes: Uint8Array, start: number, end: number, revokedAt: number, code: number, invalidityDate: number): void {
     this.#set(this.#row(bytes, start, end), revokedAt, code, invalidityDate);
+  }
+
+  /** The record of a serial added so far, as the built table would answer. */
+  lookup(serial: Uint8Array): SerialRecord | undefined {
+    const s = minimal(serial, 0, serial.length);
+    if (serial.length <= s) return undefined;
+    const row = this.#find(serial, s, serial.length, hash(serial, s, serial.length));
+    return row === EMPTY ? undefined : recordAt(this.#revokedAt, this.#reason, this.#invalidity, row);
+  }
+
+  /** Distinct serials added so far. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Each serial added so far (views into the pool: do not modify). */
+  *serials(): Iterable<Buffer> {
+    for (let row = 0; row < this.#count; row++) {
+      const at = this.#start[row] ?? 0;
+      yield this.#pool.subarray(at, at + (this.#length[row] ?? 0));
+    }
   }
 
   /** Whether the serial of the last #row call was already in the table (a field: no object per row). */

@@ -9,7 +9,7 @@ import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
 import { SerialTableBuilder } from "../table/serial-table.ts";
 import { importAll } from "./import-rows.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
-import { loadTableInWorker } from "./load-table-in-worker.ts";
+import { loadTableInWorker } from "./sql-table-load.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
 import { addStatusText, StatusTextError } from "./status-text.ts";
 import type { CertificateRow } from "./status-store.ts";

@@ -9,7 +9,7 @@ import { recordingLogger, silentLogger } from "../../observability/logger.ts";
 import type { Pki, PkiKeyType } from "../../pki/openssl-pki.ts";
 import { certificateSerial, createPki, issueCertificate, publishCrl, publishDeltaCrl, readPemDer, revokeCertificate } from "../../pki/openssl-pki.ts";
 import { certIdOfFiles } from "../test-support/cert-id-fixture.ts";
-import { openCrlSource } from "./crl-source.ts";
+import { openCrlSource } from "./crl-loader.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 

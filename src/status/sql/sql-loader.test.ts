@@ -18,7 +18,7 @@ import { statusSourceContract } from "../status-source.contract.ts";
 import { importIndexFile } from "./import-index.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
 import { openStoreDatabase } from "./open-database.ts";
-import { openSqlSource } from "./sql-source.ts";
+import { openSqlSource } from "./sql-loader.ts";
 import { findIssuer, setStatus, writeChanges } from "./status-store.ts";
 import type { TestStore } from "./test-support/stores.ts";
 import { TEST_DATABASE_URL, testStore } from "./test-support/stores.ts";

@@ -1,16 +1,15 @@
 /**
  * The revocation tables a process with worker threads loads once, before it starts them: every
  * `index` source's file and every `crl` source's files (verified against their issuer), into shared
- * memory (src/status/shared-tables.ts). Whatever cannot be loaded here is left to the workers, which
+ * memory (src/status/preloads.ts). Whatever cannot be loaded here is left to the workers, which
  * load it themselves and report what is wrong, naming the field.
  */
 import type { Config } from "../config/schema.ts";
 import { readCertificateFile } from "../pki/certificate-file.ts";
-import { loadSharedCrls, type CrlFiles } from "../status/crl/shared-crl-loads.ts";
-import { loadSharedIndexes } from "../status/index/shared-index-loads.ts";
-import type { SharedTables } from "../status/shared-tables.ts";
+import { loadPreloadedTables, type CrlFiles } from "../status/preloads.ts";
+import type { PreloadedTables } from "../status/source-supply.ts";
 
-export async function loadSharedTables(config: Config, now: number): Promise<SharedTables> {
+export async function preloadTables(config: Config, now: number): Promise<PreloadedTables> {
   const indexFiles: string[] = [];
   const crlSources: Promise<CrlFiles | undefined>[] = [];
   for (const [r, responder] of config.responders.entries()) {
@@ -25,6 +24,5 @@ export async function loadSharedTables(config: Config, now: number): Promise<Sha
     }
   }
   const crls = (await Promise.all(crlSources)).filter((source) => source !== undefined);
-  const [indexes, crlLoads] = await Promise.all([loadSharedIndexes(indexFiles), loadSharedCrls(crls, now)]);
-  return { indexes, crls: crlLoads };
+  return loadPreloadedTables(indexFiles, crls, now);
 }

@@ -4,12 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BLOCK_LINES, BlockScanner } from "./index-blocks.ts";
-import { fileSignatures } from "../files/file-reloader.ts";
-import { loadWholeIndex, reloadIndex, scanIndex, type IndexReload } from "./index-reload.ts";
+import { fileSignatures } from "../files/file-changes.ts";
+import { loadWholeIndex, reloadIndex, scanIndex, type IndexReload } from "./index-jobs.ts";
 import { IndexLines } from "./index-lines.ts";
 import { serialOctetsFromHex } from "../serial-key.ts";
-import { SerialTableBuilder, serialTableFromParts, type SerialTable } from "../table/serial-table.ts";
-import { mergeChanges, overlaidTable } from "../table/table-overlay.ts";
+import { putRecord, SerialTableBuilder, serialTableFromParts, type SerialTable } from "../table/serial-table.ts";
+import { overlaidTable } from "../table/table-overlay.ts";
+import { rowsToLayOver } from "./index-changes.ts";
 
 /** One index.txt line as `openssl ca` writes it. */
 function line(serial: number, revoked?: { at: string; reason?: string }): string {
@@ -53,10 +54,10 @@ describe("index reload by changed blocks", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** The serving side of a reload (as openssl-index-source.ts does it): the table, and what the reload did. */
+  /** The serving side of a reload (as index-loader.ts and table-source.ts do it): the table, and what the reload did. */
   interface Served {
     readonly base: SerialTable;
-    readonly overlay: SerialTable | undefined;
+    readonly overlay: SerialTableBuilder | undefined;
     readonly result: IndexReload & { kind: "full" | "blocks" };
     readonly did: string;
   }
@@ -68,8 +69,14 @@ describe("index reload by changed blocks", () => {
     if (next.kind === "unchanged") return { ...state, did: "unchanged" };
     if (next.kind === "blocks") {
       const rows = { changed: serialTableFromParts(next.changed), appended: serialTableFromParts(next.appended), duplicates: next.blocks.duplicates };
-      const merged = mergeChanges(state.base, state.overlay, rows, 65_536);
-      if (merged.whole !== true) return { base: state.base, overlay: merged.overlay, result: next, did: "blocks" };
+      const view = state.overlay === undefined ? state.base : overlaidTable(state.base, state.overlay);
+      const merged = rowsToLayOver(view, rows, 65_536 - (state.overlay?.size ?? 0));
+      if (merged !== "whole") {
+        // As the table source lays rows over its table: only those that say something new.
+        const overlay = state.overlay ?? (merged.size === 0 ? undefined : new SerialTableBuilder());
+        for (const serial of merged.serials()) putRecord(overlay!, serial, merged.lookup(serial)!);
+        return { base: state.base, overlay, result: next, did: "blocks" };
+      }
       const whole = loadWholeIndex(file);
       return { base: serialTableFromParts(whole.parts), overlay: undefined, result: whole, did: "full after merge" };
     }

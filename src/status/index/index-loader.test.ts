@@ -10,7 +10,8 @@ import { recordingLogger, silentLogger } from "../../observability/logger.ts";
 import type { Pki } from "../../pki/openssl-pki.ts";
 import { createPki, issueCertificate, readPemDer, revokeCertificate } from "../../pki/openssl-pki.ts";
 import { certIdFor, certIdOfFiles } from "../test-support/cert-id-fixture.ts";
-import { openIndexSource } from "./index-source.ts";
+import { openIndexSource } from "./index-loader.ts";
+import { reloadThread } from "../source-supply.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 
@@ -121,7 +122,7 @@ describe("openIndexSource", () => {
         assert.equal(revoked?.kind, "revoked");
         if (filled?.kind === "not-issued") answeredDuringReload++;
         return filled?.kind === "good";
-        // The reload runs on a worker thread (load-index-in-worker.ts), whose start can take seconds on a loaded machine.
+        // The reload runs on a loading thread (index-jobs.ts), whose start can take seconds on a loaded machine.
       }, 3000, 5);
       assert.ok(answeredDuringReload > 0);
     } finally {
@@ -177,11 +178,12 @@ describe("openIndexSource", () => {
     }
   });
 
-  test("sources share one reload thread: closing one leaves the others reloading, and a later source starts it again", async () => {
+  test("sources share one reload thread: closing one leaves the others reloading, and a later source uses it too", async () => {
+    const reloads = reloadThread();
     const open = async (name: string) => {
       const own = await createPki({ dir: join(dir, name) });
       const logger = recordingLogger();
-      const source = await openIndexSource({ file: own.index, issuer: await readPemDer(own.ca), clock: systemClock, logger, pollIntervalMs: 20 });
+      const source = await openIndexSource({ file: own.index, issuer: await readPemDer(own.ca), clock: systemClock, logger, pollIntervalMs: 20, reloads });
       await waitUntil(`the scan of ${name}`, () => (logger.records.some((r) => /index blocks scanned/.test(r.message)) ? true : undefined));
       return { own, source, goodId: await certIdOfFiles(own.good, own.ca) };
     };
@@ -199,6 +201,7 @@ describe("openIndexSource", () => {
       await revokeAndSee(third);
     } finally {
       await third.source.close();
+      await reloads.close();
     }
   });
 

@@ -1,13 +1,17 @@
 /**
- * An index.txt load on the loading thread, whole or by changed blocks (see index-blocks.ts).
+ * The index.txt loads that run on a loading thread (loading-jobs.ts): a first load (the whole
+ * table, without its blocks: scanning for them would add ~0.25 s to the time to ready with 1M
+ * lines), the scan for the blocks of a table loaded that way, and a reload, whole or by changed
+ * blocks (see index-blocks.ts). Only the finished tables' arrays cross to the serving thread.
  */
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync } from "node:fs";
 import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planReload, type BlockScan, type IndexBlocks } from "./index-blocks.ts";
 import { IndexLines } from "./index-lines.ts";
 import { openIndexFile, read, readIndexFile } from "./read-index-file.ts";
-import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
+import { SerialTableBuilder, transferables, type SerialTableParts } from "../table/serial-table.ts";
 import { statSignature } from "../files/stat-signature.ts";
+import type { JobDone } from "../loading-jobs.ts";
 
 /** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
 export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
@@ -34,7 +38,7 @@ export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
 
 /**
  * The blocks of `file` as it is, for a table loaded from it before without them: undefined when its
- * stat signature (file-reloader.ts) is not `loadedSignature` any more, as the table may then hold
+ * stat signature (file-changes.ts) is not `loadedSignature` any more, as the table may then hold
  * other content. `duplicates` comes from that load.
  */
 export function scanIndex(file: string, loadedSignature: string, duplicates: boolean): IndexBlocks | undefined {
@@ -114,3 +118,38 @@ function scanAll(fd: number, file: string, serials: boolean): BlockScan {
   return scanner.finish();
 }
 
+/** What the index jobs are given. */
+export interface IndexLoadInput {
+  readonly file: string;
+  /** Build the table in SharedArrayBuffers, for threads that share it (a supervisor's tables). */
+  readonly shared?: boolean;
+}
+export interface IndexReloadInput {
+  readonly file: string;
+  /** The blocks of the content the table in use holds (undefined: parse the whole file). */
+  readonly previous: IndexBlocks | undefined;
+}
+export interface IndexScanInput {
+  readonly file: string;
+  /** The stat signature of the file when the table in use was loaded, and whether it repeats a serial. */
+  readonly signature: string;
+  readonly duplicates: boolean;
+}
+
+/** A first load: the whole table, without its blocks. Throws ConfigError("file", ...) as readIndexFile does. */
+export function loadIndexJob(input: IndexLoadInput): JobDone<SerialTableParts> {
+  const parts = readIndexFile(input.file, { shared: input.shared === true });
+  return { output: parts, transfer: transferables(parts) };
+}
+
+/** A reload: see reloadIndex, or loadWholeIndex without previous blocks. */
+export function reloadIndexJob(input: IndexReloadInput): JobDone<IndexReload> {
+  const reload = input.previous === undefined ? loadWholeIndex(input.file) : reloadIndex(input.file, input.previous);
+  const transfer = reload.kind === "unchanged" ? [] : reload.kind === "blocks" ? [...transferables(reload.changed), ...transferables(reload.appended)] : transferables(reload.parts);
+  return { output: reload, transfer };
+}
+
+/** The blocks of a table loaded without them: see scanIndex. */
+export function scanIndexJob(input: IndexScanInput): JobDone<IndexBlocks | undefined> {
+  return { output: scanIndex(input.file, input.signature, input.duplicates) };
+}

@@ -1,0 +1,243 @@
+/**
+ * The one revocation source over a table of serials, whatever the data is (table-loader.ts): every
+ * kind ends as a SerialTable in memory, rows changed since laid over it, and a refresh that runs in
+ * the background. This file owns what they share, once:
+ * - the lookup and the one mapping of a record to an answer, dated by the kind's rule (`Dating`);
+ * - freshness, the serials view, and the rows laid over the table (one overlay);
+ * - one refresh at a time (a request during one runs another right after it);
+ * - what a failed refresh does, for every kind: see `keepLastData`.
+ * Answers come from memory, synchronously: a lookup is a probe into the overlay (when it has rows)
+ * and one into the table, and allocates only the answer.
+ */
+import type { Clock } from "../../clock.ts";
+import { ConfigError } from "../../errors.ts";
+import type { Logger } from "../../observability/logger.ts";
+import type { CertId } from "../../ocsp/types.ts";
+import { issuerMatch } from "../issuer-match.ts";
+import type { OpenedSource, SourceFreshness, StatusAnswer } from "../status-source.ts";
+import type { CurrentTable, Refresh, RowBatch, TableLoader, TableSnapshot } from "./table-loader.ts";
+import { overlaidTable } from "./table-overlay.ts";
+import { putRecord, SerialTableBuilder, type SerialRecord, type SerialTable } from "./serial-table.ts";
+
+export interface TableSourceOptions {
+  /** DER of the CA certificate whose certificates the data is about. */
+  readonly issuer: Buffer;
+  readonly loader: TableLoader;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** An opened table source. */
+export interface TableSource extends OpenedSource {
+  freshness(): SourceFreshness | undefined;
+  /**
+   * The answer for a serial (INTEGER content octets) of this source's issuer, for a caller that has
+   * found the issuer itself; `status` checks the CertID's issuer first. `undefined` while the source
+   * has no data, and once it is closed.
+   */
+  serialStatus(serial: Uint8Array): StatusAnswer | undefined;
+}
+
+/** The data answers come from. */
+interface Data {
+  readonly base: SerialTable;
+  /** Rows changed since `base` was loaded; they win over it. Created with the first such row. */
+  overlay: SerialTableBuilder | undefined;
+  /** `base`, or `base` with `overlay` over it: the one reference lookups read. */
+  view: SerialTable;
+  /** Published data's own dates. */
+  readonly thisUpdate: number | undefined;
+  readonly nextUpdate: number | undefined;
+}
+
+/**
+ * Opens a source over `loader`'s data. Resolves once the first load is done (so the source answers
+ * from its first call), or once the loader says there is no data yet (it then answers `undefined`
+ * and keeps looking). Rejects with the loader's error when the first load fails, or with
+ * ConfigError("issuer") when `issuer` is not a certificate.
+ */
+export async function openTableSource(options: TableSourceOptions): Promise<TableSource> {
+  const { loader, clock, logger } = options;
+  const { dating, listsIssued, failures } = loader;
+  let match: ReturnType<typeof issuerMatch>;
+  try {
+    match = issuerMatch(options.issuer);
+  } catch (error) {
+    await loader.close();
+    throw error;
+  }
+  let data: Data | undefined;
+  /** When the refresh that last loaded or confirmed the data started (ms). */
+  let confirmedAt = 0;
+  /** Why the data cannot be confirmed now, while that lasts (per-outage loaders only). */
+  let problem: string | undefined;
+  let closed = false;
+
+  const install = (snapshot: TableSnapshot): Data => {
+    data = { base: snapshot.table, overlay: undefined, view: snapshot.table, thisUpdate: snapshot.thisUpdate, nextUpdate: snapshot.nextUpdate };
+    return data;
+  };
+  const started = clock.now();
+  let first: Awaited<ReturnType<TableLoader["load"]>>;
+  try {
+    first = await loader.load();
+  } catch (error) {
+    await loader.close();
+    throw error;
+  }
+  if (first !== undefined) {
+    confirmedAt = started;
+    first.announce?.(install(first.snapshot).view);
+  }
+
+  /** The answer for `serial` from `current`, dated by the kind's rule. */
+  const answer = (current: Data, serial: Uint8Array): StatusAnswer => {
+    const record = current.view.lookup(serial);
+    switch (dating.kind) {
+      case "live":
+        return liveAnswer(record, listsIssued, new Date(clock.now()));
+      case "published":
+        return datedAnswer(record, listsIssued, new Date(current.thisUpdate ?? confirmedAt), current.nextUpdate === undefined ? undefined : new Date(current.nextUpdate));
+      case "mirror":
+        return datedAnswer(record, listsIssued, new Date(confirmedAt), new Date(confirmedAt + dating.maxStalenessMs));
+    }
+  };
+
+  /**
+   * The one policy for a refresh that fails, whatever the data: the last data stays in use as it
+   * was, and only its own dates age it. Index data (live) therefore answers from its last good
+   * version without limit, CRLs until their nextUpdate (guardStale then answers tryLater, but for
+   * permanent revocations), an SQL mirror until its last confirmation + maxStaleness.
+   */
+  const keepLastData = (error: unknown): void => {
+    if (failures.kind === "per-version") {
+      const message = error instanceof ConfigError ? error.describe() : error instanceof Error ? error.message : String(error);
+      logger.warn({ file: error instanceof ConfigError ? error.file : undefined, err: message }, "status data not reloaded; keeping the last good data");
+      return;
+    }
+    if (problem === undefined) logger.warn({ err: error }, failures.warning);
+    problem = failures.problem(error);
+  };
+
+  const applyRows = (current: Data, batches: readonly RowBatch[]): void => {
+    for (const { rows } of batches) {
+      for (const serial of rows.serials()) {
+        const after = rows.lookup(serial);
+        if (after === undefined || sameRecord(current.view.lookup(serial), after)) continue;
+        current.overlay ??= new SerialTableBuilder({ maxRows: rows.size, maxPoolBytes: rows.size * 32, expectedRows: rows.size });
+        putRecord(current.overlay, serial, after);
+      }
+    }
+    if (current.overlay !== undefined) current.view = overlaidTable(current.base, current.overlay);
+  };
+
+  const apply = (result: Refresh, startedAt: number): void => {
+    switch (result.kind) {
+      case "idle":
+        return;
+      case "same":
+        confirmedAt = startedAt;
+        return;
+      case "whole":
+        confirmedAt = startedAt;
+        result.announce?.(install(result.snapshot).view);
+        return;
+      case "rows":
+        if (data === undefined) return;
+        confirmedAt = startedAt;
+        applyRows(data, result.batches);
+        result.announce?.(data.view);
+        return;
+    }
+  };
+
+  const refreshOnce = async (): Promise<void> => {
+    const startedAt = clock.now();
+    const current: CurrentTable | undefined = data === undefined ? undefined : { table: data.view, overlayRows: data.overlay?.size ?? 0 };
+    let result: Refresh;
+    try {
+      result = await loader.refresh(current);
+    } catch (error) {
+      if (!closed) keepLastData(error);
+      return;
+    }
+    if (closed) return;
+    if (problem !== undefined && failures.kind === "per-outage") logger.info({}, failures.recovered);
+    problem = undefined;
+    apply(result, startedAt);
+  };
+
+  // One refresh at a time; a request during one runs another right after it.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const requestRefresh = (): void => {
+    if (closed) return;
+    if (running !== undefined) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await refreshOnce();
+      } while (again && !closed);
+    })().finally(() => {
+      running = undefined;
+    });
+  };
+  try {
+    await loader.watch(requestRefresh);
+  } catch (error) {
+    await loader.close();
+    throw error;
+  }
+
+  const serialStatus = (serial: Uint8Array): StatusAnswer | undefined => (closed || data === undefined ? undefined : answer(data, serial));
+  return {
+    status(id: CertId): StatusAnswer | undefined {
+      return closed || data === undefined || !match.matches(id) ? undefined : answer(data, id.serialNumber);
+    },
+    serialStatus,
+    freshness(): SourceFreshness | undefined {
+      if (closed || data === undefined) return undefined;
+      const nextUpdate = dating.kind === "mirror" ? confirmedAt + dating.maxStalenessMs : dating.kind === "published" ? data.nextUpdate : undefined;
+      return { loadedAt: confirmedAt, ...(nextUpdate === undefined ? {} : { nextUpdate }), ...(problem === undefined ? {} : { problem }) };
+    },
+    // Data that lists every issued certificate lists them for response pre-production (SPEC §6).
+    ...(listsIssued ? { serials: () => (closed || data === undefined ? [] : data.view.serials()) } : {}),
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await loader.close();
+      await running;
+    },
+  };
+}
+
+/** removeFromCRL (RFC 5280 §5.3.1) means the entry is no longer revoked: a hold was released. */
+function isRevoked(record: SerialRecord): record is SerialRecord & { revokedAt: number } {
+  return record.revokedAt !== undefined && record.reason !== "removeFromCRL";
+}
+
+/** An answer from live data: dated at the lookup, no nextUpdate. */
+function liveAnswer(record: SerialRecord | undefined, listsIssued: boolean, thisUpdate: Date): StatusAnswer {
+  if (record === undefined) return { kind: listsIssued ? "not-issued" : "good", thisUpdate };
+  if (!isRevoked(record)) return { kind: "good", thisUpdate };
+  return { kind: "revoked", thisUpdate, revokedAt: new Date(record.revokedAt), reason: record.reason, invalidityDate: dateOrUndefined(record.invalidityDate) };
+}
+
+/** An answer from data with dates (published, or a mirror's confirmation). */
+function datedAnswer(record: SerialRecord | undefined, listsIssued: boolean, thisUpdate: Date, nextUpdate: Date | undefined): StatusAnswer {
+  if (record === undefined) return { kind: listsIssued ? "not-issued" : "good", thisUpdate, nextUpdate };
+  if (!isRevoked(record)) return { kind: "good", thisUpdate, nextUpdate };
+  return { kind: "revoked", thisUpdate, nextUpdate, revokedAt: new Date(record.revokedAt), reason: record.reason, invalidityDate: dateOrUndefined(record.invalidityDate) };
+}
+
+function dateOrUndefined(ms: number | undefined): Date | undefined {
+  return ms === undefined ? undefined : new Date(ms);
+}
+
+/** Whether two records say the same (both absent included). */
+export function sameRecord(a: SerialRecord | undefined, b: SerialRecord | undefined): boolean {
+  return a?.revokedAt === b?.revokedAt && a?.reason === b?.reason && a?.invalidityDate === b?.invalidityDate && (a === undefined) === (b === undefined);
+}
