@@ -12,8 +12,7 @@ import { InternalError } from "../errors.ts";
 import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import type { Signer } from "../signing/signer.ts";
-import type { SourceData } from "../status/source-data.ts";
-import { combineReadyReports, readinessCheck, withComponents, type ReadyReport } from "./readiness.ts";
+import { combineReadyReports, readinessCheck, withComponents, type ReadinessTarget, type ReadyReport } from "./readiness.ts";
 
 let pki: Pki;
 let signer: Signer;
@@ -27,8 +26,9 @@ before(async () => {
   signer = await keyFileSigner({ keyFile: pki.signerKey, certificate: await readPemDer(pki.signer), rsaPadding: "pss", field: "signer.key" });
 });
 
-const live: SourceData = { close: async () => {} };
-const loaded = (freshness: ReturnType<NonNullable<SourceData["freshness"]>>): SourceData => ({ ...live, freshness: () => freshness });
+type Data = ReadinessTarget["data"];
+const live: Data = {};
+const loaded = (freshness: ReturnType<NonNullable<Data["freshness"]>>): Data => ({ freshness: () => freshness });
 
 /** Counts its signatures (and can be told to fail or hang). */
 function counting(inner: Signer, behaviour: "sign" | "fail" | "hang" = "sign"): Signer & { calls: number } {
@@ -46,7 +46,7 @@ function counting(inner: Signer, behaviour: "sign" | "fail" | "hang" = "sign"): 
   return wrapped;
 }
 
-const check = (data: SourceData, testSigner: Signer, options: { interval?: number; timeout?: number } = {}) =>
+const check = (data: Data, testSigner: Signer, options: { interval?: number; timeout?: number } = {}) =>
   readinessCheck({ targets: [{ responder: "r", issuer: "CN=CA", data, signer: testSigner }], clock, signerTestIntervalMs: options.interval ?? 5000, signerTestTimeoutMs: options.timeout });
 
 describe("readinessCheck", () => {

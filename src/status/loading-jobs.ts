@@ -9,6 +9,7 @@ import type { IndexBlocks } from "./index/index-blocks.ts";
 import type { IndexLoadInput, IndexReload, IndexReloadInput, IndexScanInput } from "./index/index-jobs.ts";
 import type { SqlPartInput, SqlPart } from "./sql/sql-jobs.ts";
 import type { SerialTableParts } from "./table/serial-table.ts";
+import type { TableDiff, TableDiffInput } from "./table/table-diff.ts";
 
 /** Each job's input and output. */
 export interface Jobs {
@@ -17,11 +18,12 @@ export interface Jobs {
   "index.scan": { readonly input: IndexScanInput; readonly output: IndexBlocks | undefined };
   "crl.share": { readonly input: CrlShareInput; readonly output: CheckedCrl };
   "sql.part": { readonly input: SqlPartInput; readonly output: SqlPart };
+  "table.diff": { readonly input: TableDiffInput; readonly output: TableDiff };
 }
 
 export type JobName = keyof Jobs;
 
-/** What a job gives back: its output, and the ArrayBuffers to transfer with it (shared ones are shared, not transferred). */
+/** What a job gives back: its output, and what to transfer with it (tables need nothing: they are in shared memory). */
 export interface JobDone<O> {
   readonly output: O;
   readonly transfer?: readonly Transferable[];
@@ -36,4 +38,5 @@ export const JOBS: { readonly [J in JobName]: () => Promise<JobFunction<J>> } = 
   "index.scan": async () => (await import("./index/index-jobs.ts")).scanIndexJob,
   "crl.share": async () => (await import("./crl/crl-jobs.ts")).crlShareJob,
   "sql.part": async () => (await import("./sql/sql-jobs.ts")).sqlPartJob,
+  "table.diff": async () => (await import("./table/table-diff.ts")).tableDiffJob,
 };

@@ -27,7 +27,7 @@ export async function loadPreloadedTables(indexFiles: readonly string[], crlSour
 async function loadIndex(file: string): Promise<PreloadedIndex | undefined> {
   const signatures = fileSignatureNow(file);
   try {
-    const parts = await runOnItsOwnThread("index.load", { file, shared: true });
+    const parts = await runOnItsOwnThread("index.load", { file });
     return { file, signatures, parts, duplicates: parts.duplicates > 0 };
   } catch {
     return undefined;
@@ -45,9 +45,9 @@ function loadCrls(source: CrlFiles, now: number): Promise<PreloadedCrl | undefin
   return [...new Set(source.files)].map(async (file) => {
     const signatures = fileSignatureNow(file);
     try {
-      const crl = await loadCrlFile(file, "files", issuer, now, undefined, { shared: true });
+      const crl = await loadCrlFile(file, "files", issuer, now);
       const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber } = crl;
-      return { file, issuer: key, signatures, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, shares: crl.shares ?? [] };
+      return { file, issuer: key, signatures, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, shares: crl.shares };
     } catch {
       return undefined;
     }
@@ -65,5 +65,5 @@ export function preloadedCrl(tables: PreloadedTables | undefined, file: string, 
   const load = tables?.crls.find((crl) => crl.file === file && crl.issuer === key);
   if (load === undefined || load.signatures !== signature) return undefined;
   const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber } = load;
-  return { file, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, entries: joinedTable(load.shares.map((share) => serialTableFromParts(share))) };
+  return { file, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, entries: joinedTable(load.shares.map((share) => serialTableFromParts(share))), shares: load.shares };
 }

@@ -4,6 +4,7 @@
  * guardStale over each source), taken from the opened sources themselves, so that no layer has to
  * pass these on (a layer that forgot one would have turned it off without a word).
  */
+import type { StatusChangeFeed } from "./change-events.ts";
 import type { OpenedSource, SourceFreshness } from "./status-source.ts";
 
 /** One issuer's revocation data. */
@@ -16,6 +17,8 @@ export interface SourceData {
   freshness?(): SourceFreshness | undefined;
   /** Present when some source lists serials: every serial any of them lists, each once. */
   serials?(): Iterable<Buffer>;
+  /** The changes every source publishes (change-events.ts). */
+  readonly changes: StatusChangeFeed;
   /** Closes every source, even when some fail, then rejects with the first failure. */
   close(): Promise<void>;
 }
@@ -27,6 +30,14 @@ export function sourceData(sources: readonly OpenedSource[]): SourceData {
   return {
     ...(reporting.length === 0 ? {} : { freshness: () => oldestFreshness(reporting) }),
     ...(list.some((source) => source.serials !== undefined) ? { serials: () => unionOfSerials(list) } : {}),
+    changes: {
+      subscribe(listener) {
+        const stops = list.map((source) => source.changes?.subscribe(listener));
+        return () => {
+          for (const stop of stops) stop?.();
+        };
+      },
+    },
     async close(): Promise<void> {
       const results = await Promise.allSettled(list.map((source) => source.close()));
       const failed = results.find((result) => result.status === "rejected");

@@ -1,4 +1,5 @@
 import type { Awaitable } from "../awaitable.ts";
+import type { StatusChangeFeed } from "./change-events.ts";
 import type { CertId, CrlReason } from "../ocsp/types.ts";
 
 /**
@@ -65,6 +66,8 @@ export interface OpenedSource extends StatusSource {
    * response pre-production (SPEC §6). Present only on sources that list certificates (index, sql, memory).
    */
   serials?(): Iterable<Buffer>;
+  /** Which serials changed at each refresh (change-events.ts); absent for data that never changes. */
+  readonly changes?: StatusChangeFeed;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
 }

@@ -40,13 +40,13 @@ export interface EntryShare {
  * CrlError on a malformed entry, a reason code that does not exist, a certificateIssuer entry
  * extension (an indirect CRL, which Vouch does not support), or an unknown critical entry extension.
  */
-export function readCrlEntries(crl: ParsedCrl, share: EntryShare = { index: 0, of: 1 }, shared = false): SerialTableParts {
+export function readCrlEntries(crl: ParsedCrl, share: EntryShare = { index: 0, of: 1 }): SerialTableParts {
   const der = crl.der;
   const end = crl.entriesEnd;
   // Counting first (a walk over the entries' outer headers, a few ms for 1M) sizes the table: its
   // hash slots are touched at random, so an overestimate costs resident memory.
   const rows = countEntries(der, crl.entriesStart, end);
-  const builder = new SerialTableBuilder({ maxRows: rows, maxPoolBytes: end - crl.entriesStart, expectedRows: Math.ceil(rows / share.of), shared });
+  const builder = new SerialTableBuilder({ maxRows: rows, maxPoolBytes: end - crl.entriesStart, expectedRows: Math.ceil(rows / share.of) });
   const dates = new TimeCache();
   const { index: mine, of } = share;
   let p = crl.entriesStart;

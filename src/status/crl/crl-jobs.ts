@@ -4,12 +4,11 @@
  * bytes to the other share's thread over their own channel (the serving thread never holds them: it
  * would keep them until its next GC); both check the CRL (share 0 also verifies its signature),
  * walk every entry and add their share to a table. The parse and its garbage stay on the thread; only
- * the finished table's arrays cross to the serving thread. Errors are worded for the file's ConfigError.
+ * the finished table's arrays (shared memory) reach the serving thread. Errors are worded for the file's ConfigError.
  */
 import type { MessagePort } from "node:worker_threads";
 import type { JobDone } from "../loading-jobs.ts";
 import { readFileShared } from "../files/read-file-shared.ts";
-import { transferables } from "../table/serial-table.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
@@ -24,13 +23,10 @@ export interface CrlShareInput {
   readonly share: EntryShare;
   /** The channel to the other share's thread: share 0 sends the file's bytes on it, the others receive them. */
   readonly peer: MessagePort;
-  /** Build the table in SharedArrayBuffers, for threads that share it (a supervisor's tables). */
-  readonly shared: boolean;
 }
 
 export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CheckedCrl>> {
-  const crl = readCheckedCrl(await crlDerOfFile(await fileBytes(input)), input.issuer, input.now, { share: input.share, verify: input.share.index === 0, shared: input.shared });
-  return { output: crl, transfer: transferables(crl.entries) };
+  return { output: readCheckedCrl(await crlDerOfFile(await fileBytes(input)), input.issuer, input.now, { share: input.share, verify: input.share.index === 0 }) };
 }
 
 /** The file's bytes: read here for share 0 (and passed on), received for the others. */

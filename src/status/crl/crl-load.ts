@@ -37,8 +37,8 @@ export interface LoadedCrl {
   /** Set only on a delta CRL: the deltaCRLIndicator's BaseCRLNumber. */
   readonly baseCrlNumber: bigint | undefined;
   readonly entries: SerialTable;
-  /** Each loading thread's share of `entries`, when loaded into shared memory (preloads.ts). */
-  readonly shares?: readonly SerialTableParts[] | undefined;
+  /** Each loading thread's share of `entries` (a supervisor hands them to its worker threads: preloads.ts). */
+  readonly shares: readonly SerialTableParts[];
 }
 
 /** Threads that share a load: each walks the whole CRL and builds the table of its share of the entries. */
@@ -52,7 +52,7 @@ const SHARES = 2;
  * or is a delta CRL without a cRLNumber; and when `signal` aborts first (the loading threads are
  * stopped).
  */
-export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: { readonly shared?: boolean } = {}): Promise<LoadedCrl> {
+export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal): Promise<LoadedCrl> {
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
@@ -68,8 +68,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const shared = options.shared === true;
-    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer, shared }, [peer]));
+    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
     // The first share read the file, verified the signature and checked every entry: its fault is
@@ -90,7 +89,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
       crlNumber: crl.crlNumber,
       baseCrlNumber: crl.baseCrlNumber,
       entries: joinedTable(crls.map((share) => serialTableFromParts(share.entries))),
-      shares: shared ? crls.map((share) => share.entries) : undefined,
+      shares: crls.map((share) => share.entries),
     };
   } finally {
     signal?.removeEventListener("abort", abort);

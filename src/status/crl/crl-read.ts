@@ -37,7 +37,7 @@ export interface CheckedCrl {
  * false the signature is not checked: for a thread whose work is used only when another thread's
  * check of the same bytes succeeded.
  */
-export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, options: { share?: EntryShare; verify?: boolean; shared?: boolean } = {}): CheckedCrl {
+export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, options: { share?: EntryShare; verify?: boolean } = {}): CheckedCrl {
   const crl = parseCrl(der);
   if (!crl.issuerDer.equals(issuer.subjectDer)) throw new CrlError("the CRL's issuer is not the issuer certificate's subject");
   if (crl.thisUpdate > now) throw new CrlError(`thisUpdate ${new Date(crl.thisUpdate).toISOString()} is in the future`);
@@ -48,6 +48,6 @@ export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, opti
     nextUpdate: crl.nextUpdate,
     crlNumber: crl.crlNumber,
     baseCrlNumber: crl.baseCrlNumber,
-    entries: readCrlEntries(crl, options.share, options.shared === true),
+    entries: readCrlEntries(crl, options.share),
   };
 }

@@ -9,7 +9,7 @@ import { closeSync, fstatSync } from "node:fs";
 import { blockSerials, BlockScanner, BLOCK_LINES, blocksOf, LineRouter, planReload, type BlockScan, type IndexBlocks } from "./index-blocks.ts";
 import { IndexLines } from "./index-lines.ts";
 import { openIndexFile, read, readIndexFile } from "./read-index-file.ts";
-import { SerialTableBuilder, transferables, type SerialTableParts } from "../table/serial-table.ts";
+import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
 import { statSignature } from "../files/stat-signature.ts";
 import type { JobDone } from "../loading-jobs.ts";
 
@@ -121,8 +121,6 @@ function scanAll(fd: number, file: string, serials: boolean): BlockScan {
 /** What the index jobs are given. */
 export interface IndexLoadInput {
   readonly file: string;
-  /** Build the table in SharedArrayBuffers, for threads that share it (a supervisor's tables). */
-  readonly shared?: boolean;
 }
 export interface IndexReloadInput {
   readonly file: string;
@@ -138,15 +136,12 @@ export interface IndexScanInput {
 
 /** A first load: the whole table, without its blocks. Throws ConfigError("file", ...) as readIndexFile does. */
 export function loadIndexJob(input: IndexLoadInput): JobDone<SerialTableParts> {
-  const parts = readIndexFile(input.file, { shared: input.shared === true });
-  return { output: parts, transfer: transferables(parts) };
+  return { output: readIndexFile(input.file) };
 }
 
 /** A reload: see reloadIndex, or loadWholeIndex without previous blocks. */
 export function reloadIndexJob(input: IndexReloadInput): JobDone<IndexReload> {
-  const reload = input.previous === undefined ? loadWholeIndex(input.file) : reloadIndex(input.file, input.previous);
-  const transfer = reload.kind === "unchanged" ? [] : reload.kind === "blocks" ? [...transferables(reload.changed), ...transferables(reload.appended)] : transferables(reload.parts);
-  return { output: reload, transfer };
+  return { output: input.previous === undefined ? loadWholeIndex(input.file) : reloadIndex(input.file, input.previous) };
 }
 
 /** The blocks of a table loaded without them: see scanIndex. */

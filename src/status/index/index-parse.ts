@@ -61,6 +61,6 @@ export function likelyLines(sample: Uint8Array, sampled: number, total: number):
  * half its hex digits, which bounds the table (see SerialTableBuilder); the likely count sizes the
  * hash slots, and more rows only cost one rehash.
  */
-export function indexTableBuilder(bytes: number, likelyRows: number, shared = false): SerialTableBuilder {
-  return new SerialTableBuilder({ maxRows: bytes / 20 + 1, maxPoolBytes: bytes / 2 + 1, expectedRows: likelyRows + 1, shared });
+export function indexTableBuilder(bytes: number, likelyRows: number): SerialTableBuilder {
+  return new SerialTableBuilder({ maxRows: bytes / 20 + 1, maxPoolBytes: bytes / 2 + 1, expectedRows: likelyRows + 1 });
 }

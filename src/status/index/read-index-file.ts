@@ -20,8 +20,6 @@ export interface ReadIndexOptions {
   readonly chunkBytes?: number;
   /** Called with each stretch of the file as it is read, in order (e.g. to hash what was parsed). */
   readonly onRead?: (bytes: Buffer) => void;
-  /** Build the table in SharedArrayBuffers, for threads that share it (preloads.ts). */
-  readonly shared?: boolean;
 }
 
 /**
@@ -40,7 +38,7 @@ export function readIndexFile(file: string, options: ReadIndexOptions = {}): Ser
     position += filled;
     options.onRead?.(chunk.subarray(0, filled));
     // The first chunk's lines say how long lines are here, which sizes the hash slots for the whole file.
-    const builder = indexTableBuilder(size, filled === 0 ? 1 : likelyLines(chunk, filled, size), options.shared === true);
+    const builder = indexTableBuilder(size, filled === 0 ? 1 : likelyLines(chunk, filled, size));
     const lines = new IndexLines(builder, file);
     for (;;) {
       const last = filled < chunk.length;

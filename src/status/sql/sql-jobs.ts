@@ -8,7 +8,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { JobDone } from "../loading-jobs.ts";
-import { SerialTableBuilder, transferables, type SerialTableParts } from "../table/serial-table.ts";
+import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
 
 /** Where the rows are: the SQLite file, or the PostgreSQL URL and schema. */
 export interface TableLocation {
@@ -36,7 +36,7 @@ export interface SqlPart {
 export async function sqlPartJob(input: SqlPartInput): Promise<JobDone<SqlPart>> {
   try {
     const part = await readPart(input);
-    return { output: part, transfer: transferables(part.parts) };
+    return { output: part };
   } finally {
     input.start.close();
     input.peer?.close();

@@ -9,6 +9,7 @@ export function joinedTable(parts: readonly SerialTable[]): SerialTable {
   if (parts.length === 1) return parts[0]!;
   return {
     size: parts.reduce((sum, part) => sum + part.size, 0),
+    layers: [parts.flatMap((part) => part.layers.flat())],
     lookup(serial: Uint8Array): SerialRecord | undefined {
       for (const part of parts) {
         const found = part.lookup(serial);

@@ -29,11 +29,21 @@ export interface SerialTable {
   readonly size: number;
   /** Each serial's minimal content octets (views into the table's pool: do not modify). */
   serials(): Iterable<Buffer>;
+  /**
+   * The arrays behind the table, for another thread to read it (table-diff.ts): layers looked up in
+   * order, the first that lists a serial answering for it; each layer one or more tables of disjoint serials.
+   */
+  readonly layers: readonly TableLayer[];
 }
 
+/** Tables of disjoint serials, looked up as one (see SerialTable.layers). */
+export type TableLayer = readonly SerialTableParts[];
+
 /**
- * A finished table's typed arrays, which a worker thread can hand to the main thread without a copy
- * (post them with `transferables(parts)`); `serialTableFromParts` turns them back into a table.
+ * A finished table's typed arrays, always in SharedArrayBuffers: posted to another thread of the
+ * process they are shared, not copied, so a loading thread hands a table to the serving thread for
+ * nothing, worker threads answer from one copy (preloads.ts), and the table in use and a new one can
+ * be compared on a loading thread (table-diff.ts). `serialTableFromParts` turns them back into a table.
  */
 export interface SerialTableParts {
   readonly pool: Uint8Array;
@@ -49,18 +59,13 @@ export interface SerialTableParts {
   readonly duplicates: number;
 }
 
-/** The ArrayBuffers behind `parts`, for a postMessage transfer list (shared ones are shared, not transferred). */
-export function transferables(parts: SerialTableParts): ArrayBuffer[] {
-  const views = [parts.pool, parts.slots, parts.start, parts.length, parts.hash, parts.revokedAt, parts.reason, parts.invalidity];
-  return [...new Set(views.flatMap((view) => (view.buffer instanceof ArrayBuffer ? [view.buffer] : [])))];
-}
-
 /** A table over `parts` (as `SerialTableBuilder.parts()` made them); the arrays must not change afterwards. */
 export function serialTableFromParts(parts: SerialTableParts): SerialTable {
   const { slots, start, length, hash: hashes, revokedAt, reason: reasons, invalidity, count } = parts;
   const pool = Buffer.from(parts.pool.buffer, parts.pool.byteOffset, parts.pool.byteLength);
   return {
     size: count,
+    layers: [[parts]],
     *serials() {
       for (let row = 0; row < count; row++) {
         const at = start[row] ?? 0;
@@ -74,6 +79,25 @@ export function serialTableFromParts(parts: SerialTableParts): SerialTable {
       return row === EMPTY ? undefined : recordAt(revokedAt, reasons, invalidity, row);
     },
   };
+}
+
+/**
+ * The row of `parts` holding the serial `bytes[start, end)` (minimal octets) whose hash is `h` (as
+ * the `hash` array stores it), or -1: for code that walks one table's rows and finds them in another
+ * without hashing or allocating again (table-diff.ts).
+ */
+export function rowIn(parts: SerialTableParts, bytes: Uint8Array, start: number, end: number, h: number): number {
+  return findRow(parts.pool, parts.slots, parts.hash, parts.length, parts.start, bytes, start, end, h);
+}
+
+/** The record in `row` of `parts`. */
+export function recordOf(parts: SerialTableParts, row: number): SerialRecord {
+  return recordAt(parts.revokedAt, parts.reason, parts.invalidity, row);
+}
+
+/** Whether row `a` of `left` and row `b` of `right` hold the same record (compared in the arrays, nothing allocated). */
+export function sameRow(left: SerialTableParts, a: number, right: SerialTableParts, b: number): boolean {
+  return Object.is(left.revokedAt[a], right.revokedAt[b]) && left.reason[a] === right.reason[b] && Object.is(left.invalidity[a], right.invalidity[b]);
 }
 
 /** The record in `row` of a table's arrays. */
@@ -133,6 +157,11 @@ function invalidityTo(date: number): number {
 
 function invalidityFrom(stored: number): number | undefined {
   return Object.is(stored, 0) ? undefined : stored === 0 ? 0 : stored;
+}
+
+/** Where a table's arrays live (see SerialTableParts): zero-filled, and untouched pages are never mapped. */
+function sharedMemory(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(bytes);
 }
 
 /** The code a table stores for "no reason". */
@@ -205,28 +234,22 @@ export class SerialTableBuilder implements SerialTable {
    * are never touched. `expectedRows` (default `maxRows`) sizes the hash slots, which are touched
    * at random. All are optional; the table grows past them if needed.
    */
-  constructor(bounds: { maxRows?: number; maxPoolBytes?: number; expectedRows?: number; shared?: boolean } = {}) {
+  constructor(bounds: { maxRows?: number; maxPoolBytes?: number; expectedRows?: number } = {}) {
     const rows = Math.max(1024, Math.ceil(bounds.maxRows ?? 0));
-    this.#memory = bounds.shared === true ? (bytes) => new SharedArrayBuffer(bytes) : (bytes) => new ArrayBuffer(bytes);
-    this.#pool = Buffer.from(this.#memory(Math.max(1 << 16, Math.ceil(bounds.maxPoolBytes ?? 0))));
+    this.#pool = Buffer.from(sharedMemory(Math.max(1 << 16, Math.ceil(bounds.maxPoolBytes ?? 0))));
     // Unlike the row arrays, the slots are touched at random, so an overestimate costs real memory
     // (a 100 MB index.txt once sized them for 4.9M rows: 64 MB, every page touched by 1M entries).
     // They are sized for the likely count and doubled by #rehash if it is passed.
     const likely = Math.max(1024, Math.min(rows, Math.ceil(bounds.expectedRows ?? rows)));
-    this.#slots = new Int32Array(this.#memory(4 * 2 ** Math.ceil(Math.log2(likely / MAX_LOAD))));
-    this.#start = new Uint32Array(this.#memory(4 * rows));
-    this.#length = new Uint8Array(this.#memory(rows));
-    this.#hash = new Uint32Array(this.#memory(4 * rows));
-    this.#revokedAt = new Float64Array(this.#memory(8 * rows));
-    this.#reason = new Uint8Array(this.#memory(rows));
-    this.#invalidity = new Float64Array(this.#memory(8 * rows));
+    this.#slots = new Int32Array(sharedMemory(4 * 2 ** Math.ceil(Math.log2(likely / MAX_LOAD))));
+    this.#start = new Uint32Array(sharedMemory(4 * rows));
+    this.#length = new Uint8Array(sharedMemory(rows));
+    this.#hash = new Uint32Array(sharedMemory(4 * rows));
+    this.#revokedAt = new Float64Array(sharedMemory(8 * rows));
+    this.#reason = new Uint8Array(sharedMemory(rows));
+    this.#invalidity = new Float64Array(sharedMemory(8 * rows));
   }
 
-  /**
-   * Where the arrays live: SharedArrayBuffers when the table is to be shared by threads
-   * (preloads.ts), zero-filled and untouched until written either way.
-   */
-  readonly #memory: (bytes: number) => ArrayBufferLike;
 
   /**
    * Adds the serial whose INTEGER content octets are `bytes[start, end)`. `revokedAt` and
@@ -258,6 +281,11 @@ export class SerialTableBuilder implements SerialTable {
   /** Distinct serials added so far. */
   get size(): number {
     return this.#count;
+  }
+
+  /** The arrays as they are now (see SerialTable.layers). */
+  get layers(): readonly TableLayer[] {
+    return [[this.parts()]];
   }
 
   /** Each serial added so far (views into the pool: do not modify). */
@@ -318,7 +346,7 @@ export class SerialTableBuilder implements SerialTable {
     if (row === this.#start.length) this.#growRows();
     const length = end - s;
     if (this.#poolUsed + length > this.#pool.length) {
-      const pool = Buffer.from(this.#memory(this.#pool.length * 2));
+      const pool = Buffer.from(sharedMemory(this.#pool.length * 2));
       this.#pool.copy(pool, 0, 0, this.#poolUsed);
       this.#pool = pool;
     }
@@ -345,14 +373,14 @@ export class SerialTableBuilder implements SerialTable {
 
   /** Doubles the slots and re-places every row from its stored hash (no re-hashing of bytes). */
   #rehash(): void {
-    this.#slots = new Int32Array(this.#memory(4 * this.#slots.length * 2));
+    this.#slots = new Int32Array(sharedMemory(4 * this.#slots.length * 2));
     for (let row = 0; row < this.#count; row++) this.#place(row, this.#hash[row] ?? 0);
   }
 
   #growRows(): void {
     const size = this.#start.length * 2;
     const grow = <T extends Uint8Array | Uint32Array | Float64Array>(old: T, make: (buffer: ArrayBufferLike) => T): T => {
-      const next = make(this.#memory(size * old.BYTES_PER_ELEMENT));
+      const next = make(sharedMemory(size * old.BYTES_PER_ELEMENT));
       next.set(old);
       return next;
     };

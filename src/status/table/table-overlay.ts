@@ -11,6 +11,7 @@ export function overlaidTable(base: SerialTable, overlay: SerialTable): SerialTa
   for (const serial of overlay.serials()) if (base.lookup(serial) === undefined) added++;
   return {
     size: base.size + added,
+    layers: [...overlay.layers, ...base.layers],
     lookup: (serial) => overlay.lookup(serial) ?? base.lookup(serial),
     *serials() {
       yield* base.serials();

@@ -5,19 +5,33 @@
  * - the lookup and the one mapping of a record to an answer, dated by the kind's rule (`Dating`);
  * - freshness, the serials view, and the rows laid over the table (one overlay);
  * - one refresh at a time (a request during one runs another right after it);
- * - what a failed refresh does, for every kind: see `keepLastData`.
+ * - what a failed refresh does, for every kind: see `keepLastData`;
+ * - telling subscribers which serials each refresh changed (change-events.ts): rows laid over the
+ *   table are compared as they are applied; a whole new table is compared with the one it replaces
+ *   on a loading thread, and only while someone listens.
  * Answers come from memory, synchronously: a lookup is a probe into the overlay (when it has rows)
  * and one into the table, and allocates only the answer.
  */
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
+import { issuerHashes } from "../../ocsp/cert-id.ts";
+import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import type { CertId } from "../../ocsp/types.ts";
+import { changeKind, isRevoked, SerialChanges, SerialChangesBuilder, type ChangedIssuer, type StatusChangeFeed, type StatusChanges } from "../change-events.ts";
 import { issuerMatch } from "../issuer-match.ts";
+import { runOnItsOwnThread } from "../loading-thread.ts";
 import type { OpenedSource, SourceFreshness, StatusAnswer } from "../status-source.ts";
 import type { CurrentTable, Refresh, RowBatch, TableLoader, TableSnapshot } from "./table-loader.ts";
 import { overlaidTable } from "./table-overlay.ts";
 import { putRecord, SerialTableBuilder, type SerialRecord, type SerialTable } from "./serial-table.ts";
+
+/**
+ * Past this many changed serials a whole new table's change says "everything" instead: listing
+ * them costs their octets (~20 per serial) on the serving thread, and whoever drops cached answers
+ * for them is better off dropping all of the issuer's.
+ */
+export const MAX_LISTED_CHANGES = 100_000;
 
 export interface TableSourceOptions {
   /** DER of the CA certificate whose certificates the data is about. */
@@ -30,6 +44,7 @@ export interface TableSourceOptions {
 /** An opened table source. */
 export interface TableSource extends OpenedSource {
   freshness(): SourceFreshness | undefined;
+  readonly changes: StatusChangeFeed;
   /**
    * The answer for a serial (INTEGER content octets) of this source's issuer, for a caller that has
    * found the issuer itself; `status` checks the CertID's issuer first. `undefined` while the source
@@ -60,12 +75,25 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
   const { loader, clock, logger } = options;
   const { dating, listsIssued, failures } = loader;
   let match: ReturnType<typeof issuerMatch>;
+  let issuer: ChangedIssuer;
   try {
     match = issuerMatch(options.issuer);
+    issuer = { certificate: options.issuer, subjectDer: certificateFields(options.issuer).subjectDer, hashes: issuerHashes(options.issuer) };
   } catch (error) {
     await loader.close();
     throw error;
   }
+  const listeners = new Set<(changes: StatusChanges) => void>();
+  const publish = (changes: StatusChanges): void => {
+    for (const listener of listeners) {
+      try {
+        listener(changes);
+      } catch (error) {
+        logger.error({ err: error }, "a listener to status changes failed");
+      }
+    }
+  };
+  const published = { issuer, source: loader.kind };
   let data: Data | undefined;
   /** When the refresh that last loaded or confirmed the data started (ms). */
   let confirmedAt = 0;
@@ -119,29 +147,63 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
     problem = failures.problem(error);
   };
 
+  /** Lays the rows that say something new over the table, and tells listeners which serials changed how. */
   const applyRows = (current: Data, batches: readonly RowBatch[]): void => {
-    for (const { rows } of batches) {
+    const changed: { changes: SerialChangesBuilder; changedAt: number }[] = [];
+    for (const { rows, changedAt } of batches) {
+      const changes = new SerialChangesBuilder();
       for (const serial of rows.serials()) {
         const after = rows.lookup(serial);
-        if (after === undefined || sameRecord(current.view.lookup(serial), after)) continue;
+        const before = current.view.lookup(serial);
+        if (after === undefined || sameRecord(before, after)) continue;
+        const kind = changeKind(before, after, listsIssued);
+        if (kind !== undefined) changes.add(serial, kind);
         current.overlay ??= new SerialTableBuilder({ maxRows: rows.size, maxPoolBytes: rows.size * 32, expectedRows: rows.size });
         putRecord(current.overlay, serial, after);
       }
+      current.view = current.overlay === undefined ? current.base : overlaidTable(current.base, current.overlay);
+      if (changes.size > 0) changed.push({ changes, changedAt });
     }
-    if (current.overlay !== undefined) current.view = overlaidTable(current.base, current.overlay);
+    const appliedAt = clock.now();
+    for (const { changes, changedAt } of changed) publish({ ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(changes.parts()) });
   };
 
-  const apply = (result: Refresh, startedAt: number): void => {
+  /**
+   * Tells listeners what a whole new table changed against the one it replaced (`before`; none when
+   * there was none), worked out on a loading thread of its own: the tables are in shared memory, and
+   * the thread and its garbage go once it is done.
+   */
+  const publishWhole = async (before: SerialTable | undefined, after: SerialTable, changedAt: number, appliedAt: number): Promise<void> => {
+    if (listeners.size === 0) return;
+    let changes: StatusChanges;
+    try {
+      const diff = await runOnItsOwnThread("table.diff", { before: before?.layers ?? [], after: after.layers, listsIssued, limit: MAX_LISTED_CHANGES });
+      if (diff.kind === "serials" && diff.serials.kinds.length === 0) return;
+      changes =
+        diff.kind === "serials"
+          ? { ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(diff.serials) }
+          : { ...published, kind: "everything", changedAt, appliedAt, reason: `more than ${MAX_LISTED_CHANGES} serials changed` };
+    } catch (error) {
+      changes = { ...published, kind: "everything", changedAt, appliedAt, reason: `the changes could not be worked out: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    if (!closed) publish(changes);
+  };
+
+  const apply = async (result: Refresh, startedAt: number): Promise<void> => {
     switch (result.kind) {
       case "idle":
         return;
       case "same":
         confirmedAt = startedAt;
         return;
-      case "whole":
+      case "whole": {
+        const before = data?.view;
         confirmedAt = startedAt;
-        result.announce?.(install(result.snapshot).view);
+        const after = install(result.snapshot).view;
+        result.announce?.(after);
+        await publishWhole(before, after, result.changedAt, clock.now());
         return;
+      }
       case "rows":
         if (data === undefined) return;
         confirmedAt = startedAt;
@@ -164,7 +226,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
     if (closed) return;
     if (problem !== undefined && failures.kind === "per-outage") logger.info({}, failures.recovered);
     problem = undefined;
-    apply(result, startedAt);
+    await apply(result, startedAt);
   };
 
   // One refresh at a time; a request during one runs another right after it.
@@ -198,6 +260,12 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       return closed || data === undefined || !match.matches(id) ? undefined : answer(data, id.serialNumber);
     },
     serialStatus,
+    changes: {
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
     freshness(): SourceFreshness | undefined {
       if (closed || data === undefined) return undefined;
       const nextUpdate = dating.kind === "mirror" ? confirmedAt + dating.maxStalenessMs : dating.kind === "published" ? data.nextUpdate : undefined;
@@ -208,15 +276,11 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      listeners.clear();
       await loader.close();
       await running;
     },
   };
-}
-
-/** removeFromCRL (RFC 5280 §5.3.1) means the entry is no longer revoked: a hold was released. */
-function isRevoked(record: SerialRecord): record is SerialRecord & { revokedAt: number } {
-  return record.revokedAt !== undefined && record.reason !== "removeFromCRL";
 }
 
 /** An answer from live data: dated at the lookup, no nextUpdate. */
