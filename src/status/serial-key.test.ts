@@ -34,21 +34,12 @@ describe("serialKeyFromInteger", () => {
 });
 
 describe("serialKeyFromHex", () => {
-  const cases: { text: string; key: string | undefined }[] = [
-    { text: "00AB", key: "AB" },
-    { text: "ab", key: "AB" },
-    { text: "0AB", key: "AB" },
-    { text: "0", key: "0" },
-    { text: "0000", key: "0" },
-    { text: "-55", key: "-55" },
-    { text: "-0", key: "0" },
-    { text: "334E6C519389BEC8", key: "334E6C519389BEC8" },
-    { text: "", key: undefined },
-    { text: "0x12", key: undefined },
-    { text: "12 34", key: undefined },
-    { text: "-", key: undefined },
+  // [text, key]: padding and case do not matter; a leading "-" is openssl's negative serial; not hex is undefined.
+  const cases: [string, string | undefined][] = [
+    ["00AB", "AB"], ["ab", "AB"], ["0AB", "AB"], ["0", "0"], ["0000", "0"], ["-55", "-55"], ["-0", "0"], ["334E6C519389BEC8", "334E6C519389BEC8"],
+    ["", undefined], ["0x12", undefined], ["12 34", undefined], ["-", undefined],
   ];
-  for (const { text, key } of cases) {
+  for (const [text, key] of cases) {
     test(`keys "${text}" as ${String(key)}`, () => assert.equal(serialKeyFromHex(text), key));
   }
 
@@ -60,17 +51,9 @@ describe("serialKeyFromHex", () => {
 });
 
 describe("serialOctetsFromHex", () => {
-  const cases: { text: string; octets: string | undefined }[] = [
-    { text: "AB", octets: "00ab" },
-    { text: "00ab", octets: "00ab" },
-    { text: "0AB", octets: "00ab" },
-    { text: "7f", octets: "7f" },
-    { text: "ABC", octets: "0abc" },
-    { text: "-55", octets: "ffab" },
-    { text: "-80", octets: "ff80" },
-    { text: "zz", octets: undefined },
-  ];
-  for (const { text, octets } of cases) {
+  // [text, octets]: positive values keep a 0x00 before a set top bit; negative ones are two's complement.
+  const cases: [string, string | undefined][] = [["AB", "00ab"], ["00ab", "00ab"], ["0AB", "00ab"], ["7f", "7f"], ["ABC", "0abc"], ["-55", "ffab"], ["-80", "ff80"], ["zz", undefined]];
+  for (const [text, octets] of cases) {
     test(`encodes "${text}" as ${String(octets)}`, () => assert.equal(serialOctetsFromHex(text)?.toString("hex"), octets));
   }
 

@@ -4,15 +4,12 @@
  * foreign CA's leaf).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { systemClock } from "../clock.ts";
 import { HASH_ALGORITHMS } from "../ocsp/types.ts";
 import type { Pki } from "../pki/openssl-pki.ts";
-import { createPki } from "../pki/openssl-pki.ts";
 import { certIdOfFiles } from "./test-support/cert-id-fixture.ts";
+import { pkiSuite, type PkiSuite } from "./test-support/pki-suite.ts";
 import type { OpenedSource } from "./status-source.ts";
 
 const SIGNAL = new AbortController().signal;
@@ -24,20 +21,19 @@ const SIGNAL = new AbortController().signal;
  */
 export function statusSourceContract(name: string, build: (pki: Pki) => Promise<OpenedSource>): void {
   describe(`${name} (StatusSource contract)`, () => {
-    let dir: string;
+    let suite: PkiSuite;
     let pki: Pki;
     let source: OpenedSource;
     let createdAt: number;
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), "vouch-contract-"));
       createdAt = systemClock.now();
-      pki = await createPki({ dir });
+      ({ pki } = suite = await pkiSuite("vouch-contract-"));
       source = await build(pki);
     });
     after(async () => {
       await source.close();
-      await rm(dir, { recursive: true, force: true });
+      await suite.remove();
     });
 
     test("answers good for the good certificate", async () => {

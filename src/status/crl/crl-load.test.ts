@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { createPrivateKey, sign, type KeyObject } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ConfigError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { bitString, boolean, enumerated, explicit, generalizedTime, integer, octetString, oid, sequence, tlv } from "../../ocsp/der-writer.ts";
 import { ecdsa_with_SHA256, id_ce_certificateIssuer, id_ce_cRLNumber, id_ce_cRLReasons, id_ce_invalidityDate } from "../../ocsp/oids.ts";
-import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
+import { pkiSuite, type PkiSuite } from "../test-support/pki-suite.ts";
 import { crlIssuer, loadCrlFile, type CrlIssuer } from "./crl-load.ts";
 
 const DAY = 86_400_000;
@@ -33,18 +32,14 @@ interface Expected {
 }
 
 describe("loadCrlFile (on its loading thread)", () => {
-  let dir: string;
-  let issuer: CrlIssuer;
-  let issuerDer: Buffer;
-  let key: KeyObject;
+  let suite: PkiSuite;
+  let dir: string, issuerDer: Buffer, issuer: CrlIssuer, key: KeyObject;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "vouch-crl-load-"));
-    const pki = await createPki({ dir: join(dir, "pki"), caKeyType: "ecdsa-p256" });
-    issuerDer = await readPemDer(pki.ca);
+    ({ dir, issuer: issuerDer } = suite = await pkiSuite("vouch-crl-load-", { below: "pki", caKeyType: "ecdsa-p256" }));
     issuer = crlIssuer(issuerDer);
-    key = createPrivateKey(await readFile(pki.caKey));
+    key = createPrivateKey(await readFile(suite.pki.caKey));
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(() => suite.remove());
 
   /** A CRL of `entries` signed by the CA (or with its signature's last octet flipped), written to a file. */
   async function crlFile(name: string, entries: readonly Buffer[], options: { flipSignature?: boolean } = {}): Promise<string> {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fixedClock, systemClock } from "../../clock.ts";
@@ -11,6 +10,7 @@ import { certificateSerial, createPki, issueCertificate, publishCrl, publishDelt
 import { certIdOfFiles } from "../test-support/cert-id-fixture.ts";
 import { openCrlSource } from "./crl-loader.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
+import { pkiSuite, type PkiSuite } from "../test-support/pki-suite.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 
 const SIGNAL = new AbortController().signal;
@@ -21,15 +21,12 @@ statusSourceContract("openCrlSource", async (pki) =>
 );
 
 describe("openCrlSource", () => {
-  let dir: string;
-  let pki: Pki;
-  let issuer: Buffer;
+  let suite: PkiSuite;
+  let dir: string, pki: Pki, issuer: Buffer;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "vouch-crl-"));
-    pki = await createPki({ dir: join(dir, "main") });
-    issuer = await readPemDer(pki.ca);
+    ({ dir, pki, issuer } = suite = await pkiSuite("vouch-crl-", { below: "main" }));
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  after(() => suite.remove());
 
   /** Expects openCrlSource to reject with a ConfigError about `file` whose message matches `problem`. */
   const rejectsWith = async (files: string[], problem: RegExp, issuerDer = issuer, clock = systemClock): Promise<void> => {

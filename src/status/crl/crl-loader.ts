@@ -13,7 +13,7 @@ import { fileSignatures, pollInterval, watchFileChanges, type FileChanges } from
 import { preloadedCrl } from "../preloads.ts";
 import type { PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
-import type { TableLoader, TableSnapshot } from "../table/table-loader.ts";
+import type { DataKind, TableLoader, TableSnapshot } from "../table/table-loader.ts";
 import { overlaidTable } from "../table/table-overlay.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { CrlView, LoadedCrl } from "./crl-load.ts";
@@ -49,6 +49,9 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<TableSou
   return openTableSource({ issuer: issuerDer, loader, clock, logger });
 }
 
+/** CRLs: data with dates of its own that lists only revocations; a reload happens only once a file changed. */
+const CRL_DATA: DataKind = { name: "crl", dating: { kind: "published" }, listsIssued: false, failures: { kind: "per-version" } };
+
 interface CrlLoaderOptions {
   readonly files: readonly string[];
   readonly issuerDer: Buffer;
@@ -74,10 +77,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
   };
 
   return {
-    kind: "crl",
-    dating: { kind: "published" },
-    listsIssued: false,
-    failures: { kind: "per-version" },
+    data: CRL_DATA,
     async load() {
       allSignatures = await fileSignatures(files);
       try {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
@@ -13,6 +12,7 @@ import { certIdFor, certIdOfFiles } from "../test-support/cert-id-fixture.ts";
 import { openIndexSource } from "./index-loader.ts";
 import { reloadThread } from "../source-supply.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
+import { pkiSuite, type PkiSuite } from "../test-support/pki-suite.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 
 const SIGNAL = new AbortController().signal;
@@ -22,15 +22,10 @@ statusSourceContract("openIndexSource", async (pki) =>
 );
 
 describe("openIndexSource", () => {
-  let dir: string;
-  let pki: Pki;
-  let issuer: Buffer;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "vouch-index-"));
-    pki = await createPki({ dir });
-    issuer = await readPemDer(pki.ca);
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  let suite: PkiSuite;
+  let dir: string, pki: Pki, issuer: Buffer;
+  before(async () => ({ dir, pki, issuer } = suite = await pkiSuite("vouch-index-")));
+  after(() => suite.remove());
 
   test("answers not-issued for a serial the index does not list, with the lookup time as thisUpdate", async () => {
     const clock = fixedClock("2031-05-06T07:08:09Z");

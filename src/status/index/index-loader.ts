@@ -15,7 +15,7 @@ import { preloadedIndex } from "../preloads.ts";
 import { reloadThread, type PreloadedIndex, type PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
 import { serialTableFromParts, type SerialTable } from "../table/serial-table.ts";
-import type { Refresh, TableLoader } from "../table/table-loader.ts";
+import type { DataKind, Refresh, TableLoader } from "../table/table-loader.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import { rowsToLayOver } from "./index-changes.ts";
@@ -62,6 +62,9 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Tabl
   const loader = indexLoader({ file, pollIntervalMs, logger, reloads: options.reloads, preloaded });
   return openTableSource({ issuer, loader, clock, logger });
 }
+
+/** index.txt: live data that lists every certificate the CA issued; a reload happens only once the file changed. */
+const INDEX_DATA: DataKind = { name: "index", dating: { kind: "live" }, listsIssued: true, failures: { kind: "per-version" } };
 
 interface IndexLoaderOptions {
   readonly file: string;
@@ -124,10 +127,7 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
   });
 
   return {
-    kind: "index",
-    dating: { kind: "live" },
-    listsIssued: true,
-    failures: { kind: "per-version" },
+    data: INDEX_DATA,
     async load() {
       const first = await loadFirst();
       scanned = scan(first.duplicates);

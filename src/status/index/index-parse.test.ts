@@ -11,40 +11,26 @@ const T = (iso: string): number => new Date(iso).getTime();
 const line = (status: string, revocation: string, serial: string): string => `${status}\t291231235959Z\t${revocation}\t${serial}\tunknown\t/CN=x`;
 
 describe("parseRevocationField", () => {
-  const cases: { field: string; expected: { revokedAt: number; code: number; invalidityDate: number } }[] = [
-    { field: "261124085940Z", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 0xff, invalidityDate: Number.NaN } },
-    { field: "20261124085940Z", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 0xff, invalidityDate: Number.NaN } },
-    { field: "991231235959Z,unspecified", expected: { revokedAt: T("1999-12-31T23:59:59Z"), code: 0, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,keyCompromise", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 1, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,CACompromise", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 2, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,affiliationChanged", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 3, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,superseded", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 4, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,cessationOfOperation", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 5, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,certificateHold", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 6, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,certificateHold,1.2.840.10040.2.2", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 6, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,holdInstruction,1.2.840.10040.2.3", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 6, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,holdInstruction,holdInstructionReject", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 6, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,removeFromCRL", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 8, invalidityDate: Number.NaN } },
-    { field: "261124085940Z,keyTime,20240101120000Z", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 1, invalidityDate: T("2024-01-01T12:00:00Z") } },
-    { field: "261124085940Z,CAkeyTime,20240101120000Z", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 2, invalidityDate: T("2024-01-01T12:00:00Z") } },
-    { field: "261124085940Z,KEYCOMPROMISE", expected: { revokedAt: T("2026-11-24T08:59:40Z"), code: 1, invalidityDate: Number.NaN } },
+  // [field, code, revocation time (default 2026-11-24T08:59:40Z), invalidity date (default none)]
+  const AT = "2026-11-24T08:59:40Z";
+  const reads: [string, number, string?, string?][] = [
+    ["261124085940Z", 0xff], ["20261124085940Z", 0xff], ["991231235959Z,unspecified", 0, "1999-12-31T23:59:59Z"], ["261124085940Z,keyCompromise", 1],
+    ["261124085940Z,CACompromise", 2], ["261124085940Z,affiliationChanged", 3], ["261124085940Z,superseded", 4], ["261124085940Z,cessationOfOperation", 5],
+    ["261124085940Z,certificateHold", 6], ["261124085940Z,certificateHold,1.2.840.10040.2.2", 6], ["261124085940Z,holdInstruction,1.2.840.10040.2.3", 6],
+    ["261124085940Z,holdInstruction,holdInstructionReject", 6], ["261124085940Z,removeFromCRL", 8], ["261124085940Z,keyTime,20240101120000Z", 1, AT, "2024-01-01T12:00:00Z"],
+    ["261124085940Z,CAkeyTime,20240101120000Z", 2, AT, "2024-01-01T12:00:00Z"], ["261124085940Z,KEYCOMPROMISE", 1],
   ];
+  const cases = reads.map(([field, code, revokedAt = AT, invalidity]) => ({ field, expected: { revokedAt: T(revokedAt), code, invalidityDate: invalidity === undefined ? Number.NaN : T(invalidity) } }));
   for (const { field, expected } of cases) {
     test(`reads ${field}`, () => assert.deepEqual(parseRevocationField(field), expected));
   }
 
   const broken: { field: string; problem: RegExp }[] = [
-    { field: "", problem: /revocation time/ },
-    { field: "2611240859Z", problem: /revocation time/ },
-    { field: "261324085940Z", problem: /revocation time/ },
-    { field: "260230085940Z", problem: /revocation time/ },
-    { field: "261124085940+0100", problem: /revocation time/ },
+    ...["", "2611240859Z", "261324085940Z", "260230085940Z", "261124085940+0100"].map((field) => ({ field, problem: /revocation time/ })),
     { field: "261124085940Z,fellOffATruck", problem: /unknown revocation reason/ },
     { field: "261124085940Z,keyCompromise,20240101120000Z", problem: /takes no argument/ },
-    { field: "261124085940Z,holdInstruction", problem: /hold instruction OID/ },
-    { field: "261124085940Z,certificateHold,not an oid", problem: /hold instruction OID/ },
-    { field: "261124085940Z,keyTime", problem: /compromise time/ },
-    { field: "261124085940Z,CAkeyTime,yesterday", problem: /compromise time/ },
+    ...["261124085940Z,holdInstruction", "261124085940Z,certificateHold,not an oid"].map((field) => ({ field, problem: /hold instruction OID/ })),
+    ...["261124085940Z,keyTime", "261124085940Z,CAkeyTime,yesterday"].map((field) => ({ field, problem: /compromise time/ })),
     { field: "261124085940Z,keyTime,20240101120000Z,x", problem: /more than three/ },
   ];
   for (const { field, problem } of broken) {

@@ -9,40 +9,21 @@
  * `time[,reason[,argument]]` (index-revocation-field.ts). The lines are read by index-lines.ts;
  * this file parses content already in memory, read-index-file.ts a file a chunk at a time.
  */
-import type { SerialTable, SerialTableParts } from "../table/serial-table.ts";
+import type { SerialTable } from "../table/serial-table.ts";
 import { SerialTableBuilder, serialTableFromParts } from "../table/serial-table.ts";
 import { IndexLines } from "./index-lines.ts";
-import { timeSlicer } from "../time-slice.ts";
-
 export { parseRevocationField } from "./index-revocation-field.ts";
 
-/** Bytes parsed between two looks at the time-slice budget. */
-const WINDOW = 1 << 16;
-
 /**
- * Reads index.txt content into a table of every listed serial (see IndexLines for what each line
- * means). Yields to the event loop between time slices (time-slice.ts). Throws
- * ConfigError("file", "line N: ...", { file }) on the first malformed line.
+ * Reads index.txt content already in memory (`vouch store import-index`) into a table of every
+ * listed serial (see IndexLines for what each line means), in one go: a command has no event loop
+ * to keep answering. Rejects with ConfigError("file", "line N: ...", { file }) on the first
+ * malformed line.
  */
 export async function parseIndex(content: Buffer, file: string): Promise<SerialTable> {
-  return serialTableFromParts(await parseIndexParts(content, file));
-}
-
-/** As parseIndex, but the table's arrays (for a worker thread to transfer, see index-jobs.ts). */
-export async function parseIndexParts(content: Buffer, file: string): Promise<SerialTableParts> {
   const builder = indexTableBuilder(content.length, likelyLines(content, Math.min(content.length, 1 << 20), content.length));
-  const lines = new IndexLines(builder, file);
-  const slicer = timeSlicer();
-  let p = 0;
-  while (p < content.length) {
-    const stop = Math.min(content.length, p + WINDOW);
-    let next = lines.feed(content, p, stop, stop === content.length);
-    // A line longer than the window: take the rest in one go.
-    if (next === p) next = lines.feed(content, p, content.length, true);
-    p = next;
-    if (p < content.length && slicer.due()) await slicer.pause();
-  }
-  return builder.parts();
+  new IndexLines(builder, file).feed(content, 0, content.length, true);
+  return serialTableFromParts(builder.parts());
 }
 
 /**

@@ -30,58 +30,54 @@ export interface Migration {
   readonly postgres: readonly string[];
 }
 
-/** Every migration, oldest first; versions are 1, 2, 3, … without gaps. */
+/** The column types the engines spell differently. */
+interface ColumnTypes {
+  /** An issuer's id, generated. */
+  readonly id: string;
+  readonly bytes: string;
+  /** Milliseconds since the epoch, and change numbers. */
+  readonly bigint: string;
+  readonly smallint: string;
+  /** What ends a CREATE TABLE of a table keyed by its primary key. */
+  readonly keyed: string;
+}
+
+const SQLITE_TYPES: ColumnTypes = { id: "INTEGER PRIMARY KEY", bytes: "BLOB", bigint: "INTEGER", smallint: "INTEGER", keyed: " WITHOUT ROWID" };
+const POSTGRES_TYPES: ColumnTypes = { id: "INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY", bytes: "BYTEA", bigint: "BIGINT", smallint: "SMALLINT", keyed: "" };
+
+/** Version 1, in one engine's types. */
+function version1(types: ColumnTypes): string[] {
+  return [
+    `CREATE TABLE issuers (
+        id ${types.id},
+        key_sha256 ${types.bytes} NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        certificate ${types.bytes} NOT NULL,
+        created_at ${types.bigint} NOT NULL)`,
+    `CREATE TABLE certificates (
+        issuer_id INTEGER NOT NULL REFERENCES issuers (id),
+        serial ${types.bytes} NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
+        revoked_at ${types.bigint},
+        reason ${types.smallint} CHECK (reason BETWEEN 0 AND 10 AND reason <> 7),
+        invalidity_date ${types.bigint},
+        seq ${types.bigint} NOT NULL,
+        updated_at ${types.bigint} NOT NULL,
+        PRIMARY KEY (issuer_id, serial),
+        CHECK ((status = 'revoked') = (revoked_at IS NOT NULL)),
+        CHECK (status = 'revoked' OR (reason IS NULL AND invalidity_date IS NULL)))${types.keyed}`,
+    "CREATE INDEX certificates_changes ON certificates (issuer_id, seq)",
+    `CREATE TABLE store_state (id INTEGER PRIMARY KEY CHECK (id = 1), seq ${types.bigint} NOT NULL)`,
+    "INSERT INTO store_state (id, seq) VALUES (1, 0)",
+  ];
+}
+
+/**
+ * Every migration, oldest first; versions are 1, 2, 3, … without gaps. A migration's statements
+ * are written once with the engines' types filled in, so the two stores cannot drift apart.
+ */
 export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    description: "issuers, certificates by serial, change sequence",
-    sqlite: [
-      `CREATE TABLE issuers (
-        id INTEGER PRIMARY KEY,
-        key_sha256 BLOB NOT NULL UNIQUE,
-        subject TEXT NOT NULL,
-        certificate BLOB NOT NULL,
-        created_at INTEGER NOT NULL)`,
-      `CREATE TABLE certificates (
-        issuer_id INTEGER NOT NULL REFERENCES issuers (id),
-        serial BLOB NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
-        revoked_at INTEGER,
-        reason INTEGER CHECK (reason BETWEEN 0 AND 10 AND reason <> 7),
-        invalidity_date INTEGER,
-        seq INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        PRIMARY KEY (issuer_id, serial),
-        CHECK ((status = 'revoked') = (revoked_at IS NOT NULL)),
-        CHECK (status = 'revoked' OR (reason IS NULL AND invalidity_date IS NULL))) WITHOUT ROWID`,
-      "CREATE INDEX certificates_changes ON certificates (issuer_id, seq)",
-      "CREATE TABLE store_state (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)",
-      "INSERT INTO store_state (id, seq) VALUES (1, 0)",
-    ],
-    postgres: [
-      `CREATE TABLE issuers (
-        id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        key_sha256 BYTEA NOT NULL UNIQUE,
-        subject TEXT NOT NULL,
-        certificate BYTEA NOT NULL,
-        created_at BIGINT NOT NULL)`,
-      `CREATE TABLE certificates (
-        issuer_id INTEGER NOT NULL REFERENCES issuers (id),
-        serial BYTEA NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('good', 'revoked')),
-        revoked_at BIGINT,
-        reason SMALLINT CHECK (reason BETWEEN 0 AND 10 AND reason <> 7),
-        invalidity_date BIGINT,
-        seq BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        PRIMARY KEY (issuer_id, serial),
-        CHECK ((status = 'revoked') = (revoked_at IS NOT NULL)),
-        CHECK (status = 'revoked' OR (reason IS NULL AND invalidity_date IS NULL)))`,
-      "CREATE INDEX certificates_changes ON certificates (issuer_id, seq)",
-      "CREATE TABLE store_state (id INTEGER PRIMARY KEY CHECK (id = 1), seq BIGINT NOT NULL)",
-      "INSERT INTO store_state (id, seq) VALUES (1, 0)",
-    ],
-  },
+  { version: 1, description: "issuers, certificates by serial, change sequence", sqlite: version1(SQLITE_TYPES), postgres: version1(POSTGRES_TYPES) },
 ];
 
 /** The newest schema version this Vouch knows. */

@@ -1,6 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
@@ -10,9 +8,10 @@ import { systemClock } from "../../clock.ts";
 import { ConfigError, TryLaterError } from "../../errors.ts";
 import { recordingLogger, silentLogger } from "../../observability/logger.ts";
 import type { Pki } from "../../pki/openssl-pki.ts";
-import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
+import { readPemDer } from "../../pki/openssl-pki.ts";
 import { guardStale } from "../guard-stale.ts";
 import { certIdOfFiles } from "../test-support/cert-id-fixture.ts";
+import { pkiSuite, type PkiSuite } from "../test-support/pki-suite.ts";
 import { waitUntil } from "../test-support/wait-until.ts";
 import { statusSourceContract } from "../status-source.contract.ts";
 import { importIndexFile } from "./import-index.ts";
@@ -45,15 +44,10 @@ for (const engine of ["sqlite", "postgres"] as const) {
 }
 
 describe("openSqlSource", () => {
-  let dir: string;
-  let pki: Pki;
-  let issuer: Buffer;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "vouch-sql-source-"));
-    pki = await createPki({ dir });
-    issuer = await readPemDer(pki.ca);
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
+  let suite: PkiSuite;
+  let dir: string, pki: Pki, issuer: Buffer;
+  before(async () => ({ dir, pki, issuer } = suite = await pkiSuite("vouch-sql-source-")));
+  after(() => suite.remove());
 
   /** A store holding the PKI's index, and a function that revokes serials in it. */
   async function filledStore(engine: "sqlite" | "postgres"): Promise<{ store: TestStore; revoke: (...files: string[]) => Promise<void> }> {

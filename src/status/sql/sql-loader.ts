@@ -25,7 +25,7 @@ import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { requireClock, requireDer, requireLogger } from "../source-options.ts";
 import { putRecord, SerialTableBuilder } from "../table/serial-table.ts";
-import type { Refresh, RowBatch, TableLoader } from "../table/table-loader.ts";
+import type { DataKind, Refresh, RowBatch, TableLoader } from "../table/table-loader.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import { crlReasonFromCode } from "../../ocsp/types.ts";
 import { describeDatabase, isPostgresUrl, SCHEMA_NAME } from "./database-url.ts";
@@ -174,8 +174,9 @@ function sqlLoader(options: SqlLoaderOptions): TableLoader {
     }
   };
 
-  return {
-    kind: "sql",
+  // A mirror of the store, which lists every certificate the issuer issued; polled until it can be read again.
+  const data: DataKind = {
+    name: "sql",
     dating: { kind: "mirror", maxStalenessMs: options.maxStalenessMs },
     listsIssued: true,
     failures: {
@@ -184,6 +185,9 @@ function sqlLoader(options: SqlLoaderOptions): TableLoader {
       recovered: "sql store reachable again",
       problem: (error) => `the sql store ${db?.description ?? describeDatabase(database)} cannot be read: ${error instanceof Error ? error.message : String(error)}`,
     },
+  };
+  return {
+    data,
     async load() {
       early = typeof database === "string" && database !== "" && (engine === "sqlite" || SCHEMA_NAME.test(schema)) ? startTableLoad({ engine, database, schema }) : undefined;
       try {

@@ -26,6 +26,7 @@ const MINUS = 0x2d;
  */
 export function addStatusText(text: string, builder: SerialTableBuilder, scratch: Uint8Array): number {
   const end = text.length;
+  const field: NumberField = { value: Number.NaN };
   let rows = 0;
   let p = 0;
   while (p < end) {
@@ -40,25 +41,27 @@ export function addStatusText(text: string, builder: SerialTableBuilder, scratch
       p += 2;
     }
     if (length === 0 || text.charCodeAt(p) !== COMMA) throw new StatusTextError(`bad serial at offset ${p}`);
-    p = readNumber(text, p + 1, COMMA);
-    const revokedAt = parsed;
-    p = readNumber(text, p, COMMA);
-    const reason = Number.isNaN(parsed) ? NO_REASON : parsed;
-    p = readNumber(text, p, SEMICOLON);
-    builder.add(scratch, 0, length, revokedAt, reason, parsed);
+    p = readNumber(text, p + 1, COMMA, field);
+    const revokedAt = field.value;
+    p = readNumber(text, p, COMMA, field);
+    const reason = Number.isNaN(field.value) ? NO_REASON : field.value;
+    p = readNumber(text, p, SEMICOLON, field);
+    builder.add(scratch, 0, length, revokedAt, reason, field.value);
     rows++;
   }
   return rows;
 }
 
-/** The value readNumber read last (NaN for an empty field): a module variable, so that no pair is allocated per field. */
-let parsed = Number.NaN;
+/** Where readNumber puts the value it read (NaN for an empty field): one per chunk, so that no pair is allocated per field. */
+interface NumberField {
+  value: number;
+}
 
 /**
- * Reads the decimal integer (or nothing) at `p` into `parsed`, and returns the offset after the
+ * Reads the decimal integer (or nothing) at `p` into `field`, and returns the offset after the
  * `separator` that ends it (the last field of a chunk ends with the text instead).
  */
-function readNumber(text: string, p: number, separator: number): number {
+function readNumber(text: string, p: number, separator: number, field: NumberField): number {
   const end = text.length;
   let q = p;
   const negative = text.charCodeAt(q) === MINUS;
@@ -73,9 +76,9 @@ function readNumber(text: string, p: number, separator: number): number {
   if (q < end ? text.charCodeAt(q) !== separator : separator !== SEMICOLON) throw new StatusTextError(`unexpected end of field at offset ${q}`);
   if (q === digitsStart) {
     if (negative) throw new StatusTextError(`bad number at offset ${p}`);
-    parsed = Number.NaN;
+    field.value = Number.NaN;
   } else {
-    parsed = negative ? -value : value;
+    field.value = negative ? -value : value;
   }
   return q + 1;
 }

@@ -68,14 +68,19 @@ export interface CurrentTable {
   readonly overlayRows: number;
 }
 
-/** One kind of data for one issuer. */
-export interface TableLoader {
-  /** What the data is, for change events and logs ("index", "crl", "sql"). */
-  readonly kind: string;
+/** What kind of data a loader reads: what decides how the table source answers from it and treats its failures. */
+export interface DataKind {
+  /** For change events and logs ("index", "crl", "sql"). */
+  readonly name: string;
   readonly dating: Dating;
   /** Whether the data lists every certificate the issuer issued (an unlisted serial is "not-issued") or only revocations (it is good). */
   readonly listsIssued: boolean;
   readonly failures: FailureReporting;
+}
+
+/** One kind of data for one issuer. */
+export interface TableLoader {
+  readonly data: DataKind;
   /** Loads the data as it is now; `undefined` when there is none yet. Rejects (a ConfigError) when the source cannot be used. */
   load(): Promise<Loaded | undefined>;
   /**

@@ -73,7 +73,7 @@ interface Data {
  */
 export async function openTableSource(options: TableSourceOptions): Promise<TableSource> {
   const { loader, clock, logger } = options;
-  const { dating, listsIssued, failures } = loader;
+  const { name, dating, listsIssued, failures } = loader.data;
   let match: ReturnType<typeof issuerMatch>;
   let issuer: ChangedIssuer;
   try {
@@ -93,7 +93,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       }
     }
   };
-  const published = { issuer, source: loader.kind };
+  const published = { issuer, source: name };
   let data: Data | undefined;
   /** When the refresh that last loaded or confirmed the data started (ms). */
   let confirmedAt = 0;

@@ -7,6 +7,8 @@ import { waitUntil } from "./wait-until.ts";
 
 export interface ChangeRecorder {
   readonly batches: readonly StatusChanges[];
+  /** Batches `next` has handed out. */
+  readonly taken: number;
   /** The next batch not taken yet (waits up to ~15 s for it). */
   next(what: string): Promise<StatusChanges>;
   stop(): void;
@@ -18,6 +20,9 @@ export function recordChanges(feed: StatusChangeFeed): ChangeRecorder {
   const stop = feed.subscribe((changes) => batches.push(changes));
   return {
     batches,
+    get taken() {
+      return taken;
+    },
     async next(what) {
       const batch = await waitUntil(what, () => batches[taken], 600);
       taken++;

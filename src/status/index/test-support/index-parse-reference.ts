@@ -1,7 +1,7 @@
 /**
- * The index.txt parser as it was before the chunked byte parser (openssl-index-parse.ts), kept
- * only as the reference that the new one is checked against on generated inputs
- * (openssl-index-parse.test.ts). Not used by the product.
+ * The index.txt parser as it was before the chunked byte parser (index-lines.ts), kept only as the
+ * reference that the new one is checked against on generated inputs (index-parse-equivalence.test.ts).
+ * Not used by the product.
  *
  * Parses the certificate database `openssl ca` keeps (index.txt): one line per issued
  * certificate, six tab-separated fields
@@ -21,88 +21,35 @@
  */
 import { ConfigError } from "../../../errors.ts";
 import { CRL_REASON_CODES } from "../../../ocsp/types.ts";
-import { parseDerTime, parseDerTimeText } from "../../../ocsp/der-time.ts";
+import { parseDerTime } from "../../../ocsp/der-time.ts";
 import { serialOctetsFromHex } from "../../serial-key.ts";
 import type { SerialTable, SerialTableParts } from "../../table/serial-table.ts";
 import { SerialTableBuilder, serialTableFromParts } from "../../table/serial-table.ts";
-import { timeSlicer } from "../../time-slice.ts";
-
-/** What the reason word of a revocation field means; `argument` says what must follow it. */
-interface ReasonWord {
-  readonly code: number;
-  readonly argument: "none" | "optional-oid" | "oid" | "time";
-}
-
-const REASON_WORDS: ReadonlyMap<string, ReasonWord> = new Map([
-  ["unspecified", { code: CRL_REASON_CODES.unspecified, argument: "none" }],
-  ["keycompromise", { code: CRL_REASON_CODES.keyCompromise, argument: "none" }],
-  ["cacompromise", { code: CRL_REASON_CODES.cACompromise, argument: "none" }],
-  ["affiliationchanged", { code: CRL_REASON_CODES.affiliationChanged, argument: "none" }],
-  ["superseded", { code: CRL_REASON_CODES.superseded, argument: "none" }],
-  ["cessationofoperation", { code: CRL_REASON_CODES.cessationOfOperation, argument: "none" }],
-  ["certificatehold", { code: CRL_REASON_CODES.certificateHold, argument: "optional-oid" }],
-  ["removefromcrl", { code: CRL_REASON_CODES.removeFromCRL, argument: "none" }],
-  ["holdinstruction", { code: CRL_REASON_CODES.certificateHold, argument: "oid" }],
-  ["keytime", { code: CRL_REASON_CODES.keyCompromise, argument: "time" }],
-  ["cakeytime", { code: CRL_REASON_CODES.cACompromise, argument: "time" }],
-]);
-
-/** Dotted OIDs, or the names OpenSSL knows for the three RFC 5280 §5.3.2 hold instructions. */
-const HOLD_INSTRUCTION = /^(?:[0-2](?:\.(?:0|[1-9][0-9]*))+|holdInstruction(?:None|CallIssuer|Reject))$/;
+// The revocation field's general parser is the product's (it has tests of its own in index-parse.test.ts);
+// what this reference checks is the byte parser's reading of lines and of the common fields in place.
+import { parseRevocationField, REASON_WORDS } from "../index-revocation-field.ts";
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
 /**
- * One revocation field parsed: milliseconds, a CRLReason code or 0xff, and an invalidity date
- * (NaN when none). Returns an error message instead when the field is not valid.
- */
-export function parseRevocationField(text: string): { revokedAt: number; code: number; invalidityDate: number } | string {
-  const parts = text.split(",");
-  if (parts.length > 3) return `revocation field "${text}" has more than three parts`;
-  const [timeText = "", word, argument] = parts;
-  const revokedAt = parseDerTimeText(timeText);
-  if (Number.isNaN(revokedAt)) return `revocation time "${timeText}" is not YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ`;
-  if (word === undefined) return { revokedAt, code: 0xff, invalidityDate: Number.NaN };
-  const reason = REASON_WORDS.get(word.toLowerCase());
-  if (reason === undefined) return `unknown revocation reason "${word}"`;
-  let invalidityDate = Number.NaN;
-  switch (reason.argument) {
-    case "none":
-      if (argument !== undefined) return `reason ${word} takes no argument`;
-      break;
-    case "optional-oid":
-    case "oid":
-      if (argument === undefined ? reason.argument === "oid" : !HOLD_INSTRUCTION.test(argument)) {
-        return `reason ${word} needs a hold instruction OID, found ${argument === undefined ? "none" : `"${argument}"`}`;
-      }
-      break;
-    case "time":
-      invalidityDate = argument === undefined ? Number.NaN : parseDerTimeText(argument);
-      if (Number.isNaN(invalidityDate)) return `reason ${word} needs a compromise time (YYYYMMDDHHMMSSZ), found ${argument === undefined ? "none" : `"${argument}"`}`;
-      break;
-  }
-  return { revokedAt, code: reason.code, invalidityDate };
-}
-
-/**
  * Reads index.txt content into a table of every listed serial. V and E lines are listed but not
  * revoked; R lines are revoked, except `removeFromCRL` (RFC 5280 §5.3.1: a hold that was lifted,
- * only meaningful in delta CRLs), which is listed as not revoked. Yields to the event loop between
- * time slices (time-slice.ts). Throws ConfigError("file", "line N: ...", { file }) on the first malformed line.
+ * only meaningful in delta CRLs), which is listed as not revoked. Throws ConfigError("file", "line N: ...",
+ * { file }) on the first malformed line.
  */
 export async function parseIndex(content: Buffer, file: string): Promise<SerialTable> {
   return serialTableFromParts(await parseIndexParts(content, file));
 }
 
-/** As parseIndex, but the table's arrays (for a worker thread to transfer, see index-load-worker.ts). */
+/** As parseIndex, but the table's arrays. */
 export async function parseIndexParts(content: Buffer, file: string): Promise<SerialTableParts> {
   // A line is at least 20 bytes (status, 13-character expiry, a 1-digit serial, 5 tabs), and a
   // serial's octets are half its hex digits, which bounds the table (see SerialTableBuilder).
   // Lines `openssl ca` writes are ~60-120 bytes (the subject DN dominates): 60 sizes the hash slots
   // for the likely count without a counting pass; more rows only cost one rehash.
   const builder = new SerialTableBuilder({ maxRows: content.length / 20 + 1, maxPoolBytes: content.length / 2 + 1, expectedRows: content.length / 60 + 1 });
-  const slicer = timeSlicer();
+  const scratch = { serial: new Uint8Array(256), tabs: new Int32Array(5) };
   let p = 0;
   for (let line = 1; p < content.length; line++) {
     let end = content.indexOf(NEWLINE, p);
@@ -110,18 +57,14 @@ export async function parseIndexParts(content: Buffer, file: string): Promise<Se
     const next = end + 1;
     if (end > p && content[end - 1] === 0x0d) end--;
     if (end > p) {
-      const problem = parseLine(content, p, end, builder);
+      const problem = parseLine(content, p, end, builder, scratch);
       if (problem !== undefined) throw new ConfigError("file", `line ${line}: ${problem}`, { file });
     }
     p = next;
-    if ((line & 0xff) === 0 && p < content.length && slicer.due()) await slicer.pause();
   }
   return builder.parts();
 }
 
-/** Scratch for one serial's octets: parsing a line allocates nothing for the common line shapes. */
-const serialScratch = new Uint8Array(256);
-const fieldTabs = new Int32Array(5);
 const COMMA = 0x2c;
 
 /**
@@ -130,8 +73,8 @@ const COMMA = 0x2c;
  * revocation field) and spent ~2.9 µs a line; reading the bytes in place (strings only for error
  * messages and the rare revocation forms with an argument) is the fast path below.
  */
-function parseLine(content: Buffer, start: number, end: number, builder: SerialTableBuilder): string | undefined {
-  const tabs = fieldTabs;
+function parseLine(content: Buffer, start: number, end: number, builder: SerialTableBuilder, scratch: { serial: Uint8Array; tabs: Int32Array }): string | undefined {
+  const { serial: serialScratch, tabs } = scratch;
   let from = start;
   for (let i = 0; i < 5; i++) {
     const tab = content.indexOf(TAB, from);
