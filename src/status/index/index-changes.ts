@@ -3,8 +3,7 @@
  * table answers come from now, or word that the whole file must be parsed instead: the rows alone
  * cannot always say what the file means.
  */
-import { sameRecord } from "../table/table-source.ts";
-import { putRecord, SerialTableBuilder, type SerialTable } from "../table/serial-table.ts";
+import { putRecord, sameRecord, SerialTableBuilder, type SerialTable } from "../table/serial-table.ts";
 
 /** The rows a reload parsed: of lines that were there before, and of lines appended since. */
 export interface ChangedRows {

@@ -11,7 +11,7 @@ import { NO_REASON, SerialTableBuilder, type SerialTableParts } from "../table/s
 import { copyOut, CopyFormatError, type CopyRow } from "./postgres-copy-out.ts";
 import { postgresClientConfig } from "./postgres-database.ts";
 
-/** A connection for one load (made before the issuer is known: see startTableLoad). Rejects with the driver's error. */
+/** A connection for one load (made before the issuer is known: see startSqlLoad). Rejects with the driver's error. */
 export async function connectForLoad(url: string, schema: string): Promise<pg.Client> {
   const client = new pg.Client({ ...postgresClientConfig({ url, schema }), application_name: "vouch-store-load" });
   // A connection that breaks while idle would otherwise be an uncaught 'error' event; queries reject on their own.

@@ -1,6 +1,6 @@
 /**
  * The SQL job of a loading thread (loading-jobs.ts): one part of an issuer's rows, for
- * `startTableLoad` (sql-table-load.ts). The driver's data, the parse and its garbage stay on the
+ * `startSqlLoad` (sql-table-load.ts). The driver's data, the parse and its garbage stay on the
  * thread; only the finished table's arrays cross to the serving thread. It starts before the issuer
  * is known, loading its modules and on PostgreSQL connecting, and waits for `{ issuerId }` on its
  * `start` port. SQLite is loaded in two parts: the lower part's thread finds the median serial and

@@ -32,7 +32,7 @@ import { describeDatabase, isPostgresUrl, SCHEMA_NAME } from "./database-url.ts"
 import { issuerIdentity, type IssuerIdentity } from "./issuer-identity.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
 import type { SqlDatabase } from "./sql-database.ts";
-import { startTableLoad, type TableLoad } from "./sql-table-load.ts";
+import { startSqlLoad, type SqlLoad } from "./sql-table-load.ts";
 import { changeChannel, findIssuer, lastChangeAfter, readChanges, type StoredCertificate } from "./status-store.ts";
 
 /** Changes laid over the loaded table before the whole table is loaded again (default of `maxOverlay`). */
@@ -115,7 +115,7 @@ function sqlLoader(options: SqlLoaderOptions): TableLoader {
   let seq: number | undefined;
   // The first load's threads start with it, so that their start-up (and pg's connection) overlaps opening
   // and migrating the store; only for settings that can be used before openStoreDatabase checks them.
-  let early: TableLoad | undefined;
+  let early: SqlLoad | undefined;
   const dropEarly = async (): Promise<void> => {
     const unused = early;
     early = undefined;
@@ -130,7 +130,7 @@ function sqlLoader(options: SqlLoaderOptions): TableLoader {
 
   /** Every row of the issuer, on loading threads. */
   const loadWhole = async (id: number, changedAt: number): Promise<Refresh> => {
-    const load = early ?? startTableLoad({ engine, database, schema });
+    const load = early ?? startSqlLoad({ engine, database, schema });
     early = undefined;
     const loaded = await load.load(id);
     seq = loaded.seq;
@@ -189,7 +189,7 @@ function sqlLoader(options: SqlLoaderOptions): TableLoader {
   return {
     data,
     async load() {
-      early = typeof database === "string" && database !== "" && (engine === "sqlite" || SCHEMA_NAME.test(schema)) ? startTableLoad({ engine, database, schema }) : undefined;
+      early = typeof database === "string" && database !== "" && (engine === "sqlite" || SCHEMA_NAME.test(schema)) ? startSqlLoad({ engine, database, schema }) : undefined;
       try {
         db = await openStoreDatabase({ database, schema, clock, timeoutMs: refreshTimeoutMs(options.maxStalenessMs) });
       } catch (error) {

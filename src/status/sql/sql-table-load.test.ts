@@ -9,7 +9,7 @@ import { createPki, readPemDer } from "../../pki/openssl-pki.ts";
 import { SerialTableBuilder } from "../table/serial-table.ts";
 import { importAll } from "./import-rows.ts";
 import { issuerIdentity } from "./issuer-identity.ts";
-import { loadTableInWorker } from "./sql-table-load.ts";
+import { loadSqlTable } from "./sql-table-load.ts";
 import { DEFAULT_SCHEMA, openStoreDatabase } from "./open-database.ts";
 import { addStatusText, StatusTextError } from "./status-text.ts";
 import type { CertificateRow } from "./status-store.ts";
@@ -46,7 +46,7 @@ function generatedRows(count: number): CertificateRow[] {
   });
 }
 
-describe("loadTableInWorker", () => {
+describe("loadSqlTable", () => {
   let dir: string;
   let issuer: Buffer;
   const stores: TestStore[] = [];
@@ -72,7 +72,7 @@ describe("loadTableInWorker", () => {
       } finally {
         await db.close();
       }
-      const { table, seq } = await loadTableInWorker({ engine, database: store.database, schema: store.schema ?? DEFAULT_SCHEMA, issuerId });
+      const { table, seq } = await loadSqlTable({ engine, database: store.database, schema: store.schema ?? DEFAULT_SCHEMA, issuerId });
       assert.equal(seq, 1);
       assert.equal(table.size, rows.length);
       for (const row of rows) {
@@ -80,14 +80,14 @@ describe("loadTableInWorker", () => {
         assert.deepEqual(table.lookup(Buffer.from(row.serial)), want, Buffer.from(row.serial).toString("hex"));
       }
       assert.equal(table.lookup(Buffer.from("7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f", "hex")), undefined);
-      const other = await loadTableInWorker({ engine, database: store.database, schema: store.schema ?? DEFAULT_SCHEMA, issuerId: issuerId + 1 });
+      const other = await loadSqlTable({ engine, database: store.database, schema: store.schema ?? DEFAULT_SCHEMA, issuerId: issuerId + 1 });
       assert.equal(other.table.size, 0);
     });
   }
 
   test("rejects with the engine's message when the store cannot be read", async () => {
-    await assert.rejects(loadTableInWorker({ engine: "sqlite", database: join(dir, "missing", "status.db"), schema: DEFAULT_SCHEMA, issuerId: 1 }), /unable to open database file/);
-    await assert.rejects(loadTableInWorker({ engine: "postgres", database: "postgres://postgres@127.0.0.1:1/test", schema: DEFAULT_SCHEMA, issuerId: 1 }), /ECONNREFUSED/);
+    await assert.rejects(loadSqlTable({ engine: "sqlite", database: join(dir, "missing", "status.db"), schema: DEFAULT_SCHEMA, issuerId: 1 }), /unable to open database file/);
+    await assert.rejects(loadSqlTable({ engine: "postgres", database: "postgres://postgres@127.0.0.1:1/test", schema: DEFAULT_SCHEMA, issuerId: 1 }), /ECONNREFUSED/);
   });
 });
 

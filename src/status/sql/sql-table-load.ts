@@ -17,8 +17,8 @@ import type { TableLocation } from "./sql-jobs.ts";
 export type { TableLocation } from "./sql-jobs.ts";
 
 /** Loading threads started ahead of the load they will run. */
-export interface TableLoad {
-  /** Loads the rows of `issuerId` (once per TableLoad). Rejects with an Error carrying the engine's message when a part fails (the others are stopped). */
+export interface SqlLoad {
+  /** Loads the rows of `issuerId` (once per SqlLoad). Rejects with an Error carrying the engine's message when a part fails (the others are stopped). */
   load(issuerId: number): Promise<{ table: SerialTable; seq: number }>;
   /** Stops the threads (a load that will not be used, or one no longer wanted). */
   cancel(): Promise<void>;
@@ -28,7 +28,7 @@ export interface TableLoad {
  * Starts the loading threads for `location` before the issuer is known: they load their modules
  * (pg: ~60 ms) and, on PostgreSQL, connect while the serving thread opens and migrates the store.
  */
-export function startTableLoad(location: TableLocation): TableLoad {
+export function startSqlLoad(location: TableLocation): SqlLoad {
   const of = location.engine === "sqlite" ? 2 : 1;
   const peers = of === 2 ? new MessageChannel() : undefined;
   const parts = Array.from({ length: of }, (_, part) => {
@@ -60,6 +60,6 @@ export function startTableLoad(location: TableLocation): TableLoad {
 }
 
 /** Loads the rows of one issuer at `location` on threads of their own (see the file comment). */
-export function loadTableInWorker(load: TableLocation & { readonly issuerId: number }): Promise<{ table: SerialTable; seq: number }> {
-  return startTableLoad(load).load(load.issuerId);
+export function loadSqlTable(load: TableLocation & { readonly issuerId: number }): Promise<{ table: SerialTable; seq: number }> {
+  return startSqlLoad(load).load(load.issuerId);
 }

@@ -111,6 +111,11 @@ function recordAt(revokedAt: Float64Array, reasons: Uint8Array, invalidity: Floa
   };
 }
 
+/** Whether two records say the same (both absent included). */
+export function sameRecord(a: SerialRecord | undefined, b: SerialRecord | undefined): boolean {
+  return a?.revokedAt === b?.revokedAt && a?.reason === b?.reason && a?.invalidityDate === b?.invalidityDate && (a === undefined) === (b === undefined);
+}
+
 /** Adds `record` for `serial` (minimal octets) to `builder`, replacing a row it has (see SerialTableBuilder.put). */
 export function putRecord(builder: SerialTableBuilder, serial: Uint8Array, record: SerialRecord): void {
   builder.put(serial, 0, serial.length, record.revokedAt ?? Number.NaN, reasonCode(record.reason), record.invalidityDate ?? Number.NaN);

@@ -24,7 +24,7 @@ import { runOnItsOwnThread } from "../loading-thread.ts";
 import type { OpenedSource, SourceFreshness, StatusAnswer } from "../status-source.ts";
 import type { CurrentTable, Refresh, RowBatch, TableLoader, TableSnapshot } from "./table-loader.ts";
 import { overlaidTable } from "./table-overlay.ts";
-import { putRecord, SerialTableBuilder, type SerialRecord, type SerialTable } from "./serial-table.ts";
+import { putRecord, sameRecord, SerialTableBuilder, type SerialRecord, type SerialTable } from "./serial-table.ts";
 
 /**
  * Past this many changed serials a whole new table's change says "everything" instead: listing
@@ -299,9 +299,4 @@ function datedAnswer(record: SerialRecord | undefined, listsIssued: boolean, thi
 
 function dateOrUndefined(ms: number | undefined): Date | undefined {
   return ms === undefined ? undefined : new Date(ms);
-}
-
-/** Whether two records say the same (both absent included). */
-export function sameRecord(a: SerialRecord | undefined, b: SerialRecord | undefined): boolean {
-  return a?.revokedAt === b?.revokedAt && a?.reason === b?.reason && a?.invalidityDate === b?.invalidityDate && (a === undefined) === (b === undefined);
 }
