@@ -6,7 +6,7 @@ import type { Transferable } from "node:worker_threads";
 import type { CrlShareInput } from "./crl/crl-jobs.ts";
 import type { CheckedCrl } from "./crl/crl-read.ts";
 import type { IndexBlocks } from "./index/index-blocks.ts";
-import type { IndexLoadInput, IndexReload, IndexReloadInput, IndexScanInput } from "./index/index-jobs.ts";
+import type { BlockReload, IndexLoadInput, IndexReload, IndexReloadInput, IndexScanInput } from "./index/index-jobs.ts";
 import type { SqlPartInput, SqlPart } from "./sql/sql-jobs.ts";
 import type { SerialTableParts } from "./table/serial-table.ts";
 import type { TableDiff, TableDiffInput } from "./table/table-diff.ts";
@@ -14,7 +14,7 @@ import type { TableDiff, TableDiffInput } from "./table/table-diff.ts";
 /** Each job's input and output. */
 export interface Jobs {
   "index.load": { readonly input: IndexLoadInput; readonly output: SerialTableParts };
-  "index.reload": { readonly input: IndexReloadInput; readonly output: IndexReload };
+  "index.reload": { readonly input: IndexReloadInput; readonly output: IndexReload | BlockReload };
   "index.scan": { readonly input: IndexScanInput; readonly output: IndexBlocks | undefined };
   "crl.share": { readonly input: CrlShareInput; readonly output: CheckedCrl };
   "sql.part": { readonly input: SqlPartInput; readonly output: SqlPart };

@@ -9,7 +9,7 @@
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { fileSignatures, pollInterval, watchFileChanges, type FileChanges } from "../files/file-changes.ts";
+import { changedAt, fileSignatures, pollInterval, watchFileChanges, type FileChanges } from "../files/file-changes.ts";
 import { preloadedCrl } from "../preloads.ts";
 import type { PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
@@ -109,7 +109,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
       }
       const view = selectCrlView(loaded.values());
       if (view === undefined) return { kind: "idle" };
-      return { kind: "whole", snapshot: snapshotOf(view), changedAt: version.mtime, announce: () => logView(logger, view, clock.now(), "CRL reloaded") };
+      return { kind: "whole", snapshot: snapshotOf(view), changedAt: await changedAt(files, version), announce: () => logView(logger, view, clock.now(), "CRL reloaded") };
     },
     async close() {
       aborter.abort();

@@ -23,7 +23,7 @@ const WATCH_SETTLE_MS = 25;
 export interface FileVersion {
   /** Each file's stat signature, joined; a missing file has its own. */
   readonly signature: string;
-  /** The newest mtime among them (ms): when the change became known on disk. */
+  /** The newest mtime among them (ms): when the change became known on disk (0 when none is there). */
   readonly mtime: number;
 }
 
@@ -40,6 +40,15 @@ export async function fileVersion(files: readonly string[]): Promise<FileVersion
     }),
   );
   return { signature: parts.map((part) => part.signature).join("|"), mtime: Math.max(0, ...parts.map((part) => part.mtime)) };
+}
+
+/**
+ * When the files' content changed, for a change found by `check`: its mtime, or, when the files were
+ * missing at that moment (replaced by rename: `openssl ca` moves index.txt away before it moves the
+ * new one in), theirs now, once the content read since is there.
+ */
+export async function changedAt(files: readonly string[], version: FileVersion): Promise<number> {
+  return version.mtime > 0 ? version.mtime : (await fileVersion(files)).mtime;
 }
 
 /** The stat signature of each file, joined; a missing file has its own signature. */

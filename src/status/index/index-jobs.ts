@@ -29,6 +29,9 @@ export type IndexReload =
     }
   | { readonly kind: "unchanged" };
 
+/** A reload that does not parse the whole file: "whole" when only that can say what the file means now. */
+export type BlockReload = Exclude<IndexReload, { kind: "full" }> | { readonly kind: "whole" };
+
 /** Parses the whole file, remembering its blocks. */
 export function loadWholeIndex(file: string): IndexReload & { kind: "full" } {
   const scanner = new BlockScanner();
@@ -58,6 +61,13 @@ export function scanIndex(file: string, loadedSignature: string, duplicates: boo
  * the whole file. Throws ConfigError("file", ...) as readIndexFile does.
  */
 export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines = MAX_CHANGED_LINES): IndexReload {
+  const reload = reloadBlocks(file, previous, maxChangedLines);
+  return reload.kind === "whole" ? loadWholeIndex(file) : reload;
+}
+
+/** As reloadIndex, but answers "whole" where it would parse the whole file. */
+function reloadBlocks(file: string, previous: IndexBlocks, maxChangedLines: number): BlockReload {
+  const whole = { kind: "whole" } as const;
   const fd = openIndexFile(file);
   try {
     const before = previous.lines.length;
@@ -65,7 +75,7 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
     const scan = scanAll(fd, file, false);
     const plan = planReload(previous, scan, maxChangedLines);
     if (plan.kind === "unchanged") return plan;
-    if (plan.kind === "full") return loadWholeIndex(file);
+    if (plan.kind === "full") return whole;
 
     // Sized for the changed blocks' bytes only: the arrays cross to the serving thread, whose heap
     // counts them, and a pool sized for the whole file (58 MB for 1M lines) set off a full GC there on every reload.
@@ -87,9 +97,9 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
       const bytes = Buffer.allocUnsafe((scan.starts[block + 1] ?? start) - start);
       read(fd, bytes, 0, start, file);
       // The same bytes the scan hashed, or the file changed in place since: then parse it all.
-      if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return loadWholeIndex(file);
+      if (!createHash("sha256").update(bytes).digest().equals(scan.digests.subarray(block * 32, block * 32 + 32))) return whole;
       const serials = blockSerials(previous, block, bytes);
-      if (!serials.same) return loadWholeIndex(file);
+      if (!serials.same) return whole;
       sums[block] = serials.sum;
       counts[block] = serials.count;
       active = new IndexLines(router, file, block * BLOCK_LINES);
@@ -98,7 +108,7 @@ export function reloadIndex(file: string, previous: IndexBlocks, maxChangedLines
     const changedParts = changed.parts();
     const appendedParts = appended.parts();
     // A serial on two of the changed lines: a whole parse decides which one counts.
-    if (changedParts.duplicates + appendedParts.duplicates > 0) return loadWholeIndex(file);
+    if (changedParts.duplicates + appendedParts.duplicates > 0) return whole;
     const blocks = { digests: scan.digests, lines: scan.lines, sums, counts, duplicates: previous.duplicates };
     return { kind: "blocks", changed: changedParts, appended: appendedParts, blocks, lines: plan.lines };
   } finally {
@@ -126,6 +136,8 @@ export interface IndexReloadInput {
   readonly file: string;
   /** The blocks of the content the table in use holds (undefined: parse the whole file). */
   readonly previous: IndexBlocks | undefined;
+  /** With previous blocks: answer "whole" instead of parsing the whole file here (see index-loader.ts). */
+  readonly parseWholeHere?: boolean;
 }
 export interface IndexScanInput {
   readonly file: string;
@@ -140,8 +152,9 @@ export function loadIndexJob(input: IndexLoadInput): JobDone<SerialTableParts> {
 }
 
 /** A reload: see reloadIndex, or loadWholeIndex without previous blocks. */
-export function reloadIndexJob(input: IndexReloadInput): JobDone<IndexReload> {
-  return { output: input.previous === undefined ? loadWholeIndex(input.file) : reloadIndex(input.file, input.previous) };
+export function reloadIndexJob(input: IndexReloadInput): JobDone<IndexReload | BlockReload> {
+  if (input.previous === undefined) return { output: loadWholeIndex(input.file) };
+  return { output: input.parseWholeHere === false ? reloadBlocks(input.file, input.previous, MAX_CHANGED_LINES) : reloadIndex(input.file, input.previous) };
 }
 
 /** The blocks of a table loaded without them: see scanIndex. */

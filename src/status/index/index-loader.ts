@@ -8,11 +8,11 @@
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
-import { fileSignatures, pollInterval, watchFileChanges, type FileChanges } from "../files/file-changes.ts";
+import { changedAt, fileSignatures, pollInterval, watchFileChanges, type FileChanges, type FileVersion } from "../files/file-changes.ts";
 import { runOnItsOwnThread, type LoadingThread } from "../loading-thread.ts";
 import type { Jobs } from "../loading-jobs.ts";
 import { preloadedIndex } from "../preloads.ts";
-import { reloadThread, type PreloadedIndex, type PreloadedTables } from "../source-supply.ts";
+import { RELOAD_NICENESS, reloadThread, type PreloadedIndex, type PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
 import { serialTableFromParts, type SerialTable } from "../table/serial-table.ts";
 import type { DataKind, Refresh, TableLoader } from "../table/table-loader.ts";
@@ -85,9 +85,10 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
   let changes: FileChanges | undefined;
   let closed = false;
 
-  const run = async <J extends "index.load" | "index.reload" | "index.scan">(thread: LoadingThread | undefined, job: J, input: Jobs[J]["input"]): Promise<Jobs[J]["output"]> => {
+  /** Runs `job` on `thread`, or on a thread of its own at `niceness` (see runOnItsOwnThread). */
+  const run = async <J extends "index.load" | "index.reload" | "index.scan">(thread: LoadingThread | number | undefined, job: J, input: Jobs[J]["input"]): Promise<Jobs[J]["output"]> => {
     try {
-      return thread === undefined ? await runOnItsOwnThread(job, input) : await thread.run(job, input);
+      return typeof thread === "object" ? await thread.run(job, input) : await runOnItsOwnThread(job, input, { niceness: thread });
     } catch (error) {
       if (error instanceof ConfigError) throw error;
       throw new ConfigError("file", `loading failed: ${error instanceof Error ? error.message : String(error)}`, { file, cause: error });
@@ -119,12 +120,17 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
       },
     );
 
-  const whole = (table: SerialTable, changedAt: number): Refresh => ({
-    kind: "whole",
-    snapshot: { table },
-    changedAt,
-    announce: (now) => logger.info({ file, entries: now.size }, "index reloaded"),
-  });
+  /** A whole parse, on a thread of its own (see runOnItsOwnThread), at the reloads' priority. */
+  const reloadWhole = async (version: FileVersion): Promise<Refresh> => {
+    const reload = await run(RELOAD_NICENESS, "index.reload", { file, previous: undefined });
+    if (reload.kind !== "full") {
+      logger.warn({ file }, "index reload gave no table; keeping the last good data");
+      return { kind: "idle" };
+    }
+    blocks = reload.blocks;
+    const table = serialTableFromParts(reload.parts);
+    return { kind: "whole", snapshot: { table }, changedAt: await changedAt([file], version), announce: (now) => logger.info({ file, entries: now.size }, "index reloaded") };
+  };
 
   return {
     data: INDEX_DATA,
@@ -140,28 +146,19 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
       const version = await changes?.check();
       if (version === undefined || current === undefined) return { kind: "idle" };
       await scanned;
-      const next = await run(reloads, "index.reload", { file, previous: blocks });
+      if (blocks === undefined) return reloadWhole(version);
+      // The long-lived thread parses only changed blocks; a whole parse runs on a thread of its own.
+      const next = await run(reloads, "index.reload", { file, previous: blocks, parseWholeHere: false });
       if (next.kind === "unchanged") {
         logger.info({ file }, "index rewritten with the same content; kept without a re-parse");
         return { kind: "same" };
       }
-      if (next.kind === "full") {
-        blocks = next.blocks;
-        return whole(serialTableFromParts(next.parts), version.mtime);
-      }
+      if (next.kind !== "blocks") return reloadWhole(version);
       const changed = { changed: serialTableFromParts(next.changed), appended: serialTableFromParts(next.appended), duplicates: next.blocks.duplicates };
       const rows = rowsToLayOver(current.table, changed, MAX_OVERLAY_ROWS - current.overlayRows);
-      if (rows !== "whole") {
-        blocks = next.blocks;
-        return { kind: "rows", batches: [{ rows, changedAt: version.mtime }], announce: (now) => logger.info({ file, entries: now.size, changedLines: next.lines }, "index reloaded") };
-      }
-      const again = await run(reloads, "index.reload", { file, previous: undefined });
-      if (again.kind !== "full") {
-        logger.warn({ file }, "index reload gave no table; keeping the last good data");
-        return { kind: "idle" };
-      }
-      blocks = again.blocks;
-      return whole(serialTableFromParts(again.parts), version.mtime);
+      if (rows === "whole") return reloadWhole(version);
+      blocks = next.blocks;
+      return { kind: "rows", batches: [{ rows, changedAt: await changedAt([file], version) }], announce: (now) => logger.info({ file, entries: now.size, changedLines: next.lines }, "index reloaded") };
     },
     async close() {
       if (closed) return;
