@@ -6,6 +6,7 @@
  */
 import type { DerRules, Tlv } from "./der-reader.ts";
 import { contextConstructed, DerReader, REQUEST_DER, TAG } from "./der-reader.ts";
+import { readSigned } from "./read-signed.ts";
 import { readTime } from "./read-time.ts";
 
 /** A certificate (or SubjectPublicKeyInfo) that is not the DER Vouch expects. */
@@ -36,13 +37,7 @@ export interface CertificateFields {
 
 /** Extracts the fields from a DER certificate; throws CertificateFormatError if it is not one. */
 export function certificateFields(der: Buffer): CertificateFields {
-  const top = DerReader.of(der, "Certificate", CERTIFICATE_DER);
-  const certificate = top.enterNext(TAG.SEQUENCE, "Certificate");
-  top.finish();
-  const tbsTlv = certificate.expect(TAG.SEQUENCE, "tbsCertificate");
-  certificate.expect(TAG.SEQUENCE, "signatureAlgorithm");
-  certificate.expect(TAG.BIT_STRING, "signatureValue");
-  certificate.finish();
+  const { reader: certificate, toBeSigned: tbsTlv } = readSigned(der, "Certificate", "tbsCertificate", CERTIFICATE_DER);
 
   const tbs = certificate.enter(tbsTlv, "TBSCertificate");
   tbs.optional(contextConstructed(0)); // version

@@ -14,6 +14,7 @@
  */
 import { decodeOid } from "../../ocsp/der-oid.ts";
 import { contextConstructed, DerReader, TAG, type Tlv } from "../../ocsp/der-reader.ts";
+import { readSigned } from "../../ocsp/read-signed.ts";
 import { parseDerTime } from "../../ocsp/der-time.ts";
 import {
   id_ce_authorityKeyIdentifier,
@@ -60,13 +61,7 @@ export interface ParsedCrl {
  * do) or anything unknown. The entries are not read here (see `readCrlEntries`).
  */
 export function parseCrl(der: Buffer): ParsedCrl {
-  const top = DerReader.of(der, "CertificateList", CRL_DER);
-  const list = top.enterNext(TAG.SEQUENCE, "CertificateList");
-  top.finish();
-  const tbsTlv = list.expect(TAG.SEQUENCE, "tbsCertList");
-  const signatureAlgorithm = list.expect(TAG.SEQUENCE, "signatureAlgorithm");
-  const signatureValue = list.expect(TAG.BIT_STRING, "signatureValue");
-  list.finish();
+  const { reader: list, toBeSigned: tbsTlv, signatureAlgorithm, signatureValue } = readSigned(der, "CertificateList", "tbsCertList", CRL_DER);
   if (signatureValue.end === signatureValue.contentStart || der[signatureValue.contentStart] !== 0) list.reject("signatureValue: must be whole octets");
 
   const tbs = list.enter(tbsTlv, "tbsCertList");
