@@ -17,7 +17,7 @@ export interface BillingHealth {
 }
 
 /** Default reuse of a probe's result: readiness probes and scrapes in one second share one probe. */
-export const PROBE_REUSE_MS = 1000;
+const PROBE_REUSE_MS = 1000;
 
 export function billingHealth(probe: () => Promise<void>, clock: Clock, reuseMs: number = PROBE_REUSE_MS): BillingHealth {
   /** The newest evidence: when, and the problem it showed (undefined: the sink wrote). */

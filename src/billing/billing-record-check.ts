@@ -4,7 +4,7 @@ import type { BillingRecord } from "./billing-sink.ts";
  * Why a record cannot be stored, or undefined when it can. Checked on `write`, before the record
  * joins a batch, so that one bad record fails alone instead of failing the batch it would share.
  */
-export function unstorableReason(record: BillingRecord): string | undefined {
+function unstorableReason(record: BillingRecord): string | undefined {
   if (!(record.time instanceof Date) || Number.isNaN(record.time.getTime())) return "its time is not a valid date";
   if (record.singleRequests !== undefined && !Number.isSafeInteger(record.singleRequests)) return "singleRequests is not an integer";
   return undefined;

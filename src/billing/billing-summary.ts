@@ -62,7 +62,7 @@ function compareRequestors(a: string | undefined, b: string | undefined): number
 }
 
 /** What an anonymous requestor is shown as. */
-export const ANONYMOUS_REQUESTOR = "(anonymous)";
+const ANONYMOUS_REQUESTOR = "(anonymous)";
 
 /**
  * A plain table, columns aligned with spaces, numbers right-aligned, a TOTAL line at the end:

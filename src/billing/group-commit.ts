@@ -30,9 +30,9 @@ export interface GroupCommit<T> {
  * Default delay: none. A fixed wait measured as the floor of every billed request's latency (with 8
  * connections it capped a responder at ~1,800 req/s); batches still form while a flush is in flight.
  */
-export const DEFAULT_MAX_DELAY_MS = 0;
+const DEFAULT_MAX_DELAY_MS = 0;
 /** Default batch size: a few hundred JSON lines or INSERT rows stay well under a megabyte. */
-export const DEFAULT_MAX_BATCH = 512;
+const DEFAULT_MAX_BATCH = 512;
 
 interface Waiter {
   resolve(): void;

@@ -7,7 +7,7 @@ export const DEFAULT_BILLING_TABLE = "vouch_billing";
  * Table names Vouch accepts: lower-case, unquoted-safe, and short enough that the derived index
  * names (`<table>_requestor_time_idx`) stay within PostgreSQL's 63-byte identifiers.
  */
-export const BILLING_TABLE_PATTERN = /^[a-z_][a-z0-9_]{0,43}$/;
+const BILLING_TABLE_PATTERN = /^[a-z_][a-z0-9_]{0,43}$/;
 
 /** Throws ConfigError("table") unless `table` is a name Vouch may interpolate into SQL. */
 export function checkBillingTable(table: string): string {

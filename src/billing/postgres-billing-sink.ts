@@ -36,7 +36,7 @@ export interface PostgresBillingSinkOptions {
  * (batches of ~1.3), at the same request rate: PostgreSQL flushes its WAL for one commit at a time
  * anyway, so parallel batches mostly paid for more statements, round trips and wake-ups.
  */
-export const DEFAULT_CONNECTIONS = 1;
+const DEFAULT_CONNECTIONS = 1;
 
 /**
  * Builds the PostgreSQL billing sink: connects, creates the table and its indexes when missing, then

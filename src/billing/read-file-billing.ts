@@ -53,7 +53,7 @@ export async function* readFileBillingRecords(directory: string, since: Date, op
 }
 
 /** The tally of one record. */
-export function tallyOf(record: BillingRecord): BillingTally {
+function tallyOf(record: BillingRecord): BillingTally {
   return {
     requestor: record.requestor,
     outcome: record.outcome,

@@ -18,7 +18,7 @@ export interface ReloadReport extends ReloadSummary {
 }
 
 /** The report file of a pid file. */
-export function reloadReportFile(pidFile: string): string {
+function reloadReportFile(pidFile: string): string {
   return `${pidFile}.reload.json`;
 }
 

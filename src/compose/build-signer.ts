@@ -18,7 +18,7 @@ import type { SigningLimiter } from "../signing/signing-limiter.ts";
  * the `signer` block. Throws ConfigError naming the setting at fault, or when the key does not
  * belong to `certificate`.
  */
-export async function buildSigner(
+async function buildSigner(
   config: SignerConfig,
   certificate: Buffer,
   field: string,

@@ -19,4 +19,3 @@ export const accessLogSchema = z
     if (access.output === "stdout" && access.file !== undefined) context.addIssue({ code: "custom", path: ["output"], message: "a file is set: use output: file" });
   });
 
-export type AccessLogConfig = z.output<typeof accessLogSchema>;

@@ -26,4 +26,3 @@ export const adminSchema = z
   })
   .strict();
 
-export type AdminConfig = z.output<typeof adminSchema>;

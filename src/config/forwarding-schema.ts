@@ -13,7 +13,7 @@ const httpUrl = z.string().refine((text) => {
   return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
 }, "must be an http:// or https:// URL without credentials");
 
-export const FORWARDING_METHODS = ["servicelocator", "table", "fromcert"] as const;
+const FORWARDING_METHODS = ["servicelocator", "table", "fromcert"] as const;
 
 export const forwardingSchema = z
   .object({

@@ -24,4 +24,3 @@ export const freshnessProofsSchema = z
     }
   });
 
-export type FreshnessProofsConfig = z.output<typeof freshnessProofsSchema>;

@@ -43,7 +43,7 @@ export function parseConfig(text: string, file: string): Config {
 }
 
 /** `responders[0].issuers[1].signer.key` */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   return path
     .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
     .join("");

@@ -255,6 +255,5 @@ export type ResponderConfig = Config["responders"][number];
 export type IssuerConfig = ResponderConfig["issuers"][number];
 export type SourceConfig = IssuerConfig["sources"][number];
 export type { SignerConfig } from "./signer-schema.ts";
-export type TlsConfig = NonNullable<ResponderConfig["tls"]>;
 export type BillingConfig = NonNullable<ResponderConfig["billing"]>;
 export type TrustConfig = NonNullable<Config["trust"]>;

@@ -29,7 +29,7 @@ const renewSchema = z
  * NAME.pem + NAME.key, for staged rollover and renewal). Files are watched: a changed certificate or
  * key is used without SIGHUP once it passes the start-up checks (docs/signer-lifecycle.md).
  */
-export const signerSchema = z
+const signerSchema = z
   .object({
     /** Delegated responder certificate (id-kp-OCSPSigning, issued by the CA); omit to sign as the CA. */
     certificate: filePath.optional(),

@@ -9,7 +9,7 @@ import { DerReader, TAG } from "../ocsp/der-reader.ts";
 import type { Extension } from "../ocsp/types.ts";
 
 /** id-pe-authorityInfoAccess (RFC 5280 §4.2.2.1). */
-export const id_pe_authorityInfoAccess = "1.3.6.1.5.5.7.1.1";
+const id_pe_authorityInfoAccess = "1.3.6.1.5.5.7.1.1";
 /** id-ad-ocsp (RFC 5280 §4.2.2.1). */
 export const id_ad_ocsp = "1.3.6.1.5.5.7.48.1";
 
@@ -24,7 +24,7 @@ const URI_TAG = 0x86;
  * AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER, accessLocation GeneralName }
  * ```
  */
-export function ocspUrlsOfAccessSyntax(der: Buffer): URL[] {
+function ocspUrlsOfAccessSyntax(der: Buffer): URL[] {
   const top = DerReader.of(der, "AuthorityInfoAccessSyntax");
   const list = top.enterNext(TAG.SEQUENCE, "AuthorityInfoAccessSyntax");
   top.finish();

@@ -40,7 +40,7 @@ export interface ReadinessSnapshot {
   readonly issuers: readonly { readonly responder: string; readonly issuer: string; readonly ready: boolean }[];
 }
 
-export const REQUEST_LABELS = ["responder", "type", "method", "outcome", "status", "code"] as const;
+const REQUEST_LABELS = ["responder", "type", "method", "outcome", "status", "code"] as const;
 export type RequestLabel = (typeof REQUEST_LABELS)[number];
 
 /** The metrics of one process. */
@@ -94,7 +94,7 @@ export interface VouchMetrics {
 }
 
 /** Latency buckets in seconds: OCSP answers take 0.1–10 ms when healthy; the tail shows trouble. */
-export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
 export interface MetricsOptions {
   readonly clock: Clock;

@@ -13,7 +13,7 @@ import { Gauge, type Registry } from "prom-client";
 import { lazyCounter, type LazyCounter } from "./lazy-counter.ts";
 
 /** The states of a circuit breaker (forwarding/circuit-breaker.ts), each a series of `vouch_forwarding_circuit_state`. */
-export const CIRCUIT_STATES = ["closed", "half-open", "open"] as const;
+const CIRCUIT_STATES = ["closed", "half-open", "open"] as const;
 export type CircuitStateName = (typeof CIRCUIT_STATES)[number];
 
 /** What the components report. Each `track…` returns the function that removes the probe. */

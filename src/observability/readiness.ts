@@ -95,7 +95,7 @@ export interface ReadinessOptions {
 }
 
 /** Default of `signerTestIntervalMs`. */
-export const SIGNER_TEST_INTERVAL_MS = 5000;
+const SIGNER_TEST_INTERVAL_MS = 5000;
 
 /**
  * Returns the check. It never rejects: every failure becomes a problem in the report. Checks of

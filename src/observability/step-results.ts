@@ -15,9 +15,6 @@ export interface StepResultRecorder {
   failed(status: OcspErrorStatus): void;
 }
 
-/** Results a step can report; every one is exported from start-up at 0. */
-export const STEP_RESULTS = ["answered", "passed", ...OCSP_ERROR_STATUSES] as const;
-
 /** Returns a factory of step recorders for `responder`'s pipeline. */
 export function stepResultRecorders(metrics: VouchMetrics, responder: string): (step: string) => StepResultRecorder {
   return (step) => {

@@ -7,7 +7,7 @@
 import { Counter, type Registry } from "prom-client";
 
 /** The outcomes a reload can have (cli/reload-summary.ts). */
-export const RELOAD_RESULTS = ["applied", "refused", "partial"] as const;
+const RELOAD_RESULTS = ["applied", "refused", "partial"] as const;
 
 /** `vouch_reloads_total{result}`: registers it (every result at 0) and returns its increment. */
 export function reloadCounter(registry: Registry): (result: (typeof RELOAD_RESULTS)[number]) => void {

@@ -15,8 +15,8 @@ import { combineReadyReports, type ReadyReport } from "./readiness.ts";
 const PROCESS_PREFIX = "process_";
 
 /** The kinds of question the supervisor asks its workers. */
-export const METRICS_ASK = "metrics";
-export const READY_ASK = "ready";
+const METRICS_ASK = "metrics";
+const READY_ASK = "ready";
 
 /**
  * Worker side: registers the answers to the supervisor's questions. `onAsk` is the channel's

@@ -22,7 +22,7 @@ import type { Extension } from "./types.ts";
  * kept for the pipeline and are satisfied by what Vouch always does anyway
  * (a basic response from the authoritative responder).
  */
-export const KNOWN_REQUEST_EXTENSIONS: ReadonlySet<string> = new Set([
+const KNOWN_REQUEST_EXTENSIONS: ReadonlySet<string> = new Set([
   id_pkix_ocsp_nonce,
   id_pkix_ocsp_pref_sig_algs,
   id_pkix_ocsp_service_locator,

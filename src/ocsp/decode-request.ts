@@ -32,7 +32,7 @@ export interface DecodeRequestLimits {
 }
 
 /** Enough for any real client (browsers send 1, bulk checkers a handful) while bounding work. */
-export const DEFAULT_MAX_REQUESTS = 100;
+const DEFAULT_MAX_REQUESTS = 100;
 
 /**
  * Decodes exactly one DER OCSPRequest. Returned Buffers share memory with `der`.

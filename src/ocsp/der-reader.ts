@@ -30,11 +30,6 @@ export function contextConstructed(n: number): number {
   return 0xa0 | n;
 }
 
-/** `[n] IMPLICIT` over a primitive type: context-specific, primitive. */
-export function contextPrimitive(n: number): number {
-  return 0x80 | n;
-}
-
 /** One decoded element: offsets into the reader's buffer, so slicing stays lazy. */
 export interface Tlv {
   readonly tag: number;
@@ -93,7 +88,7 @@ const TAG_NAMES = new Map<number, string>([
 ]);
 
 /** A human name for an identifier octet, for error messages ("SEQUENCE", "[0] constructed", "0x13"). */
-export function tagName(tag: number): string {
+function tagName(tag: number): string {
   const known = TAG_NAMES.get(tag);
   if (known !== undefined) return known;
   if ((tag & 0xc0) === 0x80) return `[${tag & 0x1f}]${(tag & 0x20) !== 0 ? " constructed" : " primitive"}`;

@@ -58,7 +58,7 @@ export function checkGeneralName(reader: DerReader, tlv: Tlv, name: string): voi
 }
 
 /** Checks a Name: SEQUENCE OF non-empty SET OF SEQUENCE { type OBJECT IDENTIFIER, value ANY }. */
-export function checkName(reader: DerReader, tlv: Tlv): void {
+function checkName(reader: DerReader, tlv: Tlv): void {
   const rdns = reader.enter(tlv, "Name");
   while (rdns.hasMore) {
     const rdn = rdns.enterNext(TAG.SET, "RelativeDistinguishedName");

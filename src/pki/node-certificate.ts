@@ -31,7 +31,7 @@ export interface NodeCertificateOptions {
 }
 
 /** A DER Name C=SE, O=Vouch Test, CN=`commonName`. */
-export function testName(commonName: string): Buffer {
+function testName(commonName: string): Buffer {
   const rdn = (type: string, tag: number, value: string) => tlv(0x31, sequence(oid(type), tlv(tag, Buffer.from(value, "utf8"))));
   return sequence(rdn("2.5.4.6", 0x13, "SE"), rdn("2.5.4.10", 0x0c, "Vouch Test"), rdn("2.5.4.3", 0x0c, commonName));
 }

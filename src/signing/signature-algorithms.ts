@@ -67,23 +67,10 @@ export function isPostQuantum(algorithm: SignatureAlgorithm): boolean {
 }
 
 /**
- * Chooses the signature algorithm for one response (RFC 6960 §4.4.7.2): the first of the client's
- * preferred-signature-algorithms that the key supports; otherwise the key's default (`supported[0]`).
- * A client's identifier matches ours when its DER is identical, or, for algorithms without
+ * The algorithm of `supported` that the client's `wanted` identifier names (RFC 6960 §4.4.7.2), if
+ * any. A client's identifier matches ours when its DER is identical, or, for algorithms without
  * parameters that matter, when its OID is ours (clients differ on absent versus NULL parameters).
  */
-export function chooseSignatureAlgorithm<A extends SignatureAlgorithm>(
-  supported: readonly A[],
-  preferred: readonly AlgorithmIdentifier[],
-): A {
-  for (const wanted of preferred) {
-    const match = matchingAlgorithm(supported, wanted);
-    if (match !== undefined) return match;
-  }
-  return supported[0]!;
-}
-
-/** The algorithm of `supported` that the client's `wanted` identifier names (see chooseSignatureAlgorithm), if any. */
 export function matchingAlgorithm<A extends SignatureAlgorithm>(supported: readonly A[], wanted: AlgorithmIdentifier): A | undefined {
   const exact = supported.find((algorithm) => algorithm.identifier.der.equals(wanted.der));
   if (exact !== undefined || wanted.oid === RSASSA_PSS_SHA256.identifier.oid) return exact;

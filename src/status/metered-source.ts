@@ -8,7 +8,7 @@ import type { CertId } from "../ocsp/types.ts";
 import type { OpenedSource, StatusAnswer, StatusSource } from "./status-source.ts";
 
 /** What `vouch_source_results_total{result}` counts. `none`: the source does not serve the issuer. */
-export const SOURCE_RESULTS = ["good", "revoked", "unknown", "not-issued", "none", "error"] as const;
+const SOURCE_RESULTS = ["good", "revoked", "unknown", "not-issued", "none", "error"] as const;
 export type SourceResult = (typeof SOURCE_RESULTS)[number];
 
 export interface MeteredSourceOptions {

@@ -36,7 +36,7 @@ export interface CertificateCacheOptions {
  * Small, because it only has to hold a request's or a handshake's own chain while it is checked
  * (and a few of its neighbours'); a flood of junk replaces only junk.
  */
-export const UNAUTHENTICATED_LIMITS = { maxCount: 128, maxBytes: 512 * 1024 } as const;
+const UNAUTHENTICATED_LIMITS = { maxCount: 128, maxBytes: 512 * 1024 } as const;
 
 /**
  * Unauthenticated certificates one lookup returns at most (the newest first): what a lookup costs

@@ -16,14 +16,14 @@ export function prepareValue(text: string): string {
 }
 
 /** Whether two attributes have the same type and matching values. */
-export function attributesEqual(a: NameAttribute, b: NameAttribute): boolean {
+function attributesEqual(a: NameAttribute, b: NameAttribute): boolean {
   if (a.type !== b.type) return false;
   if (a.text !== undefined && b.text !== undefined) return prepareValue(a.text) === prepareValue(b.text);
   return a.valueDer.equals(b.valueDer);
 }
 
 /** Whether two RDNs hold the same attributes, in any order. */
-export function rdnsEqual(a: NameRdn, b: NameRdn): boolean {
+function rdnsEqual(a: NameRdn, b: NameRdn): boolean {
   if (a.length !== b.length) return false;
   const used = new Array<boolean>(b.length).fill(false);
   return a.every((attribute) => {

@@ -17,7 +17,7 @@ import type { GeneralName, NameConstraints } from "./parse-general-names.ts";
 import { readGeneralNames, readNameConstraints } from "./parse-general-names.ts";
 
 /** Extension OIDs (RFC 5280 §4.2) the validation process reads. */
-export const EXTENSION = {
+const EXTENSION = {
   subjectKeyIdentifier: "2.5.29.14",
   keyUsage: "2.5.29.15",
   subjectAltName: "2.5.29.17",
@@ -42,7 +42,7 @@ const RECOGNISED_UNPROCESSED = new Set(["2.5.29.32", "2.5.29.31", "2.5.29.46", "
 const PROCESSED: ReadonlySet<string> = new Set(Object.values(EXTENSION));
 
 /** KeyUsage bits (RFC 5280 §4.2.1.3), in bit order. */
-export const KEY_USAGE_BITS = [
+const KEY_USAGE_BITS = [
   "digitalSignature",
   "nonRepudiation",
   "keyEncipherment",

@@ -71,7 +71,7 @@ export interface CertificateValidatorOptions {
 }
 
 /** Default of `maxDepth`, the configuration's default too. */
-export const DEFAULT_MAX_DEPTH = 8;
+const DEFAULT_MAX_DEPTH = 8;
 /** Candidate issuers one authentication may try: bounds the work a crafted cache can cause. */
 const CANDIDATE_BUDGET = 64;
 /** Candidate issuers considered for one certificate. */

@@ -15,7 +15,7 @@ import { watchFile, type FileWatch } from "./file-watch.ts";
 import { MISSING, statSignature } from "./stat-signature.ts";
 
 /** Default for the sources' `pollIntervalMs`. */
-export const DEFAULT_POLL_INTERVAL_MS = 1000;
+const DEFAULT_POLL_INTERVAL_MS = 1000;
 /** fs.watch events come in bursts (a rename is two or three; a rewrite in place, one per write); wait this long for the burst to end. */
 const WATCH_SETTLE_MS = 25;
 
@@ -28,7 +28,7 @@ export interface FileVersion {
 }
 
 /** The stat signature and newest mtime of `files` now. */
-export async function fileVersion(files: readonly string[]): Promise<FileVersion> {
+async function fileVersion(files: readonly string[]): Promise<FileVersion> {
   const parts = await Promise.all(
     files.map(async (file) => {
       try {

@@ -14,7 +14,7 @@ import { statSignature } from "../files/stat-signature.ts";
 import type { JobDone } from "../loading-jobs.ts";
 
 /** Above this many changed lines a reload parses the whole file (the rows pass through a merge on the serving thread). */
-export const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
+const MAX_CHANGED_LINES = 32 * BLOCK_LINES;
 
 /** A load's outcome: the whole table, the rows of the changed blocks only, or word that nothing changed. */
 export type IndexReload =

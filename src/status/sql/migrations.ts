@@ -76,7 +76,7 @@ function version1(types: ColumnTypes): string[] {
  * Every migration, oldest first; versions are 1, 2, 3, … without gaps. A migration's statements
  * are written once with the engines' types filled in, so the two stores cannot drift apart.
  */
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: "issuers, certificates by serial, change sequence", sqlite: version1(SQLITE_TYPES), postgres: version1(POSTGRES_TYPES) },
 ];
 

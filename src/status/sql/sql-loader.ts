@@ -36,7 +36,7 @@ import { startSqlLoad, type SqlLoad } from "./sql-table-load.ts";
 import { changeChannel, findIssuer, lastChangeAfter, readChanges, type StoredCertificate } from "./status-store.ts";
 
 /** Changes laid over the loaded table before the whole table is loaded again (default of `maxOverlay`). */
-export const MAX_OVERLAY = 50_000;
+const MAX_OVERLAY = 50_000;
 
 export interface SqlSourceOptions {
   /** An SQLite file path or a `postgres://` URL (see open-database.ts). */
@@ -60,7 +60,7 @@ export interface SqlSourceOptions {
 }
 
 /** Default of `maxStalenessMs`: one hour, the default responseValidity. */
-export const DEFAULT_MAX_STALENESS_MS = 3_600_000;
+const DEFAULT_MAX_STALENESS_MS = 3_600_000;
 
 /**
  * A refresh is given as long as the data may go unconfirmed (a later answer is of no use), within
@@ -68,7 +68,7 @@ export const DEFAULT_MAX_STALENESS_MS = 3_600_000;
  * connection attempt of the source, so a connection that went silent is dropped and replaced
  * rather than waited on for good.
  */
-export function refreshTimeoutMs(maxStalenessMs: number): number {
+function refreshTimeoutMs(maxStalenessMs: number): number {
   return Math.min(30_000, Math.max(1_000, maxStalenessMs));
 }
 
