@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { filePath } from "./config-paths.ts";
 import { parseUrlPattern } from "../forwarding/url-pattern.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
@@ -41,7 +42,7 @@ export const forwardingSchema = z
         /** Require a signature by an authorized responder (the CA, or its delegated OCSP signer) or a signer below. */
         verifySignature: z.boolean().default(true),
         /** Responder certificates (PEM or DER files) trusted to answer for any issuer. */
-        signerCertificates: z.array(z.string().min(1, "must name a file")).default([]),
+        signerCertificates: z.array(filePath).default([]),
         /** When set, the signer's subject must also match one of these DN patterns. */
         signerNames: z.array(z.string().min(1)).min(1, "list at least one DN pattern, or omit the field").optional(),
         /**

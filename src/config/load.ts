@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
-import { isPostgresUrl } from "../status/sql/database-url.ts";
 import { closestName, fieldNamesAt } from "./field-names.ts";
-import { resolveSignerPaths } from "./signer-schema.ts";
+import { resolveConfigPaths } from "./config-paths.ts";
 import { configSchema, type Config } from "./schema.ts";
 
 /**
@@ -39,7 +38,7 @@ export function parseConfig(text: string, file: string): Config {
     const issue = issues.find((candidate) => candidate.code === "unrecognized_keys") ?? issues[0]!;
     throw new ConfigError(fieldPath(issue.path), describeIssue(issue), { file });
   }
-  return resolvePaths(result.data, dirname(resolve(file)));
+  return resolveConfigPaths(configSchema, result.data, dirname(resolve(file)));
 }
 
 /** `responders[0].issuers[1].signer.key` */
@@ -75,45 +74,4 @@ function shown(value: unknown): string {
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   return String(value);
-}
-
-function resolvePaths(config: Config, base: string): Config {
-  const at = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
-  const access = config.log.access;
-  return {
-    ...config,
-    log: access?.file === undefined ? config.log : { ...config.log, access: { ...access, file: at(access.file) } },
-    trust:
-      config.trust === undefined
-        ? undefined
-        : {
-            ...config.trust,
-            anchors: config.trust.anchors.map(at),
-            certificates: config.trust.certificates === undefined ? undefined : at(config.trust.certificates),
-            crls: config.trust.crls.map(at),
-          },
-    responders: config.responders.map((responder) => ({
-      ...responder,
-      tls: responder.tls === undefined ? undefined : { ...responder.tls, certificate: at(responder.tls.certificate), key: at(responder.tls.key) },
-      billing:
-        responder.billing === undefined ? undefined : { ...responder.billing, directory: responder.billing.directory === undefined ? undefined : at(responder.billing.directory) },
-      forwarding:
-        responder.forwarding === undefined
-          ? undefined
-          : { ...responder.forwarding, checks: { ...responder.forwarding.checks, signerCertificates: responder.forwarding.checks.signerCertificates.map(at) } },
-      issuers: responder.issuers.map((issuer) => ({
-        ...issuer,
-        certificate: at(issuer.certificate),
-        signer: issuer.signer === undefined ? undefined : resolveSignerPaths(issuer.signer, at),
-        signers: issuer.signers?.map((signer) => resolveSignerPaths(signer, at)),
-        sources: issuer.sources.map((source) =>
-          source.type === "index"
-            ? { ...source, file: at(source.file) }
-            : source.type === "sql"
-              ? { ...source, database: isPostgresUrl(source.database) ? source.database : at(source.database) }
-              : { ...source, files: source.files.map(at) },
-        ),
-      })),
-    })),
-  };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { filePath, programPath } from "./config-paths.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
@@ -8,7 +9,7 @@ import { positiveDurationOr } from "./duration-schema.ts";
 export function secretSourceSchema(what: string, field: string) {
   return z
     .object(
-      { file: z.string().min(1, "must name a file").optional(), env: z.string().min(1, "must name a variable").optional() },
+      { file: filePath.optional(), env: z.string().min(1, "must name a variable").optional() },
       // `pin: "1234"` is the likeliest mistake here: say where the secret goes instead.
       {
         error: (issue) =>
@@ -29,7 +30,7 @@ export function secretSourceSchema(what: string, field: string) {
 export const pkcs11Schema = z
   .object({
     /** Path of the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so (a bare file name is searched by the system loader). */
-    module: z.string().min(1, "must name the PKCS#11 library"),
+    module: programPath(z.string().min(1, "must name the PKCS#11 library")),
     /** Token label; the slot is found by it at each connection (slot IDs change, e.g. in SoftHSM). */
     token: z
       .string()
@@ -55,13 +56,3 @@ export const pkcs11Schema = z
   .refine((pkcs11) => pkcs11.key !== undefined || pkcs11.id !== undefined, { path: ["key"], message: "name the private key by key (its label) and/or id" });
 
 export type Pkcs11Config = z.output<typeof pkcs11Schema>;
-
-/** The same block with its file paths resolved by `at` (the PIN file; a module path containing '/'). */
-export function resolvePkcs11Paths(config: Pkcs11Config | undefined, at: (file: string) => string): Pkcs11Config | undefined {
-  if (config === undefined) return undefined;
-  return {
-    ...config,
-    module: config.module.includes("/") ? at(config.module) : config.module,
-    pin: config.pin.file === undefined ? config.pin : { file: at(config.pin.file) },
-  };
-}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { filePath } from "./config-paths.ts";
 import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
 import { accessLogSchema } from "./access-log-schema.ts";
 import { adminSchema } from "./admin-schema.ts";
@@ -15,8 +16,6 @@ import { forwardingSchema } from "./forwarding-schema.ts";
  * the README's annotated example; relative file paths are resolved against the file's folder.
  */
 
-
-const filePath = z.string().min(1, "must name a file");
 
 /** Where a responder listens. Several responders may share one address with different paths. */
 const listenSchema = z

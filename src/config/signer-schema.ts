@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { commandLine, filePath } from "./config-paths.ts";
 import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
-import { pkcs11Schema, resolvePkcs11Paths, secretSourceSchema } from "./pkcs11-schema.ts";
+import { pkcs11Schema, secretSourceSchema } from "./pkcs11-schema.ts";
 
-const filePath = z.string().min(1, "must name a file");
 
 /**
  * `signer.renew`: Vouch makes the next key and certificate request itself, runs `command` with the
@@ -14,7 +14,7 @@ const renewSchema = z
     /** Renew this long before the newest signer's notAfter. */
     before: positiveDurationOr("P14D"),
     /** The program and its arguments (no shell); a relative program path is resolved against the configuration's folder. */
-    command: z.array(z.string().min(1)).min(1, "name the program to run"),
+    command: commandLine(z.array(z.string().min(1)).min(1, "name the program to run")),
     /** A run taking longer is killed and counts as a failure. */
     timeout: positiveDurationOr("PT2M"),
     /** First wait after a failure; it doubles with each failure in a row, up to `maxRetryInterval`. */
@@ -89,21 +89,4 @@ export function checkIssuerSigners(issuer: { readonly signer?: unknown; readonly
   if ((issuer.signer === undefined) === (issuer.signers === undefined)) {
     context.addIssue({ code: "custom", path: ["signer"], message: "set exactly one of signer (one signer) or signers (a list)" });
   }
-}
-
-/** The same block with its paths resolved by `at`; a renewal command's program only when it names a path (contains '/'). */
-export function resolveSignerPaths(config: SignerConfig, at: (file: string) => string): SignerConfig {
-  const optional = (file: string | undefined) => (file === undefined ? undefined : at(file));
-  return {
-    ...config,
-    certificate: optional(config.certificate),
-    key: optional(config.key),
-    directory: optional(config.directory),
-    pkcs11: resolvePkcs11Paths(config.pkcs11, at),
-    passphrase: config.passphrase?.file === undefined ? config.passphrase : { file: at(config.passphrase.file) },
-    renew:
-      config.renew === undefined
-        ? undefined
-        : { ...config.renew, command: config.renew.command.map((part, index) => (index === 0 && part.includes("/") ? at(part) : part)) },
-  };
 }

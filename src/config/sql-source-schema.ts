@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { databaseLocation } from "./config-paths.ts";
 import { parseDuration } from "./duration.ts";
 
 /**
@@ -9,7 +10,7 @@ export const sqlSourceSchema = z
   .object({
     type: z.literal("sql"),
     /** An SQLite file (relative to the configuration file's folder), or a postgres:// URL. */
-    database: z.string().min(1, "must be an SQLite file path or a postgres:// URL"),
+    database: databaseLocation(z.string().min(1, "must be an SQLite file path or a postgres:// URL")),
     /** PostgreSQL only: the schema holding the store's tables. */
     schema: z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, "use at most 48 lower-case letters, digits and '_'").default("vouch"),
     /** How often the source looks for changes (PostgreSQL changes also arrive at once by NOTIFY). */
