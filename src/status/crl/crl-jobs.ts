@@ -8,7 +8,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { JobDone } from "../loading-jobs.ts";
-import { readFileShared } from "../files/read-file-shared.ts";
+import { readFileShared } from "../files/shared-memory.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";

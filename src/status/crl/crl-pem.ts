@@ -4,7 +4,7 @@
  * the event loop in between.
  */
 import { CrlError } from "./crl-error.ts";
-import { sharedBuffer } from "../files/read-file-shared.ts";
+import { sharedBuffer } from "../files/shared-memory.ts";
 
 const LABELS = ["X509 CRL", "CRL"] as const;
 /** Base64 characters decoded per slice: ~1 MB decodes in about a millisecond. */

@@ -10,7 +10,7 @@ import { crlIssuer, loadCrlFile } from "../crl/crl-load.ts";
 import { parseCrl } from "../crl/crl-parse.ts";
 import { crlDerOfFile } from "../crl/crl-pem.ts";
 import type { SerialTable } from "../table/serial-table.ts";
-import { readFileShared } from "../files/read-file-shared.ts";
+import { readFileShared } from "../files/shared-memory.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
 import type { ImportProgress, ImportResult } from "./import-rows.ts";
