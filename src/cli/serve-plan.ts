@@ -53,7 +53,7 @@ export async function planServe(configFile: string, options: ServeOptions): Prom
   }
   const workers = options.workers ?? (zeroPort === -1 ? availableParallelism() : 1);
   const threads = workers > 1 && options.workerThreads === true;
-  const checkReload = threads ? (checked: Config) => refuseSharedPkcs11(checked, configFile) : undefined;
+  const checkReload = threads ? (checked: Config) => refusePkcs11OnWorkerThreads(checked, configFile) : undefined;
   checkReload?.(config);
   return { config, text, workers, threads, checkReload };
 }
@@ -75,7 +75,7 @@ export function namingConfigFile(error: unknown, configFile: string): unknown {
  * finalising it (pkcs11-module.ts): on one worker thread that would pull the library out from under
  * the others' signatures. Token signers therefore run in worker processes, each owning its library.
  */
-function refuseSharedPkcs11(config: Config, configFile: string): void {
+function refusePkcs11OnWorkerThreads(config: Config, configFile: string): void {
   for (const [index, responder] of config.responders.entries()) {
     for (const [issuer, candidate] of responder.issuers.entries()) {
       const token = signersOf(candidate).find((signer) => signer.config.pkcs11 !== undefined);

@@ -41,13 +41,13 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   let reload = () => logger.warn({}, "SIGHUP while starting: ignored");
   process.on("SIGHUP", () => reload());
   // Worker threads answer from one copy of each index and CRL table, loaded here once (preload-tables.ts).
-  const sharedTables = threads ? await preloadTables(config, Date.now()) : undefined;
-  if (sharedTables !== undefined && sharedTables.indexes.length + sharedTables.crls.length > 0) {
-    logger.info({ files: [...sharedTables.indexes, ...sharedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
+  const preloadedTables = threads ? await preloadTables(config, Date.now()) : undefined;
+  if (preloadedTables !== undefined && preloadedTables.indexes.length + preloadedTables.crls.length > 0) {
+    logger.info({ files: [...preloadedTables.indexes, ...preloadedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }
   // The supervisor's own counters (reloads, worker restarts), beside the workers' registries.
   const own = threads ? processWideRegistry() : new Registry();
-  const supervisor = await startSupervisor({ workers, threads, check, sharedTables, configFile, text, logger, onWorkerReplaced: workerRestartCounter(own) });
+  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, logger, onWorkerReplaced: workerRestartCounter(own) });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =

@@ -45,7 +45,7 @@ export interface SupervisorOptions {
   /** Checks a configuration beyond its schema before a reload hands it on (throws ConfigError). */
   readonly check?: (config: Config) => void;
   /** Revocation tables in shared memory for the first worker threads (preload-tables.ts); threads only. */
-  readonly sharedTables?: PreloadedTables | undefined;
+  readonly preloadedTables?: PreloadedTables | undefined;
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
@@ -94,7 +94,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
   let text = options.text;
   // Only the first workers take them: kept for replacements, they would hold tables the workers have since let go.
-  let startTables = options.threads === true ? options.sharedTables : undefined;
+  let startTables = options.threads === true ? options.preloadedTables : undefined;
   let stopping = false;
   const slots: Slot[] = Array.from({ length: options.workers }, (_, index) => ({
     worker: index + 1,

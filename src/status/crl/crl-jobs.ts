@@ -8,7 +8,7 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { JobDone } from "../loading-jobs.ts";
-import { readFileShared } from "../files/shared-memory.ts";
+import { readFileIntoSharedMemory } from "../files/shared-memory.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
@@ -38,7 +38,7 @@ async function fileBytes({ file, share, peer }: CrlShareInput): Promise<Buffer> 
   }
   let bytes: Buffer;
   try {
-    bytes = await readFileShared(file);
+    bytes = await readFileIntoSharedMemory(file);
   } catch (error) {
     throw new Error(`cannot read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

@@ -4,7 +4,7 @@
  * the event loop in between.
  */
 import { CrlError } from "./crl-error.ts";
-import { sharedBuffer } from "../files/shared-memory.ts";
+import { sharedMemoryBuffer } from "../files/shared-memory.ts";
 
 const LABELS = ["X509 CRL", "CRL"] as const;
 /** Base64 characters decoded per slice: ~1 MB decodes in about a millisecond. */
@@ -30,8 +30,8 @@ export async function crlDerOfFile(file: Buffer): Promise<Buffer> {
 }
 
 async function decodeBase64(file: Buffer, start: number, end: number): Promise<Buffer> {
-  // Decoded straight into shared memory (see shared-file.ts): 3 octets per 4 characters at most.
-  const der = sharedBuffer(Math.ceil(((end - start) * 3) / 4));
+  // Decoded straight into shared memory (see files/shared-memory.ts): 3 octets per 4 characters at most.
+  const der = sharedMemoryBuffer(Math.ceil(((end - start) * 3) / 4));
   let written = 0;
   let carry = "";
   for (let p = start; p < end; ) {

@@ -7,7 +7,7 @@
 import { open } from "node:fs/promises";
 
 /** The file's bytes in a Buffer over a SharedArrayBuffer. Rejects as fs.promises does. */
-export async function readFileShared(file: string): Promise<Buffer> {
+export async function readFileIntoSharedMemory(file: string): Promise<Buffer> {
   const handle = await open(file, "r");
   try {
     const { size } = await handle.stat();
@@ -26,6 +26,6 @@ export async function readFileShared(file: string): Promise<Buffer> {
 }
 
 /** A Buffer of `size` zero octets over a SharedArrayBuffer. */
-export function sharedBuffer(size: number): Buffer {
+export function sharedMemoryBuffer(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size));
 }

@@ -10,7 +10,7 @@ import { crlIssuer, loadCrlFile } from "../crl/crl-load.ts";
 import { parseCrl } from "../crl/crl-parse.ts";
 import { crlDerOfFile } from "../crl/crl-pem.ts";
 import type { SerialTable } from "../table/serial-table.ts";
-import { readFileShared } from "../files/shared-memory.ts";
+import { readFileIntoSharedMemory } from "../files/shared-memory.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
 import type { ImportProgress, ImportResult } from "./import-rows.ts";
@@ -27,7 +27,7 @@ export async function importCrlFile(db: SqlDatabase, issuer: IssuerIdentity, fil
   const loaded = await loadCrlFile(file, "file", crlIssuer(issuer.certificate), now);
   let der: Buffer;
   try {
-    der = await crlDerOfFile(await readFileShared(file));
+    der = await crlDerOfFile(await readFileIntoSharedMemory(file));
   } catch (error) {
     throw new ConfigError("file", error instanceof Error ? error.message : String(error), { file, cause: error });
   }
