@@ -8,6 +8,7 @@ import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import { atv, name, printable, rdn, utf8 } from "../trust/test-support/name-der.ts";
 import { issuerTable, type IssuerRowConfig } from "./issuer-table.ts";
 import { ENTRY_OVERHEAD_BYTES, memoryResponseCache } from "./memory-response-cache.ts";
+import { responseCacheContract } from "./response-cache.contract.ts";
 import type { ResponseToCache } from "./response-cache.ts";
 
 const CN = "2.5.4.3";
@@ -51,6 +52,8 @@ function setup(options: { maxCount?: number; maxBytes?: number; rows?: IssuerRow
   });
   return { clock, cache };
 }
+
+responseCacheContract("memoryResponseCache", async ({ issuers, clock }) => memoryResponseCache({ maxCount: 100, maxBytes: 1_000_000, issuers, clock }));
 
 describe("memoryResponseCache: what is kept and what is served", () => {
   test("serves the very bytes it was given, with their times and expiry", async () => {

@@ -9,9 +9,10 @@ import type { CertId } from "../ocsp/types.ts";
 import { atv, name, rdn, utf8 } from "../trust/test-support/name-der.ts";
 import { startPrivateRedis, type PrivateRedis } from "../../test/support/redis-server.ts";
 import { cacheKey } from "./cache-key.ts";
-import { issuerTable } from "./issuer-table.ts";
+import { issuerTable, type IssuerTable } from "./issuer-table.ts";
 import { memoryResponseCache } from "./memory-response-cache.ts";
 import { redisResponseCache, type RedisResponseCache } from "./redis-response-cache.ts";
+import { responseCacheContract, type ContractCacheOptions } from "./response-cache.contract.ts";
 import type { ResponseToCache } from "./response-cache.ts";
 import { tieredResponseCache } from "./tiered-response-cache.ts";
 
@@ -32,13 +33,13 @@ function response(now: number, issuer = ACME, ages: { thisUpdate?: number; produ
 }
 
 const opened: RedisResponseCache[] = [];
-function tier(options: { url?: string; clock?: Clock; logger?: Logger; timeoutMs?: number; logIntervalMs?: number } = {}): RedisResponseCache {
+function tier(options: { url?: string; clock?: Clock; logger?: Logger; timeoutMs?: number; logIntervalMs?: number; keyPrefix?: string; issuers?: IssuerTable } = {}): RedisResponseCache {
   const cache = redisResponseCache({
     url: options.url ?? SHARED,
-    keyPrefix: PREFIX,
+    keyPrefix: options.keyPrefix ?? PREFIX,
     timeoutMs: options.timeoutMs ?? 200,
     logIntervalMs: options.logIntervalMs ?? 60_000,
-    issuers: table,
+    issuers: options.issuers ?? table,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? silentLogger,
   });
@@ -64,6 +65,20 @@ after(async () => {
   if (keys.length > 0) await inspect.del(...keys);
   inspect.disconnect();
 });
+
+let contractPrefixes = 0;
+/** A Redis tier of its own (a key prefix per cache, under this run's), once connected. */
+async function contractTier(options: ContractCacheOptions): Promise<RedisResponseCache> {
+  contractPrefixes += 1;
+  const cache = tier({ ...options, keyPrefix: `${PREFIX}contract${contractPrefixes}:` });
+  await until(() => cache.status === "ready", "redis");
+  return cache;
+}
+
+responseCacheContract("redisResponseCache", contractTier);
+responseCacheContract("tieredResponseCache (memory, then Redis)", async (options) =>
+  tieredResponseCache(memoryResponseCache({ maxCount: 100, maxBytes: 1_000_000, ...options }), await contractTier(options)),
+);
 
 describe("redisResponseCache against the shared Redis", () => {
   test("a put is read back byte for byte, under the memory key behind the prefix, with a TTL ending at the expiry", async () => {
