@@ -10,6 +10,7 @@ import { recordingLogger } from "../observability/logger.ts";
 import { generateKey, openssl, readPemDer, type PkiKeyType } from "../pki/openssl-pki.ts";
 import { pkcs11Signer, type Pkcs11SignerOptions } from "./pkcs11-signer.ts";
 import { RSASSA_PSS_SHA256 } from "./signature-algorithms.ts";
+import { signerContract } from "./signer.contract.ts";
 import type { Signer } from "./signer.ts";
 
 const PIN = "1234";
@@ -65,6 +66,12 @@ async function assertEveryAlgorithmVerifies(signer: Signer): Promise<void> {
     assert.ok(verify(digest, tbs, padding === undefined ? publicKey : { key: publicKey, padding, saltLength }, signature), `${algorithm.name} verifies`);
   }
 }
+
+signerContract("pkcs11Signer (SoftHSM2)", async (key, rsaPadding) => {
+  const label = { "rsa-2048": "rsa", "ecdsa-p256": "p256", "ecdsa-p384": "p384" }[key];
+  const signer = await pkcs11Signer(options({ keyLabel: label, certificate: certificates.get(label)!, rsaPadding }));
+  return { signer, close: () => signer.close() };
+});
 
 describe("pkcs11Signer against SoftHSM2", () => {
   test("RSA-2048 signs PKCS#1 v1.5 by default, and PSS on request, each verified by node:crypto", async () => {
