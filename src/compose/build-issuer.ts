@@ -9,7 +9,7 @@ import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { signersOf } from "../config/signer-schema.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
-import { meterFreshness, meteredSource } from "../status/metered-source.ts";
+import { meterCrlFetches, meterFreshness, meteredSource } from "../status/metered-source.ts";
 import { sourceData } from "../status/source-data.ts";
 import type { SourceSupply } from "../status/source-supply.ts";
 import type { OpenedSource, StatusSource } from "../status/status-source.ts";
@@ -65,7 +65,7 @@ export async function buildIssuer(
       } else {
         const labels = { metrics, responder: responder.name, issuer: name, source: source.type };
         sources.push(meteredSource(guarded, labels));
-        untrack.push(meterFreshness(built, labels));
+        untrack.push(meterFreshness(built, labels), meterCrlFetches(built, labels));
       }
     }
   } catch (error) {

@@ -1,8 +1,10 @@
+import { access, constants, mkdir, readFile } from "node:fs/promises";
 import type { Clock } from "../clock.ts";
 import type { SourceConfig } from "../config/schema.ts";
 import { ConfigError, assertNever } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import { openCrlSource } from "../status/crl/crl-loader.ts";
+import type { CrlFetchConfig } from "../config/crl-source-schema.ts";
+import { openCrlSource, type CrlFetchOptions } from "../status/crl/crl-loader.ts";
 import { openIndexSource } from "../status/index/index-loader.ts";
 import { openSqlSource } from "../status/sql/sql-loader.ts";
 import type { SourceSupply } from "../status/source-supply.ts";
@@ -28,7 +30,16 @@ export async function buildSource(
       case "index":
         return await openIndexSource({ file: config.file, issuer, clock, logger, pollIntervalMs: config.pollInterval, reloads: supply.reloads, tables: supply.tables });
       case "crl":
-        return await openCrlSource({ files: config.files, issuer, clock, logger, pollIntervalMs: config.pollInterval, tables: supply.tables });
+        return await openCrlSource({
+          files: config.files,
+          urls: config.urls,
+          fetch: config.fetch === undefined ? undefined : await crlFetchOptions(config.fetch),
+          issuer,
+          clock,
+          logger,
+          pollIntervalMs: config.pollInterval,
+          tables: supply.tables,
+        });
       case "sql":
         return await openSqlSource({
           database: config.database,
@@ -45,4 +56,27 @@ export async function buildSource(
   } catch (error) {
     throw error instanceof ConfigError ? error.within(field) : error;
   }
+}
+
+/** A crl source's `fetch` as the source takes it: the state folder made (and writable), the CA bundle read. */
+async function crlFetchOptions(fetch: CrlFetchConfig): Promise<CrlFetchOptions> {
+  try {
+    await mkdir(fetch.stateFolder, { recursive: true });
+    await access(fetch.stateFolder, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError("fetch.stateFolder", `cannot be used: ${error instanceof Error ? error.message : String(error)}`, { file: fetch.stateFolder });
+  }
+  let ca: Buffer | undefined;
+  if (fetch.caFile !== undefined) {
+    try {
+      ca = await readFile(fetch.caFile);
+    } catch (error) {
+      throw new ConfigError("fetch.caFile", `cannot be read: ${error instanceof Error ? error.message : String(error)}`, { file: fetch.caFile });
+    }
+  }
+  return {
+    stateFolder: fetch.stateFolder,
+    schedule: { marginMs: fetch.margin, maxIntervalMs: fetch.maxInterval, retryFirstMs: fetch.retryInterval, retryMaxMs: fetch.maxRetryInterval },
+    limits: { timeoutMs: fetch.timeout, maxBytes: fetch.maxBytes, ca },
+  };
 }

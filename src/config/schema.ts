@@ -6,6 +6,7 @@ import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 import { sqlSourceSchema } from "./sql-source-schema.ts";
+import { crlSourceSchema } from "./crl-source-schema.ts";
 import { checkIssuerSigners, issuerSignersShape } from "./signer-schema.ts";
 import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
 import { responseCacheSchema } from "./response-cache-schema.ts";
@@ -37,14 +38,7 @@ const sourceSchema = z.discriminatedUnion("type", [
       pollInterval: positiveDurationOr("PT1S"),
     })
     .strict(),
-  z
-    .object({
-      type: z.literal("crl"),
-      /** Full and delta CRLs, PEM or DER, re-read when they change. */
-      files: z.array(filePath).min(1, "at least one CRL file is required"),
-      pollInterval: positiveDurationOr("PT1S"),
-    })
-    .strict(),
+  crlSourceSchema,
   sqlSourceSchema,
 ]);
 

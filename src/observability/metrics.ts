@@ -13,6 +13,7 @@ import type { Clock } from "../clock.ts";
 import { lazyCounter, type LazyCounter } from "./lazy-counter.ts";
 import { lazyHistogram, type LazyHistogram } from "./lazy-histogram.ts";
 import { operationsMetrics, type OperationsMetrics } from "./operations-metrics.ts";
+import { crlFetchGauges, type CrlFetchProbe } from "./crl-fetch-metrics.ts";
 
 export type { BoundCounter, LazyCounter } from "./lazy-counter.ts";
 
@@ -80,6 +81,8 @@ export interface VouchMetrics {
    * `vouch_source_next_update_seconds`). Returns the function that removes it (on close).
    */
   trackFreshness(probe: FreshnessProbe): () => void;
+  /** Registers a crl source's URLs for the `vouch_crl_*` gauges (crl-fetch-metrics.ts). Returns the function that removes them. */
+  trackCrlFetches(probe: CrlFetchProbe): () => void;
   /** Sets where `vouch_issuer_ready` comes from (called once the issuers exist). */
   trackReadiness(check: () => Promise<ReadinessSnapshot>): void;
   /**
@@ -190,6 +193,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     });
   }
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const trackCrlFetches = crlFetchGauges(registry, clock);
 
   return {
     registry,
@@ -225,6 +229,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
         probes.delete(probe);
       };
     },
+    trackCrlFetches,
     trackReadiness(check) {
       readiness = check;
     },

@@ -63,3 +63,10 @@ export function meterFreshness(opened: OpenedSource, options: MeteredSourceOptio
   if (opened.freshness === undefined) return () => {};
   return metrics.trackFreshness({ labels: { responder, issuer, source }, freshness: () => opened.freshness!() });
 }
+
+/** When `opened` fetches CRLs from URLs, the scrape reports each URL's fetches from now on; returns what stops that. */
+export function meterCrlFetches(opened: OpenedSource, options: MeteredSourceOptions): () => void {
+  const { metrics, responder, issuer } = options;
+  if (opened.fetches === undefined) return () => {};
+  return metrics.trackCrlFetches({ labels: { responder, issuer }, fetches: () => opened.fetches!() });
+}

@@ -1,3 +1,4 @@
+import type { CrlFetchReport } from "../observability/crl-fetch-metrics.ts";
 import type { Awaitable } from "../awaitable.ts";
 import type { StatusChangeFeed } from "./change-events.ts";
 import type { CertId, CrlReason } from "../ocsp/types.ts";
@@ -66,6 +67,8 @@ export interface OpenedSource extends StatusSource {
    * response pre-production (SPEC §6). Present only on sources that list certificates (index, sql, memory).
    */
   serials?(): Iterable<Buffer>;
+  /** How each URL's fetches went (crl sources with urls: metrics); absent for sources that fetch nothing. */
+  fetches?(): readonly CrlFetchReport[];
   /** Which serials changed at each refresh (change-events.ts); absent for data that never changes. */
   readonly changes?: StatusChangeFeed;
   /** Stops file watchers and timers; the source answers nothing afterwards. */

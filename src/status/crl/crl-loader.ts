@@ -1,10 +1,12 @@
 /**
- * The table loader for CRL files: complete CRLs and delta CRLs from one issuer. A listed serial is
+ * The table loader for CRLs from files and URLs: complete CRLs and delta CRLs from one issuer. A listed serial is
  * revoked, any other is good (a CRL cannot tell issued from not issued); answers carry the
  * thisUpdate/nextUpdate of the CRL data they came from (the delta's, when one applies). Staleness is
  * guardStale's business; this loader only keeps its last good CRLs current. Each file is loaded and
  * verified on two loading threads (crl-load.ts) and reloaded on its own when it changes; a file that
- * fails any check is logged and its previous CRL stays in the view.
+ * fails any check is logged and its previous CRL stays in the view. Each URL is a feed of its own
+ * (fetch/url-feed.ts): fetched on a schedule, checked the same way and against rollback, and kept in
+ * a state folder; the view is chosen among the files' and the URLs' CRLs alike.
  */
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
@@ -18,10 +20,30 @@ import { overlaidTable } from "../table/table-overlay.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { CrlView, LoadedCrl } from "./crl-load.ts";
 import { crlIssuer, loadCrlFile, selectCrlView } from "./crl-load.ts";
+import type { FetchLimits } from "./fetch/fetch-types.ts";
+import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
+import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
+import { UrlFeed, type FetchState } from "./fetch/url-feed.ts";
+
+/** How a source's URLs are fetched. */
+export interface CrlFetchOptions {
+  /** Folder where the last good CRL of each URL is kept (created by the operator, writable). */
+  readonly stateFolder: string;
+  readonly schedule: FetchSchedule;
+  readonly limits: FetchLimits;
+}
+
+/** A CRL source: a table source that also tells how each of its URLs' fetches went. */
+export interface CrlSource extends TableSource {
+  fetches(): readonly FetchState[];
+}
 
 export interface CrlSourceOptions {
-  /** CRL files, PEM or DER: at least one complete CRL, plus any delta CRLs. */
+  /** CRL files, PEM or DER; with `urls`, at least one complete CRL, plus any delta CRLs. */
   readonly files: readonly string[];
+  /** URLs the CA publishes CRLs at (http, https), fetched as `fetch` says. */
+  readonly urls?: readonly string[] | undefined;
+  readonly fetch?: CrlFetchOptions | undefined;
   /** DER of the CA certificate that issues (and signs) the CRLs. */
   readonly issuer: Buffer;
   readonly clock: Clock;
@@ -38,15 +60,31 @@ export interface CrlSourceOptions {
  * certificate, when any file fails to load (field `files[i]`, file set), or when the files hold no
  * complete CRL.
  */
-export async function openCrlSource(options: CrlSourceOptions): Promise<TableSource> {
-  if (!Array.isArray(options.files) || options.files.length === 0) throw new ConfigError("files", "must list at least one CRL file");
+export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSource> {
+  const urls = options.urls ?? [];
+  if (!Array.isArray(options.files) || options.files.length + urls.length === 0) throw new ConfigError("files", "must list at least one CRL file or URL");
   const files = options.files.map((file, i) => requireFile(file, `files[${i}]`));
   const issuerDer = requireDer(options.issuer, "issuer");
   const clock = requireClock(options.clock);
   const logger = requireLogger(options.logger);
   const pollIntervalMs = pollInterval(options.pollIntervalMs);
-  const loader = crlLoader({ files, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
-  return openTableSource({ issuer: issuerDer, loader, clock, logger });
+  const issuer = crlIssuer(issuerDer);
+  const feeds = urls.map((url, i) => urlFeed(url, `urls[${i}]`, issuer, options.fetch, clock, logger));
+  const loader = crlLoader({ files, feeds, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
+  const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
+  return Object.assign(source, { fetches: () => feeds.map((feed) => feed.state) });
+}
+
+function urlFeed(url: string, field: string, issuer: ReturnType<typeof crlIssuer>, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): UrlFeed {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(field, "must be a URL");
+  }
+  if (!CRL_URL_PROTOCOLS.includes(parsed.protocol)) throw new ConfigError(field, `must be a ${CRL_URL_PROTOCOLS.map((p) => p.slice(0, -1)).join(", ")} URL`);
+  if (fetch === undefined) throw new ConfigError("fetch", "is required with urls (the state folder at least)");
+  return new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
 }
 
 /** CRLs: data with dates of its own that lists only revocations; a reload happens only once a file changed. */
@@ -54,6 +92,7 @@ const CRL_DATA: DataKind = { name: "crl", dating: { kind: "published" }, listsIs
 
 interface CrlLoaderOptions {
   readonly files: readonly string[];
+  readonly feeds: readonly UrlFeed[];
   readonly issuerDer: Buffer;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -62,7 +101,7 @@ interface CrlLoaderOptions {
 }
 
 function crlLoader(options: CrlLoaderOptions): TableLoader {
-  const { files, issuerDer, clock, logger } = options;
+  const { files, feeds, issuerDer, clock, logger } = options;
   const issuer = crlIssuer(issuerDer);
   const aborter = new AbortController();
   const signatures = new Map<string, string>();
@@ -87,16 +126,31 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
         aborter.abort();
         throw error;
       }
-      const view = selectCrlView(files.map((file) => loaded.get(file)).filter((crl) => crl !== undefined));
+      // A CA's site that is down, or a bad CRL from it, is logged by its feed and retried; it does not stop the start.
+      await Promise.all(feeds.map((feed) => feed.start()));
+      const view = selectCrlView(held());
+      if (view === undefined && feeds.length > 0) {
+        logger.warn({ urls: feeds.map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
+        return undefined;
+      }
       if (view === undefined) throw new ConfigError("files", "no complete CRL among the files (only delta CRLs)");
       return { snapshot: snapshotOf(view), announce: () => logView(logger, view, clock.now(), "CRL loaded") };
     },
     async watch(due) {
-      changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: allSignatures, onChange: due });
+      if (files.length > 0) changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: allSignatures, onChange: due });
+      for (const feed of feeds) feed.watch(due);
     },
     async refresh() {
+      const now = clock.now();
+      const due = feeds.filter((feed) => feed.isDue(now));
+      const fetched = await Promise.all(due.map((feed) => feed.fetch()));
       const version = await changes?.check();
-      if (version === undefined) return { kind: "idle" };
+      if (version === undefined) {
+        if (!fetched.includes(true)) return due.length > 0 ? { kind: "same" } : { kind: "idle" };
+        const view = selectCrlView(held());
+        if (view === undefined) return { kind: "idle" };
+        return { kind: "whole", snapshot: snapshotOf(view), changedAt: now, announce: () => logView(logger, view, clock.now(), "CRL fetched") };
+      }
       for (const [index, file] of files.entries()) {
         const signature = await fileSignatures([file]);
         if (signature === signatures.get(file)) continue;
@@ -107,15 +161,25 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
           logger.warn({ file, err: error instanceof ConfigError ? error.message : String(error) }, "CRL not reloaded; keeping the last good CRL");
         }
       }
-      const view = selectCrlView(loaded.values());
+      const view = selectCrlView(held());
       if (view === undefined) return { kind: "idle" };
       return { kind: "whole", snapshot: snapshotOf(view), changedAt: await changedAt(files, version), announce: () => logView(logger, view, clock.now(), "CRL reloaded") };
     },
     async close() {
       aborter.abort();
+      await Promise.all(feeds.map((feed) => feed.close()));
       await changes?.close();
     },
   };
+
+  /** Every CRL held: the files' (in their order), then the URLs'. */
+  function* held(): Iterable<LoadedCrl> {
+    for (const file of files) {
+      const crl = loaded.get(file);
+      if (crl !== undefined) yield crl;
+    }
+    for (const feed of feeds) if (feed.crl !== undefined) yield feed.crl;
+  }
 }
 
 /** The table of a view (a delta's entries, even removeFromCRL, have the last word) and the dates its answers carry. */

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { filePath } from "./config-paths.ts";
+import { positiveDurationOr } from "./duration-schema.ts";
+
+/**
+ * The `crl` revocation source: CRL files, and URLs where the CA publishes its CRLs (http, https),
+ * fetched on a schedule into a state folder (README "CRLs from URLs").
+ */
+
+const crlUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, "must be an http:// or https:// URL");
+
+/** How a source's URLs are fetched. */
+export const crlFetchSchema = z
+  .object({
+    /** Folder (writable by vouch) keeping the last good CRL of each URL, answered from at start while the CA's site is down. */
+    stateFolder: filePath,
+    /** Look for the next CRL this long before the held one's nextUpdate. */
+    margin: positiveDurationOr("PT1H"),
+    /** The longest wait between two fetches, whatever nextUpdate says. */
+    maxInterval: positiveDurationOr("PT1H"),
+    /** The first retry after a failed fetch; each further one waits twice as long (with jitter), up to `maxRetryInterval`. */
+    retryInterval: positiveDurationOr("PT30S"),
+    maxRetryInterval: positiveDurationOr("PT15M"),
+    /** One fetch, connection to last byte. */
+    timeout: positiveDurationOr("PT60S"),
+    /** The largest CRL accepted, in bytes. */
+    maxBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
+    /** CA certificates (PEM) that https servers must chain to; default: the system's. */
+    caFile: filePath.optional(),
+  })
+  .strict();
+
+export const crlSourceSchema = z
+  .object({
+    type: z.literal("crl"),
+    /** Full and delta CRLs, PEM or DER, re-read when they change. */
+    files: z.array(filePath).default([]),
+    /** Where the CA publishes its CRLs; mixed with `files` in one source. */
+    urls: z.array(crlUrl).default([]),
+    fetch: crlFetchSchema.optional(),
+    pollInterval: positiveDurationOr("PT1S"),
+  })
+  .strict()
+  .superRefine((source, context) => {
+    if (source.files.length + source.urls.length === 0) context.addIssue({ code: "custom", path: ["files"], message: "at least one CRL file or URL is required" });
+    if (source.urls.length > 0 && source.fetch === undefined) context.addIssue({ code: "custom", path: ["fetch"], message: "is required with urls (stateFolder at least)" });
+  });
+
+export type CrlFetchConfig = z.infer<typeof crlFetchSchema>;
+

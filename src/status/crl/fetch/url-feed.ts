@@ -1,0 +1,242 @@
+/**
+ * One CRL URL feeding the CRL loader (crl-loader.ts): it fetches on its schedule (fetch-schedule.ts)
+ * into the state folder, checks the CRL as a file is checked (crl-load.ts, on loading threads) and
+ * against rollback (rollback.ts), and only then keeps it, in memory and as the folder's last good
+ * CRL for that URL, which is what answers come from at the next start while the CA's site is down.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ConfigError } from "../../../errors.ts";
+import type { Logger } from "../../../observability/logger.ts";
+import type { Clock } from "../../../clock.ts";
+import { loadCrlFile, type CrlIssuer, type LoadedCrl } from "../crl-load.ts";
+import { fetchCrl } from "./fetch-crl.ts";
+import type { FetchLimits, Validators } from "./fetch-types.ts";
+import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
+import { rollbackProblem } from "./rollback.ts";
+
+/** How the last fetch of a URL ended, as metrics and logs name it. */
+export type FetchResult = "new" | "not-modified" | "unchanged" | "failed" | "refused" | "rolled-back";
+
+/** What a URL's fetches report (metrics, readiness). Times in ms since the epoch. */
+export interface FetchState {
+  readonly url: string;
+  readonly lastAttemptAt: number | undefined;
+  readonly lastResult: FetchResult | undefined;
+  readonly lastSuccessAt: number | undefined;
+  readonly crlNumber: bigint | undefined;
+  readonly thisUpdate: number | undefined;
+  readonly nextUpdate: number | undefined;
+}
+
+export interface UrlFeedOptions {
+  readonly url: string;
+  /** For errors and logs: the URL's place in the configuration (`urls[1]`). */
+  readonly field: string;
+  readonly issuer: CrlIssuer;
+  /** Folder where the last good CRL of each URL is kept. */
+  readonly stateFolder: string;
+  readonly schedule: FetchSchedule;
+  readonly limits: FetchLimits;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** The state folder's record beside a URL's CRL: what HTTP needs to ask for a newer one only. */
+interface Persisted {
+  readonly url: string;
+  readonly sha256: string;
+  readonly validators: Validators;
+}
+
+/** A fetched CRL held, with what the rollback check and conditional requests need. */
+interface Held {
+  readonly crl: LoadedCrl;
+  readonly sha256: string;
+  readonly validators: Validators;
+}
+
+export class UrlFeed {
+  readonly #options: UrlFeedOptions;
+  readonly #crlFile: string;
+  readonly #recordFile: string;
+  readonly #aborter = new AbortController();
+  #held: Held | undefined;
+  #dueAt = 0;
+  #retries = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #due: (() => void) | undefined;
+  #parts = 0;
+  #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
+
+  constructor(options: UrlFeedOptions) {
+    this.#options = options;
+    const key = createHash("sha256").update(options.url).digest("hex").slice(0, 32);
+    this.#crlFile = join(options.stateFolder, `${key}.crl`);
+    this.#recordFile = join(options.stateFolder, `${key}.json`);
+  }
+
+  /** The CRL held (its `file` is the URL), if any. */
+  get crl(): LoadedCrl | undefined {
+    return this.#held?.crl;
+  }
+
+  get state(): FetchState {
+    const crl = this.#held?.crl;
+    return { url: this.#options.url, ...emptyState, ...this.#state, crlNumber: crl?.crlNumber, thisUpdate: crl?.thisUpdate, nextUpdate: crl?.nextUpdate };
+  }
+
+  /** Whether a fetch is due at `now`. */
+  isDue(now: number): boolean {
+    return now >= this.#dueAt;
+  }
+
+  /**
+   * Takes up the state folder's last good CRL for this URL (checked again: the issuer or the file
+   * may have changed), then fetches once. Never rejects for the CA's site or a bad CRL: both are
+   * logged, and the feed holds what it could.
+   */
+  async start(): Promise<void> {
+    await this.#takeUpPersisted();
+    await this.fetch();
+  }
+
+  /** Calls `due` whenever a fetch becomes due. */
+  watch(due: () => void): void {
+    this.#due = due;
+    this.#arm();
+  }
+
+  /** Fetches now. Resolves whether the CRL held changed; never rejects (see `start`). */
+  async fetch(): Promise<boolean> {
+    const { url, field, limits, clock, logger, stateFolder } = this.#options;
+    const now = clock.now();
+    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++this.#parts}.part`);
+    let result: FetchResult;
+    let changed = false;
+    try {
+      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal);
+      if (outcome.kind === "not-modified") {
+        result = "not-modified";
+      } else if (outcome.sha256 === this.#held?.sha256) {
+        result = "unchanged";
+      } else {
+        const crl = await this.#check(part, now);
+        if (crl === undefined) {
+          result = "refused";
+        } else {
+          const problem = rollbackProblem(this.#held === undefined ? undefined : { ...this.#held.crl, sha256: this.#held.sha256 }, { ...crl, sha256: outcome.sha256 });
+          if (problem !== undefined) {
+            logger.warn({ url, problem }, "fetched CRL refused (rollback); keeping the CRL held");
+            result = "rolled-back";
+          } else {
+            await this.#keep(part, { crl: { ...crl, file: url }, sha256: outcome.sha256, validators: outcome.validators });
+            result = "new";
+            changed = true;
+          }
+        }
+      }
+    } catch (error) {
+      if (this.#aborter.signal.aborted) return false;
+      logger.warn({ url, field, err: error instanceof Error ? error.message : String(error) }, "CRL fetch failed; keeping the CRL held");
+      result = "failed";
+    } finally {
+      await rm(part, { force: true });
+    }
+    this.#record(now, result);
+    return changed;
+  }
+
+  async close(): Promise<void> {
+    this.#aborter.abort();
+    clearTimeout(this.#timer);
+  }
+
+  /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
+  async #check(part: string, now: number): Promise<LoadedCrl | undefined> {
+    const { url, field, issuer, logger } = this.#options;
+    try {
+      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal);
+    } catch (error) {
+      if (this.#aborter.signal.aborted) throw error;
+      logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
+      return undefined;
+    }
+  }
+
+  async #keep(part: string, held: Held): Promise<void> {
+    // The CRL first, then its record: a record whose sha256 is not the file's is ignored at start.
+    await rename(part, this.#crlFile);
+    const persisted: Persisted = { url: this.#options.url, sha256: held.sha256, validators: held.validators };
+    await writeFile(`${this.#recordFile}.tmp`, JSON.stringify(persisted));
+    await rename(`${this.#recordFile}.tmp`, this.#recordFile);
+    this.#held = held;
+  }
+
+  async #takeUpPersisted(): Promise<void> {
+    const { url, field, issuer, clock, logger } = this.#options;
+    let sha256: string;
+    try {
+      sha256 = await fileSha256(this.#crlFile);
+    } catch {
+      return;
+    }
+    const record = await readRecord(this.#recordFile);
+    try {
+      const crl = await loadCrlFile(this.#crlFile, field, issuer, clock.now(), this.#aborter.signal);
+      const validators = record?.url === url && record.sha256 === sha256 ? record.validators : {};
+      this.#held = { crl: { ...crl, file: url }, sha256, validators };
+      logger.info({ url, crlNumber: crl.crlNumber?.toString(), nextUpdate: crl.nextUpdate === undefined ? undefined : new Date(crl.nextUpdate).toISOString() }, "last good CRL taken up from the state folder");
+    } catch (error) {
+      if (this.#aborter.signal.aborted) return;
+      logger.warn({ url, file: this.#crlFile, problem: error instanceof ConfigError ? error.message : String(error) }, "the state folder's CRL for this URL is not usable; ignored");
+    }
+  }
+
+  #record(now: number, result: FetchResult): void {
+    const success = result === "new" || result === "not-modified" || result === "unchanged";
+    this.#state = { ...this.#state, lastAttemptAt: now, lastResult: result, ...(success ? { lastSuccessAt: now } : {}) };
+    const { schedule } = this.#options;
+    const regular = success ? nextRegularFetch(now, this.#held?.crl.nextUpdate, schedule) : undefined;
+    if (regular !== undefined) {
+      this.#retries = 0;
+      this.#dueAt = regular;
+    } else {
+      this.#retries += 1;
+      this.#dueAt = now + retryDelay(this.#retries, schedule);
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#due === undefined || this.#aborter.signal.aborted) return;
+    // setTimeout takes at most ~24.8 days; a timer that fires early only arms the next one.
+    const delay = Math.min(Math.max(0, this.#dueAt - this.#options.clock.now()), 2 ** 31 - 1);
+    this.#timer = setTimeout(() => {
+      if (this.isDue(this.#options.clock.now())) this.#due?.();
+      else this.#arm();
+    }, delay);
+    this.#timer.unref();
+  }
+}
+
+const emptyState = { lastAttemptAt: undefined, lastResult: undefined, lastSuccessAt: undefined };
+
+async function fileSha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function readRecord(file: string): Promise<Persisted | undefined> {
+  try {
+    const value = JSON.parse(await readFile(file, "utf8")) as Partial<Persisted>;
+    if (typeof value.url !== "string" || typeof value.sha256 !== "string" || typeof value.validators !== "object" || value.validators === null) return undefined;
+    return value as Persisted;
+  } catch {
+    return undefined;
+  }
+}
