@@ -22,6 +22,8 @@ command -v systemd-analyze >/dev/null || missing+=(systemd)
 # (test/e2e/more-clients.test.ts).
 command -v ocspclnt >/dev/null || missing+=(libnss3-tools)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+# OpenLDAP's slapd: the LDAP CRL distribution point of test/e2e/crl-ldap.test.ts (started there with a throwaway config).
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
 for jar in bcprov bcpkix bcutil; do [ -f "/usr/share/java/${jar}.jar" ] || missing+=("lib${jar}-java"); done
 if ((${#missing[@]} > 0)); then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

@@ -4,10 +4,11 @@ import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
  * The `crl` revocation source: CRL files, and URLs where the CA publishes its CRLs (http, https),
- * fetched on a schedule into a state folder (README "CRLs from URLs").
+ * fetched on a schedule into a state folder; LDAP URLs as CRL distribution points name them,
+ * `ldap://host/cn=CA,o=Example?certificateRevocationList;binary` (README "CRLs from URLs").
  */
 
-const crlUrl = z.string().regex(/^https?:\/\/[^\s]+$/i, "must be an http:// or https:// URL");
+const crlUrl = z.string().regex(/^(https?|ldaps?):\/\/[^\s]+$/i, "must be an http://, https://, ldap:// or ldaps:// URL");
 
 /** How a source's URLs are fetched. */
 export const crlFetchSchema = z
@@ -25,7 +26,7 @@ export const crlFetchSchema = z
     timeout: positiveDurationOr("PT60S"),
     /** The largest CRL accepted, in bytes. */
     maxBytes: z.number().int().min(1024).default(512 * 1024 * 1024),
-    /** CA certificates (PEM) that https servers must chain to; default: the system's. */
+    /** CA certificates (PEM) that https and ldaps servers must chain to; default: the system's. */
     caFile: filePath.optional(),
   })
   .strict();

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, openssl as runOpenssl, publishCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { adminUrl, readyzUntil, scrape } from "../support/admin.ts";
 import { startCrlServer, type CrlServer } from "../support/crl-server.ts";
-import { openssl } from "../support/openssl.ts";
+import { ocspStatus, until } from "../support/crl-fetching.ts";
 import { sampleValue } from "../support/prometheus.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
@@ -33,27 +33,6 @@ responders:
             urls: [${url}]
             fetch: { stateFolder: ${stateFolder}, margin: PT2S, maxInterval: PT1S, retryInterval: PT0.2S, maxRetryInterval: PT1S, timeout: PT5S }
 `;
-}
-
-/** What `openssl ocsp` says of `cert`: good, revoked, or the responder's error status (trylater). */
-async function statusOf(vouch: VouchProcess, pki: Pki, cert: string): Promise<string> {
-  const { stdout, stderr } = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", cert, "-CAfile", pki.root, "-verify_other", pki.ca, "-no_nonce"]).catch(
-    (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? "", stderr: error.stderr ?? "" }),
-  );
-  const status = /: (good|revoked|unknown)\b/.exec(stdout)?.[1] ?? /Responder Error: (\w+)/.exec(stdout + stderr)?.[1];
-  assert.ok(status !== undefined, `no status in: ${stdout} ${stderr}`);
-  if (status === "good" || status === "revoked") assert.match(stderr + stdout, /Response verify OK/);
-  return status;
-}
-
-async function until<T>(what: string, probe: () => Promise<T>, wanted: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (wanted(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 function logged(vouch: VouchProcess, msg: string): number {
@@ -89,15 +68,15 @@ describe("a crl source fetching from the CA's distribution point", () => {
   });
 
   test("answers come from the fetched CRL, and a newly published revocation reaches them within the schedule", async () => {
-    assert.equal(await statusOf(vouch, pki, pki.good), "good");
-    assert.equal(await statusOf(vouch, pki, pki.revoked), "revoked");
-    assert.equal(await statusOf(vouch, pki, later), "good");
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
+    assert.equal(await ocspStatus(vouch, pki, pki.revoked), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, later), "good");
 
     await revokeCertificate(pki, later, "keyCompromise");
     await publishCrl(pki);
     server.serve(await readFile(pki.crl));
     const started = Date.now();
-    await until("the revocation in answers", () => statusOf(vouch, pki, later), (status) => status === "revoked");
+    await until("the revocation in answers", () => ocspStatus(vouch, pki, later), (status) => status === "revoked");
     assert.ok(Date.now() - started < 10_000);
     const samples = await scrape(admin);
     const labels = { responder: "fetched", url: server.url };
@@ -121,7 +100,7 @@ describe("a crl source fetching from the CA's distribution point", () => {
     server.serve(firstCrl);
     await until("the rollback refused", async () => logged(vouch, "fetched CRL refused (rollback); keeping the CRL held"), (count) => count >= 1);
     assert.match(String(vouch.logs.find((line) => line.msg === "fetched CRL refused (rollback); keeping the CRL held")!.problem), /cRLNumber 2 is lower than the held CRL's 3/);
-    assert.equal(await statusOf(vouch, pki, later), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, later), "revoked");
     const samples = await scrape(admin);
     assert.equal(sampleValue(samples, "vouch_crl_number", { responder: "fetched", url: server.url }), 3);
   });
@@ -134,8 +113,8 @@ describe("a crl source fetching from the CA's distribution point", () => {
     server.serve(tampered);
     await until("the bad CRL refused", async () => logged(vouch, "fetched CRL refused; keeping the CRL held"), (count) => count >= 1);
     assert.match(String(vouch.logs.find((line) => line.msg === "fetched CRL refused; keeping the CRL held")!.problem), /signature/);
-    assert.equal(await statusOf(vouch, pki, later), "revoked");
-    assert.equal(await statusOf(vouch, pki, pki.good), "good");
+    assert.equal(await ocspStatus(vouch, pki, later), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
   });
 
   test("the server down at start: the state folder's last good CRL answers", async () => {
@@ -144,8 +123,8 @@ describe("a crl source fetching from the CA's distribution point", () => {
     vouch = await startVouch(config(pki, server.url, stateFolder));
     admin = await adminUrl(vouch);
     assert.equal(logged(vouch, "last good CRL taken up from the state folder"), 1);
-    assert.equal(await statusOf(vouch, pki, later), "revoked");
-    assert.equal(await statusOf(vouch, pki, pki.good), "good");
+    assert.equal(await ocspStatus(vouch, pki, later), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
     assert.equal((await readyzUntil(admin, 200)).status, 200);
     const samples = await scrape(admin);
     assert.equal(sampleValue(samples, "vouch_crl_fetch_last_result", { responder: "fetched", url: server.url, result: "failed" }), 1);
@@ -158,9 +137,9 @@ describe("a crl source fetching from the CA's distribution point", () => {
     server.serve(await readFile(pki.crl));
     await until("the short CRL held", async () => sampleValue(await scrape(admin), "vouch_crl_number", { responder: "fetched", url: server.url }), (number) => number === 4);
     await server.down();
-    assert.equal(await statusOf(vouch, pki, pki.good), "good");
-    assert.equal(await statusOf(vouch, pki, later), "revoked");
-    await until("tryLater past nextUpdate", () => statusOf(vouch, pki, pki.good), (status) => status === "trylater", 15_000);
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
+    assert.equal(await ocspStatus(vouch, pki, later), "revoked");
+    await until("tryLater past nextUpdate", () => ocspStatus(vouch, pki, pki.good), (status) => status === "trylater", 15_000);
     const stale = await readyzUntil(admin, 503);
     assert.equal(stale.status, 503);
     assert.match(stale.body, /past its nextUpdate/);
