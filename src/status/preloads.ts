@@ -46,8 +46,8 @@ function loadCrls(source: CrlFiles, now: number): Promise<PreloadedCrl | undefin
     const signatures = fileSignatureNow(file);
     try {
       const crl = await loadCrlFile(file, "files", issuer, now);
-      const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber } = crl;
-      return { file, issuer: key, signatures, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, shares: crl.shares };
+      const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber, freshestCrl } = crl;
+      return { file, issuer: key, signatures, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, freshestCrl, shares: crl.shares };
     } catch {
       return undefined;
     }
@@ -64,6 +64,6 @@ export function preloadedCrl(tables: PreloadedTables | undefined, file: string, 
   const key = issuerKey(issuerDer);
   const load = tables?.crls.find((crl) => crl.file === file && crl.issuer === key);
   if (load === undefined || load.signatures !== signature) return undefined;
-  const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber } = load;
-  return { file, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, entries: joinedTable(load.shares.map((share) => serialTableFromParts(share))), shares: load.shares };
+  const { thisUpdate, nextUpdate, crlNumber, baseCrlNumber, freshestCrl } = load;
+  return { file, thisUpdate, nextUpdate, crlNumber, baseCrlNumber, freshestCrl, entries: joinedTable(load.shares.map((share) => serialTableFromParts(share))), shares: load.shares };
 }

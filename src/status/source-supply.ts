@@ -63,6 +63,7 @@ export interface PreloadedCrl {
   readonly nextUpdate: number | undefined;
   readonly crlNumber: bigint | undefined;
   readonly baseCrlNumber: bigint | undefined;
+  readonly freshestCrl: readonly string[];
   /** The loading threads' shares of the entries. */
   readonly shares: readonly SerialTableParts[];
 }

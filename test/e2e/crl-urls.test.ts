@@ -11,7 +11,7 @@ import { mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createPki, issueCertificate, openssl as runOpenssl, publishCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
+import { createPki, issueCertificate, openssl as runOpenssl, publishCrl, publishDeltaCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { adminUrl, readyzUntil, scrape } from "../support/admin.ts";
 import { startCrlServer, type CrlServer } from "../support/crl-server.ts";
 import { ocspStatus, until } from "../support/crl-fetching.ts";
@@ -143,5 +143,39 @@ describe("a crl source fetching from the CA's distribution point", () => {
     const stale = await readyzUntil(admin, 503);
     assert.equal(stale.status, 503);
     assert.match(stale.body, /past its nextUpdate/);
+  });
+});
+
+describe("delta CRLs found through the complete CRL's Freshest CRL extension", () => {
+  let pki: Pki;
+  let server: CrlServer;
+  let vouch: VouchProcess;
+  let later: string;
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vouch-crl-delta-"));
+    pki = await createPki({ dir: join(dir, "pki") });
+    later = await issueCertificate(pki, "later", { commonName: "later.demo.vouch.test" });
+    server = await startCrlServer();
+    // CRL number 2, pointing at its deltas; only the complete CRL's URL is configured.
+    await publishCrl(pki, { crlExtensions: [`freshestCRL = URI:${server.urlOf("/delta.crl")}`] });
+    server.serve(await readFile(pki.crl));
+    vouch = await startVouch(config(pki, server.url, join(dir, "state")).replace("name: fetched", "name: delta"));
+  });
+  after(async () => {
+    await vouch?.stop();
+    await server?.close();
+  });
+
+  test("a revocation published only in a delta CRL on top of base 2 reaches answers", async () => {
+    assert.equal(await ocspStatus(vouch, pki, later), "good");
+    await revokeCertificate(pki, later, "keyCompromise");
+    const delta = join(pki.dir, "delta.crl");
+    await publishDeltaCrl(pki, { out: delta, baseCrlNumber: 2 });
+    server.serve(await readFile(delta), "/delta.crl");
+    await until("the delta's revocation in answers", () => ocspStatus(vouch, pki, later), (status) => status === "revoked");
+    assert.equal(await ocspStatus(vouch, pki, pki.revoked), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
+    assert.equal(logged(vouch, "following the CRL's Freshest CRL extension to its delta CRLs"), 1);
   });
 });

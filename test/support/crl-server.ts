@@ -8,10 +8,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface CrlServer {
-  /** The URL the CRL is served at. */
+  /** The URL the CRL is served at (the path `startCrlServer` was given). */
   readonly url: string;
-  /** Serves `bytes` from now on (a new version: new ETag and Last-Modified). */
-  serve(bytes: Buffer): void;
+  /** The URL of another path on the server. */
+  urlOf(path: string): string;
+  /** Serves `bytes` at `path` (default: the first one) from now on (a new version: new ETag and Last-Modified). */
+  serve(bytes: Buffer, path?: string): void;
   /** Answers so far, by status code. */
   readonly answered: Map<number, number>;
   /** Stops listening: connections are refused. */
@@ -22,10 +24,11 @@ export interface CrlServer {
 }
 
 export async function startCrlServer(path = "/ca.crl"): Promise<CrlServer> {
-  let served: { bytes: Buffer; etag: string; lastModified: string } | undefined;
+  const paths = new Map<string, { bytes: Buffer; etag: string; lastModified: string }>();
   const answered = new Map<number, number>();
   const handler: Parameters<typeof createServer>[1] = (request, response) => {
-    const status = served === undefined || request.url !== path ? 404 : request.headers["if-none-match"] === served.etag ? 304 : 200;
+    const served = paths.get(request.url ?? "");
+    const status = served === undefined ? 404 : request.headers["if-none-match"] === served.etag ? 304 : 200;
     answered.set(status, (answered.get(status) ?? 0) + 1);
     if (status !== 200 || served === undefined) {
       response.writeHead(status, served === undefined ? {} : { etag: served.etag }).end();
@@ -44,9 +47,10 @@ export async function startCrlServer(path = "/ca.crl"): Promise<CrlServer> {
     });
   return {
     url: `http://127.0.0.1:${port}${path}`,
+    urlOf: (other) => `http://127.0.0.1:${port}${other}`,
     answered,
-    serve(bytes) {
-      served = { bytes, etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}"`, lastModified: new Date().toUTCString() };
+    serve(bytes, at = path) {
+      paths.set(at, { bytes, etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}"`, lastModified: new Date().toUTCString() });
     },
     down: stop,
     async up() {

@@ -36,6 +36,8 @@ export interface LoadedCrl {
   readonly crlNumber: bigint | undefined;
   /** Set only on a delta CRL: the deltaCRLIndicator's BaseCRLNumber. */
   readonly baseCrlNumber: bigint | undefined;
+  /** Where its Freshest CRL extension says the delta CRLs are (fetched when the source fetches). */
+  readonly freshestCrl: readonly string[];
   readonly entries: SerialTable;
   /** Each loading thread's share of `entries` (a supervisor hands them to its worker threads: preloads.ts). */
   readonly shares: readonly SerialTableParts[];
@@ -88,6 +90,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
       nextUpdate: crl.nextUpdate,
       crlNumber: crl.crlNumber,
       baseCrlNumber: crl.baseCrlNumber,
+      freshestCrl: crl.freshestCrl,
       entries: joinedTable(crls.map((share) => serialTableFromParts(share.entries))),
       shares: crls.map((share) => share.entries),
     };

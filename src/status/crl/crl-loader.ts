@@ -70,9 +70,20 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSourc
   const pollIntervalMs = pollInterval(options.pollIntervalMs);
   const issuer = crlIssuer(issuerDer);
   const feeds = urls.map((url, i) => urlFeed(url, `urls[${i}]`, issuer, options.fetch, clock, logger));
-  const loader = crlLoader({ files, feeds, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
+  const fetch = options.fetch;
+  const newFeed = fetch === undefined ? undefined : (url: string, field: string) => new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
+  const loader = crlLoader({ files, feeds, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
   const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
-  return Object.assign(source, { fetches: () => feeds.map((feed) => feed.state) });
+  return Object.assign(source, { fetches: () => loader.fetches() });
+}
+
+/** Whether a CRL may name `url` for a feed (Freshest CRL): a scheme Vouch fetches. */
+function fetchable(url: string): boolean {
+  try {
+    return CRL_URL_PROTOCOLS.includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function urlFeed(url: string, field: string, issuer: ReturnType<typeof crlIssuer>, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): UrlFeed {
@@ -93,6 +104,8 @@ const CRL_DATA: DataKind = { name: "crl", dating: { kind: "published" }, listsIs
 interface CrlLoaderOptions {
   readonly files: readonly string[];
   readonly feeds: readonly UrlFeed[];
+  /** Makes the feed of a URL found in a CRL (Freshest CRL); absent when the source does not fetch. */
+  readonly newFeed: ((url: string, field: string) => UrlFeed) | undefined;
   readonly issuerDer: Buffer;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -100,7 +113,7 @@ interface CrlLoaderOptions {
   readonly tables: PreloadedTables | undefined;
 }
 
-function crlLoader(options: CrlLoaderOptions): TableLoader {
+function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readonly FetchState[] } {
   const { files, feeds, issuerDer, clock, logger } = options;
   const issuer = crlIssuer(issuerDer);
   const aborter = new AbortController();
@@ -108,6 +121,9 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
   const loaded = new Map<string, LoadedCrl>();
   let changes: FileChanges | undefined;
   let allSignatures = "";
+  /** Feeds of the delta CRLs the complete CRL's Freshest CRL extension names, by URL. */
+  const deltas = new Map<string, UrlFeed>();
+  let onDue: (() => void) | undefined;
 
   const load = async (file: string, index: number): Promise<void> => {
     const signature = await fileSignatures([file]);
@@ -117,6 +133,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
 
   return {
     data: CRL_DATA,
+    fetches: () => urlFeeds().map((feed) => feed.state),
     async load() {
       allSignatures = await fileSignatures(files);
       try {
@@ -128,6 +145,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
       }
       // A CA's site that is down, or a bad CRL from it, is logged by its feed and retried; it does not stop the start.
       await Promise.all(feeds.map((feed) => feed.start()));
+      await followFreshest();
       const view = selectCrlView(held());
       if (view === undefined && feeds.length > 0) {
         logger.warn({ urls: feeds.map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
@@ -138,39 +156,74 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
     },
     async watch(due) {
       if (files.length > 0) changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: allSignatures, onChange: due });
-      for (const feed of feeds) feed.watch(due);
+      onDue = due;
+      for (const feed of urlFeeds()) feed.watch(due);
     },
     async refresh() {
       const now = clock.now();
-      const due = feeds.filter((feed) => feed.isDue(now));
-      const fetched = await Promise.all(due.map((feed) => feed.fetch()));
+      const due = urlFeeds().filter((feed) => feed.isDue(now));
+      let changed = (await Promise.all(due.map((feed) => feed.fetch()))).includes(true);
+      let changedAtMs = now;
       const version = await changes?.check();
-      if (version === undefined) {
-        if (!fetched.includes(true)) return due.length > 0 ? { kind: "same" } : { kind: "idle" };
-        const view = selectCrlView(held());
-        if (view === undefined) return { kind: "idle" };
-        return { kind: "whole", snapshot: snapshotOf(view), changedAt: now, announce: () => logView(logger, view, clock.now(), "CRL fetched") };
-      }
-      for (const [index, file] of files.entries()) {
-        const signature = await fileSignatures([file]);
-        if (signature === signatures.get(file)) continue;
-        try {
-          await load(file, index);
-        } catch (error) {
-          if (aborter.signal.aborted) return { kind: "idle" };
-          logger.warn({ file, err: error instanceof ConfigError ? error.message : String(error) }, "CRL not reloaded; keeping the last good CRL");
+      if (version !== undefined) {
+        for (const [index, file] of files.entries()) {
+          const signature = await fileSignatures([file]);
+          if (signature === signatures.get(file)) continue;
+          try {
+            await load(file, index);
+          } catch (error) {
+            if (aborter.signal.aborted) return { kind: "idle" };
+            logger.warn({ file, err: error instanceof ConfigError ? error.message : String(error) }, "CRL not reloaded; keeping the last good CRL");
+          }
         }
+        changed = true;
+        changedAtMs = await changedAt(files, version);
       }
+      if (await followFreshest()) changed = true;
+      if (!changed) return due.length > 0 ? { kind: "same" } : { kind: "idle" };
       const view = selectCrlView(held());
       if (view === undefined) return { kind: "idle" };
-      return { kind: "whole", snapshot: snapshotOf(view), changedAt: await changedAt(files, version), announce: () => logView(logger, view, clock.now(), "CRL reloaded") };
+      return { kind: "whole", snapshot: snapshotOf(view), changedAt: changedAtMs, announce: () => logView(logger, view, clock.now(), version === undefined ? "CRL fetched" : "CRL reloaded") };
     },
     async close() {
       aborter.abort();
-      await Promise.all(feeds.map((feed) => feed.close()));
+      await Promise.all(urlFeeds().map((feed) => feed.close()));
       await changes?.close();
     },
   };
+
+  /**
+   * Follows the Freshest CRL extension of the complete CRL in use (RFC 5280 §5.2.6): a feed for each
+   * delta CRL URL it names that no configured URL already fetches, and none any more for a URL it no
+   * longer names. Only a source that fetches (has `fetch`) follows it. Resolves whether a new feed
+   * brought a CRL.
+   */
+  async function followFreshest(): Promise<boolean> {
+    if (options.newFeed === undefined) return false;
+    const full = selectCrlView(held())?.full;
+    const configured = new Set(feeds.map((feed) => feed.state.url));
+    const named = new Set((full?.freshestCrl ?? []).filter((url) => fetchable(url) && !configured.has(url)));
+    for (const [url, feed] of deltas) {
+      if (named.has(url)) continue;
+      deltas.delete(url);
+      await feed.close();
+    }
+    let brought = false;
+    for (const url of named) {
+      if (deltas.has(url)) continue;
+      const feed = options.newFeed(url, `freshestCRL(${url})`);
+      deltas.set(url, feed);
+      logger.info({ url }, "following the CRL's Freshest CRL extension to its delta CRLs");
+      await feed.start();
+      if (feed.crl !== undefined) brought = true;
+      if (onDue !== undefined) feed.watch(onDue);
+    }
+    return brought;
+  }
+
+  function urlFeeds(): UrlFeed[] {
+    return [...feeds, ...deltas.values()];
+  }
 
   /** Every CRL held: the files' (in their order), then the URLs'. */
   function* held(): Iterable<LoadedCrl> {
@@ -178,7 +231,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader {
       const crl = loaded.get(file);
       if (crl !== undefined) yield crl;
     }
-    for (const feed of feeds) if (feed.crl !== undefined) yield feed.crl;
+    for (const feed of urlFeeds()) if (feed.crl !== undefined) yield feed.crl;
   }
 }
 

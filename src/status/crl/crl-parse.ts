@@ -24,6 +24,7 @@ import {
   id_ce_issuingDistributionPoint,
 } from "../../ocsp/oids.ts";
 import { CRL_DER } from "./crl-error.ts";
+import { freshestCrlUrls } from "./freshest-crl.ts";
 
 /** The CRL's header; Buffers share memory with the input. Times are milliseconds since the epoch. */
 export interface ParsedCrl {
@@ -47,8 +48,8 @@ export interface ParsedCrl {
   readonly baseCrlNumber: bigint | undefined;
   /** The authorityKeyIdentifier extension's value DER, when present. */
   readonly authorityKeyIdentifierDer: Buffer | undefined;
-  /** Whether a freshestCRL extension (2.5.29.46) points to delta CRLs. */
-  readonly hasFreshestCrl: boolean;
+  /** The URIs a freshestCRL extension (2.5.29.46) names for delta CRLs (none without one). */
+  readonly freshestCrl: readonly string[];
   /** Offsets of the revokedCertificates content in `der` (an empty range when absent). */
   readonly entriesStart: number;
   readonly entriesEnd: number;
@@ -106,7 +107,7 @@ export function parseCrl(der: Buffer): ParsedCrl {
     crlNumber: ext?.crlNumber,
     baseCrlNumber: ext?.baseCrlNumber,
     authorityKeyIdentifierDer: ext?.authorityKeyIdentifierDer,
-    hasFreshestCrl: ext?.hasFreshestCrl ?? false,
+    freshestCrl: ext?.freshestCrl ?? [],
     entriesStart: entries?.contentStart ?? 0,
     entriesEnd: entries?.end ?? 0,
   };
@@ -116,11 +117,11 @@ interface CrlExtensions {
   crlNumber: bigint | undefined;
   baseCrlNumber: bigint | undefined;
   authorityKeyIdentifierDer: Buffer | undefined;
-  hasFreshestCrl: boolean;
+  freshestCrl: readonly string[];
 }
 
 function readCrlExtensions(wrapper: DerReader): CrlExtensions {
-  const result: CrlExtensions = { crlNumber: undefined, baseCrlNumber: undefined, authorityKeyIdentifierDer: undefined, hasFreshestCrl: false };
+  const result: CrlExtensions = { crlNumber: undefined, baseCrlNumber: undefined, authorityKeyIdentifierDer: undefined, freshestCrl: [] };
   const list = wrapper.enterNext(TAG.SEQUENCE, "crlExtensions");
   wrapper.finish();
   const seen = new Set<string>();
@@ -139,7 +140,12 @@ function readCrlExtensions(wrapper: DerReader): CrlExtensions {
         result.authorityKeyIdentifierDer = list.content(extension.value);
         break;
       case id_ce_freshestCRL:
-        result.hasFreshestCrl = true;
+        // Non-critical and only a pointer: a broken one loses the deltas, not the CRL.
+        try {
+          result.freshestCrl = freshestCrlUrls(list.buf, extension.value.contentStart, extension.value.end);
+        } catch {
+          result.freshestCrl = [];
+        }
         break;
       case id_ce_issuingDistributionPoint:
         // RFC 5280 §5.2.5: always critical; its scope (partitions, indirect CRLs, onlySome reasons)

@@ -26,6 +26,8 @@ export interface CheckedCrl {
   readonly crlNumber: bigint | undefined;
   /** Set only on a delta CRL: the deltaCRLIndicator's BaseCRLNumber. */
   readonly baseCrlNumber: bigint | undefined;
+  /** Where its Freshest CRL extension says the delta CRLs are. */
+  readonly freshestCrl: readonly string[];
   readonly entries: SerialTableParts;
 }
 
@@ -48,6 +50,7 @@ export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, opti
     nextUpdate: crl.nextUpdate,
     crlNumber: crl.crlNumber,
     baseCrlNumber: crl.baseCrlNumber,
+    freshestCrl: crl.freshestCrl,
     entries: readCrlEntries(crl, options.share),
   };
 }
