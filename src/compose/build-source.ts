@@ -1,10 +1,9 @@
-import { access, constants, mkdir, readFile } from "node:fs/promises";
 import type { Clock } from "../clock.ts";
 import type { SourceConfig } from "../config/schema.ts";
 import { ConfigError, assertNever } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { CrlFetchConfig } from "../config/crl-source-schema.ts";
-import { openCrlSource, type CrlFetchOptions } from "../status/crl/crl-loader.ts";
+import { openCrlSource } from "../status/crl/crl-loader.ts";
+import { crlFetchOptions } from "./crl-fetch-options.ts";
 import { openIndexSource } from "../status/index/index-loader.ts";
 import { openSqlSource } from "../status/sql/sql-loader.ts";
 import type { SourceSupply } from "../status/source-supply.ts";
@@ -58,25 +57,3 @@ export async function buildSource(
   }
 }
 
-/** A crl source's `fetch` as the source takes it: the state folder made (and writable), the CA bundle read. */
-async function crlFetchOptions(fetch: CrlFetchConfig): Promise<CrlFetchOptions> {
-  try {
-    await mkdir(fetch.stateFolder, { recursive: true });
-    await access(fetch.stateFolder, constants.W_OK);
-  } catch (error) {
-    throw new ConfigError("fetch.stateFolder", `cannot be used: ${error instanceof Error ? error.message : String(error)}`, { file: fetch.stateFolder });
-  }
-  let ca: Buffer | undefined;
-  if (fetch.caFile !== undefined) {
-    try {
-      ca = await readFile(fetch.caFile);
-    } catch (error) {
-      throw new ConfigError("fetch.caFile", `cannot be read: ${error instanceof Error ? error.message : String(error)}`, { file: fetch.caFile });
-    }
-  }
-  return {
-    stateFolder: fetch.stateFolder,
-    schedule: { marginMs: fetch.margin, maxIntervalMs: fetch.maxInterval, retryFirstMs: fetch.retryInterval, retryMaxMs: fetch.maxRetryInterval },
-    limits: { timeoutMs: fetch.timeout, maxBytes: fetch.maxBytes, ca },
-  };
-}

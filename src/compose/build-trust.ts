@@ -9,6 +9,7 @@ import { certificateCache, loadCertificateFolder } from "../trust/memory-certifi
 import { revocationLookup, type RevocationLookup } from "../trust/revocation-lookup.ts";
 import { rememberValidations } from "../trust/remembered-validations.ts";
 import { openTrustCrls } from "../trust/trust-crls.ts";
+import { crlFetchOptions } from "./crl-fetch-options.ts";
 import { certificateValidator } from "../trust/validate-certificate.ts";
 
 /** The process-wide trust store, certificate cache and validation process (SPEC §1, §3). */
@@ -36,7 +37,8 @@ export async function buildTrust(config: TrustConfig, issuers: readonly ServedIs
   // The CAs Vouch serves are known certificates too: their clients' paths run through them.
   const served = issuers.map((issuer) => issuer.certificate).filter((certificate) => !anchors.some((anchor) => anchor.equals(certificate)));
   const cache = certificateCache({ persistent: [...persistent, ...served], maxCount: config.cache.maxCount, maxBytes: config.cache.maxBytes });
-  const crls = await openTrustCrls(config.crls, [...anchors, ...persistent, ...served], clock, logger.child({ component: "trust.crls" }));
+  const fetch = config.crlFetch === undefined ? undefined : await crlFetchOptions(config.crlFetch, "trust.crlFetch");
+  const crls = await openTrustCrls(config.crls, [...anchors, ...persistent, ...served], clock, logger.child({ component: "trust.crls" }), "trust.crls", fetch);
   const revocation = revocationLookup([...issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })), ...crls.issuers]);
   const validator = rememberValidations(certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth }), {
     ttlMs: config.rememberFor,

@@ -11,9 +11,10 @@ import { isPostgresUrl } from "../status/sql/database-url.ts";
 /**
  * How a path field is resolved: `file`, always; `program`, only when it names a path (contains '/';
  * a bare name is searched by the system); `command`, the program of a command line (its first word,
- * as `program`); `database`, an SQLite file, but not a postgres:// URL.
+ * as `program`); `database`, an SQLite file, but not a postgres:// URL; `crl`, a CRL file, but not a
+ * URL to fetch it from.
  */
-type PathKind = "file" | "program" | "command" | "database";
+type PathKind = "file" | "program" | "command" | "database" | "crl";
 
 const pathFields = z.registry<{ readonly path: PathKind }>();
 
@@ -38,6 +39,18 @@ export function commandLine<S extends z.ZodType<string[]>>(schema: S): S {
 /** An SQLite file (resolved) or a postgres:// URL (kept). */
 export function databaseLocation<S extends z.ZodType<string>>(schema: S): S {
   return declarePath(schema, "database");
+}
+
+const CRL_URL = /^(https?|ldaps?):\/\/[^\s]+$/i;
+
+/** Whether a configured CRL location is a URL to fetch (http, https, ldap, ldaps) rather than a file. */
+export function isCrlUrl(location: string): boolean {
+  return CRL_URL.test(location);
+}
+
+/** A CRL file (resolved) or a URL it is fetched from (kept). */
+export function crlLocation<S extends z.ZodType<string>>(schema: S): S {
+  return declarePath(schema, "crl");
 }
 
 /** The parts of a zod schema's definition the walk follows. */
@@ -107,5 +120,7 @@ function resolvePath(kind: PathKind, value: unknown, at: (path: string) => strin
     }
     case "database":
       return isPostgresUrl(value as string) ? value : at(value as string);
+    case "crl":
+      return isCrlUrl(value as string) ? value : at(value as string);
   }
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { filePath } from "./config-paths.ts";
+import { filePath, isCrlUrl } from "./config-paths.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
@@ -8,7 +8,7 @@ import { positiveDurationOr } from "./duration-schema.ts";
  * `ldap://host/cn=CA,o=Example?certificateRevocationList;binary` (README "CRLs from URLs").
  */
 
-const crlUrl = z.string().regex(/^(https?|ldaps?):\/\/[^\s]+$/i, "must be an http://, https://, ldap:// or ldaps:// URL");
+const crlUrl = z.string().refine(isCrlUrl, "must be an http://, https://, ldap:// or ldaps:// URL");
 
 /** How a source's URLs are fetched. */
 export const crlFetchSchema = z

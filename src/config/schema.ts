@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { filePath } from "./config-paths.ts";
+import { crlLocation, filePath } from "./config-paths.ts";
 import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
 import { accessLogSchema } from "./access-log-schema.ts";
 import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { limitsSchema } from "./limits-schema.ts";
 import { sqlSourceSchema } from "./sql-source-schema.ts";
-import { crlSourceSchema } from "./crl-source-schema.ts";
+import { crlFetchSchema, crlSourceSchema } from "./crl-source-schema.ts";
 import { checkIssuerSigners, issuerSignersShape } from "./signer-schema.ts";
 import { freshnessProofsSchema } from "./freshness-proofs-schema.ts";
 import { responseCacheSchema } from "./response-cache-schema.ts";
@@ -118,9 +118,13 @@ const trustSchema = z
     /**
      * CRL files (PEM or DER, full and delta) for the validation process: the status of certificates
      * whose issuer no responder serves, e.g. an offline root's CRL for its issuing CAs. Each CRL's
-     * issuer must be an anchor or in `certificates`; re-read when the file changes.
+     * issuer must be an anchor or in `certificates`; re-read when the file changes. An entry may also
+     * be a URL (http, https, ldap, ldaps: e.g. the root's CRL distribution point), fetched as
+     * `crlFetch` says, like a crl source's `urls`.
      */
-    crls: z.array(filePath).default([]),
+    crls: z.array(crlLocation(z.string().min(1, "must name a CRL file or URL"))).default([]),
+    /** How `crls` URLs are fetched (required with any): the crl source's `fetch` block. */
+    crlFetch: crlFetchSchema.optional(),
     /** Bounds of the dynamic cache of certificates learned from signed requests. */
     cache: z
       .object({

@@ -11,7 +11,7 @@
  * the validation process a status nobody can vouch for now is unknown, which fails unless
  * `trust.unknownStatus` is pass. A permanent revocation stays revoked however old the CRL.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { isPromise, type Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import { ConfigError, TryLaterError } from "../errors.ts";
@@ -22,7 +22,10 @@ import { crlIssuer } from "../status/crl/crl-load.ts";
 import { crlDerOfFile } from "../status/crl/crl-pem.ts";
 import { parseCrl } from "../status/crl/crl-parse.ts";
 import { verifyCrlSignatureNow } from "../status/crl/crl-signature.ts";
-import { openCrlSource } from "../status/crl/crl-loader.ts";
+import { openCrlSource, type CrlFetchOptions } from "../status/crl/crl-loader.ts";
+import { fetchCrl } from "../status/crl/fetch/fetch-crl.ts";
+import { UrlFeed } from "../status/crl/fetch/url-feed.ts";
+import { isCrlUrl } from "../config/config-paths.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import type { OpenedSource, StatusAnswer, StatusSource } from "../status/status-source.ts";
 import { distinguishedName } from "./distinguished-name.ts";
@@ -35,18 +38,27 @@ export interface TrustCrls {
 }
 
 /**
- * Opens the CRLs in `files` (PEM or DER, full or delta). Each CRL's issuer is found among
+ * Opens the CRLs in `files` (PEM or DER, full or delta; an entry may be a URL, fetched as `fetch` says). Each CRL's issuer is found among
  * `candidates` (the trust anchors and known certificates) by its issuer name, and must be the one
  * whose key verifies the CRL; files of one issuer share one source. Rejects with ConfigError naming
  * `field[i]` when a file cannot be read or parsed, when no candidate issued it, or when the source
  * refuses it (e.g. a future thisUpdate, an unsupported critical extension, only delta CRLs).
  */
-export async function openTrustCrls(files: readonly string[], candidates: readonly Buffer[], clock: Clock, logger: Logger, field = "trust.crls"): Promise<TrustCrls> {
-  const byIssuer = new Map<Buffer, { files: string[]; first: number }>();
-  for (const [index, file] of files.entries()) {
-    const issuer = await issuerOfCrlFile(file, candidates, `${field}[${index}]`);
-    const group = byIssuer.get(issuer) ?? { files: [], first: index };
-    group.files.push(file);
+export async function openTrustCrls(
+  files: readonly string[],
+  candidates: readonly Buffer[],
+  clock: Clock,
+  logger: Logger,
+  field = "trust.crls",
+  fetch?: CrlFetchOptions,
+): Promise<TrustCrls> {
+  const byIssuer = new Map<Buffer, { files: string[]; urls: string[]; first: number }>();
+  for (const [index, entry] of files.entries()) {
+    const url = isCrlUrl(entry);
+    if (url && fetch === undefined) throw new ConfigError(`${field}[${index}]`, "a CRL URL needs trust.crlFetch (its stateFolder at least)");
+    const issuer = url ? await issuerOfCrlUrl(entry, candidates, `${field}[${index}]`, fetch!) : await issuerOfCrlFile(entry, candidates, `${field}[${index}]`);
+    const group = byIssuer.get(issuer) ?? { files: [], urls: [], first: index };
+    (url ? group.urls : group.files).push(entry);
     byIssuer.set(issuer, group);
   }
   const issuers: RevocationIssuer[] = [];
@@ -59,7 +71,7 @@ export async function openTrustCrls(files: readonly string[], candidates: readon
       const name = distinguishedName(certificateFields(certificate).subjectDer);
       let source: OpenedSource;
       try {
-        source = await openCrlSource({ files: group.files, issuer: certificate, clock, logger: logger.child({ trustCrlIssuer: name }) });
+        source = await openCrlSource({ files: group.files, urls: group.urls, fetch, issuer: certificate, clock, logger: logger.child({ trustCrlIssuer: name }) });
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         throw new ConfigError(`${field}[${group.first}]`, error.message, { cause: error });
@@ -74,15 +86,35 @@ export async function openTrustCrls(files: readonly string[], candidates: readon
   return { issuers, close };
 }
 
-/** The candidate whose subject is the CRL's issuer name and whose key verifies it. */
-async function issuerOfCrlFile(file: string, candidates: readonly Buffer[], field: string): Promise<Buffer> {
+/**
+ * The issuer of the CRL at `url`: of the state folder's last good CRL for it when there is one
+ * (the site may be down now), else of the CRL fetched once. Rejects with ConfigError(field) when
+ * neither is to be had, or as issuerOfCrlFile.
+ */
+async function issuerOfCrlUrl(url: string, candidates: readonly Buffer[], field: string, fetch: CrlFetchOptions): Promise<Buffer> {
+  const kept = UrlFeed.keptCrlFile(fetch.stateFolder, url);
+  if (await readFile(kept).then(() => true, () => false)) return issuerOfCrlFile(kept, candidates, field, url);
+  const part = `${kept.slice(0, -4)}.${process.pid}.first.part`;
+  try {
+    await fetchCrl(new URL(url), part, {}, fetch.limits);
+    return await issuerOfCrlFile(part, candidates, field, url);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(field, `${url}: cannot be fetched (${error instanceof Error ? error.message : String(error)}), and the state folder has no CRL of it yet`, { cause: error });
+  } finally {
+    await rm(part, { force: true });
+  }
+}
+
+/** The candidate whose subject is the CRL's issuer name and whose key verifies it. `shown`: how errors name the CRL (default the file). */
+async function issuerOfCrlFile(file: string, candidates: readonly Buffer[], field: string, shown = file): Promise<Buffer> {
   let crl: ReturnType<typeof parseCrl>;
   try {
     crl = parseCrl(await crlDerOfFile(await readFile(file)));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "file not found" : code !== undefined ? `cannot read (${code})` : `not a CRL Vouch can use: ${error instanceof Error ? error.message : String(error)}`;
-    throw new ConfigError(field, `${file}: ${why}`, { cause: error, file });
+    throw new ConfigError(field, `${shown}: ${why}`, { cause: error, file });
   }
   const named = candidates.filter((candidate) => certificateFields(candidate).subjectDer.equals(crl.issuerDer));
   const issuer = named.find((candidate) => {
@@ -98,8 +130,8 @@ async function issuerOfCrlFile(file: string, candidates: readonly Buffer[], fiel
   throw new ConfigError(
     field,
     named.length === 0
-      ? `${file}: issued by "${name}", which is neither a trust anchor nor in trust.certificates`
-      : `${file}: its signature does not verify with the key of any certificate named "${name}"`,
+      ? `${shown}: issued by "${name}", which is neither a trust anchor nor in trust.certificates`
+      : `${shown}: its signature does not verify with the key of any certificate named "${name}"`,
     { file },
   );
 }

@@ -73,9 +73,13 @@ export class UrlFeed {
 
   constructor(options: UrlFeedOptions) {
     this.#options = options;
-    const key = createHash("sha256").update(options.url).digest("hex").slice(0, 32);
-    this.#crlFile = join(options.stateFolder, `${key}.crl`);
-    this.#recordFile = join(options.stateFolder, `${key}.json`);
+    this.#crlFile = UrlFeed.keptCrlFile(options.stateFolder, options.url);
+    this.#recordFile = `${this.#crlFile.slice(0, -4)}.json`;
+  }
+
+  /** Where the state folder keeps the last good CRL of `url`. */
+  static keptCrlFile(stateFolder: string, url: string): string {
+    return join(stateFolder, `${createHash("sha256").update(url).digest("hex").slice(0, 32)}.crl`);
   }
 
   /** The CRL held (its `file` is the URL), if any. */
