@@ -31,6 +31,7 @@ export async function buildSource(
       case "crl":
         return await openCrlSource({
           files: config.files,
+          folder: config.folder,
           urls: config.urls,
           fetch: config.fetch === undefined ? undefined : await crlFetchOptions(config.fetch),
           issuer,

@@ -36,6 +36,8 @@ export const crlSourceSchema = z
     type: z.literal("crl"),
     /** Full and delta CRLs, PEM or DER, re-read when they change. */
     files: z.array(filePath).default([]),
+    /** A folder holding many CAs' CRLs: this issuer takes the files whose CRL it issued (chosen at start and at each reload; changed files are re-read). */
+    folder: filePath.optional(),
     /** Where the CA publishes its CRLs; mixed with `files` in one source. */
     urls: z.array(crlUrl).default([]),
     fetch: crlFetchSchema.optional(),
@@ -43,7 +45,9 @@ export const crlSourceSchema = z
   })
   .strict()
   .superRefine((source, context) => {
-    if (source.files.length + source.urls.length === 0) context.addIssue({ code: "custom", path: ["files"], message: "at least one CRL file or URL is required" });
+    if (source.files.length + source.urls.length === 0 && source.folder === undefined) {
+      context.addIssue({ code: "custom", path: ["files"], message: "at least one CRL file, folder or URL is required" });
+    }
     if (source.urls.length > 0 && source.fetch === undefined) context.addIssue({ code: "custom", path: ["fetch"], message: "is required with urls (stateFolder at least)" });
   });
 

@@ -20,6 +20,13 @@ import { overlaidTable } from "../table/table-overlay.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { CrlView, LoadedCrl } from "./crl-load.ts";
 import { crlIssuer, loadCrlFile, selectCrlView } from "./crl-load.ts";
+import { crlFilesIssuedBy } from "./crl-folder.ts";
+import { readFile } from "node:fs/promises";
+import { crlDerOfFile } from "./crl-pem.ts";
+import { parseCrl } from "./crl-parse.ts";
+import { verifyCrlSignatureNow } from "./crl-signature.ts";
+import { certificateFields } from "../../ocsp/certificate-fields.ts";
+import { distinguishedName } from "../../trust/distinguished-name.ts";
 import type { FetchLimits } from "./fetch/fetch-types.ts";
 import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
@@ -41,7 +48,9 @@ export interface CrlSource extends TableSource {
 export interface CrlSourceOptions {
   /** CRL files, PEM or DER; with `urls`, at least one complete CRL, plus any delta CRLs. */
   readonly files: readonly string[];
-  /** URLs the CA publishes CRLs at (http, https), fetched as `fetch` says. */
+  /** Folder holding many CAs' CRLs: the files whose CRL this issuer issued join `files` (chosen at open). */
+  readonly folder?: string | undefined;
+  /** URLs the CA publishes CRLs at (http, https, ldap, ldaps), fetched as `fetch` says. */
   readonly urls?: readonly string[] | undefined;
   readonly fetch?: CrlFetchOptions | undefined;
   /** DER of the CA certificate that issues (and signs) the CRLs. */
@@ -62,9 +71,9 @@ export interface CrlSourceOptions {
  */
 export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSource> {
   const urls = options.urls ?? [];
-  if (!Array.isArray(options.files) || options.files.length + urls.length === 0) throw new ConfigError("files", "must list at least one CRL file or URL");
-  const files = options.files.map((file, i) => requireFile(file, `files[${i}]`));
+  if (!Array.isArray(options.files) || options.files.length + urls.length === 0 && options.folder === undefined) throw new ConfigError("files", "must list at least one CRL file or URL");
   const issuerDer = requireDer(options.issuer, "issuer");
+  const files = [...options.files.map((file, i) => requireFile(file, `files[${i}]`)), ...(options.folder === undefined ? [] : await folderFiles(options.folder, issuerDer))];
   const clock = requireClock(options.clock);
   const logger = requireLogger(options.logger);
   const pollIntervalMs = pollInterval(options.pollIntervalMs);
@@ -75,6 +84,35 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSourc
   const loader = crlLoader({ files, feeds, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
   const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
   return Object.assign(source, { fetches: () => loader.fetches() });
+}
+
+/** The files of `folder` whose CRL `issuerDer` issued; ConfigError("folder") when it cannot be read or holds none. */
+async function folderFiles(folder: string, issuerDer: Buffer): Promise<string[]> {
+  let subject: Buffer;
+  try {
+    subject = certificateFields(issuerDer).subjectDer;
+  } catch (error) {
+    throw new ConfigError("issuer", `not a DER certificate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  let named: string[];
+  try {
+    named = await crlFilesIssuedBy(folder, subject);
+  } catch (error) {
+    throw new ConfigError("folder", `cannot be read: ${error instanceof Error ? error.message : String(error)}`, { file: folder, cause: error });
+  }
+  // CAs may share a name (a re-keyed CA, two test PKIs): a file is this issuer's only if its key verifies it.
+  const { publicKey } = crlIssuer(issuerDer);
+  const files: string[] = [];
+  for (const file of named) {
+    try {
+      verifyCrlSignatureNow(parseCrl(await crlDerOfFile(await readFile(file))), publicKey);
+      files.push(file);
+    } catch {
+      // Another CA's CRL under the same name, or a broken file: not this issuer's.
+    }
+  }
+  if (files.length === 0) throw new ConfigError("folder", `holds no CRL issued by ${distinguishedName(subject)}`, { file: folder });
+  return files;
 }
 
 /** Whether a CRL may name `url` for a feed (Freshest CRL): a scheme Vouch fetches. */

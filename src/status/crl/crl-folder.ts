@@ -1,0 +1,84 @@
+/**
+ * A folder holding the CRLs of many CAs (issue 16 item 3): each issuer's source takes the files
+ * whose CRL names it as issuer. Only a file's first octets are read to tell (the issuer Name comes
+ * right after the version and signature algorithm), so a folder of big CRLs costs little per issuer;
+ * the files taken are then loaded and verified as any CRL file is.
+ */
+import { open, readdir } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Octets read from each file: enough for the header of a DER CRL, or of a PEM one once decoded. */
+const HEAD = 96 * 1024;
+
+/**
+ * The files of `folder` (not its sub-folders, nor names starting with ".") holding a CRL, PEM or
+ * DER, whose issuer Name is `issuerSubjectDer` byte for byte, sorted by name. Files that are not
+ * CRLs are passed over. Rejects as fs.promises.readdir does.
+ */
+export async function crlFilesIssuedBy(folder: string, issuerSubjectDer: Buffer): Promise<string[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  const files = entries.filter((entry) => entry.isFile() && !entry.name.startsWith(".")).map((entry) => join(folder, entry.name)).sort();
+  const taken: string[] = [];
+  for (const file of files) {
+    const issuer = crlIssuerName(await head(file));
+    if (issuer !== undefined && issuer.equals(issuerSubjectDer)) taken.push(file);
+  }
+  return taken;
+}
+
+async function head(file: string): Promise<Buffer> {
+  const handle = await open(file, "r");
+  try {
+    const buffer = Buffer.alloc(HEAD);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The issuer Name TLV of the CRL whose first octets (DER, or PEM) are `start`, or `undefined`
+ * when they are not the start of a CRL. Only element headers are read on the way: the whole CRL
+ * need not be there.
+ */
+export function crlIssuerName(start: Buffer): Buffer | undefined {
+  const der = start[0] === 0x30 ? start : pemHead(start);
+  if (der === undefined) return undefined;
+  const list = header(der, 0);
+  if (list?.tag !== 0x30) return undefined;
+  const tbs = header(der, list.contentStart);
+  if (tbs?.tag !== 0x30) return undefined;
+  let at = tbs.contentStart;
+  let field = header(der, at);
+  if (field?.tag === 0x02) {
+    at = field.contentStart + field.length;
+    field = header(der, at);
+  }
+  if (field?.tag !== 0x30) return undefined;
+  const issuer = header(der, field.contentStart + field.length);
+  if (issuer?.tag !== 0x30 || issuer.contentStart + issuer.length > der.length) return undefined;
+  return der.subarray(field.contentStart + field.length, issuer.contentStart + issuer.length);
+}
+
+/** The DER decoded from the first PEM CRL block in `text` as far as it goes. */
+function pemHead(text: Buffer): Buffer | undefined {
+  const latin = text.toString("latin1");
+  const begin = /-----BEGIN (X509 )?CRL-----/.exec(latin);
+  if (begin === null) return undefined;
+  const body = latin.slice(begin.index + begin[0].length).split("-----")[0]!.replace(/\s+/g, "");
+  return Buffer.from(body.slice(0, body.length - (body.length % 4)), "base64");
+}
+
+/** A DER element's tag, where its content starts, and its length; `undefined` past the octets there are. */
+function header(der: Buffer, at: number): { tag: number; contentStart: number; length: number } | undefined {
+  if (at + 2 > der.length) return undefined;
+  const tag = der[at]!;
+  const first = der[at + 1]!;
+  if (first < 0x80) return { tag, contentStart: at + 2, length: first };
+  const octets = first & 0x7f;
+  if (octets === 0 || octets > 4 || at + 2 + octets > der.length) return undefined;
+  let length = 0;
+  for (let i = 0; i < octets; i++) length = length * 256 + der[at + 2 + i]!;
+  return { tag, contentStart: at + 2 + octets, length };
+}
