@@ -43,7 +43,6 @@ const KNOWN_UPWARD: ReadonlySet<string> = new Set([
   "src/observability/worker-observability.ts -> src/compose/start-service.ts",
   "src/responses/own-chain-proofs.ts -> src/pipeline/issuer-directory.ts",
   "src/signing/private-key-file.ts -> src/pki/certificate-file.ts",
-  "src/signing/verify-signed-data.ts -> src/status/crl/crl-signature.ts",
   "src/trust/certificate-validator.ts -> src/responses/verified-proofs.ts",
   "src/trust/revocation-lookup.ts -> src/responses/verified-proofs.ts",
   "src/trust/validate-certificate.ts -> src/responses/verified-proofs.ts",
