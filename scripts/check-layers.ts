@@ -11,7 +11,7 @@ import { dirname, join, normalize, relative } from "node:path";
 
 /** The layers, lowest first: a path (a folder ends in '/') belongs to the first layer naming its longest prefix. */
 const LAYERS: readonly (readonly [name: string, paths: readonly string[]])[] = [
-  ["ground", ["src/awaitable.ts", "src/errors.ts", "src/clock.ts"]],
+  ["ground", ["src/awaitable.ts", "src/errors.ts", "src/clock.ts", "src/certificate-file.ts"]],
   ["observability: logs and metrics", ["src/observability/"]],
   ["ocsp: the wire format", ["src/ocsp/"]],
   ["signing", ["src/signing/"]],
@@ -42,7 +42,6 @@ const KNOWN_UPWARD: ReadonlySet<string> = new Set([
   "src/observability/request-metrics.ts -> src/pipeline/exchange.ts",
   "src/observability/worker-observability.ts -> src/compose/start-service.ts",
   "src/responses/own-chain-proofs.ts -> src/pipeline/issuer-directory.ts",
-  "src/signing/private-key-file.ts -> src/pki/certificate-file.ts",
   "src/trust/certificate-validator.ts -> src/responses/verified-proofs.ts",
   "src/trust/revocation-lookup.ts -> src/responses/verified-proofs.ts",
   "src/trust/validate-certificate.ts -> src/responses/verified-proofs.ts",
