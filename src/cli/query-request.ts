@@ -6,7 +6,7 @@ import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { directoryName, encodeOcspRequest, encodeTbsRequest } from "../ocsp/encode-request.ts";
 import { freshnessProofExtension } from "../ocsp/freshness-proof.ts";
 import type { HashAlgorithm } from "../ocsp/types.ts";
-import { readCertificateFile, readCertificatesFile } from "../pki/certificate-file.ts";
+import { readCertificateFile, readCertificatesFile } from "../certificate-file.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 
 /** The `vouch query` options that shape the request. */

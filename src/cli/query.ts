@@ -5,7 +5,7 @@ import { decodeOcspResponse, decodeBasicOcspResponse, type DecodedBasicResponse,
 import { decodeFreshnessProof } from "../ocsp/freshness-proof.ts";
 import { id_identrus_freshness_proof } from "../ocsp/oids.ts";
 import type { CertStatus } from "../ocsp/types.ts";
-import { readCertificatesFile } from "../pki/certificate-file.ts";
+import { readCertificatesFile } from "../certificate-file.ts";
 import { checkResponse, type ResponseCheck } from "../responses/check-response.ts";
 import { serialText } from "../status/serial-key.ts";
 import { buildQueryRequest, type BuiltQuery, type QueryRequestOptions } from "./query-request.ts";

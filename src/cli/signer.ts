@@ -14,7 +14,7 @@ import type { IssuerConfig } from "../config/schema.ts";
 import { signersOf, type SignerConfig } from "../config/signer-schema.ts";
 import { secretOf } from "../compose/build-signer.ts";
 import { ConfigError } from "../errors.ts";
-import { readCertificateFile } from "../pki/certificate-file.ts";
+import { readCertificateFile } from "../certificate-file.ts";
 import { certificationRequest, nextSignerSubject, requestPem } from "../signing/certification-request.ts";
 import { SIGNER_KEY_ALGORITHMS, generateSignerKey, keyAlgorithmOf, keyCertificationRequest, writeKeyFile, type SignerKeyAlgorithm } from "../signing/new-signer-key.ts";
 import { readPin } from "../signing/pkcs11/pin-source.ts";

@@ -11,7 +11,7 @@ import { systemClock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import { CRL_REASON_CODES, crlReasonFromCode, type CrlReason } from "../ocsp/types.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
-import { readCertificateFile } from "../pki/certificate-file.ts";
+import { readCertificateFile } from "../certificate-file.ts";
 import { serialText, serialOctetsFromHex } from "../status/serial-key.ts";
 import { importCrlFile } from "../status/sql/import-crl.ts";
 import { importIndexFile } from "../status/sql/import-index.ts";

@@ -4,7 +4,7 @@ import type { IssuerConfig, ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
-import { readCertificateFile } from "../pki/certificate-file.ts";
+import { readCertificateFile } from "../certificate-file.ts";
 import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { signersOf } from "../config/signer-schema.ts";
 import { firstAnswer } from "../status/first-answer.ts";

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { SignerConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
-import { readCertificateFile } from "../pki/certificate-file.ts";
+import { readCertificateFile } from "../certificate-file.ts";
 import { boundedSigner } from "../signing/bounded-signer.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { meteredSigner } from "../signing/metered-signer.ts";

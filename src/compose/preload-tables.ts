@@ -5,7 +5,7 @@
  * load it themselves and report what is wrong, naming the field.
  */
 import type { Config } from "../config/schema.ts";
-import { readCertificateFile } from "../pki/certificate-file.ts";
+import { readCertificateFile } from "../certificate-file.ts";
 import { loadPreloadedTables, type CrlFiles } from "../status/preloads.ts";
 import type { PreloadedTables } from "../status/source-supply.ts";
 

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject } from "node:crypto";
 import { ConfigError } from "../errors.ts";
-import { readConfiguredFile } from "../pki/certificate-file.ts";
+import { readConfiguredFile } from "../certificate-file.ts";
 import { PinUnavailableError, readPin, type PinSource } from "./pkcs11/pin-source.ts";
 
 /** Where a key file's passphrase comes from: the first line of a file, or an environment variable (as the PKCS#11 PIN). */

@@ -1,5 +1,19 @@
 import { constants, verify, type KeyObject } from "node:crypto";
-import { verifyPlan } from "../status/crl/crl-signature.ts";
+import type { DerRules } from "../ocsp/der-reader.ts";
+import { verifyPlan } from "./verify-plan.ts";
+
+/**
+ * How a signed request's or certificate's signature AlgorithmIdentifier is read: as CRLs' are (no
+ * element budget, longer length forms tolerated), which is how it was read before the table left
+ * the CRL module. Any failure only makes the signature not verify.
+ */
+const ALGORITHM_DER: DerRules = {
+  maxDepth: 32,
+  maxElements: Number.POSITIVE_INFINITY,
+  minimalLengths: false,
+  label: "bad AlgorithmIdentifier DER",
+  error: (message) => new Error(message),
+};
 
 /**
  * Verifies `signature` over `data` (the exact signed bytes) with `publicKey`, for the signature
@@ -11,7 +25,7 @@ import { verifyPlan } from "../status/crl/crl-signature.ts";
 export async function verifySignedData(algorithmDer: Buffer, data: Buffer, publicKey: KeyObject, signature: Buffer): Promise<boolean> {
   let plan: ReturnType<typeof verifyPlan>;
   try {
-    plan = verifyPlan(algorithmDer);
+    plan = verifyPlan(algorithmDer, ALGORITHM_DER);
   } catch {
     return false;
   }

@@ -12,7 +12,7 @@ import { ConfigError } from "../errors.ts";
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import { DerReader, TAG } from "../ocsp/der-reader.ts";
 import type { HashAlgorithm } from "../ocsp/types.ts";
-import { readCertificatesFile } from "../pki/certificate-file.ts";
+import { readCertificatesFile } from "../certificate-file.ts";
 import type { CertificateCache } from "./certificate-cache.ts";
 import { parseCertificate } from "./parse-certificate.ts";
 

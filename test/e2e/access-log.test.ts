@@ -12,6 +12,7 @@ import { before, test } from "node:test";
 import { certificateSerial, createPki, issueCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { getOcsp, openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -25,25 +26,16 @@ before(async () => {
   requestor = await issueCertificate(pki, "requestor", { commonName: "Access Requestor" });
 });
 
-const config = (access: string) => `log:
-  level: info
-${access}trust:
-  anchors: [${pki.root}]
-  unknownStatus: pass
-responders:
-  - name: open
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /open
-    issuers: &issuers
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /signed
-    authorization: { method: byauthentication }
-    issuers: *issuers
-`;
+/** Two responders, open and signed (byauthentication); `access` is log.access, absent when undefined. */
+const config = (access?: YamlFields) =>
+  vouchConfig({
+    log: access === undefined ? { level: "info" } : { level: "info", access },
+    trust: { anchors: [pki.root], unknownStatus: "pass" },
+    responders: [
+      testResponder("open", [pkiIssuer(pki)], { path: "/open" }),
+      testResponder("signed", [pkiIssuer(pki)], { path: "/signed", authorization: { method: "byauthentication" } }),
+    ],
+  });
 
 /** Access lines are the JSON lines without the server log's `msg`. */
 const accessLines = (lines: readonly string[]) =>
@@ -58,7 +50,7 @@ const accessLines = (lines: readonly string[]) =>
 
 test("to a file, every request: one line each, with who asked about what and what they got", async () => {
   const file = join(folder, "logs", "access.jsonl");
-  const vouch = await startVouch(config(`  access: { output: file, file: ${file} }\n`));
+  const vouch = await startVouch(config({ output: "file", file }));
   try {
     const base = vouch.baseUrl;
     const verified = ["-CAfile", pki.root, "-verify_other", pki.ca];
@@ -95,12 +87,12 @@ test("to a file, every request: one line each, with who asked about what and wha
 });
 
 test("off by default; a reload turns it on, to stdout, sampled: exactly one line in four", async () => {
-  const vouch: VouchProcess = await startVouch(config(""));
+  const vouch: VouchProcess = await startVouch(config());
   try {
     const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
     const url = `${vouch.baseUrl}/open`;
     for (let i = 0; i < 8; i++) await postOcsp(url, request);
-    await writeFile(vouch.configFile, config("  access: { output: stdout, sample: 0.25 }\n"));
+    await writeFile(vouch.configFile, config({ output: "stdout", sample: 0.25 }));
     vouch.child.kill("SIGHUP");
     await waitForLogs(vouch, withMessage("reloaded"));
     assert.equal(accessLines(vouch.lines).length, 0, "no access line before the reload");
@@ -119,5 +111,5 @@ test("a file that cannot be opened is refused at start, naming the field", async
   const blocker = join(folder, "not-a-folder");
   await writeFile(blocker, "");
   const file = join(blocker, "access.jsonl");
-  await assert.rejects(startVouch(config(`  access: { output: file, file: ${file} }\n`)), new RegExp(`log\\.access\\.file: cannot open ${file} \\((EEXIST|ENOTDIR)\\)`));
+  await assert.rejects(startVouch(config({ output: "file", file })), new RegExp(`log\\.access\\.file: cannot open ${file} \\((EEXIST|ENOTDIR)\\)`));
 });

@@ -12,6 +12,7 @@ import { createPki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -52,16 +53,11 @@ for (const workers of [1, 2]) {
     const pki = await createPki({ dir: join(folder, "pki") });
     const billing = join(folder, "billing");
     const vouch = await startVouch(
-      `log: { level: info }
-responders:
-  - name: graceful
-    listen: { host: 127.0.0.1, port: ${workers === 1 ? 0 : await freePort()} }
-    billing: { sink: file, directory: ${billing} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
+      vouchConfig({
+        responders: [
+          testResponder("graceful", [pkiIssuer(pki)], { listen: { host: "127.0.0.1", port: workers === 1 ? 0 : await freePort() }, billing: { sink: "file", directory: billing } }),
+        ],
+      }),
       { args: ["--workers", String(workers)] },
     );
     const exited = new Promise<number | null>((resolve) => vouch.child.once("exit", resolve));

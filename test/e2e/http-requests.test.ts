@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { getOcsp, opensslRequest, postOcsp, responseText } from "../support/openssl.ts";
 import { withEmptyRequestList, withNonce, withUnknownExtension } from "../support/reference-requests.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -21,26 +22,14 @@ let url: string;
 
 before(async () => {
   pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-http-")), "pki") });
-  vouch = await startVouch(`log: { level: info }
-responders:
-  - name: http
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /ocsp
-    maxRequestBytes: 4096
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-  - name: strict
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /strict
-    nonce: { policy: required, maxLength: 16 }
-    nonIssued: revoked
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      responders: [
+        testResponder("http", [pkiIssuer(pki)], { path: "/ocsp", maxRequestBytes: 4096 }),
+        testResponder("strict", [pkiIssuer(pki)], { path: "/strict", nonce: { policy: "required", maxLength: 16 }, nonIssued: "revoked" }),
+      ],
+    }),
+  );
   url = `${vouch.baseUrl}/ocsp`;
 });
 

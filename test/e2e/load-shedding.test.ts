@@ -11,6 +11,7 @@ import { after, before, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp, responseText } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -19,16 +20,7 @@ let vouch: VouchProcess;
 before(async () => {
   // RSA signs on libuv's thread pool, so requests arriving meanwhile find the one slot taken.
   pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-shedding-")), "pki"), caKeyType: "rsa-2048" });
-  vouch = await startVouch(`log: { level: info }
-limits: { maxSigningsInFlight: 1, maxSigningQueue: 0 }
-responders:
-  - name: tiny
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(vouchConfig({ limits: { maxSigningsInFlight: 1, maxSigningQueue: 0 }, responders: [testResponder("tiny", [pkiIssuer(pki)])] }));
 });
 
 after(async () => {

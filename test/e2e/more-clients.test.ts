@@ -21,6 +21,7 @@ import { promisify } from "node:util";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { freePort } from "../support/free-port.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const exec = promisify(execFile);
@@ -86,15 +87,10 @@ before(async () => {
     assert.equal(added.code, 0, added.output);
   }
   vouch = await startVouch(
-    `log: { level: info, access: { output: file, file: ${accessFile} } }
-responders:
-  - name: clients
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
+    vouchConfig({
+      log: { level: "info", access: { output: "file", file: accessFile } },
+      responders: [testResponder("clients", [pkiIssuer(pki)], { listen: { host: "127.0.0.1", port } })],
+    }),
     { args: ["--workers", "1"] },
   );
   const javac = await compiled;

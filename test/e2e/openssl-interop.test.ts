@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPki, certificateSerial, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let vouch: VouchProcess;
@@ -17,22 +18,15 @@ let rsa: Pki; // RSA-2048 CA and delegated signer
 let pss: Pki; // P-256 CA, RSA-PSS delegated signer
 let ed: Pki; // Ed25519 CA and delegated signer
 
-function issuer(pki: Pki, signer: "delegated" | "ca"): string {
-  const signerLines = signer === "delegated" ? `{ certificate: ${pki.signer}, key: ${pki.signerKey} }` : `{ key: ${pki.caKey} }`;
-  return `
-      - certificate: ${pki.ca}
-        signer: ${signerLines}
-        sources:
-          - { type: index, file: ${pki.index} }
-          - { type: crl, files: [${pki.crl}] }`;
+function issuer(pki: Pki, signer: "delegated" | "ca", signerFields: YamlFields = {}): YamlFields {
+  return pkiIssuer(pki, {
+    signer: signer === "delegated" ? pkiSigner(pki, signerFields) : { key: pki.caKey, ...signerFields },
+    sources: [{ type: "index", file: pki.index }, { type: "crl", files: [pki.crl] }],
+  });
 }
 
-function responder(name: string, path: string, issuers: string[], extra = ""): string {
-  return `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: ${path}${extra}
-    issuers:${issuers.join("")}`;
+function responder(name: string, path: string, issuers: YamlFields[], fields: YamlFields = {}): YamlFields {
+  return testResponder(name, issuers, { path, ...fields });
 }
 
 before(async () => {
@@ -43,17 +37,19 @@ before(async () => {
     createPki({ dir: join(base, "pss"), caKeyType: "ecdsa-p256", signerKeyType: "rsa-pss-2048" }),
     createPki({ dir: join(base, "ed"), caKeyType: "ed25519" }),
   ]);
-  vouch = await startVouch(`log: { level: info }
-responders:${[
-    responder("two-issuers", "/", [issuer(ec, "delegated"), issuer(rsa, "delegated")]),
-    responder("rsa", "/rsa", [issuer(rsa, "delegated")]),
-    responder("rsa-pss-padding", "/rsa-pss-padding", [issuer(rsa, "delegated").replace("key: ", "rsaPadding: pss, key: ")]),
-    responder("pss", "/pss", [issuer(pss, "delegated")]),
-    responder("ed25519", "/ed25519", [issuer(ed, "delegated")]),
-    responder("ca-signed", "/ca-signed", [issuer(ec, "ca")]),
-    responder("by-name", "/by-name", [issuer(ec, "delegated")], "\n    responderId: byName\n    includeChain: true"),
-  ].join("")}
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      responders: [
+        responder("two-issuers", "/", [issuer(ec, "delegated"), issuer(rsa, "delegated")]),
+        responder("rsa", "/rsa", [issuer(rsa, "delegated")]),
+        responder("rsa-pss-padding", "/rsa-pss-padding", [issuer(rsa, "delegated", { rsaPadding: "pss" })]),
+        responder("pss", "/pss", [issuer(pss, "delegated")]),
+        responder("ed25519", "/ed25519", [issuer(ed, "delegated")]),
+        responder("ca-signed", "/ca-signed", [issuer(ec, "ca")]),
+        responder("by-name", "/by-name", [issuer(ec, "delegated")], { responderId: "byName", includeChain: true }),
+      ],
+    }),
+  );
 });
 
 after(async () => {

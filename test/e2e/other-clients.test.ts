@@ -12,6 +12,7 @@ import { after, before, test } from "node:test";
 import { promisify } from "node:util";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { opensslRequest, responseText } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const run = promisify(execFile);
@@ -24,16 +25,7 @@ let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "vouch-clients-"));
   pki = await createPki({ dir: join(dir, "pki") });
-  vouch = await startVouch(`log: { level: info }
-responders:
-  - name: clients
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /ocsp
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(vouchConfig({ responders: [testResponder("clients", [pkiIssuer(pki)], { path: "/ocsp" })] }));
 });
 
 after(async () => {

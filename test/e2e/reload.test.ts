@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createPki, issueCertificate, publishCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let indexPki: Pki;
@@ -25,21 +26,15 @@ before(async () => {
     issueCertificate(crlPki, "victim", { commonName: "victim.crl.test" }),
   ]);
   await publishCrl(crlPki);
-  const responder = (name: string, pki: Pki, source: string) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /${name}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [${source}]`;
-  vouch = await startVouch(`log: { level: info }
-responders:${responder("index", indexPki, `{ type: index, file: ${indexPki.index}, pollInterval: PT0.2S }`)}${responder(
-    "crl",
-    crlPki,
-    `{ type: crl, files: [${crlPki.crl}], pollInterval: PT0.2S }`,
-  )}
-`);
+  const responder = (name: string, pki: Pki, source: YamlFields) => testResponder(name, [pkiIssuer(pki, { sources: [source] })], { path: `/${name}` });
+  vouch = await startVouch(
+    vouchConfig({
+      responders: [
+        responder("index", indexPki, { type: "index", file: indexPki.index, pollInterval: "PT0.2S" }),
+        responder("crl", crlPki, { type: "crl", files: [crlPki.crl], pollInterval: "PT0.2S" }),
+      ],
+    }),
+  );
 });
 
 after(async () => {

@@ -18,6 +18,7 @@ import { createPki, issueCertificate, readPemDer, revokeCertificate, type Pki } 
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { producedAt } from "../support/produced-at.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -26,20 +27,10 @@ let base: string;
 let vouch: VouchProcess;
 let single: Buffer;
 
-/** A cached responder over the test PKI; `cache` is the responseCache body (YAML, indented 4). */
-function config(cache: string, extra = ""): string {
-  return `log: { level: info }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: 0 }${extra}
-    responseCache:
-${cache}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** A responder over the test PKI, type cached unless `fields` say otherwise, with `issuers` as its response cache's table (no responseCache when undefined). */
+function config(issuers: YamlFields[] | undefined, fields: YamlFields = {}): string {
+  const responseCache = issuers === undefined ? {} : { responseCache: { issuers } };
+  return vouchConfig({ responders: [testResponder("cached", [pkiIssuer(pki)], { type: "cached", ...responseCache, ...fields })] });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,7 +39,7 @@ before(async () => {
   base = await mkdtemp(join(tmpdir(), "vouch-cache-e2e-"));
   pki = await createPki({ dir: join(base, "pki") });
   single = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
-  vouch = await startVouch(config(`      issuers: [{ issuer: "cn=*,*", expiresAfter: PT1H }]`));
+  vouch = await startVouch(config([{ issuer: "cn=*,*", expiresAfter: "PT1H" }]));
 });
 
 after(async () => {
@@ -160,7 +151,7 @@ function thisUpdateOf(body: Buffer): number {
 
 describe("expiry", () => {
   test("the stored response is served until expiresAfter, then a new one is signed and stored", async () => {
-    const short = await startVouch(config(`      issuers: [{ issuer: "*", expiresAfter: PT2S }]`));
+    const short = await startVouch(config([{ issuer: "*", expiresAfter: "PT2S" }]));
     try {
       const first = await postOcsp(short.baseUrl, single);
       const storedAt = Date.now();
@@ -192,17 +183,17 @@ describe("configuration is refused at start, naming the field", () => {
   }
 
   test("a cached responder without responseCache", async () => {
-    const stderr = await refused(config("      issuers: []").replace(/ {4}responseCache:\n.*\n/, ""));
+    const stderr = await refused(config(undefined));
     assert.match(stderr, /responders\[0\]\.responseCache: responder type cached answers from a response cache/);
   });
 
   test("a basic responder with responseCache", async () => {
-    const stderr = await refused(config(`      issuers: [{ issuer: "*", expiresAfter: PT1H }]`).replace("type: cached", "type: basic"));
+    const stderr = await refused(config([{ issuer: "*", expiresAfter: "PT1H" }], { type: "basic" }));
     assert.match(stderr, /responders\[0\]\.responseCache: responder type basic does not use a response cache/);
   });
 
   test("an issuer row whose pattern is not a DN", async () => {
-    const stderr = await refused(config(`      issuers: [{ issuer: "not a dn", expiresAfter: PT1H }]`));
+    const stderr = await refused(config([{ issuer: "not a dn", expiresAfter: "PT1H" }]));
     assert.match(stderr, /responders\[0\]\.responseCache\.issuers\[0\]\.issuer: not an RFC 4514 DN pattern/);
   });
 });

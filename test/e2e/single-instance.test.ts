@@ -16,6 +16,7 @@ import { before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -27,15 +28,7 @@ describe("one vouch serve per port", () => {
     pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-single-")), "pki") });
   });
 
-  const configYaml = (port: number) => `log: { level: info }
-responders:
-  - name: only
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+  const configYaml = (port: number) => vouchConfig({ responders: [testResponder("only", [pkiIssuer(pki)], { listen: { host: "127.0.0.1", port } })] });
 
   /** `openssl ocsp` against the first serve: it must still answer, and with the right status. */
   const expectRevoked = async (vouch: VouchProcess) => {

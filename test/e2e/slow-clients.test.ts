@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -21,16 +22,7 @@ let vouch: VouchProcess;
 
 before(async () => {
   pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-slow-")), "pki") });
-  vouch = await startVouch(`log: { level: info }
-responders:
-  - name: slow
-    listen: { host: 127.0.0.1, port: 0 }
-    timeouts: { headers: PT1S, request: PT2S, keepAlive: PT1S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(vouchConfig({ responders: [testResponder("slow", [pkiIssuer(pki)], { timeouts: { headers: "PT1S", request: "PT2S", keepAlive: "PT1S" } })] }));
 });
 
 after(async () => {

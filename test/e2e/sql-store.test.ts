@@ -15,6 +15,7 @@ import type { TestStore } from "../../src/status/sql/test-support/stores.ts";
 import { testStore } from "../../src/status/sql/test-support/stores.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 /** The verdict `openssl ocsp` prints for one serial or certificate, after checking the signature. */
@@ -118,20 +119,8 @@ for (const engine of ["sqlite", "postgres"] as const) {
     }
 
     test("vouch serve answers good / revoked / non-issued from the store, and a vouch store revoke reaches it within the poll interval", async () => {
-      const schema = store.schema === undefined ? "" : `\n            schema: ${store.schema}`;
-      const vouch = await startVouch(`log: { level: info }
-responders:
-  - name: sql
-    listen: { port: 0 }
-    nonIssued: revoked
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: sql
-            pollInterval: PT0.2S
-            database: ${store.database}${schema}
-`);
+      const source = { type: "sql", pollInterval: "PT0.2S", database: store.database, ...(store.schema === undefined ? {} : { schema: store.schema }) };
+      const vouch = await startVouch(vouchConfig({ responders: [testResponder("sql", [pkiIssuer(pki, { sources: [source] })], { nonIssued: "revoked" })] }));
       try {
         assert.equal(await ask(vouch, pki, ["-cert", pki.good]), "good");
         assert.equal(await ask(vouch, pki, ["-cert", pki.revoked]), "revoked keyCompromise");

@@ -16,20 +16,16 @@ import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
-const configYaml = (pki: Pki, port: number, adminPort: number, signerKey = pki.signerKey) => `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: ${adminPort} }
-responders:
-  - name: threads
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder, "threads", on `port`, with the admin listener on `adminPort`; `issuerFields` replace the issuer's. */
+const configYaml = (pki: Pki, port: number, adminPort: number, issuerFields: YamlFields = {}) =>
+  vouchConfig({
+    admin: { listen: { host: "127.0.0.1", port: adminPort } },
+    responders: [testResponder("threads", [pkiIssuer(pki, issuerFields)], { listen: { host: "127.0.0.1", port } })],
+  });
 
 test("two worker threads of one process share the port, both answer, both reload, the admin listener adds them up, and SIGTERM stops them", async () => {
   const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-threads-")), "pki") });
@@ -98,7 +94,7 @@ test("worker threads answer from one index table loaded once, and each sees a re
 test("worker threads answer from one copy of a CRL loaded once, and each sees the next CRL", async () => {
   const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-threads-")), "pki") });
   await publishCrl(pki);
-  const yaml = configYaml(pki, await freePort(), await freePort()).replace(`sources: [{ type: index, file: ${pki.index} }]`, `sources: [{ type: crl, files: [${pki.crl}] }]`);
+  const yaml = configYaml(pki, await freePort(), await freePort(), { sources: [{ type: "crl", files: [pki.crl] }] });
   const vouch = await startVouch(yaml, { args: ["--workers", "2", "--worker-threads"] });
   try {
     await waitForLogs(vouch, withMessage("ready"), 1);
@@ -125,7 +121,7 @@ test("a worker thread that cannot start stops start-up with a message naming the
   const folder = await mkdtemp(join(tmpdir(), "vouch-threads-"));
   const pki = await createPki({ dir: join(folder, "pki") });
   const file = join(folder, "vouch.yaml");
-  await writeFile(file, configYaml(pki, await freePort(), await freePort(), join(folder, "missing.key")));
+  await writeFile(file, configYaml(pki, await freePort(), await freePort(), { signer: pkiSigner(pki, { key: join(folder, "missing.key") }) }));
   const result = await runVouch(["serve", "--config", file, "--workers", "2", "--worker-threads"]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /responders\[0\]\.issuers\[0\]\.signer\.key: .*missing\.key: file not found/);
@@ -136,11 +132,10 @@ test("PKCS#11 signers need worker processes: --worker-threads refuses them at st
   const pki = await createPki({ dir: join(folder, "pki") });
   const pinFile = join(folder, "pin");
   await writeFile(pinFile, "1234\n");
-  const tokenSigner = (yaml: string) =>
-    yaml.replace(`key: ${pki.signerKey} }`, `pkcs11: { module: /usr/lib/softhsm/libsofthsm2.so, token: ocsp, key: signer, pin: { file: ${pinFile} } } }`);
+  const tokenSigner = { signer: { certificate: pki.signer, pkcs11: { module: "/usr/lib/softhsm/libsofthsm2.so", token: "ocsp", key: "signer", pin: { file: pinFile } } } };
   const file = join(folder, "vouch.yaml");
   const [port, adminPort] = [await freePort(), await freePort()];
-  await writeFile(file, tokenSigner(configYaml(pki, port, adminPort)));
+  await writeFile(file, configYaml(pki, port, adminPort, tokenSigner));
   const refused = await runVouch(["serve", "--config", file, "--workers", "2", "--worker-threads"]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /responders\[0\]\.issuers\[0\]\.signer\.pkcs11: PKCS#11 signers need worker processes: leave out --worker-threads/);
@@ -148,7 +143,7 @@ test("PKCS#11 signers need worker processes: --worker-threads refuses them at st
   const vouch = await startVouch(configYaml(pki, port, adminPort), { args: ["--workers", "2", "--worker-threads"] });
   try {
     await waitForLogs(vouch, withMessage("ready"), 1);
-    await writeFile(vouch.configFile, tokenSigner(configYaml(pki, port, adminPort)));
+    await writeFile(vouch.configFile, configYaml(pki, port, adminPort, tokenSigner));
     vouch.child.kill("SIGHUP");
     const [line] = await waitForLogs(vouch, (record) => String(record.msg).startsWith("reload refused"), 1);
     assert.equal(line!.field, "responders[0].issuers[0].signer.pkcs11");

@@ -13,18 +13,13 @@ import { freePort } from "../support/free-port.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
-const configYaml = (pki: Pki, port: number) => `log: { level: info }
-responders:
-  - name: shared
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder, "shared", on `port`; `fields` add to the configuration, `responderFields` to the responder. */
+const configYaml = (pki: Pki, port: number, fields: YamlFields = {}, responderFields: YamlFields = {}) =>
+  vouchConfig({ ...fields, responders: [testResponder("shared", [pkiIssuer(pki)], { listen: { host: "127.0.0.1", port }, ...responderFields })] });
 
 const workerPids = (vouch: VouchProcess) => vouch.logs.filter(withMessage("worker started")).map((record) => record.pid as number);
 
@@ -148,7 +143,7 @@ test("--workers must be a whole number, several workers need fixed ports, and --
 test("with two workers, the supervisor's admin listener adds up every worker's metrics and combines their readiness", async () => {
   const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-workers-")), "pki") });
   const [port, adminPort] = [await freePort(), await freePort()];
-  const yaml = `admin:\n  listen: { host: 127.0.0.1, port: ${adminPort} }\n${configYaml(pki, port)}`;
+  const yaml = configYaml(pki, port, { admin: { listen: { host: "127.0.0.1", port: adminPort } } });
   const vouch = await startVouch(yaml, { args: ["--workers", "2"] });
   try {
     await waitForLogs(vouch, withMessage("ready"), 1);
@@ -176,7 +171,7 @@ test("with two workers, the supervisor's admin listener adds up every worker's m
 test("with two workers billing to one folder, each appends to files of its own, and the summary counts every request once", async () => {
   const pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-workers-")), "pki") });
   const billing = await mkdtemp(join(tmpdir(), "vouch-workers-billing-"));
-  const yaml = configYaml(pki, await freePort()).replace("    issuers:", `    billing: { sink: file, directory: ${billing} }\n    issuers:`);
+  const yaml = configYaml(pki, await freePort(), {}, { billing: { sink: "file", directory: billing } });
   const vouch = await startVouch(yaml, { args: ["--workers", "2"] });
   const since = new Date(Date.now() - 60_000).toISOString();
   try {

@@ -15,6 +15,7 @@
 import { decodeOid } from "../../ocsp/der-oid.ts";
 import { contextConstructed, DerReader, TAG, type Tlv } from "../../ocsp/der-reader.ts";
 import { readSigned } from "../../ocsp/read-signed.ts";
+import { unsignedInteger } from "../../ocsp/der-unsigned.ts";
 import { parseDerTime } from "../../ocsp/der-time.ts";
 import {
   id_ce_authorityKeyIdentifier,
@@ -191,16 +192,6 @@ export function readExtension(list: DerReader, what: string, decode = true): Ext
 function integerExtension(list: DerReader, extension: ExtensionTlv, what: string): bigint {
   const reader = DerReader.over(list.buf, extension.value.contentStart, extension.value.end, what, CRL_DER);
   return unsignedInteger(reader, reader.expect(TAG.INTEGER, what), what);
-}
-
-/** A non-negative INTEGER's value (CRL numbers can be 20 octets, hence bigint). */
-export function unsignedInteger(reader: DerReader, tlv: Tlv, what: string): bigint {
-  if (tlv.tag !== TAG.INTEGER || tlv.end === tlv.contentStart) reader.reject(`${what}: not an INTEGER`);
-  const buf = reader.buf;
-  if (((buf[tlv.contentStart] ?? 0) & 0x80) !== 0) reader.reject(`${what}: negative`);
-  let value = 0n;
-  for (let i = tlv.contentStart; i < tlv.end; i++) value = (value << 8n) | BigInt(buf[i] ?? 0);
-  return value;
 }
 
 /** A Time element's value; throws CrlError when it is not UTCTime/GeneralizedTime in DER form. */

@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "./errors.ts";
 
 /**
  * Reads one certificate (PEM or DER) from a file and returns its DER.
