@@ -7,6 +7,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { isPostgresUrl } from "../status/sql/database-url.ts";
+import { isCrlUrl } from "../status/crl/crl-location.ts";
 
 /**
  * How a path field is resolved: `file`, always; `program`, only when it names a path (contains '/';
@@ -39,13 +40,6 @@ export function commandLine<S extends z.ZodType<string[]>>(schema: S): S {
 /** An SQLite file (resolved) or a postgres:// URL (kept). */
 export function databaseLocation<S extends z.ZodType<string>>(schema: S): S {
   return declarePath(schema, "database");
-}
-
-const CRL_URL = /^(https?|ldaps?):\/\/[^\s]+$/i;
-
-/** Whether a configured CRL location is a URL to fetch (http, https, ldap, ldaps) rather than a file. */
-export function isCrlUrl(location: string): boolean {
-  return CRL_URL.test(location);
 }
 
 /** A CRL file (resolved) or a URL it is fetched from (kept). */

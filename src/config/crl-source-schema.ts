@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { filePath, isCrlUrl } from "./config-paths.ts";
+import { filePath } from "./config-paths.ts";
+import { isCrlUrl } from "../status/crl/crl-location.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**

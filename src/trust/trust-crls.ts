@@ -25,7 +25,7 @@ import { verifyCrlSignatureNow } from "../status/crl/crl-signature.ts";
 import { openCrlSource, type CrlFetchOptions } from "../status/crl/crl-loader.ts";
 import { fetchCrl } from "../status/crl/fetch/fetch-crl.ts";
 import { UrlFeed } from "../status/crl/fetch/url-feed.ts";
-import { isCrlUrl } from "../config/config-paths.ts";
+import { isCrlUrl } from "../status/crl/crl-location.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import type { OpenedSource, StatusAnswer, StatusSource } from "../status/status-source.ts";
 import { distinguishedName } from "./distinguished-name.ts";

@@ -26,7 +26,7 @@ import { crlDerOfFile } from "./crl-pem.ts";
 import { parseCrl } from "./crl-parse.ts";
 import { verifyCrlSignatureNow } from "./crl-signature.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
-import { distinguishedName } from "../../trust/distinguished-name.ts";
+import { X509Certificate } from "node:crypto";
 import type { FetchLimits } from "./fetch/fetch-types.ts";
 import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
@@ -111,7 +111,7 @@ async function folderFiles(folder: string, issuerDer: Buffer): Promise<string[]>
       // Another CA's CRL under the same name, or a broken file: not this issuer's.
     }
   }
-  if (files.length === 0) throw new ConfigError("folder", `holds no CRL issued by ${distinguishedName(subject)}`, { file: folder });
+  if (files.length === 0) throw new ConfigError("folder", `holds no CRL issued by ${new X509Certificate(issuerDer).subject.split("\n").join(", ")}`, { file: folder });
   return files;
 }
 
