@@ -11,7 +11,7 @@
 import { Counter, Histogram, Registry } from "prom-client";
 import { fixedClock } from "../src/clock.ts";
 import { createMetrics } from "../src/observability/metrics.ts";
-import { requestObserver } from "../src/observability/request-metrics.ts";
+import { requestObserver } from "../src/operations/request-metrics.ts";
 import { stepResultRecorders } from "../src/observability/step-results.ts";
 import { createExchange, type Reply } from "../src/pipeline/exchange.ts";
 

@@ -11,7 +11,7 @@ import { systemClock } from "../clock.ts";
 import { parseConfig } from "../config/load.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
-import { answerObservabilityAsks } from "../observability/worker-observability.ts";
+import { answerObservabilityAsks } from "../operations/worker-observability.ts";
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";

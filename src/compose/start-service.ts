@@ -4,7 +4,7 @@ import { ConfigError } from "../errors.ts";
 import { listenerKind, startListener, type Listener } from "../http/server.ts";
 import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
-import type { ReadyReport } from "../observability/readiness.ts";
+import type { ReadyReport } from "../operations/readiness.ts";
 import { reloadThread, type PreloadedTables } from "../status/source-supply.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 

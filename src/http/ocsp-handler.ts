@@ -1,7 +1,7 @@
 import type { Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { RequestObserver } from "../observability/request-metrics.ts";
+import type { RequestObserver } from "../operations/request-metrics.ts";
 import { createExchange, type AuthenticatedCertificate, type Exchange, type Reply } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { errorReply } from "../pipeline/steps/10-send.ts";
@@ -17,7 +17,7 @@ export interface OcspEndpoint {
   readonly prefix: string;
   readonly pipeline: Pipeline;
   readonly maxRequestBytes: number;
-  /** Counts requests and their latency (observability/request-metrics.ts), when metrics are on. */
+  /** Counts requests and their latency (operations/request-metrics.ts), when metrics are on. */
   readonly observer?: RequestObserver | undefined;
 }
 

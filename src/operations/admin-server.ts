@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { prometheusContentType } from "prom-client";
 import { ConfigError } from "../errors.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { ReadyReport } from "./readiness.ts";
 
 export interface AdminServerOptions {

@@ -17,7 +17,7 @@ import { pino } from "pino";
 import { ConfigError } from "../errors.ts";
 import type { Exchange, Reply } from "../pipeline/exchange.ts";
 import { serialText } from "../status/serial-key.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 
 export interface AccessLogOptions {

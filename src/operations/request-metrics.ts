@@ -5,7 +5,7 @@
  * for the rarer combinations, and kept.
  */
 import type { Exchange, Reply } from "../pipeline/exchange.ts";
-import type { BoundCounter, VouchMetrics } from "./metrics.ts";
+import type { BoundCounter, VouchMetrics } from "../observability/metrics.ts";
 
 /** Bound to one responder; called by http/ocsp-handler.ts. */
 export interface RequestObserver {

@@ -8,7 +8,7 @@
  * channel as plain functions, so they do not depend on it.
  */
 import type { Service } from "../compose/start-service.ts";
-import { aggregateMetrics, type MetricsJson } from "./aggregate.ts";
+import { aggregateMetrics, type MetricsJson } from "../observability/aggregate.ts";
 import { combineReadyReports, type ReadyReport } from "./readiness.ts";
 
 /** prom-client's process-wide default metrics (CPU, memory, file descriptors, start time). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fixedClock } from "../clock.ts";
 import { parseSamples, sampleValue } from "../../test/support/prometheus.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics } from "../observability/metrics.ts";
 import { requestObserver } from "./request-metrics.ts";
 
 const clock = fixedClock("2030-01-01T00:00:00Z");

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { fixedClock } from "../clock.ts";
 import type { Service } from "../compose/start-service.ts";
 import { parseSamples, sampleValue } from "../../test/support/prometheus.ts";
-import { createMetrics } from "./metrics.ts";
+import { createMetrics } from "../observability/metrics.ts";
 import type { ReadyReport } from "./readiness.ts";
 import { answerObservabilityAsks, workersObservability } from "./worker-observability.ts";
 

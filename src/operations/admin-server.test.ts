@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError } from "../errors.ts";
-import { recordingLogger } from "./logger.ts";
+import { recordingLogger } from "../observability/logger.ts";
 import { startAdminServer, type AdminServer } from "./admin-server.ts";
 import type { ReadyReport } from "./readiness.ts";
 
