@@ -7,7 +7,6 @@
  * taken once, from the supervisor's own registry (`processWide`). The functions here take the
  * channel as plain functions, so they do not depend on it.
  */
-import type { Service } from "../compose/start-service.ts";
 import { aggregateMetrics, type MetricsJson } from "../observability/aggregate.ts";
 import { combineReadyReports, type ReadyReport } from "./readiness.ts";
 
@@ -18,11 +17,16 @@ const PROCESS_PREFIX = "process_";
 const METRICS_ASK = "metrics";
 const READY_ASK = "ready";
 
+/** What a worker's running service offers the supervisor's questions (compose/start-service.ts's Service has it). */
+export interface ObservedService {
+  readonly observability: { readonly metrics: { json(): Promise<unknown> }; ready(): Promise<ReadyReport> };
+}
+
 /**
  * Worker side: registers the answers to the supervisor's questions. `onAsk` is the channel's
  * `onSupervisorAsk`; `current` returns the service now running (it changes on reload).
  */
-export function answerObservabilityAsks(onAsk: (kind: string, handler: () => Promise<unknown>) => void, current: () => Service): void {
+export function answerObservabilityAsks(onAsk: (kind: string, handler: () => Promise<unknown>) => void, current: () => ObservedService): void {
   onAsk(METRICS_ASK, () => current().observability.metrics.json());
   onAsk(READY_ASK, () => current().observability.ready());
 }
