@@ -36,9 +36,8 @@ const KNOWN_UPWARD: ReadonlySet<string> = new Set([
   "src/forwarding/known-issuers.ts -> src/pipeline/issuer-directory.ts",
   "src/pipeline/issuer-directory.ts -> src/operations/readiness.ts",
   "src/responses/own-chain-proofs.ts -> src/pipeline/issuer-directory.ts",
-  "src/trust/certificate-validator.ts -> src/responses/verified-proofs.ts",
-  "src/trust/revocation-lookup.ts -> src/responses/verified-proofs.ts",
-  "src/trust/validate-certificate.ts -> src/responses/verified-proofs.ts",
+  "src/status/crl/crl-loader.ts -> src/trust/distinguished-name.ts",
+  "src/trust/trust-crls.ts -> src/config/config-paths.ts",
 ]);
 
 const root = join(import.meta.dirname, "..");

@@ -9,17 +9,11 @@
 import type { CertificateFields } from "../ocsp/certificate-fields.ts";
 import type { DecodedSingleResponse } from "../ocsp/decode-response.ts";
 import type { StatusAnswer } from "../status/status-source.ts";
+import { minimalSerial, type ProvenStatuses } from "../trust/proven-statuses.ts";
 import { compareAge } from "./response-age.ts";
 
-/** What the validation process asks of one request's verified proofs. */
-export interface VerifiedProofs {
-  /**
-   * The status a verified proof gives the certificate with `serialNumber` (INTEGER content octets)
-   * issued by `issuer` (matched by subject Name DER and public key, what a CertID hashes): the newest
-   * one when several speak about it. `undefined` when none does.
-   */
-  statusOf(issuer: CertificateFields, serialNumber: Buffer): StatusAnswer | undefined;
-}
+/** What the validation process asks of one request's verified proofs: trust/proven-statuses.ts's port. */
+export type VerifiedProofs = ProvenStatuses;
 
 /** The proofs of one request while step 2 collects them. */
 export interface VerifiedProofsBuilder extends VerifiedProofs {
@@ -81,14 +75,4 @@ function statusAnswerOf(single: DecodedSingleResponse): StatusAnswer | undefined
   if (single.status.kind === "good") return { kind: "good", ...times };
   if (single.status.kind === "revoked") return { kind: "revoked", ...times, revokedAt: single.status.revokedAt, reason: single.status.reason, invalidityDate: single.invalidityDate };
   return undefined;
-}
-
-/**
- * A serial's INTEGER content without redundant leading octets: a certificate with a padded serial
- * (seen in the wild) and a CertID that encodes it minimally name the same certificate.
- */
-export function minimalSerial(serial: Buffer): Buffer {
-  let start = 0;
-  while (start < serial.length - 1 && ((serial[start] === 0x00 && (serial[start + 1] ?? 0) < 0x80) || (serial[start] === 0xff && (serial[start + 1] ?? 0) >= 0x80))) start++;
-  return start === 0 ? serial : serial.subarray(start);
 }

@@ -1,4 +1,4 @@
-import type { VerifiedProofs } from "../responses/verified-proofs.ts";
+import type { ProvenStatuses } from "./proven-statuses.ts";
 
 /**
  * The SPEC §3 validation process ("authenticate a certificate"): the contract that the TLS step
@@ -41,5 +41,5 @@ export interface CertificateValidator {
    * it (a signed request's certs, a TLS client's chain): they may serve as issuers on this path,
    * checked like any other, and are never trusted for being sent.
    */
-  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs, untrusted?: readonly Buffer[]): Promise<ValidationResult>;
+  authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: ProvenStatuses, untrusted?: readonly Buffer[]): Promise<ValidationResult>;
 }

@@ -11,8 +11,7 @@ import { encodeCertId } from "../ocsp/cert-id.ts";
 import type { CertificateFields } from "../ocsp/certificate-fields.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CertId } from "../ocsp/types.ts";
-import { minimalSerial } from "../responses/verified-proofs.ts";
-import type { VerifiedProofs } from "../responses/verified-proofs.ts";
+import { minimalSerial, type ProvenStatuses } from "./proven-statuses.ts";
 import type { StatusAnswer, StatusSource } from "../status/status-source.ts";
 import { decodeName } from "./distinguished-name.ts";
 import { namesEqual } from "./name-compare.ts";
@@ -26,7 +25,7 @@ export interface RevocationLookup {
    * or `undefined`. Throws what the source throws (TryLaterError when its data is stale); a
    * certificate that is not DER throws CertificateFormatError.
    */
-  status(certificate: Buffer, issuer: Buffer, signal: AbortSignal, proofs?: VerifiedProofs): Promise<StatusAnswer | undefined>;
+  status(certificate: Buffer, issuer: Buffer, signal: AbortSignal, proofs?: ProvenStatuses): Promise<StatusAnswer | undefined>;
   /** True when a configured source serves the certificates that `issuer` (DER) issued: its sources decide, never a proof. */
   serves(issuer: Buffer): boolean;
 }

@@ -54,7 +54,7 @@ import type { CertificateValidator, ValidationPurpose, ValidationResult } from "
 import { namesEqual } from "./name-compare.ts";
 import type { ParsedCertificate } from "./parse-certificate.ts";
 import { parseCertificate } from "./parse-certificate.ts";
-import type { VerifiedProofs } from "../responses/verified-proofs.ts";
+import type { ProvenStatuses } from "./proven-statuses.ts";
 import type { RevocationLookup } from "./revocation-lookup.ts";
 
 /** Options of `certificateValidator`. */
@@ -92,7 +92,7 @@ interface Search {
   readonly purpose: ValidationPurpose;
   readonly signal: AbortSignal;
   /** The verified freshness proofs of the request being authenticated, if any. */
-  readonly proofs: VerifiedProofs | undefined;
+  readonly proofs: ProvenStatuses | undefined;
   /** Parsed certificates sent with the one authenticated (see `authenticate`). */
   readonly untrusted: readonly Node[];
   budget: number;
@@ -214,7 +214,7 @@ export function certificateValidator(options: CertificateValidatorOptions): Cert
   };
 
   return {
-    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: VerifiedProofs, untrusted: readonly Buffer[] = []): Promise<ValidationResult> {
+    async authenticate(certificate: Buffer, purpose: ValidationPurpose, signal: AbortSignal, proofs?: ProvenStatuses, untrusted: readonly Buffer[] = []): Promise<ValidationResult> {
       const node = nodeOf(certificate);
       if (!("parsed" in node)) return { ok: false, ...node };
       if (node.anchor) return { ok: true, chain: [node.parsed.der] };
