@@ -7,7 +7,7 @@
  */
 import type { SignerConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { SignerReadiness } from "../operations/readiness.ts";
+import type { SignerReadiness } from "../signing/signer-readiness.ts";
 import type { SignerIdentity } from "../signing/responder-identity.ts";
 import { startSignerRenewal, type SignerRenewal } from "../signing/renewal/signer-renewal.ts";
 import { signerRotation, type SignerRotation } from "../signing/signer-rotation.ts";

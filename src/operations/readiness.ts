@@ -16,6 +16,7 @@
  */
 import { X509Certificate, randomBytes, type KeyObject } from "node:crypto";
 import type { Clock } from "../clock.ts";
+import type { SignerReadiness } from "../signing/signer-readiness.ts";
 import type { Signer } from "../signing/signer.ts";
 import { verifySignedData } from "../signing/verify-signed-data.ts";
 import type { SourceData } from "../status/source-data.ts";
@@ -74,15 +75,6 @@ export interface ReadinessTarget {
   readonly data: Pick<SourceData, "freshness">;
   /** The signer to test, or the issuer's signers as they are now. */
   readonly signer: Signer | (() => SignerReadiness);
-}
-
-/** An issuer's signers for readiness, as they are at the moment of the check. */
-export interface SignerReadiness {
-  /** The signers valid now: each must make a test signature. */
-  readonly signers: readonly Signer[];
-  /** Why it is not ready (e.g. no signer valid now). */
-  readonly problems: readonly string[];
-  readonly warnings: readonly string[];
 }
 
 export interface ReadinessOptions {

@@ -1,7 +1,7 @@
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
-import type { SignerReadiness } from "../operations/readiness.ts";
+import type { SignerReadiness } from "../signing/signer-readiness.ts";
 import type { SourceData } from "../status/source-data.ts";
 import type { StatusSource } from "../status/status-source.ts";
 
