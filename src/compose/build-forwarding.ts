@@ -13,7 +13,7 @@ import { remoteResponder } from "../forwarding/remote-responder.ts";
 import { urlAllowList } from "../forwarding/url-pattern.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
-import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import type { Step } from "../pipeline/step.ts";
 import { forwardingStep } from "../pipeline/steps/06-forwarding.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import { ownChainProofs, type BackEndQuery, type OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import type { Trust } from "./build-trust.ts";

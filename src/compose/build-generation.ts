@@ -11,7 +11,7 @@ import type { VouchMetrics } from "../observability/metrics.ts";
 import { readinessCheck, withComponents, type ComponentCheck, type ReadinessTarget, type ReadyReport } from "../operations/readiness.ts";
 import { requestObserver } from "../operations/request-metrics.ts";
 import { accessLog, type AccessLog } from "../operations/access-log.ts";
-import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
+import { issuerDirectory, type ServedIssuer } from "../issuers/issuer-directory.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { signingLimiter } from "../signing/signing-limiter.ts";
 import { buildBillingSink } from "./build-billing.ts";

@@ -3,7 +3,7 @@ import type { Clock } from "../clock.ts";
 import type { IssuerConfig, ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
-import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { ServedIssuer } from "../issuers/issuer-directory.ts";
 import { readCertificateFile } from "../certificate-file.ts";
 import type { SigningLimiter } from "../signing/signing-limiter.ts";
 import { signersOf } from "../config/signer-schema.ts";

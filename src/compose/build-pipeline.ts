@@ -3,7 +3,7 @@ import type { ResponderConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { VouchMetrics } from "../observability/metrics.ts";
 import { stepResultRecorders } from "../observability/step-results.ts";
-import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import { pipeline, type Pipeline } from "../pipeline/pipeline.ts";
 import { RESPONDER_TYPE_STEPS, isOptionalStep } from "../pipeline/responder-types.ts";
 import { FINISHING_STEPS } from "../pipeline/step-names.ts";

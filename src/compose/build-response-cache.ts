@@ -5,7 +5,7 @@ import { ConfigError } from "../errors.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { OperationsMetrics } from "../observability/operations-metrics.ts";
-import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import { localResponseProducer } from "../pipeline/local-response-producer.ts";
 import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";

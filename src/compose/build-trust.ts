@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { TrustConfig } from "../config/schema.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { ServedIssuer } from "../issuers/issuer-directory.ts";
 import { readCertificatesFile } from "../certificate-file.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 import type { CertificateValidator } from "../trust/certificate-validator.ts";

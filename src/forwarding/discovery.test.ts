@@ -8,7 +8,7 @@ import { octetString, oid, sequence, explicit } from "../ocsp/der-writer.ts";
 import { encodeCertId } from "../ocsp/cert-id.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { id_pkix_ocsp_service_locator } from "../ocsp/oids.ts";
-import type { IssuerDirectory, ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
 import { createPki, readPemDer, type Pki } from "../pki/openssl-pki.ts";
 import { certificateCache } from "../trust/memory-certificate-cache.ts";
 import { nameMatcher } from "../trust/name-match.ts";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CertId } from "../ocsp/types.ts";
-import type { IssuerDirectory } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";
 
 /** The issuer CA certificate (DER) of a CertID, when Vouch knows it. */

@@ -4,7 +4,7 @@ import type { CertId, OcspRequest } from "../ocsp/types.ts";
 import { rememberSingle } from "../responses/cached-single.ts";
 import type { ResponseProducer } from "../responses/response-producer.ts";
 import { createExchange } from "./exchange.ts";
-import type { IssuerDirectory, ServedIssuer } from "./issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
 import type { Step } from "./step.ts";
 
 const EMPTY = Buffer.alloc(0);

@@ -22,7 +22,7 @@ import { guardStale } from "../status/guard-stale.ts";
 import { sourceData } from "../status/source-data.ts";
 import type { OpenedSource } from "../status/status-source.ts";
 import { createExchange, type Exchange } from "./exchange.ts";
-import { issuerDirectory } from "./issuer-directory.ts";
+import { issuerDirectory } from "../issuers/issuer-directory.ts";
 import { pipeline, type Pipeline } from "./pipeline.ts";
 import { localValidationStep } from "./steps/07-local-validation.ts";
 import { signStep } from "./steps/08-sign.ts";

@@ -5,7 +5,7 @@ import { decodeBasicOcspResponse, decodeOcspResponse } from "../ocsp/decode-resp
 import { decodeFreshnessProof } from "../ocsp/freshness-proof.ts";
 import type { CertId, Extension } from "../ocsp/types.ts";
 import { recordingLogger } from "../observability/logger.ts";
-import { issuerDirectory, type ServedIssuer } from "../pipeline/issuer-directory.ts";
+import { issuerDirectory, type ServedIssuer } from "../issuers/issuer-directory.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
 import { responderIdentity } from "../signing/responder-identity.ts";
 import { memorySource, type MemoryEntry } from "../status/memory-source.ts";

@@ -13,7 +13,7 @@ import { encodeBasicOcspResponse, encodeResponseData } from "../ocsp/encode-resp
 import { freshnessProofExtension } from "../ocsp/freshness-proof.ts";
 import type { CertId, Extension } from "../ocsp/types.ts";
 import type { Logger } from "../observability/logger.ts";
-import type { IssuerDirectory, ServedIssuer } from "../pipeline/issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
 import { serialText } from "../status/serial-key.ts";
 import type { CertificateCache } from "../trust/certificate-cache.ts";

@@ -10,7 +10,7 @@ import { rememberSingle } from "../../responses/cached-single.ts";
 import type { CachedResponse, ResponseCache } from "../../responses/response-cache.ts";
 import type { StatusAnswer, StatusSource } from "../../status/status-source.ts";
 import { createExchange } from "../exchange.ts";
-import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import { responseCacheStep } from "./05-response-cache.ts";
 
 const CERT_ID: CertId = {

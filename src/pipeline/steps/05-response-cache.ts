@@ -4,7 +4,7 @@ import { singleOf } from "../../responses/cached-single.ts";
 import type { CachedResponse, ResponseCache } from "../../responses/response-cache.ts";
 import type { StatusAnswer } from "../../status/status-source.ts";
 import type { Exchange } from "../exchange.ts";
-import type { IssuerDirectory } from "../issuer-directory.ts";
+import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /**

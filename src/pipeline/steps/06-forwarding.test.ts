@@ -21,7 +21,7 @@ import type { ResponseCache, ResponseToCache } from "../../responses/response-ca
 import { nameMatcher } from "../../trust/name-match.ts";
 import { openssl } from "../../../test/support/openssl.ts";
 import { createExchange, type Exchange } from "../exchange.ts";
-import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import { forwardingStep, type ForwardingOptions } from "./06-forwarding.ts";
 import { askBackEnd, backEndProducer } from "../../forwarding/back-end.ts";
 import { forwarder, type ForwarderOptions } from "../../forwarding/forwarder.ts";

@@ -6,7 +6,7 @@ import type { CertId, OcspRequest } from "../../ocsp/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
 import type { SignedResponse } from "../exchange.ts";
-import type { IssuerDirectory } from "../issuer-directory.ts";
+import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /** What the forwarding step is built from. */

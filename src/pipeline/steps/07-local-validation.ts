@@ -3,7 +3,7 @@ import { TryLaterError, assertNever } from "../../errors.ts";
 import type { CertId, CertStatus, SingleResponse } from "../../ocsp/types.ts";
 import type { Clock } from "../../clock.ts";
 import type { StatusAnswer } from "../../status/status-source.ts";
-import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import type { Exchange } from "../exchange.ts";
 import type { Step } from "../step.ts";
 

@@ -1,7 +1,7 @@
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { rememberSingle } from "../../responses/cached-single.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
-import type { IssuerDirectory, ServedIssuer } from "../issuer-directory.ts";
+import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /**

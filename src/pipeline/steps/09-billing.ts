@@ -2,7 +2,7 @@ import type { BilledCertificate, BillingSink } from "../../billing/billing-sink.
 import { TryLaterError } from "../../errors.ts";
 import { serialText } from "../../status/serial-key.ts";
 import type { Exchange } from "../exchange.ts";
-import type { IssuerDirectory } from "../issuer-directory.ts";
+import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 export interface BillingOptions {
