@@ -1,5 +1,5 @@
-import { issuerHashes } from "../ocsp/cert-id.ts";
-import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
+import { issuerMatcher } from "../ocsp/issuer-matcher.ts";
+import type { CertId } from "../ocsp/types.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
 import type { SignerReadiness } from "../signing/signer-readiness.ts";
 import type { SourceData } from "../status/source-data.ts";
@@ -26,7 +26,7 @@ export interface ServedIssuer {
   close(): Promise<void>;
 }
 
-/** Finds the served issuer of a CertID by its hash algorithm, issuer key hash and issuer name hash. */
+/** Finds the served issuer of a CertID by its hash algorithm, issuer key hash and issuer name hash (ocsp/issuer-matcher.ts). */
 export interface IssuerDirectory {
   /** The issuer, or `undefined` when this responder does not serve the CertID's issuer. */
   find(id: CertId): ServedIssuer | undefined;
@@ -35,39 +35,6 @@ export interface IssuerDirectory {
 }
 
 export function issuerDirectory(issuers: readonly ServedIssuer[]): IssuerDirectory {
-  // Bucketed by the key hash's first four octets, so that a lookup makes no string; the algorithm
-  // and both whole hashes are compared within the bucket (one entry, unless hashes collide there).
-  const buckets = new Map<number, Entry[]>();
-  for (const issuer of issuers) {
-    for (const [algorithm, hashes] of issuerHashes(issuer.certificate)) {
-      const bucket = buckets.get(prefixOf(hashes.keyHash));
-      const entry = { algorithm, keyHash: hashes.keyHash, nameHash: hashes.nameHash, issuer };
-      if (bucket === undefined) buckets.set(prefixOf(hashes.keyHash), [entry]);
-      else bucket.push(entry);
-    }
-  }
-  return {
-    all: issuers,
-    find: (id) => {
-      if (id.issuerKeyHash.length < 4) return undefined;
-      const bucket = buckets.get(prefixOf(id.issuerKeyHash));
-      if (bucket === undefined) return undefined;
-      for (const entry of bucket) {
-        if (entry.algorithm === id.hashAlgorithm && entry.keyHash.equals(id.issuerKeyHash) && entry.nameHash.equals(id.issuerNameHash)) return entry.issuer;
-      }
-      return undefined;
-    },
-  };
-}
-
-interface Entry {
-  readonly algorithm: HashAlgorithm;
-  readonly keyHash: Buffer;
-  readonly nameHash: Buffer;
-  readonly issuer: ServedIssuer;
-}
-
-/** The first four octets of a key hash (every digest here is at least 20 octets long). */
-function prefixOf(keyHash: Buffer): number {
-  return keyHash.readUInt32BE(0);
+  const matcher = issuerMatcher(issuers.map((issuer) => [issuer.certificate, issuer] as const));
+  return { all: issuers, find: (id) => matcher.find(id) };
 }

@@ -1,11 +1,10 @@
 /**
- * Whether a CertID names a source's issuer. The four CertID hashes of the issuer are computed
- * once, at construction; a lookup then compares two short Buffers.
+ * Whether a CertID names a source's issuer: the one matcher (ocsp/issuer-matcher.ts) over the
+ * source's issuer certificate, with the source's wording of a certificate it cannot read.
  */
 import { ConfigError } from "../errors.ts";
-import type { IssuerHashes } from "../ocsp/cert-id.ts";
-import { issuerHashes } from "../ocsp/cert-id.ts";
-import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
+import { issuerMatcher } from "../ocsp/issuer-matcher.ts";
+import type { CertId } from "../ocsp/types.ts";
 
 /** Tests CertIDs against one issuer certificate. */
 export interface IssuerMatch {
@@ -18,16 +17,10 @@ export interface IssuerMatch {
  * not a DER certificate.
  */
 export function issuerMatch(issuerDer: Buffer, field = "issuer"): IssuerMatch {
-  let hashes: ReadonlyMap<HashAlgorithm, IssuerHashes>;
   try {
-    hashes = issuerHashes(issuerDer);
+    const matcher = issuerMatcher([[issuerDer, true]]);
+    return { matches: (id) => matcher.find(id) === true };
   } catch (error) {
     throw new ConfigError(field, `not a DER certificate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return {
-    matches(id: CertId): boolean {
-      const expected = hashes.get(id.hashAlgorithm);
-      return expected !== undefined && expected.keyHash.equals(id.issuerKeyHash) && expected.nameHash.equals(id.issuerNameHash);
-    },
-  };
 }
