@@ -13,7 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { ocspStatus, until } from "../support/crl-fetching.ts";
 import { openssl } from "../support/openssl.ts";
-import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
+import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 describe("a crl source with a known-serials folder", () => {
   let pki: Pki;
@@ -68,6 +68,48 @@ responders:
 
   test("a certificate added to the folder is known at once", async () => {
     await copyFile(unlisted, join(issued, "unlisted.pem"));
+    await until("the added certificate known", () => ocspStatus(vouch, pki, unlisted), (status) => status === "good");
+  });
+});
+
+describe("a crl source with the SQL store's issued rows as known serials", () => {
+  let pki: Pki;
+  let unlisted: string;
+  let database: string;
+  let vouch: VouchProcess;
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vouch-known-sql-"));
+    pki = await createPki({ dir: join(dir, "pki") });
+    unlisted = await issueCertificate(pki, "unlisted", { commonName: "unlisted.demo.vouch.test" });
+    database = join(dir, "issued.db");
+    for (const certificate of [pki.good, pki.revoked]) {
+      const added = await runVouch(["store", "add", certificate, "--database", database, "--issuer", pki.ca], { timeoutMs: 30_000 });
+      assert.equal(added.code, 0, added.stderr);
+    }
+    vouch = await startVouch(`log: { level: info }
+responders:
+  - name: known-sql
+    listen: { host: 127.0.0.1, port: 0 }
+    issuers:
+      - certificate: ${pki.ca}
+        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
+        sources:
+          - type: crl
+            files: [${pki.crl}]
+            knownSerials: { database: ${database}, pollInterval: PT1S }
+`);
+  });
+  after(async () => {
+    await vouch?.stop();
+  });
+
+  test("a serial the store never listed is unknown, and good once vouch store add lists it", async () => {
+    assert.equal(await ocspStatus(vouch, pki, pki.good), "good");
+    assert.equal(await ocspStatus(vouch, pki, pki.revoked), "revoked");
+    assert.equal(await ocspStatus(vouch, pki, unlisted), "unknown");
+    const added = await runVouch(["store", "add", unlisted, "--database", database, "--issuer", pki.ca], { timeoutMs: 30_000 });
+    assert.equal(added.code, 0, added.stderr);
     await until("the added certificate known", () => ocspStatus(vouch, pki, unlisted), (status) => status === "good");
   });
 });
