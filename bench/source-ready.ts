@@ -11,6 +11,8 @@
  *   openssl-index   openssl ocsp -index index.txt -port P -rsigner … -rkey … -CA ca.pem
  *   vouch-index     vouch serve, an `index` source on the same index.txt
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
+ *   vouch-crl-http  vouch serve, a `crl` source fetching that CRL over HTTP (node:http in this process,
+ *                   a fresh state folder each round, so every start fetches it whole)
  *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
  *                   imported once with `vouch store import-index`)
  * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index, in RELOAD_ROUNDS (default 2)
@@ -18,12 +20,18 @@
  * the default: one entry flips each time, and the time until each change shows is reported; or
  * REWRITE=same: the same content; the poller asks every POLL_MS, default 20), and a control run
  * writing the same way to a file Vouch does not read, and polling for CONTROL_POLL_MS (default 300)
- * after each write; median p99 of each kind (see reloadLatency). Needs `npm run build` (Vouch
+ * after each write; median p99 of each kind (see reloadLatency). Then SWAP_SECONDS (default 10; 0
+ * skips) of wrk load on vouch-crl-http fetching every second, in RELOAD_ROUNDS rounds of two runs: a
+ * control (each fetch answered 304) and one during which a new CRL of the same ENTRIES (the next
+ * CRL number, made beforehand by `openssl ca -gencrl`) is published, fetched and swapped in (see
+ * crlSwapLatency). Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
-import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { performance } from "node:perf_hooks";
@@ -34,8 +42,9 @@ const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "..");
 const ENTRIES = Number(process.argv[2] ?? 1_000_000);
 const DATA = join(process.env.BENCH_DATA ?? "/tmp/vouch-bench", "source-ready");
-const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
+const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl vouch-crl-http vouch-sqlite vouch-postgres").split(/\s+/).filter(Boolean);
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
+const SWAP_SECONDS = Number(process.env.SWAP_SECONDS ?? 10);
 const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
 const RELOAD_ROUNDS = Number(process.env.RELOAD_ROUNDS ?? 2);
 const POLL_MS = Number(process.env.POLL_MS ?? 20);
@@ -78,23 +87,26 @@ async function prepare() {
     await writeFile(index, `${lines.join("\n")}\n`);
   }
   const crl = join(DATA, `crl-${ENTRIES}.der`);
-  // Only the crl scenario needs it, and making it takes minutes.
-  if (SCENARIOS.includes("vouch-crl") && !(await exists(crl))) {
-    log("openssl ca -gencrl over the same entries (takes a while)");
-    // openssl ca reads its database from the config's `database`: point a copy of the config at ours.
+  // openssl ca reads its database from the config's `database`: point a copy of the config at ours.
+  const gencrl = async (out: string) => {
     const config = (await readFile(pki.opensslConfig, "utf8")).replace(/^database\s*=.*$/m, `database = ${index}`);
     const configFile = join(DATA, "gencrl.cnf");
     await writeFile(configFile, config);
     await writeFile(`${index}.attr`, "unique_subject = no\n");
     const pem = join(DATA, "crl.pem");
     await run("openssl", ["ca", "-config", configFile, "-gencrl", "-crldays", "30", "-out", pem, "-batch"], { env: ENV, maxBuffer: 1 << 26 });
-    await run("openssl", ["crl", "-in", pem, "-outform", "DER", "-out", crl], { env: ENV });
+    await run("openssl", ["crl", "-in", pem, "-outform", "DER", "-out", out], { env: ENV });
+  };
+  // Only the crl scenarios need it, and making it takes minutes.
+  if ((SCENARIOS.includes("vouch-crl") || SCENARIOS.includes("vouch-crl-http") || SWAP_SECONDS > 0) && !(await exists(crl))) {
+    log("openssl ca -gencrl over the same entries (takes a while)");
+    await gencrl(crl);
   }
   const request = join(DATA, "request.der");
   if (!(await exists(request))) {
     await run("openssl", ["ocsp", "-issuer", pki.ca, "-serial", `0x${serialOf(ENTRIES - 1)}`, "-no_nonce", "-reqout", request], { env: ENV });
   }
-  return { pki, index, crl, request };
+  return { pki, index, crl, request, gencrl };
 }
 
 interface Measured {
@@ -177,7 +189,10 @@ async function vouchStoreExists(): Promise<boolean> {
 
 async function main() {
   if (!(await exists(join(REPO, "dist/main.js")))) throw new Error("run `npm run build` first (Vouch runs from dist/)");
-  const { pki, index, crl, request } = await prepare();
+  const { pki, index, crl, request, gencrl } = await prepare();
+  // The CA's distribution point for the vouch-crl-http scenario and the swap: the CRL file served as it is.
+  const distribution = await serveCrls();
+  distribution.serve(crl);
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
@@ -198,6 +213,13 @@ async function main() {
         await vouchConfig(config, pki, `{ type: crl, files: [${crl}], pollInterval: PT1H }`);
         results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
+      case "vouch-crl-http": {
+        const state = join(DATA, "crl-http-state", String(round));
+        await rm(state, { recursive: true, force: true });
+        await vouchConfig(config, pki, `{ type: crl, urls: [${distribution.url}], fetch: { stateFolder: ${state}, maxInterval: PT1H }, pollInterval: PT1H }`);
+        results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
+        break;
+      }
       case "vouch-sqlite":
       case "vouch-postgres": {
         if (!(await vouchStoreExists())) {
@@ -239,7 +261,119 @@ async function main() {
     }),
   ];
   if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index, requestDer)));
+  if (SWAP_SECONDS > 0) lines.push("", ...(await crlSwapLatency(pki, crl, gencrl, distribution)));
+  await distribution.close();
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A CRL distribution point on loopback: serves one CRL file (streamed, with an ETag from its path and size: a new file is a new CRL). */
+async function serveCrls(): Promise<{ url: string; served: () => number; serve(file: string): void; close(): Promise<void> }> {
+  let current = "";
+  let full = 0;
+  const server = createServer((request, response) => {
+    void stat(current).then((info) => {
+      const etag = `"${info.size}-${info.mtimeMs}"`;
+      if (request.headers["if-none-match"] === etag) {
+        response.writeHead(304, { etag }).end();
+        return;
+      }
+      full++;
+      response.writeHead(200, { "content-type": "application/pkix-crl", "content-length": info.size, etag });
+      createReadStream(current).pipe(response);
+    });
+  });
+  await new Promise<void>((done) => server.listen(PORT + 1, "127.0.0.1", done));
+  return {
+    url: `http://127.0.0.1:${PORT + 1}/ca.crl`,
+    served: () => full,
+    serve(file) {
+      current = file;
+    },
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/**
+ * p99 under wrk load on a crl source fetching every second over HTTP: a control run (the CRL
+ * unchanged, each fetch a 304) and a run during which a new CRL of the same entries is published (the
+ * next CRL number, made beforehand), fetched whole, checked and swapped in; RELOAD_ROUNDS rounds,
+ * median p99 of each kind. The time from publishing to answers coming from the new CRL is read from
+ * vouch_crl_number on the admin listener.
+ */
+async function crlSwapLatency(
+  pki: ReturnType<typeof pkiPaths>,
+  crl: string,
+  gencrl: (out: string) => Promise<void>,
+  distribution: Awaited<ReturnType<typeof serveCrls>>,
+): Promise<string[]> {
+  const next: string[] = [];
+  for (let round = 0; round < RELOAD_ROUNDS; round++) {
+    const file = join(DATA, `swap-${round}.der`);
+    log(`swap: openssl ca -gencrl for round ${round + 1}`);
+    await gencrl(file);
+    next.push(file);
+  }
+  distribution.serve(crl);
+  const state = join(DATA, "swap-state");
+  await rm(state, { recursive: true, force: true });
+  const config = join(DATA, "swap.yaml");
+  await vouchConfig(config, pki, `{ type: crl, urls: [${distribution.url}], fetch: { stateFolder: ${state}, maxInterval: PT1S, margin: PT1M }, pollInterval: PT1H }`);
+  await writeFile(config, `${await readFile(config, "utf8")}admin:\n  listen: { host: 127.0.0.1, port: ${PORT + 2} }\n`);
+  const goodRequest = join(DATA, "reload-request.der");
+  await run("openssl", ["ocsp", "-issuer", pki.ca, "-cert", pki.good, "-no_nonce", "-reqout", goodRequest], { env: ENV });
+  await requirePortFree();
+  const server = spawn(process.execPath, [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config", config], { env: ENV, stdio: "ignore" });
+  const crlNumber = async (): Promise<number> => {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${PORT + 2}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+      return Number(/^vouch_crl_number\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+    } catch {
+      return Number.NaN;
+    }
+  };
+  try {
+    const first = Date.now();
+    while (Number.isNaN(await crlNumber())) {
+      if (Date.now() - first > 300_000) throw new Error("the crl-http server did not load its CRL in 300 s");
+      await new Promise((done) => setTimeout(done, 200));
+    }
+    const wrk = async () => {
+      const { stdout } = await run("wrk", ["-t1", "-c8", `-d${SWAP_SECONDS}s`, "--latency", "-s", join(REPO, "bench/lib/ocsp-post.lua"), `http://127.0.0.1:${PORT}/`], { env: { ...ENV, BENCH_REQ: goodRequest } });
+      const line = stdout.split("\n").find((text) => text.startsWith("BENCH ")) ?? "";
+      const field = (name: string) => Number(new RegExp(`${name}=([0-9.]+)`).exec(line)?.[1] ?? Number.NaN);
+      return { rps: field("rps"), p99: field("p99_us") / 1000, errors: field("non200") + field("not_ocsp_ok") + field("sock_errors") };
+    };
+    await wrk(); // warm-up
+    const controls: Awaited<ReturnType<typeof wrk>>[] = [];
+    const swaps: Awaited<ReturnType<typeof wrk>>[] = [];
+    const swapMs: number[] = [];
+    for (const file of next) {
+      controls.push(await wrk());
+      const before = await crlNumber();
+      const load = wrk();
+      // A second into the run, so that the swap happens under the load.
+      await new Promise((done) => setTimeout(done, 1_000));
+      const published = performance.now();
+      distribution.serve(file);
+      let swapped = false;
+      while (!swapped && performance.now() - published < SWAP_SECONDS * 1_000) {
+        swapped = (await crlNumber()) > before;
+        if (!swapped) await new Promise((done) => setTimeout(done, 100));
+      }
+      if (swapped) swapMs.push(performance.now() - published);
+      swaps.push(await load);
+      log(`swap round ${swaps.length}: p99 control ${controls.at(-1)?.p99.toFixed(2)} ms, during the swap ${swaps.at(-1)?.p99.toFixed(2)} ms${swapped ? `, new CRL in answers after ${swapMs.at(-1)?.toFixed(0)} ms` : ", the swap did not finish within the run"}`);
+    }
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    return [
+      `| crl source over HTTP, ${ENTRIES.toLocaleString("en")} entries, fetched every second, wrk -c8 keep-alive, live signing${RELOAD_ROUNDS > 1 ? `, median of ${RELOAD_ROUNDS} rounds` : ""} | req/s | p99 (ms) | failed |`,
+      "|---|---:|---:|---:|",
+      `| control: the CRL unchanged (each fetch a 304) | ${median(controls.map((c) => c.rps)).toFixed(0)} | ${median(controls.map((c) => c.p99)).toFixed(2)} | ${sum(controls.map((c) => c.errors))} |`,
+      `| a new CRL fetched and swapped in during the run (${swapMs.length} of ${swaps.length} swapped${swapMs.length === 0 ? "" : `, median ${median(swapMs).toFixed(0)} ms from publishing to answers`}) | ${median(swaps.map((c) => c.rps)).toFixed(0)} | ${median(swaps.map((c) => c.p99)).toFixed(2)} | ${sum(swaps.map((c) => c.errors))} |`,
+    ];
+  } finally {
+    server.kill("SIGKILL");
+  }
 }
 
 /**

@@ -6,6 +6,8 @@ import { openCrlSource } from "../status/crl/crl-loader.ts";
 import { crlFetchOptions } from "./crl-fetch-options.ts";
 import { openIndexSource } from "../status/index/index-loader.ts";
 import { openSqlSource } from "../status/sql/sql-loader.ts";
+import { openIssuedFolder } from "../status/known/issued-folder-loader.ts";
+import { withKnownSerials } from "../status/known/known-serials.ts";
 import type { SourceSupply } from "../status/source-supply.ts";
 import type { OpenedSource } from "../status/status-source.ts";
 
@@ -28,8 +30,8 @@ export async function buildSource(
     switch (config.type) {
       case "index":
         return await openIndexSource({ file: config.file, issuer, clock, logger, pollIntervalMs: config.pollInterval, reloads: supply.reloads, tables: supply.tables });
-      case "crl":
-        return await openCrlSource({
+      case "crl": {
+        const crl = await openCrlSource({
           files: config.files,
           folder: config.folder,
           urls: config.urls,
@@ -40,6 +42,19 @@ export async function buildSource(
           pollIntervalMs: config.pollInterval,
           tables: supply.tables,
         });
+        if (config.knownSerials === undefined) return crl;
+        const { folder, database, schema, pollInterval } = config.knownSerials;
+        try {
+          const known =
+            folder !== undefined
+              ? await openIssuedFolder({ folder, issuer, clock, logger, pollIntervalMs: pollInterval })
+              : await openSqlSource({ database: database!, schema, issuer, clock, logger, pollIntervalMs: pollInterval, maxStalenessMs: responseValidityMs });
+          return withKnownSerials(crl, known);
+        } catch (error) {
+          await crl.close();
+          throw error instanceof ConfigError ? error.within("knownSerials") : error;
+        }
+      }
       case "sql":
         return await openSqlSource({
           database: config.database,

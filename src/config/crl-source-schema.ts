@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { filePath } from "./config-paths.ts";
+import { databaseLocation, filePath } from "./config-paths.ts";
 import { isCrlUrl } from "../status/crl/crl-location.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
@@ -32,6 +32,25 @@ export const crlFetchSchema = z
   })
   .strict();
 
+/**
+ * What the CA issued, so that a serial it never issued is "not-issued" (the responder's non-issued
+ * policy) instead of the CRL's "good": a folder of its certificates (PEM or DER, watched), or the SQL
+ * status store's issued rows (`vouch store add` / `import-certs`).
+ */
+const knownSerialsSchema = z
+  .object({
+    folder: filePath.optional(),
+    /** An SQLite file or a postgres:// URL, as an sql source's. */
+    database: databaseLocation(z.string().min(1, "must be an SQLite file path or a postgres:// URL")).optional(),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,47}$/, "use at most 48 lower-case letters, digits and '_'").default("vouch"),
+    /** How often the folder or store is looked at again (a folder is also watched; PostgreSQL also notifies). */
+    pollInterval: positiveDurationOr("PT10S"),
+  })
+  .strict()
+  .superRefine((known, context) => {
+    if ((known.folder === undefined) === (known.database === undefined)) context.addIssue({ code: "custom", path: [], message: "name either folder or database" });
+  });
+
 export const crlSourceSchema = z
   .object({
     type: z.literal("crl"),
@@ -42,6 +61,7 @@ export const crlSourceSchema = z
     /** Where the CA publishes its CRLs; mixed with `files` in one source. */
     urls: z.array(crlUrl).default([]),
     fetch: crlFetchSchema.optional(),
+    knownSerials: knownSerialsSchema.optional(),
     pollInterval: positiveDurationOr("PT1S"),
   })
   .strict()

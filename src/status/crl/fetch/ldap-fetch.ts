@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { Client } from "ldapts";
+import type { Client } from "ldapts";
 import type { FetchLimits, FetchOutcome } from "./fetch-types.ts";
 
 /** The attribute a CA's directory entry holds its CRL in (RFC 4523), when the URL names none. */
@@ -47,7 +47,9 @@ export async function ldapFetch(url: URL, file: string, limits: FetchLimits, can
     });
     return socket;
   };
-  const client = new Client({
+  // Loaded on the first LDAP fetch: a process that fetches no LDAP URL never loads the library.
+  const { Client: LdapClient } = await import("ldapts");
+  const client = new LdapClient({
     url: location.server,
     timeout: limits.timeoutMs,
     connectTimeout: limits.timeoutMs,
