@@ -89,15 +89,26 @@ export interface Exchange {
 }
 
 /** What the HTTP layer knows when a request arrives. */
-export type ExchangeInit = Pick<Exchange, "received" | "method" | "clientAddress" | "ifNoneMatch" | "signal" | "startedAt"> &
-  Partial<Pick<Exchange, "tlsClient">>;
+export type ExchangeInit = Pick<Exchange, "received" | "method" | "ifNoneMatch" | "signal" | "startedAt"> &
+  Partial<Pick<Exchange, "tlsClient">> & {
+    /**
+     * The client's address, or how to learn it: a socket's remoteAddress is a getpeername() system
+     * call and an object, paid again for every connection, which most exchanges never read (only logs
+     * and billing do); a function is called at the first read, at most once.
+     */
+    readonly clientAddress: string | (() => string);
+  };
 
 export function createExchange(init: ExchangeInit): Exchange {
+  const address = init.clientAddress;
+  let known = typeof address === "string" ? address : undefined;
   // Field by field, not a spread: every exchange then has one shape, and the copy is cheaper.
   return {
     received: init.received,
     method: init.method,
-    clientAddress: init.clientAddress,
+    get clientAddress(): string {
+      return (known ??= (address as () => string)());
+    },
     ifNoneMatch: init.ifNoneMatch,
     signal: init.signal,
     startedAt: init.startedAt,
