@@ -4,8 +4,9 @@
 # while wrk loads it for SECONDS after WARMUP seconds of unmeasured load (V8 must optimise first; under
 # valgrind a request costs ~50x its time, so both are long). Unlike req/s or CPU time, an instruction
 # count hardly depends on what else the machine runs: it decides whether a change to the request path
-# pays on a shared box. (`perf stat -e instructions` would count the kernel too, where hardware
-# counters are available; on this machine's VM they are not.)
+# pays on a shared box, provided thousands of requests are measured (see bench/README.md: with a few
+# hundred, V8's compilations and major GCs dominate). (`perf stat -e instructions` would count the
+# kernel too, where hardware counters are available; on this machine's VM they are not.)
 #
 #   SERVER=vouch|node-floor|sign-floor   CLOSE=1 (one connection per request) or 0 (keep-alive)
 #   KEY_TYPE=ecdsa-p256   VOUCH_ENTRY=bin/vouch.js   VOUCH_ARGS="" (e.g. "--workers 2 --worker-threads")
