@@ -14,6 +14,10 @@
 #                port), keep-alive; compared with openssl-m2 and with `openssl speed -multi 2` (issue #5)
 #   vouch-t2     Vouch with `--workers 2 --worker-threads`: ONE process
 #                whose two worker threads share the port, keep-alive; compared with both OpenSSL scenarios
+#   vouch-default / vouch-default-ka  the default `vouch serve` (no --workers: one worker process per
+#                CPU), one connection per request / keep-alive (issue 18)
+#   node-floor   a trivial node:http server (bench/node-floor-server.mjs) returning a fixed body of the
+#                size of Vouch's response, one connection per request: the Node floor (issue 18)
 #   vouch-signed-billed  (only when named in SCENARIOS) Vouch, keep-alive, requests signed by an ECDSA
 #                P-256 requestor, requestSignature required + byname authorization + billing to
 #                PostgreSQL (BENCH_PG); compared with vouch-ka (issue #3: goal >= 0.6 of its req/s)
@@ -22,7 +26,8 @@
 #
 # Env: RUNS=1 (median of RUNS runs per figure)   THREADS=1 (wrk threads)   WARMUP=2 (s of unmeasured
 #      load before each Vouch run; 0 = none)     KEY_TYPES="ecdsa-p256 rsa-2048 ml-dsa-65"
-#      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close vouch-t2"   BENCH_DATA=/tmp/vouch-bench (generated
+#      SCENARIOS="openssl openssl-m2 vouch-ka vouch-close vouch-t2 vouch-default vouch-default-ka node-floor"
+#      BENCH_DATA=/tmp/vouch-bench (generated
 #      PKIs, logs; never in git)   BENCH_REGEN=1 (new PKIs)   OSSL_PORT=18080 VOUCH_PORT=18081
 #      SPEED=1 (add `openssl speed` signing figures for context; 0 = skip)   PROFILE=1 (run Vouch with
 #      `node --cpu-prof`, profiles in $BENCH_DATA/profiles; adds overhead, figures not comparable)
@@ -42,7 +47,7 @@ RUNS=${RUNS:-1}
 THREADS=${THREADS:-1}
 WARMUP=${WARMUP:-2}
 KEY_TYPES=${KEY_TYPES:-ecdsa-p256 rsa-2048 ml-dsa-65}
-SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close vouch-t2}
+SCENARIOS=${SCENARIOS:-openssl openssl-m2 vouch-ka vouch-close vouch-t2 vouch-default vouch-default-ka node-floor}
 DATA=${BENCH_DATA:-/tmp/vouch-bench}
 OSSL_PORT=${OSSL_PORT:-18080}
 VOUCH_PORT=${VOUCH_PORT:-18081}
@@ -88,13 +93,13 @@ if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s 
   die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
 fi
 [ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
-for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-t2|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-t2|vouch-default|vouch-default-ka|node-floor|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$DATA/logs" "$HERE/results"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RAW="$DATA/logs/raw-$STAMP.tsv"
-printf 'key_type\tscenario\trun\trps\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\trequests\terrors\tserver_cpu_s\tother_cpu_pct\twrk_cpu_s\tsteal_pct\tdb_cpu_us_per_req\tbilled_rows\n' > "$RAW"
+printf 'key_type\tscenario\trun\trps\tp50_us\tp99_us\tcpu_us_per_req\trss_kib\trequests\terrors\tserver_cpu_s\tother_cpu_pct\twrk_cpu_s\tsteal_pct\tdb_cpu_us_per_req\tbilled_rows\tidle_rss_kib\n' > "$RAW"
 
 # ------------------------------------------------------------------ process bookkeeping
 SERVER_PID=""
@@ -253,12 +258,30 @@ EOF
     mkdir -p "$DATA/profiles"
     nodeargs=(--cpu-prof --cpu-prof-dir "$DATA/profiles" --cpu-prof-name "vouch-$CUR_KT-$CUR_SC-$CUR_RUN.cpuprofile")
   fi
-  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" --workers "$workers" "${extra[@]}" > "$logf" 2>&1 &
+  # workers "default": no --workers, as an operator starts it (one worker per CPU)
+  if [ "$workers" = default ]; then workers=$(nproc); else extra+=(--workers "$workers"); fi
+  node "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" "${extra[@]}" > "$logf" 2>&1 &
   SERVER_PID=$!
   wait_ready "http://$HOST:$PORT/healthz" "$SERVER_PID" "$logf"
   if [ "$workers" -gt 1 ]; then   # every worker must be up before memory and CPU are read
     for _ in $(seq 300); do [ "$(ss -Hltn "sport = :$PORT" | wc -l)" -ge "$workers" ] && break; sleep 0.1; done
   fi
+  LISTEN=$(assert_loopback_only "$PORT")
+}
+
+# The Node floor: node:http answering every request with the same bytes, the size of Vouch's response
+# (the one saved by a Vouch pre-flight of this key type; else OpenSSL's, written offline).
+start_node_floor() { # logfile
+  local logf=$1 resp="$PKI_DIR/floor-response.der"
+  PORT=$VOUCH_PORT
+  port_free "$PORT" || die "port $PORT is in use (set VOUCH_PORT)"
+  if [ ! -s "$resp" ]; then
+    openssl ocsp -index "$PKI_INDEX" -CA "$PKI_CA" -rsigner "$PKI_SIGNER" -rkey "$PKI_SIGNER_KEY" -reqin "$PKI_REQ" -respout "$resp" -nmin 60 >/dev/null 2>&1 \
+      || die "cannot write a response for the Node floor"
+  fi
+  PORT=$PORT RESP_FILE=$resp node "$HERE/node-floor-server.mjs" > "$logf" 2>&1 &
+  SERVER_PID=$!
+  wait_ready post "$SERVER_PID" "$logf"
   LISTEN=$(assert_loopback_only "$PORT")
 }
 
@@ -342,7 +365,7 @@ run_wrk() { # close(0|1) seconds out_file; wrk's own CPU seconds (user + sys) go
 
 measure() { # key_type scenario run
   local kt=$1 sc=$2 run=$3 close=0 pf prefix logf res j0 j1 b0 b1 s0 s1 rss cpu_s req errs cpu_us other steal t0 t1
-  local d0="" d1="" db_us="" billed="" warm_req=0 want_rows
+  local d0="" d1="" db_us="" billed="" warm_req=0 want_rows idle_rss
   CUR_KT=$kt; CUR_SC=$sc; CUR_RUN=$run
   prefix="$DATA/logs/$STAMP-$kt-$sc-$run"; logf="$prefix.server.log"
   REQ=$PKI_REQ
@@ -353,16 +376,26 @@ measure() { # key_type scenario run
     vouch-close) start_vouch "$logf"; close=1 ;;
     vouch-w2) start_vouch "$logf" plain 2 ;;
     vouch-t2) start_vouch "$logf" plain 2 threads ;;
+    vouch-default) start_vouch "$logf" plain default; close=1 ;;
+    vouch-default-ka) start_vouch "$logf" plain default ;;
+    node-floor) start_node_floor "$logf"; close=1 ;;
     vouch-signed-billed)
       [ -s "${PKI_SIGNED_REQ:-}" ] || die "no signed request in $PKI_DIR (run bench/pki.ts again)"
       drop_billing_table   # Vouch creates it at start-up: one table per run, so its rows can be counted
       REQ=$PKI_SIGNED_REQ; start_vouch "$logf" signed-billed ;;
   esac
   log "$kt $sc run $run: pid $SERVER_PID listening on $LISTEN"
-  pf=$(preflight "$prefix")   # (a failure inside "log ... $(...)" would not stop the script)
-  log "  preflight: $pf"
+  if [ "$sc" = node-floor ]; then   # a fixed body: its nonce is not this request's; wrk checks status and OCSP status
+    log "  node floor: serving $(wc -c < "$PKI_DIR/floor-response.der") bytes"
+  else
+    pf=$(preflight "$prefix")   # (a failure inside "log ... $(...)" would not stop the script)
+    log "  preflight: $pf"
+    # The Node floor answers with as many bytes as Vouch does.
+    case $sc in vouch-ka|vouch-close) cp "$prefix.resp.der" "$PKI_DIR/floor-response.der" ;; esac
+  fi
+  idle_rss=$(rss_kib "$SERVER_PID")   # started, one request answered, no load yet
   if [ "$sc" = vouch-signed-billed ]; then pf=$(preflight_signed "$prefix"); log "  preflight: $pf"; fi
-  if [ "${sc%%-*}" = vouch ] && [ "$WARMUP" -gt 0 ]; then
+  if { [ "${sc%%-*}" = vouch ] || [ "$sc" = node-floor ]; } && [ "$WARMUP" -gt 0 ]; then
     run_wrk "$close" "$WARMUP" "$prefix.warmup.txt" || { cat "$prefix.warmup.txt" >&2; die "wrk warm-up failed"; }
     warm_req=$(kv requests "$(grep '^BENCH ' "$prefix.warmup.txt" || true)"); warm_req=${warm_req:-0}
   fi
@@ -396,10 +429,10 @@ measure() { # key_type scenario run
     -v w="$(( (t1 - t0) / 1000 ))" -v ncpu="$(nproc)" -v lg="$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" 'BEGIN {
       s = j / hz; o = b / hz - s - lg - dbj / hz; if (o < 0) o = 0
       printf "%.2f %.1f %.1f %.1f\n", s, (n > 0 ? s * 1e6 / n : 0), 100 * o / (w / 1e6 * ncpu), 100 * st / hz / (w / 1e6 * ncpu) }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kt" "$sc" "$run" "$(kv rps "$res")" "$(kv p50_us "$res")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kt" "$sc" "$run" "$(kv rps "$res")" "$(kv p50_us "$res")" \
     "$(kv p99_us "$res")" "$cpu_us" "$rss" "$req" "$errs" "$cpu_s" "$other" "$(awk '{ print $1 + $2 }' "$prefix.wrk.txt.cpu")" "$steal" \
-    "$db_us" "$billed" >> "$RAW"
-  log "  rps=$(kv rps "$res") p50=$(kv p50_us "$res")us p99=$(kv p99_us "$res")us cpu/req=${cpu_us}us server_cpu=${cpu_s}s rss=${rss}KiB requests=$req errors=$errs other_cpu=${other}% steal=${steal}%${db_us:+ postgres_cpu/req=${db_us}us}${billed:+ billed_rows=$billed}"
+    "$db_us" "$billed" "$idle_rss" >> "$RAW"
+  log "  rps=$(kv rps "$res") p50=$(kv p50_us "$res")us p99=$(kv p99_us "$res")us cpu/req=${cpu_us}us server_cpu=${cpu_s}s rss=${rss}KiB idle_rss=${idle_rss}KiB requests=$req errors=$errs other_cpu=${other}% steal=${steal}%${db_us:+ postgres_cpu/req=${db_us}us}${billed:+ billed_rows=$billed}"
   [ "$errs" = 0 ] || log "  WARNING: $errs failed responses (see $prefix.wrk.txt)"
 }
 
@@ -412,6 +445,8 @@ if [ "$SPEED" = 1 ]; then
     line=$(timeout 60 openssl speed -seconds 1 -mr "$alg" 2>/dev/null | grep -E '^\+F[24]:' | tail -1 || true)
     [ -n "$line" ] && printf '%s\t%s\t%s\n' "$alg" "$(echo "$line" | cut -d: -f4)" "$(echo "$line" | cut -d: -f5)" >> "$SPEED_TXT"
   done
+  # Issue 18's yardstick: the bare cost of Node's crypto.sign with a P-256 key (bench/sign-floor.ts --loop).
+  timeout 60 node "$HERE/sign-floor.ts" --loop 1 >> "$SPEED_TXT" || log "sign-floor --loop failed"
   # Issue 15's yardstick for ML-DSA-65: the bare signature rate of one core with Node's crypto (no ML-DSA in `openssl speed` 3.0).
   case " $KEY_TYPES " in *" ml-dsa-65 "*)
     timeout 60 node "$HERE/ml-dsa-speed.ts" 1 ml-dsa-65 >> "$SPEED_TXT" || log "ml-dsa-speed failed" ;;

@@ -7,13 +7,33 @@
  *
  * On SIGINT it prints the requests answered and its CPU µs per request (user, system). What Vouch
  * spends above this is its own request path.
+ *
+ * `node bench/sign-floor.ts --loop [SECONDS=1]` serves nothing: it signs the same bytes in a loop and
+ * prints `node-sign-p256 <signatures per CPU second>`, the bare cost of Node's crypto.sign that
+ * bench/run.sh reports next to `openssl speed` (issue 18's CPU goal is stated with it).
  */
 import { generateKeyPairSync, sign } from "node:crypto";
 import { createServer } from "node:net";
 
-const port = Number(process.argv[2] ?? 9555);
 const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
 const tbs = Buffer.alloc(220, 7);
+
+if (process.argv[2] === "--loop") {
+  const seconds = Number(process.argv[3] ?? 1);
+  for (let i = 0; i < 200; i++) sign("sha256", tbs, privateKey); // warm up
+  const start = process.cpuUsage();
+  let signed = 0;
+  const until = performance.now() + seconds * 1000;
+  while (performance.now() < until) {
+    for (let i = 0; i < 100; i++) sign("sha256", tbs, privateKey);
+    signed += 100;
+  }
+  const used = process.cpuUsage(start);
+  process.stdout.write(`node-sign-p256\t${Math.round((signed * 1e6) / (used.user + used.system))}\n`);
+  process.exit(0);
+}
+
+const port = Number(process.argv[2] ?? 9555);
 const filler = Buffer.alloc(300);
 let answered = 0;
 

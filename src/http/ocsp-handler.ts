@@ -25,7 +25,8 @@ const NEVER_ABORTED = new AbortController().signal;
 
 /** Where a request came from, and what the listener holds for it until the reply is written. */
 export interface RequestContext {
-  readonly clientAddress: string;
+  /** Called at most once, when something reads the exchange's clientAddress (see ExchangeInit). */
+  readonly clientAddress: () => string;
   readonly tlsClient: AuthenticatedCertificate | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -113,6 +114,8 @@ function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: B
     return failed(endpoint, exchange, context, started, error);
   }
   if (pending === undefined) return finished(endpoint, exchange, started);
+  // Learnt while the connection is surely open: a client that leaves before its reply still has one in the logs.
+  void exchange.clientAddress;
   return pending.then(
     () => finished(endpoint, exchange, started),
     (error: unknown) => failed(endpoint, exchange, context, started, error),

@@ -144,7 +144,8 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     if (endpoint === undefined) return { reply: NOT_FOUND };
     // Held from routing (the body may still be arriving) until the reply is written or abandoned.
     const release = endpoint.inFlight?.hold() ?? NO_RELEASE;
-    return prepareOcsp(endpoint, head, pathname, { clientAddress: socket.remoteAddress ?? "", tlsClient: clients.get(socket), clock, logger, release });
+    const clientAddress = () => socket.remoteAddress ?? "";
+    return prepareOcsp(endpoint, head, pathname, { clientAddress, tlsClient: clients.get(socket), clock, logger, release });
   };
   const host: ConnectionHost & { closing: boolean; timeouts: ListenerSettings["timeouts"] } = {
     maxHeadBytes: MAX_HEAD_BYTES,
