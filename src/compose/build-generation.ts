@@ -26,6 +26,7 @@ import { buildResponseCache, type BuiltResponseCache } from "./build-response-ca
 import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
+import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -171,6 +172,8 @@ export async function buildGeneration(
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
+      const changeTargets: ChangeTarget[] = cache === undefined ? [] : [cache];
+      untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
       if (redisUp !== undefined) {
         components.push(async () =>

@@ -12,7 +12,11 @@ import { signStep } from "../pipeline/steps/08-sign.ts";
 import { issuerTable, type IssuerTable } from "../responses/issuer-table.ts";
 import { memoryResponseCache, type MemoryResponseCache } from "../responses/memory-response-cache.ts";
 import { startPreProduction, type PreProducedIssuer, type PreProduction } from "../responses/pre-producer.ts";
-import { redisResponseCache } from "../responses/redis-response-cache.ts";
+import { redisResponseCache, type RedisResponseCache } from "../responses/redis-response-cache.ts";
+import { resignQueue } from "../responses/resign-queue.ts";
+import { clientCertId } from "../responses/changed-cert-ids.ts";
+import type { StatusChanges } from "../status/change-events.ts";
+import type { CertId } from "../ocsp/types.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { firstProducer, type ResponseProducer } from "../responses/response-producer.ts";
@@ -30,6 +34,12 @@ export interface BuiltResponseCache {
   readonly preProduction: PreProduction | undefined;
   /** With a Redis tier: whether its connection is ready now (readiness shows it degraded when not). */
   readonly redisUp: (() => boolean) | undefined;
+  /**
+   * Applies a change event of one of the responder's issuers (issue 14 item 1): drops the changed
+   * CertIDs from memory and Redis, and signs at once those renewing or pre-production keeps ready.
+   * Resolves when both tiers are done (Redis within its timeout); never rejects.
+   */
+  applyChange(changes: StatusChanges): Promise<void>;
   /** Stops renewing and pre-production, then closes the tiers. */
   close(): Promise<void>;
 }
@@ -69,9 +79,10 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
   const untrack = metrics === undefined ? [] : [metrics.trackResponseCache(responder.name, memory)];
   let cache: ResponseCache = memory;
   let redisUp: (() => boolean) | undefined;
+  let redis: RedisResponseCache | undefined;
   if (config.redis !== undefined) {
     try {
-      const redis = redisResponseCache({
+      redis = redisResponseCache({
         url: config.redis.url,
         keyPrefix: config.redis.keyPrefix ?? `vouch:${responder.name}:`,
         timeoutMs: config.redis.timeout,
@@ -81,7 +92,8 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
         logger: logger.child({ cache: "redis" }),
       });
       cache = tieredResponseCache(memory, redis);
-      redisUp = () => redis.status === "ready";
+      const shared = redis;
+      redisUp = () => shared.status === "ready";
       if (metrics !== undefined) untrack.push(metrics.trackRedis(responder.name, redisUp));
     } catch (error) {
       throw error instanceof ConfigError ? error.within(`${field}.redis`) : error;
@@ -117,14 +129,36 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
       ? undefined
       : startPreProduction({ issuers: preProduced, memory, cache, producer, bucket, clock, logger: backgroundLogger, rescanIntervalMs: config.background.rescanInterval });
 
+  const resign = resignQueue({ producer, cache, clock, logger: backgroundLogger });
+  const applyChange = async (changes: StatusChanges): Promise<void> => {
+    const serials = changes.kind === "everything" ? "everything" : [...changes.serials].map((change) => change.serial);
+    const dropped = memory.evictChanged(changes.issuer, serials);
+    if (redis !== undefined) {
+      await redis.evictChanged(changes.issuer, serials);
+      // A request in between may have filled memory from Redis with what was just deleted there.
+      dropped.push(...memory.evictChanged(changes.issuer, serials));
+    }
+    const row = table.rowFor(changes.issuer.subjectDer);
+    if (row === undefined || (row.renew === undefined && row.preProduce === undefined)) return;
+    const again: CertId[] = dropped;
+    if (row.preProduce !== undefined && changes.kind === "serials") {
+      for (const change of changes.serials) {
+        if (change.kind === "removed") continue;
+        for (const algorithm of row.preProduce.hashAlgorithms) again.push(clientCertId(algorithm, changes.issuer.hashes.get(algorithm)!, change.serial));
+      }
+    }
+    resign.add(again);
+  };
+
   return {
     cache,
     memory,
     table,
     preProduction,
     redisUp,
+    applyChange,
     async close() {
-      await Promise.all([renewer?.close(), preProduction?.close()]);
+      await Promise.all([renewer?.close(), preProduction?.close(), resign.close()]);
       await cache.close();
       for (const remove of untrack) remove();
     },
