@@ -27,6 +27,7 @@ import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
 import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
+import { reuseTable } from "../responses/reuse-table.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -172,7 +173,8 @@ export async function buildGeneration(
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
-      const changeTargets: ChangeTarget[] = cache === undefined ? [] : [cache];
+      const reuse = responder.reuseFor > 0 ? reuseTable({ reuseForMs: responder.reuseFor }) : undefined;
+      const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
       untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
       if (redisUp !== undefined) {
@@ -196,6 +198,7 @@ export async function buildGeneration(
             responseCache: cache?.cache,
             ownChainProofs: ownChain,
             forwarder: backEnd,
+            reuse,
           }),
           counter,
         ),
