@@ -175,7 +175,7 @@ export async function buildGeneration(
       if (cache !== undefined) caches.push(cache);
       const reuse = responder.reuseFor > 0 ? reuseTable({ reuseForMs: responder.reuseFor }) : undefined;
       const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
-      untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
+      untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, remote: cache?.remote, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
       if (redisUp !== undefined) {
         components.push(async () =>

@@ -16,6 +16,8 @@ import { redisResponseCache, type RedisResponseCache } from "../responses/redis-
 import { resignQueue } from "../responses/resign-queue.ts";
 import { clientCertId } from "../responses/changed-cert-ids.ts";
 import type { StatusChanges } from "../status/change-events.ts";
+import type { ChangeOrigin, RemoteChanges } from "../responses/apply-changes.ts";
+import { redisChangeChannel, type ChangeChannel, type RemoteChange } from "../responses/redis-change-channel.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
@@ -23,6 +25,9 @@ import { firstProducer, type ResponseProducer } from "../responses/response-prod
 import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import { tieredResponseCache } from "../responses/tiered-response-cache.ts";
 import { tokenBucket } from "../responses/token-bucket.ts";
+
+/** Changes kept for a Redis that is away (deletions, publications), each list at most this long. */
+const MAX_UNSENT = 1000;
 
 /** One responder's response cache: the composed tiers, and what runs in the background. */
 export interface BuiltResponseCache {
@@ -37,9 +42,15 @@ export interface BuiltResponseCache {
   /**
    * Applies a change event of one of the responder's issuers (issue 14 item 1): drops the changed
    * CertIDs from memory and Redis, and signs at once those renewing or pre-production keeps ready.
-   * Resolves when both tiers are done (Redis within its timeout); never rejects.
+   * A change of another instance (`remote`) is dropped from memory only: that instance deleted the
+   * Redis keys and signs again. Resolves when both tiers are done (Redis within its timeout); never
+   * rejects. A Redis deletion that failed is tried again once Redis is back.
    */
-  applyChange(changes: StatusChanges): Promise<void>;
+  applyChange(changes: StatusChanges, origin: ChangeOrigin): Promise<void>;
+  /** Drops the memory tier (changes of other instances may have been missed). */
+  dropAll(): void;
+  /** With a Redis tier: the other instances' changes, and publishing this one's (redis-change-channel.ts). */
+  readonly remote: RemoteChanges | undefined;
   /** Stops renewing and pre-production, then closes the tiers. */
   close(): Promise<void>;
 }
@@ -130,11 +141,20 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
       : startPreProduction({ issuers: preProduced, memory, cache, producer, bucket, clock, logger: backgroundLogger, rescanIntervalMs: config.background.rescanInterval });
 
   const resign = resignQueue({ producer, cache, clock, logger: backgroundLogger });
-  const applyChange = async (changes: StatusChanges): Promise<void> => {
-    const serials = changes.kind === "everything" ? "everything" : [...changes.serials].map((change) => change.serial);
+  /** This worker's changes whose Redis deletion or publication failed: tried again once Redis is back. */
+  const unsent = { deletions: [] as StatusChanges[], publications: [] as StatusChanges[] };
+  const remember = (list: StatusChanges[], changes: StatusChanges): void => {
+    // Bounded: past it the oldest goes, and the other instances drop their memory tiers on reconnection anyway.
+    if (list.length >= MAX_UNSENT) list.shift();
+    list.push(changes);
+  };
+  const serialsOf = (changes: StatusChanges): Buffer[] | "everything" => (changes.kind === "everything" ? "everything" : [...changes.serials].map((change) => change.serial));
+  const applyChange = async (changes: StatusChanges, origin: ChangeOrigin): Promise<void> => {
+    const serials = serialsOf(changes);
     const dropped = memory.evictChanged(changes.issuer, serials);
+    if (origin === "remote") return;
     if (redis !== undefined) {
-      await redis.evictChanged(changes.issuer, serials);
+      if ((await redis.evictChanged(changes.issuer, serials)) === undefined) remember(unsent.deletions, changes);
       // A request in between may have filled memory from Redis with what was just deleted there.
       dropped.push(...memory.evictChanged(changes.issuer, serials));
     }
@@ -150,6 +170,45 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     resign.add(again);
   };
 
+  let channel: ChangeChannel | undefined;
+  let remote: RemoteChanges | undefined;
+  if (redis !== undefined && config.redis !== undefined) {
+    const shared = redis;
+    const changeListeners: ((change: RemoteChange) => void)[] = [];
+    const missedListeners: ((downForMs: number) => void)[] = [];
+    const retryUnsent = async (): Promise<void> => {
+      const deletions = unsent.deletions.splice(0);
+      for (const changes of deletions) {
+        if ((await shared.evictChanged(changes.issuer, serialsOf(changes))) === undefined) remember(unsent.deletions, changes);
+      }
+      const publications = unsent.publications.splice(0);
+      for (const changes of publications) if (!(await channel!.publish(changes))) remember(unsent.publications, changes);
+    };
+    channel = redisChangeChannel({
+      url: config.redis.url,
+      channel: `${config.redis.keyPrefix ?? `vouch:${responder.name}:`}changes`,
+      publish: (name, message) => shared.publish(name, message),
+      logger: logger.child({ cache: "redis" }),
+      onRemote: (change) => {
+        for (const listener of changeListeners) listener(change);
+      },
+      onMissed: (downForMs) => {
+        for (const listener of missedListeners) listener(downForMs);
+      },
+      onReconnected: () => void retryUnsent(),
+    });
+    const open = channel;
+    remote = {
+      onChange: (listener) => changeListeners.push(listener),
+      onMissed: (listener) => missedListeners.push(listener),
+      publish(changes) {
+        void open.publish(changes).then((sent) => {
+          if (!sent) remember(unsent.publications, changes);
+        });
+      },
+    };
+  }
+
   return {
     cache,
     memory,
@@ -157,7 +216,10 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     preProduction,
     redisUp,
     applyChange,
+    dropAll: () => void memory.evictAll(),
+    remote,
     async close() {
+      await channel?.close();
       await Promise.all([renewer?.close(), preProduction?.close(), resign.close()]);
       await cache.close();
       for (const remove of untrack) remove();

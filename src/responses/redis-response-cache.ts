@@ -46,6 +46,8 @@ export interface RedisResponseCache extends ResponseCache {
   evictChanged(issuer: IssuerOfChange, serials: Iterable<Buffer> | "everything"): Promise<number | undefined>;
   /** Deletes every key under the prefix (a SCAN); resolves like evictChanged. */
   evictAll(): Promise<number | undefined>;
+  /** PUBLISHes `message` on `channel`; resolves true when Redis took it, false when it could not be reached (logged). */
+  publish(channel: string, message: string): Promise<boolean>;
 }
 
 /**
@@ -163,6 +165,9 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
     },
     evictAll() {
       return evicting(() => scanAndDelete(() => true));
+    },
+    async publish(channel, message) {
+      return (await evicting(() => track(client.publish(channel, message)))) !== undefined;
     },
     async get(id: CertId): Promise<CachedResponse | undefined> {
       if (closed) return undefined;

@@ -71,6 +71,9 @@ export function reuseTable(options: { readonly reuseForMs: number; readonly maxE
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
       entries.set(key, { ...reused, id, until });
     },
+    dropAll() {
+      entries.clear();
+    },
     applyChange(changes: StatusChanges) {
       if (entries.size === 0) return;
       const serials = changes.kind === "everything" ? undefined : new Set([...changes.serials].map((change) => serialKey(change.serial)));
