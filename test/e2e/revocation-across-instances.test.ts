@@ -51,7 +51,7 @@ describe("two instances × two workers sharing PostgreSQL and Redis", () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "vouch-instances-"));
     pki = await createPki({ dir: join(dir, "pki") });
-    second = await issueCertificate(pki, "second", {});
+    second = await issueCertificate(pki, "second", { commonName: "second.example" });
     store = await testStore("postgres");
     const imported = await runVouch(["store", "import-index", pki.index, ...store.args, "--issuer", pki.ca], { timeoutMs: 30_000 });
     assert.equal(imported.code, 0, imported.stderr);
