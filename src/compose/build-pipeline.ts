@@ -27,6 +27,7 @@ import { signStep } from "../pipeline/steps/08-sign.ts";
 import { signAndStoreStep } from "../pipeline/steps/08-sign-and-store.ts";
 import { reusingSignStep } from "../pipeline/steps/08-sign-reusing.ts";
 import type { ReuseTable } from "../responses/reuse-table.ts";
+import type { SignedResponse } from "../pipeline/exchange.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
@@ -52,7 +53,7 @@ export interface PipelineDependencies {
   /** identrus-cached: the freshness proofs of its own signing chain (SPEC step 8). */
   readonly ownChainProofs?: OwnChainProofs | undefined;
   /** Signed answers reused for `reuseFor` (issue 14 item 4); absent when reuseFor is PT0S. */
-  readonly reuse?: ReuseTable | undefined;
+  readonly reuse?: ReuseTable<SignedResponse> | undefined;
   /** The responder's back-end client (SPEC step 6), shared with its background work; built here when absent. */
   readonly forwarder?: Forwarder | undefined;
 }

@@ -17,6 +17,7 @@ import { resignQueue } from "../responses/resign-queue.ts";
 import { clientCertId } from "../responses/changed-cert-ids.ts";
 import type { StatusChanges } from "../status/change-events.ts";
 import type { ChangeOrigin, RemoteChanges } from "../responses/apply-changes.ts";
+import type { PurgeScope } from "../responses/cache-purge.ts";
 import { redisChangeChannel, type ChangeChannel, type RemoteChange } from "../responses/redis-change-channel.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
@@ -49,6 +50,8 @@ export interface BuiltResponseCache {
   applyChange(changes: StatusChanges, origin: ChangeOrigin): Promise<void>;
   /** Drops the memory tier (changes of other instances may have been missed). */
   dropAll(): void;
+  /** `vouch cache purge`: drops `scope` from memory and Redis; resolves with the counts (redis undefined: none, or unreachable). */
+  purge(scope: PurgeScope): Promise<{ readonly memory: number; readonly redis: number | undefined }>;
   /** With a Redis tier: the other instances' changes, and publishing this one's (redis-change-channel.ts). */
   readonly remote: RemoteChanges | undefined;
   /** Stops renewing and pre-production, then closes the tiers. */
@@ -217,6 +220,12 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     redisUp,
     applyChange,
     dropAll: () => void memory.evictAll(),
+    async purge(scope) {
+      if (scope.kind === "everything") return { memory: memory.evictAll(), redis: await redis?.evictAll() };
+      const dropped = memory.evictChanged(scope.issuer, scope.serials).length;
+      const deleted = await redis?.evictChanged(scope.issuer, scope.serials);
+      return { memory: dropped + memory.evictChanged(scope.issuer, scope.serials).length, redis: deleted };
+    },
     remote,
     async close() {
       await channel?.close();

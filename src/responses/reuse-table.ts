@@ -11,31 +11,35 @@
  */
 import type { CertId, SingleResponse } from "../ocsp/types.ts";
 import type { StatusChanges } from "../status/change-events.ts";
-import type { SignedResponse } from "../pipeline/exchange.ts";
 import type { ChangeTarget } from "./apply-changes.ts";
 import { cacheKey } from "./cache-key.ts";
-import { isOfIssuer, serialKey } from "./changed-cert-ids.ts";
+import { isOfIssuer, serialKey, type IssuerOfChange } from "./changed-cert-ids.ts";
 
-export interface ReusedAnswer {
-  readonly response: SignedResponse;
+/** `R`: the signed response as the pipeline holds it (its body, producedAt and cache window). */
+export interface ReusedAnswer<R> {
+  readonly response: R;
   /** The answer the response carries (as signed: its nextUpdate capped at the signer's notAfter). */
   readonly answer: SingleResponse;
   /** The signer that signed it: after a rollover the new signer's answer is wanted, not a reused one. */
   readonly signer: object;
 }
 
-export interface ReuseTable extends ChangeTarget {
+export interface ReuseTable<R> extends ChangeTarget {
   /**
    * The answer held for `id` at `now` when it says what `current` says and `signer` signed it, else
    * `undefined` (and the one held is dropped).
    */
-  find(id: CertId, current: SingleResponse, signer: object | undefined, now: number): ReusedAnswer | undefined;
+  find(id: CertId, current: SingleResponse, signer: object | undefined, now: number): ReusedAnswer<R> | undefined;
   /** Holds `response` for `id`, signed at `now`, until `now + reuseFor` or its nextUpdate, whichever is first. */
-  keep(id: CertId, reused: ReusedAnswer, now: number): void;
+  keep(id: CertId, reused: ReusedAnswer<R>, now: number): void;
   readonly size: number;
+  /** Drops the entries of `issuer` (for `serials`, or all of them); returns how many. */
+  drop(issuer: IssuerOfChange, serials: readonly Buffer[] | "everything"): number;
+  /** Drops every entry. */
+  dropAll(): void;
 }
 
-interface Entry extends ReusedAnswer {
+interface Entry<R> extends ReusedAnswer<R> {
   readonly id: CertId;
   readonly until: number;
 }
@@ -43,11 +47,23 @@ interface Entry extends ReusedAnswer {
 /** Default of `maxEntries`: ~10,000 responses of ~1-2 kB, some 20 MB at most. */
 export const DEFAULT_REUSE_ENTRIES = 10_000;
 
-export function reuseTable(options: { readonly reuseForMs: number; readonly maxEntries?: number }): ReuseTable {
+export function reuseTable<R>(options: { readonly reuseForMs: number; readonly maxEntries?: number }): ReuseTable<R> {
   const { reuseForMs } = options;
   const maxEntries = options.maxEntries ?? DEFAULT_REUSE_ENTRIES;
   // A Map iterates in insertion order: its first key is the oldest entry.
-  const entries = new Map<string, Entry>();
+  const entries = new Map<string, Entry<R>>();
+  const drop = (issuer: IssuerOfChange, serials: readonly Buffer[] | "everything"): number => {
+    if (entries.size === 0) return 0;
+    const keys = serials === "everything" ? undefined : new Set(serials.map(serialKey));
+    let dropped = 0;
+    for (const [key, entry] of entries) {
+      if ((keys === undefined || keys.has(serialKey(entry.id.serialNumber))) && isOfIssuer(entry.id, issuer)) {
+        entries.delete(key);
+        dropped++;
+      }
+    }
+    return dropped;
+  };
   return {
     get size() {
       return entries.size;
@@ -74,12 +90,9 @@ export function reuseTable(options: { readonly reuseForMs: number; readonly maxE
     dropAll() {
       entries.clear();
     },
+    drop,
     applyChange(changes: StatusChanges) {
-      if (entries.size === 0) return;
-      const serials = changes.kind === "everything" ? undefined : new Set([...changes.serials].map((change) => serialKey(change.serial)));
-      for (const [key, entry] of entries) {
-        if ((serials === undefined || serials.has(serialKey(entry.id.serialNumber))) && isOfIssuer(entry.id, changes.issuer)) entries.delete(key);
-      }
+      drop(changes.issuer, changes.kind === "everything" ? "everything" : [...changes.serials].map((change) => change.serial));
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import type { ReuseTable } from "../../responses/reuse-table.ts";
-import type { Exchange } from "../exchange.ts";
+import type { Exchange, SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 /**
@@ -11,7 +11,7 @@ import type { Step } from "../step.ts";
  * Nonce requests, requests for several certificates, requests naming preferred signature
  * algorithms and non-authoritative answers always go to `sign`.
  */
-export function reusingSignStep(sign: Step, options: { readonly table: ReuseTable; readonly clock: Clock }): Step {
+export function reusingSignStep(sign: Step, options: { readonly table: ReuseTable<SignedResponse>; readonly clock: Clock }): Step {
   const { table, clock } = options;
   /** The signer `sign` picks now for a request without preferences (its choice is a new object per call; the identity is not). */
   const signerNow = (exchange: Exchange, now: number): object | undefined => exchange.identity?.choose([], now)?.identity;
