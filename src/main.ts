@@ -94,6 +94,21 @@ program
 registerStoreCommands(program);
 
 program
+  .command("cache")
+  .description("response caches (docs/revocation-propagation.md)")
+  .command("purge")
+  .description("drop cached responses from a running server's memory tiers (admin listener, needs admin.tokenFile) and from Redis (exit 1 when a part failed)")
+  .requiredOption("-c, --config <file>", "configuration file (YAML)")
+  .option("--all", "every cached response")
+  .option("-i, --issuer <file>", "only the certificates of this CA (its certificate, PEM or DER)")
+  .option("-s, --serial <hex>", "with --issuer: only this certificate")
+  .option("-r, --responder <name>", "only this responder's caches")
+  .option("--timeout <seconds>", "how long to wait for the server and for Redis", seconds, 10)
+  .action(async (options: { config: string; all?: boolean; issuer?: string; serial?: string; responder?: string; timeout: number }) => {
+    process.exitCode = await (await import("./cli/cache-purge.ts")).runCachePurge({ ...options, timeoutMs: options.timeout * 1000 });
+  });
+
+program
   .command("signer")
   .description("responder signers (docs/signer-lifecycle.md)")
   .command("new")

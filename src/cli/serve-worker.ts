@@ -17,6 +17,7 @@ import { stopGracefully } from "./stop-gracefully.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
 import { supervisorLink } from "./supervisor-link.ts";
 import { onSupervisorAsk } from "./worker-channel.ts";
+import { PURGE_ASK, type PurgeRequest } from "../responses/cache-purge.ts";
 
 const link = supervisorLink!;
 const report = (message: WorkerReport) => link.send(message);
@@ -57,6 +58,8 @@ try {
 const running = service;
 reloadFromFile = () => void reloadService(running, configFile, logger);
 onSupervisorAsk(RELOAD_KIND, (text) => reloadService(running, configFile, logger, text as string));
+// `vouch cache purge` through the supervisor's admin listener: every worker drops from its own memory tiers (and Redis).
+onSupervisorAsk(PURGE_ASK, (request) => running.purge(request as PurgeRequest));
 // The supervisor's admin listener aggregates every worker's metrics and readiness.
 answerObservabilityAsks(onSupervisorAsk, () => running);
 stopping.stop = stopGracefully(running, logger);

@@ -3,7 +3,8 @@ import { systemClock } from "../clock.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
-import { startAdminServer } from "../operations/admin-server.ts";
+import { readAdminToken, startAdminServer } from "../operations/admin-server.ts";
+import { PURGE_ASK, purgeScope, sumPurgeResults, type PurgeRequest, type PurgeResult } from "../responses/cache-purge.ts";
 import { jsonLogger, type Logger } from "../observability/logger.ts";
 import type { MetricsJson } from "../observability/aggregate.ts";
 import { workersObservability } from "../operations/worker-observability.ts";
@@ -53,7 +54,16 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   const admin =
     config.admin === undefined
       ? undefined
-      : await startAdminServer({ listen: config.admin.listen, ...workersObservability((kind) => askWorkers(kind), observedSupervisor(own, threads)), logger }).catch(async (error: unknown) => {
+      : await startAdminServer({
+          listen: config.admin.listen,
+          ...workersObservability((kind) => askWorkers(kind), observedSupervisor(own, threads)),
+          purge: await purgeEndpoint(config.admin.tokenFile, async (request) => {
+            purgeScope(request);
+            const answers = (await askWorkers(PURGE_ASK, { payload: request, timeoutMs: 10_000 })) as PurgeResult[];
+            return { ...sumPurgeResults(answers), workers: supervisor.pids.length };
+          }),
+          logger,
+        }).catch(async (error: unknown) => {
           await supervisor.stop();
           throw error instanceof ConfigError ? new ConfigError(error.field, error.message, { file: configFile, cause: error.cause }) : error;
         });
@@ -98,7 +108,13 @@ export async function serveConfig(config: Config, configFile: string, options: {
     if (admin !== undefined) {
       const running = service;
       // One process: its own registry and readiness (with --workers, the supervisor combines its workers').
-      const server = await startAdminServer({ listen: admin.listen, metrics: () => running.observability.metrics.text(), ready: () => running.observability.ready(), logger }).catch(
+      const server = await startAdminServer({
+        listen: admin.listen,
+        metrics: () => running.observability.metrics.text(),
+        ready: () => running.observability.ready(),
+        purge: await purgeEndpoint(admin.tokenFile, async (request) => ({ ...sumPurgeResults([await running.purge(request)]), workers: 1 })),
+        logger,
+      }).catch(
         async (error: unknown) => {
           await running.close();
           throw error;
@@ -129,6 +145,11 @@ export async function serveConfig(config: Config, configFile: string, options: {
     reloads = reloads.then(async () => reports.record(singleReloadSummary(await reloadService(service, configFile, logger)), askedAt));
   };
   return service;
+}
+
+/** The admin listener's purge endpoint when a token is configured (admin.tokenFile), else none. */
+async function purgeEndpoint(tokenFile: string | undefined, run: (request: PurgeRequest) => Promise<unknown>): Promise<{ token: string; run: (request: PurgeRequest) => Promise<unknown> } | undefined> {
+  return tokenFile === undefined ? undefined : { token: await readAdminToken(tokenFile), run };
 }
 
 /** With worker threads, a registry of the process's own CPU, memory and descriptors (see workersObservability). */

@@ -26,6 +26,10 @@ import { buildResponseCache, type BuiltResponseCache } from "./build-response-ca
 import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
+import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
+import { reuseTable, type ReuseTable } from "../responses/reuse-table.ts";
+import type { SignedResponse } from "../pipeline/exchange.ts";
+import { purgeScope, type PurgeRequest, type PurgeResult } from "../responses/cache-purge.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -51,6 +55,11 @@ export interface Generation {
   readonly inFlight: InFlight;
   /** Whether every issuer of this generation has current data and a working signer (docs/observability.md). */
   ready(): Promise<ReadyReport>;
+  /**
+   * `vouch cache purge`: drops what `request` names from every (or the named) responder's memory
+   * tier, reused answers and Redis tier. Throws TypeError naming the field of a malformed request.
+   */
+  purge(request: PurgeRequest): Promise<PurgeResult>;
   /** Closes billing sinks (flushing them), then sources. Call once `inFlight` is idle. */
   close(): Promise<void>;
 }
@@ -87,6 +96,8 @@ export async function buildGeneration(
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];
   const caches: BuiltResponseCache[] = [];
+  /** What `purge` reaches, per responder. */
+  const purgeable: { readonly responder: string; readonly cache: BuiltResponseCache | undefined; readonly reuse: ReuseTable<SignedResponse> | undefined }[] = [];
   const ownChains: OwnChainProofs[] = [];
   let trust: Trust | undefined;
   /** Billing sinks and Redis tiers, for /readyz (failing and degraded). */
@@ -171,6 +182,10 @@ export async function buildGeneration(
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
+      const reuse = responder.reuseFor > 0 ? reuseTable<SignedResponse>({ reuseForMs: responder.reuseFor }) : undefined;
+      purgeable.push({ responder: responder.name, cache, reuse });
+      const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
+      untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, remote: cache?.remote, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
       if (redisUp !== undefined) {
         components.push(async () =>
@@ -193,6 +208,7 @@ export async function buildGeneration(
             responseCache: cache?.cache,
             ownChainProofs: ownChain,
             forwarder: backEnd,
+            reuse,
           }),
           counter,
         ),
@@ -209,7 +225,30 @@ export async function buildGeneration(
       addresses.set(key, { host: group.host, port: group.port, firstIndex: group.firstIndex, settings: { endpoints: group.endpoints, timeouts: group.timeouts, tls } });
     }
     const ready = withComponents(readinessCheck({ targets: readinessTargets, clock, signerTestIntervalMs: config.admin?.readiness.signerTestInterval }), components);
-    return { addresses, inFlight: counter, ready, close };
+    const purge = async (request: PurgeRequest): Promise<PurgeResult> => {
+      const scope = purgeScope(request);
+      let memory = 0;
+      let redis: number | undefined;
+      let redisFailed = 0;
+      const responders: string[] = [];
+      for (const entry of purgeable) {
+        if (request.responder !== undefined && entry.responder !== request.responder) continue;
+        responders.push(entry.responder);
+        if (entry.reuse !== undefined) {
+          const held = entry.reuse.size;
+          if (scope.kind === "everything") entry.reuse.dropAll();
+          memory += scope.kind === "everything" ? held : entry.reuse.drop(scope.issuer, scope.serials);
+        }
+        const purged = await entry.cache?.purge(scope);
+        if (purged === undefined) continue;
+        memory += purged.memory;
+        if (entry.cache?.redisUp === undefined) continue;
+        if (purged.redis === undefined) redisFailed++;
+        else redis = (redis ?? 0) + purged.redis;
+      }
+      return { memory, redis, redisFailed, responders };
+    };
+    return { addresses, inFlight: counter, ready, purge, close };
   } catch (error) {
     await close();
     throw error;

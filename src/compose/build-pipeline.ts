@@ -25,6 +25,9 @@ import { localValidationStep } from "../pipeline/steps/07-local-validation.ts";
 import { cacheFirstLocalValidationStep } from "../pipeline/steps/07-local-validation-cache-first.ts";
 import { signStep } from "../pipeline/steps/08-sign.ts";
 import { signAndStoreStep } from "../pipeline/steps/08-sign-and-store.ts";
+import { reusingSignStep } from "../pipeline/steps/08-sign-reusing.ts";
+import type { ReuseTable } from "../responses/reuse-table.ts";
+import type { SignedResponse } from "../pipeline/exchange.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { billingStep } from "../pipeline/steps/09-billing.ts";
 import { sendStep } from "../pipeline/steps/10-send.ts";
@@ -49,6 +52,8 @@ export interface PipelineDependencies {
   readonly responseCache?: ResponseCache | undefined;
   /** identrus-cached: the freshness proofs of its own signing chain (SPEC step 8). */
   readonly ownChainProofs?: OwnChainProofs | undefined;
+  /** Signed answers reused for `reuseFor` (issue 14 item 4); absent when reuseFor is PT0S. */
+  readonly reuse?: ReuseTable<SignedResponse> | undefined;
   /** The responder's back-end client (SPEC step 6), shared with its background work; built here when absent. */
   readonly forwarder?: Forwarder | undefined;
 }
@@ -134,7 +139,9 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
         : localValidationStep({ issuers, nonIssued: config.nonIssued, clock });
     case "sign": {
       const sign = signStep({ noncePolicy: config.nonce.policy, clock, ownChainProofs: dependencies.ownChainProofs });
-      return isCachedType(config) ? signAndStoreStep(sign, { cache: requireCache(dependencies.responseCache, config, field), issuers }) : sign;
+      const signing = isCachedType(config) ? signAndStoreStep(sign, { cache: requireCache(dependencies.responseCache, config, field), issuers }) : sign;
+      // Outside signing and storing: a reused answer is neither signed nor stored again.
+      return dependencies.reuse === undefined ? signing : reusingSignStep(signing, { table: dependencies.reuse, clock });
     }
     case "billing":
       return billingStep({

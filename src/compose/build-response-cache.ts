@@ -12,13 +12,23 @@ import { signStep } from "../pipeline/steps/08-sign.ts";
 import { issuerTable, type IssuerTable } from "../responses/issuer-table.ts";
 import { memoryResponseCache, type MemoryResponseCache } from "../responses/memory-response-cache.ts";
 import { startPreProduction, type PreProducedIssuer, type PreProduction } from "../responses/pre-producer.ts";
-import { redisResponseCache } from "../responses/redis-response-cache.ts";
+import { redisResponseCache, type RedisResponseCache } from "../responses/redis-response-cache.ts";
+import { resignQueue } from "../responses/resign-queue.ts";
+import { clientCertId } from "../responses/changed-cert-ids.ts";
+import type { StatusChanges } from "../status/change-events.ts";
+import type { ChangeOrigin, RemoteChanges } from "../responses/apply-changes.ts";
+import type { PurgeScope } from "../responses/cache-purge.ts";
+import { redisChangeChannel, type ChangeChannel, type RemoteChange } from "../responses/redis-change-channel.ts";
+import type { CertId } from "../ocsp/types.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
 import { firstProducer, type ResponseProducer } from "../responses/response-producer.ts";
 import type { OwnChainProofs } from "../responses/own-chain-proofs.ts";
 import { tieredResponseCache } from "../responses/tiered-response-cache.ts";
 import { tokenBucket } from "../responses/token-bucket.ts";
+
+/** Changes kept for a Redis that is away (deletions, publications), each list at most this long. */
+const MAX_UNSENT = 1000;
 
 /** One responder's response cache: the composed tiers, and what runs in the background. */
 export interface BuiltResponseCache {
@@ -30,6 +40,20 @@ export interface BuiltResponseCache {
   readonly preProduction: PreProduction | undefined;
   /** With a Redis tier: whether its connection is ready now (readiness shows it degraded when not). */
   readonly redisUp: (() => boolean) | undefined;
+  /**
+   * Applies a change event of one of the responder's issuers (issue 14 item 1): drops the changed
+   * CertIDs from memory and Redis, and signs at once those renewing or pre-production keeps ready.
+   * A change of another instance (`remote`) is dropped from memory only: that instance deleted the
+   * Redis keys and signs again. Resolves when both tiers are done (Redis within its timeout); never
+   * rejects. A Redis deletion that failed is tried again once Redis is back.
+   */
+  applyChange(changes: StatusChanges, origin: ChangeOrigin): Promise<void>;
+  /** Drops the memory tier (changes of other instances may have been missed). */
+  dropAll(): void;
+  /** `vouch cache purge`: drops `scope` from memory and Redis; resolves with the counts (redis undefined: none, or unreachable). */
+  purge(scope: PurgeScope): Promise<{ readonly memory: number; readonly redis: number | undefined }>;
+  /** With a Redis tier: the other instances' changes, and publishing this one's (redis-change-channel.ts). */
+  readonly remote: RemoteChanges | undefined;
   /** Stops renewing and pre-production, then closes the tiers. */
   close(): Promise<void>;
 }
@@ -69,9 +93,10 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
   const untrack = metrics === undefined ? [] : [metrics.trackResponseCache(responder.name, memory)];
   let cache: ResponseCache = memory;
   let redisUp: (() => boolean) | undefined;
+  let redis: RedisResponseCache | undefined;
   if (config.redis !== undefined) {
     try {
-      const redis = redisResponseCache({
+      redis = redisResponseCache({
         url: config.redis.url,
         keyPrefix: config.redis.keyPrefix ?? `vouch:${responder.name}:`,
         timeoutMs: config.redis.timeout,
@@ -81,7 +106,8 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
         logger: logger.child({ cache: "redis" }),
       });
       cache = tieredResponseCache(memory, redis);
-      redisUp = () => redis.status === "ready";
+      const shared = redis;
+      redisUp = () => shared.status === "ready";
       if (metrics !== undefined) untrack.push(metrics.trackRedis(responder.name, redisUp));
     } catch (error) {
       throw error instanceof ConfigError ? error.within(`${field}.redis`) : error;
@@ -117,14 +143,93 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
       ? undefined
       : startPreProduction({ issuers: preProduced, memory, cache, producer, bucket, clock, logger: backgroundLogger, rescanIntervalMs: config.background.rescanInterval });
 
+  const resign = resignQueue({ producer, cache, clock, logger: backgroundLogger });
+  /** This worker's changes whose Redis deletion or publication failed: tried again once Redis is back. */
+  const unsent = { deletions: [] as StatusChanges[], publications: [] as StatusChanges[] };
+  const remember = (list: StatusChanges[], changes: StatusChanges): void => {
+    // Bounded: past it the oldest goes, and the other instances drop their memory tiers on reconnection anyway.
+    if (list.length >= MAX_UNSENT) list.shift();
+    list.push(changes);
+  };
+  const serialsOf = (changes: StatusChanges): Buffer[] | "everything" => (changes.kind === "everything" ? "everything" : [...changes.serials].map((change) => change.serial));
+  const applyChange = async (changes: StatusChanges, origin: ChangeOrigin): Promise<void> => {
+    const serials = serialsOf(changes);
+    const dropped = memory.evictChanged(changes.issuer, serials);
+    if (origin === "remote") return;
+    if (redis !== undefined) {
+      if ((await redis.evictChanged(changes.issuer, serials)) === undefined) remember(unsent.deletions, changes);
+      // A request in between may have filled memory from Redis with what was just deleted there.
+      dropped.push(...memory.evictChanged(changes.issuer, serials));
+    }
+    const row = table.rowFor(changes.issuer.subjectDer);
+    if (row === undefined || (row.renew === undefined && row.preProduce === undefined)) return;
+    const again: CertId[] = dropped;
+    if (row.preProduce !== undefined && changes.kind === "serials") {
+      for (const change of changes.serials) {
+        if (change.kind === "removed") continue;
+        for (const algorithm of row.preProduce.hashAlgorithms) again.push(clientCertId(algorithm, changes.issuer.hashes.get(algorithm)!, change.serial));
+      }
+    }
+    resign.add(again);
+  };
+
+  let channel: ChangeChannel | undefined;
+  let remote: RemoteChanges | undefined;
+  if (redis !== undefined && config.redis !== undefined) {
+    const shared = redis;
+    const changeListeners: ((change: RemoteChange) => void)[] = [];
+    const missedListeners: ((downForMs: number) => void)[] = [];
+    const retryUnsent = async (): Promise<void> => {
+      const deletions = unsent.deletions.splice(0);
+      for (const changes of deletions) {
+        if ((await shared.evictChanged(changes.issuer, serialsOf(changes))) === undefined) remember(unsent.deletions, changes);
+      }
+      const publications = unsent.publications.splice(0);
+      for (const changes of publications) if (!(await channel!.publish(changes))) remember(unsent.publications, changes);
+    };
+    channel = redisChangeChannel({
+      url: config.redis.url,
+      channel: `${config.redis.keyPrefix ?? `vouch:${responder.name}:`}changes`,
+      publish: (name, message) => shared.publish(name, message),
+      logger: logger.child({ cache: "redis" }),
+      onRemote: (change) => {
+        for (const listener of changeListeners) listener(change);
+      },
+      onMissed: (downForMs) => {
+        for (const listener of missedListeners) listener(downForMs);
+      },
+      onReconnected: () => void retryUnsent(),
+    });
+    const open = channel;
+    remote = {
+      onChange: (listener) => changeListeners.push(listener),
+      onMissed: (listener) => missedListeners.push(listener),
+      publish(changes) {
+        void open.publish(changes).then((sent) => {
+          if (!sent) remember(unsent.publications, changes);
+        });
+      },
+    };
+  }
+
   return {
     cache,
     memory,
     table,
     preProduction,
     redisUp,
+    applyChange,
+    dropAll: () => void memory.evictAll(),
+    async purge(scope) {
+      if (scope.kind === "everything") return { memory: memory.evictAll(), redis: await redis?.evictAll() };
+      const dropped = memory.evictChanged(scope.issuer, scope.serials).length;
+      const deleted = await redis?.evictChanged(scope.issuer, scope.serials);
+      return { memory: dropped + memory.evictChanged(scope.issuer, scope.serials).length, redis: deleted };
+    },
+    remote,
     async close() {
-      await Promise.all([renewer?.close(), preProduction?.close()]);
+      await channel?.close();
+      await Promise.all([renewer?.close(), preProduction?.close(), resign.close()]);
       await cache.close();
       for (const remove of untrack) remove();
     },

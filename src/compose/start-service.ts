@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
 import type { ReadyReport } from "../operations/readiness.ts";
 import { reloadThread, type PreloadedTables } from "../status/source-supply.ts";
+import type { PurgeRequest, PurgeResult } from "../responses/cache-purge.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
@@ -23,6 +24,8 @@ export interface Service {
    * at a time.
    */
   reload(config: Config): Promise<void>;
+  /** `vouch cache purge` in this process (build-generation.ts `Generation.purge`). */
+  purge(request: PurgeRequest): Promise<PurgeResult>;
   /** Stops listening, finishes requests in flight (and their billing), stops reloading sources. */
   close(): Promise<void>;
 }
@@ -131,6 +134,7 @@ export async function startService(
       return [...generation.addresses.keys()].flatMap((key) => listeners.get(key) ?? []);
     },
     observability: { metrics, ready: () => generation.ready() },
+    purge: (request) => generation.purge(request),
     reload: (next) => {
       const run = reloads.then(() => reload(next));
       reloads = run.catch(() => undefined);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { filePath } from "./config-paths.ts";
 import { positiveDurationOr } from "./duration-schema.ts";
 
 /**
@@ -16,6 +17,11 @@ export const adminSchema = z
         port: z.number().int().min(0).max(65535),
       })
       .strict(),
+    /**
+     * A file holding the token (its first line) that `POST /cache/purge` must present as
+     * `Authorization: Bearer <token>` (`vouch cache purge` reads it too). Absent: the endpoint is not served.
+     */
+    tokenFile: filePath.optional(),
     readiness: z
       .object({
         /** How long a signer's test signature result is reused by /readyz (and the ready gauge). */

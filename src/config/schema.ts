@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { crlLocation, filePath } from "./config-paths.ts";
-import { positiveDuration, positiveDurationOr } from "./duration-schema.ts";
+import { durationOr, positiveDuration, positiveDurationOr } from "./duration-schema.ts";
 import { accessLogSchema } from "./access-log-schema.ts";
 import { adminSchema } from "./admin-schema.ts";
 import { parseDuration } from "./duration.ts";
@@ -163,6 +163,13 @@ const responderSchema = z
     path: z.string().startsWith("/", "must start with '/'").default("/"),
     /** Default nextUpdate − thisUpdate when the source data has no earlier nextUpdate. */
     responseValidity: positiveDurationOr("PT1H"),
+    /**
+     * A request without a nonce for one certificate may be answered with a response signed this
+     * recently for the same CertID and still saying what the sources say (never past its nextUpdate;
+     * evicted by change events): repeated GETs get the same bytes, If-None-Match its 304, and no
+     * signature each (issue 14 item 4). PT0S signs every response anew.
+     */
+    reuseFor: durationOr("PT1M"),
     /** ResponderID choice (RFC 6960 §4.2.2.3). */
     responderId: z.enum(["byKey", "byName"]).default("byKey"),
     /** Also include the signer's issuing CA certificate after the signer certificate in `certs`. */

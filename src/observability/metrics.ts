@@ -51,6 +51,11 @@ export interface VouchMetrics {
   readonly requests: LazyCounter<RequestLabel>;
   /** `vouch_request_duration_seconds{responder}`: from a complete request to the reply written. */
   readonly requestDuration: LazyHistogram<"responder">;
+  /**
+   * `vouch_revocation_applied_seconds{responder,source}`: from a change becoming known to its source
+   * (a file's mtime, a store row's change time) until answers and caches hold it (issue 14).
+   */
+  readonly revocationApplied: LazyHistogram<"responder" | "source">;
   /** `vouch_answers_total{responder,status}`: certificate statuses in locally signed responses. */
   readonly answers: LazyCounter<"responder" | "status">;
   /** `vouch_step_results_total{responder,step,result}`. */
@@ -98,6 +103,9 @@ export interface VouchMetrics {
 
 /** Latency buckets in seconds: OCSP answers take 0.1–10 ms when healthy; the tail shows trouble. */
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+/** Propagation buckets in seconds: the goal is under one second (issue 14); file polling and clocks add the rest. */
+export const PROPAGATION_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60];
 
 export interface MetricsOptions {
   readonly clock: Clock;
@@ -203,6 +211,12 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
       help: "Time from a complete request to its reply being written, per responder.",
       labelNames: ["responder"],
       buckets: DURATION_BUCKETS,
+    }),
+    revocationApplied: lazyHistogram(registry, {
+      name: "vouch_revocation_applied_seconds",
+      help: "Time from a revocation data change becoming known to its source (file mtime, store row change time) until answers and response caches hold it.",
+      labelNames: ["responder", "source"],
+      buckets: PROPAGATION_BUCKETS,
     }),
     answers: lazy("vouch_answers_total", "Certificate statuses (good, revoked, unknown) in locally signed responses.", ["responder", "status"]),
     stepResults: lazy("vouch_step_results_total", "Results of each request-workflow step: answered, passed, or the OCSP error status it failed with.", ["responder", "step", "result"]),

@@ -4,6 +4,8 @@
  * serves its own registry and readiness, and a supervisor serves its workers' combined (see
  * aggregate.ts and readiness.ts `combineReadyReports`).
  */
+import { timingSafeEqual } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { prometheusContentType } from "prom-client";
@@ -18,6 +20,38 @@ export interface AdminServerOptions {
   /** The readiness verdict. */
   readonly ready: () => Promise<ReadyReport>;
   readonly logger: Logger;
+  /**
+   * `POST /cache/purge` (`vouch cache purge`, docs/revocation-propagation.md), served only with a
+   * token: `run` gets the JSON body and resolves with the JSON answer; it throws TypeError for a
+   * malformed request (400).
+   */
+  readonly purge?: { readonly token: string; run(request: AdminPurgeRequest): Promise<unknown> } | undefined;
+}
+
+/** The fields of a purge request body (responses/cache-purge.ts `PurgeRequest` says what they mean). */
+export interface AdminPurgeRequest {
+  readonly responder?: string | undefined;
+  readonly issuer?: string | undefined;
+  readonly serial?: string | undefined;
+}
+
+/** The largest purge request body read (an issuer certificate in base64 and a serial). */
+const MAX_PURGE_BODY = 64 * 1024;
+
+/**
+ * The token in `file` (its first line, trimmed). Throws ConfigError("admin.tokenFile") when it cannot
+ * be read or is shorter than 16 characters (a guessable token would open the cache to anyone who reaches the listener).
+ */
+export async function readAdminToken(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new ConfigError("admin.tokenFile", `${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  const token = (text.split("\n")[0] ?? "").trim();
+  if (token.length < 16) throw new ConfigError("admin.tokenFile", `${file}: the token must be at least 16 characters`);
+  return token;
 }
 
 /** A running admin listener. */
@@ -39,6 +73,8 @@ export interface AdminServer {
  *   expiring with no successor, a rejected signer file, a failing renewal) never change the status:
  *   when there are some the answer is JSON with `"warnings":[{"responder","issuer","warnings":[…]}]`;
  * - `GET /healthz`: 200 `ok` (the process answers);
+ * - `POST /cache/purge` with `Authorization: Bearer <token>` and a JSON PurgeRequest, only when
+ *   `purge` is given: 200 with its JSON answer, 401 without the right token, 400 for a malformed request;
  * - anything else: 404, or 405 for methods other than GET and HEAD.
  * A metrics or readiness function that throws gives 500 (and an error log), never a crash.
  * Logs "admin listening" with `host` and `port` once bound. Rejects with ConfigError("admin.listen")
@@ -86,6 +122,10 @@ async function route(request: IncomingMessage, response: ServerResponse, options
   const url = request.url ?? "/";
   const query = url.indexOf("?");
   const path = query === -1 ? url : url.slice(0, query);
+  if (path === "/cache/purge" && options.purge !== undefined) {
+    await purge(request, response, options.purge);
+    return;
+  }
   if (path !== "/metrics" && path !== "/readyz" && path !== "/healthz") {
     write(response, 404, "text/plain; charset=utf-8", "not found\n");
     return;
@@ -118,6 +158,47 @@ async function route(request: IncomingMessage, response: ServerResponse, options
     ...components.filter((health) => health.state === "failing").map(({ responder, component, problems }) => ({ responder, component, problems })),
   ];
   write(response, 503, "application/json", `${JSON.stringify({ ready: false, failing, ...notes })}\n`);
+}
+
+async function purge(request: IncomingMessage, response: ServerResponse, purging: NonNullable<AdminServerOptions["purge"]>): Promise<void> {
+  if (request.method !== "POST") {
+    response.setHeader("allow", "POST");
+    write(response, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    return;
+  }
+  const presented = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? "")?.[1] ?? "");
+  const expected = Buffer.from(purging.token);
+  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    response.setHeader("www-authenticate", "Bearer");
+    write(response, 401, "text/plain; charset=utf-8", "unauthorized\n");
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_PURGE_BODY) {
+      write(response, 413, "text/plain; charset=utf-8", "request too large\n");
+      return;
+    }
+    chunks.push(chunk);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+  } catch {
+    write(response, 400, "text/plain; charset=utf-8", "not JSON\n");
+    return;
+  }
+  const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const text = (name: string): string | undefined => (typeof fields[name] === "string" ? (fields[name] as string) : undefined);
+  try {
+    const answer = await purging.run({ responder: text("responder"), issuer: text("issuer"), serial: text("serial") });
+    write(response, 200, "application/json", `${JSON.stringify(answer)}\n`);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    write(response, 400, "text/plain; charset=utf-8", `${error.message}\n`);
+  }
 }
 
 function write(response: ServerResponse, status: number, contentType: string, body: string): void {

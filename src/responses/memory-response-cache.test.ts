@@ -286,3 +286,40 @@ describe("issuerTable", () => {
     );
   });
 });
+
+describe("memoryResponseCache: eviction on change (issue 14)", () => {
+  /** An issuer whose CertID hashes are those certId() uses, under sha1 and sha256 (sha256 with another key hash). */
+  const issuer = (keyByte = 1) => ({
+    hashes: new Map<HashAlgorithm, { nameHash: Buffer; keyHash: Buffer }>([
+      ["sha1", { nameHash: Buffer.alloc(20, 2), keyHash: Buffer.alloc(20, keyByte) }],
+      ["sha256", { nameHash: Buffer.alloc(20, 2), keyHash: Buffer.alloc(20, keyByte) }],
+    ]),
+  });
+  const serialOf = (serial: number) => Buffer.from([0x10, (serial >> 8) & 0xff, serial & 0xff]);
+
+  test("a changed serial goes under every hash algorithm and encoding; other serials and issuers stay", async () => {
+    const { cache } = setup();
+    const changed = [certId(1), certId(1, "sha256"), certId(1, "sha1", Buffer.alloc(20, 1), "absent")];
+    for (const id of changed) await cache.put(id, response());
+    await cache.put(certId(2), response());
+    await cache.put(certId(1, "sha1", Buffer.alloc(20, 9)), response());
+    const dropped = cache.evictChanged(issuer(), [serialOf(1)]);
+    assert.deepEqual(dropped.map((id) => id.der.toString("hex")).sort(), changed.map((id) => id.der.toString("hex")).sort());
+    for (const id of changed) assert.equal(cache.peek(id), undefined);
+    assert.ok(cache.peek(certId(2)) !== undefined, "another serial stays");
+    assert.ok(cache.peek(certId(1, "sha1", Buffer.alloc(20, 9))) !== undefined, "the same serial of another issuer stays");
+    assert.equal(cache.count, 2);
+  });
+
+  test("a padded serial in a change finds the minimal one held; everything drops only the issuer's entries", async () => {
+    const { cache } = setup();
+    await cache.put(certId(1), response());
+    assert.equal(cache.evictChanged(issuer(), [Buffer.concat([Buffer.alloc(2), serialOf(1)])]).length, 1);
+    for (const serial of [1, 2, 3]) await cache.put(certId(serial), response());
+    await cache.put(certId(4, "sha1", Buffer.alloc(20, 9)), response());
+    assert.equal(cache.evictChanged(issuer(), "everything").length, 3);
+    assert.equal(cache.count, 1);
+    assert.equal(cache.evictAll(), 1);
+    assert.equal(cache.bytes, 0);
+  });
+});

@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { cacheKey } from "./cache-key.ts";
+import { isOfIssuer, serialKey, type IssuerOfChange } from "./changed-cert-ids.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 import { compareAge } from "./response-age.ts";
 import type { IssuerTable } from "./issuer-table.ts";
@@ -39,6 +40,14 @@ export interface MemoryResponseCache extends ResponseCache {
    * first; each is handed out once (a later put for it schedules it again).
    */
   dueForRenewal(max: number): CertId[];
+  /**
+   * Drops what a change event made wrong (status/change-events.ts): every entry of `issuer` for one
+   * of `serials` (any hash algorithm, any encoding), or for every serial of the issuer with
+   * "everything". Returns the CertIDs dropped, so that renewing can sign them again at once.
+   */
+  evictChanged(issuer: IssuerOfChange, serials: Iterable<Buffer> | "everything"): CertId[];
+  /** Drops every entry; returns how many there were. */
+  evictAll(): number;
   /** Live entries held. */
   readonly count: number;
   /** Bytes accounted (bodies plus per-entry overhead). */
@@ -54,6 +63,8 @@ interface Entry {
   readonly id: CertId;
   readonly response: CachedResponse;
   readonly bytes: number;
+  /** serialKey of its CertID: entries are grouped by serial for eviction on change. */
+  readonly serial: string;
   /** When to renew it, or Infinity (not renewed). */
   readonly renewAt: number;
   expiryPosition: number;
@@ -82,10 +93,14 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
     position: (entry) => entry.renewPosition,
     setPosition: (entry, position) => (entry.renewPosition = position),
   });
+  /** Entries by serialKey: a change names serials, and finds their entries without a scan. */
+  const bySerial = new Map<string, Set<Entry>>();
   let bytes = 0;
 
   const remove = (entry: Entry): void => {
     entries.delete(entry.key);
+    const group = bySerial.get(entry.serial);
+    if (group !== undefined && group.delete(entry) && group.size === 0) bySerial.delete(entry.serial);
     byExpiry.remove(entry);
     byRenewal.remove(entry);
     bytes -= entry.bytes;
@@ -106,8 +121,11 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       remove(byExpiry.peek()!);
       onEvict?.();
     }
-    const entry: Entry = { key, id, response, bytes: size, renewAt, expiryPosition: -1, renewPosition: -1 };
+    const entry: Entry = { key, id, response, bytes: size, serial: serialKey(id.serialNumber), renewAt, expiryPosition: -1, renewPosition: -1 };
     entries.set(key, entry);
+    let group = bySerial.get(entry.serial);
+    if (group === undefined) bySerial.set(entry.serial, (group = new Set()));
+    group.add(entry);
     bytes += size;
     byExpiry.push(entry);
     if (renewAt !== Infinity) byRenewal.push(entry);
@@ -165,8 +183,31 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       }
       return due;
     },
+    evictChanged(issuer, serials) {
+      const dropped: CertId[] = [];
+      const drop = (entry: Entry): void => {
+        if (!isOfIssuer(entry.id, issuer)) return;
+        remove(entry);
+        dropped.push(entry.id);
+      };
+      if (serials === "everything") {
+        for (const entry of [...entries.values()]) drop(entry);
+        return dropped;
+      }
+      for (const serial of serials) {
+        const group = bySerial.get(serialKey(serial));
+        if (group !== undefined) for (const entry of [...group]) drop(entry);
+      }
+      return dropped;
+    },
+    evictAll() {
+      const count = entries.size;
+      for (const entry of [...entries.values()]) remove(entry);
+      return count;
+    },
     async close() {
       entries.clear();
+      bySerial.clear();
       while (byExpiry.pop() !== undefined);
       while (byRenewal.pop() !== undefined);
       bytes = 0;

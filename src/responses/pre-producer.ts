@@ -6,9 +6,9 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.ts";
-import { DER_NULL, integer, octetString, oid, sequence } from "../ocsp/der-writer.ts";
 import { issuerHashes } from "../ocsp/cert-id.ts";
-import { HASH_ALGORITHM_OIDS } from "../ocsp/hash-algorithms.ts";
+import { clientCertId } from "./changed-cert-ids.ts";
+import { minimalSerial } from "../trust/proven-statuses.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MemoryResponseCache } from "./memory-response-cache.ts";
@@ -82,8 +82,7 @@ export function startPreProduction(options: PreProductionOptions): PreProduction
         // Skipping held entries costs only microtasks; yield to I/O now and then so a large index never blocks the loop.
         if (++seen % 512 === 0) await sleep(0, undefined, { signal });
         for (const algorithm of issuer.hashAlgorithms) {
-          const { nameHash, keyHash } = hashes.get(algorithm)!;
-          const id = certIdOf(algorithm, nameHash, keyHash, minimal(serial));
+          const id = clientCertId(algorithm, hashes.get(algorithm)!, minimalSerial(serial));
           // Through every tier: what another instance stored in Redis is not signed again (a hit fills memory).
           if (memory.has(id) || (await cache.get(id)) !== undefined) continue;
           if (memory.count >= memory.maxCount) {
@@ -121,27 +120,4 @@ export function startPreProduction(options: PreProductionOptions): PreProduction
       await rest;
     },
   };
-}
-
-/** The CertID a client builds (hash AlgorithmIdentifier with NULL parameters, as OpenSSL sends). */
-function certIdOf(algorithm: HashAlgorithm, nameHash: Buffer, keyHash: Buffer, serial: Buffer): CertId {
-  return {
-    hashAlgorithm: algorithm,
-    issuerNameHash: nameHash,
-    issuerKeyHash: keyHash,
-    serialNumber: serial,
-    der: sequence(sequence(oid(HASH_ALGORITHM_OIDS[algorithm]), DER_NULL), octetString(nameHash), octetString(keyHash), integer(serial)),
-  };
-}
-
-/** The minimal two's-complement content octets (redundant leading 0x00/0xff dropped), as DER wants them. */
-function minimal(serial: Buffer): Buffer {
-  let start = 0;
-  while (start < serial.length - 1) {
-    const a = serial[start]!;
-    const b = serial[start + 1]!;
-    if ((a === 0x00 && b < 0x80) || (a === 0xff && b >= 0x80)) start++;
-    else break;
-  }
-  return serial.subarray(start);
 }

@@ -16,6 +16,7 @@ import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { cacheKey } from "./cache-key.ts";
+import { certIdEncodings, type IssuerOfChange } from "./changed-cert-ids.ts";
 import type { IssuerTable } from "./issuer-table.ts";
 import { outageLog } from "./outage-log.ts";
 import type { CachedResponse, ResponseCache } from "./response-cache.ts";
@@ -37,6 +38,16 @@ export interface RedisResponseCacheOptions {
 /** The Redis tier; `status` is ioredis's connection state ("ready" when commands can run). */
 export interface RedisResponseCache extends ResponseCache {
   readonly status: string;
+  /**
+   * Deletes what a change event made wrong: the keys of every CertID encoding of `serials` of
+   * `issuer` (changed-cert-ids.ts), or with "everything" every key of the issuer (a SCAN). Resolves
+   * with how many keys went, or `undefined` when Redis could not be reached (logged); never rejects.
+   */
+  evictChanged(issuer: IssuerOfChange, serials: Iterable<Buffer> | "everything"): Promise<number | undefined>;
+  /** Deletes every key under the prefix (a SCAN); resolves like evictChanged. */
+  evictAll(): Promise<number | undefined>;
+  /** PUBLISHes `message` on `channel`; resolves true when Redis took it, false when it could not be reached (logged). */
+  publish(channel: string, message: string): Promise<boolean>;
 }
 
 /**
@@ -108,9 +119,55 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
     return promise;
   };
 
+  /** Deletes the keys `matching` keeps among those a SCAN of the prefix finds. */
+  const scanAndDelete = async (matching: (key: string) => boolean): Promise<number> => {
+    let deleted = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await track(client.scan(cursor, "MATCH", `${escapeGlob(keyPrefix)}*`, "COUNT", 1000));
+      cursor = next;
+      const doomed = keys.filter(matching);
+      if (doomed.length > 0) deleted += await track(client.del(...doomed));
+    } while (cursor !== "0");
+    return deleted;
+  };
+
+  const evicting = async (work: () => Promise<number>): Promise<number | undefined> => {
+    if (closed) return undefined;
+    try {
+      const deleted = await work();
+      outage.succeeded();
+      return deleted;
+    } catch (error) {
+      outage.failed(error);
+      return undefined;
+    }
+  };
+
   return {
     get status() {
       return client.status;
+    },
+    evictChanged(issuer, serials) {
+      if (serials === "everything") {
+        // A key is the CertID DER in hex, which holds the issuer's key hash under its own algorithm.
+        const keyHashes = [...issuer.hashes.values()].map((hashes) => hashes.keyHash.toString("hex"));
+        return evicting(() => scanAndDelete((key) => keyHashes.some((hash) => key.includes(hash, keyPrefix.length))));
+      }
+      const keys: string[] = [];
+      for (const serial of serials) for (const der of certIdEncodings(issuer, serial)) keys.push(keyPrefix + der.toString("hex"));
+      return evicting(async () => {
+        let deleted = 0;
+        // DEL in slices: one command per thousand keys keeps each within the command timeout.
+        for (let start = 0; start < keys.length; start += 1000) deleted += await track(client.del(...keys.slice(start, start + 1000)));
+        return deleted;
+      });
+    },
+    evictAll() {
+      return evicting(() => scanAndDelete(() => true));
+    },
+    async publish(channel, message) {
+      return (await evicting(() => track(client.publish(channel, message)))) !== undefined;
     },
     async get(id: CertId): Promise<CachedResponse | undefined> {
       if (closed) return undefined;
@@ -149,6 +206,11 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
       client.disconnect();
     },
   };
+}
+
+/** `text` matched literally by a Redis glob pattern. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 function encodeValue(cached: CachedResponse): Buffer {

@@ -19,6 +19,8 @@ export interface SourceData {
   serials?(): Iterable<Buffer>;
   /** The changes every source publishes (change-events.ts). */
   readonly changes: StatusChangeFeed;
+  /** Asks every source that can to look for changes now (another instance reported one). */
+  lookNow(): void;
   /** Closes every source, even when some fail, then rejects with the first failure. */
   close(): Promise<void>;
 }
@@ -37,6 +39,9 @@ export function sourceData(sources: readonly OpenedSource[]): SourceData {
           for (const stop of stops) stop?.();
         };
       },
+    },
+    lookNow() {
+      for (const source of list) source.lookNow?.();
     },
     async close(): Promise<void> {
       const results = await Promise.allSettled(list.map((source) => source.close()));

@@ -71,6 +71,11 @@ export interface OpenedSource extends StatusSource {
   fetches?(): readonly CrlFetchReport[];
   /** Which serials changed at each refresh (change-events.ts); absent for data that never changes. */
   readonly changes?: StatusChangeFeed;
+  /**
+   * Looks for changes now instead of at the next watch event or poll: another instance said the
+   * data changed (issue 14 item 2). Absent for data that never changes.
+   */
+  lookNow?(): void;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
 }

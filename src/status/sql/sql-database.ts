@@ -31,9 +31,11 @@ export interface SqlDatabase extends SqlQueries {
    */
   transaction<T>(work: (tx: SqlQueries) => Promise<T>): Promise<T>;
   /**
-   * PostgreSQL only (`undefined` on SQLite): LISTENs on `channel` over a dedicated connection and
-   * calls `onNotify` for each notification; `onError` when that connection fails (it is then
-   * closed; call listen again to retry). Resolves with a function that stops listening.
+   * Calls `onNotify` soon after another connection commits a change. PostgreSQL LISTENs on `channel`
+   * over a dedicated connection (each `vouch store` write NOTIFYs it); SQLite, which has no
+   * notifications, reads `PRAGMA data_version` every SQLITE_CHANGE_POLL_MS (a counter in the shared
+   * memory of the WAL, a microsecond a read, no I/O) and ignores `channel`. `onError` when that fails
+   * (the listener is then closed; call listen again to retry). Resolves with a function that stops listening.
    */
   readonly listen: ((channel: string, onNotify: () => void, onError: (error: Error) => void) => Promise<() => Promise<void>>) | undefined;
   /** Closes the file or the pool; the database must not be used afterwards. */

@@ -236,3 +236,40 @@ describe("openSqlSource", () => {
     });
   }
 });
+
+describe("openSqlSource on SQLite: another process's commit is seen without waiting for the poll (issue 14 item 5)", () => {
+  let suite: PkiSuite;
+  let pki: Pki, issuer: Buffer;
+  before(async () => ({ pki, issuer } = suite = await pkiSuite("vouch-sql-data-version-")));
+  after(() => suite.remove());
+
+  test("PRAGMA data_version: with a one-hour poll, a revocation committed by another connection arrives", async () => {
+    const store = await testStore("sqlite");
+    stores.push(store);
+    const setup = await openStoreDatabase({ database: store.database, clock: systemClock });
+    try {
+      await importIndexFile(setup, issuerIdentity(issuer), pki.index, systemClock.now());
+    } finally {
+      await setup.close();
+    }
+    const source = await openSqlSource({ database: store.database, issuer, clock: systemClock, logger: silentLogger, pollIntervalMs: 3_600_000 });
+    try {
+      const id = await certIdOfFiles(pki.good, pki.ca);
+      assert.equal((await source.status(id, SIGNAL))?.kind, "good");
+      // The first look after start comes at once; this write is well after it.
+      await delay(200);
+      const writer = await openStoreDatabase({ database: store.database, clock: systemClock });
+      try {
+        await writeChanges(writer, systemClock.now(), async (change) => {
+          const issuerId = (await findIssuer(change.tx, issuerIdentity(issuer).keySha256))!;
+          await setStatus(change, issuerId, id.serialNumber, { revokedAt: 0, reason: 1, invalidityDate: undefined });
+        });
+      } finally {
+        await writer.close();
+      }
+      await waitUntil("the revocation, long before the hourly poll", async () => (await source.status(id, SIGNAL))?.kind === "revoked");
+    } finally {
+      await source.close();
+    }
+  });
+});

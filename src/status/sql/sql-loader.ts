@@ -5,8 +5,9 @@
  * answers from a table of the issuer's rows with the rows changed since laid over it, and this
  * loader keeps it current in the background: every `pollIntervalMs` it asks for the rows whose
  * change number is above the last one it saw (an index range scan that returns nothing when nothing
- * changed), and on PostgreSQL it also LISTENs for the NOTIFY every `vouch store` write sends, so a
- * change arrives within milliseconds and the poll is only the safety net (a lost connection, a
+ * changed), and on PostgreSQL it also LISTENs for the NOTIFY every `vouch store` write sends (on
+ * SQLite it reads `PRAGMA data_version` every 50 ms, which another connection's commit changes), so
+ * a change arrives within milliseconds and the poll is only the safety net (a lost connection, a
  * writer that is not Vouch). A query per lookup was the alternative: ~5 k lookups/s with 8 pg
  * connections here (DEPENDENCIES.md §4), against 95-390 k status() calls/s from memory
  * (bench/sql-load.ts, 1 M rows, on this 2-core machine under a load average of 15-30), and SQLite's

@@ -261,6 +261,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       return closed || data === undefined || !match.matches(id) ? undefined : answer(data, id.serialNumber);
     },
     serialStatus,
+    lookNow: requestRefresh,
     changes: {
       subscribe(listener) {
         listeners.add(listener);
