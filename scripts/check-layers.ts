@@ -31,11 +31,8 @@ const LAYERS: readonly (readonly [name: string, paths: readonly string[]])[] = [
   ["main", ["src/main.ts"]],
 ];
 
-/** Upward imports still to be removed, as "importer -> imported": the list only shrinks. */
-const KNOWN_UPWARD: ReadonlySet<string> = new Set([
-  "src/status/crl/crl-loader.ts -> src/trust/distinguished-name.ts",
-  "src/trust/trust-crls.ts -> src/config/config-paths.ts",
-]);
+/** Upward imports still to be removed, as "importer -> imported": none; keep it that way. */
+const KNOWN_UPWARD: ReadonlySet<string> = new Set<string>([]);
 
 const root = join(import.meta.dirname, "..");
 
