@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch } from "../support/vouch-process.ts";
 
 describe("vouch check", () => {
@@ -21,16 +22,12 @@ describe("vouch check", () => {
     pki = await createPki({ dir: join(folder, "pki") });
   });
 
-  const config = (port: number) => `log: { level: info }
-responders:
-  - name: test
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-admin: { listen: { host: 127.0.0.1, port: ${port + 1} } }
-`;
+  /** One responder, "test", on `port`, with the admin listener on the next port unless `admin` is false. */
+  const config = (port: number, admin = true) =>
+    vouchConfig({
+      responders: [testResponder("test", [pkiIssuer(pki)], { listen: { host: "127.0.0.1", port } })],
+      ...(admin ? { admin: { listen: { host: "127.0.0.1", port: port + 1 } } } : {}),
+    });
 
   test("passes a good configuration in one line, and listens on nothing: its port may be taken", async () => {
     const taken = createServer();
@@ -52,7 +49,7 @@ admin: { listen: { host: 127.0.0.1, port: ${port + 1} } }
 
   test("judges the worker options as serve does", async () => {
     const file = join(folder, "port-zero.yaml");
-    await writeFile(file, config(0).replace(/admin: .*\n/, ""));
+    await writeFile(file, config(0, false));
     const [served, checked] = await Promise.all([runVouch(["serve", "--config", file, "--workers", "2"]), runVouch(["check", "--config", file, "--workers", "2"])]);
     assert.equal(served.code, 2);
     assert.match(served.stderr, /responders\[0\]\.listen\.port: several workers need fixed ports/);

@@ -13,21 +13,14 @@ import { responseStatusName } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { adminUrl, logLine, readyzUntil, scrape } from "../support/admin.ts";
 import { sampleKey, sampleValue } from "../support/prometheus.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
-function config(pki: Pki, source: string): string {
-  return `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-  readiness: { signerTestInterval: PT1S }
-responders:
-  - name: obs
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [${source}]
-`;
+function config(pki: Pki, source: YamlFields): string {
+  return vouchConfig({
+    admin: { listen: { host: "127.0.0.1", port: 0 }, readiness: { signerTestInterval: "PT1S" } },
+    responders: [testResponder("obs", [pkiIssuer(pki, { sources: [source] })])],
+  });
 }
 
 describe("metrics after known traffic, and a healthy server's readiness", () => {
@@ -37,7 +30,7 @@ describe("metrics after known traffic, and a healthy server's readiness", () => 
 
   before(async () => {
     pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-obs-")), "pki") });
-    vouch = await startVouch(config(pki, `{ type: index, file: ${pki.index} }`));
+    vouch = await startVouch(config(pki, { type: "index", file: pki.index }));
     admin = await adminUrl(vouch);
   });
   after(async () => {
@@ -120,7 +113,7 @@ describe("readiness follows the CRL's nextUpdate", () => {
     // A CRL whose nextUpdate passed an hour ago (openssl ca takes both times explicitly).
     const stamp = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
     await runOpenssl(["ca", "-batch", "-config", pki.opensslConfig, "-gencrl", "-out", pki.crl, "-crl_lastupdate", stamp(-7_200_000), "-crl_nextupdate", stamp(-3_600_000)]);
-    vouch = await startVouch(config(pki, `{ type: crl, files: [${pki.crl}] }`));
+    vouch = await startVouch(config(pki, { type: "crl", files: [pki.crl] }));
     admin = await adminUrl(vouch);
   });
   after(async () => {

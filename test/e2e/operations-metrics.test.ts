@@ -17,6 +17,7 @@ import { adminUrl, scrape } from "../support/admin.ts";
 import { freePort } from "../support/free-port.ts";
 import { openssl } from "../support/openssl.ts";
 import { sampleValue } from "../support/prometheus.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -28,26 +29,18 @@ before(async () => {
   pki = await createPki({ dir: join(await mkdtemp(join(tmpdir(), "vouch-ops-metrics-")), "pki") });
   // Nothing listens there: every forwarded request fails at once.
   deadUrl = `http://127.0.0.1:${await freePort()}/`;
-  const issuers = `    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
-  vouch = await startVouch(`log: { level: info }
-admin: { listen: { host: 127.0.0.1, port: 0 } }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /cached
-    responseCache:
-      maxCount: 2
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-${issuers}  - name: forwarding
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /forwarding
-    forwarding: { methods: [table], table: [{ issuer: "*", url: "${deadUrl}" }], retries: 0, breaker: { failures: 2, coolDown: PT1H } }
-${issuers}`);
+  vouch = await startVouch(
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: 0 } },
+      responders: [
+        testResponder("cached", [pkiIssuer(pki)], { type: "cached", path: "/cached", responseCache: { maxCount: 2, issuers: [{ issuer: "*", expiresAfter: "PT1H" }] } }),
+        testResponder("forwarding", [pkiIssuer(pki)], {
+          path: "/forwarding",
+          forwarding: { methods: ["table"], table: [{ issuer: "*", url: deadUrl }], retries: 0, breaker: { failures: 2, coolDown: "PT1H" } },
+        }),
+      ],
+    }),
+  );
   admin = await adminUrl(vouch);
 });
 

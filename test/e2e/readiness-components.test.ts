@@ -20,6 +20,7 @@ import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { sampleValue } from "../support/prometheus.ts";
 import { startPrivateRedis } from "../support/redis-server.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch } from "../support/vouch-process.ts";
 
 const run = promisify(execFile);
@@ -37,16 +38,9 @@ after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-const config = (responder: string) => `log: { level: info }
-admin: { listen: { host: 127.0.0.1, port: 0 } }
-responders:
-  - name: ready
-    listen: { host: 127.0.0.1, port: 0 }
-${responder}    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder, "ready", with the admin listener on; `responder` adds to the responder's fields. */
+const config = (responder: YamlFields) =>
+  vouchConfig({ admin: { listen: { host: "127.0.0.1", port: 0 } }, responders: [testResponder("ready", [pkiIssuer(pki)], responder)] });
 
 /** The answer to one request for good.pem: "good", or the OCSP error status. */
 async function ask(url: string): Promise<string> {
@@ -59,7 +53,7 @@ test("a PostgreSQL billing table renamed under the server fails /readyz with the
   const schema = `vouch_ready_${process.pid}_${randomBytes(4).toString("hex")}`;
   await sql(`CREATE SCHEMA ${schema}`);
   const connection = `${TEST_DATABASE_URL}?options=-c%20search_path%3D${schema}`;
-  const vouch = await startVouch(config(`    billing: { sink: postgres, connectionString: "${connection}", table: billed }\n`));
+  const vouch = await startVouch(config({ billing: { sink: "postgres", connectionString: connection, table: "billed" } }));
   try {
     const admin = await adminUrl(vouch);
     const url = `${vouch.baseUrl}/`;
@@ -90,7 +84,7 @@ test("a PostgreSQL billing table renamed under the server fails /readyz with the
 
 test("a billing folder that becomes unwritable fails /readyz; writable again, it is ready", async () => {
   const billing = join(folder, "billing");
-  const vouch = await startVouch(config(`    billing: { sink: file, directory: ${billing} }\n`));
+  const vouch = await startVouch(config({ billing: { sink: "file", directory: billing } }));
   try {
     const admin = await adminUrl(vouch);
     assert.equal(await ask(`${vouch.baseUrl}/`), "good");
@@ -114,11 +108,13 @@ test("a billing folder that becomes unwritable fails /readyz; writable again, it
 test("Redis down is degraded: /readyz stays 200 and says so, vouch_redis_up is 0; Redis back, both recover", async () => {
   const redis = await startPrivateRedis();
   const vouch = await startVouch(
-    config(`    type: cached
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-      redis: { url: "${redis.url}", keyPrefix: "vouch-ready-${randomBytes(4).toString("hex")}:", timeout: PT0.2S }
-`),
+    config({
+      type: "cached",
+      responseCache: {
+        issuers: [{ issuer: "*", expiresAfter: "PT1H" }],
+        redis: { url: redis.url, keyPrefix: `vouch-ready-${randomBytes(4).toString("hex")}:`, timeout: "PT0.2S" },
+      },
+    }),
   );
   try {
     const admin = await adminUrl(vouch);
