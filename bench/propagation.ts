@@ -236,11 +236,11 @@ responders:
   return { source: kind, ms, goodAfterRevoked, timedOut };
 }
 
-/** req/s of wrk GETs without a nonce on a basic responder with `reuseFor`. */
-async function reuseRate(reuseFor: string, port: number): Promise<number> {
-  const dir = join(DATA, "reuse");
+/** req/s of wrk GETs without a nonce on a basic responder with `reuseFor`, signing with `keyType`. */
+async function reuseRate(reuseFor: string, port: number, keyType: "ecdsa-p256" | "rsa-2048"): Promise<number> {
+  const dir = join(DATA, `reuse-${keyType}`);
   await mkdir(dir, { recursive: true });
-  const paths = (await pkiExists(join(dir, "pki"))) ? pkiPaths(join(dir, "pki")) : await createPki({ dir: join(dir, "pki") });
+  const paths = (await pkiExists(join(dir, "pki"))) ? pkiPaths(join(dir, "pki")) : await createPki({ dir: join(dir, "pki"), caKeyType: keyType });
   await run("openssl", ["ocsp", "-issuer", paths.ca, "-cert", paths.good, "-no_nonce", "-reqout", join(dir, "plain.der")], { env: ENV });
   const request = await readFile(join(dir, "plain.der"));
   const config = join(dir, `vouch-${reuseFor}.yaml`);
@@ -282,9 +282,12 @@ async function main(): Promise<void> {
     lines.push(row);
     console.error(row);
   }
-  const on = await reuseRate("PT1M", BASE_PORT + 20);
-  const off = await reuseRate("PT0S", BASE_PORT + 21);
-  lines.push("", "| basic, GET without nonce | req/s |", "|---|---|", `| reuseFor PT1M | ${on.toFixed(0)} |`, `| reuseFor PT0S | ${off.toFixed(0)} |`, `| ratio | ${(on / off).toFixed(2)}× |`);
+  lines.push("", "| basic, GET without nonce | reuseFor PT1M req/s | PT0S req/s | ratio |", "|---|---|---|---|");
+  for (const keyType of ["ecdsa-p256", "rsa-2048"] as const) {
+    const on = await reuseRate("PT1M", BASE_PORT + 20, keyType);
+    const off = await reuseRate("PT0S", BASE_PORT + 21, keyType);
+    lines.push(`| ${keyType} signer | ${on.toFixed(0)} | ${off.toFixed(0)} | ${(on / off).toFixed(2)}× |`);
+  }
   const report = `${lines.join("\n")}\n`;
   process.stdout.write(report);
   await mkdir(join(REPO, "bench/results"), { recursive: true });
