@@ -11,6 +11,7 @@ import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import { meterCrlFetches, meterFreshness, meteredSource } from "../status/metered-source.ts";
 import { sourceData } from "../status/source-data.ts";
+import { recheckingSource } from "../status/recheck.ts";
 import type { SourceSupply } from "../status/source-supply.ts";
 import type { OpenedSource, StatusSource } from "../status/status-source.ts";
 import { buildSource } from "./build-source.ts";
@@ -74,8 +75,17 @@ export async function buildIssuer(
     await signers.close();
     throw error;
   }
-  const source = sources.length === 1 ? sources[0]! : firstAnswer(sources);
-  const data = sourceData(opened);
+  // Answers for serials another worker or instance reported changed wait for these sources' fresh look (recheck.ts).
+  const source = recheckingSource(sources.length === 1 ? sources[0]! : firstAnswer(sources));
+  const openedData = sourceData(opened);
+  const data = {
+    ...openedData,
+    lookNow(serials?: readonly Buffer[] | "everything") {
+      const looked = openedData.lookNow();
+      if (serials !== undefined) source.hold(serials, looked);
+      return looked;
+    },
+  };
   return {
     name,
     certificate,

@@ -40,7 +40,7 @@ export interface ApplyChangesOptions {
   readonly issuers: readonly {
     readonly name: string;
     readonly certificate: Buffer;
-    readonly data: { readonly changes: StatusChangeFeed; lookNow(): void };
+    readonly data: { readonly changes: StatusChangeFeed; lookNow(serials?: readonly Buffer[] | "everything"): Promise<void> };
   }[];
   readonly targets: readonly ChangeTarget[];
   readonly remote?: RemoteChanges | undefined;
@@ -95,14 +95,15 @@ export function applyChanges(options: ApplyChangesOptions): () => void {
       if (stopped) return;
       const found = byHashes.get(`${change.nameHash.toString("hex")}:${change.keyHash.toString("hex")}`);
       if (found === undefined) return;
-      // The other instance's source saw it first: this one's may be a moment behind, or not see it by itself.
-      found.issuer.data.lookNow();
+      // The other instance's source saw it first: this one's may be a moment behind, or not see it by
+      // itself. Its answers for those serials wait for its look (recheck.ts).
+      void found.issuer.data.lookNow(change.serials === "everything" ? "everything" : change.serials.map((entry) => entry.serial));
       enqueue(() => apply(found.issuer.name, remoteBatch(found.changed, change, clock.now()), "remote"));
     });
     remote.onMissed((downForMs) => {
       if (stopped) return;
       for (const target of targets) target.dropAll?.();
-      for (const issuer of options.issuers) issuer.data.lookNow();
+      for (const issuer of options.issuers) void issuer.data.lookNow();
       logger.warn({ downForMs }, "the change channel (Redis) was unreachable: changes published meanwhile may be missed, so the memory tiers were dropped");
     });
   }

@@ -19,8 +19,12 @@ export interface SourceData {
   serials?(): Iterable<Buffer>;
   /** The changes every source publishes (change-events.ts). */
   readonly changes: StatusChangeFeed;
-  /** Asks every source that can to look for changes now (another instance reported one). */
-  lookNow(): void;
+  /**
+   * Asks every source that can to look for changes now (another instance reported one for
+   * `serials`); resolves once they have. build-issuer.ts also holds the issuer's answers for those
+   * serials until then (recheck.ts).
+   */
+  lookNow(serials?: readonly Buffer[] | "everything"): Promise<void>;
   /** Closes every source, even when some fail, then rejects with the first failure. */
   close(): Promise<void>;
 }
@@ -40,8 +44,8 @@ export function sourceData(sources: readonly OpenedSource[]): SourceData {
         };
       },
     },
-    lookNow() {
-      for (const source of list) source.lookNow?.();
+    async lookNow() {
+      await Promise.all(list.map((source) => source.lookNow?.()));
     },
     async close(): Promise<void> {
       const results = await Promise.allSettled(list.map((source) => source.close()));

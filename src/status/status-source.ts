@@ -73,9 +73,10 @@ export interface OpenedSource extends StatusSource {
   readonly changes?: StatusChangeFeed;
   /**
    * Looks for changes now instead of at the next watch event or poll: another instance said the
-   * data changed (issue 14 item 2). Absent for data that never changes.
+   * data changed (issue 14 item 2). Resolves once a refresh that began after the call has ended
+   * (never rejects: a failed refresh keeps the last data). Absent for data that never changes.
    */
-  lookNow?(): void;
+  lookNow?(): Promise<void>;
   /** Stops file watchers and timers; the source answers nothing afterwards. */
   close(): Promise<void>;
 }

@@ -71,11 +71,15 @@ ${withToken ? "  tokenFile: token.txt\n" : ""}responders:
     await waitForLogs(vouch, withMessage("listening"), 2);
   });
   after(async () => {
-    await stopAndExpectZero(vouch);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      if (vouch !== undefined) await stopAndExpectZero(vouch);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } finally {
+      // An open connection would keep the test process alive after a failed start.
+      redis.disconnect();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("one certificate, then everything: both workers' memory tiers and Redis, exit 0", async () => {

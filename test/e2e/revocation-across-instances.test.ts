@@ -74,13 +74,17 @@ responders:
     for (const vouch of instances) await waitForLogs(vouch, withMessage("listening"), 2);
   });
   after(async () => {
-    for (const vouch of instances) await stopAndExpectZero(vouch);
-    await proxy?.stop();
-    const keys = await inspect.keys(`${prefix}*`);
-    if (keys.length > 0) await inspect.del(...keys);
-    inspect.disconnect();
-    await store.drop();
-    await rm(dir, { recursive: true, force: true });
+    try {
+      for (const vouch of instances) await stopAndExpectZero(vouch);
+      await proxy?.stop();
+      const keys = await inspect.keys(`${prefix}*`);
+      if (keys.length > 0) await inspect.del(...keys);
+    } finally {
+      // An open connection would keep the test process alive after a failed start.
+      inspect?.disconnect();
+      await store?.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   const revoke = async (certificate: string) => {

@@ -94,9 +94,12 @@ for (const kind of CASES) {
       await kind.prepare?.(pki, store);
     });
     after(async () => {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
-      redis.disconnect();
+      try {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+      } finally {
+        redis.disconnect();
+      }
       await store.drop();
       await rm(dir, { recursive: true, force: true });
     });

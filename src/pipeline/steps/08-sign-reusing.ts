@@ -35,6 +35,9 @@ export function reusingSignStep(sign: Step, options: { readonly table: ReuseTabl
       if (held !== undefined) {
         exchange.answers = [held.answer];
         exchange.response = held.response;
+        // Served from a cache, not signed now: the send step keeps its ETag and headers beside the
+        // bytes (no hash per request), and vouch_answers_total counts only signatures made.
+        exchange.source = "cache";
         return;
       }
       const signing = sign.run(exchange);

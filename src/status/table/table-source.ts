@@ -261,7 +261,11 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       return closed || data === undefined || !match.matches(id) ? undefined : answer(data, id.serialNumber);
     },
     serialStatus,
-    lookNow: requestRefresh,
+    lookNow() {
+      requestRefresh();
+      // The refresh loop runs once more for a request made while it ran: `running` covers that run too.
+      return running ?? Promise.resolve();
+    },
     changes: {
       subscribe(listener) {
         listeners.add(listener);
