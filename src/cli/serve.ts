@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { Registry, collectDefaultMetrics } from "../observability/prom-client.ts";
 import { systemClock } from "../clock.ts";
 import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";

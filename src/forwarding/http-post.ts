@@ -1,5 +1,4 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 
 /** Why one POST to a remote responder produced no body. */
 export type PostFailure = "timeout" | "connection" | "http-status" | "too-large" | "aborted";
@@ -27,6 +26,9 @@ export interface HttpPoster {
 export function httpPoster(options: { readonly maxSockets?: number } = {}): HttpPoster {
   // Idle connections are closed after 30 s, so that a reload that drops this poster leaves nothing behind for long.
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64, scheduling: "lifo" as const, timeout: 30_000 };
+  // node:http and node:https are loaded by the first poster, not by every process that could forward.
+  const { Agent: HttpAgent, request: httpRequest } = process.getBuiltinModule("node:http");
+  const { Agent: HttpsAgent, request: httpsRequest } = process.getBuiltinModule("node:https");
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
   return {

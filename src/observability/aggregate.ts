@@ -4,7 +4,7 @@
  * AggregatorRegistry: counters and histograms are summed, each gauge combined by the aggregator
  * it was declared with (data age: max; time to nextUpdate and readiness: min).
  */
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from "./prom-client.ts";
 
 /** The JSON form of one process's registry (`registry.getMetricsAsJSON()`). */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];

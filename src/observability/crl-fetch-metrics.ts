@@ -4,7 +4,7 @@
  * alert can tell a CA that stopped publishing (age grows, fetches succeed) from a site that is down
  * (fetches fail).
  */
-import { Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "./prom-client.ts";
 import type { Clock } from "../clock.ts";
 
 /** One URL's fetches, as the gauges read them (ms since the epoch). */

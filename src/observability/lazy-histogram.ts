@@ -5,7 +5,7 @@
  * `get()` shape as prom-client's own Histogram, so text exposition and the supervisor's
  * AggregatorRegistry (aggregate.ts) treat it alike.
  */
-import type { Registry } from "prom-client";
+import type { Registry } from "./prom-client.ts";
 import { labelSetKey } from "./label-set-key.ts";
 
 /** One exported sample, as prom-client's registry and AggregatorRegistry read them. */

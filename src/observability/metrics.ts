@@ -8,7 +8,7 @@
  * Several processes are combined with prom-client's AggregatorRegistry (aggregate.ts): counters and
  * histograms sum; each gauge says how it combines (`aggregator`).
  */
-import { Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from "prom-client";
+import { Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from "./prom-client.ts";
 import type { Clock } from "../clock.ts";
 import { lazyCounter, type LazyCounter } from "./lazy-counter.ts";
 import { lazyHistogram, type LazyHistogram } from "./lazy-histogram.ts";

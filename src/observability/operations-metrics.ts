@@ -9,7 +9,7 @@
  * takes the minimum (down in any worker shows as down); a circuit state takes the maximum (open in
  * any worker shows as open).
  */
-import { Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "./prom-client.ts";
 import { lazyCounter, type LazyCounter } from "./lazy-counter.ts";
 
 /** The states of a circuit breaker (forwarding/circuit-breaker.ts), each a series of `vouch_forwarding_circuit_state`. */

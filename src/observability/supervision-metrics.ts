@@ -4,7 +4,7 @@
  * several, in the supervisor's own registry, which its admin listener adds to the workers'
  * (worker-observability.ts), so that each is counted once whatever the number of workers.
  */
-import { Counter, type Registry } from "prom-client";
+import { Counter, type Registry } from "./prom-client.ts";
 
 /** The outcomes a reload can have (cli/reload-summary.ts). */
 const RELOAD_RESULTS = ["applied", "refused", "partial"] as const;

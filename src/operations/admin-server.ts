@@ -6,9 +6,9 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { prometheusContentType } from "prom-client";
+import { prometheusContentType } from "../observability/prom-client.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ReadyReport } from "./readiness.ts";
@@ -82,7 +82,8 @@ export interface AdminServer {
  */
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const { logger } = options;
-  const server = createServer((request, response) => {
+  // node:http only when there is an admin listener (the responders' HTTP server is Vouch's own).
+  const server = process.getBuiltinModule("node:http").createServer((request, response) => {
     void route(request, response, options).catch((error: unknown) => {
       logger.error({ path: request.url, err: error }, "admin request failed");
       if (!response.headersSent) write(response, 500, "text/plain; charset=utf-8", "internal error\n");

@@ -7,8 +7,7 @@
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import type { FetchLimits, FetchOutcome, Validators } from "./fetch-types.ts";
@@ -83,7 +82,8 @@ function get(url: URL, validators: Validators, limits: FetchLimits, signal: Abor
   if (validators.lastModified !== undefined) headers["if-modified-since"] = validators.lastModified;
   return new Promise((resolve, reject) => {
     const options = { headers, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
-    const request = url.protocol === "https:" ? httpsRequest(url, options, resolve) : httpRequest(url, options, resolve);
+    // Loaded at the first fetch, not by every process that has no CRL URL.
+    const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request(url, options, resolve) : process.getBuiltinModule("node:http").request(url, options, resolve);
     request.on("error", reject);
     request.end();
   });

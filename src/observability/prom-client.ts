@@ -1,0 +1,21 @@
+/**
+ * prom-client's parts that Vouch uses, required one by one instead of through its index: the index
+ * also loads its Pushgateway client, and with it node:http, node:https and zlib, which a responder
+ * without forwarding, CRL URLs or an admin listener never uses (node:http alone is ~6 MB resident
+ * once everything else is loaded; issue 18). Same classes, same global registry semantics.
+ */
+import { createRequire } from "node:module";
+import type * as Prometheus from "prom-client";
+
+const require = createRequire(import.meta.url);
+
+export const Registry = require("prom-client/lib/registry") as typeof Prometheus.Registry;
+export type Registry = Prometheus.Registry;
+export const Counter = require("prom-client/lib/counter") as typeof Prometheus.Counter;
+export type Counter<T extends string = string> = Prometheus.Counter<T>;
+export const Gauge = require("prom-client/lib/gauge") as typeof Prometheus.Gauge;
+export type Gauge<T extends string = string> = Prometheus.Gauge<T>;
+export const collectDefaultMetrics = require("prom-client/lib/defaultMetrics") as typeof Prometheus.collectDefaultMetrics;
+export const AggregatorRegistry = require("prom-client/lib/cluster") as typeof Prometheus.AggregatorRegistry;
+export const prometheusContentType: Prometheus.PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
+export type { Aggregator, MetricObjectWithValues, MetricValue } from "prom-client";
