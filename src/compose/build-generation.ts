@@ -182,7 +182,10 @@ export async function buildGeneration(
               ...(backEnd === undefined ? {} : { producers: [backEndProducer(backEnd)] }),
             });
       if (cache !== undefined) caches.push(cache);
-      const reuse = responder.reuseFor > 0 ? reuseTable<SignedResponse>({ reuseForMs: responder.reuseFor }) : undefined;
+      // A reused answer must not outlive what the response cache was told to keep: with expiresAfter
+      // shorter than reuseFor, step 8 would hand the expired entry's bytes back and store them again.
+      const reuseForMs = Math.min(responder.reuseFor, ...(responder.responseCache?.issuers.map((row) => row.expiresAfter) ?? []));
+      const reuse = reuseForMs > 0 ? reuseTable<SignedResponse>({ reuseForMs }) : undefined;
       purgeable.push({ responder: responder.name, cache, reuse });
       const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
       untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, remote: cache?.remote, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
