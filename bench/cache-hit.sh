@@ -46,6 +46,7 @@ responders:
   - name: basic
     listen: { host: 127.0.0.1, port: $PORT }
     path: /b
+    reuseFor: PT0S   # every no-nonce request signed live: the yardstick the cache hit is measured against
     issuers:
       - { certificate: $PKI/ca.pem, signer: { certificate: $PKI/ocsp-signer.pem, key: $PKI/ocsp-signer.key }, sources: [{ type: index, file: $PKI/index.txt }] }
 YAML
