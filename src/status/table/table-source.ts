@@ -169,24 +169,26 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
   };
 
   /**
-   * Tells listeners what a whole new table changed against the one it replaced (`before`; none when
-   * there was none), worked out on a loading thread of its own: the tables are in shared memory, and
-   * the thread and its garbage go once it is done.
+   * What a whole new table changes against the one it replaces (`before`; none when there was
+   * none), worked out on a loading thread of its own: the tables are in shared memory, and the
+   * thread and its garbage go once it is done. Undefined when nothing changed or no one listens.
+   * It is worked out BEFORE the new table answers, so that the change is published the moment this
+   * worker starts answering with it: a sibling worker still on the old data hears of it (and holds
+   * those answers, src/status/recheck.ts) within the change channel's delay instead of after the
+   * comparison, which took a thread's start (tens of ms) during which this worker said revoked and
+   * its sibling good.
    */
-  const publishWhole = async (before: SerialTable | undefined, after: SerialTable, changedAt: number, appliedAt: number): Promise<void> => {
-    if (listeners.size === 0) return;
-    let changes: StatusChanges;
+  const wholeChanges = async (before: SerialTable | undefined, after: SerialTable, changedAt: number): Promise<((appliedAt: number) => StatusChanges) | undefined> => {
+    if (listeners.size === 0) return undefined;
     try {
       const diff = await runOnItsOwnThread("table.diff", { before: before?.layers ?? [], after: after.layers, listsIssued, limit: MAX_LISTED_CHANGES });
-      if (diff.kind === "serials" && diff.serials.kinds.length === 0) return;
-      changes =
-        diff.kind === "serials"
-          ? { ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(diff.serials) }
-          : { ...published, kind: "everything", changedAt, appliedAt, reason: `more than ${MAX_LISTED_CHANGES} serials changed` };
+      if (diff.kind === "serials" && diff.serials.kinds.length === 0) return undefined;
+      return diff.kind === "serials"
+        ? (appliedAt) => ({ ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(diff.serials) })
+        : (appliedAt) => ({ ...published, kind: "everything", changedAt, appliedAt, reason: `more than ${MAX_LISTED_CHANGES} serials changed` });
     } catch (error) {
-      changes = { ...published, kind: "everything", changedAt, appliedAt, reason: `the changes could not be worked out: ${error instanceof Error ? error.message : String(error)}` };
+      return (appliedAt) => ({ ...published, kind: "everything", changedAt, appliedAt, reason: `the changes could not be worked out: ${error instanceof Error ? error.message : String(error)}` });
     }
-    if (!closed) publish(changes);
   };
 
   const apply = async (result: Refresh, startedAt: number): Promise<void> => {
@@ -198,10 +200,12 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
         return;
       case "whole": {
         const before = data?.view;
+        const changes = await wholeChanges(before, result.snapshot.table, result.changedAt);
+        if (closed) return;
         confirmedAt = startedAt;
         const after = install(result.snapshot).view;
+        if (changes !== undefined) publish(changes(clock.now()));
         result.announce?.(after);
-        await publishWhole(before, after, result.changedAt, clock.now());
         if (before !== undefined) announceGarbage(before, after);
         return;
       }
