@@ -175,6 +175,7 @@ function vouchConfig(file: string, pki: ReturnType<typeof pkiPaths>, source: str
 responders:
   - name: bench
     listen: { host: 127.0.0.1, port: ${PORT} }
+    reuseFor: PT0S   # every request signed live, as the load tables say (issue 14 made reuse the default)
     issuers:
       - certificate: ${pki.ca}
         signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
