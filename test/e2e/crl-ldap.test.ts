@@ -11,9 +11,10 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, publishCrl, readPemDer, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { adminUrl, scrape } from "../support/admin.ts";
-import { ocspStatus, until } from "../support/crl-fetching.ts";
+import { fetchingCrlIssuer, ocspStatus, until } from "../support/crl-fetching.ts";
 import { sampleValue, type Sample } from "../support/prometheus.ts";
 import { startSlapd, type Slapd } from "../support/slapd.ts";
+import { testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 describe("a crl source fetching from an LDAP directory", () => {
@@ -33,20 +34,12 @@ describe("a crl source fetching from an LDAP directory", () => {
     const dn = await slapd.publishCrl("Vouch Demo Issuing CA", await readPemDer(pki.crl));
     // As a CRL distribution point names it: the entry's DN percent-encoded, then the attribute.
     url = `${slapd.url}/${encodeURIComponent(dn)}?certificateRevocationList;binary`;
-    vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-responders:
-  - name: ldap
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: crl
-            urls: ["${url}"]
-            fetch: { stateFolder: ${join(dir, "state")}, margin: PT1S, maxInterval: PT1S, retryInterval: PT0.2S, maxRetryInterval: PT1S, timeout: PT5S }
-`);
+    vouch = await startVouch(
+      vouchConfig({
+        admin: { listen: { host: "127.0.0.1", port: 0 } },
+        responders: [testResponder("ldap", [fetchingCrlIssuer(pki, [url], { stateFolder: join(dir, "state"), margin: "PT1S" })])],
+      }),
+    );
     admin = await adminUrl(vouch);
   });
   after(async () => {

@@ -14,25 +14,17 @@ import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, openssl as runOpenssl, publishCrl, publishDeltaCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { adminUrl, readyzUntil, scrape } from "../support/admin.ts";
 import { startCrlServer, type CrlServer } from "../support/crl-server.ts";
-import { ocspStatus, until } from "../support/crl-fetching.ts";
+import { fetchingCrlIssuer, ocspStatus, until } from "../support/crl-fetching.ts";
 import { sampleValue } from "../support/prometheus.ts";
+import { testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
-function config(pki: Pki, url: string, stateFolder: string): string {
-  return `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-responders:
-  - name: fetched
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: crl
-            urls: [${url}]
-            fetch: { stateFolder: ${stateFolder}, margin: PT2S, maxInterval: PT1S, retryInterval: PT0.2S, maxRetryInterval: PT1S, timeout: PT5S }
-`;
+/** One responder (`name`) answering for `pki` from the CRL at `url`, with an admin listener. */
+function config(pki: Pki, url: string, stateFolder: string, name = "fetched"): string {
+  return vouchConfig({
+    admin: { listen: { host: "127.0.0.1", port: 0 } },
+    responders: [testResponder(name, [fetchingCrlIssuer(pki, [url], { stateFolder })])],
+  });
 }
 
 function logged(vouch: VouchProcess, msg: string): number {
@@ -160,7 +152,7 @@ describe("delta CRLs found through the complete CRL's Freshest CRL extension", (
     // CRL number 2, pointing at its deltas; only the complete CRL's URL is configured.
     await publishCrl(pki, { crlExtensions: [`freshestCRL = URI:${server.urlOf("/delta.crl")}`] });
     server.serve(await readFile(pki.crl));
-    vouch = await startVouch(config(pki, server.url, join(dir, "state")).replace("name: fetched", "name: delta"));
+    vouch = await startVouch(config(pki, server.url, join(dir, "state"), "delta"));
   });
   after(async () => {
     await vouch?.stop();

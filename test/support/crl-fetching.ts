@@ -3,6 +3,16 @@ import assert from "node:assert/strict";
 import type { Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "./openssl.ts";
 import type { VouchProcess } from "./vouch-process.ts";
+import { pkiIssuer, type YamlFields } from "./vouch-config.ts";
+
+/**
+ * An issuer of `pki` answered from CRLs fetched from `urls`, on a schedule short enough for a test
+ * to see a new CRL within seconds; `fetch` adds to or replaces the fetch block (stateFolder at least).
+ */
+export function fetchingCrlIssuer(pki: Pki, urls: readonly string[], fetch: YamlFields): YamlFields {
+  const schedule = { margin: "PT2S", maxInterval: "PT1S", retryInterval: "PT0.2S", maxRetryInterval: "PT1S", timeout: "PT5S" };
+  return pkiIssuer(pki, { sources: [{ type: "crl", urls, fetch: { ...schedule, ...fetch } }] });
+}
 
 /** What `openssl ocsp` says of `cert`: good, revoked, or the responder's error status (trylater). */
 export async function ocspStatus(vouch: VouchProcess, pki: Pki, cert: string): Promise<string> {
