@@ -16,7 +16,7 @@ import { serialText, serialOctetsFromHex } from "../status/serial-key.ts";
 import { importCrlFile } from "../status/sql/import-crl.ts";
 import { importIndexFile } from "../status/sql/import-index.ts";
 import type { ImportResult } from "../status/sql/import-rows.ts";
-import { minimalSerial } from "../status/sql/import-rows.ts";
+import { storedSerial } from "../status/sql/import-rows.ts";
 import { issuerIdentity, type IssuerIdentity } from "../status/sql/issuer-identity.ts";
 import { isPostgresUrl } from "../status/sql/database-url.ts";
 import { currentVersion } from "../status/sql/migrations.ts";
@@ -86,7 +86,7 @@ async function runAdd(db: SqlDatabase, issuer: IssuerIdentity | undefined, file:
   const certificate = new X509Certificate(der);
   const ca = new X509Certificate(issuer!.certificate);
   if (!certificate.checkIssued(ca) || !certificate.verify(ca.publicKey)) throw new ConfigError("", "was not issued by the --issuer CA", { file });
-  const serial = minimalSerial(certificateFields(der).serialNumber);
+  const serial = storedSerial(certificateFields(der).serialNumber);
   const added = await writeChanges(db, systemClock.now(), async (change) => {
     const issuerId = await ensureIssuer(change, issuer!);
     return change.tx.run(
@@ -168,7 +168,7 @@ function notListed(serial: Buffer): ConfigError {
 function parseSerial(text: string): Buffer {
   const octets = serialOctetsFromHex(text.replace(/^0x/i, "").replaceAll(":", ""));
   if (octets === undefined || octets.length > 255) throw new ConfigError("serial", `"${text}" is not a hexadecimal serial number`);
-  return minimalSerial(octets);
+  return storedSerial(octets);
 }
 
 /** An ISO 8601 time, not in the future (a minute of clock skew allowed). */

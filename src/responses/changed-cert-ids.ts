@@ -9,7 +9,7 @@ import { DER_NULL, integer, octetString, oid, sequence } from "../ocsp/der-write
 import { HASH_ALGORITHM_OIDS } from "../ocsp/hash-algorithms.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { IssuerHashes } from "../ocsp/cert-id.ts";
-import { minimalSerial } from "../trust/proven-statuses.ts";
+import { minimalSerial } from "../ocsp/minimal-serial.ts";
 
 /** What a cache needs of the changed issuer: its CertID hashes under every algorithm. */
 export type IssuerOfChange = Pick<ChangedIssuer, "hashes">;

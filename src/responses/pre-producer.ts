@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Clock } from "../clock.ts";
 import { issuerHashes } from "../ocsp/cert-id.ts";
 import { clientCertId } from "./changed-cert-ids.ts";
-import { minimalSerial } from "../trust/proven-statuses.ts";
+import { minimalSerial } from "../ocsp/minimal-serial.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { MemoryResponseCache } from "./memory-response-cache.ts";

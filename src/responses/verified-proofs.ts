@@ -9,7 +9,8 @@
 import type { CertificateFields } from "../ocsp/certificate-fields.ts";
 import type { DecodedSingleResponse } from "../ocsp/decode-response.ts";
 import type { StatusAnswer } from "../status/status-source.ts";
-import { minimalSerial, type ProvenStatuses } from "../trust/proven-statuses.ts";
+import { minimalSerial } from "../ocsp/minimal-serial.ts";
+import type { ProvenStatuses } from "../trust/proven-statuses.ts";
 import { compareAge } from "./response-age.ts";
 
 /** What the validation process asks of one request's verified proofs: trust/proven-statuses.ts's port. */

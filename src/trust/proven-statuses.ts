@@ -17,13 +17,3 @@ export interface ProvenStatuses {
    */
   statusOf(issuer: CertificateFields, serialNumber: Buffer): StatusAnswer | undefined;
 }
-
-/**
- * A serial's INTEGER content without redundant leading octets: a certificate with a padded serial
- * (seen in the wild) and a CertID that encodes it minimally name the same certificate.
- */
-export function minimalSerial(serial: Buffer): Buffer {
-  let start = 0;
-  while (start < serial.length - 1 && ((serial[start] === 0x00 && (serial[start + 1] ?? 0) < 0x80) || (serial[start] === 0xff && (serial[start + 1] ?? 0) >= 0x80))) start++;
-  return start === 0 ? serial : serial.subarray(start);
-}

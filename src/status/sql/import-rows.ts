@@ -5,6 +5,7 @@
  */
 import type { SerialRecord } from "../table/serial-table.ts";
 import { CRL_REASON_CODES } from "../../ocsp/types.ts";
+import { minimalSerial } from "../../ocsp/minimal-serial.ts";
 import type { SqlDatabase } from "./sql-database.ts";
 import type { IssuerIdentity } from "./issuer-identity.ts";
 import type { CertificateRow } from "./status-store.ts";
@@ -28,23 +29,16 @@ export interface ImportResult {
 
 /**
  * The minimal two's complement octets of an INTEGER's content (redundant leading 0x00/0xff
- * dropped): the one spelling the store keys serials by.
+ * dropped), copied: the one spelling the store keys serials by, kept apart from the buffer it came in.
  */
-export function minimalSerial(octets: Uint8Array): Buffer {
-  let s = 0;
-  while (s < octets.length - 1) {
-    const a = octets[s] ?? 0;
-    const b = octets[s + 1] ?? 0;
-    if ((a === 0x00 && b < 0x80) || (a === 0xff && b >= 0x80)) s++;
-    else break;
-  }
-  return Buffer.from(octets.subarray(s));
+export function storedSerial(octets: Uint8Array): Buffer {
+  return Buffer.from(minimalSerial(octets));
 }
 
 /** A stored row for `serial` from a SerialTable record. */
 export function rowOf(serial: Uint8Array, found: SerialRecord): CertificateRow {
   return {
-    serial: minimalSerial(serial),
+    serial: storedSerial(serial),
     revokedAt: found.revokedAt,
     reason: found.reason === undefined ? undefined : CRL_REASON_CODES[found.reason],
     invalidityDate: found.invalidityDate,
