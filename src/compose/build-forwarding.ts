@@ -99,7 +99,6 @@ export function buildForwarder(config: ForwardingConfig, field: string, dependen
 export function buildForwardingStep(config: ForwardingConfig, field: string, dependencies: ForwardingDependencies & { readonly forwarder?: Forwarder | undefined }): Step {
   return forwardingStep({
     forwarder: dependencies.forwarder ?? buildForwarder(config, field, dependencies),
-    issuers: dependencies.issuers,
     ...(dependencies.responseCache === undefined ? {} : { responseCache: dependencies.responseCache }),
     logger: dependencies.logger,
   });

@@ -84,6 +84,7 @@ export function buildPipeline(config: ResponderConfig, field: string, dependenci
     deciding,
     finishing,
     rules: { maxSingleRequests: config.maxSingleRequests, noncePolicy: config.nonce.policy, nonceMaxLength: config.nonce.maxLength },
+    issuers: dependencies.issuers,
     logger,
     clock,
     stepResults: dependencies.metrics === undefined ? undefined : stepResultRecorders(dependencies.metrics, config.name),
@@ -114,7 +115,7 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
       );
     }
     case "response-cache":
-      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field), issuers });
+      return responseCacheStep({ cache: requireCache(dependencies.responseCache, config, field) });
     case "forwarding":
       return buildForwardingStep(config.forwarding!, `${field}.forwarding`, {
         issuers,
@@ -151,7 +152,6 @@ function buildStep(name: string, config: ResponderConfig, field: string, depende
         perRequest: config.billing!.perRequest,
         perCert: config.billing!.perCert,
         countUnknown: config.billing!.countUnknown,
-        issuers,
       });
     default:
       return sendStep({ clock });

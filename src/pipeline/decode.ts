@@ -1,4 +1,5 @@
 import { MalformedRequestError, OcspError } from "../errors.ts";
+import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
 import { decodeOcspRequest } from "../ocsp/decode-request.ts";
 import { checkNonce } from "../ocsp/nonce.ts";
 import type { OcspRequest } from "../ocsp/types.ts";
@@ -26,4 +27,17 @@ export function decodeWithRules(bytes: Buffer, rules: RequestRules): OcspRequest
     else if (rules.noncePolicy === "required") throw new MalformedRequestError("this responder requires a nonce");
   }
   return request;
+}
+
+/**
+ * The served issuer of each single request of `request`, in request order (`undefined` where this
+ * responder does not serve the CertID's issuer): the one lookup of a request's issuers, made right
+ * after decoding; every step reads the result from the exchange (exchange.servedIssuers).
+ */
+export function servedIssuersOf(request: OcspRequest, issuers: IssuerDirectory): (ServedIssuer | undefined)[] {
+  const requests = request.requests;
+  const served = new Array<ServedIssuer | undefined>(requests.length);
+  // A loop, not `map`: no closure on the hot path.
+  for (let index = 0; index < requests.length; index++) served[index] = issuers.find(requests[index]!.certId);
+  return served;
 }

@@ -1,5 +1,6 @@
 import type { AuthorizedBy } from "../billing/billing-sink.ts";
 import type { OcspErrorStatus } from "../errors.ts";
+import type { ServedIssuer } from "../issuers/issuer-directory.ts";
 import type { OcspRequest, SingleResponse } from "../ocsp/types.ts";
 import type { VerifiedProofs } from "../responses/verified-proofs.ts";
 import type { ResponderIdentity } from "../signing/responder-identity.ts";
@@ -50,7 +51,7 @@ export function sharedHeaders(headers: Record<string, string>): Readonly<Record<
 
 /**
  * The per-request record that the pipeline steps read and write. Created by the HTTP layer with the
- * received bytes; `request` is set once the bytes decode; deciding steps set `answers` and `response`
+ * received bytes; `request` and `servedIssuers` are set once the bytes decode; deciding steps set `answers` and `response`
  * (or the pipeline sets `error`); finishing steps read everything and set `reply`.
  */
 export interface Exchange {
@@ -69,6 +70,12 @@ export interface Exchange {
   /** Set by step 4 when it grants; undefined without authorization or when it refused. */
   authorizedBy: AuthorizedBy | undefined;
   request: OcspRequest | undefined;
+  /**
+   * The served issuer of each single request of `request`, in request order (`undefined`: this
+   * responder does not serve that CertID's issuer). Set with `request`, right after decoding, so that
+   * no step looks an issuer up again (decode.ts servedIssuersOf).
+   */
+  servedIssuers: readonly (ServedIssuer | undefined)[] | undefined;
   /**
    * The statuses from this request's verified freshness proofs (SPEC step 2), when it carried some;
    * only step 3 reads them, to authenticate this request's signer. Never shared with another request.
@@ -118,6 +125,7 @@ class ExchangeRecord implements Exchange {
   authenticated: AuthenticatedCertificate[] = [];
   authorizedBy: AuthorizedBy | undefined = undefined;
   request: OcspRequest | undefined = undefined;
+  servedIssuers: readonly (ServedIssuer | undefined)[] | undefined = undefined;
   freshnessProofs: VerifiedProofs | undefined = undefined;
   answers: SingleResponse[] | undefined = undefined;
   nonAuthoritative = false;

@@ -25,6 +25,7 @@ export function localResponseProducer(options: { readonly issuers: IssuerDirecto
       if (issuer === undefined) return undefined;
       const exchange = createExchange({ received: EMPTY, method: "POST", clientAddress: "background", ifNoneMatch: undefined, signal, startedAt: clock.now() });
       exchange.request = requestFor(id);
+      exchange.servedIssuers = [issuer];
       await localValidation.run(exchange);
       await sign.run(exchange);
       const response = exchange.response;

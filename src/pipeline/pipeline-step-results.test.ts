@@ -16,6 +16,7 @@ import { stepResultRecorders } from "../observability/step-results.ts";
 import { certificateSerial, createPki, type Pki } from "../pki/openssl-pki.ts";
 import { opensslRequest } from "../../test/support/openssl.ts";
 import { parseSamples } from "../../test/support/prometheus.ts";
+import { issuerDirectory } from "../issuers/issuer-directory.ts";
 import { createExchange } from "./exchange.ts";
 import { pipeline } from "./pipeline.ts";
 import type { Step } from "./step.ts";
@@ -23,6 +24,8 @@ import type { StepName } from "./step-names.ts";
 import { sendStep } from "./steps/10-send.ts";
 
 const clock = fixedClock("2030-01-01T00:00:00Z");
+/** The steps here are fakes: which issuers the responder serves does not matter to them. */
+const NO_ISSUERS = issuerDirectory([]);
 let pki: Pki;
 let request: Buffer;
 
@@ -52,7 +55,7 @@ const neverCalled = (name: StepName): Step => ({
 });
 
 async function run(metrics: VouchMetrics, deciding: Step[], received: Buffer, logger = recordingLogger()): Promise<void> {
-  const steps = pipeline({ deciding, finishing: [sendStep({ clock })], rules: { maxSingleRequests: 10, noncePolicy: "optional", nonceMaxLength: 32 }, logger, clock, stepResults: stepResultRecorders(metrics, "r") });
+  const steps = pipeline({ deciding, finishing: [sendStep({ clock })], rules: { maxSingleRequests: 10, noncePolicy: "optional", nonceMaxLength: 32 }, issuers: NO_ISSUERS, logger, clock, stepResults: stepResultRecorders(metrics, "r") });
   await steps.run(createExchange({ received, method: "POST", clientAddress: "192.0.2.7", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: clock.now() }));
 }
 
@@ -94,7 +97,7 @@ test("bytes that do not decode count as step decode failing malformedRequest", a
 
 test("every result of every step is exported at 0 from the start", async () => {
   const metrics = createMetrics({ clock, processMetrics: false });
-  pipeline({ deciding: [passes("sign")], finishing: [], rules: { maxSingleRequests: 1, noncePolicy: "optional", nonceMaxLength: 32 }, logger: recordingLogger(), clock, stepResults: stepResultRecorders(metrics, "r") });
+  pipeline({ deciding: [passes("sign")], finishing: [], rules: { maxSingleRequests: 1, noncePolicy: "optional", nonceMaxLength: 32 }, issuers: NO_ISSUERS, logger: recordingLogger(), clock, stepResults: stepResultRecorders(metrics, "r") });
   const zero = parseSamples(await metrics.text()).filter((sample) => sample.name === "vouch_step_results_total" && sample.labels.step === "sign");
   assert.deepEqual(zero.map((sample) => sample.labels.result).sort(), ["answered", "internalError", "malformedRequest", "passed", "sigRequired", "tryLater", "unauthorized"]);
   assert.ok(zero.every((sample) => sample.value === 0));

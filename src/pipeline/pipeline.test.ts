@@ -22,7 +22,8 @@ import { guardStale } from "../status/guard-stale.ts";
 import { sourceData } from "../status/source-data.ts";
 import type { OpenedSource } from "../status/status-source.ts";
 import { createExchange, type Exchange } from "./exchange.ts";
-import { issuerDirectory } from "../issuers/issuer-directory.ts";
+import { issuerDirectory, type IssuerDirectory } from "../issuers/issuer-directory.ts";
+import type { CertId } from "../ocsp/types.ts";
 import { pipeline, type Pipeline } from "./pipeline.ts";
 import { localValidationStep } from "./steps/07-local-validation.ts";
 import { signStep } from "./steps/08-sign.ts";
@@ -50,16 +51,25 @@ async function servedIssuer(pki: Pki, source: OpenedSource, validityMs = 3_600_0
   return { name: pki.ca, certificate, identity, source, data: sourceData([source]), responseValidityMs: validityMs, close: () => source.close() };
 }
 
-async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sources?: (pki: Pki, issuer: Buffer) => OpenedSource } = {}): Promise<Pipeline> {
+/** `lookedUp` collects every CertID whose issuer is looked up in the directory. */
+async function basicPipeline(options: { nonIssued?: "unknown" | "revoked"; sources?: (pki: Pki, issuer: Buffer) => OpenedSource; lookedUp?: CertId[] } = {}): Promise<Pipeline> {
   const make = options.sources ?? ((_pki: Pki, issuer: Buffer) => memorySource({ issuer, entries: new Map([[goodSerial, { kind: "good" }]]), listsIssued: true, clock }));
-  const issuers = issuerDirectory([
+  const directory = issuerDirectory([
     await servedIssuer(ec, make(ec, await readPemDer(ec.ca))),
     await servedIssuer(rsa, make(rsa, await readPemDer(rsa.ca))),
   ]);
+  const issuers: IssuerDirectory = {
+    all: directory.all,
+    find: (id) => {
+      options.lookedUp?.push(id);
+      return directory.find(id);
+    },
+  };
   return pipeline({
     deciding: [localValidationStep({ issuers, nonIssued: options.nonIssued ?? "unknown", clock }), signStep({ noncePolicy: "optional", clock })],
     finishing: [sendStep({ clock })],
     rules: { maxSingleRequests: 10, noncePolicy: "optional", nonceMaxLength: 32 },
+    issuers,
     logger: silentLogger,
     clock,
   });
@@ -169,6 +179,20 @@ describe("the basic pipeline (SPEC steps 7, 8, 10)", () => {
     assert.equal(result.reply!.headers["cache-control"], "no-cache, no-store, max-age=0");
     const signer = new X509Certificate(await readPemDer(ec.signer));
     assert.ok(Buffer.from(AsnConvert.serialize(basic.certs![0]!)).equals(Buffer.from(signer.raw)));
+  });
+
+  test("each single request's issuer is looked up once, right after decoding, and every step reads it from the exchange", async () => {
+    const lookedUp: CertId[] = [];
+    const run = await basicPipeline({ lookedUp });
+    const result = await exchange(run, await opensslRequest(["-issuer", ec.ca, "-cert", ec.good, "-issuer", ec.foreignCa, "-cert", ec.foreign, "-no_nonce"]));
+    assert.deepEqual(
+      lookedUp.map((id) => id.der),
+      result.request!.requests.map((single) => single.certId.der),
+    );
+    assert.deepEqual(result.servedIssuers?.map((issuer) => issuer?.name), [ec.ca, undefined]);
+    const responses = basicOf(result.reply!.body).tbsResponseData.responses;
+    assert.ok(responses[0]!.certStatus.good !== undefined);
+    assert.ok(responses[1]!.certStatus.unknown !== undefined);
   });
 
   test("the pipeline never rejects, even when a source throws something unexpected: internalError", async () => {

@@ -3,7 +3,8 @@ import type { Clock } from "../clock.ts";
 import { logSampler, type LogSampler } from "../observability/log-sampler.ts";
 import type { Logger } from "../observability/logger.ts";
 import { NO_STEP_RESULTS, type StepResultRecorder } from "../observability/step-results.ts";
-import { decodeWithRules, type RequestRules } from "./decode.ts";
+import { decodeWithRules, servedIssuersOf, type RequestRules } from "./decode.ts";
+import type { IssuerDirectory } from "../issuers/issuer-directory.ts";
 import { serialText } from "../status/serial-key.ts";
 import type { Exchange } from "./exchange.ts";
 import type { Step } from "./step.ts";
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   /** Steps 9 and 10 that apply; they always run. */
   readonly finishing: readonly Step[];
   readonly rules: RequestRules;
+  /** The issuers the responder serves: each single request's is looked up once, after decoding. */
+  readonly issuers: IssuerDirectory;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Refusal log lines let through per second (default 20); internal errors are always logged. */
@@ -35,11 +38,11 @@ export interface PipelineOptions {
 }
 
 /**
- * The request workflow (SPEC §2) for one logical responder: decode, the deciding steps until an
- * answer exists, then the finishing steps. Built once; the step list comes from the responder type.
+ * The request workflow (SPEC §2) for one logical responder: decode (and look up each single
+ * request's served issuer, once), the deciding steps until an answer exists, then the finishing steps. Built once; the step list comes from the responder type.
  */
 export function pipeline(options: PipelineOptions): Pipeline {
-  const { deciding, finishing, rules, logger } = options;
+  const { deciding, finishing, rules, issuers, logger } = options;
   const sampler = logSampler(options.refusalLogsPerSecond ?? 20, options.clock);
   const recorder = (name: string) => options.stepResults?.(name) ?? NO_STEP_RESULTS;
   // Bound once: index 0 is the decoding, then each deciding step (STYLE convention 9).
@@ -115,12 +118,16 @@ export function pipeline(options: PipelineOptions): Pipeline {
   return {
     steps: [...deciding, ...finishing].map((step) => step.name),
     run(exchange) {
+      let request;
       try {
-        exchange.request = decodeWithRules(exchange.received, rules);
+        request = decodeWithRules(exchange.received, rules);
       } catch (error) {
         decidingResults[0]!.failed(recordFailure(exchange, "decode", error, logger, sampler));
         return finishFrom(exchange, 0);
       }
+      exchange.request = request;
+      // The one issuer lookup of each single request: the steps read it from the exchange.
+      exchange.servedIssuers = servedIssuersOf(request, issuers);
       decidingResults[0]!.passed();
       return decideFrom(exchange, 0);
     },

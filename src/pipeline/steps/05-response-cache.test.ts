@@ -10,7 +10,7 @@ import { rememberSingle } from "../../responses/cached-single.ts";
 import type { CachedResponse, ResponseCache } from "../../responses/response-cache.ts";
 import type { StatusAnswer, StatusSource } from "../../status/status-source.ts";
 import { createExchange } from "../exchange.ts";
-import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
+import type { ServedIssuer } from "../../issuers/issuer-directory.ts";
 import { responseCacheStep } from "./05-response-cache.ts";
 
 const CERT_ID: CertId = {
@@ -53,13 +53,13 @@ function answers(answer: StatusAnswer | undefined | Error, timing: "at once" | "
   };
 }
 
-/** A directory serving the CertID's issuer with `source`, or serving nothing. */
-function serving(source: StatusSource | undefined): IssuerDirectory {
-  const issuer = source === undefined ? undefined : ({ name: "CA", source } as unknown as ServedIssuer);
-  return { find: () => issuer, all: [] };
+/** The CertID's served issuer, answering with `source`, or none (an issuer this responder does not serve). */
+function serving(source: StatusSource | undefined): ServedIssuer | undefined {
+  return source === undefined ? undefined : ({ name: "CA", source } as unknown as ServedIssuer);
 }
 
-async function served(cached: CachedResponse, issuers: IssuerDirectory, where: "memory" | "remote" = "memory"): Promise<boolean> {
+/** Runs step 5 on a decoded request for CERT_ID whose served issuer (exchange.servedIssuers) is `issuer`. */
+async function served(cached: CachedResponse, issuer: ServedIssuer | undefined, where: "memory" | "remote" = "memory"): Promise<boolean> {
   const exchange = createExchange({ received: Buffer.alloc(0), method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: NOW.getTime() });
   exchange.request = {
     tbsRequestDer: Buffer.alloc(0),
@@ -70,7 +70,8 @@ async function served(cached: CachedResponse, issuers: IssuerDirectory, where: "
     preferredSignatureAlgorithms: [],
     signature: undefined,
   };
-  await responseCacheStep({ cache: holding(cached, where), issuers }).run(exchange);
+  exchange.servedIssuers = [issuer];
+  await responseCacheStep({ cache: holding(cached, where) }).run(exchange);
   if (exchange.response === undefined) return false;
   assert.ok(exchange.response.body.equals(cached.body));
   assert.equal(exchange.source, "cache");

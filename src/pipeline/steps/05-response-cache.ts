@@ -4,7 +4,7 @@ import { singleOf } from "../../responses/cached-single.ts";
 import type { CachedResponse, ResponseCache } from "../../responses/response-cache.ts";
 import type { StatusAnswer } from "../../status/status-source.ts";
 import type { Exchange } from "../exchange.ts";
-import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
+import type { ServedIssuer } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /**
@@ -17,12 +17,12 @@ import type { Step } from "../step.ts";
  * else, and a miss, goes on to the next step. Never throws: a cache tier that is down answers a miss.
  * A hit in process memory is answered synchronously when the sources answer at once.
  */
-export function responseCacheStep(options: { readonly cache: ResponseCache; readonly issuers: IssuerDirectory }): Step {
-  const { cache, issuers } = options;
-  const serve = (exchange: Exchange, certId: CertId, cached: CachedResponse): void | Promise<void> => {
+export function responseCacheStep(options: { readonly cache: ResponseCache }): Step {
+  const { cache } = options;
+  /** `issuer`: the request's served issuer (exchange.servedIssuers), `undefined` when not served. */
+  const serve = (exchange: Exchange, certId: CertId, issuer: ServedIssuer | undefined, cached: CachedResponse): void | Promise<void> => {
     const single = singleOf(cached, certId);
     if (single === undefined) return;
-    const issuer = issuers.find(certId);
     if (issuer === undefined) {
       answer(exchange, single, cached);
       return;
@@ -44,9 +44,9 @@ export function responseCacheStep(options: { readonly cache: ResponseCache; read
       () => undefined,
     );
   };
-  const lookUp = async (exchange: Exchange, certId: CertId): Promise<void> => {
+  const lookUp = async (exchange: Exchange, certId: CertId, issuer: ServedIssuer | undefined): Promise<void> => {
     const cached = await cache.get(certId);
-    if (cached !== undefined) await serve(exchange, certId, cached);
+    if (cached !== undefined) await serve(exchange, certId, issuer, cached);
   };
   return {
     name: "response-cache",
@@ -54,9 +54,10 @@ export function responseCacheStep(options: { readonly cache: ResponseCache; read
       const request = exchange.request!;
       if (request.nonce !== undefined || request.requests.length !== 1) return;
       const certId = request.requests[0]!.certId;
+      const issuer = exchange.servedIssuers![0];
       const local = cache.peek?.(certId);
-      if (local !== undefined) return serve(exchange, certId, local);
-      return lookUp(exchange, certId);
+      if (local !== undefined) return serve(exchange, certId, issuer, local);
+      return lookUp(exchange, certId, issuer);
     },
   };
 }

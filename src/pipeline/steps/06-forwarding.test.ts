@@ -20,6 +20,7 @@ import { createPki, readPemDer, type Pki } from "../../pki/openssl-pki.ts";
 import type { ResponseCache, ResponseToCache } from "../../responses/response-cache.ts";
 import { nameMatcher } from "../../trust/name-match.ts";
 import { openssl } from "../../../test/support/openssl.ts";
+import { servedIssuersOf } from "../decode.ts";
 import { createExchange, type Exchange } from "../exchange.ts";
 import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import { forwardingStep, type ForwardingOptions } from "./06-forwarding.ts";
@@ -73,7 +74,7 @@ function recordingCache(): ResponseCache & { puts: { id: CertId; response: Respo
 const SERVING_NOTHING: IssuerDirectory = { all: [], find: () => undefined };
 
 function step(extra: Partial<ForwarderOptions> & Partial<Omit<ForwardingOptions, "forwarder">> & Pick<ForwarderOptions, "remote">) {
-  const { issuers, responseCache, ...rest } = extra;
+  const { responseCache, ...rest } = extra;
   return forwardingStep({
     forwarder: forwarder({
       methods: ["servicelocator", "table", "fromcert"],
@@ -85,15 +86,16 @@ function step(extra: Partial<ForwarderOptions> & Partial<Omit<ForwardingOptions,
       logger: silentLogger,
       ...rest,
     }),
-    issuers: issuers ?? SERVING_NOTHING,
     ...(responseCache === undefined ? {} : { responseCache }),
     logger: silentLogger,
   });
 }
 
-function exchangeFor(request: Buffer): Exchange {
+/** The exchange of `request` once decoded, its served issuers looked up in `issuers` (as the pipeline does). */
+function exchangeFor(request: Buffer, issuers: IssuerDirectory = SERVING_NOTHING): Exchange {
   const exchange = createExchange({ received: request, method: "POST", clientAddress: "127.0.0.1", ifNoneMatch: undefined, signal: new AbortController().signal, startedAt: Date.now() });
   exchange.request = decodeOcspRequest(request);
+  exchange.servedIssuers = servedIssuersOf(exchange.request, issuers);
   return exchange;
 }
 
@@ -152,8 +154,8 @@ describe("forwardingStep", () => {
     await assert.rejects(async () => step({ remote, discovery }).run(exchangeFor(request)), TryLaterError);
     assert.deepEqual(remote.asked, ["http://a.example/", "http://b.example/"]);
     const servedHere: IssuerDirectory = { all: [], find: () => ({ certificate: caDer }) as unknown as ServedIssuer };
-    const exchange = exchangeFor(request);
-    await step({ remote, discovery, issuers: servedHere }).run(exchange);
+    const exchange = exchangeFor(request, servedHere);
+    await step({ remote, discovery }).run(exchange);
     assert.equal(exchange.response, undefined);
   });
 

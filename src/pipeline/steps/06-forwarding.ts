@@ -6,15 +6,12 @@ import type { CertId, OcspRequest } from "../../ocsp/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
 import type { SignedResponse } from "../exchange.ts";
-import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 /** What the forwarding step is built from. */
 export interface ForwardingOptions {
   /** Discovery, the remote and the checks (forwarding/forwarder.ts). */
   readonly forwarder: Forwarder;
-  /** The issuers this responder serves: the fallback when forwarding fails. */
-  readonly issuers: IssuerDirectory;
   /** Cached types: forwarded responses without a nonce and with one single response are kept here. */
   readonly responseCache?: ResponseCache;
   readonly logger: Logger;
@@ -31,7 +28,7 @@ export interface ForwardingOptions {
  * validation answers if this responder serves the issuer; otherwise the step throws TryLaterError.
  */
 export function forwardingStep(options: ForwardingOptions): Step {
-  const { forwarder, issuers, responseCache, logger } = options;
+  const { forwarder, responseCache, logger } = options;
   return {
     name: "forwarding",
     async run(exchange) {
@@ -40,7 +37,8 @@ export function forwardingStep(options: ForwardingOptions): Step {
       if (outcome.kind === "not-forwarded") return;
       const certId = request.requests[0]!.certId;
       if (outcome.kind === "failed") {
-        if (issuers.find(certId) !== undefined) return;
+        // Local validation answers when this responder serves the issuer (one issuer: forwarding checked that).
+        if (exchange.servedIssuers![0] !== undefined) return;
         throw new TryLaterError(`no remote responder gave an acceptable answer (tried ${outcome.tried.join(", ")})`);
       }
       exchange.answers = outcome.answers;

@@ -33,10 +33,11 @@ export function cacheFirstLocalValidationStep(options: CacheFirstOptions): Step 
       const lookUp = !(afterResponseCacheStep && request.nonce === undefined && requests.length === 1);
       const now = clock.now();
       const answers: SingleResponse[] = new Array<SingleResponse>(requests.length);
+      const served = exchange.servedIssuers!;
       let fromCache = 0;
       for (let index = 0; index < requests.length; index++) {
         const certId = requests[index]!.certId;
-        const issuer = issuers.find(certId);
+        const issuer = served[index];
         const cached = lookUp && issuer === undefined ? await cache.get(certId) : undefined;
         const hit = cached === undefined ? undefined : singleOf(cached, certId);
         if (hit !== undefined) {

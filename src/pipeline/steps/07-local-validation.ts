@@ -8,6 +8,7 @@ import type { Exchange } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 export interface LocalValidationOptions {
+  /** The issuers the responder serves: the first one's identity signs when no served issuer is asked about. */
   readonly issuers: IssuerDirectory;
   /** SPEC §4: what a never-issued certificate is answered with. */
   readonly nonIssued: "unknown" | "revoked";
@@ -35,9 +36,9 @@ export function localValidationStep(options: LocalValidationOptions): Step {
   /** Answers `answers[from..]` in order; synchronous while the sources answer at once. */
   const answerFrom = (exchange: Exchange, answers: SingleResponse[], from: number, now: number): void | Promise<void> => {
     const requests = exchange.request!.requests;
+    const served = exchange.servedIssuers!;
     for (let index = from; index < requests.length; index++) {
-      const certId = requests[index]!.certId;
-      const answer = answerLocally(certId, issuers.find(certId), now, exchange, options.nonIssued);
+      const answer = answerLocally(requests[index]!.certId, served[index], now, exchange, options.nonIssued);
       if (isPromise(answer)) {
         return answer.then((settled) => {
           answers[index] = settled;
@@ -60,8 +61,8 @@ export function localValidationStep(options: LocalValidationOptions): Step {
 }
 
 /**
- * One single request answered by its issuer's revocation sources (`issuer`: what the directory found
- * for the CertID): `unknown` and non-authoritative when the issuer is not served, else the sources'
+ * One single request answered by its issuer's revocation sources (`issuer`: the CertID's served
+ * issuer, exchange.servedIssuers): `unknown` and non-authoritative when the issuer is not served, else the sources'
  * answer, the issuer's identity becoming the signer when none is chosen yet. Throws (or rejects with)
  * TryLaterError when a served issuer has no usable data. Synchronous when the sources answer at once.
  */

@@ -23,7 +23,7 @@ export function signAndStoreStep(sign: Step, options: { readonly cache: Response
       const requests = exchange.request!.requests;
       if (response?.cacheWindow === undefined || response.forThisClient === true || exchange.source !== "local" || requests.length !== 1) return;
       const certId = requests[0]!.certId;
-      const issuer = issuers.find(certId);
+      const issuer = exchange.servedIssuers![0];
       const answer = exchange.answers![0]!;
       if (issuer === undefined || answer.nextUpdate === undefined) return;
       rememberSingle(response.body, answer);

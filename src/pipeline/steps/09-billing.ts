@@ -2,7 +2,6 @@ import type { BilledCertificate, BillingSink } from "../../billing/billing-sink.
 import { TryLaterError } from "../../errors.ts";
 import { serialText } from "../../status/serial-key.ts";
 import type { Exchange } from "../exchange.ts";
-import type { IssuerDirectory } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
 
 export interface BillingOptions {
@@ -12,7 +11,6 @@ export interface BillingOptions {
   readonly perRequest: boolean;
   readonly perCert: boolean;
   readonly countUnknown: boolean;
-  readonly issuers: IssuerDirectory;
 }
 
 /**
@@ -53,6 +51,7 @@ export function billingStep(options: BillingOptions): Step {
 
 function billedCertificates(exchange: Exchange, options: BillingOptions): BilledCertificate[] {
   const requests = exchange.request?.requests;
+  const served = exchange.servedIssuers;
   const answers = exchange.error === undefined ? exchange.answers : undefined;
   if (requests === undefined || answers === undefined) return [];
   const billed: BilledCertificate[] = [];
@@ -62,7 +61,7 @@ function billedCertificates(exchange: Exchange, options: BillingOptions): Billed
     const certId = requests[index]!.certId;
     billed.push({
       issuerKeyHash: certId.issuerKeyHash.toString("hex"),
-      issuer: options.issuers.find(certId)?.name,
+      issuer: served?.[index]?.name,
       serial: serialText(certId.serialNumber),
       status,
     });
