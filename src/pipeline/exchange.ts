@@ -13,8 +13,12 @@ export interface SignedResponse {
   readonly body: Buffer;
   /** Its producedAt (what orders two responses with one thisUpdate in the response cache). */
   readonly producedAt: Date;
-  /** Present when the response may be cached by HTTP caches: no nonce, every answer authoritative. */
-  readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date } | undefined;
+  /**
+   * Present when the response may be cached by HTTP caches (no nonce, every answer authoritative):
+   * its validity and its ETag (responses/response-etag.ts), computed once where the response was made
+   * or stored, so that a reply never hashes the body again.
+   */
+  readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date; readonly etag: string } | undefined;
   /**
    * Signed by a signer the request's preferred-signature-algorithms chose over the issuer's default
    * (an ML-DSA signer, say): fine for HTTP caches (the request, hence a GET URL, differs), never for

@@ -1,7 +1,6 @@
 import type { Clock } from "../clock.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { CertId, OcspRequest } from "../ocsp/types.ts";
-import { rememberSingle } from "../responses/cached-single.ts";
 import type { ResponseProducer } from "../responses/response-producer.ts";
 import { createExchange } from "./exchange.ts";
 import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
@@ -31,8 +30,7 @@ export function localResponseProducer(options: { readonly issuers: IssuerDirecto
       const response = exchange.response;
       const answer = exchange.answers?.[0];
       if (response?.cacheWindow === undefined || answer?.nextUpdate === undefined) return undefined;
-      rememberSingle(response.body, answer);
-      return { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)! };
+      return { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)!, single: answer, etag: response.cacheWindow.etag };
     },
   };
 }

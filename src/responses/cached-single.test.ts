@@ -7,7 +7,8 @@ import { id_pkix_ocsp_nonce } from "../ocsp/oids.ts";
 import type { CertId, SingleResponse } from "../ocsp/types.ts";
 import { certIdFor } from "../status/test-support/cert-id-fixture.ts";
 import { makeTestPki } from "../ocsp/test-support/test-pki.ts";
-import { rememberSingle, singleOf } from "./cached-single.ts";
+import { cachedResponse, singleOf } from "./cached-single.ts";
+import { responseEtag } from "./response-etag.ts";
 import type { CachedResponse } from "./response-cache.ts";
 
 const pki = makeTestPki();
@@ -37,7 +38,9 @@ function withoutParameters(id: CertId): CertId {
   return { ...id, der };
 }
 
-const cached = (bytes: Buffer): CachedResponse => ({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, producedAt: THIS_UPDATE, expiresAt: NEXT_UPDATE.getTime() });
+/** The record a tier makes of `bytes`, with the single response its producer gave when `single` is. */
+const cached = (bytes: Buffer, single?: SingleResponse): CachedResponse =>
+  cachedResponse({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, producedAt: THIS_UPDATE, expiresAt: NEXT_UPDATE.getTime() }, { single });
 
 describe("singleOf: the answer inside a cached response", () => {
   const id = certIdFor(Buffer.from([0x1a]), issuer);
@@ -68,15 +71,21 @@ describe("singleOf: the answer inside a cached response", () => {
     const bytes = cached(body([id]));
     assert.equal(singleOf(bytes, withoutParameters(id)), undefined);
     assert.ok(singleOf(bytes, id));
-    const remembered = Buffer.from("remembered, not DER");
-    rememberSingle(remembered, { certIdDer: id.der, status: { kind: "good" }, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, invalidityDate: undefined, extensions: [] });
-    assert.equal(singleOf(cached(remembered), withoutParameters(id)), undefined);
+    const given = cached(Buffer.from("given, not DER"), { certIdDer: id.der, status: { kind: "good" }, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, invalidityDate: undefined, extensions: [] });
+    assert.equal(singleOf(given, withoutParameters(id)), undefined);
   });
 
-  test("a remembered single is returned as given, without decoding", () => {
+  test("a single its producer gave is returned as given, without decoding", () => {
     const bytes = Buffer.from("not DER at all");
     const single: SingleResponse = { certIdDer: id.der, status: { kind: "good" }, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, invalidityDate: undefined, extensions: [] };
-    rememberSingle(bytes, single);
-    assert.equal(singleOf(cached(bytes), id), single);
+    assert.equal(singleOf(cached(bytes, single), id), single);
+  });
+
+  test("the record carries the ETag of its bytes (the hex SHA-256), or the one its producer gave", () => {
+    const bytes = body([id]);
+    assert.equal(cached(bytes).etag, responseEtag(bytes));
+    assert.match(cached(bytes).etag, /^"[0-9a-f]{64}"$/);
+    const given = cachedResponse({ body: bytes, thisUpdate: THIS_UPDATE, nextUpdate: NEXT_UPDATE, producedAt: THIS_UPDATE, expiresAt: NEXT_UPDATE.getTime() }, { etag: '"given"' });
+    assert.equal(given.etag, '"given"');
   });
 });

@@ -2,20 +2,25 @@
  * The status and times inside a cached response, for the steps that need more than its bytes:
  * billing of a cache hit (SPEC step 9 counts and lists the answers) and local validation of cached
  * types (SPEC step 7, "response cache first"), which re-signs a cached answer inside a larger or
- * nonce-bearing response. Producers that know the answer register it beside the body; any other
- * body (a Redis hit, a forwarded or freshness-proof response) is decoded once and remembered.
+ * nonce-bearing response. A cached response carries its single response (CachedResponse.single):
+ * the one its producer encoded, or, for any other body (a Redis hit, a forwarded or freshness-proof
+ * response), the one read from the body once, when the tier made the record (`cachedResponse`).
  */
 import { decodeOcspResponse } from "../ocsp/decode-response.ts";
 import { id_ce_invalidityDate } from "../ocsp/oids.ts";
 import type { CertId, SingleResponse } from "../ocsp/types.ts";
 import type { CachedResponse } from "./response-cache.ts";
+import { responseEtag } from "./response-etag.ts";
 
-/** Keyed by the body Buffer itself: tiers hand out the Buffer they were given, so entries die with it. */
-const known = new WeakMap<Buffer, SingleResponse | null>();
+/** What a tier keeps of a response beside the record's derived data. */
+export type StoredFields = Omit<CachedResponse, "single" | "etag">;
 
-/** Records the single response that `body` carries (a producer that just encoded it). */
-export function rememberSingle(body: Buffer, single: SingleResponse): void {
-  known.set(body, single);
+/**
+ * The record a tier hands out for `stored`: with the single response and ETag its producer gave
+ * (`known`), else read from the body and hashed here, once per record.
+ */
+export function cachedResponse(stored: StoredFields, known: { readonly single?: SingleResponse | undefined; readonly etag?: string | undefined } = {}): CachedResponse {
+  return { ...stored, single: known.single ?? decodeSingle(stored.body), etag: known.etag ?? responseEtag(stored.body) };
 }
 
 /**
@@ -25,19 +30,15 @@ export function rememberSingle(body: Buffer, single: SingleResponse): void {
  * or echoes another CertID). Never throws.
  */
 export function singleOf(cached: CachedResponse, id: CertId): SingleResponse | undefined {
-  let single = known.get(cached.body);
-  if (single === undefined) {
-    single = decodeSingle(cached.body);
-    known.set(cached.body, single);
-  }
+  const single = cached.single;
   // The response must echo the request's CertID exactly (SPEC §4): another encoding is a miss.
-  return single !== null && single.certIdDer.equals(id.der) ? single : undefined;
+  return single !== undefined && single.certIdDer.equals(id.der) ? single : undefined;
 }
 
-function decodeSingle(body: Buffer): SingleResponse | null {
+function decodeSingle(body: Buffer): SingleResponse | undefined {
   try {
     const decoded = decodeOcspResponse(body);
-    if (decoded.status !== "successful" || decoded.basic.responses.length !== 1 || decoded.basic.nonce !== undefined) return null;
+    if (decoded.status !== "successful" || decoded.basic.responses.length !== 1 || decoded.basic.nonce !== undefined) return undefined;
     const single = decoded.basic.responses[0]!;
     const certId = single.certId;
     return {
@@ -50,6 +51,6 @@ function decodeSingle(body: Buffer): SingleResponse | null {
       extensions: single.extensions.filter((extension) => extension.oid !== id_ce_invalidityDate),
     };
   } catch {
-    return null;
+    return undefined;
   }
 }

@@ -6,6 +6,7 @@ import { DER_NULL, integer, octetString, oid, sequence } from "../ocsp/der-write
 import { HASH_ALGORITHM_OIDS } from "../ocsp/hash-algorithms.ts";
 import type { CertId, HashAlgorithm } from "../ocsp/types.ts";
 import { atv, name, printable, rdn, utf8 } from "../trust/test-support/name-der.ts";
+import { cachedResponse } from "./cached-single.ts";
 import { issuerTable, type IssuerRowConfig } from "./issuer-table.ts";
 import { ENTRY_OVERHEAD_BYTES, memoryResponseCache } from "./memory-response-cache.ts";
 import { responseCacheContract } from "./response-cache.contract.ts";
@@ -89,7 +90,7 @@ describe("memoryResponseCache: what is kept and what is served", () => {
     assert.equal((await cache.get(certId(1)))?.body[0], 1, "an older thisUpdate loses");
     await cache.put(certId(1), response({ tag: 3, thisUpdate: START, producedAt: START + 1000 }));
     assert.equal((await cache.get(certId(1)))?.body[0], 1, "the same thisUpdate, produced earlier, loses");
-    cache.fill(certId(1), { ...response({ tag: 4, thisUpdate: START - 1 }), expiresAt: START + HOUR });
+    cache.fill(certId(1), cachedResponse({ ...response({ tag: 4, thisUpdate: START - 1 }), expiresAt: START + HOUR }));
     assert.equal((await cache.get(certId(1)))?.body[0], 1, "an older fill loses");
     await cache.put(certId(1), response({ tag: 5, thisUpdate: START, producedAt: START + 2000 }));
     assert.equal((await cache.get(certId(1)))?.body[0], 5, "as old: replaced (a renewal from the same data)");
@@ -267,7 +268,7 @@ describe("memoryResponseCache: renewal schedule and fills", () => {
   test("fill keeps another tier's response with that tier's expiry, and never renews it", async () => {
     const { cache, clock } = setup({ rows: [{ issuer: "*", expiresAfter: HOUR, renew: { margin: 10 * MINUTE } }] });
     const body = Buffer.from("from redis");
-    cache.fill(certId(1), { body, thisUpdate: new Date(START), nextUpdate: new Date(START + HOUR), producedAt: new Date(START), expiresAt: START + 5 * MINUTE });
+    cache.fill(certId(1), cachedResponse({ body, thisUpdate: new Date(START), nextUpdate: new Date(START + HOUR), producedAt: new Date(START), expiresAt: START + 5 * MINUTE }));
     assert.equal((await cache.get(certId(1)))?.body, body);
     assert.ok(cache.has(certId(1)));
     clock.set(START + 5 * MINUTE);

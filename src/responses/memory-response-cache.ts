@@ -8,6 +8,7 @@ import type { Clock } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { cacheKey } from "./cache-key.ts";
+import { cachedResponse } from "./cached-single.ts";
 import { isOfIssuer, serialKey, type IssuerOfChange } from "./changed-cert-ids.ts";
 import { IndexedHeap } from "./indexed-heap.ts";
 import { compareAge } from "./response-age.ts";
@@ -164,7 +165,7 @@ export function memoryResponseCache(options: MemoryResponseCacheOptions): Memory
       const now = clock.now();
       const expiresAt = Math.min(response.nextUpdate.getTime(), now + row.expiresAfter);
       if (expiresAt <= now) return;
-      const cached: CachedResponse = { body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, producedAt: response.producedAt, expiresAt };
+      const cached = cachedResponse({ body: response.body, thisUpdate: response.thisUpdate, nextUpdate: response.nextUpdate, producedAt: response.producedAt, expiresAt }, response);
       keep(id, cached, row.renew === undefined ? Infinity : expiresAt - row.renew.margin, now);
     },
     fill(id, response) {

@@ -16,6 +16,7 @@ import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { cacheKey } from "./cache-key.ts";
+import { cachedResponse, type StoredFields } from "./cached-single.ts";
 import { certIdEncodings, type IssuerOfChange } from "./changed-cert-ids.ts";
 import type { IssuerTable } from "./issuer-table.ts";
 import { outageLog } from "./outage-log.ts";
@@ -180,8 +181,9 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
       }
       outage.succeeded();
       if (value === null) return undefined;
-      const cached = decodeValue(value);
-      return cached === undefined || cached.expiresAt <= clock.now() ? undefined : cached;
+      const stored = decodeValue(value);
+      // The single response and ETag are read from the bytes once per hit (the memory tier keeps the record).
+      return stored === undefined || stored.expiresAt <= clock.now() ? undefined : cachedResponse(stored);
     },
     async put(id, response) {
       if (closed) return;
@@ -213,7 +215,7 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
-function encodeValue(cached: CachedResponse): Buffer {
+function encodeValue(cached: StoredFields): Buffer {
   const value = Buffer.allocUnsafe(HEADER + cached.body.length);
   value[0] = VERSION;
   value.writeDoubleBE(cached.thisUpdate.getTime(), 1);
@@ -225,7 +227,7 @@ function encodeValue(cached: CachedResponse): Buffer {
 }
 
 /** `undefined` for a value this version did not write (another version, or garbage): a miss. */
-function decodeValue(value: Buffer): CachedResponse | undefined {
+function decodeValue(value: Buffer): StoredFields | undefined {
   if (value.length <= HEADER || value[0] !== VERSION) return undefined;
   const thisUpdate = value.readDoubleBE(1);
   const nextUpdate = value.readDoubleBE(9);

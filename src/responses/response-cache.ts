@@ -1,4 +1,4 @@
-import type { CertId } from "../ocsp/types.ts";
+import type { CertId, SingleResponse } from "../ocsp/types.ts";
 
 /** A complete signed OCSPResponse kept for reuse (SPEC §1 "Response cache", §6). */
 export interface CachedResponse {
@@ -12,6 +12,14 @@ export interface CachedResponse {
   readonly producedAt: Date;
   /** Milliseconds since the epoch after which it is never served: min(nextUpdate, stored at + expiresAfter). */
   readonly expiresAt: number;
+  /**
+   * Its one single response (status and times, for steps 5, 7 and 9), as its producer gave it or read
+   * once from the body when stored (cached-single.ts); `undefined` when the body is not a successful
+   * response with exactly one single response and no nonce, which is then never served.
+   */
+  readonly single: SingleResponse | undefined;
+  /** Its ETag (responses/response-etag.ts), computed once when stored. */
+  readonly etag: string;
 }
 
 /** What a producer hands the cache; the cache decides whether and how long to keep it. */
@@ -22,6 +30,10 @@ export interface ResponseToCache {
   readonly producedAt: Date;
   /** The issuer's subject Name DER, matched against the per-issuer table (issuer DN pattern → expiresAfter). */
   readonly issuerNameDer: Buffer;
+  /** Its single response, when the producer has it (it just encoded it): the cache then does not decode the body. */
+  readonly single?: SingleResponse | undefined;
+  /** Its ETag, when the producer computed it already: the cache then does not hash the body. */
+  readonly etag?: string | undefined;
 }
 
 /**

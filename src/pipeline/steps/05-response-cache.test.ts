@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { TryLaterError } from "../../errors.ts";
 import type { CertId, CertStatus } from "../../ocsp/types.ts";
-import { rememberSingle } from "../../responses/cached-single.ts";
+import { cachedResponse } from "../../responses/cached-single.ts";
 import type { CachedResponse, ResponseCache } from "../../responses/response-cache.ts";
 import type { StatusAnswer, StatusSource } from "../../status/status-source.ts";
 import { createExchange } from "../exchange.ts";
@@ -26,8 +26,8 @@ const REVOKED_AT = new Date("2025-05-01T00:00:00Z");
 /** A cached response whose single response says `status`. */
 function cachedSaying(status: CertStatus): CachedResponse {
   const body = Buffer.from(`response saying ${status.kind}`);
-  rememberSingle(body, { certIdDer: CERT_ID.der, status, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), invalidityDate: undefined, extensions: [] });
-  return { body, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), producedAt: NOW, expiresAt: NOW.getTime() + 3_600_000 };
+  const single = { certIdDer: CERT_ID.der, status, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), invalidityDate: undefined, extensions: [] };
+  return cachedResponse({ body, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000), producedAt: NOW, expiresAt: NOW.getTime() + 3_600_000 }, { single });
 }
 
 /** A cache holding `cached` for every CertID, in memory (`peek`) or only remotely. */

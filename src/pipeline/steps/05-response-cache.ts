@@ -84,6 +84,6 @@ function agrees(cached: CertStatus, current: StatusAnswer | undefined): boolean 
 
 function answer(exchange: Exchange, single: SingleResponse, cached: CachedResponse): void {
   exchange.answers = [single];
-  exchange.response = { body: cached.body, producedAt: cached.producedAt, cacheWindow: { thisUpdate: cached.thisUpdate, nextUpdate: cached.nextUpdate } };
+  exchange.response = { body: cached.body, producedAt: cached.producedAt, cacheWindow: { thisUpdate: cached.thisUpdate, nextUpdate: cached.nextUpdate, etag: cached.etag } };
   exchange.source = "cache";
 }

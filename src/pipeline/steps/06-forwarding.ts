@@ -5,6 +5,7 @@ import type { DecodedBasicResponse } from "../../ocsp/decode-response.ts";
 import type { CertId, OcspRequest } from "../../ocsp/types.ts";
 import type { Logger } from "../../observability/logger.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
+import { responseEtag } from "../../responses/response-etag.ts";
 import type { SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
@@ -45,8 +46,8 @@ export function forwardingStep(options: ForwardingOptions): Step {
       exchange.response = forwardedResponse(outcome.der, outcome.basic, request);
       exchange.source = "forward";
       if (responseCache !== undefined && outcome.issuer !== undefined && exchange.response.cacheWindow !== undefined) {
-        const { thisUpdate, nextUpdate } = exchange.response.cacheWindow;
-        storeQuietly(responseCache, certId, { body: outcome.der, thisUpdate, nextUpdate, producedAt: outcome.basic.producedAt, issuerNameDer: subjectOf(outcome.issuer) }, logger);
+        const { thisUpdate, nextUpdate, etag } = exchange.response.cacheWindow;
+        storeQuietly(responseCache, certId, { body: outcome.der, thisUpdate, nextUpdate, producedAt: outcome.basic.producedAt, issuerNameDer: subjectOf(outcome.issuer), etag }, logger);
       }
     },
   };
@@ -59,7 +60,7 @@ export function forwardingStep(options: ForwardingOptions): Step {
 function forwardedResponse(body: Buffer, basic: DecodedBasicResponse, request: OcspRequest): SignedResponse {
   const single = basic.responses.length === 1 ? basic.responses[0]! : undefined;
   const cacheable = request.nonce === undefined && basic.nonce === undefined && request.requests.length === 1 && single !== undefined && single.status.kind !== "unknown" && single.nextUpdate !== undefined;
-  return { body, producedAt: basic.producedAt, cacheWindow: cacheable ? { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate! } : undefined };
+  return { body, producedAt: basic.producedAt, cacheWindow: cacheable ? { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate!, etag: responseEtag(body) } : undefined };
 }
 
 /** The cache never rejects by contract; a broken tier must still not fail a request that has its answer. */

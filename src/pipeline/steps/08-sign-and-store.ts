@@ -1,5 +1,4 @@
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
-import { rememberSingle } from "../../responses/cached-single.ts";
 import type { ResponseCache } from "../../responses/response-cache.ts";
 import type { IssuerDirectory, ServedIssuer } from "../../issuers/issuer-directory.ts";
 import type { Step } from "../step.ts";
@@ -26,8 +25,8 @@ export function signAndStoreStep(sign: Step, options: { readonly cache: Response
       const issuer = exchange.servedIssuers![0];
       const answer = exchange.answers![0]!;
       if (issuer === undefined || answer.nextUpdate === undefined) return;
-      rememberSingle(response.body, answer);
-      void cache.put(certId, { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)! });
+      // The answer and ETag go with the bytes: the cache neither decodes nor hashes them again.
+      void cache.put(certId, { body: response.body, thisUpdate: answer.thisUpdate, nextUpdate: answer.nextUpdate, producedAt: response.producedAt, issuerNameDer: subjects.get(issuer)!, single: answer, etag: response.cacheWindow.etag });
     },
   };
 }

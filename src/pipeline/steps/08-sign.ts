@@ -5,6 +5,7 @@ import { encodeBasicOcspResponse, encodeResponseData } from "../../ocsp/encode-r
 import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oids.ts";
 import type { Extension, SingleResponse } from "../../ocsp/types.ts";
 import type { ResponderIdentity, SignerChoice } from "../../signing/responder-identity.ts";
+import { responseEtag } from "../../responses/response-etag.ts";
 import type { SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
@@ -65,7 +66,7 @@ export function signStep(options: SignOptions): Step {
 /** The whole OCSPResponse around `tbs` and its signature; `cacheableAnswers` when HTTP caches may keep it. */
 function signedResponse(tbs: Buffer, producedAt: Date, choice: SignerChoice, signature: Buffer, cacheableAnswers: readonly SingleResponse[] | undefined): SignedResponse {
   const body = encodeBasicOcspResponse(tbs, choice.algorithm.identifier.der, signature, choice.identity.certsDer);
-  const cacheWindow = cacheableAnswers === undefined ? undefined : cacheWindowOf(cacheableAnswers);
+  const cacheWindow = cacheableAnswers === undefined ? undefined : cacheWindowOf(cacheableAnswers, body);
   return choice.preferred ? { body, producedAt, cacheWindow, forThisClient: true } : { body, producedAt, cacheWindow };
 }
 
@@ -82,7 +83,8 @@ function cappedAt(answers: SingleResponse[], notAfter: number): SingleResponse[]
   return answers.map((answer) => (answer.nextUpdate !== undefined && answer.nextUpdate.getTime() > notAfter ? { ...answer, nextUpdate: cap } : answer));
 }
 
-function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[]): { thisUpdate: Date; nextUpdate: Date } | undefined {
+/** The HTTP cache window of `body`, answering `answers`: the latest thisUpdate, the earliest nextUpdate, and its ETag. */
+function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[], body: Buffer): SignedResponse["cacheWindow"] {
   let thisUpdate = answers[0]!.thisUpdate;
   let nextUpdate = answers[0]!.nextUpdate;
   for (const answer of answers) {
@@ -90,5 +92,5 @@ function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | 
     if (answer.thisUpdate > thisUpdate) thisUpdate = answer.thisUpdate;
     if (nextUpdate === undefined || answer.nextUpdate < nextUpdate) nextUpdate = answer.nextUpdate;
   }
-  return nextUpdate === undefined ? undefined : { thisUpdate, nextUpdate };
+  return nextUpdate === undefined ? undefined : { thisUpdate, nextUpdate, etag: responseEtag(body) };
 }

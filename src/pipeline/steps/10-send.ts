@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Clock } from "../../clock.ts";
 import { ERROR_RESPONSES } from "../../ocsp/encode-response.ts";
 import { NO_CACHE, cacheHeaders, matchesEtag } from "../cache-headers.ts";
@@ -8,11 +7,6 @@ import type { Step } from "../step.ts";
 
 const CONTENT_TYPE = "application/ocsp-response";
 const EMPTY = Buffer.alloc(0);
-
-/** RFC 5019 §6.2 / SPEC §5: the ETag is the hex SHA-256 of the body. */
-function etagOf(body: Buffer): string {
-  return `"${createHash("sha256").update(body).digest("hex")}"`;
-}
 
 /**
  * The no-cache headers of each body length seen lately, shared by every reply of that length (a
@@ -43,32 +37,30 @@ export function errorReply(status: OcspErrorStatus): Reply {
 
 /**
  * The 200 headers of a cache hit, kept beside the very Buffer the cache hands out again and again:
- * the ETag is hashed and the dates formatted once per stored response, and the whole set is rebuilt
- * only when the second (hence max-age) changes.
+ * the dates are formatted once per stored response, and the whole set is rebuilt only when the
+ * second (hence max-age) changes.
  */
 interface HitHeaders {
-  readonly etag: string;
   second: number;
   headers: Readonly<Record<string, string>>;
 }
 const hitHeaders = new WeakMap<Buffer, HitHeaders>();
 
-function okHeaders(body: Buffer, etag: string, window: CacheWindow, now: number): Readonly<Record<string, string>> {
-  return { "content-type": CONTENT_TYPE, ...cacheHeaders(etag, window.thisUpdate, window.nextUpdate, now), "content-length": String(body.length) };
+function okHeaders(body: Buffer, window: CacheWindow, now: number): Readonly<Record<string, string>> {
+  return { "content-type": CONTENT_TYPE, ...cacheHeaders(window.etag, window.thisUpdate, window.nextUpdate, now), "content-length": String(body.length) };
 }
 
-function cacheHitHeaders(body: Buffer, window: CacheWindow, now: number): HitHeaders {
+function cacheHitHeaders(body: Buffer, window: CacheWindow, now: number): Readonly<Record<string, string>> {
   const second = Math.floor(now / 1000);
   let hit = hitHeaders.get(body);
   if (hit === undefined) {
-    const etag = etagOf(body);
-    hit = { etag, second, headers: sharedHeaders(okHeaders(body, etag, window, now)) };
+    hit = { second, headers: sharedHeaders(okHeaders(body, window, now)) };
     hitHeaders.set(body, hit);
   } else if (hit.second !== second) {
     hit.second = second;
-    hit.headers = sharedHeaders(okHeaders(body, hit.etag, window, now));
+    hit.headers = sharedHeaders(okHeaders(body, window, now));
   }
-  return hit;
+  return hit.headers;
 }
 
 type CacheWindow = NonNullable<SignedResponse["cacheWindow"]>;
@@ -93,16 +85,8 @@ export function sendStep(options: { readonly clock: Clock }): Step {
         return;
       }
       const now = options.clock.now();
-      let etag: string;
-      let headers: Readonly<Record<string, string>>;
-      if (exchange.source === "cache") {
-        const hit = cacheHitHeaders(body, cacheWindow, now);
-        etag = hit.etag;
-        headers = hit.headers;
-      } else {
-        etag = etagOf(body);
-        headers = okHeaders(body, etag, cacheWindow, now);
-      }
+      const etag = cacheWindow.etag;
+      const headers = exchange.source === "cache" ? cacheHitHeaders(body, cacheWindow, now) : okHeaders(body, cacheWindow, now);
       if (exchange.method === "GET" && exchange.ifNoneMatch !== undefined && matchesEtag(exchange.ifNoneMatch, etag)) {
         exchange.reply = { statusCode: 304, headers: { ...cacheHeaders(etag, cacheWindow.thisUpdate, cacheWindow.nextUpdate, now), "content-length": "0" }, body: EMPTY };
         return;

@@ -8,6 +8,7 @@ import type { Clock } from "../../clock.ts";
 import { openssl } from "../../pki/openssl-pki.ts";
 import { EXT, certificateMaker, type CertificateMaker, type Made } from "../../trust/test-support/openssl-certificates.ts";
 import { cacheKey } from "../cache-key.ts";
+import { cachedResponse } from "../cached-single.ts";
 import type { CachedResponse, ResponseCache, ResponseToCache } from "../response-cache.ts";
 
 export interface ProofFixture {
@@ -85,7 +86,7 @@ export function mapResponseCache(clock: Clock): ResponseCache & { readonly entri
     async get(id): Promise<CachedResponse | undefined> {
       const entry = entries.get(cacheKey(id));
       if (entry === undefined || entry.nextUpdate.getTime() <= clock.now()) return undefined;
-      return { body: entry.body, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, producedAt: entry.producedAt, expiresAt: entry.nextUpdate.getTime() };
+      return cachedResponse({ body: entry.body, thisUpdate: entry.thisUpdate, nextUpdate: entry.nextUpdate, producedAt: entry.producedAt, expiresAt: entry.nextUpdate.getTime() }, entry);
     },
     async put(id, response) {
       entries.set(cacheKey(id), response);
