@@ -1,7 +1,8 @@
 /**
  * The closed error family. Every error on the request path maps to one OCSP
- * error status (RFC 6960 §4.2.1); only `http/ocsp-handler.ts` turns one into bytes.
- * Anything that is not an OcspError becomes `internalError` there, and is logged.
+ * error status (RFC 6960 §4.2.1); only step 10 (`pipeline/steps/10-send.ts`) turns one into its
+ * unsigned OCSPResponse. Anything that is not an OcspError becomes `internalError` in the pipeline,
+ * and is logged.
  */
 export type OcspErrorStatus = "malformedRequest" | "internalError" | "tryLater" | "sigRequired" | "unauthorized";
 

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import { isPromise, type Awaitable } from "../awaitable.ts";
-import type { Reply } from "../pipeline/exchange.ts";
+import type { Reply } from "./reply.ts";
 import { appendBytes } from "./byte-queue.ts";
 import { ChunkedBody } from "./chunked-body.ts";
 import { isRefusal, parseRequestHead, type RequestHead } from "./request-head.ts";

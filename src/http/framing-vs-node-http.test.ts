@@ -17,7 +17,7 @@ import { startListener, type Listener } from "./server.ts";
 const echo: Pipeline = {
   steps: [],
   async run(exchange) {
-    exchange.reply = { statusCode: 200, headers: { "content-length": String(exchange.received.length) }, body: exchange.received };
+    exchange.reply = { body: exchange.received, cache: undefined, at: 0, notModified: false, reuseHead: false };
   },
 };
 

@@ -2,12 +2,14 @@ import type { Awaitable } from "../awaitable.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "../operations/request-metrics.ts";
-import { createExchange, type AuthenticatedCertificate, type Exchange, type Reply } from "../pipeline/exchange.ts";
+import { createExchange, type AuthenticatedCertificate, type Exchange } from "../pipeline/exchange.ts";
 import type { Pipeline } from "../pipeline/pipeline.ts";
 import { errorReply } from "../pipeline/steps/10-send.ts";
 import type { Prepared } from "./connection.ts";
 import { decodeGetPath } from "./get-path.ts";
 import type { RequestHead } from "./request-head.ts";
+import { httpReply } from "./ocsp-reply.ts";
+import type { Reply } from "./reply.ts";
 import { textReply } from "./write-reply.ts";
 
 /** What the HTTP layer needs of one logical responder. */
@@ -123,8 +125,8 @@ function runExchange(endpoint: OcspEndpoint, method: "GET" | "POST", received: B
 }
 
 function finished(endpoint: OcspEndpoint, exchange: Exchange, started: number): Reply {
-  const reply = exchange.reply!;
-  endpoint.observer?.exchange(exchange, reply, (performance.now() - started) / 1000);
+  const reply = httpReply(exchange.reply!);
+  endpoint.observer?.exchange(exchange, reply.statusCode, (performance.now() - started) / 1000);
   return reply;
 }
 

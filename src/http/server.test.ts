@@ -13,7 +13,7 @@ const echoPipeline: Pipeline = {
   steps: [],
   async run(exchange: Exchange) {
     const body = Buffer.from(exchange.received).reverse();
-    exchange.reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "content-length": String(body.length) }, body };
+    exchange.reply = { body, cache: undefined, at: 0, notModified: false, reuseHead: false };
   },
 };
 
@@ -23,7 +23,7 @@ const syncEchoPipeline: Pipeline = {
   run(exchange: Exchange) {
     if (exchange.received.toString() === "throw") throw new Error("a bug in a step");
     const body = Buffer.from(exchange.received).reverse();
-    exchange.reply = { statusCode: 200, headers: { "content-type": "application/ocsp-response", "content-length": String(body.length) }, body };
+    exchange.reply = { body, cache: undefined, at: 0, notModified: false, reuseHead: false };
   },
 };
 

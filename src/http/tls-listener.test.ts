@@ -23,7 +23,7 @@ import { startListener, type Listener, type ListenerTls } from "./server.ts";
 const okPipeline: Pipeline = {
   steps: [],
   run(exchange) {
-    exchange.reply = { statusCode: 200, headers: { "content-length": "3" }, body: Buffer.from("ok\n") };
+    exchange.reply = { body: Buffer.from("ok\n"), cache: undefined, at: 0, notModified: false, reuseHead: false };
   },
 };
 

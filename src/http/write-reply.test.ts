@@ -1,12 +1,12 @@
 /**
- * Replies on a real loopback socket: the head of a reply with shared (frozen) headers is encoded
- * once a second and reused, and must still say what each reply needs: its status, its connection
- * handling and the current Date.
+ * Replies on a real loopback socket: the head of a reply with a shared head is encoded once a second
+ * and reused, and must still say what each reply needs: its status, its connection handling and the
+ * current Date.
  */
 import assert from "node:assert/strict";
 import { createServer, connect, type Socket } from "node:net";
 import { test } from "node:test";
-import { sharedHeaders, type Reply } from "../pipeline/exchange.ts";
+import { SharedHead, type Reply } from "./reply.ts";
 import { textReply, writeReply } from "./write-reply.ts";
 
 /** Writes `replies` (reply, keep-alive) on the server side of a fresh connection; returns what the client read. */
@@ -25,15 +25,17 @@ async function sent(write: (socket: Socket) => Promise<void> | void): Promise<st
 }
 
 const heads = (text: string) => text.split(/\r\n\r\n[^]*?(?=HTTP\/1\.1 |$)/).filter((head) => head !== "");
-const shared = (statusCode: number, body: string, headers: Readonly<Record<string, string>>): Reply => ({ statusCode, headers, body: Buffer.from(body) });
+const shared = (statusCode: number, body: string, headers: Readonly<Record<string, string>>, sharedHead: SharedHead): Reply => ({ statusCode, headers, body: Buffer.from(body), sharedHead });
 
-test("a reply with shared headers says its own status, its connection handling and its body, each time", async () => {
-  const headers = sharedHeaders({ "content-type": "text/plain", "content-length": "3" });
+test("replies with a shared head say their own status, connection handling and body, each time", async () => {
+  const headers = { "content-type": "text/plain", "content-length": "3" };
+  // The 200 replies share one head; the 404 with the same headers has its own.
+  const ok = new SharedHead();
   const text = await sent((socket) => {
-    writeReply(socket, shared(200, "one", headers), true, 5);
-    writeReply(socket, shared(200, "two", headers), true, 7);
-    writeReply(socket, shared(404, "404", headers), true, 7);
-    writeReply(socket, shared(200, "end", headers), false, 7);
+    writeReply(socket, shared(200, "one", headers, ok), true, 5);
+    writeReply(socket, shared(200, "two", headers, ok), true, 7);
+    writeReply(socket, shared(404, "404", headers, new SharedHead()), true, 7);
+    writeReply(socket, shared(200, "end", headers, ok), false, 7);
   });
   const [first, second, third, fourth] = heads(text);
   assert.match(first!, /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/plain\r\ncontent-length: 3\r\ndate: [^\r]+ GMT\r\nconnection: keep-alive\r\nkeep-alive: timeout=5$/);
@@ -57,6 +59,6 @@ test("a reused head carries the current Date, not the one it was first encoded w
 });
 
 test("headers made for one reply are encoded as they are", async () => {
-  const text = await sent((socket) => writeReply(socket, { statusCode: 200, headers: { etag: '"abc"', "content-length": "2" }, body: Buffer.from("hi") }, false, 5));
+  const text = await sent((socket) => writeReply(socket, { statusCode: 200, headers: { etag: '"abc"', "content-length": "2" }, body: Buffer.from("hi"), sharedHead: undefined }, false, 5));
   assert.match(text, /^HTTP\/1\.1 200 OK\r\netag: "abc"\r\ncontent-length: 2\r\ndate: [^\r]+\r\nconnection: close\r\n\r\nhi$/);
 });

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { sharedHeaders, type Reply } from "../pipeline/exchange.ts";
+import { sharedReply, type Reply } from "./reply.ts";
 
 const REASONS: Readonly<Record<number, string>> = {
   200: "OK",
@@ -30,22 +30,6 @@ function currentDateLine(): string {
   return dateLine;
 }
 
-/** The encoded head of a reply whose headers are shared, for the current second (its Date). */
-interface SharedHead {
-  statusCode: number;
-  second: number;
-  keepAliveSeconds: number;
-  keepAlive: Buffer | undefined;
-  close: Buffer | undefined;
-}
-
-/**
- * Heads of replies sent again and again (error statuses, cache hits, the no-cache headers of each
- * body length), keyed by their frozen headers object. Headers made for one reply are not frozen and
- * not kept here: they would only be garbage for the table.
- */
-const sharedHeads = new WeakMap<Readonly<Record<string, string>>, SharedHead>();
-
 function encodeHead(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buffer {
   let head = `HTTP/1.1 ${reply.statusCode} ${REASONS[reply.statusCode] ?? "Unknown"}\r\n`;
   const headers = reply.headers;
@@ -55,16 +39,12 @@ function encodeHead(reply: Reply, keepAlive: boolean, keepAliveSeconds: number):
   return Buffer.from(head, "latin1");
 }
 
-/** The head bytes of `reply`: encoded once a second for shared headers, else each time. */
+/** The head bytes of `reply`: encoded once a second into its shared head when it has one, else each time. */
 function headOf(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buffer {
-  if (!Object.isFrozen(reply.headers)) return encodeHead(reply, keepAlive, keepAliveSeconds);
+  const shared = reply.sharedHead;
+  if (shared === undefined) return encodeHead(reply, keepAlive, keepAliveSeconds);
   const second = Math.floor(Date.now() / 1000);
-  let shared = sharedHeads.get(reply.headers);
-  if (shared === undefined) {
-    shared = { statusCode: reply.statusCode, second, keepAliveSeconds, keepAlive: undefined, close: undefined };
-    sharedHeads.set(reply.headers, shared);
-  } else if (shared.second !== second || shared.keepAliveSeconds !== keepAliveSeconds || shared.statusCode !== reply.statusCode) {
-    shared.statusCode = reply.statusCode;
+  if (shared.second !== second || shared.keepAliveSeconds !== keepAliveSeconds) {
     shared.second = second;
     shared.keepAliveSeconds = keepAliveSeconds;
     shared.keepAlive = undefined;
@@ -77,8 +57,8 @@ function headOf(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buf
 /**
  * Writes `reply` as one HTTP/1.1 response in a single buffer (one write, one syscall on the hot path).
  * `keepAlive` false adds `connection: close` and ends the socket after the bytes; `keepAliveSeconds`
- * tells a keep-alive client how long the connection may stay idle. A reply whose headers object is
- * frozen (`sharedHeaders`) has its head encoded once a second and copied from then on.
+ * tells a keep-alive client how long the connection may stay idle. A reply with a shared head
+ * (reply.ts `sharedReply`) has its head encoded once a second and copied from then on.
  */
 export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, keepAliveSeconds: number): void {
   const head = headOf(reply, keepAlive, keepAliveSeconds);
@@ -92,5 +72,5 @@ export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, kee
 /** A short text/plain reply for HTTP-level outcomes (errors, health). */
 export function textReply(statusCode: number, text: string, extra: Readonly<Record<string, string>> = {}): Reply {
   const body = Buffer.from(text, "latin1");
-  return { statusCode, headers: sharedHeaders({ "content-type": "text/plain", ...extra, "content-length": String(body.length) }), body };
+  return sharedReply(statusCode, { "content-type": "text/plain", ...extra, "content-length": String(body.length) }, body);
 }

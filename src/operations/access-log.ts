@@ -15,7 +15,7 @@ import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { pino } from "pino";
 import { ConfigError } from "../errors.ts";
-import type { Exchange, Reply } from "../pipeline/exchange.ts";
+import type { Exchange } from "../pipeline/exchange.ts";
 import { serialText } from "../status/serial-key.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { RequestObserver } from "./request-metrics.ts";
@@ -76,12 +76,12 @@ export function accessLog(options: AccessLogOptions): AccessLog {
   return {
     observe(observer, responder) {
       return {
-        exchange(exchange, reply, seconds) {
-          observer.exchange(exchange, reply, seconds);
+        exchange(exchange, statusCode, seconds) {
+          observer.exchange(exchange, statusCode, seconds);
           credit += sample;
           if (credit < 1) return;
           credit -= 1;
-          destination.write(`${JSON.stringify(accessLine(exchange, reply, seconds, responder))}\n`);
+          destination.write(`${JSON.stringify(accessLine(exchange, statusCode, seconds, responder))}\n`);
         },
         refused: (method, code) => observer.refused(method, code),
       };
@@ -94,7 +94,7 @@ export function accessLog(options: AccessLogOptions): AccessLog {
   };
 }
 
-function accessLine(exchange: Exchange, reply: Reply, seconds: number, responder: string): AccessLine {
+function accessLine(exchange: Exchange, statusCode: number, seconds: number, responder: string): AccessLine {
   const requests = exchange.request?.requests ?? [];
   const answers = exchange.error === undefined ? exchange.answers : undefined;
   return {
@@ -108,7 +108,7 @@ function accessLine(exchange: Exchange, reply: Reply, seconds: number, responder
     statuses: answers?.map((answer) => answer.status.kind) ?? [],
     outcome: exchange.error?.status ?? (exchange.response === undefined ? "internalError" : "successful"),
     source: exchange.error === undefined ? (exchange.source ?? null) : null,
-    code: reply.statusCode,
+    code: statusCode,
     durationMs: Math.round(seconds * 1e6) / 1000,
   };
 }

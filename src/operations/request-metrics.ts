@@ -4,13 +4,13 @@
  * certificate statuses answered. Label sets are bound when the responder is built, or on first use
  * for the rarer combinations, and kept.
  */
-import type { Exchange, Reply } from "../pipeline/exchange.ts";
+import type { Exchange } from "../pipeline/exchange.ts";
 import type { BoundCounter, VouchMetrics } from "../observability/metrics.ts";
 
 /** Bound to one responder; called by http/ocsp-handler.ts. */
 export interface RequestObserver {
-  /** An exchange has its reply; `seconds` from the complete request to the reply. */
-  exchange(exchange: Exchange, reply: Reply, seconds: number): void;
+  /** An exchange has its reply, of HTTP status `statusCode`; `seconds` from the complete request to the reply. */
+  exchange(exchange: Exchange, statusCode: number, seconds: number): void;
   /** A request refused at the HTTP level, before any OCSP exchange (405 method, 413 too large). */
   refused(method: string | undefined, code: number): void;
 }
@@ -52,13 +52,13 @@ export function requestObserver(metrics: VouchMetrics, responder: string, type: 
     unknown: metrics.answers.child({ responder, status: "unknown" }),
   };
   return {
-    exchange(exchange, reply, seconds) {
+    exchange(exchange, statusCode, seconds) {
       duration.observe(seconds);
       if (exchange.error !== undefined || exchange.response === undefined) {
-        count(exchange.method, "error", exchange.error?.status ?? "internalError", reply.statusCode);
+        count(exchange.method, "error", exchange.error?.status ?? "internalError", statusCode);
         return;
       }
-      count(exchange.method, exchange.source ?? "local", "successful", reply.statusCode);
+      count(exchange.method, exchange.source ?? "local", "successful", statusCode);
       if (exchange.source === "local" && exchange.answers !== undefined) {
         for (const answer of exchange.answers) answers[answer.status.kind].inc();
       }

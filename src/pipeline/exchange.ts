@@ -8,6 +8,14 @@ import type { ResponderIdentity } from "../signing/responder-identity.ts";
 /** Where an answer came from (SPEC step 9 "source"). */
 export type AnswerSource = "cache" | "forward" | "local";
 
+/** How long HTTP caches may keep a response (SPEC §5), and its ETag. */
+export interface CacheWindow {
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  /** responses/response-etag.ts, computed once where the response was made or stored. */
+  readonly etag: string;
+}
+
 /** A signed, complete OCSPResponse and what HTTP caching may say about it (SPEC §5). */
 export interface SignedResponse {
   readonly body: Buffer;
@@ -18,7 +26,7 @@ export interface SignedResponse {
    * its validity and its ETag (responses/response-etag.ts), computed once where the response was made
    * or stored, so that a reply never hashes the body again.
    */
-  readonly cacheWindow: { readonly thisUpdate: Date; readonly nextUpdate: Date; readonly etag: string } | undefined;
+  readonly cacheWindow: CacheWindow | undefined;
   /**
    * Signed by a signer the request's preferred-signature-algorithms chose over the issuer's default
    * (an ML-DSA signer, say): fine for HTTP caches (the request, hence a GET URL, differs), never for
@@ -37,20 +45,26 @@ export interface AuthenticatedCertificate {
   readonly subject: string;
 }
 
-/** What goes back on the wire. */
-export interface Reply {
-  readonly statusCode: number;
-  /** Every header of the reply, content-length included. */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
-
 /**
- * Marks `headers` as shared by many replies (error statuses, cache hits, the no-cache headers of a
- * body length): frozen, which tells the HTTP layer it may encode their head once a second and reuse it.
+ * What goes back for an exchange, as step 10 decided it: the OCSPResponse and what HTTP caching may
+ * do with it (SPEC §5). Plain data: http/ocsp-reply.ts alone turns it into status, headers and bytes.
  */
-export function sharedHeaders(headers: Record<string, string>): Readonly<Record<string, string>> {
-  return Object.freeze(headers);
+export interface OcspReply {
+  /** The OCSPResponse DER: a signed response, or the precomputed unsigned one of an error status. */
+  readonly body: Buffer;
+  /** Present when HTTP caches may keep it: its validity and ETag (the response's cache window). */
+  readonly cache: CacheWindow | undefined;
+  /** When step 10 ran (ms since the epoch): what max-age counts from; 0 without a cache window. */
+  readonly at: number;
+  /** A GET whose If-None-Match names the ETag: answered 304 Not Modified, without the body. */
+  readonly notModified: boolean;
+  /**
+   * The same bytes go out again and again (an error status, a cache hit, a reused answer): HTTP may
+   * format their cache headers and encode their head once a second and reuse them. False for a
+   * response made for this request alone. (A no-cache head depends on the body length only: HTTP
+   * shares it by length either way.)
+   */
+  readonly reuseHead: boolean;
 }
 
 /**
@@ -96,7 +110,7 @@ export interface Exchange {
   response: SignedResponse | undefined;
   source: AnswerSource | undefined;
   error: { readonly status: OcspErrorStatus; readonly cause: unknown } | undefined;
-  reply: Reply | undefined;
+  reply: OcspReply | undefined;
 }
 
 /** What the HTTP layer knows when a request arrives. */
@@ -138,7 +152,7 @@ class ExchangeRecord implements Exchange {
   response: SignedResponse | undefined = undefined;
   source: AnswerSource | undefined = undefined;
   error: { readonly status: OcspErrorStatus; readonly cause: unknown } | undefined = undefined;
-  reply: Reply | undefined = undefined;
+  reply: OcspReply | undefined = undefined;
   #clientAddress: string | (() => string);
 
   constructor(init: ExchangeInit) {

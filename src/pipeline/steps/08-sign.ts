@@ -6,7 +6,7 @@ import { id_pkix_ocsp_extended_revoke, id_pkix_ocsp_nonce } from "../../ocsp/oid
 import type { Extension, SingleResponse } from "../../ocsp/types.ts";
 import type { ResponderIdentity, SignerChoice } from "../../signing/responder-identity.ts";
 import { responseEtag } from "../../responses/response-etag.ts";
-import type { SignedResponse } from "../exchange.ts";
+import type { CacheWindow, SignedResponse } from "../exchange.ts";
 import type { Step } from "../step.ts";
 
 export interface SignOptions {
@@ -84,7 +84,7 @@ function cappedAt(answers: SingleResponse[], notAfter: number): SingleResponse[]
 }
 
 /** The HTTP cache window of `body`, answering `answers`: the latest thisUpdate, the earliest nextUpdate, and its ETag. */
-function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[], body: Buffer): SignedResponse["cacheWindow"] {
+function cacheWindowOf(answers: readonly { thisUpdate: Date; nextUpdate: Date | undefined }[], body: Buffer): CacheWindow | undefined {
   let thisUpdate = answers[0]!.thisUpdate;
   let nextUpdate = answers[0]!.nextUpdate;
   for (const answer of answers) {
