@@ -27,6 +27,7 @@ import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
 import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
+import { gateOnSiblings, holdForSibling, type HoldRequest, type Siblings } from "./sibling-holds.ts";
 import { reuseTable, type ReuseTable } from "../responses/reuse-table.ts";
 import type { SignedResponse } from "../pipeline/exchange.ts";
 import { purgeScope, type PurgeRequest, type PurgeResult } from "../responses/cache-purge.ts";
@@ -60,6 +61,8 @@ export interface Generation {
    * tier, reused answers and Redis tier. Throws TypeError naming the field of a malformed request.
    */
   purge(request: PurgeRequest): Promise<PurgeResult>;
+  /** A sibling worker's change: this generation's issuers it names hold those answers until their sources looked (sibling-holds.ts); how many do. */
+  holdChanged(request: HoldRequest): number;
   /** Closes billing sinks (flushing them), then sources. Call once `inFlight` is idle. */
   close(): Promise<void>;
 }
@@ -88,6 +91,7 @@ export async function buildGeneration(
   billingWriter?: string,
   renewSigners = true,
   supply?: SourceSupply,
+  siblings?: Siblings,
 ): Promise<Generation> {
   // Without a supply (`vouch check`), the generation's sources reload on a thread of its own.
   const ownReloads = supply === undefined ? reloadThread() : undefined;
@@ -132,6 +136,8 @@ export async function buildGeneration(
       }
       servedBy.push(served);
     }
+    // Sibling workers hold their answers for a change before this worker's sources answer with it.
+    if (siblings !== undefined) untrack.push(gateOnSiblings(issuers, siblings, logger.child({ component: "changes" })));
     trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, logger);
     // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
     const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
@@ -251,7 +257,7 @@ export async function buildGeneration(
       }
       return { memory, redis, redisFailed, responders };
     };
-    return { addresses, inFlight: counter, ready, purge, close };
+    return { addresses, inFlight: counter, ready, purge, holdChanged: (request) => holdForSibling(issuers, request), close };
   } catch (error) {
     await close();
     throw error;
