@@ -16,12 +16,15 @@
  * Then, same run, a `basic` responder under wrk GETs without a nonce, with reuseFor PT1M (the
  * default) and PT0S (every response signed): req/s of each and their ratio (goal ≥ 3×).
  *
+ * LOG_DIR (optional): a folder that keeps each instance's log, vouch-<port>.log, at LOG_LEVEL (default warn).
+ *
  * Needs `npm run build` (Vouch runs from dist/), wrk, openssl, PostgreSQL (BENCH_PG) and Redis
  * (BENCH_REDIS). Absolute times here depend on the machine's load: run it on a quiet machine.
  * Data in $BENCH_DATA/propagation.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { openSync } from "node:fs";
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -64,7 +67,9 @@ interface Instance {
 }
 
 async function startInstance(config: string, port: number, probe: Buffer): Promise<Instance> {
-  const child = spawn(process.execPath, [VOUCH, "serve", "--workers", "2", "--config", config], { env: ENV, stdio: ["ignore", "ignore", "pipe"] });
+  // LOG_DIR keeps each instance's log (vouch-<port>.log): which worker applied what, and when.
+  const log = process.env.LOG_DIR === undefined ? "ignore" : openSync(join(process.env.LOG_DIR, `vouch-${port}.log`), "w");
+  const child = spawn(process.execPath, [VOUCH, "serve", "--workers", "2", "--config", config], { env: ENV, stdio: ["ignore", log, "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const started = performance.now();
@@ -179,7 +184,7 @@ async function propagation(kind: string, port: number): Promise<PropagationResul
     const config = join(dir, `vouch-${index}.yaml`);
     await writeFile(
       config,
-      `log: { level: warn }
+      `log: { level: ${process.env.LOG_LEVEL ?? "warn"} }
 responders:
   - name: bench
     type: cached
