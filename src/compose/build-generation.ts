@@ -30,7 +30,7 @@ import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
 import { gateOnSiblings, holdForSibling, type HoldRequest, type Siblings } from "./sibling-holds.ts";
 import { reuseTable, type ReuseTable } from "../responses/reuse-table.ts";
 import type { SignedResponse } from "../pipeline/exchange.ts";
-import { purgeScope, type PurgeRequest, type PurgeResult } from "../responses/cache-purge.ts";
+import { purgeScope, type PurgeRequest, type PurgeResult, type PurgeScope } from "../responses/cache-purge.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -193,6 +193,11 @@ export async function buildGeneration(
       const reuseForMs = Math.min(responder.reuseFor, ...(responder.responseCache?.issuers.map((row) => row.expiresAfter) ?? []));
       const reuse = reuseForMs > 0 ? reuseTable<SignedResponse>({ reuseForMs }) : undefined;
       purgeable.push({ responder: responder.name, cache, reuse });
+      // `vouch cache purge` run anywhere reaches this worker's memory through the change channel (the command deleted the Redis keys).
+      cache?.remote?.onPurge((scope, request) => {
+        const memory = cache.purgeMemory(scope) + (reuse === undefined ? 0 : purgeReused(reuse, scope));
+        responderLogger.info({ component: "changes", purge: request.issuer === undefined ? "everything" : (request.serial ?? "issuer"), memory }, "cache purge through the change channel applied");
+      });
       const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
       untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, remote: cache?.remote, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
@@ -243,11 +248,7 @@ export async function buildGeneration(
       for (const entry of purgeable) {
         if (request.responder !== undefined && entry.responder !== request.responder) continue;
         responders.push(entry.responder);
-        if (entry.reuse !== undefined) {
-          const held = entry.reuse.size;
-          if (scope.kind === "everything") entry.reuse.dropAll();
-          memory += scope.kind === "everything" ? held : entry.reuse.drop(scope.issuer, scope.serials);
-        }
+        if (entry.reuse !== undefined) memory += purgeReused(entry.reuse, scope);
         const purged = await entry.cache?.purge(scope);
         if (purged === undefined) continue;
         memory += purged.memory;
@@ -335,4 +336,12 @@ async function listenerTls(config: NonNullable<ResponderConfig["tls"]>, field: s
   if (config.clientAuth === "off") return { certificate, key, clientAuth: undefined };
   if (trust === undefined) throw new ConfigError("trust", "TLS client authentication needs a trust store (trust.anchors)");
   return { certificate, key, clientAuth: { mode: config.clientAuth, validator: trust.validator, cache: trust.cache, logger } };
+}
+
+/** Drops what `scope` names from reused answers; how many went. */
+function purgeReused(reuse: ReuseTable<SignedResponse>, scope: PurgeScope): number {
+  if (scope.kind === "issuer") return reuse.drop(scope.issuer, scope.serials);
+  const held = reuse.size;
+  reuse.dropAll();
+  return held;
 }
