@@ -23,9 +23,11 @@ import { PURGE_ASK, type PurgeRequest } from "../responses/cache-purge.ts";
 const link = supervisorLink!;
 /**
  * How long a change waits for the sibling workers to say they hold (a worker busy for longer is
- * left out, and warned about): they answer from their message handler, within a millisecond or two.
+ * left out, and warned about): they answer from their message handler, within a millisecond or two
+ * on a quiet machine. Generous, because a sibling left out may say good after this one said revoked;
+ * a dead sibling is left out at once (worker-channel.ts), so only a live but stuck one costs this.
  */
-const SIBLING_HOLD_TIMEOUT_MS = 1000;
+const SIBLING_HOLD_TIMEOUT_MS = 5000;
 const report = (message: WorkerReport) => link.send(message);
 process.on("SIGINT", () => {});
 let service: Service | undefined;
