@@ -14,7 +14,11 @@
  * instance's first `revoked` is counted (the goal: none). Reported per source: p50, p99, max.
  *
  * Then, same run, a `basic` responder under wrk GETs without a nonce, with reuseFor PT1M (the
- * default) and PT0S (every response signed): req/s of each and their ratio (goal ≥ 3×).
+ * default) and PT0S (every response signed): req/s of each and their ratio (goal ≥ 3×), and the
+ * server's CPU time per request (all its processes, from /proc) with its ratio: wrk runs on the same
+ * cores, so req/s of the cheap path is partly wrk's limit.
+ *
+ * LOG_DIR (optional): a folder that keeps each instance's log, vouch-<port>.log, at LOG_LEVEL (default warn).
  *
  * Needs `npm run build` (Vouch runs from dist/), wrk, openssl, PostgreSQL (BENCH_PG) and Redis
  * (BENCH_REDIS). Absolute times here depend on the machine's load: run it on a quiet machine.
@@ -22,7 +26,8 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { openSync } from "node:fs";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
@@ -64,7 +69,9 @@ interface Instance {
 }
 
 async function startInstance(config: string, port: number, probe: Buffer): Promise<Instance> {
-  const child = spawn(process.execPath, [VOUCH, "serve", "--workers", "2", "--config", config], { env: ENV, stdio: ["ignore", "ignore", "pipe"] });
+  // LOG_DIR keeps each instance's log (vouch-<port>.log): which worker applied what, and when.
+  const log = process.env.LOG_DIR === undefined ? "ignore" : openSync(join(process.env.LOG_DIR, `vouch-${port}.log`), "w");
+  const child = spawn(process.execPath, [VOUCH, "serve", "--workers", "2", "--config", config], { env: ENV, stdio: ["ignore", log, "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const started = performance.now();
@@ -179,7 +186,7 @@ async function propagation(kind: string, port: number): Promise<PropagationResul
     const config = join(dir, `vouch-${index}.yaml`);
     await writeFile(
       config,
-      `log: { level: warn }
+      `log: { level: ${process.env.LOG_LEVEL ?? "warn"} }
 responders:
   - name: bench
     type: cached
@@ -236,8 +243,44 @@ responders:
   return { source: kind, ms, goodAfterRevoked, timedOut };
 }
 
-/** req/s of wrk GETs without a nonce on a basic responder with `reuseFor`, signing with `keyType`. */
-async function reuseRate(reuseFor: string, port: number, keyType: "ecdsa-p256" | "rsa-2048"): Promise<number> {
+/**
+ * CPU time (ms) used so far by process `pid` and every process under it (/proc, Linux): what the
+ * server spent, whatever the load generator on the same cores did.
+ */
+async function treeCpuMs(pid: number): Promise<number> {
+  const stats: { pid: number; ppid: number; ticks: number }[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = await readFile(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.push({ pid: Number(entry), ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const tree = new Set([pid]);
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (const stat of stats) {
+      if (tree.has(stat.pid) || !tree.has(stat.ppid)) continue;
+      tree.add(stat.pid);
+      grown = true;
+    }
+  }
+  // USER_HZ is 100 on Linux.
+  return stats.filter((stat) => tree.has(stat.pid)).reduce((sum, stat) => sum + stat.ticks, 0) * 10;
+}
+
+interface ReuseRun {
+  readonly rate: number;
+  /** The server's CPU time per request (all its processes), µs. */
+  readonly cpuUs: number;
+}
+
+/** req/s of wrk GETs without a nonce on a basic responder with `reuseFor`, signing with `keyType`, and the server's CPU µs per request. */
+async function reuseRate(reuseFor: string, port: number, keyType: "ecdsa-p256" | "rsa-2048"): Promise<ReuseRun> {
   const dir = join(DATA, `reuse-${keyType}`);
   await mkdir(dir, { recursive: true });
   const paths = (await pkiExists(join(dir, "pki"))) ? pkiPaths(join(dir, "pki")) : await createPki({ dir: join(dir, "pki"), caKeyType: keyType });
@@ -262,10 +305,13 @@ responders:
   try {
     while ((await ask(port, request, false)) === undefined) await sleep(100);
     const url = `http://127.0.0.1:${port}/${encodeURIComponent(request.toString("base64"))}`;
+    const cpuBefore = await treeCpuMs(child.pid!);
     const { stdout } = await run("wrk", ["-t1", "-c8", `-d${REUSE_SECONDS}s`, url], { env: ENV });
+    const cpuMs = (await treeCpuMs(child.pid!)) - cpuBefore;
     const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1];
-    if (rate === undefined) throw new Error(`wrk said: ${stdout}`);
-    return Number(rate);
+    const requests = /(\d+) requests in/.exec(stdout)?.[1];
+    if (rate === undefined || requests === undefined) throw new Error(`wrk said: ${stdout}`);
+    return { rate: Number(rate), cpuUs: (cpuMs * 1000) / Number(requests) };
   } finally {
     await stop(instance);
   }
@@ -282,11 +328,16 @@ async function main(): Promise<void> {
     lines.push(row);
     console.error(row);
   }
-  lines.push("", "| basic, GET without nonce | reuseFor PT1M req/s | PT0S req/s | ratio |", "|---|---|---|---|");
+  // req/s depends on wrk, which shares the cores; the server's CPU per request does not.
+  lines.push(
+    "",
+    "| basic, GET without nonce | reuseFor PT1M req/s | PT0S req/s | ratio | PT1M server CPU µs/req | PT0S µs/req | CPU ratio |",
+    "|---|---|---|---|---|---|---|",
+  );
   for (const keyType of ["ecdsa-p256", "rsa-2048"] as const) {
     const on = await reuseRate("PT1M", BASE_PORT + 20, keyType);
     const off = await reuseRate("PT0S", BASE_PORT + 21, keyType);
-    lines.push(`| ${keyType} signer | ${on.toFixed(0)} | ${off.toFixed(0)} | ${(on / off).toFixed(2)}× |`);
+    lines.push(`| ${keyType} signer | ${on.rate.toFixed(0)} | ${off.rate.toFixed(0)} | ${(on.rate / off.rate).toFixed(2)}× | ${on.cpuUs.toFixed(0)} | ${off.cpuUs.toFixed(0)} | ${(off.cpuUs / on.cpuUs).toFixed(2)}× |`);
   }
   const report = `${lines.join("\n")}\n`;
   process.stdout.write(report);

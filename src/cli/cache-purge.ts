@@ -3,7 +3,8 @@
  * (issue 14 item 3): the operator's emergency purge of cached responses, from the memory tiers of
  * the running server (through its admin listener's `POST /cache/purge`, which needs
  * `admin.tokenFile`) and from each responder's Redis tier (directly, so that it works with the
- * server down too). Prints one line per part; resolves with the exit code: 0 when every part
+ * server down too); then it tells every instance sharing that Redis tier, through its change channel,
+ * to drop them from its memory tiers too (the other instances' admin listeners need not be asked). Prints one line per part; resolves with the exit code: 0 when every part
  * worked, 1 when one did not (the line says which). User errors throw ConfigError (exit 2).
  */
 import { systemClock } from "../clock.ts";
@@ -14,6 +15,7 @@ import { silentLogger } from "../observability/logger.ts";
 import { readCertificateFile } from "../certificate-file.ts";
 import { purgeScope, type PurgeRequest } from "../responses/cache-purge.ts";
 import { issuerTable } from "../responses/issuer-table.ts";
+import { changeChannelName, purgeMessage } from "../responses/redis-change-channel.ts";
 import { redisResponseCache } from "../responses/redis-response-cache.ts";
 import { serialOctetsFromHex } from "../status/serial-key.ts";
 
@@ -91,6 +93,15 @@ export async function runCachePurge(options: CachePurgeOptions, print: (line: st
         failed = true;
       } else {
         print(`redis (${responder.name}): ${deleted} keys deleted under ${keyPrefix}`);
+        // Every instance sharing this Redis tier, whichever admin listener was asked, drops them from its memory too.
+        const channel = changeChannelName(keyPrefix);
+        const told = await redis.publish(channel, purgeMessage({ issuer: request.issuer, serial: request.serial }));
+        if (told === undefined) {
+          print(`instances (${responder.name}): not told: ${redisConfig.url} cannot be reached`);
+          failed = true;
+        } else {
+          print(`instances (${responder.name}): ${told} workers told through ${channel}`);
+        }
       }
     } finally {
       await redis.close();

@@ -16,10 +16,18 @@ import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
 import { supervisorLink } from "./supervisor-link.ts";
-import { onSupervisorAsk } from "./worker-channel.ts";
+import { askSiblings, onSupervisorAsk } from "./worker-channel.ts";
+import { HOLD_ASK, type HoldRequest, type Siblings } from "../compose/sibling-holds.ts";
 import { PURGE_ASK, type PurgeRequest } from "../responses/cache-purge.ts";
 
 const link = supervisorLink!;
+/**
+ * How long a change waits for the sibling workers to say they hold (a worker busy for longer is
+ * left out, and warned about): they answer from their message handler, within a millisecond or two
+ * on a quiet machine. Generous, because a sibling left out may say good after this one said revoked;
+ * a dead sibling is left out at once (worker-channel.ts), so only a live but stuck one costs this.
+ */
+const SIBLING_HOLD_TIMEOUT_MS = 5000;
 const report = (message: WorkerReport) => link.send(message);
 process.on("SIGINT", () => {});
 let service: Service | undefined;
@@ -45,17 +53,27 @@ const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 // A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 process.on("uncaughtException", (error) => logger.error({ err: error }, "uncaught exception"));
+// Before this worker's sources answer with a change, the others hold their answers for it (compose/sibling-holds.ts).
+const siblings: Siblings = {
+  async hold(request) {
+    const { asked, answers } = await askSiblings(HOLD_ASK, request, SIBLING_HOLD_TIMEOUT_MS);
+    return { asked, holding: answers.length };
+  },
+};
+let holdChanged: (request: HoldRequest) => number = () => 0;
+onSupervisorAsk(HOLD_ASK, (request) => holdChanged(request as HoldRequest));
 try {
   // Each worker bills into files of its own (file-billing-sink.ts `writer`); its replacement takes them over.
   // Worker 1 alone renews signers: a renewal must run once per service, not once per worker. Worker
   // threads: the revocation tables the supervisor loaded once into shared memory, for the sources built first.
-  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 1, tables: start.tables });
+  service = await startService(config, systemClock, logger, { reusePort: true, billingWriter: `w${worker}`, renewSigners: worker === 1, tables: start.tables, siblings });
 } catch (error) {
   report({ vouch: "failed", error: describeReloadError(error, configFile) });
   link.leave();
   process.exit(2);
 }
 const running = service;
+holdChanged = (request) => running.holdChanged(request);
 reloadFromFile = () => void reloadService(running, configFile, logger);
 onSupervisorAsk(RELOAD_KIND, (text) => reloadService(running, configFile, logger, text as string));
 // `vouch cache purge` through the supervisor's admin listener: every worker drops from its own memory tiers (and Redis).

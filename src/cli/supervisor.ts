@@ -23,7 +23,7 @@ import type { PreloadedTables } from "../status/source-supply.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { reloadSummaryMessage, workersReloadSummary, type ReloadSummary } from "./reload-summary.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
-import { askWorker, askWorkers, superviseWorkers } from "./worker-channel.ts";
+import { askWorker, askWorkers, relaySiblingAsks, superviseWorkers } from "./worker-channel.ts";
 
 /** Supervisor → worker control messages (the ask channel carries the rest). */
 export type ControlMessage =
@@ -105,13 +105,16 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     quickDeaths: 0,
     restartTimer: undefined,
   }));
-  superviseWorkers(() => slots.flatMap((slot) => (slot.child !== undefined && slot.ready ? [slot.child] : [])));
+  const readyWorkers = () => slots.flatMap((slot) => (slot.child !== undefined && slot.ready ? [slot.child] : []));
+  superviseWorkers(readyWorkers);
 
   /** Forks the slot's worker; resolves when it is ready, rejects (ConfigError) when it fails or dies first. */
   const spawnWorker = (slot: Slot): Promise<void> => {
     const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
     slot.child = child;
     slot.ready = false;
+    // A worker about to answer with changed revocation data asks the others to hold those answers (compose/sibling-holds.ts).
+    relaySiblingAsks(child, readyWorkers);
     slot.text = text;
     slot.startedAt = Date.now();
     const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker, tables: startTables };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import { after, test } from "node:test";
-import { askWorkers, onSupervisorAsk, superviseWorkers } from "./worker-channel.ts";
+import { askWorker, askWorkers, onSupervisorAsk, relaySiblingAsks, superviseWorkers } from "./worker-channel.ts";
 
 const WORKER = new URL("./test-support/channel-worker.ts", import.meta.url);
 const children: ChildProcess[] = [];
@@ -56,4 +56,15 @@ test("the supervisor gets one answer per live worker; a killed, a silent or a fa
   assert.deepEqual(await pending, []);
   listed = [];
   assert.deepEqual(await askWorkers("pid"), []);
+});
+
+test("a worker asks its siblings through the supervisor: every other live worker's answer, the silent ones left out in time", async () => {
+  const workers = await Promise.all([startWorker(), startWorker(), startWorker()]);
+  superviseWorkers(() => workers);
+  for (const child of workers) relaySiblingAsks(child, () => workers);
+  const asked = (await askWorker(workers[0]!, "siblings", { payload: "pid" }))?.value as { asked: number; answers: number[] };
+  assert.deepEqual(asked, { asked: 2, answers: [workers[1]!.pid, workers[2]!.pid] }, "the asking worker is not asked");
+  const silent = (await askWorker(workers[1]!, "siblings", { payload: "slow" }))?.value as { asked: number; answers: unknown[] };
+  assert.deepEqual(silent, { asked: 2, answers: [] });
+  for (const child of workers) child.kill("SIGKILL");
 });

@@ -2,7 +2,8 @@
  * A small request/response channel between `vouch serve`'s supervisor and its workers, processes
  * or threads (supervisor-link.ts; structured clone): the supervisor asks every worker the same
  * question by kind and gets the answers of those that replied in time. Metrics and readiness
- * aggregate through it; the supervisor's reload goes through it too (kind "vouch.reload").
+ * aggregate through it; the supervisor's reload goes through it too (kind "vouch.reload"). A worker
+ * can ask its siblings too, through the supervisor (askSiblings: a change to hold answers for).
  *
  * With one worker there is no supervisor: the process serves by itself, and askWorkers answers
  * from its own handlers, so callers need not know how many processes there are.
@@ -122,6 +123,83 @@ function askOne(child: WorkerHandle, kind: string, payload: unknown, timeoutMs: 
   });
 }
 
+/** A worker asks the supervisor to ask every other worker (askSiblings). */
+interface SiblingsAskMessage {
+  readonly vouch: "ask-siblings";
+  readonly id: number;
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly timeoutMs: number;
+}
+
+/** The supervisor's reply to a SiblingsAskMessage: how many workers it asked, and their answers. */
+interface SiblingsAnsweredMessage {
+  readonly vouch: "siblings-answered";
+  readonly id: number;
+  readonly asked: number;
+  readonly answers: readonly unknown[];
+}
+
+/** What the other workers answered: how many were asked, and the answers of those that did in time. */
+export interface SiblingAnswers {
+  readonly asked: number;
+  readonly answers: readonly unknown[];
+}
+
+const siblingAsks = new Map<number, (answers: SiblingAnswers) => void>();
+let listeningForSiblings = false;
+
+/**
+ * Worker side: asks every other worker of this supervisor the question `kind` (through the
+ * supervisor; each answers with its onSupervisorAsk handler), and resolves with their answers
+ * once each answered or `timeoutMs` passed. Never rejects; without a supervisor there is no other
+ * worker: `{ asked: 0, answers: [] }` at once.
+ */
+export function askSiblings(kind: string, payload: unknown, timeoutMs: number): Promise<SiblingAnswers> {
+  const link = supervisorLink;
+  if (link === undefined) return Promise.resolve({ asked: 0, answers: [] });
+  if (!listeningForSiblings) {
+    listeningForSiblings = true;
+    link.onMessage((message: unknown) => {
+      if (!isSiblingsAnswered(message)) return;
+      siblingAsks.get(message.id)?.({ asked: message.asked, answers: message.answers });
+    });
+  }
+  const id = nextId++;
+  return new Promise((resolve) => {
+    // The supervisor gives up on a worker after timeoutMs; this covers a supervisor that cannot answer at all.
+    const timer = setTimeout(() => finish({ asked: 1, answers: [] }), timeoutMs + 1000);
+    const finish = (answers: SiblingAnswers) => {
+      clearTimeout(timer);
+      siblingAsks.delete(id);
+      resolve(answers);
+    };
+    siblingAsks.set(id, finish);
+    const question: SiblingsAskMessage = { vouch: "ask-siblings", id, kind, payload, timeoutMs };
+    link.send(question);
+  });
+}
+
+/**
+ * Supervisor side: passes `child`'s askSiblings questions on to every other worker `workers()`
+ * lists, and answers `child` with what they said.
+ */
+export function relaySiblingAsks(child: WorkerHandle, workers: () => Iterable<WorkerHandle>): void {
+  child.on("message", (message: unknown) => {
+    if (!isSiblingsAsk(message)) return;
+    const others = [...workers()].filter((other) => other !== child);
+    void Promise.all(others.map((other) => askOne(other, message.kind, message.payload, message.timeoutMs))).then((answers) => {
+      const reply: SiblingsAnsweredMessage = { vouch: "siblings-answered", id: message.id, asked: others.length, answers: answers.filter((entry) => entry !== undefined).map((entry) => entry.value) };
+      if (!child.connected || child.exitCode !== null) return;
+      try {
+        child.send(reply, () => {});
+      } catch {
+        // The worker is going away.
+      }
+    });
+  });
+}
+
 async function answer(kind: string, payload: unknown): Promise<unknown> {
   const handler = handlers.get(kind);
   if (handler === undefined) throw new Error(`no handler for "${kind}"`);
@@ -152,6 +230,14 @@ function reply(message: AnswerMessage): void {
 
 function isAsk(message: unknown): message is AskMessage {
   return typeof message === "object" && message !== null && (message as { vouch?: unknown }).vouch === "ask";
+}
+
+function isSiblingsAsk(message: unknown): message is SiblingsAskMessage {
+  return typeof message === "object" && message !== null && (message as { vouch?: unknown }).vouch === "ask-siblings";
+}
+
+function isSiblingsAnswered(message: unknown): message is SiblingsAnsweredMessage {
+  return typeof message === "object" && message !== null && (message as { vouch?: unknown }).vouch === "siblings-answered";
 }
 
 function isAnswer(message: unknown): message is AnswerMessage {

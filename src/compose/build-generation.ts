@@ -27,9 +27,10 @@ import { buildTrust, type Trust } from "./build-trust.ts";
 import { revocationLookup } from "../trust/revocation-lookup.ts";
 import { reloadThread, type SourceSupply } from "../status/source-supply.ts";
 import { applyChanges, type ChangeTarget } from "../responses/apply-changes.ts";
+import { gateOnSiblings, holdForSibling, type HoldRequest, type Siblings } from "./sibling-holds.ts";
 import { reuseTable, type ReuseTable } from "../responses/reuse-table.ts";
 import type { SignedResponse } from "../pipeline/exchange.ts";
-import { purgeScope, type PurgeRequest, type PurgeResult } from "../responses/cache-purge.ts";
+import { purgeScope, type PurgeRequest, type PurgeResult, type PurgeScope } from "../responses/cache-purge.ts";
 
 /** Sources answer from memory and ignore it; a signal is part of their contract. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -60,6 +61,8 @@ export interface Generation {
    * tier, reused answers and Redis tier. Throws TypeError naming the field of a malformed request.
    */
   purge(request: PurgeRequest): Promise<PurgeResult>;
+  /** A sibling worker's change: this generation's issuers it names hold those answers until their sources looked (sibling-holds.ts); how many do. */
+  holdChanged(request: HoldRequest): number;
   /** Closes billing sinks (flushing them), then sources. Call once `inFlight` is idle. */
   close(): Promise<void>;
 }
@@ -88,6 +91,7 @@ export async function buildGeneration(
   billingWriter?: string,
   renewSigners = true,
   supply?: SourceSupply,
+  siblings?: Siblings,
 ): Promise<Generation> {
   // Without a supply (`vouch check`), the generation's sources reload on a thread of its own.
   const ownReloads = supply === undefined ? reloadThread() : undefined;
@@ -132,6 +136,8 @@ export async function buildGeneration(
       }
       servedBy.push(served);
     }
+    // Sibling workers hold their answers for a change before this worker's sources answer with it.
+    if (siblings !== undefined) untrack.push(gateOnSiblings(issuers, siblings, logger.child({ component: "changes" })));
     trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, logger);
     // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
     const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
@@ -187,6 +193,11 @@ export async function buildGeneration(
       const reuseForMs = Math.min(responder.reuseFor, ...(responder.responseCache?.issuers.map((row) => row.expiresAfter) ?? []));
       const reuse = reuseForMs > 0 ? reuseTable<SignedResponse>({ reuseForMs }) : undefined;
       purgeable.push({ responder: responder.name, cache, reuse });
+      // `vouch cache purge` run anywhere reaches this worker's memory through the change channel (the command deleted the Redis keys).
+      cache?.remote?.onPurge((scope, request) => {
+        const memory = cache.purgeMemory(scope) + (reuse === undefined ? 0 : purgeReused(reuse, scope));
+        responderLogger.info({ component: "changes", purge: request.issuer === undefined ? "everything" : (request.serial ?? "issuer"), memory }, "cache purge through the change channel applied");
+      });
       const changeTargets: ChangeTarget[] = [...(cache === undefined ? [] : [cache]), ...(reuse === undefined ? [] : [reuse])];
       untrack.push(applyChanges({ responder: responder.name, issuers: servedBy[index]!, targets: changeTargets, remote: cache?.remote, clock, logger: responderLogger.child({ component: "changes" }), applied: metrics.revocationApplied }));
       const redisUp = cache?.redisUp;
@@ -237,11 +248,7 @@ export async function buildGeneration(
       for (const entry of purgeable) {
         if (request.responder !== undefined && entry.responder !== request.responder) continue;
         responders.push(entry.responder);
-        if (entry.reuse !== undefined) {
-          const held = entry.reuse.size;
-          if (scope.kind === "everything") entry.reuse.dropAll();
-          memory += scope.kind === "everything" ? held : entry.reuse.drop(scope.issuer, scope.serials);
-        }
+        if (entry.reuse !== undefined) memory += purgeReused(entry.reuse, scope);
         const purged = await entry.cache?.purge(scope);
         if (purged === undefined) continue;
         memory += purged.memory;
@@ -251,7 +258,7 @@ export async function buildGeneration(
       }
       return { memory, redis, redisFailed, responders };
     };
-    return { addresses, inFlight: counter, ready, purge, close };
+    return { addresses, inFlight: counter, ready, purge, holdChanged: (request) => holdForSibling(issuers, request), close };
   } catch (error) {
     await close();
     throw error;
@@ -329,4 +336,12 @@ async function listenerTls(config: NonNullable<ResponderConfig["tls"]>, field: s
   if (config.clientAuth === "off") return { certificate, key, clientAuth: undefined };
   if (trust === undefined) throw new ConfigError("trust", "TLS client authentication needs a trust store (trust.anchors)");
   return { certificate, key, clientAuth: { mode: config.clientAuth, validator: trust.validator, cache: trust.cache, logger } };
+}
+
+/** Drops what `scope` names from reused answers; how many went. */
+function purgeReused(reuse: ReuseTable<SignedResponse>, scope: PurgeScope): number {
+  if (scope.kind === "issuer") return reuse.drop(scope.issuer, scope.serials);
+  const held = reuse.size;
+  reuse.dropAll();
+  return held;
 }

@@ -17,8 +17,8 @@ import { resignQueue } from "../responses/resign-queue.ts";
 import { clientCertId } from "../responses/changed-cert-ids.ts";
 import type { StatusChanges } from "../status/change-events.ts";
 import type { ChangeOrigin, RemoteChanges } from "../responses/apply-changes.ts";
-import type { PurgeScope } from "../responses/cache-purge.ts";
-import { redisChangeChannel, type ChangeChannel, type RemoteChange } from "../responses/redis-change-channel.ts";
+import type { PurgeRequest, PurgeScope } from "../responses/cache-purge.ts";
+import { changeChannelName, redisChangeChannel, type ChangeChannel, type RemoteChange } from "../responses/redis-change-channel.ts";
 import type { CertId } from "../ocsp/types.ts";
 import { startRenewer, type Renewer } from "../responses/renewer.ts";
 import type { ResponseCache } from "../responses/response-cache.ts";
@@ -52,6 +52,8 @@ export interface BuiltResponseCache {
   dropAll(): void;
   /** `vouch cache purge`: drops `scope` from memory and Redis; resolves with the counts (redis undefined: none, or unreachable). */
   purge(scope: PurgeScope): Promise<{ readonly memory: number; readonly redis: number | undefined }>;
+  /** Another instance's `vouch cache purge` (change channel): drops `scope` from memory only; how many responses went. */
+  purgeMemory(scope: PurgeScope): number;
   /** With a Redis tier: the other instances' changes, and publishing this one's (redis-change-channel.ts). */
   readonly remote: RemoteChanges | undefined;
   /** Stops renewing and pre-production, then closes the tiers. */
@@ -179,6 +181,7 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     const shared = redis;
     const changeListeners: ((change: RemoteChange) => void)[] = [];
     const missedListeners: ((downForMs: number) => void)[] = [];
+    const purgeListeners: ((scope: PurgeScope, request: PurgeRequest) => void)[] = [];
     const retryUnsent = async (): Promise<void> => {
       const deletions = unsent.deletions.splice(0);
       for (const changes of deletions) {
@@ -189,7 +192,7 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     };
     channel = redisChangeChannel({
       url: config.redis.url,
-      channel: `${config.redis.keyPrefix ?? `vouch:${responder.name}:`}changes`,
+      channel: changeChannelName(config.redis.keyPrefix ?? `vouch:${responder.name}:`),
       publish: (name, message) => shared.publish(name, message),
       logger: logger.child({ cache: "redis" }),
       onRemote: (change) => {
@@ -198,12 +201,16 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
       onMissed: (downForMs) => {
         for (const listener of missedListeners) listener(downForMs);
       },
+      onPurge: (scope, request) => {
+        for (const listener of purgeListeners) listener(scope, request);
+      },
       onReconnected: () => void retryUnsent(),
     });
     const open = channel;
     remote = {
       onChange: (listener) => changeListeners.push(listener),
       onMissed: (listener) => missedListeners.push(listener),
+      onPurge: (listener) => purgeListeners.push(listener),
       publish(changes) {
         void open.publish(changes).then((sent) => {
           if (!sent) remember(unsent.publications, changes);
@@ -220,6 +227,9 @@ export function buildResponseCache(responder: ResponderConfig, config: ResponseC
     redisUp,
     applyChange,
     dropAll: () => void memory.evictAll(),
+    purgeMemory(scope) {
+      return scope.kind === "everything" ? memory.evictAll() : memory.evictChanged(scope.issuer, scope.serials).length;
+    },
     async purge(scope) {
       if (scope.kind === "everything") return { memory: memory.evictAll(), redis: await redis?.evictAll() };
       const dropped = memory.evictChanged(scope.issuer, scope.serials).length;

@@ -7,6 +7,7 @@ import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
 import type { ReadyReport } from "../operations/readiness.ts";
 import { reloadThread, type PreloadedTables } from "../status/source-supply.ts";
 import type { PurgeRequest, PurgeResult } from "../responses/cache-purge.ts";
+import type { HoldRequest, Siblings } from "./sibling-holds.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
 
 /** A running Vouch: its listeners and the sources behind them. */
@@ -26,6 +27,8 @@ export interface Service {
   reload(config: Config): Promise<void>;
   /** `vouch cache purge` in this process (build-generation.ts `Generation.purge`). */
   purge(request: PurgeRequest): Promise<PurgeResult>;
+  /** A sibling worker's change: hold those answers until this worker's sources looked (sibling-holds.ts); how many issuers do. */
+  holdChanged(request: HoldRequest): number;
   /** Stops listening, finishes requests in flight (and their billing), stops reloading sources. */
   close(): Promise<void>;
 }
@@ -49,6 +52,8 @@ export async function startService(
     readonly renewSigners?: boolean;
     /** Revocation tables loaded before the service (a worker thread's, from its supervisor): for the first configuration's sources only. */
     readonly tables?: PreloadedTables | undefined;
+    /** The other workers of this instance, told of each change before this one answers with it (sibling-holds.ts). */
+    readonly siblings?: Siblings | undefined;
   } = {},
 ): Promise<Service> {
   const reusePort = options.reusePort === true;
@@ -58,7 +63,7 @@ export async function startService(
   const reloadsThread = reloadThread();
   let generation: Generation;
   try {
-    generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, tables: options.tables });
+    generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, tables: options.tables }, options.siblings);
   } catch (error) {
     await reloadsThread.close();
     throw error;
@@ -86,7 +91,7 @@ export async function startService(
   let reloads = Promise.resolve();
   metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread });
+    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread }, options.siblings);
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];
@@ -135,6 +140,7 @@ export async function startService(
     },
     observability: { metrics, ready: () => generation.ready() },
     purge: (request) => generation.purge(request),
+    holdChanged: (request) => generation.holdChanged(request),
     reload: (next) => {
       const run = reloads.then(() => reload(next));
       reloads = run.catch(() => undefined);

@@ -52,10 +52,12 @@ export interface VouchMetrics {
   /** `vouch_request_duration_seconds{responder}`: from a complete request to the reply written. */
   readonly requestDuration: LazyHistogram<"responder">;
   /**
-   * `vouch_revocation_applied_seconds{responder,source}`: from a change becoming known to its source
-   * (a file's mtime, a store row's change time) until answers and caches hold it (issue 14).
+   * `vouch_revocation_applied_seconds{responder,source,origin}`: from a change becoming known to its
+   * source (a file's mtime, a store row's change time) until answers and caches hold it (issue 14);
+   * `origin` "local" for this worker's own sources, "remote" for another instance's (or worker's)
+   * change heard on the change channel.
    */
-  readonly revocationApplied: LazyHistogram<"responder" | "source">;
+  readonly revocationApplied: LazyHistogram<"responder" | "source" | "origin">;
   /** `vouch_answers_total{responder,status}`: certificate statuses in locally signed responses. */
   readonly answers: LazyCounter<"responder" | "status">;
   /** `vouch_step_results_total{responder,step,result}`. */
@@ -215,7 +217,7 @@ export function createMetrics(options: MetricsOptions): VouchMetrics {
     revocationApplied: lazyHistogram(registry, {
       name: "vouch_revocation_applied_seconds",
       help: "Time from a revocation data change becoming known to its source (file mtime, store row change time) until answers and response caches hold it.",
-      labelNames: ["responder", "source"],
+      labelNames: ["responder", "source", "origin"],
       buckets: PROPAGATION_BUCKETS,
     }),
     answers: lazy("vouch_answers_total", "Certificate statuses (good, revoked, unknown) in locally signed responses.", ["responder", "status"]),

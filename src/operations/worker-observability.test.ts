@@ -14,7 +14,7 @@ function worker(requests: number, report: ReadyReport): Map<string, () => Promis
   const metrics = createMetrics({ clock, processMetrics: false });
   const counter = metrics.requests.child({ responder: "r", type: "basic", method: "GET", outcome: "local", status: "successful", code: "200" });
   for (let i = 0; i < requests; i++) counter.inc();
-  const service = { listeners: [], observability: { metrics, ready: async () => report }, reload: async () => {}, purge: async () => ({ memory: 0, redisFailed: 0, responders: [] }), close: async () => {} } satisfies Service;
+  const service = { listeners: [], observability: { metrics, ready: async () => report }, reload: async () => {}, purge: async () => ({ memory: 0, redisFailed: 0, responders: [] }), holdChanged: () => 0, close: async () => {} } satisfies Service;
   const handlers = new Map<string, () => Promise<unknown>>();
   answerObservabilityAsks((kind, handler) => handlers.set(kind, handler), () => service);
   return handlers;

@@ -14,6 +14,7 @@ import { certificateFields } from "../ocsp/certificate-fields.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { LazyHistogram } from "../observability/lazy-histogram.ts";
 import { SerialChanges, SerialChangesBuilder, type ChangedIssuer, type StatusChangeFeed, type StatusChanges } from "../status/change-events.ts";
+import type { PurgeRequest, PurgeScope } from "./cache-purge.ts";
 import type { RemoteChange } from "./redis-change-channel.ts";
 
 /** Where a batch comes from: this worker's own sources, or another instance (or worker) through Redis. */
@@ -31,6 +32,8 @@ export interface ChangeTarget {
 export interface RemoteChanges {
   onChange(listener: (change: RemoteChange) => void): void;
   onMissed(listener: (downForMs: number) => void): void;
+  /** `vouch cache purge` asked every instance sharing the Redis tier to drop `scope` from memory. */
+  onPurge(listener: (scope: PurgeScope, request: PurgeRequest) => void): void;
   /** Tells the other instances of a change this worker's sources saw. */
   publish(changes: StatusChanges): void;
 }
@@ -46,7 +49,7 @@ export interface ApplyChangesOptions {
   readonly remote?: RemoteChanges | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly applied?: LazyHistogram<"responder" | "source"> | undefined;
+  readonly applied?: LazyHistogram<"responder" | "source" | "origin"> | undefined;
 }
 
 /** Subscribes to every issuer's changes; returns what unsubscribes. Batches are applied one after the other, in order. */
@@ -60,7 +63,7 @@ export function applyChanges(options: ApplyChangesOptions): () => void {
   const apply = async (issuer: string, changes: StatusChanges, origin: ChangeOrigin): Promise<void> => {
     await Promise.all(targets.map((target) => target.applyChange(changes, origin)));
     const now = clock.now();
-    if (origin === "local") applied?.labels({ responder, source: changes.source }).observe(Math.max(0, now - changes.changedAt) / 1000);
+    applied?.labels({ responder, source: changes.source, origin }).observe(Math.max(0, now - changes.changedAt) / 1000);
     logger.info(
       {
         issuer,

@@ -9,13 +9,16 @@
  *
  * A message is JSON: the publisher's random origin (its own messages are ignored), the issuer's
  * SHA-256 name and key hashes, the changed serials ("<hex of the minimal content octets>:<kind>")
- * or null for "everything", the kind of source and the change time.
+ * or null for "everything", the kind of source and the change time. `vouch cache purge` publishes
+ * on the same channel (purgeMessage): `{"origin", "purge": PurgeRequest}`, which every instance
+ * applies to its memory tiers and reused answers (the command deleted the Redis keys itself).
  */
 import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Redis as RedisClient } from "ioredis";
 import type { Logger } from "../observability/logger.ts";
 import { CHANGE_KINDS, type ChangeKind, type StatusChanges } from "../status/change-events.ts";
+import { purgeScope, type PurgeRequest, type PurgeScope } from "./cache-purge.ts";
 
 /** A change another instance saw. */
 export interface RemoteChange {
@@ -38,10 +41,12 @@ export interface ChangeChannelOptions {
   readonly url: string;
   /** The channel name (the key prefix followed by "changes"). */
   readonly channel: string;
-  /** PUBLISH over the cache's own connection (a subscribed connection cannot publish). */
-  publish(channel: string, message: string): Promise<boolean>;
+  /** PUBLISH over the cache's own connection (a subscribed connection cannot publish); resolves with the receivers, undefined when Redis could not take it. */
+  publish(channel: string, message: string): Promise<number | undefined>;
   readonly logger: Logger;
   onRemote(change: RemoteChange): void;
+  /** `vouch cache purge` asked every instance to drop `scope` from its memory tiers (`request`, as sent). */
+  onPurge(scope: PurgeScope, request: PurgeRequest): void;
   /** The subscription was down for a while and is back: changes published meanwhile are unknown. */
   onMissed(downForMs: number): void;
   /** Called after onMissed, and whenever the subscription is back: retry what failed while Redis was away. */
@@ -52,6 +57,17 @@ export interface ChangeChannelOptions {
 export const MAX_PUBLISHED_SERIALS = 10_000;
 
 const MAX_RECONNECT_DELAY_MS = 1000;
+
+/** The channel of the instances that share the Redis tier under `keyPrefix`. */
+export function changeChannelName(keyPrefix: string): string {
+  return `${keyPrefix}changes`;
+}
+
+/** What `vouch cache purge` publishes so that every instance drops `request` from its memory tiers. */
+export function purgeMessage(request: PurgeRequest): string {
+  const { issuer, serial } = request;
+  return JSON.stringify({ origin: `purge-${randomBytes(8).toString("hex")}`, purge: { ...(issuer === undefined ? {} : { issuer }), ...(serial === undefined ? {} : { serial }) } });
+}
 
 export function redisChangeChannel(options: ChangeChannelOptions): ChangeChannel {
   const { channel, logger } = options;
@@ -88,8 +104,9 @@ export function redisChangeChannel(options: ChangeChannelOptions): ChangeChannel
   });
   subscriber.on("message", (from: string, text: string) => {
     if (from !== channel) return;
-    const change = parse(text, origin);
-    if (change !== undefined) options.onRemote(change);
+    const message = parse(text, origin);
+    if (message?.kind === "change") options.onRemote(message.change);
+    else if (message?.kind === "purge") options.onPurge(message.scope, message.request);
   });
 
   return {
@@ -97,7 +114,7 @@ export function redisChangeChannel(options: ChangeChannelOptions): ChangeChannel
       const hashes = changes.issuer.hashes.get("sha256")!;
       const serials = changes.kind === "serials" && changes.serials.size <= MAX_PUBLISHED_SERIALS ? [...changes.serials].map((change) => `${change.serial.toString("hex")}:${change.kind}`) : null;
       const message = JSON.stringify({ origin, nameHash: hashes.nameHash.toString("hex"), keyHash: hashes.keyHash.toString("hex"), serials, source: changes.source, changedAt: changes.changedAt });
-      return options.publish(channel, message);
+      return options.publish(channel, message).then((receivers) => receivers !== undefined);
     },
     async close() {
       closed = true;
@@ -109,8 +126,10 @@ export function redisChangeChannel(options: ChangeChannelOptions): ChangeChannel
 /** One serial in a message: its minimal content octets in hex, a colon, how it changed. */
 const SERIAL_AND_KIND = new RegExp(`^(?:[0-9a-f]{2})+:(?:${CHANGE_KINDS.join("|")})$`);
 
-/** The change in `text`, or undefined for this instance's own messages and anything malformed. */
-function parse(text: string, origin: string): RemoteChange | undefined {
+type Message = { readonly kind: "change"; readonly change: RemoteChange } | { readonly kind: "purge"; readonly scope: PurgeScope; readonly request: PurgeRequest };
+
+/** The change or purge in `text`, or undefined for this instance's own messages and anything malformed. */
+function parse(text: string, origin: string): Message | undefined {
   let message: unknown;
   try {
     message = JSON.parse(text);
@@ -119,10 +138,21 @@ function parse(text: string, origin: string): RemoteChange | undefined {
   }
   if (typeof message !== "object" || message === null) return undefined;
   const fields = message as Record<string, unknown>;
-  if (fields.origin === origin || typeof fields.nameHash !== "string" || typeof fields.keyHash !== "string") return undefined;
+  if (fields.origin === origin) return undefined;
+  if (typeof fields.purge === "object" && fields.purge !== null) {
+    const { issuer, serial } = fields.purge as Record<string, unknown>;
+    if ((issuer !== undefined && typeof issuer !== "string") || (serial !== undefined && typeof serial !== "string")) return undefined;
+    const request: PurgeRequest = { issuer, serial };
+    try {
+      return { kind: "purge", scope: purgeScope(request), request };
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof fields.nameHash !== "string" || typeof fields.keyHash !== "string") return undefined;
   const serials = fields.serials;
   if (serials !== null && !(Array.isArray(serials) && serials.every((serial) => typeof serial === "string" && SERIAL_AND_KIND.test(serial)))) return undefined;
-  return {
+  const change: RemoteChange = {
     nameHash: Buffer.from(fields.nameHash, "hex"),
     keyHash: Buffer.from(fields.keyHash, "hex"),
     serials:
@@ -135,4 +165,5 @@ function parse(text: string, origin: string): RemoteChange | undefined {
     source: typeof fields.source === "string" ? fields.source : "unknown",
     changedAt: typeof fields.changedAt === "number" ? fields.changedAt : Date.now(),
   };
+  return { kind: "change", change };
 }

@@ -47,8 +47,8 @@ export interface RedisResponseCache extends ResponseCache {
   evictChanged(issuer: IssuerOfChange, serials: Iterable<Buffer> | "everything"): Promise<number | undefined>;
   /** Deletes every key under the prefix (a SCAN); resolves like evictChanged. */
   evictAll(): Promise<number | undefined>;
-  /** PUBLISHes `message` on `channel`; resolves true when Redis took it, false when it could not be reached (logged). */
-  publish(channel: string, message: string): Promise<boolean>;
+  /** PUBLISHes `message` on `channel`; resolves with how many subscribers got it, undefined when Redis could not be reached (logged). */
+  publish(channel: string, message: string): Promise<number | undefined>;
 }
 
 /**
@@ -167,8 +167,8 @@ export function redisResponseCache(options: RedisResponseCacheOptions): RedisRes
     evictAll() {
       return evicting(() => scanAndDelete(() => true));
     },
-    async publish(channel, message) {
-      return (await evicting(() => track(client.publish(channel, message)))) !== undefined;
+    publish(channel, message) {
+      return evicting(() => track(client.publish(channel, message)));
     },
     async get(id: CertId): Promise<CachedResponse | undefined> {
       if (closed) return undefined;

@@ -45,10 +45,20 @@ export type StatusChanges =
   /** Any of the issuer's answers may have changed; `reason` says why the serials are not listed. */
   | (ChangeBatch & { readonly kind: "everything"; readonly reason: string });
 
+/**
+ * What a source awaits before it answers with changed data (`appliedAt` is then when it is about to):
+ * a worker tells its sibling workers to hold their answers for those serials until their own sources
+ * have looked (src/status/recheck.ts), so that no client hears the old answer from a sibling after
+ * it heard the new one from this worker. Must not reject, and must settle soon (it delays the change).
+ */
+export type ChangeGate = (changes: StatusChanges) => Promise<void>;
+
 /** Where changes are published. */
 export interface StatusChangeFeed {
   /** Calls `listener` with each batch from now on, in order; returns what stops that. */
   subscribe(listener: (changes: StatusChanges) => void): () => void;
+  /** Makes the source await `gate` with each batch before answering with it; returns what stops that. */
+  beforeAnswering?(gate: ChangeGate): () => void;
 }
 
 /** Changed serials in compact arrays (a change listing a million serials makes no million objects, and crosses threads as three arrays). */

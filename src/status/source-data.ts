@@ -43,6 +43,12 @@ export function sourceData(sources: readonly OpenedSource[]): SourceData {
           for (const stop of stops) stop?.();
         };
       },
+      beforeAnswering(gate) {
+        const stops = list.map((source) => source.changes?.beforeAnswering?.(gate));
+        return () => {
+          for (const stop of stops) stop?.();
+        };
+      },
     },
     async lookNow() {
       await Promise.all(list.map((source) => source.lookNow?.()));

@@ -1,16 +1,18 @@
 /**
  * Loads one CRL file the way SPEC §2 orders it (crl-read.ts: parse, extensions, issuer, thisUpdate,
  * signature, then entries), on two loading threads of their own (crl-jobs.ts) that each build the
- * table of half the entries. Measured with 1M entries (bench/source-ready.ts): on the serving thread, in
+ * table of half the entries; a small file (READ_HERE_BYTES) on the serving thread. Measured with 1M entries (bench/source-ready.ts): on the serving thread, in
  * slices, the load took ~1.2 s and left the walk's garbage in the serving process's heap until a
  * later GC; on its own threads it runs in one go, and that memory goes with the threads.
  */
 import { X509Certificate } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
 import { MessageChannel } from "node:worker_threads";
 import { ConfigError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { loadingThread } from "../loading-thread.ts";
-import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
+import { readCheckedCrl, type CheckedCrl, type CrlIssuer } from "./crl-read.ts";
+import { crlDerOfFile } from "./crl-pem.ts";
 import { joinedTable } from "../table/joined-table.ts";
 import type { SerialTable } from "../table/serial-table.ts";
 import { serialTableFromParts, type SerialTableParts } from "../table/serial-table.ts";
@@ -59,6 +61,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
     throw new ConfigError(field, message, { file, cause });
   };
   if (signal?.aborted === true) fail("reading entries was cancelled");
+  if (await isSmall(file)) return loadHere(file, issuer, now, fail, signal);
   // The first share's thread reads the file and passes it on over this channel.
   const { port1, port2 } = new MessageChannel();
   const threads = [loadingThread(), loadingThread()];
@@ -98,6 +101,53 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
     signal?.removeEventListener("abort", abort);
     await stop();
   }
+}
+
+/**
+ * CRL files up to this size (~4,000 entries) are read on the serving thread, in a few ms: two
+ * loading threads started for them took 0.5-1.1 s under load (11 entries, load average 14; the
+ * parse itself 1-4 ms), which was most of the time a revocation took to reach answers from a CRL
+ * (bench/propagation.ts). Their garbage is a few hundred KB.
+ */
+const READ_HERE_BYTES = 128 * 1024;
+
+async function isSmall(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).size <= READ_HERE_BYTES;
+  } catch {
+    // The loading thread's read reports the problem.
+    return false;
+  }
+}
+
+/** A small CRL, read, checked and indexed on this thread, in one share. */
+async function loadHere(file: string, issuer: CrlIssuer, now: number, fail: (message: string, cause?: unknown) => never, signal: AbortSignal | undefined): Promise<LoadedCrl> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file, { signal });
+  } catch (error) {
+    if (signal?.aborted === true) return fail("reading entries was cancelled");
+    return fail(`cannot read: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  let crl: CheckedCrl;
+  try {
+    const der = await crlDerOfFile(bytes);
+    if (signal?.aborted === true) return fail("reading entries was cancelled");
+    crl = readCheckedCrl(der, issuer, now);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    return fail(error instanceof Error ? error.message : String(error), error);
+  }
+  return {
+    file,
+    thisUpdate: crl.thisUpdate,
+    nextUpdate: crl.nextUpdate,
+    crlNumber: crl.crlNumber,
+    baseCrlNumber: crl.baseCrlNumber,
+    freshestCrl: crl.freshestCrl,
+    entries: serialTableFromParts(crl.entries),
+    shares: [crl.entries],
+  };
 }
 
 /** The CRLs answers come from: a complete CRL and, when one applies, a delta on top of it. */

@@ -1,7 +1,8 @@
 /**
  * Which serials answer differently in a new whole table than in the one it replaces, for the change
  * events (change-events.ts). It runs as a job on a loading thread, which reads both tables where
- * they are (they live in shared memory): each row of each side is found in the other and its record
+ * they are (they live in shared memory), or, for small tables, on the serving thread itself
+ * (table-source.ts MAX_ROWS_COMPARED_HERE): each row of each side is found in the other and its record
  * compared in the arrays, allocating nothing but for the serials that changed. Both tables were
  * mostly built in the same order (a file's lines, a CRL's entries sorted by openssl, a store's rows
  * by serial), so a row is first looked for at the same distance from its position as the last one

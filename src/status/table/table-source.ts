@@ -6,9 +6,10 @@
  * - freshness, the serials view, and the rows laid over the table (one overlay);
  * - one refresh at a time (a request during one runs another right after it);
  * - what a failed refresh does, for every kind: see `keepLastData`;
- * - telling subscribers which serials each refresh changed (change-events.ts): rows laid over the
- *   table are compared as they are applied; a whole new table is compared with the one it replaces
- *   on a loading thread, and only while someone listens.
+ * - telling subscribers which serials each refresh changed (change-events.ts), worked out before the
+ *   changed data answers: the gates (ChangeGate) hear of them first, the subscribers the moment it
+ *   answers. Rows laid over the table are compared with it; a whole new table with the one it
+ *   replaces (on a loading thread when they are large), and only while someone listens.
  * Answers come from memory, synchronously: a lookup is a probe into the overlay (when it has rows)
  * and one into the table, and allocates only the answer.
  */
@@ -18,11 +19,12 @@ import type { Logger } from "../../observability/logger.ts";
 import { issuerHashes } from "../../ocsp/cert-id.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import type { CertId } from "../../ocsp/types.ts";
-import { changeKind, isRevoked, SerialChanges, SerialChangesBuilder, type ChangedIssuer, type StatusChangeFeed, type StatusChanges } from "../change-events.ts";
+import { changeKind, isRevoked, SerialChanges, SerialChangesBuilder, type ChangedIssuer, type ChangeGate, type StatusChangeFeed, type StatusChanges } from "../change-events.ts";
 import { issuerMatch } from "../issuer-match.ts";
 import { runOnItsOwnThread } from "../loading-thread.ts";
 import type { OpenedSource, SourceFreshness, StatusAnswer } from "../status-source.ts";
 import type { CurrentTable, Refresh, RowBatch, TableLoader, TableSnapshot } from "./table-loader.ts";
+import { tableDiffJob } from "./table-diff.ts";
 import { overlaidTable } from "./table-overlay.ts";
 import { putRecord, sameRecord, SerialTableBuilder, type SerialRecord, type SerialTable } from "./serial-table.ts";
 
@@ -32,6 +34,12 @@ import { putRecord, sameRecord, SerialTableBuilder, type SerialRecord, type Seri
  * for them is better off dropping all of the issuer's.
  */
 export const MAX_LISTED_CHANGES = 100_000;
+
+/**
+ * Whole tables of up to this many rows (both together) are compared on the serving thread: ~0.15 s
+ * per million rows (table-diff.ts), so well under a millisecond here, against a thread's start.
+ */
+const MAX_ROWS_COMPARED_HERE = 20_000;
 
 export interface TableSourceOptions {
   /** DER of the CA certificate whose certificates the data is about. */
@@ -84,6 +92,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
     throw error;
   }
   const listeners = new Set<(changes: StatusChanges) => void>();
+  const gates = new Set<ChangeGate>();
   const publish = (changes: StatusChanges): void => {
     for (const listener of listeners) {
       try {
@@ -147,41 +156,73 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
     problem = failures.problem(error);
   };
 
-  /** Lays the rows that say something new over the table, and tells listeners which serials changed how. */
-  const applyRows = (current: Data, batches: readonly RowBatch[]): void => {
+  /** Awaits every gate (change-events.ts ChangeGate) with `changes`, before the data answers with them. */
+  const passGates = async (changes: readonly StatusChanges[]): Promise<void> => {
+    if (gates.size === 0 || changes.length === 0) return;
+    await Promise.all(
+      [...gates].flatMap((gate) =>
+        changes.map((batch) =>
+          gate(batch).catch((error: unknown) => {
+            logger.error({ err: error }, "a gate before changed data answers failed");
+          }),
+        ),
+      ),
+    );
+  };
+
+  /**
+   * Which serials the rows change, batch by batch (a later batch compared with the earlier ones laid
+   * over the table): worked out before the rows answer, so that the gates hear of them first.
+   */
+  const rowChanges = (current: Data, batches: readonly RowBatch[]): { changes: SerialChangesBuilder; changedAt: number }[] => {
     const changed: { changes: SerialChangesBuilder; changedAt: number }[] = [];
-    for (const { rows, changedAt } of batches) {
+    for (const [index, { rows, changedAt }] of batches.entries()) {
       const changes = new SerialChangesBuilder();
       for (const serial of rows.serials()) {
         const after = rows.lookup(serial);
-        const before = current.view.lookup(serial);
-        if (after === undefined || sameRecord(before, after)) continue;
+        if (after === undefined) continue;
+        let before: SerialRecord | undefined;
+        let listedEarlier = false;
+        for (let earlier = index - 1; earlier >= 0 && !listedEarlier; earlier--) {
+          const record = batches[earlier]!.rows.lookup(serial);
+          if (record !== undefined) [before, listedEarlier] = [record, true];
+        }
+        if (!listedEarlier) before = current.view.lookup(serial);
         const kind = changeKind(before, after, listsIssued);
         if (kind !== undefined) changes.add(serial, kind);
+      }
+      if (changes.size > 0) changed.push({ changes, changedAt });
+    }
+    return changed;
+  };
+
+  /** Lays the rows that say something new over the table. */
+  const layRows = (current: Data, batches: readonly RowBatch[]): void => {
+    for (const { rows } of batches) {
+      for (const serial of rows.serials()) {
+        const after = rows.lookup(serial);
+        if (after === undefined || sameRecord(current.view.lookup(serial), after)) continue;
         current.overlay ??= new SerialTableBuilder({ maxRows: rows.size, maxPoolBytes: rows.size * 32, expectedRows: rows.size });
         putRecord(current.overlay, serial, after);
       }
       current.view = current.overlay === undefined ? current.base : overlaidTable(current.base, current.overlay);
-      if (changes.size > 0) changed.push({ changes, changedAt });
     }
-    const appliedAt = clock.now();
-    for (const { changes, changedAt } of changed) publish({ ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(changes.parts()) });
   };
 
   /**
    * What a whole new table changes against the one it replaces (`before`; none when there was
-   * none), worked out on a loading thread of its own: the tables are in shared memory, and the
-   * thread and its garbage go once it is done. Undefined when nothing changed or no one listens.
-   * It is worked out BEFORE the new table answers, so that the change is published the moment this
-   * worker starts answering with it: a sibling worker still on the old data hears of it (and holds
-   * those answers, src/status/recheck.ts) within the change channel's delay instead of after the
-   * comparison, which took a thread's start (tens of ms) during which this worker said revoked and
-   * its sibling good.
+   * none). Undefined when nothing changed or no one listens. It is worked out BEFORE the new table
+   * answers, so that the gates hear of it and it is published the moment this worker answers with
+   * it. Small tables (a CRL of a few thousand entries) are compared here, in well under a
+   * millisecond; larger ones on a loading thread of their own (the tables are in shared memory, and
+   * the thread and its garbage go once it is done), whose start alone took tens of ms under load
+   * (bench/propagation.ts: CRL p99 1.5 s with every comparison on a thread).
    */
   const wholeChanges = async (before: SerialTable | undefined, after: SerialTable, changedAt: number): Promise<((appliedAt: number) => StatusChanges) | undefined> => {
-    if (listeners.size === 0) return undefined;
+    if (listeners.size === 0 && gates.size === 0) return undefined;
     try {
-      const diff = await runOnItsOwnThread("table.diff", { before: before?.layers ?? [], after: after.layers, listsIssued, limit: MAX_LISTED_CHANGES });
+      const input = { before: before?.layers ?? [], after: after.layers, listsIssued, limit: MAX_LISTED_CHANGES };
+      const diff = (before?.size ?? 0) + after.size <= MAX_ROWS_COMPARED_HERE ? tableDiffJob(input).output : await runOnItsOwnThread("table.diff", input);
       if (diff.kind === "serials" && diff.serials.kinds.length === 0) return undefined;
       return diff.kind === "serials"
         ? (appliedAt) => ({ ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(diff.serials) })
@@ -201,6 +242,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       case "whole": {
         const before = data?.view;
         const changes = await wholeChanges(before, result.snapshot.table, result.changedAt);
+        if (changes !== undefined) await passGates([changes(clock.now())]);
         if (closed) return;
         confirmedAt = startedAt;
         const after = install(result.snapshot).view;
@@ -209,12 +251,21 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
         if (before !== undefined) announceGarbage(before, after);
         return;
       }
-      case "rows":
+      case "rows": {
         if (data === undefined) return;
+        const current = data;
+        const changed = rowChanges(current, result.batches);
+        const batches = (appliedAt: number): StatusChanges[] =>
+          changed.map(({ changes, changedAt }) => ({ ...published, kind: "serials", changedAt, appliedAt, serials: new SerialChanges(changes.parts()) }));
+        await passGates(batches(clock.now()));
+        // Only a refresh changes the data, one at a time: `current` is still the data in use, unless closed.
+        if (closed) return;
         confirmedAt = startedAt;
-        applyRows(data, result.batches);
-        result.announce?.(data.view);
+        layRows(current, result.batches);
+        for (const changes of batches(clock.now())) publish(changes);
+        result.announce?.(current.view);
         return;
+      }
     }
   };
 
@@ -275,6 +326,10 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
         listeners.add(listener);
         return () => listeners.delete(listener);
       },
+      beforeAnswering(gate) {
+        gates.add(gate);
+        return () => gates.delete(gate);
+      },
     },
     freshness(): SourceFreshness | undefined {
       if (closed || data === undefined) return undefined;
@@ -287,6 +342,7 @@ export async function openTableSource(options: TableSourceOptions): Promise<Tabl
       if (closed) return;
       closed = true;
       listeners.clear();
+      gates.clear();
       await loader.close();
       await running;
     },
