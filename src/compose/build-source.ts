@@ -35,6 +35,7 @@ export async function buildSource(
           files: config.files,
           folder: config.folder,
           urls: config.urls,
+          lists: config.lists,
           fetch: config.fetch === undefined ? undefined : await crlFetchOptions(config.fetch),
           issuer,
           clock,

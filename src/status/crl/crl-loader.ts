@@ -31,6 +31,7 @@ import type { FetchLimits } from "./fetch/fetch-types.ts";
 import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
 import { UrlFeed, type FetchState } from "./fetch/url-feed.ts";
+import { ListFeed } from "./fetch/list-feed.ts";
 
 /** How a source's URLs are fetched. */
 export interface CrlFetchOptions {
@@ -52,6 +53,8 @@ export interface CrlSourceOptions {
   readonly folder?: string | undefined;
   /** URLs the CA publishes CRLs at (http, https, ldap, ldaps), fetched as `fetch` says. */
   readonly urls?: readonly string[] | undefined;
+  /** URLs of lists of many CAs' CRLs (fetch/crl-list.ts): the listed CRLs this issuer issued are fetched as `urls` are. */
+  readonly lists?: readonly string[] | undefined;
   readonly fetch?: CrlFetchOptions | undefined;
   /** DER of the CA certificate that issues (and signs) the CRLs. */
   readonly issuer: Buffer;
@@ -71,7 +74,8 @@ export interface CrlSourceOptions {
  */
 export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSource> {
   const urls = options.urls ?? [];
-  if (!Array.isArray(options.files) || options.files.length + urls.length === 0 && options.folder === undefined) throw new ConfigError("files", "must list at least one CRL file or URL");
+  const listUrls = options.lists ?? [];
+  if (!Array.isArray(options.files) || (options.files.length + urls.length + listUrls.length === 0 && options.folder === undefined)) throw new ConfigError("files", "must list at least one CRL file or URL");
   const issuerDer = requireDer(options.issuer, "issuer");
   const files = [...options.files.map((file, i) => requireFile(file, `files[${i}]`)), ...(options.folder === undefined ? [] : await folderFiles(options.folder, issuerDer))];
   const clock = requireClock(options.clock);
@@ -81,7 +85,8 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSourc
   const feeds = urls.map((url, i) => urlFeed(url, `urls[${i}]`, issuer, options.fetch, clock, logger));
   const fetch = options.fetch;
   const newFeed = fetch === undefined ? undefined : (url: string, field: string) => new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
-  const loader = crlLoader({ files, feeds, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
+  const lists = listUrls.map((url, i) => listFeed(url, `lists[${i}]`, issuerDer, new Set(urls), newFeed, fetch, clock, logger));
+  const loader = crlLoader({ files, feeds, lists, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
   const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
   return Object.assign(source, { fetches: () => loader.fetches() });
 }
@@ -136,12 +141,26 @@ function urlFeed(url: string, field: string, issuer: ReturnType<typeof crlIssuer
   return new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
 }
 
+function listFeed(url: string, field: string, issuerDer: Buffer, configured: ReadonlySet<string>, newFeed: ((url: string, field: string) => UrlFeed) | undefined, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): ListFeed {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(field, "must be a URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(field, "must be an http or https URL");
+  if (fetch === undefined || newFeed === undefined) throw new ConfigError("fetch", "is required with lists (the state folder at least)");
+  return new ListFeed({ url, field, issuerName: certificateFields(issuerDer).subjectDer, configured, newFeed, ...fetch, clock, logger });
+}
+
 /** CRLs: data with dates of its own that lists only revocations; a reload happens only once a file changed. */
 const CRL_DATA: DataKind = { name: "crl", dating: { kind: "published" }, listsIssued: false, failures: { kind: "per-version" } };
 
 interface CrlLoaderOptions {
   readonly files: readonly string[];
   readonly feeds: readonly UrlFeed[];
+  /** CRL lists: each feeds the listed CRLs this issuer issued. */
+  readonly lists: readonly ListFeed[];
   /** Makes the feed of a URL found in a CRL (Freshest CRL); absent when the source does not fetch. */
   readonly newFeed: ((url: string, field: string) => UrlFeed) | undefined;
   readonly issuerDer: Buffer;
@@ -152,7 +171,7 @@ interface CrlLoaderOptions {
 }
 
 function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readonly FetchState[] } {
-  const { files, feeds, issuerDer, clock, logger } = options;
+  const { files, feeds, lists, issuerDer, clock, logger } = options;
   const issuer = crlIssuer(issuerDer);
   const aborter = new AbortController();
   const signatures = new Map<string, string>();
@@ -171,7 +190,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
 
   return {
     data: CRL_DATA,
-    fetches: () => urlFeeds().map((feed) => feed.state),
+    fetches: () => [...lists.map((list) => list.state), ...urlFeeds().map((feed) => feed.state)],
     async load() {
       allSignatures = await fileSignatures(files);
       try {
@@ -182,11 +201,11 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
         throw error;
       }
       // A CA's site that is down, or a bad CRL from it, is logged by its feed and retried; it does not stop the start.
-      await Promise.all(feeds.map((feed) => feed.start()));
+      await Promise.all([...feeds, ...lists].map((feed) => feed.start()));
       await followFreshest();
       const view = selectCrlView(held());
-      if (view === undefined && feeds.length > 0) {
-        logger.warn({ urls: feeds.map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
+      if (view === undefined && feeds.length + lists.length > 0) {
+        logger.warn({ urls: [...lists, ...feeds].map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
         return undefined;
       }
       if (view === undefined) throw new ConfigError("files", "no complete CRL among the files (only delta CRLs)");
@@ -195,12 +214,14 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
     async watch(due) {
       if (files.length > 0) changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: allSignatures, onChange: due });
       onDue = due;
-      for (const feed of urlFeeds()) feed.watch(due);
+      for (const feed of [...feeds, ...deltas.values(), ...lists]) feed.watch(due);
     },
     async refresh() {
       const now = clock.now();
+      const dueLists = lists.filter((list) => list.isDue(now));
+      const listed = (await Promise.all(dueLists.map((list) => list.fetch()))).includes(true);
       const due = urlFeeds().filter((feed) => feed.isDue(now));
-      let changed = (await Promise.all(due.map((feed) => feed.fetch()))).includes(true);
+      let changed = (await Promise.all(due.map((feed) => feed.fetch()))).includes(true) || listed;
       let changedAtMs = now;
       const version = await changes?.check();
       if (version !== undefined) {
@@ -218,14 +239,14 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
         changedAtMs = await changedAt(files, version);
       }
       if (await followFreshest()) changed = true;
-      if (!changed) return due.length > 0 ? { kind: "same" } : { kind: "idle" };
+      if (!changed) return due.length + dueLists.length > 0 ? { kind: "same" } : { kind: "idle" };
       const view = selectCrlView(held());
       if (view === undefined) return { kind: "idle" };
       return { kind: "whole", snapshot: snapshotOf(view), changedAt: changedAtMs, announce: () => logView(logger, view, clock.now(), version === undefined ? "CRL fetched" : "CRL reloaded") };
     },
     async close() {
       aborter.abort();
-      await Promise.all(urlFeeds().map((feed) => feed.close()));
+      await Promise.all([...feeds, ...deltas.values(), ...lists].map((feed) => feed.close()));
       await changes?.close();
     },
   };
@@ -239,7 +260,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   async function followFreshest(): Promise<boolean> {
     if (options.newFeed === undefined) return false;
     const full = selectCrlView(held())?.full;
-    const configured = new Set(feeds.map((feed) => feed.state.url));
+    const configured = new Set([...feeds, ...lists.flatMap((list) => list.feeds)].map((feed) => feed.state.url));
     const named = new Set((full?.freshestCrl ?? []).filter((url) => fetchable(url) && !configured.has(url)));
     for (const [url, feed] of deltas) {
       if (named.has(url)) continue;
@@ -260,7 +281,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   }
 
   function urlFeeds(): UrlFeed[] {
-    return [...feeds, ...deltas.values()];
+    return [...feeds, ...lists.flatMap((list) => list.feeds), ...deltas.values()];
   }
 
   /** Every CRL held: the files' (in their order), then the URLs'. */
