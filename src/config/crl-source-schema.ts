@@ -56,7 +56,7 @@ export const crlSourceSchema = z
     type: z.literal("crl"),
     /** Full and delta CRLs, PEM or DER, re-read when they change. */
     files: z.array(filePath).default([]),
-    /** A folder holding many CAs' CRLs: this issuer takes the files whose CRL it issued (chosen at start and at each reload; changed files are re-read). */
+    /** A folder holding many CAs' CRLs: this issuer takes the files whose CRL it issued (looked at again on each poll: files that join or leave it are taken or let go; changed files are re-read). */
     folder: filePath.optional(),
     /** Where the CA publishes its CRLs; mixed with `files` in one source. */
     urls: z.array(crlUrl).default([]),

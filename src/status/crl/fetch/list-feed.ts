@@ -38,6 +38,12 @@ export interface ListFeedOptions {
 /** Listed CRLs whose issuer is read at once (a list of many CAs at start). */
 const CONCURRENT_HEADS = 8;
 
+/**
+ * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
+ * have a feed for the same URL, whose downloads must not land in the same file.
+ */
+let parts = 0;
+
 export class ListFeed {
   readonly #options: ListFeedOptions;
   readonly #keptList: string;
@@ -50,7 +56,6 @@ export class ListFeed {
   #retries = 0;
   #timer: NodeJS.Timeout | undefined;
   #due: (() => void) | undefined;
-  #parts = 0;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
 
   constructor(options: ListFeedOptions) {
@@ -96,7 +101,7 @@ export class ListFeed {
   async fetch(): Promise<boolean> {
     const { url, field, limits, clock, logger, stateFolder } = this.#options;
     const now = clock.now();
-    const part = `${this.#keptList}.${process.pid}.${++this.#parts}.part`;
+    const part = `${this.#keptList}.${process.pid}.${++parts}.part`;
     let result: FetchResult;
     let brought = false;
     try {

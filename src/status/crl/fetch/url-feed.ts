@@ -58,6 +58,12 @@ interface Held {
   readonly validators: Validators;
 }
 
+/**
+ * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
+ * have a feed for the same URL, whose downloads must not land in the same file.
+ */
+let parts = 0;
+
 export class UrlFeed {
   readonly #options: UrlFeedOptions;
   readonly #crlFile: string;
@@ -68,7 +74,6 @@ export class UrlFeed {
   #retries = 0;
   #timer: NodeJS.Timeout | undefined;
   #due: (() => void) | undefined;
-  #parts = 0;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
 
   constructor(options: UrlFeedOptions) {
@@ -117,7 +122,7 @@ export class UrlFeed {
   async fetch(): Promise<boolean> {
     const { url, field, limits, clock, logger, stateFolder } = this.#options;
     const now = clock.now();
-    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++this.#parts}.part`);
+    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++parts}.part`);
     let result: FetchResult;
     let changed = false;
     try {
