@@ -34,6 +34,11 @@ export interface CrlFetchOptions {
   readonly stateFolder: string;
   readonly schedule: FetchSchedule;
   readonly limits: FetchLimits;
+  /**
+   * Nothing is fetched (`vouch check`): each URL and list answers from the state folder's last good
+   * copy only, if any, so that checking a configuration needs no network and changes no state.
+   */
+  readonly offline?: boolean | undefined;
 }
 
 /** A CRL source: a table source that also tells how each of its URLs' fetches went. */

@@ -33,6 +33,8 @@ export interface ListFeedOptions {
   readonly limits: FetchLimits;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Only the state folder's copies are read, of the list and of its CRLs; nothing is fetched (crl-loader.ts CrlFetchOptions). */
+  readonly offline?: boolean | undefined;
 }
 
 /** Listed CRLs whose issuer is read at once (a list of many CAs at start). */
@@ -87,11 +89,12 @@ export class ListFeed {
       this.#validators = kept.validators;
       await this.#adopt(listedCrlUrls(kept.body, new URL(this.#options.url)));
     }
-    await this.fetch();
+    if (this.#options.offline !== true) await this.fetch();
   }
 
   /** Calls `due` whenever the list, or one of its CRLs, is due. */
   watch(due: () => void): void {
+    if (this.#options.offline === true) return;
     this.#due = due;
     for (const feed of this.#feeds.values()) feed.watch(due);
     this.#arm();
@@ -141,7 +144,7 @@ export class ListFeed {
       await Promise.all(
         candidates.slice(i, i + CONCURRENT_HEADS).map(async (url) => {
           try {
-            const issuer = await listedCrlIssuer(url, UrlFeed.keptCrlFile(stateFolder, url), limits, this.#aborter.signal);
+            const issuer = await listedCrlIssuer(url, UrlFeed.keptCrlFile(stateFolder, url), limits, this.#aborter.signal, this.#options.offline === true);
             if (issuer?.equals(issuerName) === true) mine.add(url);
           } catch (error) {
             // Unknown this time: a CRL already fed stays so; another is looked at again at the next fetch.

@@ -19,8 +19,10 @@ const known = new Map<string, Promise<Buffer | null>>();
 /**
  * The issuer Name (DER) of the CRL at `url`, `null` when what is there is no CRL. `kept` is where
  * the state folder would hold the last good CRL of that URL. Rejects when the URL cannot be read.
+ * `offline`: from the kept copy only (`null` without one).
  */
-export function listedCrlIssuer(url: string, kept: string, limits: FetchLimits, signal: AbortSignal): Promise<Buffer | null> {
+export function listedCrlIssuer(url: string, kept: string, limits: FetchLimits, signal: AbortSignal, offline = false): Promise<Buffer | null> {
+  if (offline) return keptHead(kept).then((head) => (head === undefined ? null : (crlIssuerName(head) ?? null)));
   let issuer = known.get(url);
   if (issuer === undefined) {
     issuer = readIssuer(url, kept, limits, signal);

@@ -42,6 +42,8 @@ export interface UrlFeedOptions {
   readonly limits: FetchLimits;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Only the state folder's CRL is taken up; nothing is fetched (crl-loader.ts CrlFetchOptions). */
+  readonly offline?: boolean | undefined;
 }
 
 /** The state folder's record beside a URL's CRL: what HTTP needs to ask for a newer one only. */
@@ -109,11 +111,12 @@ export class UrlFeed {
    */
   async start(): Promise<void> {
     await this.#takeUpPersisted();
-    await this.fetch();
+    if (this.#options.offline !== true) await this.fetch();
   }
 
   /** Calls `due` whenever a fetch becomes due. */
   watch(due: () => void): void {
+    if (this.#options.offline === true) return;
     this.#due = due;
     this.#arm();
   }
