@@ -52,9 +52,10 @@ const SHARES = 2;
  * critical extension or entry extension, is not issued by `issuer` (its issuer Name is compared
  * byte for byte with the certificate's subject), does not verify, has thisUpdate after `now`,
  * or is a delta CRL without a cRLNumber; and when `signal` aborts first (the loading threads are
- * stopped).
+ * stopped). `bytes`, when given, are the file's content already in shared memory (a download): the
+ * file is then not read (it need not exist yet; only errors name it).
  */
-export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal): Promise<LoadedCrl> {
+export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, bytes?: Buffer): Promise<LoadedCrl> {
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
@@ -70,7 +71,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
+    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, bytes: index === 0 ? bytes : undefined, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
     // The first share read the file, verified the signature and checked every entry: its fault is

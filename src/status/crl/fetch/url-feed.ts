@@ -128,14 +128,19 @@ export class UrlFeed {
     const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++parts}.part`);
     let result: FetchResult;
     let changed = false;
+    let written: Promise<unknown> | undefined;
     try {
-      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal);
+      // An http(s) body stays in shared memory for the loading threads; the state folder's copy is written meanwhile.
+      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal, true);
       if (outcome.kind === "not-modified") {
         result = "not-modified";
       } else if (outcome.sha256 === this.#held?.sha256) {
         result = "unchanged";
       } else {
-        const crl = await this.#check(part, now);
+        if (outcome.bytes !== undefined) written = writeFile(part, outcome.bytes);
+        // Handled from the start: a check that fails first must not leave a rejection unhandled.
+        written?.catch(() => {});
+        const crl = await this.#check(part, now, outcome.bytes);
         if (crl === undefined) {
           result = "refused";
         } else {
@@ -144,6 +149,7 @@ export class UrlFeed {
             logger.warn({ url, problem }, "fetched CRL refused (rollback); keeping the CRL held");
             result = "rolled-back";
           } else {
+            await written;
             await this.#keep(part, { crl: { ...crl, file: url }, sha256: outcome.sha256, validators: outcome.validators });
             result = "new";
             changed = true;
@@ -155,6 +161,7 @@ export class UrlFeed {
       logger.warn({ url, field, err: error instanceof Error ? error.message : String(error) }, "CRL fetch failed; keeping the CRL held");
       result = "failed";
     } finally {
+      await written?.catch(() => {});
       await rm(part, { force: true });
     }
     this.#record(now, result);
@@ -167,10 +174,10 @@ export class UrlFeed {
   }
 
   /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
-  async #check(part: string, now: number): Promise<LoadedCrl | undefined> {
+  async #check(part: string, now: number, bytes: Buffer | undefined): Promise<LoadedCrl | undefined> {
     const { url, field, issuer, logger } = this.#options;
     try {
-      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal);
+      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, bytes);
     } catch (error) {
       if (this.#aborter.signal.aborted) throw error;
       logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
