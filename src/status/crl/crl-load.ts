@@ -43,6 +43,17 @@ export interface LoadedCrl {
   readonly shares: readonly SerialTableParts[];
 }
 
+export interface CrlLoadOptions {
+  /** The file's content already in shared memory (a download): the file is then not read (it need not exist yet; only errors name it). */
+  readonly bytes?: Buffer | undefined;
+  /**
+   * The loading threads' niceness: RELOAD_NICENESS for a CRL that replaces one already answering,
+   * so that its parse takes spare CPU, not a core from answering (a swap under load on 2 cores);
+   * none (full speed) for the first, which answers wait for.
+   */
+  readonly niceness?: number | undefined;
+}
+
 /** Threads that share a load: each walks the whole CRL and builds the table of its share of the entries. */
 const SHARES = 2;
 
@@ -52,17 +63,17 @@ const SHARES = 2;
  * critical extension or entry extension, is not issued by `issuer` (its issuer Name is compared
  * byte for byte with the certificate's subject), does not verify, has thisUpdate after `now`,
  * or is a delta CRL without a cRLNumber; and when `signal` aborts first (the loading threads are
- * stopped). `bytes`, when given, are the file's content already in shared memory (a download): the
- * file is then not read (it need not exist yet; only errors name it).
+ * stopped).
  */
-export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, bytes?: Buffer): Promise<LoadedCrl> {
+export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: CrlLoadOptions = {}): Promise<LoadedCrl> {
+  const { bytes, niceness } = options;
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
   if (signal?.aborted === true) fail("reading entries was cancelled");
   // The first share's thread reads the file and passes it on over this channel.
   const { port1, port2 } = new MessageChannel();
-  const threads = [loadingThread(), loadingThread()];
+  const threads = [loadingThread({ niceness }), loadingThread({ niceness })];
   const stop = (): Promise<unknown> => Promise.all(threads.map((thread) => thread.close()));
   let aborted = false;
   const abort = (): void => {

@@ -13,7 +13,7 @@ import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { changedAt, fileSignatures, pollInterval, watchFileChanges, type FileChanges } from "../files/file-changes.ts";
 import { preloadedCrl } from "../preloads.ts";
-import type { PreloadedTables } from "../source-supply.ts";
+import { RELOAD_NICENESS, type PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
 import type { DataKind, TableLoader, TableSnapshot } from "../table/table-loader.ts";
 import { overlaidTable } from "../table/table-overlay.ts";
@@ -161,11 +161,13 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   const deltas = new Map<string, UrlFeed>();
   let onDue: (() => void) | undefined;
 
-  const load = async (file: string): Promise<void> => {
+  /** Loads `file`; `serving`: answers come from the source already, so the load runs at RELOAD_NICENESS (crl-load.ts). */
+  const load = async (file: string, serving = false): Promise<void> => {
     const signature = await fileSignatures([file]);
     signatures.set(file, signature);
     const index = options.files.indexOf(file);
-    loaded.set(file, preloadedCrl(options.tables, file, issuerDer, signature) ?? (await loadCrlFile(file, index < 0 ? "folder" : `files[${index}]`, issuer, clock.now(), aborter.signal)));
+    const field = index < 0 ? "folder" : `files[${index}]`;
+    loaded.set(file, preloadedCrl(options.tables, file, issuerDer, signature) ?? (await loadCrlFile(file, field, issuer, clock.now(), aborter.signal, { niceness: serving ? RELOAD_NICENESS : undefined })));
   };
 
   return {
@@ -174,7 +176,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
     async load() {
       allSignatures = await fileSignatures(files);
       try {
-        await Promise.all(files.map(load));
+        await Promise.all(files.map((file) => load(file)));
       } catch (error) {
         // Stop the other files' entry walks: the source will never open.
         aborter.abort();
@@ -210,7 +212,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
           const signature = await fileSignatures([file]);
           if (signature === signatures.get(file)) continue;
           try {
-            await load(file);
+            await load(file, true);
           } catch (error) {
             if (aborter.signal.aborted) return { kind: "idle" };
             logger.warn({ file, err: error instanceof ConfigError ? error.message : String(error) }, "CRL not reloaded; keeping the last good CRL");
@@ -257,7 +259,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
     const added: string[] = [];
     for (const file of new Set([...candidates.filter((file) => !taken.includes(file) && !failed.has(file)), ...retried])) {
       try {
-        await load(file);
+        await load(file, true);
         failed.delete(file);
         added.push(file);
         logger.info({ folder: folder.path, file }, "CRL file joined the folder; taken");

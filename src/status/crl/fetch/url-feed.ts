@@ -16,6 +16,7 @@ import { fetchCrl } from "./fetch-crl.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
 import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
 import { rollbackProblem } from "./rollback.ts";
+import { RELOAD_NICENESS } from "../../source-supply.ts";
 
 /** How the last fetch of a URL ended, as metrics and logs name it. */
 export type FetchResult = "new" | "not-modified" | "unchanged" | "failed" | "refused" | "rolled-back";
@@ -177,7 +178,8 @@ export class UrlFeed {
   async #check(part: string, now: number, bytes: Buffer | undefined): Promise<LoadedCrl | undefined> {
     const { url, field, issuer, logger } = this.#options;
     try {
-      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, bytes);
+      // A CRL fetched while one is held replaces it under load: its parse must not take a core from answering.
+      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, { bytes, niceness: this.#held === undefined ? undefined : RELOAD_NICENESS });
     } catch (error) {
       if (this.#aborter.signal.aborted) throw error;
       logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
