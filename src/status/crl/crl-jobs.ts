@@ -17,8 +17,6 @@ import { readCheckedCrl } from "./crl-read.ts";
 /** What one share's thread is given. */
 export interface CrlShareInput {
   readonly file: string;
-  /** The file's bytes already in shared memory (crl-load.ts `bytes`), for share 0: not read again. */
-  readonly bytes?: Uint8Array | undefined;
   readonly issuer: CrlIssuer;
   /** The time thisUpdate must not be after (ms). */
   readonly now: number;
@@ -32,7 +30,7 @@ export async function crlShareJob(input: CrlShareInput): Promise<JobDone<Checked
 }
 
 /** The file's bytes: read here for share 0 (and passed on), received for the others. */
-async function fileBytes({ file, bytes: given, share, peer }: CrlShareInput): Promise<Buffer> {
+async function fileBytes({ file, share, peer }: CrlShareInput): Promise<Buffer> {
   if (share.index !== 0) {
     const bytes = await new Promise<Uint8Array>((resolve) => peer.once("message", (message: { bytes: Uint8Array }) => resolve(message.bytes)));
     peer.close();
@@ -40,7 +38,7 @@ async function fileBytes({ file, bytes: given, share, peer }: CrlShareInput): Pr
   }
   let bytes: Buffer;
   try {
-    bytes = given !== undefined ? Buffer.from(given.buffer, given.byteOffset, given.byteLength) : await readFileIntoSharedMemory(file);
+    bytes = await readFileIntoSharedMemory(file);
   } catch (error) {
     throw new Error(`cannot read: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

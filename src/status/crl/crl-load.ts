@@ -44,8 +44,6 @@ export interface LoadedCrl {
 }
 
 export interface CrlLoadOptions {
-  /** The file's content already in shared memory (a download): the file is then not read (it need not exist yet; only errors name it). */
-  readonly bytes?: Buffer | undefined;
   /**
    * The loading threads' niceness: RELOAD_NICENESS for a CRL that replaces one already answering,
    * so that its parse takes spare CPU, not a core from answering (a swap under load on 2 cores);
@@ -66,7 +64,7 @@ const SHARES = 2;
  * stopped).
  */
 export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: CrlLoadOptions = {}): Promise<LoadedCrl> {
-  const { bytes, niceness } = options;
+  const { niceness } = options;
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
@@ -82,7 +80,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, bytes: index === 0 ? bytes : undefined, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
+    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
     // The first share read the file, verified the signature and checked every entry: its fault is

@@ -6,16 +6,12 @@ import type { FetchLimits, FetchOutcome, Validators } from "./fetch-types.ts";
 /** The URL schemes a CRL source may name. */
 export const CRL_URL_PROTOCOLS: readonly string[] = ["http:", "https:", "ldap:", "ldaps:"];
 
-/**
- * Fetches `url` into `file` (see httpFetch, ldapFetch); with `inMemory`, an http(s) body is kept in
- * shared memory instead (the outcome's `bytes`) and `file` is not written. Rejects for a scheme not
- * in CRL_URL_PROTOCOLS.
- */
-export function fetchCrl(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal, inMemory = false): Promise<FetchOutcome> {
+/** Fetches `url` into `file` (see httpFetch, ldapFetch). Rejects for a scheme not in CRL_URL_PROTOCOLS. */
+export function fetchCrl(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchOutcome> {
   switch (url.protocol) {
     case "http:":
     case "https:":
-      return httpFetch(url, file, validators, limits, cancel, inMemory);
+      return httpFetch(url, file, validators, limits, cancel);
     case "ldap:":
     case "ldaps:":
       return ldapFetch(url, file, limits, cancel);

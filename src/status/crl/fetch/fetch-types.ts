@@ -19,10 +19,4 @@ export interface FetchLimits {
 /** What one fetch found: the CRL is unchanged, or its bytes are in the file the fetch was given. */
 export type FetchOutcome =
   | { readonly kind: "not-modified" }
-  | {
-      readonly kind: "fetched";
-      readonly sha256: string;
-      readonly validators: Validators;
-      /** The body in shared memory, when the fetch was asked to keep it there (`inMemory`): the file is then not written. */
-      readonly bytes?: Buffer | undefined;
-    };
+  | { readonly kind: "fetched"; readonly sha256: string; readonly validators: Validators };

@@ -9,8 +9,7 @@ import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
-import { Transform, Writable } from "node:stream";
-import { sharedMemoryBuffer } from "../../files/shared-memory.ts";
+import { Transform } from "node:stream";
 import type { FetchLimits, FetchOutcome, Validators } from "./fetch-types.ts";
 
 /** Redirects followed: a CA's http distribution point may point at its https one, or at a mirror. */
@@ -20,16 +19,13 @@ const MAX_REDIRECTS = 3;
  * GETs `url` into `file` (created or truncated). Resolves `not-modified` on 304, `fetched` with the
  * body's SHA-256 and the answer's validators on 200. Rejects with an Error naming the problem on any
  * other status, a body over `limits.maxBytes`, a fetch over `limits.timeoutMs`, or a network error;
- * `file` is removed then. `cancel` stops it (the source closes). With `inMemory` the body goes to
- * shared memory (the outcome's `bytes`, which loading threads read without a copy) and `file` is
- * not written: a 1M-entry CRL written to disk and read back was two more passes over ~45 MB of
- * fresh memory before its parse could start (bench/source-ready.ts vouch-crl-http).
+ * `file` is removed then. `cancel` stops it (the source closes).
  */
-export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal, inMemory = false): Promise<FetchOutcome> {
+export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchOutcome> {
   const timeout = AbortSignal.timeout(limits.timeoutMs);
   const signal = cancel === undefined ? timeout : AbortSignal.any([timeout, cancel]);
   try {
-    return await fetchFollowing(url, inMemory ? undefined : file, validators, limits, signal, 0);
+    return await fetchFollowing(url, file, validators, limits, signal, 0);
   } catch (error) {
     await rm(file, { force: true });
     if (cancel?.aborted === true) throw new Error("cancelled", { cause: error });
@@ -38,7 +34,7 @@ export async function httpFetch(url: URL, file: string, validators: Validators, 
   }
 }
 
-async function fetchFollowing(url: URL, file: string | undefined, validators: Validators, limits: FetchLimits, signal: AbortSignal, redirects: number): Promise<FetchOutcome> {
+async function fetchFollowing(url: URL, file: string, validators: Validators, limits: FetchLimits, signal: AbortSignal, redirects: number): Promise<FetchOutcome> {
   const response = await get(url, validators, limits, signal);
   const status = response.statusCode ?? 0;
   if (status === 304) {
@@ -71,46 +67,13 @@ async function fetchFollowing(url: URL, file: string | undefined, validators: Va
       done(null, chunk);
     },
   });
-  const body = file === undefined ? new SharedBody(Number.isFinite(declared) && declared >= 0 ? declared : undefined) : undefined;
-  await pipeline(response, counted, body?.sink() ?? createWriteStream(file!), { signal });
+  await pipeline(response, counted, createWriteStream(file), { signal });
   if (bytes === 0) throw new Error("empty body");
   return {
     kind: "fetched",
     sha256: hash.digest("hex"),
     validators: { etag: header(response, "etag"), lastModified: header(response, "last-modified") },
-    bytes: body?.bytes(),
   };
-}
-
-/** A body gathered in shared memory: straight into a buffer of the declared length, else in chunks joined at the end. */
-class SharedBody {
-  readonly #declared: Buffer | undefined;
-  readonly #chunks: Buffer[] = [];
-  #length = 0;
-
-  constructor(declared: number | undefined) {
-    this.#declared = declared === undefined ? undefined : sharedMemoryBuffer(declared);
-  }
-
-  sink(): Writable {
-    return new Writable({
-      write: (chunk: Buffer, _encoding, done) => {
-        if (this.#declared === undefined) this.#chunks.push(chunk);
-        else if (this.#length + chunk.length > this.#declared.length) return done(new Error("the body is longer than its Content-Length"));
-        else chunk.copy(this.#declared, this.#length);
-        this.#length += chunk.length;
-        done();
-      },
-    });
-  }
-
-  bytes(): Buffer {
-    if (this.#declared !== undefined) return this.#declared.subarray(0, this.#length);
-    const joined = sharedMemoryBuffer(this.#length);
-    let at = 0;
-    for (const chunk of this.#chunks) at += chunk.copy(joined, at);
-    return joined;
-  }
 }
 
 function get(url: URL, validators: Validators, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {

@@ -129,19 +129,14 @@ export class UrlFeed {
     const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++parts}.part`);
     let result: FetchResult;
     let changed = false;
-    let written: Promise<unknown> | undefined;
     try {
-      // An http(s) body stays in shared memory for the loading threads; the state folder's copy is written meanwhile.
-      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal, true);
+      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal);
       if (outcome.kind === "not-modified") {
         result = "not-modified";
       } else if (outcome.sha256 === this.#held?.sha256) {
         result = "unchanged";
       } else {
-        if (outcome.bytes !== undefined) written = writeFile(part, outcome.bytes);
-        // Handled from the start: a check that fails first must not leave a rejection unhandled.
-        written?.catch(() => {});
-        const crl = await this.#check(part, now, outcome.bytes);
+        const crl = await this.#check(part, now);
         if (crl === undefined) {
           result = "refused";
         } else {
@@ -150,7 +145,6 @@ export class UrlFeed {
             logger.warn({ url, problem }, "fetched CRL refused (rollback); keeping the CRL held");
             result = "rolled-back";
           } else {
-            await written;
             await this.#keep(part, { crl: { ...crl, file: url }, sha256: outcome.sha256, validators: outcome.validators });
             result = "new";
             changed = true;
@@ -162,7 +156,6 @@ export class UrlFeed {
       logger.warn({ url, field, err: error instanceof Error ? error.message : String(error) }, "CRL fetch failed; keeping the CRL held");
       result = "failed";
     } finally {
-      await written?.catch(() => {});
       await rm(part, { force: true });
     }
     this.#record(now, result);
@@ -175,11 +168,11 @@ export class UrlFeed {
   }
 
   /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
-  async #check(part: string, now: number, bytes: Buffer | undefined): Promise<LoadedCrl | undefined> {
+  async #check(part: string, now: number): Promise<LoadedCrl | undefined> {
     const { url, field, issuer, logger } = this.#options;
     try {
       // A CRL fetched while one is held replaces it under load: its parse must not take a core from answering.
-      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, { bytes, niceness: this.#held === undefined ? undefined : RELOAD_NICENESS });
+      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, { niceness: this.#held === undefined ? undefined : RELOAD_NICENESS });
     } catch (error) {
       if (this.#aborter.signal.aborted) throw error;
       logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
