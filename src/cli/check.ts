@@ -3,13 +3,16 @@
  * `vouch serve` would start it, without serving: the same reading and validation (serve-plan.ts),
  * then the same build of everything short of listening (build-generation.ts: every certificate, key,
  * PIN, index, CRL and store loaded and checked, signers tried, billing sinks opened), closed again.
- * Nothing listens, so it may run beside the serve it checks, before a reload or a restart.
+ * Nothing listens and no CRL URL is fetched (the state folder's last good CRLs are checked instead;
+ * check-fetches.ts says what serve will fetch), so it may run beside the serve it checks, before a
+ * reload or a restart, and without network.
  */
 import { systemClock } from "../clock.ts";
 import { buildGeneration } from "../compose/build-generation.ts";
 import { jsonLogger } from "../observability/logger.ts";
 import { createMetrics } from "../observability/metrics.ts";
 import { namingConfigFile, planServe, type ServeOptions } from "./serve-plan.ts";
+import { crlFetchSummary } from "./check-fetches.ts";
 
 /**
  * Prints one line saying what the configuration serves, or throws the ConfigError `vouch serve`
@@ -33,4 +36,6 @@ export async function runCheck(configFile: string, options: Omit<ServeOptions, "
   process.stdout.write(
     `${configFile}: valid: ${config.responders.length} responder${config.responders.length === 1 ? "" : "s"}, ${issuers} issuer${issuers === 1 ? "" : "s"}, on ${addresses.join(", ")}${admin} (${running})\n`,
   );
+  const fetches = await crlFetchSummary(config);
+  if (fetches !== undefined) process.stdout.write(`${fetches}\n`);
 }

@@ -93,9 +93,9 @@ export async function buildGeneration(
   supply?: SourceSupply,
   siblings?: Siblings,
 ): Promise<Generation> {
-  // Without a supply (`vouch check`), the generation's sources reload on a thread of its own.
+  // Without a supply (`vouch check`), the generation's sources reload on a thread of its own, and fetch nothing.
   const ownReloads = supply === undefined ? reloadThread() : undefined;
-  const sources = supply ?? { reloads: ownReloads! };
+  const sources = supply ?? { reloads: ownReloads!, offline: true };
   const issuers: ServedIssuer[] = [];
   const readinessTargets: ReadinessTarget[] = [];
   const sinks: BillingSink[] = [];

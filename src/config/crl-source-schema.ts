@@ -56,20 +56,25 @@ export const crlSourceSchema = z
     type: z.literal("crl"),
     /** Full and delta CRLs, PEM or DER, re-read when they change. */
     files: z.array(filePath).default([]),
-    /** A folder holding many CAs' CRLs: this issuer takes the files whose CRL it issued (chosen at start and at each reload; changed files are re-read). */
+    /** A folder holding many CAs' CRLs: this issuer takes the files whose CRL it issued (looked at again on each poll: files that join or leave it are taken or let go; changed files are re-read). */
     folder: filePath.optional(),
     /** Where the CA publishes its CRLs; mixed with `files` in one source. */
     urls: z.array(crlUrl).default([]),
+    /**
+     * URLs of lists of many CAs' CRLs (a text file, one CRL URL per line, or a web server's directory
+     * index), refetched on the schedule: this issuer fetches the listed CRLs it issued, as `urls`.
+     */
+    lists: z.array(z.string().regex(/^https?:\/\/[^\s]+$/i, "must be an http:// or https:// URL")).default([]),
     fetch: crlFetchSchema.optional(),
     knownSerials: knownSerialsSchema.optional(),
     pollInterval: positiveDurationOr("PT1S"),
   })
   .strict()
   .superRefine((source, context) => {
-    if (source.files.length + source.urls.length === 0 && source.folder === undefined) {
-      context.addIssue({ code: "custom", path: ["files"], message: "at least one CRL file, folder or URL is required" });
+    if (source.files.length + source.urls.length + source.lists.length === 0 && source.folder === undefined) {
+      context.addIssue({ code: "custom", path: ["files"], message: "at least one CRL file, folder, URL or list is required" });
     }
-    if (source.urls.length > 0 && source.fetch === undefined) context.addIssue({ code: "custom", path: ["fetch"], message: "is required with urls (stateFolder at least)" });
+    if (source.urls.length + source.lists.length > 0 && source.fetch === undefined) context.addIssue({ code: "custom", path: ["fetch"], message: "is required with urls and lists (stateFolder at least)" });
   });
 
 export type CrlFetchConfig = z.infer<typeof crlFetchSchema>;

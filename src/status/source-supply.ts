@@ -28,6 +28,8 @@ export interface SourceSupply {
   readonly reloads: LoadingThread;
   /** Tables loaded before the sources (worker threads: by their supervisor, once for all of them). */
   readonly tables?: PreloadedTables | undefined;
+  /** `vouch check`: CRL URLs are not fetched, their state folder copies are read (crl-loader.ts CrlFetchOptions.offline). */
+  readonly offline?: boolean | undefined;
 }
 
 /**

@@ -45,6 +45,15 @@ export interface LoadedCrl {
   readonly shares: readonly SerialTableParts[];
 }
 
+export interface CrlLoadOptions {
+  /**
+   * The loading threads' niceness: RELOAD_NICENESS for a CRL that replaces one already answering,
+   * so that its parse takes spare CPU, not a core from answering (a swap under load on 2 cores);
+   * none (full speed) for the first, which answers wait for.
+   */
+  readonly niceness?: number | undefined;
+}
+
 /** Threads that share a load: each walks the whole CRL and builds the table of its share of the entries. */
 const SHARES = 2;
 
@@ -56,7 +65,8 @@ const SHARES = 2;
  * or is a delta CRL without a cRLNumber; and when `signal` aborts first (the loading threads are
  * stopped).
  */
-export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal): Promise<LoadedCrl> {
+export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: CrlLoadOptions = {}): Promise<LoadedCrl> {
+  const { niceness } = options;
   const fail = (message: string, cause?: unknown): never => {
     throw new ConfigError(field, message, { file, cause });
   };
@@ -64,7 +74,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   if (await isSmall(file)) return loadHere(file, issuer, now, fail, signal);
   // The first share's thread reads the file and passes it on over this channel.
   const { port1, port2 } = new MessageChannel();
-  const threads = [loadingThread(), loadingThread()];
+  const threads = [loadingThread({ niceness }), loadingThread({ niceness })];
   const stop = (): Promise<unknown> => Promise.all(threads.map((thread) => thread.close()));
   let aborted = false;
   const abort = (): void => {

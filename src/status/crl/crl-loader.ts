@@ -13,24 +13,20 @@ import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { changedAt, fileSignatures, pollInterval, watchFileChanges, type FileChanges } from "../files/file-changes.ts";
 import { preloadedCrl } from "../preloads.ts";
-import type { PreloadedTables } from "../source-supply.ts";
+import { RELOAD_NICENESS, type PreloadedTables } from "../source-supply.ts";
 import { requireClock, requireDer, requireFile, requireLogger } from "../source-options.ts";
 import type { DataKind, TableLoader, TableSnapshot } from "../table/table-loader.ts";
 import { overlaidTable } from "../table/table-overlay.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { CrlView, LoadedCrl } from "./crl-load.ts";
 import { crlIssuer, loadCrlFile, selectCrlView } from "./crl-load.ts";
-import { crlFilesIssuedBy } from "./crl-folder.ts";
-import { readFile } from "node:fs/promises";
-import { crlDerOfFile } from "./crl-pem.ts";
-import { parseCrl } from "./crl-parse.ts";
-import { verifyCrlSignatureNow } from "./crl-signature.ts";
+import { FolderFiles } from "./crl-folder-files.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
-import { X509Certificate } from "node:crypto";
 import type { FetchLimits } from "./fetch/fetch-types.ts";
 import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
 import { UrlFeed, type FetchState } from "./fetch/url-feed.ts";
+import { ListFeed } from "./fetch/list-feed.ts";
 
 /** How a source's URLs are fetched. */
 export interface CrlFetchOptions {
@@ -38,6 +34,11 @@ export interface CrlFetchOptions {
   readonly stateFolder: string;
   readonly schedule: FetchSchedule;
   readonly limits: FetchLimits;
+  /**
+   * Nothing is fetched (`vouch check`): each URL and list answers from the state folder's last good
+   * copy only, if any, so that checking a configuration needs no network and changes no state.
+   */
+  readonly offline?: boolean | undefined;
 }
 
 /** A CRL source: a table source that also tells how each of its URLs' fetches went. */
@@ -48,10 +49,12 @@ export interface CrlSource extends TableSource {
 export interface CrlSourceOptions {
   /** CRL files, PEM or DER; with `urls`, at least one complete CRL, plus any delta CRLs. */
   readonly files: readonly string[];
-  /** Folder holding many CAs' CRLs: the files whose CRL this issuer issued join `files` (chosen at open). */
+  /** Folder holding many CAs' CRLs: the files whose CRL this issuer issued join `files` (looked at again on each poll). */
   readonly folder?: string | undefined;
   /** URLs the CA publishes CRLs at (http, https, ldap, ldaps), fetched as `fetch` says. */
   readonly urls?: readonly string[] | undefined;
+  /** URLs of lists of many CAs' CRLs (fetch/crl-list.ts): the listed CRLs this issuer issued are fetched as `urls` are. */
+  readonly lists?: readonly string[] | undefined;
   readonly fetch?: CrlFetchOptions | undefined;
   /** DER of the CA certificate that issues (and signs) the CRLs. */
   readonly issuer: Buffer;
@@ -71,9 +74,11 @@ export interface CrlSourceOptions {
  */
 export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSource> {
   const urls = options.urls ?? [];
-  if (!Array.isArray(options.files) || options.files.length + urls.length === 0 && options.folder === undefined) throw new ConfigError("files", "must list at least one CRL file or URL");
+  const listUrls = options.lists ?? [];
+  if (!Array.isArray(options.files) || (options.files.length + urls.length + listUrls.length === 0 && options.folder === undefined)) throw new ConfigError("files", "must list at least one CRL file or URL");
   const issuerDer = requireDer(options.issuer, "issuer");
-  const files = [...options.files.map((file, i) => requireFile(file, `files[${i}]`)), ...(options.folder === undefined ? [] : await folderFiles(options.folder, issuerDer))];
+  const files = options.files.map((file, i) => requireFile(file, `files[${i}]`));
+  const folder = options.folder === undefined ? undefined : await FolderFiles.open(options.folder, issuerDer);
   const clock = requireClock(options.clock);
   const logger = requireLogger(options.logger);
   const pollIntervalMs = pollInterval(options.pollIntervalMs);
@@ -81,38 +86,10 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSourc
   const feeds = urls.map((url, i) => urlFeed(url, `urls[${i}]`, issuer, options.fetch, clock, logger));
   const fetch = options.fetch;
   const newFeed = fetch === undefined ? undefined : (url: string, field: string) => new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
-  const loader = crlLoader({ files, feeds, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
+  const lists = listUrls.map((url, i) => listFeed(url, `lists[${i}]`, issuerDer, new Set(urls), newFeed, fetch, clock, logger));
+  const loader = crlLoader({ files, folder, feeds, lists, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
   const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
   return Object.assign(source, { fetches: () => loader.fetches() });
-}
-
-/** The files of `folder` whose CRL `issuerDer` issued; ConfigError("folder") when it cannot be read or holds none. */
-async function folderFiles(folder: string, issuerDer: Buffer): Promise<string[]> {
-  let subject: Buffer;
-  try {
-    subject = certificateFields(issuerDer).subjectDer;
-  } catch (error) {
-    throw new ConfigError("issuer", `not a DER certificate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  let named: string[];
-  try {
-    named = await crlFilesIssuedBy(folder, subject);
-  } catch (error) {
-    throw new ConfigError("folder", `cannot be read: ${error instanceof Error ? error.message : String(error)}`, { file: folder, cause: error });
-  }
-  // CAs may share a name (a re-keyed CA, two test PKIs): a file is this issuer's only if its key verifies it.
-  const { publicKey } = crlIssuer(issuerDer);
-  const files: string[] = [];
-  for (const file of named) {
-    try {
-      verifyCrlSignatureNow(parseCrl(await crlDerOfFile(await readFile(file))), publicKey);
-      files.push(file);
-    } catch {
-      // Another CA's CRL under the same name, or a broken file: not this issuer's.
-    }
-  }
-  if (files.length === 0) throw new ConfigError("folder", `holds no CRL issued by ${new X509Certificate(issuerDer).subject.split("\n").join(", ")}`, { file: folder });
-  return files;
 }
 
 /** Whether a CRL may name `url` for a feed (Freshest CRL): a scheme Vouch fetches. */
@@ -136,12 +113,28 @@ function urlFeed(url: string, field: string, issuer: ReturnType<typeof crlIssuer
   return new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
 }
 
+function listFeed(url: string, field: string, issuerDer: Buffer, configured: ReadonlySet<string>, newFeed: ((url: string, field: string) => UrlFeed) | undefined, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): ListFeed {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(field, "must be a URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ConfigError(field, "must be an http or https URL");
+  if (fetch === undefined || newFeed === undefined) throw new ConfigError("fetch", "is required with lists (the state folder at least)");
+  return new ListFeed({ url, field, issuerName: certificateFields(issuerDer).subjectDer, configured, newFeed, ...fetch, clock, logger });
+}
+
 /** CRLs: data with dates of its own that lists only revocations; a reload happens only once a file changed. */
 const CRL_DATA: DataKind = { name: "crl", dating: { kind: "published" }, listsIssued: false, failures: { kind: "per-version" } };
 
 interface CrlLoaderOptions {
   readonly files: readonly string[];
+  /** The issuer's files of a folder of many CAs' CRLs, as found at open, and the folder looked at again on each poll. */
+  readonly folder: { readonly files: readonly string[]; readonly folder: FolderFiles } | undefined;
   readonly feeds: readonly UrlFeed[];
+  /** CRL lists: each feeds the listed CRLs this issuer issued. */
+  readonly lists: readonly ListFeed[];
   /** Makes the feed of a URL found in a CRL (Freshest CRL); absent when the source does not fetch. */
   readonly newFeed: ((url: string, field: string) => UrlFeed) | undefined;
   readonly issuerDer: Buffer;
@@ -152,7 +145,12 @@ interface CrlLoaderOptions {
 }
 
 function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readonly FetchState[] } {
-  const { files, feeds, issuerDer, clock, logger } = options;
+  const { feeds, lists, issuerDer, clock, logger } = options;
+  /** The folder's files taken (see followFolder), and the configured files with them: what is loaded and watched. */
+  let taken = [...(options.folder?.files ?? [])];
+  let files = [...options.files, ...taken];
+  /** Folder files that name this issuer but failed to load, by their stat signature then: tried again once it changes (a file still being written). */
+  const failed = new Map<string, string>();
   const issuer = crlIssuer(issuerDer);
   const aborter = new AbortController();
   const signatures = new Map<string, string>();
@@ -163,30 +161,33 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   const deltas = new Map<string, UrlFeed>();
   let onDue: (() => void) | undefined;
 
-  const load = async (file: string, index: number): Promise<void> => {
+  /** Loads `file`; `serving`: answers come from the source already, so the load runs at RELOAD_NICENESS (crl-load.ts). */
+  const load = async (file: string, serving = false): Promise<void> => {
     const signature = await fileSignatures([file]);
     signatures.set(file, signature);
-    loaded.set(file, preloadedCrl(options.tables, file, issuerDer, signature) ?? (await loadCrlFile(file, `files[${index}]`, issuer, clock.now(), aborter.signal)));
+    const index = options.files.indexOf(file);
+    const field = index < 0 ? "folder" : `files[${index}]`;
+    loaded.set(file, preloadedCrl(options.tables, file, issuerDer, signature) ?? (await loadCrlFile(file, field, issuer, clock.now(), aborter.signal, { niceness: serving ? RELOAD_NICENESS : undefined })));
   };
 
   return {
     data: CRL_DATA,
-    fetches: () => urlFeeds().map((feed) => feed.state),
+    fetches: () => [...lists.map((list) => list.state), ...urlFeeds().map((feed) => feed.state)],
     async load() {
       allSignatures = await fileSignatures(files);
       try {
-        await Promise.all(files.map(load));
+        await Promise.all(files.map((file) => load(file)));
       } catch (error) {
         // Stop the other files' entry walks: the source will never open.
         aborter.abort();
         throw error;
       }
       // A CA's site that is down, or a bad CRL from it, is logged by its feed and retried; it does not stop the start.
-      await Promise.all(feeds.map((feed) => feed.start()));
+      await Promise.all([...feeds, ...lists].map((feed) => feed.start()));
       await followFreshest();
       const view = selectCrlView(held());
-      if (view === undefined && feeds.length > 0) {
-        logger.warn({ urls: feeds.map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
+      if (view === undefined && feeds.length + lists.length > 0) {
+        logger.warn({ urls: [...lists, ...feeds].map((feed) => feed.state.url) }, "no usable CRL yet; answers wait for a fetch to succeed");
         return undefined;
       }
       if (view === undefined) throw new ConfigError("files", "no complete CRL among the files (only delta CRLs)");
@@ -195,20 +196,23 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
     async watch(due) {
       if (files.length > 0) changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: allSignatures, onChange: due });
       onDue = due;
-      for (const feed of urlFeeds()) feed.watch(due);
+      for (const feed of [...feeds, ...deltas.values(), ...lists]) feed.watch(due);
     },
     async refresh() {
       const now = clock.now();
+      const dueLists = lists.filter((list) => list.isDue(now));
+      const listed = (await Promise.all(dueLists.map((list) => list.fetch()))).includes(true);
       const due = urlFeeds().filter((feed) => feed.isDue(now));
-      let changed = (await Promise.all(due.map((feed) => feed.fetch()))).includes(true);
+      let changed = (await Promise.all(due.map((feed) => feed.fetch()))).includes(true) || listed;
       let changedAtMs = now;
+      if (await followFolder()) changed = true;
       const version = await changes?.check();
       if (version !== undefined) {
-        for (const [index, file] of files.entries()) {
+        for (const file of files) {
           const signature = await fileSignatures([file]);
           if (signature === signatures.get(file)) continue;
           try {
-            await load(file, index);
+            await load(file, true);
           } catch (error) {
             if (aborter.signal.aborted) return { kind: "idle" };
             logger.warn({ file, err: error instanceof ConfigError ? error.message : String(error) }, "CRL not reloaded; keeping the last good CRL");
@@ -218,17 +222,72 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
         changedAtMs = await changedAt(files, version);
       }
       if (await followFreshest()) changed = true;
-      if (!changed) return due.length > 0 ? { kind: "same" } : { kind: "idle" };
+      if (!changed) return due.length + dueLists.length > 0 ? { kind: "same" } : { kind: "idle" };
       const view = selectCrlView(held());
       if (view === undefined) return { kind: "idle" };
       return { kind: "whole", snapshot: snapshotOf(view), changedAt: changedAtMs, announce: () => logView(logger, view, clock.now(), version === undefined ? "CRL fetched" : "CRL reloaded") };
     },
     async close() {
       aborter.abort();
-      await Promise.all(urlFeeds().map((feed) => feed.close()));
+      await Promise.all([...feeds, ...deltas.values(), ...lists].map((feed) => feed.close()));
       await changes?.close();
     },
   };
+
+  /**
+   * Takes up the files that joined the folder since the last look and that this issuer issued
+   * (loaded, hence verified, on the loading threads), and lets go of those that left it, unless
+   * none would remain (a folder emptied by mistake must not take revocations away); then watches
+   * the files taken. Resolves whether the files changed.
+   */
+  async function followFolder(): Promise<boolean> {
+    const folder = options.folder?.folder;
+    if (folder === undefined) return false;
+    let named: string[] | undefined;
+    try {
+      named = await folder.changed();
+    } catch (error) {
+      logger.warn({ folder: folder.path, err: error instanceof Error ? error.message : String(error) }, "CRL folder cannot be read; keeping its CRLs");
+      return false;
+    }
+    // A file no longer there is forgotten (a publisher's temporary file, renamed into place).
+    if (named !== undefined) for (const file of failed.keys()) if (!named.includes(file)) failed.delete(file);
+    const retried: string[] = [];
+    for (const [file, signature] of failed) if ((await fileSignatures([file])) !== signature) retried.push(file);
+    if (named === undefined && retried.length === 0) return false;
+    const candidates = (named ?? taken).filter((file) => !options.files.includes(file));
+    const added: string[] = [];
+    for (const file of new Set([...candidates.filter((file) => !taken.includes(file) && !failed.has(file)), ...retried])) {
+      try {
+        await load(file, true);
+        failed.delete(file);
+        added.push(file);
+        logger.info({ folder: folder.path, file }, "CRL file joined the folder; taken");
+      } catch (error) {
+        if (aborter.signal.aborted) return false;
+        failed.set(file, signatures.get(file) ?? "");
+        signatures.delete(file);
+        logger.info({ folder: folder.path, file, problem: error instanceof ConfigError ? error.message : String(error) }, "file in the CRL folder names this issuer but is not usable; not taken");
+      }
+    }
+    let next = [...taken.filter((file) => candidates.includes(file)), ...added];
+    if (next.length === 0) {
+      logger.warn({ folder: folder.path }, "the CRL folder no longer holds a CRL of this issuer; keeping the ones it did");
+      next = taken;
+    }
+    for (const file of taken) {
+      if (next.includes(file)) continue;
+      loaded.delete(file);
+      signatures.delete(file);
+      logger.info({ folder: folder.path, file }, "CRL file left the folder; no longer used");
+    }
+    if (added.length === 0 && next.length === taken.length) return false;
+    taken = next.sort();
+    files = [...options.files, ...taken];
+    await changes?.close();
+    if (onDue !== undefined) changes = watchFileChanges({ files, pollIntervalMs: options.pollIntervalMs, logger, loadedSignatures: await fileSignatures(files), onChange: onDue });
+    return true;
+  }
 
   /**
    * Follows the Freshest CRL extension of the complete CRL in use (RFC 5280 §5.2.6): a feed for each
@@ -239,7 +298,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   async function followFreshest(): Promise<boolean> {
     if (options.newFeed === undefined) return false;
     const full = selectCrlView(held())?.full;
-    const configured = new Set(feeds.map((feed) => feed.state.url));
+    const configured = new Set([...feeds, ...lists.flatMap((list) => list.feeds)].map((feed) => feed.state.url));
     const named = new Set((full?.freshestCrl ?? []).filter((url) => fetchable(url) && !configured.has(url)));
     for (const [url, feed] of deltas) {
       if (named.has(url)) continue;
@@ -260,7 +319,7 @@ function crlLoader(options: CrlLoaderOptions): TableLoader & { fetches(): readon
   }
 
   function urlFeeds(): UrlFeed[] {
-    return [...feeds, ...deltas.values()];
+    return [...feeds, ...lists.flatMap((list) => list.feeds), ...deltas.values()];
   }
 
   /** Every CRL held: the files' (in their order), then the URLs'. */

@@ -16,6 +16,7 @@ import { fetchCrl } from "./fetch-crl.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
 import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
 import { rollbackProblem } from "./rollback.ts";
+import { RELOAD_NICENESS } from "../../source-supply.ts";
 
 /** How the last fetch of a URL ended, as metrics and logs name it. */
 export type FetchResult = "new" | "not-modified" | "unchanged" | "failed" | "refused" | "rolled-back";
@@ -42,6 +43,8 @@ export interface UrlFeedOptions {
   readonly limits: FetchLimits;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Only the state folder's CRL is taken up; nothing is fetched (crl-loader.ts CrlFetchOptions). */
+  readonly offline?: boolean | undefined;
 }
 
 /** The state folder's record beside a URL's CRL: what HTTP needs to ask for a newer one only. */
@@ -58,6 +61,12 @@ interface Held {
   readonly validators: Validators;
 }
 
+/**
+ * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
+ * have a feed for the same URL, whose downloads must not land in the same file.
+ */
+let parts = 0;
+
 export class UrlFeed {
   readonly #options: UrlFeedOptions;
   readonly #crlFile: string;
@@ -68,7 +77,6 @@ export class UrlFeed {
   #retries = 0;
   #timer: NodeJS.Timeout | undefined;
   #due: (() => void) | undefined;
-  #parts = 0;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
 
   constructor(options: UrlFeedOptions) {
@@ -104,11 +112,12 @@ export class UrlFeed {
    */
   async start(): Promise<void> {
     await this.#takeUpPersisted();
-    await this.fetch();
+    if (this.#options.offline !== true) await this.fetch();
   }
 
   /** Calls `due` whenever a fetch becomes due. */
   watch(due: () => void): void {
+    if (this.#options.offline === true) return;
     this.#due = due;
     this.#arm();
   }
@@ -117,7 +126,7 @@ export class UrlFeed {
   async fetch(): Promise<boolean> {
     const { url, field, limits, clock, logger, stateFolder } = this.#options;
     const now = clock.now();
-    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++this.#parts}.part`);
+    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++parts}.part`);
     let result: FetchResult;
     let changed = false;
     try {
@@ -162,7 +171,8 @@ export class UrlFeed {
   async #check(part: string, now: number): Promise<LoadedCrl | undefined> {
     const { url, field, issuer, logger } = this.#options;
     try {
-      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal);
+      // A CRL fetched while one is held replaces it under load: its parse must not take a core from answering.
+      return await loadCrlFile(part, field, issuer, now, this.#aborter.signal, { niceness: this.#held === undefined ? undefined : RELOAD_NICENESS });
     } catch (error) {
       if (this.#aborter.signal.aborted) throw error;
       logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");

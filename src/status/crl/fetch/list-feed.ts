@@ -1,0 +1,228 @@
+/**
+ * One CRL list URL feeding an issuer's CRL loader (issue 16 item 3): the list (crl-list.ts) is
+ * fetched on the source's schedule (conditionally, like a CRL) and kept in the state folder; each
+ * listed CRL this issuer issued (listed-crl-issuer.ts: its issuer Name, read from its first octets)
+ * becomes a feed of its own (url-feed.ts), fetched, checked, rollback-protected and kept exactly as
+ * a configured URL's. A CA that joins the list is picked up at the list's next fetch. A CRL that
+ * leaves the list stops being fetched, unless it would leave this issuer with none: a list emptied
+ * by mistake must not take a CA's revocations away.
+ */
+import { createHash } from "node:crypto";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Clock } from "../../../clock.ts";
+import type { Logger } from "../../../observability/logger.ts";
+import { MAX_LIST_BYTES, listedCrlUrls } from "./crl-list.ts";
+import { fetchCrl } from "./fetch-crl.ts";
+import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
+import type { FetchLimits, Validators } from "./fetch-types.ts";
+import { listedCrlIssuer } from "./listed-crl-issuer.ts";
+import { UrlFeed, type FetchResult, type FetchState } from "./url-feed.ts";
+
+export interface ListFeedOptions {
+  readonly url: string;
+  /** For logs: the list's place in the configuration (`lists[0]`). */
+  readonly field: string;
+  /** The issuer's subject Name (DER): listed CRLs naming it are this issuer's. */
+  readonly issuerName: Buffer;
+  /** URLs the source fetches anyway (its `urls`): not fed twice. */
+  readonly configured: ReadonlySet<string>;
+  readonly newFeed: (url: string, field: string) => UrlFeed;
+  readonly stateFolder: string;
+  readonly schedule: FetchSchedule;
+  readonly limits: FetchLimits;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Only the state folder's copies are read, of the list and of its CRLs; nothing is fetched (crl-loader.ts CrlFetchOptions). */
+  readonly offline?: boolean | undefined;
+}
+
+/** Listed CRLs whose issuer is read at once (a list of many CAs at start). */
+const CONCURRENT_HEADS = 8;
+
+/**
+ * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
+ * have a feed for the same URL, whose downloads must not land in the same file.
+ */
+let parts = 0;
+
+export class ListFeed {
+  readonly #options: ListFeedOptions;
+  readonly #keptList: string;
+  readonly #aborter = new AbortController();
+  readonly #feeds = new Map<string, UrlFeed>();
+  /** Listed CRLs that name this issuer but that its key does not verify: another CA of the same name's (a re-keyed CA). */
+  readonly #foreign = new Set<string>();
+  #validators: Validators = {};
+  #dueAt = 0;
+  #retries = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #due: (() => void) | undefined;
+  #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
+
+  constructor(options: ListFeedOptions) {
+    this.#options = options;
+    this.#keptList = join(options.stateFolder, `${createHash("sha256").update(options.url).digest("hex").slice(0, 32)}.list`);
+  }
+
+  /** The feeds of the listed CRLs this issuer issued. */
+  get feeds(): readonly UrlFeed[] {
+    return [...this.#feeds.values()];
+  }
+
+  get state(): FetchState {
+    return { url: this.#options.url, lastAttemptAt: undefined, lastResult: undefined, lastSuccessAt: undefined, ...this.#state, crlNumber: undefined, thisUpdate: undefined, nextUpdate: undefined };
+  }
+
+  isDue(now: number): boolean {
+    return now >= this.#dueAt;
+  }
+
+  /**
+   * Takes up the state folder's copy of the list (so that a restart while the site is down still
+   * answers from the listed CRLs kept), then fetches it; starts the feeds of this issuer's CRLs.
+   * Never rejects for the site or the list: both are logged, and retried on the schedule.
+   */
+  async start(): Promise<void> {
+    const kept = await readKept(this.#keptList);
+    if (kept !== undefined) {
+      this.#validators = kept.validators;
+      await this.#adopt(listedCrlUrls(kept.body, new URL(this.#options.url)));
+    }
+    if (this.#options.offline !== true) await this.fetch();
+  }
+
+  /** Calls `due` whenever the list, or one of its CRLs, is due. */
+  watch(due: () => void): void {
+    if (this.#options.offline === true) return;
+    this.#due = due;
+    for (const feed of this.#feeds.values()) feed.watch(due);
+    this.#arm();
+  }
+
+  /** Fetches the list now; resolves whether a CRL feed it added brought a CRL. Never rejects (see `start`). */
+  async fetch(): Promise<boolean> {
+    const { url, field, limits, clock, logger, stateFolder } = this.#options;
+    const now = clock.now();
+    const part = `${this.#keptList}.${process.pid}.${++parts}.part`;
+    let result: FetchResult;
+    let brought = false;
+    try {
+      const outcome = await fetchCrl(new URL(url), part, this.#validators, { ...limits, maxBytes: Math.min(limits.maxBytes, MAX_LIST_BYTES) }, this.#aborter.signal);
+      const body = outcome.kind === "fetched" ? await readFile(part, "utf8") : ((await readKept(this.#keptList))?.body ?? "");
+      // Even an unchanged list is looked at again: a listed CRL whose site failed last time is tried once more.
+      brought = await this.#adopt(listedCrlUrls(body, new URL(url)));
+      if (outcome.kind === "fetched") {
+        this.#validators = outcome.validators;
+        await rename(part, this.#keptList);
+        await writeFile(`${this.#keptList}.json`, JSON.stringify({ url, validators: outcome.validators }));
+      }
+      result = outcome.kind === "fetched" ? "new" : "not-modified";
+    } catch (error) {
+      if (this.#aborter.signal.aborted) return false;
+      logger.warn({ url, field, stateFolder, err: error instanceof Error ? error.message : String(error) }, "CRL list fetch failed; keeping the CRLs it listed");
+      result = "failed";
+    } finally {
+      await rm(part, { force: true });
+    }
+    this.#record(now, result);
+    return brought;
+  }
+
+  async close(): Promise<void> {
+    this.#aborter.abort();
+    clearTimeout(this.#timer);
+    await Promise.all([...this.#feeds.values()].map((feed) => feed.close()));
+  }
+
+  /** Feeds this issuer's CRLs among `listed`, and no other; resolves whether a new feed brought a CRL. */
+  async #adopt(listed: readonly string[]): Promise<boolean> {
+    const { url: listUrl, issuerName, configured, stateFolder, limits, logger } = this.#options;
+    const mine = new Set<string>();
+    const candidates = listed.filter((url) => !configured.has(url) && !this.#foreign.has(url));
+    for (let i = 0; i < candidates.length; i += CONCURRENT_HEADS) {
+      await Promise.all(
+        candidates.slice(i, i + CONCURRENT_HEADS).map(async (url) => {
+          try {
+            const issuer = await listedCrlIssuer(url, UrlFeed.keptCrlFile(stateFolder, url), limits, this.#aborter.signal, this.#options.offline === true);
+            if (issuer?.equals(issuerName) === true) mine.add(url);
+          } catch (error) {
+            // Unknown this time: a CRL already fed stays so; another is looked at again at the next fetch.
+            if (this.#feeds.has(url)) mine.add(url);
+            if (!this.#aborter.signal.aborted) logger.warn({ list: listUrl, url, err: error instanceof Error ? error.message : String(error) }, "cannot tell which CA issued a listed CRL; looked at again at the list's next fetch");
+          }
+        }),
+      );
+    }
+    if (mine.size === 0) {
+      logger.warn({ list: listUrl }, this.#feeds.size === 0 ? "the CRL list holds no CRL of this issuer" : "the CRL list no longer holds a CRL of this issuer; keeping the ones it did");
+      return false;
+    }
+    for (const [url, feed] of this.#feeds) {
+      if (mine.has(url)) continue;
+      this.#feeds.delete(url);
+      logger.info({ list: listUrl, url }, "CRL no longer listed; no longer fetched");
+      await feed.close();
+    }
+    let brought = false;
+    for (const url of mine) {
+      if (this.#feeds.has(url)) continue;
+      const feed = this.#options.newFeed(url, `${this.#options.field}(${url})`);
+      this.#feeds.set(url, feed);
+      logger.info({ list: listUrl, url }, "CRL found in the CRL list");
+      await feed.start();
+      if (feed.crl === undefined && feed.state.lastResult === "refused") {
+        // Its checks failed (crl-load.ts logged why): most likely another CA's CRL under the same name.
+        this.#feeds.delete(url);
+        this.#foreign.add(url);
+        logger.info({ list: listUrl, url }, "listed CRL names this issuer but fails its checks; not this issuer's");
+        await feed.close();
+        continue;
+      }
+      if (feed.crl !== undefined) brought = true;
+      if (this.#due !== undefined) feed.watch(this.#due);
+    }
+    return brought;
+  }
+
+  #record(now: number, result: FetchResult): void {
+    const success = result !== "failed";
+    this.#state = { ...this.#state, lastAttemptAt: now, lastResult: result, ...(success ? { lastSuccessAt: now } : {}) };
+    const { schedule } = this.#options;
+    if (success) {
+      this.#retries = 0;
+      this.#dueAt = nextRegularFetch(now, undefined, schedule)!;
+    } else {
+      this.#retries += 1;
+      this.#dueAt = now + retryDelay(this.#retries, schedule);
+    }
+    this.#arm();
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#due === undefined || this.#aborter.signal.aborted) return;
+    const delay = Math.min(Math.max(0, this.#dueAt - this.#options.clock.now()), 2 ** 31 - 1);
+    this.#timer = setTimeout(() => {
+      if (this.isDue(this.#options.clock.now())) this.#due?.();
+      else this.#arm();
+    }, delay);
+    this.#timer.unref();
+  }
+}
+
+/** The state folder's copy of a list and the validators it was fetched with; `undefined` when there is none. */
+async function readKept(file: string): Promise<{ body: string; validators: Validators } | undefined> {
+  let body: string;
+  try {
+    body = await readFile(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const record = JSON.parse(await readFile(`${file}.json`, "utf8")) as { validators?: Validators };
+    return { body, validators: record.validators ?? {} };
+  } catch {
+    return { body, validators: {} };
+  }
+}

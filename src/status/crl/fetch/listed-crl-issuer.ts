@@ -1,0 +1,83 @@
+/**
+ * Which CA issued a CRL named by a CRL list (crl-list.ts), read from its first octets only, as a
+ * folder's files are told apart (crl-folder.ts): from the state folder's copy when a feed kept one
+ * (no network, so a restart while the site is down still knows), else by an HTTP GET asking for
+ * the first 96 KiB (`Range`; a server that ignores it is cut off after them). The answers are shared
+ * by every issuer of the process: with N CAs in a list, each CRL's head is read once, not N times.
+ */
+import { open } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { crlIssuerName } from "../crl-folder.ts";
+import type { FetchLimits } from "./fetch-types.ts";
+
+/** Octets read: the header of a CRL up to its issuer Name (as crl-folder.ts reads). */
+const HEAD = 96 * 1024;
+
+/** Issuer Names by CRL URL (`null`: not a CRL); a failed read is not kept, so it is tried again at the list's next fetch. */
+const known = new Map<string, Promise<Buffer | null>>();
+
+/**
+ * The issuer Name (DER) of the CRL at `url`, `null` when what is there is no CRL. `kept` is where
+ * the state folder would hold the last good CRL of that URL. Rejects when the URL cannot be read.
+ * `offline`: from the kept copy only (`null` without one).
+ */
+export function listedCrlIssuer(url: string, kept: string, limits: FetchLimits, signal: AbortSignal, offline = false): Promise<Buffer | null> {
+  if (offline) return keptHead(kept).then((head) => (head === undefined ? null : (crlIssuerName(head) ?? null)));
+  let issuer = known.get(url);
+  if (issuer === undefined) {
+    issuer = readIssuer(url, kept, limits, signal);
+    known.set(url, issuer);
+    issuer.catch(() => known.delete(url));
+  }
+  return issuer;
+}
+
+async function readIssuer(url: string, kept: string, limits: FetchLimits, signal: AbortSignal): Promise<Buffer | null> {
+  const local = await keptHead(kept);
+  const fromKept = local === undefined ? undefined : crlIssuerName(local);
+  if (fromKept !== undefined) return fromKept;
+  return crlIssuerName(await httpHead(new URL(url), limits, AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]))) ?? null;
+}
+
+async function keptHead(file: string): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(HEAD);
+    const { bytesRead } = await handle.read(buffer, 0, HEAD, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The first HEAD octets (fewer if the body is shorter) of `url`'s body; rejects on a status other than 200 or 206. */
+async function httpHead(url: URL, limits: FetchLimits, signal: AbortSignal): Promise<Buffer> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const options = { headers: { accept: "application/pkix-crl, */*", range: `bytes=0-${HEAD - 1}` }, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
+    const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request(url, options, resolve) : process.getBuiltinModule("node:http").request(url, options, resolve);
+    request.on("error", reject);
+    request.end();
+  });
+  const status = response.statusCode ?? 0;
+  if (status !== 200 && status !== 206) {
+    response.resume();
+    throw new Error(`HTTP ${status}`);
+  }
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of response) {
+      chunks.push(chunk as Buffer);
+      length += (chunk as Buffer).length;
+      if (length >= HEAD) break;
+    }
+  } finally {
+    response.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, HEAD);
+}
