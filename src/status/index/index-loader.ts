@@ -5,7 +5,6 @@
  * index-jobs.ts), but those of a small file, which run here; the file is looked at again when it
  * changes (file-changes.ts), and a reload parses only the blocks that changed when that is enough.
  */
-import { stat } from "node:fs/promises";
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
@@ -20,6 +19,7 @@ import type { DataKind, Refresh, TableLoader } from "../table/table-loader.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import { rowsToLayOver } from "./index-changes.ts";
+import { PARSED_HERE_BYTES, smallEnoughToParseHere } from "./parsed-here.ts";
 
 /**
  * Changed rows laid over the whole table before a reload parses the whole file again: past this
@@ -27,14 +27,6 @@ import { rowsToLayOver } from "./index-changes.ts";
  * the overlay pays.
  */
 const MAX_OVERLAY_ROWS = 4096;
-
-/**
- * Index files up to this size are parsed on the serving thread: 64 KiB (~850 lines) load and scan
- * in about 1 ms, while a loading thread costs ~15 MB of resident memory for the life of the process
- * (its isolate while it runs, and the code Node keeps per process once a thread has loaded it),
- * more than a small CA's whole table: `vouch serve --workers 1` idle, 106 -> 91 MB (issue 18).
- */
-const PARSED_HERE_BYTES = 64 * 1024;
 
 export interface IndexSourceOptions {
   /** Path of index.txt. */
@@ -49,7 +41,7 @@ export interface IndexSourceOptions {
   readonly reloads?: LoadingThread | undefined;
   /** Tables loaded before this source: the one of `file`, if any, is used instead of loading it again. */
   readonly tables?: PreloadedTables | undefined;
-  /** Files up to this many bytes are parsed on this thread, not on a loading thread (default 64 KiB; 0: always on one). */
+  /** Files up to this many bytes are parsed on this thread, not on a loading thread (default PARSED_HERE_BYTES, parsed-here.ts; 0: always on one). */
   readonly parsedHereBytes?: number | undefined;
 }
 
@@ -97,13 +89,10 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
   let changes: FileChanges | undefined;
   let closed = false;
 
-  /** Whether the file is small enough to parse here (see PARSED_HERE_BYTES); one that cannot be read goes to a thread, which reports why. */
-  const small = async (): Promise<boolean> => ((await stat(file).catch(() => undefined))?.size ?? Infinity) <= options.parsedHereBytes;
-
   /** Runs `job` here for a small file, else on `thread`, or on a thread of its own at `niceness` (see runOnItsOwnThread). */
   const run = async <J extends "index.load" | "index.reload" | "index.scan">(thread: LoadingThread | number | undefined, job: J, input: Jobs[J]["input"]): Promise<Jobs[J]["output"]> => {
     try {
-      if (await small()) return await runHere(job, input);
+      if (await smallEnoughToParseHere(file, options.parsedHereBytes)) return await runHere(job, input);
       return typeof thread === "object" ? await thread.run(job, input) : await runOnItsOwnThread(job, input, { niceness: thread });
     } catch (error) {
       if (error instanceof ConfigError) throw error;
