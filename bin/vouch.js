@@ -23,7 +23,12 @@ var sized = process.execArgv.concat((process.env.NODE_OPTIONS || "").split(/\s+/
   return arg.indexOf(SEMI_SPACE_FLAG) === 0 || arg.indexOf("--max_semi_space_size") === 0;
 });
 if ((command === "serve" || command === "demo") && !sized && typeof process.execve === "function") {
-  process.execve(process.execPath, [process.execPath, SEMI_SPACE_FLAG + "=4"].concat(process.execArgv, process.argv.slice(1)), process.env);
+  try {
+    process.execve(process.execPath, [process.execPath, SEMI_SPACE_FLAG + "=4"].concat(process.execArgv, process.argv.slice(1)), process.env);
+  } catch (error) {
+    // Not re-executed (e.g. a seccomp policy forbids execve): serve with V8's default sizing, and say so.
+    process.stderr.write("vouch: serving with V8's default young generation (" + String(error && error.message) + ")\n");
+  }
 }
 import("../dist/main.js").catch(function (error) {
   if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).indexOf("dist") !== -1) {
