@@ -57,8 +57,10 @@ export async function startService(
   } = {},
 ): Promise<Service> {
   const reusePort = options.reusePort === true;
-  // One registry per process, counting across reloads.
-  const metrics = options.metrics ?? createMetrics({ clock });
+  // One registry per process, counting across reloads. prom-client's process metrics watch every GC
+  // and wake the event loop every 10 ms (event-loop lag); only an admin listener (this process's, or
+  // its supervisor's, from the same configuration) ever reads them, and it is never added on reload.
+  const metrics = options.metrics ?? createMetrics({ clock, processMetrics: config.admin !== undefined });
   // One thread for the reloads of every source, across configuration reloads (source-supply.ts).
   const reloadsThread = reloadThread();
   let generation: Generation;

@@ -14,7 +14,7 @@
 import type { Transferable } from "node:worker_threads";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
-import type { JobName, Jobs } from "./loading-jobs.ts";
+import { JOBS, type JobDone, type JobName, type Jobs } from "./loading-jobs.ts";
 
 /** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
 const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./loading-thread-worker.ts" : "./loading-thread-worker.js", import.meta.url);
@@ -134,4 +134,13 @@ export async function runOnItsOwnThread<J extends JobName>(job: J, input: Jobs[J
   } finally {
     await thread.close();
   }
+}
+
+/**
+ * Runs one job on this thread, for inputs so small that a thread would cost more memory than the
+ * work it takes off this one (see index-loader.ts). Throws what the job throws.
+ */
+export async function runHere<J extends JobName>(job: J, input: Jobs[J]["input"]): Promise<Jobs[J]["output"]> {
+  const run = (await JOBS[job]()) as (input: Jobs[J]["input"]) => JobDone<Jobs[J]["output"]> | Promise<JobDone<Jobs[J]["output"]>>;
+  return (await run(input)).output;
 }

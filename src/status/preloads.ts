@@ -6,7 +6,8 @@
  * loads the file itself and reports what is wrong, naming the field.
  */
 import { fileSignatureNow } from "./files/stat-signature.ts";
-import { runOnItsOwnThread } from "./loading-thread.ts";
+import { runHere, runOnItsOwnThread } from "./loading-thread.ts";
+import { smallEnoughToParseHere } from "./index/parsed-here.ts";
 import { crlIssuer, loadCrlFile, type LoadedCrl } from "./crl/crl-load.ts";
 import { issuerKey, type PreloadedCrl, type PreloadedIndex, type PreloadedTables } from "./source-supply.ts";
 import { joinedTable } from "./table/joined-table.ts";
@@ -27,7 +28,8 @@ export async function loadPreloadedTables(indexFiles: readonly string[], crlSour
 async function loadIndex(file: string): Promise<PreloadedIndex | undefined> {
   const signatures = fileSignatureNow(file);
   try {
-    const parts = await runOnItsOwnThread("index.load", { file });
+    // A small file is parsed here: a thread would cost the supervisor more than the table (parsed-here.ts).
+    const parts = (await smallEnoughToParseHere(file)) ? await runHere("index.load", { file }) : await runOnItsOwnThread("index.load", { file });
     return { file, signatures, parts, duplicates: parts.duplicates > 0 };
   } catch {
     return undefined;

@@ -178,7 +178,8 @@ describe("openIndexSource", () => {
     const open = async (name: string) => {
       const own = await createPki({ dir: join(dir, name) });
       const logger = recordingLogger();
-      const source = await openIndexSource({ file: own.index, issuer: await readPemDer(own.ca), clock: systemClock, logger, pollIntervalMs: 20, reloads });
+      // parsedHereBytes 0: this small index goes to the shared thread as a big one would.
+      const source = await openIndexSource({ file: own.index, issuer: await readPemDer(own.ca), clock: systemClock, logger, pollIntervalMs: 20, reloads, parsedHereBytes: 0 });
       await waitUntil(`the scan of ${name}`, () => (logger.records.some((r) => /index blocks scanned/.test(r.message)) ? true : undefined));
       return { own, source, goodId: await certIdOfFiles(own.good, own.ca) };
     };

@@ -2,14 +2,14 @@
  * The table loader for the certificate database `openssl ca` keeps (index.txt). The index is live
  * data: it lists every certificate the CA issued, so an absent serial is "not-issued", and answers
  * carry the lookup time as thisUpdate and no nextUpdate. Loads run on loading threads (see
- * index-jobs.ts); the file is looked at again when it changes (file-changes.ts), and a reload parses
- * only the blocks that changed when that is enough.
+ * index-jobs.ts), but those of a small file, which run here; the file is looked at again when it
+ * changes (file-changes.ts), and a reload parses only the blocks that changed when that is enough.
  */
 import type { Clock } from "../../clock.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Logger } from "../../observability/logger.ts";
 import { changedAt, fileSignatures, pollInterval, watchFileChanges, type FileChanges, type FileVersion } from "../files/file-changes.ts";
-import { runOnItsOwnThread, type LoadingThread } from "../loading-thread.ts";
+import { runHere, runOnItsOwnThread, type LoadingThread } from "../loading-thread.ts";
 import type { Jobs } from "../loading-jobs.ts";
 import { preloadedIndex } from "../preloads.ts";
 import { RELOAD_NICENESS, reloadThread, type PreloadedIndex, type PreloadedTables } from "../source-supply.ts";
@@ -19,6 +19,7 @@ import type { DataKind, Refresh, TableLoader } from "../table/table-loader.ts";
 import { openTableSource, type TableSource } from "../table/table-source.ts";
 import type { IndexBlocks } from "./index-blocks.ts";
 import { rowsToLayOver } from "./index-changes.ts";
+import { PARSED_HERE_BYTES, smallEnoughToParseHere } from "./parsed-here.ts";
 
 /**
  * Changed rows laid over the whole table before a reload parses the whole file again: past this
@@ -40,6 +41,8 @@ export interface IndexSourceOptions {
   readonly reloads?: LoadingThread | undefined;
   /** Tables loaded before this source: the one of `file`, if any, is used instead of loading it again. */
   readonly tables?: PreloadedTables | undefined;
+  /** Files up to this many bytes are parsed on this thread, not on a loading thread (default PARSED_HERE_BYTES, parsed-here.ts; 0: always on one). */
+  readonly parsedHereBytes?: number | undefined;
 }
 
 /**
@@ -59,7 +62,7 @@ export async function openIndexSource(options: IndexSourceOptions): Promise<Tabl
   const logger = requireLogger(options.logger);
   const pollIntervalMs = pollInterval(options.pollIntervalMs);
   const preloaded = preloadedIndex(options.tables, file);
-  const loader = indexLoader({ file, pollIntervalMs, logger, reloads: options.reloads, preloaded });
+  const loader = indexLoader({ file, pollIntervalMs, logger, reloads: options.reloads, preloaded, parsedHereBytes: options.parsedHereBytes ?? PARSED_HERE_BYTES });
   return openTableSource({ issuer, loader, clock, logger });
 }
 
@@ -72,6 +75,7 @@ interface IndexLoaderOptions {
   readonly logger: Logger;
   readonly reloads: LoadingThread | undefined;
   readonly preloaded: PreloadedIndex | undefined;
+  readonly parsedHereBytes: number;
 }
 
 function indexLoader(options: IndexLoaderOptions): TableLoader {
@@ -85,9 +89,10 @@ function indexLoader(options: IndexLoaderOptions): TableLoader {
   let changes: FileChanges | undefined;
   let closed = false;
 
-  /** Runs `job` on `thread`, or on a thread of its own at `niceness` (see runOnItsOwnThread). */
+  /** Runs `job` here for a small file, else on `thread`, or on a thread of its own at `niceness` (see runOnItsOwnThread). */
   const run = async <J extends "index.load" | "index.reload" | "index.scan">(thread: LoadingThread | number | undefined, job: J, input: Jobs[J]["input"]): Promise<Jobs[J]["output"]> => {
     try {
+      if (await smallEnoughToParseHere(file, options.parsedHereBytes)) return await runHere(job, input);
       return typeof thread === "object" ? await thread.run(job, input) : await runOnItsOwnThread(job, input, { niceness: thread });
     } catch (error) {
       if (error instanceof ConfigError) throw error;

@@ -8,13 +8,40 @@
  * PostgreSQL by one (1.55 s against 2.0 s for two: its server already produces the rows on another
  * core while the thread reads them).
  */
+import { statSync } from "node:fs";
 import { MessageChannel } from "node:worker_threads";
-import { loadingThread } from "../loading-thread.ts";
+import { loadingThread, runHere, type LoadingThread } from "../loading-thread.ts";
 import { joinedTable } from "../table/joined-table.ts";
 import { serialTableFromParts, type SerialTable } from "../table/serial-table.ts";
 import type { TableLocation } from "./sql-jobs.ts";
 
 export type { TableLocation } from "./sql-jobs.ts";
+
+/**
+ * An SQLite store up to this size (file and write-ahead log) is read on the serving thread, in one
+ * part: each loading thread costs ~15 MB of resident memory for the life of the process
+ * (status/index/parsed-here.ts), which a store of a few hundred rows (`vouch demo`'s: 28 KiB) does not earn.
+ */
+const READ_HERE_BYTES = 128 * 1024;
+
+/** The bytes of an SQLite database and its write-ahead log; Infinity when the database cannot be read (a thread reports why). */
+function sqliteBytes(database: string): number {
+  const size = (file: string): number | undefined => {
+    try {
+      return statSync(file).size;
+    } catch {
+      return undefined;
+    }
+  };
+  const main = size(database);
+  return main === undefined ? Infinity : main + (size(`${database}-wal`) ?? 0);
+}
+
+/** Runs a part here instead of on a thread (see READ_HERE_BYTES). */
+const THIS_THREAD: LoadingThread = {
+  run: (job, input) => runHere(job, input),
+  close: async () => {},
+};
 
 /** Loading threads started ahead of the load they will run. */
 export interface SqlLoad {
@@ -29,10 +56,11 @@ export interface SqlLoad {
  * (pg: ~60 ms) and, on PostgreSQL, connect while the serving thread opens and migrates the store.
  */
 export function startSqlLoad(location: TableLocation): SqlLoad {
-  const of = location.engine === "sqlite" ? 2 : 1;
+  const here = location.engine === "sqlite" && sqliteBytes(location.database) <= READ_HERE_BYTES;
+  const of = location.engine === "sqlite" && !here ? 2 : 1;
   const peers = of === 2 ? new MessageChannel() : undefined;
   const parts = Array.from({ length: of }, (_, part) => {
-    const thread = loadingThread();
+    const thread = here ? THIS_THREAD : loadingThread();
     const start = new MessageChannel();
     const peer = part === 0 ? peers?.port1 : peers?.port2;
     const result = thread.run("sql.part", { ...location, part, of, start: start.port2, peer }, peer === undefined ? [start.port2] : [start.port2, peer]);
