@@ -25,7 +25,11 @@ export function testResponder(name: string, issuers: readonly YamlFields[], fiel
   return { name, listen: { host: "127.0.0.1", port: 0 }, ...fields, issuers };
 }
 
-/** The configuration file's text: `log: { level: info }` unless `fields.log` says otherwise, then `fields`. */
+/**
+ * The configuration file's text: `log: { level: info }` unless `fields.log` says otherwise, then
+ * `fields`. A value given twice (one issuer list for several responders) is written out each time,
+ * as an operator would write it, not as a YAML anchor and alias.
+ */
 export function vouchConfig(fields: YamlFields & { readonly responders: readonly YamlFields[] }): string {
-  return stringify({ log: { level: "info" }, ...fields }, { lineWidth: 0 });
+  return stringify({ log: { level: "info" }, ...fields }, { lineWidth: 0, aliasDuplicateObjects: false });
 }
