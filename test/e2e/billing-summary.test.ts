@@ -14,6 +14,7 @@ import { billingRecordLine } from "../../src/billing/billing-record-json.ts";
 import type { BillingRecord } from "../../src/billing/billing-sink.ts";
 import { certificateSerial, createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
 const run = promisify(execFile);
@@ -55,16 +56,7 @@ before(async () => {
   configFile = join(folder, "vouch.yaml");
   await writeFile(
     configFile,
-    `log: { level: info }
-responders:
-  - name: billed
-    listen: { host: 127.0.0.1, port: 0 }
-    billing: { sink: file, directory: ${billing}, perCert: true }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
+    vouchConfig({ responders: [testResponder("billed", [pkiIssuer(pki)], { billing: { sink: "file", directory: billing, perCert: true } })] }),
   );
 });
 
