@@ -54,11 +54,11 @@ before(async () => {
   ];
   for (const record of records) await writeFile(join(billing, `billing-${record.time.toISOString().slice(0, 10)}.jsonl`), billingRecordLine(record), { flag: "a" });
   configFile = join(folder, "vouch.yaml");
-  await writeFile(
-    configFile,
-    vouchConfig({ responders: [testResponder("billed", [pkiIssuer(pki)], { billing: { sink: "file", directory: billing, perCert: true } })] }),
-  );
+  await writeFile(configFile, config(billing));
 });
+
+/** One responder `billed` whose file billing sink writes into `directory`. */
+const config = (directory: string) => vouchConfig({ responders: [testResponder("billed", [pkiIssuer(pki)], { billing: { sink: "file", directory, perCert: true } })] });
 
 const summary = (...args: string[]) => runVouch(["billing", "summary", "--config", configFile, ...args], { timeoutMs: 30_000 });
 
@@ -141,7 +141,7 @@ test("piped into head, a long summary ends quietly: no EPIPE stack trace", async
   await mkdir(many);
   await writeFile(join(many, "billing-2026-11-02.jsonl"), Array.from({ length: 3000 }, (_, i) => billingRecordLine(november("2026-11-02T00:00:00Z", `CN=requestor ${i},O=Bank ${i},C=SE`))).join(""));
   const manyConfig = join(folder, "many.yaml");
-  await writeFile(manyConfig, (await readFile(configFile, "utf8")).replace(billing, many));
+  await writeFile(manyConfig, config(many));
   const { stdout, stderr } = await run("bash", ["-c", `set -o pipefail; "${process.execPath}" "${MAIN}" billing summary --config "${manyConfig}" --since 2026-11-01 | head -n 2; echo "vouch exit \${PIPESTATUS[0]}" >&2`]);
   assert.equal(stdout.split("\n").length, 3);
   assert.match(stdout, /^responder billed \(file\)/);

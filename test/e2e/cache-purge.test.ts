@@ -36,7 +36,7 @@ describe("vouch cache purge", () => {
     vouchConfig({
       admin: { listen: { host: "127.0.0.1", port: await freePort() }, ...(withToken ? { tokenFile: "token.txt" } : {}) },
       responders: [
-        redisCachedResponder(pki, { url: "redis://127.0.0.1:6379", keyPrefix: prefix, timeout: "PT0.5S" }, {}, { listen: { host: "127.0.0.1", port: await freePort() } }),
+        redisCachedResponder(pki, { url: "redis://127.0.0.1:6379", keyPrefix: prefix, timeout: "PT0.5S" }, { responder: { listen: { host: "127.0.0.1", port: await freePort() } } }),
       ],
     });
   const entries = async () => (await scrape(await adminUrl(vouch))).filter((sample) => sample.name === "vouch_response_cache_entries").reduce((sum, sample) => sum + sample.value, 0);

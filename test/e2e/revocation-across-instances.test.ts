@@ -65,8 +65,10 @@ describe("two instances × two workers sharing PostgreSQL and Redis", () => {
           redisCachedResponder(
             pki,
             { url: `redis://127.0.0.1:${proxy.port}`, keyPrefix: prefix, timeout: "PT0.5S" },
-            { sources: [{ type: "sql", database: store.database, schema: store.schema }] },
-            { listen: { host: "127.0.0.1", port: await freePort() } },
+            {
+              issuer: { sources: [{ type: "sql", database: store.database, schema: store.schema }] },
+              responder: { listen: { host: "127.0.0.1", port: await freePort() } },
+            },
           ),
         ],
       });

@@ -18,16 +18,22 @@ export interface RedisTier {
   readonly timeout: string;
 }
 
-/**
- * A `cached` responder named `cached` answering for `pki`, its response cache keeping every
- * issuer's answers for PT1H, in memory and in `redis`; `issuer` replaces or adds fields of the
- * issuer (its sources), `fields` of the responder (its listener).
- */
-export function redisCachedResponder(pki: Pki, redis: RedisTier, issuer: YamlFields = {}, fields: YamlFields = {}): YamlFields {
-  return testResponder("cached", [pkiIssuer(pki, issuer)], {
+/** What a test changes of the usual Redis-cached responder. */
+export interface RedisCachedFields {
+  /** Fields of the issuer (its sources), replacing or adding to pkiIssuer's. */
+  readonly issuer?: YamlFields;
+  /** Fields of the responder (its listener), replacing or adding. */
+  readonly responder?: YamlFields;
+  /** The response cache's one issuer row; every issuer for PT1H unless given. */
+  readonly row?: YamlFields;
+}
+
+/** A `cached` responder named `cached` answering for `pki`, its response cache in memory and in `redis`. */
+export function redisCachedResponder(pki: Pki, redis: RedisTier, fields: RedisCachedFields = {}): YamlFields {
+  return testResponder("cached", [pkiIssuer(pki, fields.issuer)], {
     type: "cached",
-    responseCache: { issuers: [{ issuer: "*", expiresAfter: "PT1H" }], redis },
-    ...fields,
+    responseCache: { issuers: [fields.row ?? { issuer: "*", expiresAfter: "PT1H" }], redis },
+    ...fields.responder,
   });
 }
 
