@@ -17,7 +17,7 @@ import { TEST_DATABASE_URL } from "../../src/billing/test-support/postgres.ts";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { openssl } from "../support/openssl.ts";
-import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const TLS_SUBJECT = "CN=Who Asked TLS,O=Vouch Demo,C=SE";
@@ -60,12 +60,7 @@ before(async () => {
     });
   vouch = await startVouch(
     vouchConfig({
-      trust: {
-        anchors: [pki.root],
-        // The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-        unknownStatus: "pass",
-        certificates: intermediates,
-      },
+      trust: pkiTrust(pki, { certificates: intermediates }),
       responders: [
         responder("by-signer", { method: "byname", names: ["CN=Who Asked Signer,*"] }, { sink: "file", directory: directory("by-signer") }),
         responder("by-tls", { method: "byname", names: ["CN=Who Asked TLS,*"] }, { sink: "postgres", connectionString: TEST_DATABASE_URL, table }),

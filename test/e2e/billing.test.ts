@@ -16,7 +16,7 @@ import { issueExtra } from "../support/certificates.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { withSerial } from "../support/reference-requests.ts";
-import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
 const DATABASE = "postgres://postgres@127.0.0.1:5432/test";
@@ -46,8 +46,7 @@ after(async () => {
 /** One responder billing to `billing`, with `fields` of its own, under a trust block. */
 function config(billing: YamlFields, fields: YamlFields = {}): string {
   return vouchConfig({
-    // The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-    trust: { anchors: [pki.root], unknownStatus: "pass" },
+    trust: pkiTrust(pki),
     responders: [testResponder("billed", [pkiIssuer(pki)], { billing, ...fields })],
   });
 }

@@ -13,7 +13,7 @@ import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pk
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
-import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -39,12 +39,7 @@ before(async () => {
   const issuers = [pkiIssuer(pki)];
   vouch = await startVouch(
     vouchConfig({
-      trust: {
-        anchors: [pki.root],
-        // The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-        unknownStatus: "pass",
-        certificates: known,
-      },
+      trust: pkiTrust(pki, { certificates: known }),
       responders: [
         testResponder("signed", issuers, { path: "/signed", requestSignature: { required: true } }),
         testResponder("byname", issuers, { path: "/byname", authorization: { method: "byname", names: ["CN=Requestor P256,O=Vouch Demo,C=SE", "cn=requestor rsa,*"] } }),

@@ -14,7 +14,7 @@ import { createPki, generateKey, openssl, revokeCertificate, type Pki } from "..
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { responseStatusName, certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest } from "../support/openssl.ts";
-import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs } from "../support/wait-for-log.ts";
 
@@ -65,12 +65,7 @@ before(async () => {
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
   const config = (responder: YamlFields) =>
     vouchConfig({
-      trust: {
-        anchors: [pki.root],
-        // The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-        unknownStatus: "pass",
-        certificates: intermediates,
-      },
+      trust: pkiTrust(pki, { certificates: intermediates }),
       responders: [responder],
     });
   [vouch, optional] = await Promise.all([
