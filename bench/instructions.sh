@@ -24,6 +24,8 @@ DUR=${1:-15}; CONN=${2:-4}
 SERVER=${SERVER:-vouch}; CLOSE=${CLOSE:-1}; KEY_TYPE=${KEY_TYPE:-ecdsa-p256}; WARMUP=${WARMUP:-40}
 DATA=${BENCH_DATA:-/tmp/vouch-bench}; PORT=${PORT:-18091}
 VOUCH_ENTRY=${VOUCH_ENTRY:-$REPO/bin/vouch.js}
+# shellcheck source=lib/vouch-config.sh
+. "$HERE/lib/vouch-config.sh"
 command -v valgrind >/dev/null || { echo "bench: valgrind not found (apt-get install -y valgrind)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "bench: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
 node "$HERE/pki.ts" "$DATA" "$KEY_TYPE" >/dev/null
@@ -42,19 +44,7 @@ log="$DATA/instructions-$SERVER${TAG:+-$TAG}.log"
 case $SERVER in
   vouch)
     cfg="$DATA/$KEY_TYPE/vouch-instructions${TAG:+-$TAG}.yaml"
-    cat > "$cfg" <<EOF
-log: { level: warn }
-responders:
-  - name: bench
-    listen: { host: 127.0.0.1, port: $PORT }
-    path: /
-    responseValidity: PT1H
-    issuers:
-      - certificate: $PKI_CA
-        signer: { certificate: $PKI_SIGNER, key: $PKI_SIGNER_KEY }
-        sources:
-          - { type: index, file: $PKI_INDEX }
-EOF
+    write_bench_config "$cfg" 127.0.0.1 "$PORT" bench/instructions.sh
     # shellcheck disable=SC2086
     "${grind[@]}" "${nodeargs[@]}" "$VOUCH_ENTRY" serve --config "$cfg" ${VOUCH_ARGS:---workers 1} > "$log" 2>&1 & ;;
   node-floor)

@@ -5,6 +5,7 @@ import { encodeCertId } from "../ocsp/cert-id.ts";
 import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { directoryName, encodeOcspRequest, encodeTbsRequest } from "../ocsp/encode-request.ts";
 import { freshnessProofExtension } from "../ocsp/freshness-proof.ts";
+import { minimalSerial } from "../ocsp/minimal-serial.ts";
 import type { HashAlgorithm } from "../ocsp/types.ts";
 import { readCertificateFile, readCertificatesFile } from "../certificate-file.ts";
 import { keyFileSigner } from "../signing/key-file-signer.ts";
@@ -58,7 +59,7 @@ export async function buildQueryRequest(options: QueryRequestOptions): Promise<B
     const fields = certificateFields(certificate);
     if (!fields.issuerDer.equals(certificateFields(issuer).subjectDer)) throw new ConfigError("--cert", `${file}: was not issued by the --issuer CA (issuer names differ)`);
     aiaUrl ??= ocspUrlOf(certificate);
-    asked.push({ label: file, certIdDer: encodeCertId(options.hash, issuer, minimal(fields.serialNumber)) });
+    asked.push({ label: file, certIdDer: encodeCertId(options.hash, issuer, minimalSerial(fields.serialNumber)) });
   }
   for (const text of options.serial) asked.push({ label: `serial ${text}`, certIdDer: encodeCertId(options.hash, issuer, serialContent(text)) });
   if (asked.length === 0) throw new ConfigError("--cert", "name at least one certificate (--cert FILE) or serial (--serial HEX)");
@@ -103,20 +104,19 @@ async function readProofResponse(file: string): Promise<Buffer> {
   }
 }
 
-/** `--serial` text: hex, with or without 0x and colons; a positive INTEGER's minimal content. */
+/**
+ * `--serial` text: hex, with or without 0x and colons, read as a positive number (a CA's serial
+ * written out), so its INTEGER content drops leading zeros and gains one 0x00 before an octet from
+ * 0x80. Not minimalSerial, which reads octets as a signed INTEGER: "ff80" would be -128 there.
+ */
 function serialContent(text: string): Buffer {
   const hex = text.replace(/^0x/i, "").replaceAll(":", "");
   if (!/^[0-9a-fA-F]{1,40}$/.test(hex)) throw new ConfigError("--serial", `"${text}" is not a hexadecimal serial number (at most 20 octets)`);
   const bytes = Buffer.from(hex.length % 2 === 0 ? hex : `0${hex}`, "hex");
-  const content = minimal(bytes);
-  return (content[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.of(0), content]) : content;
-}
-
-/** Drops redundant leading octets (a padded serial still gets a DER CertID). */
-function minimal(serial: Buffer): Buffer {
   let start = 0;
-  while (start < serial.length - 1 && serial[start] === 0x00 && (serial[start + 1] ?? 0) < 0x80) start++;
-  return serial.subarray(start);
+  while (start < bytes.length - 1 && bytes[start] === 0x00) start++;
+  const magnitude = bytes.subarray(start);
+  return (magnitude[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.of(0), magnitude]) : magnitude;
 }
 
 function ocspUrlOf(certificate: Buffer): string | undefined {

@@ -21,6 +21,7 @@ import { createPki, type Pki } from "../pki/openssl-pki.ts";
 import { issueExtra } from "../../test/support/certificates.ts";
 import { freePort } from "../../test/support/free-port.ts";
 import { opensslRequest, postOcsp } from "../../test/support/openssl.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig } from "../../test/support/vouch-config.ts";
 import { startService, type Service } from "./start-service.ts";
 
 let pki: Pki;
@@ -51,19 +52,16 @@ interface ResponderText {
 
 const config = (...responders: ResponderText[]) =>
   parseConfig(
-    `responders:${responders
-      .map(
-        (responder) => `
-  - name: ${responder.name}
-    listen: { host: 127.0.0.1, port: ${responder.port} }
-    path: /${responder.name}
-    responseValidity: ${responder.validity ?? "PT1H"}${responder.https === true ? `\n    tls: { certificate: ${tls.certificate}, key: ${tls.key} }` : ""}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${responder.key ?? pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`,
-      )
-      .join("")}\n`,
+    vouchConfig({
+      responders: responders.map((responder) =>
+        testResponder(responder.name, [pkiIssuer(pki, { signer: pkiSigner(pki, { key: responder.key ?? pki.signerKey }) })], {
+          listen: { host: "127.0.0.1", port: responder.port },
+          path: `/${responder.name}`,
+          responseValidity: responder.validity ?? "PT1H",
+          ...(responder.https === true ? { tls: { certificate: tls.certificate, key: tls.key } } : {}),
+        }),
+      ),
+    }),
     join(pki.dir, "vouch.yaml"),
   );
 

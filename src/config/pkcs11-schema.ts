@@ -54,5 +54,3 @@ export const pkcs11Schema = z
   })
   .strict()
   .refine((pkcs11) => pkcs11.key !== undefined || pkcs11.id !== undefined, { path: ["key"], message: "name the private key by key (its label) and/or id" });
-
-export type Pkcs11Config = z.output<typeof pkcs11Schema>;

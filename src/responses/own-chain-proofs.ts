@@ -11,6 +11,7 @@ import { certificateFields } from "../ocsp/certificate-fields.ts";
 import { decodeOcspResponse } from "../ocsp/decode-response.ts";
 import { encodeBasicOcspResponse, encodeResponseData } from "../ocsp/encode-response.ts";
 import { freshnessProofExtension } from "../ocsp/freshness-proof.ts";
+import { minimalSerial } from "../ocsp/minimal-serial.ts";
 import type { CertId, Extension } from "../ocsp/types.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { IssuerDirectory, ServedIssuer } from "../issuers/issuer-directory.ts";
@@ -187,7 +188,7 @@ function chainOf(issuer: ServedIssuer, options: OwnChainProofsOptions): Link[] {
 
 /** The SHA-1 CertID of `subject` (what RFC 5019 clients send, and every source understands). */
 function link(subject: Buffer, issuer: Buffer): Link {
-  const serialNumber = minimal(certificateFields(subject).serialNumber);
+  const serialNumber = minimalSerial(certificateFields(subject).serialNumber);
   const { subjectDer, subjectPublicKey } = certificateFields(issuer);
   const certId: CertId = {
     hashAlgorithm: "sha1",
@@ -230,10 +231,4 @@ async function signLocally(served: ServedIssuer, link: Link, now: number, signal
   const algorithm = served.identity.signer.algorithms[0]!;
   const signature = await served.identity.signer.sign(tbs, algorithm);
   return encodeBasicOcspResponse(tbs, algorithm.identifier.der, signature, served.identity.certsDer);
-}
-
-function minimal(serial: Buffer): Buffer {
-  let start = 0;
-  while (start < serial.length - 1 && serial[start] === 0x00 && (serial[start + 1] ?? 0) < 0x80) start++;
-  return serial.subarray(start);
 }

@@ -54,7 +54,7 @@ export interface ChangeChannelOptions {
 }
 
 /** Past this many serials a message says "everything" for the issuer (a message stays under ~0.5 MB). */
-export const MAX_PUBLISHED_SERIALS = 10_000;
+const MAX_PUBLISHED_SERIALS = 10_000;
 
 const MAX_RECONNECT_DELAY_MS = 1000;
 

@@ -45,7 +45,7 @@ interface Entry<R> extends ReusedAnswer<R> {
 }
 
 /** Default of `maxEntries`: ~10,000 responses of ~1-2 kB, some 20 MB at most. */
-export const DEFAULT_REUSE_ENTRIES = 10_000;
+const DEFAULT_REUSE_ENTRIES = 10_000;
 
 export function reuseTable<R>(options: { readonly reuseForMs: number; readonly maxEntries?: number }): ReuseTable<R> {
   const { reuseForMs } = options;

@@ -13,17 +13,11 @@ import { after, before, describe, test } from "node:test";
 import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { getOcsp, opensslRequest, postOcsp, responseText } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 
-const config = (pki: Pki, reuseFor?: string) => `log: { level: info }
-responders:
-  - name: basic
-    listen: { host: 127.0.0.1, port: 0 }
-${reuseFor === undefined ? "" : `    reuseFor: ${reuseFor}\n`}    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+const config = (pki: Pki, reuseFor?: string) =>
+  vouchConfig({ responders: [testResponder("basic", [pkiIssuer(pki)], reuseFor === undefined ? {} : { reuseFor })] });
 
 describe("reusing signed answers on a basic responder", () => {
   let dir: string;

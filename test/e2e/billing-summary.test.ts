@@ -14,6 +14,7 @@ import { billingRecordLine } from "../../src/billing/billing-record-json.ts";
 import type { BillingRecord } from "../../src/billing/billing-sink.ts";
 import { certificateSerial, createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
 const run = promisify(execFile);
@@ -53,20 +54,11 @@ before(async () => {
   ];
   for (const record of records) await writeFile(join(billing, `billing-${record.time.toISOString().slice(0, 10)}.jsonl`), billingRecordLine(record), { flag: "a" });
   configFile = join(folder, "vouch.yaml");
-  await writeFile(
-    configFile,
-    `log: { level: info }
-responders:
-  - name: billed
-    listen: { host: 127.0.0.1, port: 0 }
-    billing: { sink: file, directory: ${billing}, perCert: true }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
-  );
+  await writeFile(configFile, config(billing));
 });
+
+/** One responder `billed` whose file billing sink writes into `directory`. */
+const config = (directory: string) => vouchConfig({ responders: [testResponder("billed", [pkiIssuer(pki)], { billing: { sink: "file", directory, perCert: true } })] });
 
 const summary = (...args: string[]) => runVouch(["billing", "summary", "--config", configFile, ...args], { timeoutMs: 30_000 });
 
@@ -149,7 +141,7 @@ test("piped into head, a long summary ends quietly: no EPIPE stack trace", async
   await mkdir(many);
   await writeFile(join(many, "billing-2026-11-02.jsonl"), Array.from({ length: 3000 }, (_, i) => billingRecordLine(november("2026-11-02T00:00:00Z", `CN=requestor ${i},O=Bank ${i},C=SE`))).join(""));
   const manyConfig = join(folder, "many.yaml");
-  await writeFile(manyConfig, (await readFile(configFile, "utf8")).replace(billing, many));
+  await writeFile(manyConfig, config(many));
   const { stdout, stderr } = await run("bash", ["-c", `set -o pipefail; "${process.execPath}" "${MAIN}" billing summary --config "${manyConfig}" --since 2026-11-01 | head -n 2; echo "vouch exit \${PIPESTATUS[0]}" >&2`]);
   assert.equal(stdout.split("\n").length, 3);
   assert.match(stdout, /^responder billed \(file\)/);

@@ -17,6 +17,7 @@ import { TEST_DATABASE_URL } from "../../src/billing/test-support/postgres.ts";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const TLS_SUBJECT = "CN=Who Asked TLS,O=Vouch Demo,C=SE";
@@ -49,30 +50,24 @@ before(async () => {
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
   db = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await db.connect();
-  const responder = (name: string, authorization: string, billing: string) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /${name}/
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }
-    requestSignature: { required: true }
-    authorization: ${authorization}
-    billing: ${billing}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-  unknownStatus: pass
-  certificates: ${intermediates}
-responders:${responder("by-signer", '{ method: byname, names: ["CN=Who Asked Signer,*"] }', `{ sink: file, directory: ${directory("by-signer")} }`)}${responder(
-    "by-tls",
-    '{ method: byname, names: ["CN=Who Asked TLS,*"] }',
-    `{ sink: postgres, connectionString: "${TEST_DATABASE_URL}", table: ${table} }`,
-  )}${responder("by-auth", "{ method: byauthentication }", `{ sink: file, directory: ${directory("by-auth")} }`)}
-`);
+  const responder = (name: string, authorization: YamlFields, billing: YamlFields) =>
+    testResponder(name, [pkiIssuer(pki)], {
+      path: `/${name}/`,
+      tls: { certificate: server.certificate, key: server.key, clientAuth: "required" },
+      requestSignature: { required: true },
+      authorization,
+      billing,
+    });
+  vouch = await startVouch(
+    vouchConfig({
+      trust: pkiTrust(pki, { certificates: intermediates }),
+      responders: [
+        responder("by-signer", { method: "byname", names: ["CN=Who Asked Signer,*"] }, { sink: "file", directory: directory("by-signer") }),
+        responder("by-tls", { method: "byname", names: ["CN=Who Asked TLS,*"] }, { sink: "postgres", connectionString: TEST_DATABASE_URL, table }),
+        responder("by-auth", { method: "byauthentication" }, { sink: "file", directory: directory("by-auth") }),
+      ],
+    }),
+  );
 });
 
 after(async () => {

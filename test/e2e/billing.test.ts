@@ -16,6 +16,7 @@ import { issueExtra } from "../support/certificates.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { withSerial } from "../support/reference-requests.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
 const DATABASE = "postgres://postgres@127.0.0.1:5432/test";
@@ -42,21 +43,12 @@ after(async () => {
   await db.end();
 });
 
-function config(billing: string, extra = ""): string {
-  return `log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-  unknownStatus: pass
-responders:
-  - name: billed
-    listen: { host: 127.0.0.1, port: 0 }
-    billing: ${billing}${extra}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder billing to `billing`, with `fields` of its own, under a trust block. */
+function config(billing: YamlFields, fields: YamlFields = {}): string {
+  return vouchConfig({
+    trust: pkiTrust(pki),
+    responders: [testResponder("billed", [pkiIssuer(pki)], { billing, ...fields })],
+  });
 }
 
 /** Sends `count` requests with distinct serials, `parallel` at a time; returns the serials answered. */
@@ -100,7 +92,7 @@ describe("billing (SPEC step 9)", () => {
   test("file sink: N concurrent requests leave exactly N records with the right fields", async () => {
     const directory = join(base, "billing-file");
     // A present signature is checked (and names the requestor) only where configured.
-    const vouch = await startVouch(config(`{ sink: file, directory: ${directory}, perCert: true, countUnknown: true }`, "\n    requestSignature: { required: false }"));
+    const vouch = await startVouch(config({ sink: "file", directory, perCert: true, countUnknown: true }, { requestSignature: { required: false } }));
     try {
       const answered = await load(`${vouch.baseUrl}/`, 300, 16);
       assert.equal(answered.length, 300);
@@ -123,7 +115,7 @@ describe("billing (SPEC step 9)", () => {
   });
 
   test("PostgreSQL sink: N concurrent requests leave exactly N rows", async () => {
-    const vouch = await startVouch(config(`{ sink: postgres, connectionString: "${DATABASE}", table: ${table}, perCert: true, countUnknown: true }`));
+    const vouch = await startVouch(config({ sink: "postgres", connectionString: DATABASE, table, perCert: true, countUnknown: true }));
     try {
       const answered = await load(`${vouch.baseUrl}/`, 300, 16);
       assert.equal(answered.length, 300);
@@ -136,7 +128,7 @@ describe("billing (SPEC step 9)", () => {
 
   test("unknown answers are not billed unless countUnknown", async () => {
     const directory = join(base, "billing-unknown");
-    const vouch = await startVouch(config(`{ sink: file, directory: ${directory}, perCert: true }`));
+    const vouch = await startVouch(config({ sink: "file", directory, perCert: true }));
     try {
       await load(`${vouch.baseUrl}/`, 5, 1);
       const records = await fileRecords(directory);
@@ -150,7 +142,7 @@ describe("billing (SPEC step 9)", () => {
   for (const sink of ["file", "postgres"] as const) {
     test(`${sink} sink: SIGKILL in the middle of a load run loses no record of an answered request`, async () => {
       const directory = join(base, `billing-crash-${sink}`);
-      const billing = sink === "file" ? `{ sink: file, directory: ${directory}, perCert: true, countUnknown: true }` : `{ sink: postgres, connectionString: "${DATABASE}", table: ${crashTable}, perCert: true, countUnknown: true }`;
+      const billing = sink === "file" ? { sink: "file", directory, perCert: true, countUnknown: true } : { sink: "postgres", connectionString: DATABASE, table: crashTable, perCert: true, countUnknown: true };
       const vouch = await startVouch(config(billing));
       const progress: string[] = [];
       const running = load(`${vouch.baseUrl}/`, 100_000, 16, true, progress);
@@ -170,7 +162,7 @@ describe("billing (SPEC step 9)", () => {
 
   test("a sink that fails turns answers into tryLater, and nothing unbilled is sent", async () => {
     const failing = `${table}_failing`;
-    const vouch = await startVouch(config(`{ sink: postgres, connectionString: "${DATABASE}", table: ${failing} }`));
+    const vouch = await startVouch(config({ sink: "postgres", connectionString: DATABASE, table: failing }));
     try {
       assert.equal(responseStatusName((await postOcsp(`${vouch.baseUrl}/`, template)).body), "successful");
       await db.query(`DROP TABLE ${failing}`);
@@ -183,7 +175,7 @@ describe("billing (SPEC step 9)", () => {
 
   test("vouch billing summary prints per-requestor counts", async () => {
     const directory = join(base, "billing-summary");
-    const vouch = await startVouch(config(`{ sink: file, directory: ${directory} }`, "\n    requestSignature: { required: false }"));
+    const vouch = await startVouch(config({ sink: "file", directory }, { requestSignature: { required: false } }));
     let configFile: string;
     try {
       await load(`${vouch.baseUrl}/`, 3, 1);

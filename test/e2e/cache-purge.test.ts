@@ -18,8 +18,9 @@ import { adminUrl, scrape } from "../support/admin.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { bothWorkersListening, deleteKeys, redisCachedResponder, TWO_WORKERS } from "../support/redis-cached.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouchWithFile, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
-import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
 const TOKEN = randomBytes(24).toString("hex");
 
@@ -31,21 +32,13 @@ describe("vouch cache purge", () => {
   let configFile: string;
   const prefix = `vouch-e2e-purge:${randomBytes(6).toString("hex")}:`;
   const keyOf = async (certificate: string) => prefix + encodeCertId("sha1", await readPemDer(pki.ca), Buffer.from(await certificateSerial(certificate), "hex")).toString("hex");
-  const config = async (withToken: boolean) => `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: ${await freePort()} }
-${withToken ? "  tokenFile: token.txt\n" : ""}responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: ${await freePort()} }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-      redis: { url: "redis://127.0.0.1:6379", keyPrefix: "${prefix}", timeout: PT0.5S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+  const config = async (withToken: boolean) =>
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: await freePort() }, ...(withToken ? { tokenFile: "token.txt" } : {}) },
+      responders: [
+        redisCachedResponder(pki, { url: "redis://127.0.0.1:6379", keyPrefix: prefix, timeout: "PT0.5S" }, { responder: { listen: { host: "127.0.0.1", port: await freePort() } } }),
+      ],
+    });
   const entries = async () => (await scrape(await adminUrl(vouch))).filter((sample) => sample.name === "vouch_response_cache_entries").reduce((sum, sample) => sum + sample.value, 0);
   const warm = async () => {
     for (const certificate of [pki.good, pki.revoked]) {
@@ -67,14 +60,12 @@ ${withToken ? "  tokenFile: token.txt\n" : ""}responders:
     await writeFile(join(dir, "token.txt"), `${TOKEN}\n`);
     configFile = join(dir, "vouch.yaml");
     await writeFile(configFile, await config(true));
-    vouch = await startVouchWithFile(configFile, { args: ["--workers", "2"] });
-    await waitForLogs(vouch, withMessage("listening"), 2);
+    vouch = await bothWorkersListening(startVouchWithFile(configFile, TWO_WORKERS));
   });
   after(async () => {
     try {
       if (vouch !== undefined) await stopAndExpectZero(vouch);
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await deleteKeys(redis, prefix);
     } finally {
       // An open connection would keep the test process alive after a failed start.
       redis.disconnect();

@@ -14,6 +14,7 @@ import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -25,16 +26,14 @@ before(async () => {
   request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
 });
 
-const responder = (name: string, port: number, validity: string, billing?: string) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: ${port} }
-    responseValidity: ${validity}${billing === undefined ? "" : `
-    billing: { sink: file, directory: ${billing} }`}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-const configYaml = (...responders: string[]) => `log: { level: info }\nresponders:${responders.join("")}\n`;
+/** A responder `name` on `port` whose answers are valid for `validity`, billing to files in `billing` when given. */
+const responder = (name: string, port: number, validity: string, billing?: string) =>
+  testResponder(name, [pkiIssuer(pki)], {
+    listen: { host: "127.0.0.1", port },
+    responseValidity: validity,
+    ...(billing === undefined ? {} : { billing: { sink: "file", directory: billing } }),
+  });
+const configYaml = (...responders: YamlFields[]) => vouchConfig({ responders });
 
 /** Successful OCSP answers this file's requests got (each one must be billed when billing is on). */
 let answered = 0;
@@ -141,7 +140,7 @@ test("an invalid new configuration keeps the running one serving, and one log li
   try {
     const url = `${vouch.baseUrl}/`;
     // Not valid against the schema: refused before anything is built.
-    await writeFile(vouch.configFile, configYaml(responder("one", 0, "PT2H")).replace("responseValidity", "responseValidty"));
+    await writeFile(vouch.configFile, configYaml(testResponder("one", [pkiIssuer(pki)], { responseValidty: "PT2H" })));
     vouch.child.kill("SIGHUP");
     const [schema] = await waitForLogs(vouch, (record) => String(record.msg).startsWith("reload refused"));
     assert.equal(schema!.file, vouch.configFile);
@@ -150,7 +149,7 @@ test("an invalid new configuration keeps the running one serving, and one log li
     assert.equal(validitySeconds((await postOcsp(url, request)).body), 3600, "the old configuration still serves");
 
     // Valid, but its signer key file is missing: refused when building, before the swap.
-    await writeFile(vouch.configFile, configYaml(responder("one", 0, "PT2H")).replace(pki.signerKey, join(pki.dir, "missing.key")));
+    await writeFile(vouch.configFile, configYaml(testResponder("one", [pkiIssuer(pki, { signer: pkiSigner(pki, { key: join(pki.dir, "missing.key") }) })], { responseValidity: "PT2H" })));
     vouch.child.kill("SIGHUP");
     const refused = await waitForLogs(vouch, (record) => String(record.msg).startsWith("reload refused"), 2);
     assert.equal(refused[1]!.field, "responders[0].issuers[0].signer.key");
@@ -191,7 +190,7 @@ test("with two workers, SIGHUP reloads every worker under load: new validity, a 
 
 test("a reload applies log.level to every logger already running: debug lines start, then stop", async () => {
   const folder = await mkdtemp(join(tmpdir(), "vouch-config-reload-level-"));
-  const withLevel = (level: string, validity: string) => configYaml(responder("one", 0, validity, folder)).replace("log: { level: info }", `log: { level: ${level} }`);
+  const withLevel = (level: string, validity: string) => vouchConfig({ log: { level }, responders: [responder("one", 0, validity, folder)] });
   const vouch = await startVouch(withLevel("info", "PT1H"));
   const debugLines = () => vouch.logs.filter(withMessage("billing batch durable")).length;
   try {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, publishCrl, revokeCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { ocspStatus, until } from "../support/crl-fetching.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 describe("a folder holding several CAs' CRLs", () => {
@@ -29,16 +30,8 @@ describe("a folder holding several CAs' CRLs", () => {
     await publishCrl(first, { out: join(folder, "first.crl") });
     await publishCrl(second, { out: join(folder, "second.crl"), der: true });
     await writeFile(join(folder, "README.txt"), "CRLs of our CAs, published nightly\n");
-    const issuer = (pki: Pki) => `      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: crl, folder: ${folder} }]
-`;
-    vouch = await startVouch(`log: { level: info }
-responders:
-  - name: folder
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-${issuer(first)}${issuer(second)}`);
+    const issuer = (pki: Pki) => pkiIssuer(pki, { sources: [{ type: "crl", folder }] });
+    vouch = await startVouch(vouchConfig({ responders: [testResponder("folder", [issuer(first), issuer(second)])] }));
   });
   after(async () => {
     await vouch?.stop();

@@ -14,6 +14,7 @@ import { createPki, issueCertificate, revokeCertificate, type Pki } from "../../
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { openssl } from "../support/openssl.ts";
 import { startOpensslResponder } from "../support/openssl-responder.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let dir: string;
@@ -31,32 +32,21 @@ before(async () => {
   remotes.push(byRevoked, byGood);
   const emptyIndex = join(dir, "empty-index.txt");
   await writeFile(emptyIndex, "");
-  const forwarder = (name: string, url: string) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /${name}
-    forwarding: { methods: [table], table: [{ issuer: "cn=Vouch Demo Issuing CA,o=Vouch Demo,c=SE", url: "${url}" }] }
-    issuers:
-      - certificate: ${pki.foreignCa}
-        signer: { key: ${join(pki.stateDir, "foreign-ca.key")} }
-        sources: [{ type: index, file: ${emptyIndex} }]`;
+  const forwarder = (name: string, url: string) =>
+    testResponder(name, [{ certificate: pki.foreignCa, signer: { key: join(pki.stateDir, "foreign-ca.key") }, sources: [{ type: "index", file: emptyIndex }] }], {
+      path: `/${name}`,
+      forwarding: { methods: ["table"], table: [{ issuer: "cn=Vouch Demo Issuing CA,o=Vouch Demo,c=SE", url }] },
+    });
   // The forwarding responders find the CA (whose DN the table matches) in the certificate cache.
   const certificates = join(dir, "certificates");
   await mkdir(certificates);
   await copyFile(pki.ca, join(certificates, "ca.pem"));
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  certificates: ${certificates}
-responders:
-  - name: local
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /local
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]${forwarder("via-revoked", byRevoked.url)}${forwarder("via-good", byGood.url)}
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: { anchors: [pki.root], certificates },
+      responders: [testResponder("local", [pkiIssuer(pki)], { path: "/local" }), forwarder("via-revoked", byRevoked.url), forwarder("via-good", byGood.url)],
+    }),
+  );
 });
 
 after(async () => {

@@ -23,6 +23,7 @@ import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { issueExtra } from "../support/certificates.ts";
 import { getOcsp, openssl, opensslRequest } from "../support/openssl.ts";
 import { startOpensslResponder } from "../support/openssl-responder.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const OPENSSL_SIGNER = /Responder Id: C = SE, O = Vouch Demo, CN = Vouch Demo OCSP Signer/;
@@ -63,16 +64,13 @@ before(async () => {
   await writeFile(emptyIndex, "");
 
   [opensslBack, wrongKeyBack] = await Promise.all([opensslResponder(back, back.signer, back.signerKey), opensslResponder(back, back.foreignCa, foreignKey)]);
-  vouchBack = await startVouch(`log: { level: info }
-responders:
-  - name: back
-    listen: { host: 127.0.0.1, port: 0 }
-    responderId: byName
-    issuers:
-      - certificate: ${back.ca}
-        signer: { key: ${back.caKey} }
-        sources: [{ type: index, file: ${back.index}, pollInterval: PT0.2S }]
-`);
+  vouchBack = await startVouch(
+    vouchConfig({
+      responders: [
+        testResponder("back", [{ certificate: back.ca, signer: { key: back.caKey }, sources: [{ type: "index", file: back.index, pollInterval: "PT0.2S" }] }], { responderId: "byName" }),
+      ],
+    }),
+  );
   // The fromcert target: issued now, with the back Vouch's URL in its AIA; the back Vouch re-reads index.txt.
   aiaCert = (await issueExtra(back, "aia", { commonName: "aia.demo.vouch.test", extensions: `basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\nauthorityInfoAccess = OCSP;URI:${vouchBack.baseUrl}/\n` })).certificate;
   await waitUntil("the back Vouch to know the new certificate", async () => / good/.test((await query(`${vouchBack.baseUrl}/`, [aiaCert])).stdout));
@@ -112,37 +110,27 @@ responders:
   await copyFile(aiaCert, join(certificates, "aia.pem"));
   billingDir = join(folder, "billing");
   const backCaRow = "cn=Vouch Demo Issuing CA,o=Vouch Demo,c=SE";
-  const foreignIssuer = `
-      - certificate: ${back.foreignCa}
-        signer: { key: ${foreignKey} }
-        sources: [{ type: index, file: ${emptyIndex} }]`;
-  const forwarder = (name: string, forwarding: string, issuers = foreignIssuer, extra = "") => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /${name}${extra}
-    forwarding: ${forwarding}
-    issuers:${issuers}`;
-  const table = (url: string, more = "") => `{ methods: [table], table: [{ issuer: "${backCaRow}", url: "${url}" }]${more} }`;
-  front = await startVouch(`log: { level: info }
-trust:
-  anchors: [${back.root}]
-  certificates: ${certificates}
-responders:${[
-    forwarder("openssl", table(opensslBack.url), foreignIssuer, `\n    billing: { sink: file, directory: ${billingDir}, perCert: true }`),
-    forwarder("vouch", table(vouchBack.baseUrl + "/")),
-    forwarder("fromcert", `{ methods: [fromcert], allowedUrls: ["${vouchBack.baseUrl}/*"] }`),
-    forwarder("servicelocator", `{ methods: [servicelocator, table], allowedUrls: ["${vouchBack.baseUrl}/*"], table: [{ issuer: "${backCaRow}", url: "${opensslBack.url}" }] }`),
-    forwarder("down", table(deadUrl)),
-    forwarder("slow", table(silent.url, ", timeout: PT0.5S, retries: 1")),
-    forwarder("garbage", table(garbage.url, ", retries: 0")),
-    forwarder("wrongkey", table(wrongKeyBack.url)),
-    forwarder("fallback", table(wrongKeyBack.url), `
-      - certificate: ${back.ca}
-        signer: { certificate: ${back.signer}, key: ${back.signerKey} }
-        sources: [{ type: index, file: ${back.index} }]`),
-    forwarder("breaker", table(flaky.url, ", retries: 0, breaker: { failures: 2, coolDown: PT1S }")),
-  ].join("")}
-`);
+  const foreignIssuer = { certificate: back.foreignCa, signer: { key: foreignKey }, sources: [{ type: "index", file: emptyIndex }] };
+  const forwarder = (name: string, forwarding: YamlFields, issuer: YamlFields = foreignIssuer, fields: YamlFields = {}) =>
+    testResponder(name, [issuer], { path: `/${name}`, ...fields, forwarding });
+  const table = (url: string, more: YamlFields = {}) => ({ methods: ["table"], table: [{ issuer: backCaRow, url }], ...more });
+  front = await startVouch(
+    vouchConfig({
+      trust: { anchors: [back.root], certificates },
+      responders: [
+        forwarder("openssl", table(opensslBack.url), foreignIssuer, { billing: { sink: "file", directory: billingDir, perCert: true } }),
+        forwarder("vouch", table(vouchBack.baseUrl + "/")),
+        forwarder("fromcert", { methods: ["fromcert"], allowedUrls: [`${vouchBack.baseUrl}/*`] }),
+        forwarder("servicelocator", { methods: ["servicelocator", "table"], allowedUrls: [`${vouchBack.baseUrl}/*`], table: [{ issuer: backCaRow, url: opensslBack.url }] }),
+        forwarder("down", table(deadUrl)),
+        forwarder("slow", table(silent.url, { timeout: "PT0.5S", retries: 1 })),
+        forwarder("garbage", table(garbage.url, { retries: 0 })),
+        forwarder("wrongkey", table(wrongKeyBack.url)),
+        forwarder("fallback", table(wrongKeyBack.url), pkiIssuer(back)),
+        forwarder("breaker", table(flaky.url, { retries: 0, breaker: { failures: 2, coolDown: "PT1S" } })),
+      ],
+    }),
+  );
 });
 
 after(async () => {

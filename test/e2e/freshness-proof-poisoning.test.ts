@@ -26,6 +26,7 @@ import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { freePort } from "../support/free-port.ts";
 import { openssl, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -63,30 +64,21 @@ before(async () => {
   tlsPort = await freePort();
   const rootIndex = join(dir, "root-index.txt");
   await writeFile(rootIndex, `V\t351231235959Z\t\t${(await certificateSerial(pki.ca)).padStart(2, "0")}\tunknown\t/CN=x\n`);
-  const caIssuer = `
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  unknownStatus: fail
-  rememberFor: PT0S
-responders:
-  - name: identrus
-    type: identrus-cached
-    listen: { host: 127.0.0.1, port: 0 }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-    issuers:${caIssuer}
-      - certificate: ${pki.root}
-        signer: { key: ${pki.rootKey} }
-        sources: [{ type: index, file: ${rootIndex} }]
-  - name: tls
-    listen: { host: 127.0.0.1, port: ${tlsPort} }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }
-    issuers:${caIssuer}
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: { anchors: [pki.root], unknownStatus: "fail", rememberFor: "PT0S" },
+      responders: [
+        testResponder("identrus", [pkiIssuer(pki), { certificate: pki.root, signer: { key: pki.rootKey }, sources: [{ type: "index", file: rootIndex }] }], {
+          type: "identrus-cached",
+          responseCache: { issuers: [{ issuer: "*", expiresAfter: "PT1H" }] },
+        }),
+        testResponder("tls", [pkiIssuer(pki)], {
+          listen: { host: "127.0.0.1", port: tlsPort },
+          tls: { certificate: server.certificate, key: server.key, clientAuth: "required" },
+        }),
+      ],
+    }),
+  );
   await waitForLogs(vouch, (record) => record.msg === "listening" && record.tls === true);
 });
 

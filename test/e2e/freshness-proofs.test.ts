@@ -24,6 +24,7 @@ import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { EXT, type Made } from "../../src/trust/test-support/openssl-certificates.ts";
 import { openssl } from "../support/openssl.ts";
 import { startOpensslResponder } from "../support/openssl-responder.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let dir: string;
@@ -58,35 +59,27 @@ before(async () => {
   await writeFile(join(dir, "server-root-index.txt"), `V\t351231235959Z\t\t${serverCaSerial}\tunknown\t/CN=x\n`);
 
   opensslResponder = await startOpensslResponder({ index: join(dir, "client-ca-index.txt"), ca: client.ca.pem, signer: client.responder.pem, key: client.responder.key, validity: ["-nmin", "60"] });
-  rootVouch = await startVouch(`log: { level: info }
-responders:
-  - name: client-root
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${client.root.pem}
-        signer: { key: ${client.root.key} }
-        sources: [{ type: index, file: ${join(dir, "client-root-index.txt")} }]
-`);
-  identrus = await startVouch(`log: { level: info }
-trust:
-  anchors: [${server.root}, ${client.root.pem}]
-  unknownStatus: fail
-  rememberFor: PT0S
-responders:
-  - name: identrus
-    type: identrus-cached
-    listen: { host: 127.0.0.1, port: 0 }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-    freshnessProofs: { maxAge: PT1H, ownChainMaxAge: PT1H, refreshInterval: PT5M }
-    issuers:
-      - certificate: ${server.ca}
-        signer: { certificate: ${server.signer}, key: ${server.signerKey} }
-        sources: [{ type: index, file: ${server.index} }]
-      - certificate: ${server.root}
-        signer: { key: ${server.rootKey} }
-        sources: [{ type: index, file: ${join(dir, "server-root-index.txt")} }]
-`);
+  rootVouch = await startVouch(
+    vouchConfig({
+      responders: [testResponder("client-root", [{ certificate: client.root.pem, signer: { key: client.root.key }, sources: [{ type: "index", file: join(dir, "client-root-index.txt") }] }])],
+    }),
+  );
+  identrus = await startVouch(
+    vouchConfig({
+      trust: { anchors: [server.root, client.root.pem], unknownStatus: "fail", rememberFor: "PT0S" },
+      responders: [
+        testResponder(
+          "identrus",
+          [pkiIssuer(server), { certificate: server.root, signer: { key: server.rootKey }, sources: [{ type: "index", file: join(dir, "server-root-index.txt") }] }],
+          {
+            type: "identrus-cached",
+            responseCache: { issuers: [{ issuer: "*", expiresAfter: "PT1H" }] },
+            freshnessProofs: { maxAge: "PT1H", ownChainMaxAge: "PT1H", refreshInterval: "PT5M" },
+          },
+        ),
+      ],
+    }),
+  );
 });
 
 after(async () => {

@@ -13,7 +13,11 @@ import { after, before, describe, test } from "node:test";
 import { createPki, issueCertificate, type Pki } from "../../src/pki/openssl-pki.ts";
 import { ocspStatus, until } from "../support/crl-fetching.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
+
+/** An issuer of `pki` answered from its CRL file, with `knownSerials` saying which serials it issued. */
+const crlWithKnownSerials = (pki: Pki, knownSerials: YamlFields) => pkiIssuer(pki, { sources: [{ type: "crl", files: [pki.crl], knownSerials }] });
 
 describe("a crl source with a known-serials folder", () => {
   let pki: Pki;
@@ -33,19 +37,8 @@ describe("a crl source with a known-serials folder", () => {
     await copyFile(pki.revoked, join(issued, "revoked.pem"));
     // Another CA's certificate in the folder counts for nothing.
     await copyFile(pki.foreign, join(issued, "foreign.pem"));
-    const config = (nonIssued: string) => `log: { level: info }
-responders:
-  - name: known
-    listen: { host: 127.0.0.1, port: 0 }
-    nonIssued: ${nonIssued}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: crl
-            files: [${pki.crl}]
-            knownSerials: { folder: ${issued}, pollInterval: PT1S }
-`;
+    const config = (nonIssued: string) =>
+      vouchConfig({ responders: [testResponder("known", [crlWithKnownSerials(pki, { folder: issued, pollInterval: "PT1S" })], { nonIssued })] });
     vouch = await startVouch(config("unknown"));
     extended = await startVouch(config("revoked"));
   });
@@ -87,18 +80,7 @@ describe("a crl source with the SQL store's issued rows as known serials", () =>
       const added = await runVouch(["store", "add", certificate, "--database", database, "--issuer", pki.ca], { timeoutMs: 30_000 });
       assert.equal(added.code, 0, added.stderr);
     }
-    vouch = await startVouch(`log: { level: info }
-responders:
-  - name: known-sql
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: crl
-            files: [${pki.crl}]
-            knownSerials: { database: ${database}, pollInterval: PT1S }
-`);
+    vouch = await startVouch(vouchConfig({ responders: [testResponder("known-sql", [crlWithKnownSerials(pki, { database, pollInterval: "PT1S" })])] }));
   });
   after(async () => {
     await vouch?.stop();

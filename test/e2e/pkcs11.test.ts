@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createPki, openssl as runOpenssl, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
 import { privateSoftHsm, type SoftHsm } from "../support/softhsm.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const PIN = "2468";
@@ -33,28 +34,13 @@ async function certifyKeyGeneratedOnToken(): Promise<string> {
   return certificate;
 }
 
-function pkcs11Issuer(pki: Pki, token: string, key: string, extra = ""): string {
-  return `
-      - certificate: ${pki.ca}
-        signer:
-          certificate: ${pki.signer}
-          pkcs11: { module: ${hsm.module}, token: ${token}, key: ${key}, pin: { file: ${pinFile} }${extra} }
-        sources:
-          - { type: index, file: ${pki.index} }`;
+/** An issuer of `pki` whose delegated signer's key is `key` on `token`; `pkcs11` and `signer` replace or add fields. */
+function pkcs11Issuer(pki: Pki, token: string, key: string, pkcs11: YamlFields = {}, signer: YamlFields = {}): YamlFields {
+  return pkiIssuer(pki, { signer: { certificate: pki.signer, ...signer, pkcs11: { module: hsm.module, token, key, pin: { file: pinFile }, ...pkcs11 } } });
 }
 
-function config(responders: [name: string, path: string, issuer: string][]): string {
-  return `log: { level: info }
-responders:${responders
-    .map(
-      ([name, path, issuer]) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: ${path}
-    issuers:${issuer}`,
-    )
-    .join("")}
-`;
+function config(responders: [name: string, path: string, issuer: YamlFields][]): string {
+  return vouchConfig({ responders: responders.map(([name, path, issuer]) => testResponder(name, [issuer], { path })) });
 }
 
 before(async () => {
@@ -72,10 +58,10 @@ before(async () => {
   vouch = await startVouch(
     config([
       ["rsa", "/rsa", pkcs11Issuer(rsa, "ocsp", "rsa-signer")],
-      ["rsa-pss", "/rsa-pss", pkcs11Issuer(rsa, "ocsp", "rsa-signer").replace("pkcs11:", "rsaPadding: pss\n          pkcs11:")],
+      ["rsa-pss", "/rsa-pss", pkcs11Issuer(rsa, "ocsp", "rsa-signer", {}, { rsaPadding: "pss" })],
       ["ec", "/ec", pkcs11Issuer(ec, "ocsp", "ec-signer")],
-      ["flaky", "/flaky", pkcs11Issuer(ec, "flaky", "ec-signer", ", retryInterval: PT0.2S")],
-      ["generated", "/generated", pkcs11Issuer(ec, "ocsp", "generated").replace(ec.signer, generated)],
+      ["flaky", "/flaky", pkcs11Issuer(ec, "flaky", "ec-signer", { retryInterval: "PT0.2S" })],
+      ["generated", "/generated", pkcs11Issuer(ec, "ocsp", "generated", {}, { certificate: generated })],
     ]),
   );
 });
@@ -123,13 +109,13 @@ describe("vouch serve with keys on a PKCS#11 token (SoftHSM2)", () => {
 });
 
 describe("vouch serve refuses a PKCS#11 configuration that cannot work", () => {
-  const cases: [name: string, issuer: () => string, expected: RegExp][] = [
-    ["a module that is not a PKCS#11 library", () => pkcs11Issuer(ec, "ocsp", "ec-signer").replace(hsm.module, "/nonexistent/libpkcs11.so"), /responders\[0\]\.issuers\[0\]\.signer\.pkcs11\.module: \/nonexistent\/libpkcs11\.so: cannot load the PKCS#11 library/],
+  const cases: [name: string, issuer: () => YamlFields, expected: RegExp][] = [
+    ["a module that is not a PKCS#11 library", () => pkcs11Issuer(ec, "ocsp", "ec-signer", { module: "/nonexistent/libpkcs11.so" }), /responders\[0\]\.issuers\[0\]\.signer\.pkcs11\.module: \/nonexistent\/libpkcs11\.so: cannot load the PKCS#11 library/],
     ["a library that fails to initialise", () => pkcs11Issuer(ec, "ocsp", "ec-signer"), /signer\.pkcs11\.module: .*libsofthsm2\.so: the PKCS#11 library failed to initialise \(CKR_GENERAL_ERROR\)/],
     ["an unknown token label", () => pkcs11Issuer(ec, "missing-token", "ec-signer"), /signer\.pkcs11\.token: no token labelled "missing-token"/],
-    ["a wrong PIN", () => pkcs11Issuer(ec, "ocsp", "ec-signer").replace(pinFile, join(hsm.dir, "wrong-pin")), /signer\.pkcs11\.pin: token "ocsp" rejected the PIN \(CKR_PIN_INCORRECT\)/],
+    ["a wrong PIN", () => pkcs11Issuer(ec, "ocsp", "ec-signer", { pin: { file: join(hsm.dir, "wrong-pin") } }), /signer\.pkcs11\.pin: token "ocsp" rejected the PIN \(CKR_PIN_INCORRECT\)/],
     ["a key that is not the signer certificate's", () => pkcs11Issuer(ec, "ocsp", "ec-ca"), /signer\.pkcs11\.key: the key on token "ocsp" does not belong to the signer certificate/],
-    ["a PIN written into the configuration", () => pkcs11Issuer(ec, "ocsp", "ec-signer").replace(`pin: { file: ${pinFile} }`, `pin: "${PIN}"`), /signer\.pkcs11\.pin: /],
+    ["a PIN written into the configuration", () => pkcs11Issuer(ec, "ocsp", "ec-signer", { pin: PIN }), /signer\.pkcs11\.pin: /],
   ];
   for (const [name, issuer, expected] of cases) {
     test(name, async () => {

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -30,19 +31,12 @@ before(async () => {
   // The server sends only its own certificate: the client's CA file holds the root and the issuing CA.
   bundle = join(base, "bundle.pem");
   await writeFile(bundle, `${await readFile(pki.root, "utf8")}\n${await readFile(pki.ca, "utf8")}`);
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  unknownStatus: pass
-responders:
-  - name: mtls
-    listen: { host: 127.0.0.1, port: 0 }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: { anchors: [pki.root], unknownStatus: "pass" },
+      responders: [testResponder("mtls", [pkiIssuer(pki)], { tls: { certificate: server.certificate, key: server.key, clientAuth: "required" } })],
+    }),
+  );
   url = `https://127.0.0.1:${vouch.port}/`;
 });
 

@@ -13,6 +13,7 @@ import { before, describe, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { freePort } from "../support/free-port.ts";
 import { parseSamples, sampleValue } from "../support/prometheus.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -24,17 +25,12 @@ before(async () => {
   pki = await createPki({ dir: join(folder, "pki") });
 });
 
-const configYaml = (port: number, admin: number, validity: string, key = pki.signerKey) => `log: { level: info }
-admin: { listen: { host: 127.0.0.1, port: ${admin} } }
-responders:
-  - name: one
-    listen: { host: 127.0.0.1, port: ${port} }
-    responseValidity: ${validity}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${key} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder on `port` with `fields` (its responseValidity), its signer's key `key`, and an admin listener on `admin`. */
+const configYaml = (port: number, admin: number, fields: YamlFields, key = pki.signerKey) =>
+  vouchConfig({
+    admin: { listen: { host: "127.0.0.1", port: admin } },
+    responders: [testResponder("one", [pkiIssuer(pki, { signer: pkiSigner(pki, { key }) })], { listen: { host: "127.0.0.1", port }, ...fields })],
+  });
 
 /** The summary lines: the process's own reload lines (one process), or the supervisor's. */
 const summaries = (vouch: VouchProcess, supervised: boolean) =>
@@ -56,22 +52,22 @@ for (const [mode, args] of modes) {
       const supervised = args[1] !== "1";
       const [port, admin] = [await freePort(), await freePort()];
       const pidFile = join(folder, `${mode.replaceAll(" ", "-")}.pid`);
-      const vouch = await startVouch(configYaml(port, admin, "PT1H"), { args: ["--pid-file", pidFile, ...args] });
+      const vouch = await startVouch(configYaml(port, admin, { responseValidity: "PT1H" }), { args: ["--pid-file", pidFile, ...args] });
       try {
         await waitForLogs(vouch, withMessage("ready"));
-        await writeFile(vouch.configFile, configYaml(port, admin, "PT2H"));
+        await writeFile(vouch.configFile, configYaml(port, admin, { responseValidity: "PT2H" }));
         const applied = await runVouch(["reload", "--pid-file", pidFile], { timeoutMs: 60_000 });
         assert.equal(applied.code, 0, applied.stderr);
         assert.match(applied.stdout, supervised ? /^vouch: process \d+ reloaded its configuration \(2 workers\)\n$/ : /^vouch: process \d+ reloaded its configuration\n$/);
 
-        // Refused before any worker sees it: the schema.
-        await writeFile(vouch.configFile, configYaml(port, admin, "PT3H").replace("responseValidity", "responseValidty"));
+        // Refused before any worker sees it: the schema (a misspelled field).
+        await writeFile(vouch.configFile, configYaml(port, admin, { responseValidty: "PT3H" }));
         const schema = await runVouch(["reload", "--pid-file", pidFile], { timeoutMs: 60_000 });
         assert.equal(schema.code, 1, schema.stdout);
         assert.equal(schema.stderr, `vouch: reload refused, the running configuration stays: ${vouch.configFile}: responders[0]: unknown field "responseValidty" (did you mean "responseValidity"?)\n`);
 
         // Valid, but no worker can build it: the key file is missing.
-        await writeFile(vouch.configFile, configYaml(port, admin, "PT3H", join(pki.dir, "missing.key")));
+        await writeFile(vouch.configFile, configYaml(port, admin, { responseValidity: "PT3H" }, join(pki.dir, "missing.key")));
         const build = await runVouch(["reload", "--pid-file", pidFile], { timeoutMs: 60_000 });
         assert.equal(build.code, 1, build.stdout);
         assert.match(build.stderr, /^vouch: reload refused, the running configuration stays: .*vouch\.yaml: responders\[0\]\.issuers\[0\]\.signer\.key: .*missing\.key: file not found\n$/);
@@ -96,7 +92,7 @@ for (const [mode, args] of modes) {
 
 test("a killed worker process is counted in vouch_worker_restarts_total once it is replaced", async () => {
   const [port, admin] = [await freePort(), await freePort()];
-  const vouch = await startVouch(configYaml(port, admin, "PT1H"), { args: ["--workers", "2"] });
+  const vouch = await startVouch(configYaml(port, admin, { responseValidity: "PT1H" }), { args: ["--workers", "2"] });
   try {
     await waitForLogs(vouch, withMessage("ready"));
     assert.equal(sampleValue(await metrics(admin), "vouch_worker_restarts_total"), 0);

@@ -11,25 +11,19 @@ import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { producedAt } from "../support/produced-at.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch } from "../support/vouch-process.ts";
 
 let pki: Pki;
 let base: string;
 
-function config(billingDirectory: string, row: string): string {
-  return `log: { level: info }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: 0 }
-    billing: { sink: file, directory: ${billingDirectory}, perCert: true }
-    responseCache:
-      issuers: [${row}]
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** A `cached` responder billing to files in `billingDirectory`, its response cache's one issuer row `row`. */
+function config(billingDirectory: string, row: YamlFields): string {
+  return vouchConfig({
+    responders: [
+      testResponder("cached", [pkiIssuer(pki)], { type: "cached", billing: { sink: "file", directory: billingDirectory, perCert: true }, responseCache: { issuers: [row] } }),
+    ],
+  });
 }
 
 async function billingRecords(directory: string): Promise<Record<string, unknown>[]> {
@@ -52,7 +46,7 @@ before(async () => {
 describe("a cached responder's background work", () => {
   test("cache hits are billed as such, with the cached answer", async () => {
     const directory = join(base, "billing-hits");
-    const vouch = await startVouch(config(directory, `{ issuer: "*", expiresAfter: PT1H }`));
+    const vouch = await startVouch(config(directory, { issuer: "*", expiresAfter: "PT1H" }));
     try {
       const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.revoked, "-no_nonce"]);
       await postOcsp(vouch.baseUrl, request);
@@ -69,7 +63,7 @@ describe("a cached responder's background work", () => {
   test("renewing: the stored response is replaced before it expires, without a client asking", async () => {
     const directory = join(base, "billing-renew");
     // Stored for 6 s, renewed 4 s before expiry: about 2 s after it was stored.
-    const vouch = await startVouch(config(directory, `{ issuer: "*", expiresAfter: PT6S, renew: { margin: PT4S } }`));
+    const vouch = await startVouch(config(directory, { issuer: "*", expiresAfter: "PT6S", renew: { margin: "PT4S" } }));
     try {
       const request = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
       const first = await postOcsp(vouch.baseUrl, request);
@@ -93,7 +87,7 @@ describe("a cached responder's background work", () => {
 
   test("pre-production: after start, the first request for each known certificate is a cache hit", async () => {
     const directory = join(base, "billing-pre");
-    const vouch = await startVouch(config(directory, `{ issuer: "*", expiresAfter: PT1H, renew: { margin: PT5M }, preProduce: { hashAlgorithms: [sha1, sha256] } }`));
+    const vouch = await startVouch(config(directory, { issuer: "*", expiresAfter: "PT1H", renew: { margin: "PT5M" }, preProduce: { hashAlgorithms: ["sha1", "sha256"] } }));
     try {
       const deadline = Date.now() + 20_000;
       while (!vouch.logs.some((record) => record.msg === "responses pre-produced")) {

@@ -15,6 +15,8 @@ import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
 import { withSerial } from "../support/reference-requests.ts";
 import { startPrivateRedis, type PrivateRedis } from "../support/redis-server.ts";
+import { deleteKeys, redisCachedResponder } from "../support/redis-cached.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const SHARED = "redis://127.0.0.1:6379";
@@ -24,19 +26,7 @@ let single: Buffer;
 let inspect: Redis;
 
 function config(redisUrl: string): string {
-  return `log: { level: info }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: 0 }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-      redis: { url: "${redisUrl}", keyPrefix: "${PREFIX}", timeout: PT0.2S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+  return vouchConfig({ responders: [redisCachedResponder(pki, { url: redisUrl, keyPrefix: PREFIX, timeout: "PT0.2S" })] });
 }
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -54,8 +44,7 @@ before(async () => {
 });
 
 after(async () => {
-  const keys = await inspect.keys(`${PREFIX}*`);
-  if (keys.length > 0) await inspect.del(...keys);
+  await deleteKeys(inspect, PREFIX);
   inspect.disconnect();
 });
 

@@ -21,8 +21,10 @@ import { testStore } from "../../src/status/sql/test-support/stores.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { bothWorkersListening, deleteKeys, redisCachedResponder, TWO_WORKERS } from "../support/redis-cached.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
-import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { waitForLogs } from "../support/wait-for-log.ts";
 
 async function verdict(vouch: VouchProcess, pki: Pki, certificate: string, nonce: boolean): Promise<string> {
   const result = await openssl(["ocsp", "-url", `${vouch.baseUrl}/`, "-issuer", pki.ca, "-cert", certificate, "-CAfile", pki.root, "-verify_other", pki.ca, ...(nonce ? [] : ["-no_nonce"])]);
@@ -57,28 +59,26 @@ describe("two instances × two workers sharing PostgreSQL and Redis", () => {
     assert.equal(imported.code, 0, imported.stderr);
     proxy = await tcpProxy(6379);
     inspect = new Redis("redis://127.0.0.1:6379");
-    const config = async () => `log: { level: info }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: ${await freePort()} }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-      redis: { url: "redis://127.0.0.1:${proxy.port}", keyPrefix: "${prefix}", timeout: PT0.5S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: sql, database: "${store.database}", schema: ${store.schema} }]
-`;
-    for (let index = 0; index < 2; index++) instances.push(await startVouch(await config(), { args: ["--workers", "2"] }));
-    for (const vouch of instances) await waitForLogs(vouch, withMessage("listening"), 2);
+    const config = async () =>
+      vouchConfig({
+        responders: [
+          redisCachedResponder(
+            pki,
+            { url: `redis://127.0.0.1:${proxy.port}`, keyPrefix: prefix, timeout: "PT0.5S" },
+            {
+              issuer: { sources: [{ type: "sql", database: store.database, schema: store.schema }] },
+              responder: { listen: { host: "127.0.0.1", port: await freePort() } },
+            },
+          ),
+        ],
+      });
+    for (let index = 0; index < 2; index++) instances.push(await bothWorkersListening(startVouch(await config(), TWO_WORKERS)));
   });
   after(async () => {
     try {
       for (const vouch of instances) await stopAndExpectZero(vouch);
       await proxy?.stop();
-      const keys = await inspect.keys(`${prefix}*`);
-      if (keys.length > 0) await inspect.del(...keys);
+      await deleteKeys(inspect, prefix);
     } finally {
       // An open connection would keep the test process alive after a failed start.
       inspect?.disconnect();

@@ -20,8 +20,10 @@ import { testStore } from "../../src/status/sql/test-support/stores.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { bothWorkersListening, deleteKeys, redisCachedResponder, TWO_WORKERS } from "../support/redis-cached.ts";
+import { vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
-import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { waitForLogs } from "../support/wait-for-log.ts";
 
 const REDIS = "redis://127.0.0.1:6379";
 
@@ -43,8 +45,8 @@ async function until(what: string, check: () => Promise<boolean>, ms = 15_000): 
 
 interface Case {
   readonly name: string;
-  /** The issuer's sources: YAML flow sequence. */
-  sources(pki: Pki, store: TestStore): string;
+  /** The issuer's sources. */
+  sources(pki: Pki, store: TestStore): YamlFields[];
   /** Before the start (e.g. importing the index into the store). */
   prepare?(pki: Pki, store: TestStore): Promise<void>;
   revoke(pki: Pki, store: TestStore): Promise<void>;
@@ -53,7 +55,7 @@ interface Case {
 const CASES: Case[] = [
   {
     name: "PostgreSQL store, vouch store revoke",
-    sources: (_pki, store) => `[{ type: sql, database: "${store.database}", schema: ${store.schema} }]`,
+    sources: (_pki, store) => [{ type: "sql", database: store.database, schema: store.schema }],
     async prepare(pki, store) {
       const imported = await runVouch(["store", "import-index", pki.index, ...store.args, "--issuer", pki.ca], { timeoutMs: 30_000 });
       assert.equal(imported.code, 0, imported.stderr);
@@ -65,12 +67,12 @@ const CASES: Case[] = [
   },
   {
     name: "index, openssl ca -revoke",
-    sources: (pki) => `[{ type: index, file: ${pki.index} }]`,
+    sources: (pki) => [{ type: "index", file: pki.index }],
     revoke: (pki) => revokeCertificate(pki, pki.good, "keyCompromise"),
   },
   {
     name: "CRL, a new CRL",
-    sources: (pki) => `[{ type: crl, files: [${pki.crl}] }]`,
+    sources: (pki) => [{ type: "crl", files: [pki.crl] }],
     async revoke(pki) {
       await revokeCertificate(pki, pki.good, "keyCompromise");
       await publishCrl(pki);
@@ -95,8 +97,7 @@ for (const kind of CASES) {
     });
     after(async () => {
       try {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
+        await deleteKeys(redis, prefix);
       } finally {
         redis.disconnect();
       }
@@ -105,22 +106,21 @@ for (const kind of CASES) {
     });
 
     test("warmed with and without nonces, then revoked: Redis stops saying good by itself, every answer says revoked, never good again", async () => {
-      const config = `log: { level: info }
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: ${await freePort()} }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H, renew: { margin: PT10M } }]
-      redis: { url: "${REDIS}", keyPrefix: "${prefix}", timeout: PT0.5S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: ${kind.sources(pki, store)}
-`;
-      const vouch = await startVouch(config, { args: ["--workers", "2"] });
+      const config = vouchConfig({
+        responders: [
+          redisCachedResponder(
+            pki,
+            { url: REDIS, keyPrefix: prefix, timeout: "PT0.5S" },
+            {
+              issuer: { sources: kind.sources(pki, store) },
+              responder: { listen: { host: "127.0.0.1", port: await freePort() } },
+              row: { issuer: "*", expiresAfter: "PT1H", renew: { margin: "PT10M" } },
+            },
+          ),
+        ],
+      });
+      const vouch = await bothWorkersListening(startVouch(config, TWO_WORKERS));
       try {
-        await waitForLogs(vouch, withMessage("listening"), 2);
         const plain = await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]);
         const ask = async () => certStatuses((await postOcsp(`${vouch.baseUrl}/`, plain, { connection: "close" })).body)[0];
         // New connections spread over both workers: each memory tier, and Redis, hold the good answer.

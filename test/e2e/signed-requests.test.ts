@@ -13,6 +13,7 @@ import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pk
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { certStatuses, responseStatusName } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -35,35 +36,18 @@ before(async () => {
   const known = join(base, "known");
   await mkdir(known);
   await copyFile(requestors.rsa.certificate, join(known, "requestor-rsa.pem"));
-  const issuer = `
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-  unknownStatus: pass
-  certificates: ${known}
-responders:
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /signed
-    requestSignature: { required: true }${issuer}
-  - name: byname
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /byname
-    authorization: { method: byname, names: ["CN=Requestor P256,O=Vouch Demo,C=SE", "cn=requestor rsa,*"] }${issuer}
-  - name: byauth
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /byauth
-    authorization: { method: byauthentication }${issuer}
-  - name: identrus
-    type: identrus-basic
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /identrus${issuer}
-`);
+  const issuers = [pkiIssuer(pki)];
+  vouch = await startVouch(
+    vouchConfig({
+      trust: pkiTrust(pki, { certificates: known }),
+      responders: [
+        testResponder("signed", issuers, { path: "/signed", requestSignature: { required: true } }),
+        testResponder("byname", issuers, { path: "/byname", authorization: { method: "byname", names: ["CN=Requestor P256,O=Vouch Demo,C=SE", "cn=requestor rsa,*"] } }),
+        testResponder("byauth", issuers, { path: "/byauth", authorization: { method: "byauthentication" } }),
+        testResponder("identrus", issuers, { type: "identrus-basic", path: "/identrus" }),
+      ],
+    }),
+  );
 });
 
 after(async () => {

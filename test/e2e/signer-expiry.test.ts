@@ -16,6 +16,7 @@ import { certificateSerial, createPki, readPemDer, type Pki } from "../../src/pk
 import { parseSamples, sampleValue } from "../support/prometheus.ts";
 import { openssl, postOcsp } from "../support/openssl.ts";
 import { adminUrlOf, basicOf, issueSigner, ocspRequest, type IssuedSigner } from "../support/signers.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs } from "../support/wait-for-log.ts";
 
@@ -41,21 +42,14 @@ before(async () => {
   // One at a time: `openssl ca` keeps its serial and database in files.
   expiring = await issueSigner(pki, dir, "expiring", now - 3_600_000, expiresAt);
   upcoming = await issueSigner(pki, dir, "upcoming", validFrom, now + 3_600_000);
-  const responder = (name: string, path: string, signer: IssuedSigner) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: ${path}
-    responseValidity: PT1H
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${signer.certificate}, key: ${signer.key} }
-        sources: [{ type: index, file: ${pki.index} }]`;
-  vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-  readiness: { signerTestInterval: PT1S }
-responders:${responder("expiring", "/expiring", expiring)}${responder("upcoming", "/upcoming", upcoming)}
-`);
+  const responder = (name: string, path: string, signer: IssuedSigner) =>
+    testResponder(name, [pkiIssuer(pki, { signer: { certificate: signer.certificate, key: signer.key } })], { path, responseValidity: "PT1H" });
+  vouch = await startVouch(
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: 0 }, readiness: { signerTestInterval: "PT1S" } },
+      responders: [responder("expiring", "/expiring", expiring), responder("upcoming", "/upcoming", upcoming)],
+    }),
+  );
   admin = await adminUrlOf(vouch);
 });
 

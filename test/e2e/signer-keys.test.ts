@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { before, describe, test } from "node:test";
 import { createPki, openssl as opensslOrThrow, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch } from "../support/vouch-process.ts";
 
 const MAIN = resolve(import.meta.dirname, "../../src/main.ts");
@@ -32,16 +33,9 @@ before(async () => {
   await opensslOrThrow(["rsa", "-des3", "-traditional", "-in", rsa.signerKey, "-out", join(dir, "legacy-rsa.key"), "-passout", pass]);
 });
 
-function config(pki: Pki, key: string, passphrase: string): string {
-  return `log: { level: info }
-responders:
-  - name: keys
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${key}${passphrase} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+/** One responder whose delegated signer's key is `key`, decrypted with `passphrase` (a file or a variable) when given. */
+function config(pki: Pki, key: string, passphrase?: YamlFields): string {
+  return vouchConfig({ responders: [testResponder("keys", [pkiIssuer(pki, { signer: pkiSigner(pki, { key, ...(passphrase === undefined ? {} : { passphrase }) }) })])] });
 }
 
 /** `vouch serve` that must fail to start: its exit code and standard error. */
@@ -62,7 +56,7 @@ describe("encrypted signer keys", () => {
     ["legacy PEM encryption, RSA key (openssl rsa -des3)", () => rsa, "legacy-rsa.key"],
   ] as const) {
     test(`${name}: the right passphrase from a file signs, and openssl verifies`, async () => {
-      const vouch = await startVouch(config(pki(), join(dir, key), `, passphrase: { file: ${join(dir, "passphrase.txt")} }`));
+      const vouch = await startVouch(config(pki(), join(dir, key), { file: join(dir, "passphrase.txt") }));
       try {
         const result = await openssl(["ocsp", "-url", vouch.baseUrl, "-issuer", pki().ca, "-cert", pki().good, "-CAfile", pki().root, "-verify_other", pki().ca]);
         assert.match(result.output, /Response verify OK/, result.output);
@@ -76,7 +70,7 @@ describe("encrypted signer keys", () => {
   test("the passphrase from an environment variable", async () => {
     process.env.VOUCH_TEST_KEY_PASSPHRASE = PASSPHRASE;
     try {
-      const vouch = await startVouch(config(ec, join(dir, "pkcs8.key"), ", passphrase: { env: VOUCH_TEST_KEY_PASSPHRASE }"));
+      const vouch = await startVouch(config(ec, join(dir, "pkcs8.key"), { env: "VOUCH_TEST_KEY_PASSPHRASE" }));
       const result = await openssl(["ocsp", "-url", vouch.baseUrl, "-issuer", ec.ca, "-cert", ec.good, "-CAfile", ec.root, "-verify_other", ec.ca]);
       await vouch.stop();
       assert.match(result.output, /Response verify OK/, result.output);
@@ -88,24 +82,24 @@ describe("encrypted signer keys", () => {
   const refused: [string, () => string, Record<string, string>, RegExp][] = [
     [
       "a wrong passphrase (PKCS#8)",
-      () => config(ec, join(dir, "pkcs8.key"), `, passphrase: { file: ${join(dir, "wrong.txt")} }`),
+      () => config(ec, join(dir, "pkcs8.key"), { file: join(dir, "wrong.txt") }),
       {},
       /^vouch: .*vouch\.yaml: responders\[0\]\.issuers\[0\]\.signer\.passphrase: the passphrase does not decrypt .*pkcs8\.key/,
     ],
     [
       "a wrong passphrase (legacy PEM)",
-      () => config(rsa, join(dir, "legacy-rsa.key"), `, passphrase: { file: ${join(dir, "wrong.txt")} }`),
+      () => config(rsa, join(dir, "legacy-rsa.key"), { file: join(dir, "wrong.txt") }),
       {},
       /responders\[0\]\.issuers\[0\]\.signer\.passphrase: the passphrase does not decrypt .*legacy-rsa\.key/,
     ],
-    ["no passphrase for an encrypted key", () => config(ec, join(dir, "legacy-ec.key"), ""), {}, /responders\[0\]\.issuers\[0\]\.signer\.passphrase: .*legacy-ec\.key is encrypted: set the passphrase \(file or env\)/],
+    ["no passphrase for an encrypted key", () => config(ec, join(dir, "legacy-ec.key")), {}, /responders\[0\]\.issuers\[0\]\.signer\.passphrase: .*legacy-ec\.key is encrypted: set the passphrase \(file or env\)/],
     [
       "a passphrase variable that is not set",
-      () => config(ec, join(dir, "pkcs8.key"), ", passphrase: { env: VOUCH_TEST_UNSET_PASSPHRASE }"),
+      () => config(ec, join(dir, "pkcs8.key"), { env: "VOUCH_TEST_UNSET_PASSPHRASE" }),
       {},
       /responders\[0\]\.issuers\[0\]\.signer\.passphrase\.env: the environment variable VOUCH_TEST_UNSET_PASSPHRASE is not set or empty/,
     ],
-    ["a passphrase file that is missing", () => config(ec, join(dir, "pkcs8.key"), `, passphrase: { file: ${join(dir, "nope.txt")} }`), {}, /signer\.passphrase\.file: .*nope\.txt: file not found/],
+    ["a passphrase file that is missing", () => config(ec, join(dir, "pkcs8.key"), { file: join(dir, "nope.txt") }), {}, /signer\.passphrase\.file: .*nope\.txt: file not found/],
   ];
   for (const [name, yaml, env, expected] of refused) {
     test(`refused with one line naming the field: ${name}`, async () => {

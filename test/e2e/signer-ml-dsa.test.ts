@@ -19,6 +19,7 @@ import { certStatuses } from "../support/ocsp-response.ts";
 import { nodeCertificate, writeCertificatePem } from "../../src/pki/node-certificate.ts";
 import { postOcsp } from "../support/openssl.ts";
 import { adminUrlOf, basicOf, ocspRequest, opensslVerifiesGood, verifyMlDsaResponse } from "../support/signers.ts";
+import { pkiSigner, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const DAY = 86_400_000;
@@ -56,23 +57,17 @@ before(async () => {
   await writeCertificatePem(join(dir, "pq-ca.pem"), pqCaDer);
   await writeFile(join(dir, "pq-ca.key"), pqCa.privateKey.export({ type: "pkcs8", format: "pem" }));
   await writeFile(join(dir, "pq-index.txt"), "V\t301231235959Z\t\t0A01\tunknown\t/CN=pq-good\nR\t301231235959Z\t240101000000Z,keyCompromise\t0A02\tunknown\t/CN=pq-revoked\n");
-  vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-  readiness: { signerTestInterval: PT1S }
-responders:
-  - name: pq
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signers:
-          - { certificate: ${pki.signer}, key: ${pki.signerKey} }
-          - { certificate: ${join(dir, "ml-dsa-signer.pem")}, key: ${join(dir, "ml-dsa-signer.key")} }
-        sources: [{ type: index, file: ${pki.index} }]
-      - certificate: ${join(dir, "pq-ca.pem")}
-        signer: { key: ${join(dir, "pq-ca.key")} }
-        sources: [{ type: index, file: ${join(dir, "pq-index.txt")} }]
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: 0 }, readiness: { signerTestInterval: "PT1S" } },
+      responders: [
+        testResponder("pq", [
+          { certificate: pki.ca, signers: [pkiSigner(pki), { certificate: join(dir, "ml-dsa-signer.pem"), key: join(dir, "ml-dsa-signer.key") }], sources: [{ type: "index", file: pki.index }] },
+          { certificate: join(dir, "pq-ca.pem"), signer: { key: join(dir, "pq-ca.key") }, sources: [{ type: "index", file: join(dir, "pq-index.txt") }] },
+        ]),
+      ],
+    }),
+  );
 });
 
 after(async () => {

@@ -17,6 +17,7 @@ import { certificateSerial, createPki, openssl as opensslOrThrow, readPemDer, ty
 import { openssl } from "../support/openssl.ts";
 import { ocspRequest, opensslVerifiesGood, untilSignedBy } from "../support/signers.ts";
 import { privateSoftHsm, type SoftHsm } from "../support/softhsm.ts";
+import { pkiIssuer, pkiSigner, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { runVouch, startVouch } from "../support/vouch-process.ts";
 
 const PASSPHRASE = "rollover passphrase";
@@ -68,19 +69,11 @@ describe("vouch signer new for a directory signer", () => {
     await opensslOrThrow(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", pki.signerKey, "-out", join(signers, "current.key"), "-passout", `pass:${PASSPHRASE}`]);
     await copyFile(pki.signer, join(signers, "current.pem"));
     configFile = join(dir, "vouch.yaml");
-    await writeFile(
-      configFile,
-      `log: { level: info }
-responders:
-  - name: new
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { directory: ${signers}, passphrase: { file: ${join(dir, "passphrase.txt")} }, pollInterval: PT1S }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
-    );
+    await writeFile(configFile, config({ directory: signers, passphrase: { file: join(dir, "passphrase.txt") }, pollInterval: "PT1S" }));
   });
+
+  /** One responder answering for the PKI's CA, signed for by `signer`. */
+  const config = (signer: YamlFields) => vouchConfig({ responders: [testResponder("new", [pkiIssuer(pki, { signer })])] });
 
   test("writes an encrypted key of the current signer's algorithm and a request openssl verifies and issues; the certificate dropped beside it signs without a restart", async () => {
     const vouch = await startVouch(await readFile(configFile, "utf8"));
@@ -126,7 +119,7 @@ responders:
     const badAlgorithm = await runVouch(["signer", "new", "--config", configFile, "--issuer", "Vouch Demo Issuing CA", "--algorithm", "dsa-1024"]);
     assert.match(badAlgorithm.stderr, /^vouch: --algorithm: must be one of rsa-2048, /);
     const fileConfig = join(dir, "file-signer.yaml");
-    await writeFile(fileConfig, (await readFile(configFile, "utf8")).replace(/signer: \{ directory: .*\n/, `signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }\n`));
+    await writeFile(fileConfig, config(pkiSigner(pki)));
     const noOut = await runVouch(["signer", "new", "--config", fileConfig, "--issuer", "Vouch Demo Issuing CA"]);
     assert.equal(noOut.code, 2);
     assert.match(noOut.stderr, /^vouch: --out: responders\[0\]\.issuers\[0\]\.signer is not a directory signer/);
@@ -139,27 +132,21 @@ responders:
 describe("vouch signer new --pkcs11 on a SoftHSM2 token", () => {
   let hsm: SoftHsm;
   let configFile: string;
+  let pinFile: string;
 
   before(async () => {
     hsm = await privateSoftHsm();
-    const pinFile = join(hsm.dir, "pin");
+    pinFile = join(hsm.dir, "pin");
     await writeFile(pinFile, `${PIN}\n`);
     await hsm.initToken("rollover", PIN);
     await hsm.importKey("rollover", PIN, pki.signerKey, "current", "01");
     configFile = join(hsm.dir, "vouch.yaml");
-    await writeFile(
-      configFile,
-      `log: { level: info }
-responders:
-  - name: token
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, pkcs11: { module: ${hsm.module}, token: rollover, key: current, pin: { file: ${pinFile} } } }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
-    );
+    await writeFile(configFile, tokenConfig(pki.signer, { key: "current" }));
   });
+
+  /** One responder whose signer is `certificate` with its key on the token, named by `key` (label, and id when given). */
+  const tokenConfig = (certificate: string, key: YamlFields) =>
+    vouchConfig({ responders: [testResponder("token", [pkiIssuer(pki, { signer: { certificate, pkcs11: { module: hsm.module, token: "rollover", ...key, pin: { file: pinFile } } } })])] });
 
   test("makes the key on the token and a request the token key signed; openssl verifies and issues it; the new token signer signs", async () => {
     const out = await mkdtemp(join(hsm.dir, "out-"));
@@ -170,7 +157,7 @@ responders:
     const certificate = join(out, "next.pem");
     const serial = await issue(join(out, "next.csr"), certificate);
     const vouch = await startVouch(
-      (await readFile(configFile, "utf8")).replace(`certificate: ${pki.signer}, pkcs11: {`, `certificate: ${certificate}, pkcs11: {`).replace("key: current", "key: next, id: 0a0b"),
+      tokenConfig(certificate, { key: "next", id: "0a0b" }),
     );
     try {
       await signedBy(vouch.baseUrl, serial);

@@ -17,6 +17,7 @@ import { freePort } from "../support/free-port.ts";
 import { postOcsp } from "../support/openssl.ts";
 import { parseSamples, sampleValue } from "../support/prometheus.ts";
 import { adminUrlOf, issueSigner, ocspRequest, opensslVerifiesGood, signerSerial } from "../support/signers.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -53,21 +54,20 @@ before(async () => {
   await writeFile(command, COMMAND);
   await chmod(command, 0o755);
   vouch = await startVouch(
-    `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: ${await freePort()} }
-  readiness: { signerTestInterval: PT1S }
-responders:
-  - name: renewing
-    listen: { host: 127.0.0.1, port: ${await freePort()} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer:
-          directory: ${signers}
-          pollInterval: PT1S
-          renew: { command: [${command}, ${attempts}, ${pki.opensslConfig}], retryInterval: PT2S }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: await freePort() }, readiness: { signerTestInterval: "PT1S" } },
+      responders: [
+        testResponder(
+          "renewing",
+          [
+            pkiIssuer(pki, {
+              signer: { directory: signers, pollInterval: "PT1S", renew: { command: [command, attempts, pki.opensslConfig], retryInterval: "PT2S" } },
+            }),
+          ],
+          { listen: { host: "127.0.0.1", port: await freePort() } },
+        ),
+      ],
+    }),
     { args: ["--workers", "2"] },
   );
   admin = await adminUrlOf(vouch);

@@ -20,6 +20,7 @@ import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { postOcsp } from "../support/openssl.ts";
 import { adminUrlOf, basicOf, caTime, dropSigner, issueSigner, ocspRequest, opensslVerifiesGood, signerSerial, untilSignedBy, type IssuedSigner } from "../support/signers.ts";
+import { pkiIssuer, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -36,17 +37,12 @@ before(async () => {
   goodSerial = await certificateSerial(pki.good);
 });
 
-function config(port: number, issuers: string): string {
-  return `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-  readiness: { signerTestInterval: PT1S }
-responders:
-  - name: rollover
-    listen: { host: 127.0.0.1, port: ${port} }
-    responseValidity: PT1H
-    issuers:${issuers}
-`;
+/** One responder on `port` answering for the PKI's CA, signed for by `signer`; an admin listener testing signers every second. */
+function config(port: number, signer: YamlFields): string {
+  return vouchConfig({
+    admin: { listen: { host: "127.0.0.1", port: 0 }, readiness: { signerTestInterval: "PT1S" } },
+    responders: [testResponder("rollover", [pkiIssuer(pki, { signer })], { listen: { host: "127.0.0.1", port }, responseValidity: "PT1H" })],
+  });
 }
 
 describe("staged rollover under load, with two worker processes", () => {
@@ -67,10 +63,7 @@ describe("staged rollover under load, with two worker processes", () => {
     // Valid from 17 s in; takes over 3 s after that (activateAfter), before the current one expires.
     next = await issueSigner(pki, signers, "next", activation - 3_000, now + 24 * HOUR);
     vouch = await startVouch(
-      config(await freePort(), `
-      - certificate: ${pki.ca}
-        signer: { directory: ${signers}, activateAfter: PT3S }
-        sources: [{ type: index, file: ${pki.index} }]`),
+      config(await freePort(), { directory: signers, activateAfter: "PT3S" }),
       { args: ["--workers", "2"] },
     );
   });
@@ -130,24 +123,15 @@ describe("signer files changed beside a running server", () => {
     const now = Date.now();
     first = await issueSigner(pki, signers, "first", now - 2 * HOUR, now + 48 * HOUR);
     fileSigner = await issueSigner(pki, await mkdtemp(join(dir, "file-")), "file-signer", now - 2 * HOUR, now + 48 * HOUR);
-    vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-responders:
-  - name: directory
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { directory: ${signers}, pollInterval: PT1S }
-        sources: [{ type: index, file: ${pki.index} }]
-  - name: file
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /file
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${fileSigner.certificate}, key: ${fileSigner.key}, pollInterval: PT1S }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+    vouch = await startVouch(
+      vouchConfig({
+        admin: { listen: { host: "127.0.0.1", port: 0 } },
+        responders: [
+          testResponder("directory", [pkiIssuer(pki, { signer: { directory: signers, pollInterval: "PT1S" } })]),
+          testResponder("file", [pkiIssuer(pki, { signer: { certificate: fileSigner.certificate, key: fileSigner.key, pollInterval: "PT1S" } })], { path: "/file" }),
+        ],
+      }),
+    );
   });
 
   after(async () => {

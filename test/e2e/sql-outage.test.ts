@@ -17,6 +17,7 @@ import { certificateSerial, createPki, type Pki } from "../../src/pki/openssl-pk
 import { testStore, type TestStore } from "../../src/status/sql/test-support/stores.ts";
 import { waitUntil } from "../../src/status/test-support/wait-until.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 /** What `openssl ocsp` made of one answer about pki.good. */
@@ -68,26 +69,15 @@ describe("an sql source on PostgreSQL during an outage (issue 12 item 7)", () =>
       assert.equal(imported.code, 0, imported.stderr);
       const proxy = await tcpProxy(Number(new URL(store.database).port || 5432));
       const proxied = Object.assign(new URL(store.database), { port: String(proxy.port) }).toString();
-      const maxStaleness = variant.maxStaleness === undefined ? "" : `\n            maxStaleness: ${variant.maxStaleness}`;
       let vouch: VouchProcess | undefined;
       try {
-        vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-  readiness: { signerTestInterval: PT1S }
-responders:
-  - name: sql
-    listen: { port: 0 }
-    responseValidity: ${variant.responseValidity}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources:
-          - type: sql
-            database: ${proxied}
-            schema: ${store.schema}
-            pollInterval: PT0.2S${maxStaleness}
-`);
+        const source = { type: "sql", database: proxied, schema: store.schema, pollInterval: "PT0.2S", ...(variant.maxStaleness === undefined ? {} : { maxStaleness: variant.maxStaleness }) };
+        vouch = await startVouch(
+          vouchConfig({
+            admin: { listen: { host: "127.0.0.1", port: 0 }, readiness: { signerTestInterval: "PT1S" } },
+            responders: [testResponder("sql", [pkiIssuer(pki, { sources: [source] })], { listen: { port: 0 }, responseValidity: variant.responseValidity })],
+          }),
+        );
         await outage(vouch, proxy, variant, store);
       } finally {
         await vouch?.stop();

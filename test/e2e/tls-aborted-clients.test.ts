@@ -18,6 +18,7 @@ import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { destroyingClient, leavingClient, rejectingClient, stalledClient } from "../support/aborting-tls-clients.ts";
 import { issueExtra } from "../support/certificates.ts";
 import { freePort } from "../support/free-port.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -33,22 +34,14 @@ before(async () => {
   });
   ports = { off: await freePort(), required: await freePort() };
   while (ports.required === ports.off) ports.required = await freePort();
-  const responder = (name: "off" | "required") => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: ${ports[name]} }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: ${name} }
-    timeouts: { headers: PT5M, request: PT5M, keepAlive: PT5M }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
+  const responder = (name: "off" | "required") =>
+    testResponder(name, [pkiIssuer(pki)], {
+      listen: { host: "127.0.0.1", port: ports[name] },
+      tls: { certificate: server.certificate, key: server.key, clientAuth: name },
+      timeouts: { headers: "PT5M", request: "PT5M", keepAlive: "PT5M" },
+    });
   vouch = await startVouch(
-    `log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  unknownStatus: pass
-responders:${responder("off")}${responder("required")}
-`,
+    vouchConfig({ trust: { anchors: [pki.root], unknownStatus: "pass" }, responders: [responder("off"), responder("required")] }),
     // One process, so that its descriptors are the listeners' (fixed ports would start a worker per core).
     { args: ["--workers", "1"] },
   );

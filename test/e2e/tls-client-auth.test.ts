@@ -14,6 +14,7 @@ import { createPki, generateKey, openssl, revokeCertificate, type Pki } from "..
 import { CLIENT_EXTENSIONS, issueExtra } from "../support/certificates.ts";
 import { responseStatusName, certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest } from "../support/openssl.ts";
+import { pkiIssuer, pkiTrust, testResponder, vouchConfig, type YamlFields } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs } from "../support/wait-for-log.ts";
 
@@ -57,28 +58,19 @@ before(async () => {
   await writeFile(trustBundle, `${await readFile(pki.root, "utf8")}\n${await readFile(pki.ca, "utf8")}`);
   requestFile = join(base, "request.der");
   await writeFile(requestFile, await opensslRequest(["-issuer", pki.ca, "-cert", pki.good, "-no_nonce"]));
-  const responder = (name: string, clientAuth: string, extra = "") => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: ${clientAuth} }${extra}
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
+  const responder = (name: string, clientAuth: string, fields: YamlFields = {}) =>
+    testResponder(name, [pkiIssuer(pki)], { tls: { certificate: server.certificate, key: server.key, clientAuth }, ...fields });
   const intermediates = join(base, "intermediates");
   await mkdir(intermediates);
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
-  const config = (responders: string) => `log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL, so its CAs' status is unknown; leaves are still checked.
-  unknownStatus: pass
-  certificates: ${intermediates}
-responders:${responders}
-`;
+  const config = (responder: YamlFields) =>
+    vouchConfig({
+      trust: pkiTrust(pki, { certificates: intermediates }),
+      responders: [responder],
+    });
   [vouch, optional] = await Promise.all([
     startVouch(config(responder("required", "required"))),
-    startVouch(config(responder("optional", "optional", "\n    authorization: { method: byauthentication }"))),
+    startVouch(config(responder("optional", "optional", { authorization: { method: "byauthentication" } }))),
   ]);
 });
 

@@ -16,6 +16,7 @@ import { certStatuses } from "../support/ocsp-response.ts";
 import { offlineRoot, type OfflineRoot } from "../support/offline-root.ts";
 import { startCrlServer, type CrlServer } from "../support/crl-server.ts";
 import { until } from "../support/crl-fetching.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 let pki: Pki;
@@ -38,15 +39,19 @@ before(async () => {
   setup = await clientAuthSetup(pki, base);
   client = await issueExtra(pki, "client", { commonName: "Client", extensions: CLIENT_EXTENSIONS });
   requestor = await issueExtra(pki, "requestor", { commonName: "Requestor", extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n" });
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  certificates: ${setup.intermediates}
-  # The offline root's CRL from its distribution point: the only source of the issuing CA's status.
-  crls: [${server.url}]
-  crlFetch: { stateFolder: ${join(base, "state")}, maxInterval: PT1S, retryInterval: PT0.2S, maxRetryInterval: PT1S, timeout: PT5S }
-  rememberFor: PT0S
-${setup.respondersYaml}`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: {
+        anchors: [pki.root],
+        certificates: setup.intermediates,
+        // The offline root's CRL from its distribution point: the only source of the issuing CA's status.
+        crls: [server.url],
+        crlFetch: { stateFolder: join(base, "state"), maxInterval: "PT1S", retryInterval: "PT0.2S", maxRetryInterval: "PT1S", timeout: "PT5S" },
+        rememberFor: "PT0S",
+      },
+      responders: setup.responders,
+    }),
+  );
 });
 
 after(async () => {

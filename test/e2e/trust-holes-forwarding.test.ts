@@ -22,6 +22,7 @@ import { openssl } from "../support/openssl.ts";
 import { startOpensslResponder } from "../support/openssl-responder.ts";
 import { parseSamples } from "../support/prometheus.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const OPENSSL_SIGNER = /Responder Id: C = SE, O = Vouch Demo, CN = Vouch Demo OCSP Signer/;
@@ -92,26 +93,19 @@ before(async () => {
   const emptyIndex = join(folder, "empty-index.txt");
   await writeFile(emptyIndex, "");
   const backCaRow = "cn=Vouch Demo Issuing CA,o=Vouch Demo,c=SE";
-  const forwarding = (methods: string) =>
-    `{ methods: [${methods}], allowedUrls: ["${remote.url}ocsp/*"], table: [{ issuer: "${backCaRow}", url: "${remote.url}ocsp/table" }] }`;
-  const responder = (name: string, methods: string) => `
-  - name: ${name}
-    listen: { host: 127.0.0.1, port: 0 }
-    path: /${name}
-    requestSignature: { required: false }
-    forwarding: ${forwarding(methods)}
-    issuers:
-      - certificate: ${back.foreignCa}
-        signer: { key: ${join(back.stateDir, "foreign-ca.key")} }
-        sources: [{ type: index, file: ${emptyIndex} }]`;
-  front = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-trust:
-  anchors: [${back.root}]
-  certificates: ${certificates}
-responders:${responder("fromcert", "fromcert, table")}${responder("locator", "servicelocator, table")}
-`);
+  const responder = (name: string, methods: string[]) =>
+    testResponder(name, [{ certificate: back.foreignCa, signer: { key: join(back.stateDir, "foreign-ca.key") }, sources: [{ type: "index", file: emptyIndex }] }], {
+      path: `/${name}`,
+      requestSignature: { required: false },
+      forwarding: { methods, allowedUrls: [`${remote.url}ocsp/*`], table: [{ issuer: backCaRow, url: `${remote.url}ocsp/table` }] },
+    });
+  front = await startVouch(
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: 0 } },
+      trust: { anchors: [back.root], certificates },
+      responders: [responder("fromcert", ["fromcert", "table"]), responder("locator", ["servicelocator", "table"])],
+    }),
+  );
   admin = `http://127.0.0.1:${(await waitForLogs(front, withMessage("admin listening")))[0]!.port as number}`;
 });
 

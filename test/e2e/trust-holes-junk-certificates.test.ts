@@ -20,6 +20,7 @@ import { responseStatusName } from "../support/ocsp-response.ts";
 import { openssl, opensslRequest, postOcsp } from "../support/openssl.ts";
 import { parseSamples, type Sample } from "../support/prometheus.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 /** More junk than the issue's 1,200, sent this many at a time. */
@@ -41,23 +42,18 @@ before(async () => {
   const intermediates = join(base, "intermediates");
   await mkdir(intermediates);
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
-  vouch = await startVouch(`log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: 0 }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL; the requestor's own status comes from the CA's index.txt.
-  unknownStatus: pass
-  certificates: ${intermediates}
-responders:
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    requestSignature: { required: true }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`);
+  vouch = await startVouch(
+    vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: 0 } },
+      trust: {
+        anchors: [pki.root],
+        // The test root publishes no CRL; the requestor's own status comes from the CA's index.txt.
+        unknownStatus: "pass",
+        certificates: intermediates,
+      },
+      responders: [testResponder("signed", [pkiIssuer(pki)], { requestSignature: { required: true } })],
+    }),
+  );
   admin = `http://127.0.0.1:${(await waitForLogs(vouch, withMessage("admin listening")))[0]!.port as number}`;
 });
 

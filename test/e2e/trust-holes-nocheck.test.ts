@@ -14,6 +14,7 @@ import { createPki, revokeCertificate } from "../../src/pki/openssl-pki.ts";
 import { issueExtra } from "../support/certificates.ts";
 import { clientAuthSetup, type ClientAuthSetup, type KeyPair } from "../support/client-auth-setup.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 /** A client certificate that is also a delegated OCSP signer with nocheck: the look of a responder's certificate. */
@@ -36,13 +37,17 @@ before(async () => {
   certs.revoked = await issueExtra(pki, "nocheck-revoked", { commonName: "Nocheck Revoked", extensions: NOCHECK_CLIENT });
   certs.good = await issueExtra(pki, "nocheck-good", { commonName: "Nocheck Good", extensions: NOCHECK_CLIENT });
   await revokeCertificate(pki, certs.revoked.certificate, "keyCompromise");
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  # The test root publishes no CRL; the leaves' own statuses come from the CA's index.txt.
-  unknownStatus: pass
-  certificates: ${setup.intermediates}
-${setup.respondersYaml}`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: {
+        anchors: [pki.root],
+        // The test root publishes no CRL; the leaves' own statuses come from the CA's index.txt.
+        unknownStatus: "pass",
+        certificates: setup.intermediates,
+      },
+      responders: setup.responders,
+    }),
+  );
 });
 
 after(async () => {

@@ -17,6 +17,7 @@ import { clientAuthSetup, type ClientAuthSetup, type KeyPair } from "../support/
 import { certStatuses } from "../support/ocsp-response.ts";
 import { offlineRoot, type OfflineRoot } from "../support/offline-root.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, type VouchProcess } from "../support/vouch-process.ts";
 
 const HOUR = 3_600_000;
@@ -38,15 +39,19 @@ before(async () => {
   setup = await clientAuthSetup(pki, base);
   client = await issueExtra(pki, "client", { commonName: "Client", extensions: CLIENT_EXTENSIONS });
   requestor = await issueExtra(pki, "requestor", { commonName: "Requestor", extensions: "basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n" });
-  vouch = await startVouch(`log: { level: info }
-trust:
-  anchors: [${pki.root}]
-  certificates: ${setup.intermediates}
-  # The offline root's CRL: the only source of the issuing CA's status (unknownStatus stays fail).
-  crls: [${rootCrl}]
-  # Every handshake and signed request is validated anew, so a new CRL counts at once.
-  rememberFor: PT0S
-${setup.respondersYaml}`);
+  vouch = await startVouch(
+    vouchConfig({
+      trust: {
+        anchors: [pki.root],
+        certificates: setup.intermediates,
+        // The offline root's CRL: the only source of the issuing CA's status (unknownStatus stays fail).
+        crls: [rootCrl],
+        // Every handshake and signed request is validated anew, so a new CRL counts at once.
+        rememberFor: "PT0S",
+      },
+      responders: setup.responders,
+    }),
+  );
 });
 
 after(async () => {

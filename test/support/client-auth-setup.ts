@@ -1,8 +1,8 @@
 /**
  * What the end-to-end tests of TLS client authentication and signed requests share: a TLS server
  * certificate for 127.0.0.1, a CA bundle and an unsigned OCSP request for curl, the issuing CA in a
- * folder for `trust.certificates`, the YAML of one issuer, a free port for the TLS listener, and the
- * two clients: `curl --cert` and `openssl ocsp -signer`.
+ * folder for `trust.certificates`, two responders of that CA, a free port for the TLS listener, and
+ * the two clients: `curl --cert` and `openssl ocsp -signer`.
  */
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -11,6 +11,7 @@ import type { Pki } from "../../src/pki/openssl-pki.ts";
 import { issueExtra } from "./certificates.ts";
 import { freePort } from "./free-port.ts";
 import { openssl, opensslRequest, type CliResult } from "./openssl.ts";
+import { pkiIssuer, testResponder, type YamlFields } from "./vouch-config.ts";
 
 export interface KeyPair {
   readonly certificate: string;
@@ -23,13 +24,11 @@ export interface ClientAuthSetup {
   readonly trustBundle: string;
   /** A folder holding the issuing CA, for `trust.certificates`. */
   readonly intermediates: string;
-  /** `issuers:` with the PKI's CA, its delegated signer and index.txt, indented for a responder. */
-  readonly issuersYaml: string;
   /**
-   * `responders:` with two responders of that CA: `signed` (requests must be signed) on port 0, and
-   * `tls` (client certificates required) on `tlsPort`.
+   * Two responders of the PKI's CA (its delegated signer, its index.txt), for `vouchConfig`: `signed`
+   * (requests must be signed) on port 0, and `tls` (client certificates required) on `tlsPort`.
    */
-  readonly respondersYaml: string;
+  readonly responders: readonly YamlFields[];
   /** A free port for the TLS listener (responders on port 0 share one listener). */
   readonly tlsPort: number;
   /** POSTs the unsigned request over HTTPS to the TLS port, presenting `client`. */
@@ -51,25 +50,19 @@ export async function clientAuthSetup(pki: Pki, base: string): Promise<ClientAut
   await mkdir(intermediates);
   await copyFile(pki.ca, join(intermediates, "ca.pem"));
   const tlsPort = await freePort();
-  const issuersYaml = `
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]`;
+  const issuers = [pkiIssuer(pki)];
   return {
     server,
     trustBundle,
     intermediates,
     tlsPort,
-    issuersYaml,
-    respondersYaml: `responders:
-  - name: signed
-    listen: { host: 127.0.0.1, port: 0 }
-    requestSignature: { required: true }${issuersYaml}
-  - name: tls
-    listen: { host: 127.0.0.1, port: ${tlsPort} }
-    tls: { certificate: ${server.certificate}, key: ${server.key}, clientAuth: required }${issuersYaml}
-`,
+    responders: [
+      testResponder("signed", issuers, { requestSignature: { required: true } }),
+      testResponder("tls", issuers, {
+        listen: { host: "127.0.0.1", port: tlsPort },
+        tls: { certificate: server.certificate, key: server.key, clientAuth: "required" },
+      }),
+    ],
     curl(client) {
       const args = ["-s", "-S", "--max-time", "10", "--cacert", trustBundle, "--data-binary", `@${requestFile}`, "-H", "Content-Type: application/ocsp-request"];
       args.push("--cert", client.certificate, "--key", client.key, `https://127.0.0.1:${tlsPort}/`);

@@ -20,12 +20,24 @@ export function pkiIssuer(pki: Pki, fields: YamlFields = {}): YamlFields {
   return { certificate: pki.ca, signer: pkiSigner(pki), sources: [{ type: "index", file: pki.index }], ...fields };
 }
 
+/**
+ * The `trust` block for a test PKI's root, which publishes no CRL: its CAs' status is unknown, so
+ * `unknownStatus: pass` (leaves are still checked); `fields` replace or add (certificates).
+ */
+export function pkiTrust(pki: Pki, fields: YamlFields = {}): YamlFields {
+  return { anchors: [pki.root], unknownStatus: "pass", ...fields };
+}
+
 /** A responder named `name` on 127.0.0.1, port 0 (a free one) unless `fields` say otherwise, answering for `issuers`. */
 export function testResponder(name: string, issuers: readonly YamlFields[], fields: YamlFields = {}): YamlFields {
   return { name, listen: { host: "127.0.0.1", port: 0 }, ...fields, issuers };
 }
 
-/** The configuration file's text: `log: { level: info }` unless `fields.log` says otherwise, then `fields`. */
+/**
+ * The configuration file's text: `log: { level: info }` unless `fields.log` says otherwise, then
+ * `fields`. A value given twice (one issuer list for several responders) is written out each time,
+ * as an operator would write it, not as a YAML anchor and alias.
+ */
 export function vouchConfig(fields: YamlFields & { readonly responders: readonly YamlFields[] }): string {
-  return stringify({ log: { level: "info" }, ...fields }, { lineWidth: 0 });
+  return stringify({ log: { level: "info" }, ...fields }, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -11,7 +11,7 @@ import type { SqlDatabase, SqlQueries, SqlValue } from "./sql-database.ts";
  * How often `listen` reads PRAGMA data_version: a change committed by `vouch store` (another
  * connection) is seen within this, against the loader's 1 s poll (issue 14 item 5: 0.89 s seen).
  */
-export const SQLITE_CHANGE_POLL_MS = 50;
+const SQLITE_CHANGE_POLL_MS = 50;
 
 /** How long a writer waits for another process's write lock before failing (SQLITE_BUSY). */
 const BUSY_TIMEOUT_MS = 10_000;
