@@ -17,6 +17,8 @@ import { adminUrl, scrape } from "../support/admin.ts";
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { deleteKeys, redisCachedResponder } from "../support/redis-cached.ts";
+import { vouchConfig } from "../support/vouch-config.ts";
 import { runVouch, startVouch, stopAndExpectZero, type VouchProcess } from "../support/vouch-process.ts";
 import { waitForLogs } from "../support/wait-for-log.ts";
 
@@ -47,22 +49,10 @@ before(async () => {
   const tokenFile = join(dir, "admin-token");
   await writeFile(tokenFile, `${randomBytes(16).toString("hex")}\n`, { mode: 0o600 });
   for (let index = 0; index < 2; index++) {
-    const config = `log: { level: info }
-admin:
-  listen: { host: 127.0.0.1, port: ${await freePort()} }
-  tokenFile: ${tokenFile}
-responders:
-  - name: cached
-    type: cached
-    listen: { host: 127.0.0.1, port: ${await freePort()} }
-    responseCache:
-      issuers: [{ issuer: "*", expiresAfter: PT1H }]
-      redis: { url: "${REDIS}", keyPrefix: "${prefix}", timeout: PT0.5S }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`;
+    const config = vouchConfig({
+      admin: { listen: { host: "127.0.0.1", port: await freePort() }, tokenFile },
+      responders: [redisCachedResponder(pki, { url: REDIS, keyPrefix: prefix, timeout: "PT0.5S" }, { responder: { listen: { host: "127.0.0.1", port: await freePort() } } })],
+    });
     instances.push(await startVouch(config));
   }
 });
@@ -70,8 +60,7 @@ after(async () => {
   for (const vouch of instances) await stopAndExpectZero(vouch);
   const inspect = new Redis(REDIS);
   try {
-    const keys = await inspect.keys(`${prefix}*`);
-    if (keys.length > 0) await inspect.del(...keys);
+    await deleteKeys(inspect, prefix);
   } finally {
     inspect.disconnect();
   }

@@ -20,6 +20,7 @@ import { createPki, revokeCertificate, type Pki } from "../../src/pki/openssl-pk
 import { freePort } from "../support/free-port.ts";
 import { certStatuses } from "../support/ocsp-response.ts";
 import { opensslRequest, postOcsp } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 import { startVouch, stopAndExpectZero } from "../support/vouch-process.ts";
 import { waitForLogs, withMessage } from "../support/wait-for-log.ts";
 
@@ -45,17 +46,13 @@ test("one worker sees a revocation, its sibling cannot by itself: no answer of t
   for (const folder of ["va", "vb"]) await copyFile(pki.index, join(dir, folder, "index.txt"));
   await symlink(join(dir, "va"), join(dir, "a"));
   await symlink(join(dir, "vb"), join(dir, "b"));
-  const config = (link: string) => `log: { level: info }
-responders:
-  - name: basic
-    type: basic
-    listen: { host: 127.0.0.1, port: ${port} }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${join(dir, link, "index.txt")}, pollInterval: PT1H }]
-`;
   const port = await freePort();
+  const config = (link: string) =>
+    vouchConfig({
+      responders: [
+        testResponder("basic", [pkiIssuer(pki, { sources: [{ type: "index", file: join(dir, link, "index.txt"), pollInterval: "PT1H" }] })], { listen: { host: "127.0.0.1", port } }),
+      ],
+    });
   const vouch = await startVouch(config("a"), { args: ["--workers", "2"] });
   try {
     await waitForLogs(vouch, withMessage("listening"), 2);

@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { before, test } from "node:test";
 import { createPki, type Pki } from "../../src/pki/openssl-pki.ts";
 import { openssl } from "../support/openssl.ts";
+import { pkiIssuer, testResponder, vouchConfig } from "../support/vouch-config.ts";
 
 const BIN = resolve(import.meta.dirname, "../../bin/vouch.js");
 let pki: Pki;
@@ -21,18 +22,7 @@ before(async () => {
   const folder = await mkdtemp(join(tmpdir(), "vouch-young-generation-"));
   pki = await createPki({ dir: join(folder, "pki") });
   configFile = join(folder, "vouch.yaml");
-  await writeFile(
-    configFile,
-    `log: { level: info }
-responders:
-  - name: test
-    listen: { host: 127.0.0.1, port: 0 }
-    issuers:
-      - certificate: ${pki.ca}
-        signer: { certificate: ${pki.signer}, key: ${pki.signerKey} }
-        sources: [{ type: index, file: ${pki.index} }]
-`,
-  );
+  await writeFile(configFile, vouchConfig({ responders: [testResponder("test", [pkiIssuer(pki)])] }));
 });
 
 /** Starts `node [nodeArgs] bin/vouch.js serve` with `env`, asks it about the good certificate with openssl ocsp, and returns the serving process's command line. */
