@@ -26,7 +26,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { openSync } from "node:fs";
+import { mkdirSync, openSync } from "node:fs";
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -70,7 +70,9 @@ interface Instance {
 
 async function startInstance(config: string, port: number, probe: Buffer): Promise<Instance> {
   // LOG_DIR keeps each instance's log (vouch-<port>.log): which worker applied what, and when.
-  const log = process.env.LOG_DIR === undefined ? "ignore" : openSync(join(process.env.LOG_DIR, `vouch-${port}.log`), "w");
+  const logDir = process.env.LOG_DIR;
+  if (logDir !== undefined) mkdirSync(logDir, { recursive: true });
+  const log = logDir === undefined ? "ignore" : openSync(join(logDir, `vouch-${port}.log`), "w");
   const child = spawn(process.execPath, [VOUCH, "serve", "--workers", "2", "--config", config], { env: ENV, stdio: ["ignore", log, "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -173,7 +173,7 @@ function sharedMemory(bytes: number): SharedArrayBuffer {
 export const NO_REASON = 0xff;
 
 /** The reason code a table stores for a CrlReason (`undefined` → NO_REASON). */
-export function reasonCode(reason: CrlReason | undefined): number {
+function reasonCode(reason: CrlReason | undefined): number {
   return reason === undefined ? NO_REASON : CRL_REASON_CODES[reason];
 }
 

@@ -33,7 +33,7 @@ import { putRecord, sameRecord, SerialTableBuilder, type SerialRecord, type Seri
  * them costs their octets (~20 per serial) on the serving thread, and whoever drops cached answers
  * for them is better off dropping all of the issuer's.
  */
-export const MAX_LISTED_CHANGES = 100_000;
+const MAX_LISTED_CHANGES = 100_000;
 
 /**
  * Whole tables of up to this many rows (both together) are compared on the serving thread: ~0.15 s

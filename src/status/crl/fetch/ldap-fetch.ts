@@ -23,7 +23,7 @@ export interface LdapCrlLocation {
 }
 
 /** Reads an LDAP URL (RFC 4516). Throws an Error naming the problem when it names no entry. */
-export function ldapCrlLocation(url: URL): LdapCrlLocation {
+function ldapCrlLocation(url: URL): LdapCrlLocation {
   const dn = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (dn === "") throw new Error("an LDAP URL must name the CA's entry (ldap://host/cn=CA,o=Example)");
   const attributes = decodeURIComponent(url.search.replace(/^\?/, "").split("?")[0] ?? "");
