@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { publishCrl, readPemDer } from "../../pki/openssl-pki.ts";
 import { pkiSuite, type PkiSuite } from "../test-support/pki-suite.ts";
-import { crlIssuerName } from "./crl-folder.ts";
+import { crlFilesIssuedBy, crlIssuerName } from "./crl-folder.ts";
 import { parseCrl } from "./crl-parse.ts";
 
 let suite: PkiSuite;
@@ -30,4 +31,11 @@ test("a CRL's issuer Name from its first octets only, PEM or DER; nothing for wh
 
 test("the Freshest CRL extension's URIs, in order", async () => {
   assert.deepEqual(parseCrl(await readPemDer(suite.pki.crl)).freshestCrl, ["http://127.0.0.1/delta.crl", "ldap://127.0.0.1/cn=CA?certificateRevocationList;binary"]);
+});
+
+test("a folder's CRLs: not the names a publisher is still writing, nor hidden files", async () => {
+  const folder = join(suite.dir, "published");
+  await mkdir(folder);
+  for (const name of ["ca.crl", "ca.crl.new", "ca.crl.tmp", "ca.crl.part", "ca.crl~", ".ca.crl"]) await copyFile(suite.pki.crl, join(folder, name));
+  assert.deepEqual(await crlFilesIssuedBy(folder, certificateFields(suite.issuer).subjectDer), [join(folder, "ca.crl")]);
 });

@@ -11,23 +11,41 @@ import { join } from "node:path";
 const HEAD = 96 * 1024;
 
 /**
- * The files of `folder` (not its sub-folders, nor names starting with ".") holding a CRL, PEM or
- * DER, whose issuer Name is `issuerSubjectDer` byte for byte, sorted by name. Files that are not
- * CRLs are passed over. Rejects as fs.promises.readdir does.
+ * Names a publisher is still writing before it renames them into place (`ca.crl.new`, `ca.crl.tmp`,
+ * a download's `.part`, an editor's `~`): taking one would answer from a file about to vanish.
+ */
+const BEING_WRITTEN = /(\.new|\.tmp|\.part|~)$/;
+
+/**
+ * The files of `folder` (not its sub-folders, nor names starting with "." or that are still being
+ * written) holding a CRL, PEM or DER, whose issuer Name is `issuerSubjectDer` byte for byte, sorted
+ * by name. Files that are not CRLs, or that went between the listing and the read, are passed over.
+ * Rejects as fs.promises.readdir does.
  */
 export async function crlFilesIssuedBy(folder: string, issuerSubjectDer: Buffer): Promise<string[]> {
   const entries = await readdir(folder, { withFileTypes: true });
-  const files = entries.filter((entry) => entry.isFile() && !entry.name.startsWith(".")).map((entry) => join(folder, entry.name)).sort();
+  const files = entries
+    .filter((entry) => entry.isFile() && !entry.name.startsWith(".") && !BEING_WRITTEN.test(entry.name))
+    .map((entry) => join(folder, entry.name))
+    .sort();
   const taken: string[] = [];
   for (const file of files) {
-    const issuer = crlIssuerName(await head(file));
+    const start = await head(file);
+    const issuer = start === undefined ? undefined : crlIssuerName(start);
     if (issuer !== undefined && issuer.equals(issuerSubjectDer)) taken.push(file);
   }
   return taken;
 }
 
-async function head(file: string): Promise<Buffer> {
-  const handle = await open(file, "r");
+/** The file's first HEAD octets, or undefined when it is gone (renamed or removed since the listing). */
+async function head(file: string): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
   try {
     const buffer = Buffer.alloc(HEAD);
     const { bytesRead } = await handle.read(buffer, 0, HEAD, 0);
