@@ -96,17 +96,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
         return fail(aborted ? "reading entries was cancelled" : (error as Error).message);
       }
     }
-    const crl = crls[0]!;
-    return {
-      file,
-      thisUpdate: crl.thisUpdate,
-      nextUpdate: crl.nextUpdate,
-      crlNumber: crl.crlNumber,
-      baseCrlNumber: crl.baseCrlNumber,
-      freshestCrl: crl.freshestCrl,
-      entries: joinedTable(crls.map((share) => serialTableFromParts(share.entries))),
-      shares: crls.map((share) => share.entries),
-    };
+    return loadedCrl(file, crls);
   } finally {
     signal?.removeEventListener("abort", abort);
     await stop();
@@ -148,6 +138,12 @@ async function loadHere(file: string, issuer: CrlIssuer, now: number, fail: (mes
     if (error instanceof ConfigError) throw error;
     return fail(error instanceof Error ? error.message : String(error), error);
   }
+  return loadedCrl(file, [crl]);
+}
+
+/** The loaded CRL whose entries come in `shares` (one per loading thread, or one read here), all checked alike. */
+function loadedCrl(file: string, shares: readonly CheckedCrl[]): LoadedCrl {
+  const crl = shares[0]!;
   return {
     file,
     thisUpdate: crl.thisUpdate,
@@ -155,8 +151,8 @@ async function loadHere(file: string, issuer: CrlIssuer, now: number, fail: (mes
     crlNumber: crl.crlNumber,
     baseCrlNumber: crl.baseCrlNumber,
     freshestCrl: crl.freshestCrl,
-    entries: serialTableFromParts(crl.entries),
-    shares: [crl.entries],
+    entries: joinedTable(shares.map((share) => serialTableFromParts(share.entries))),
+    shares: shares.map((share) => share.entries),
   };
 }
 
