@@ -7,8 +7,8 @@
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
-/** Octets read from each file: enough for the header of a DER CRL, or of a PEM one once decoded. */
-const HEAD = 96 * 1024;
+/** Octets read to tell a CRL's issuer: enough for the header of a DER CRL, or of a PEM one once decoded. */
+export const CRL_HEAD_OCTETS = 96 * 1024;
 
 /**
  * Names a publisher is still writing before it renames them into place (`ca.crl.new`, `ca.crl.tmp`,
@@ -30,15 +30,15 @@ export async function crlFilesIssuedBy(folder: string, issuerSubjectDer: Buffer)
     .sort();
   const taken: string[] = [];
   for (const file of files) {
-    const start = await head(file);
+    const start = await crlFileHead(file);
     const issuer = start === undefined ? undefined : crlIssuerName(start);
     if (issuer !== undefined && issuer.equals(issuerSubjectDer)) taken.push(file);
   }
   return taken;
 }
 
-/** The file's first HEAD octets, or undefined when it is gone (renamed or removed since the listing). */
-async function head(file: string): Promise<Buffer | undefined> {
+/** The file's first CRL_HEAD_OCTETS octets, or undefined when it is gone (renamed or removed since the listing). */
+export async function crlFileHead(file: string): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await open(file, "r");
@@ -47,8 +47,8 @@ async function head(file: string): Promise<Buffer | undefined> {
     throw error;
   }
   try {
-    const buffer = Buffer.alloc(HEAD);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD, 0);
+    const buffer = Buffer.alloc(CRL_HEAD_OCTETS);
+    const { bytesRead } = await handle.read(buffer, 0, CRL_HEAD_OCTETS, 0);
     return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();

@@ -5,13 +5,9 @@
  * the first 96 KiB (`Range`; a server that ignores it is cut off after them). The answers are shared
  * by every issuer of the process: with N CAs in a list, each CRL's head is read once, not N times.
  */
-import { open } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import { crlIssuerName } from "../crl-folder.ts";
+import { CRL_HEAD_OCTETS, crlFileHead, crlIssuerName } from "../crl-folder.ts";
 import type { FetchLimits } from "./fetch-types.ts";
-
-/** Octets read: the header of a CRL up to its issuer Name (as crl-folder.ts reads). */
-const HEAD = 96 * 1024;
 
 /** Issuer Names by CRL URL (`null`: not a CRL); a failed read is not kept, so it is tried again at the list's next fetch. */
 const known = new Map<string, Promise<Buffer | null>>();
@@ -39,26 +35,15 @@ async function readIssuer(url: string, kept: string, limits: FetchLimits, signal
   return crlIssuerName(await httpHead(new URL(url), limits, AbortSignal.any([signal, AbortSignal.timeout(limits.timeoutMs)]))) ?? null;
 }
 
+/** The state folder's copy's first octets; `undefined` when it cannot be read (the CA's site is asked instead). */
 async function keptHead(file: string): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(file, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const buffer = Buffer.alloc(HEAD);
-    const { bytesRead } = await handle.read(buffer, 0, HEAD, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
+  return crlFileHead(file).catch(() => undefined);
 }
 
-/** The first HEAD octets (fewer if the body is shorter) of `url`'s body; rejects on a status other than 200 or 206. */
+/** The first CRL_HEAD_OCTETS octets (fewer if the body is shorter) of `url`'s body; rejects on a status other than 200 or 206. */
 async function httpHead(url: URL, limits: FetchLimits, signal: AbortSignal): Promise<Buffer> {
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const options = { headers: { accept: "application/pkix-crl, */*", range: `bytes=0-${HEAD - 1}` }, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
+    const options = { headers: { accept: "application/pkix-crl, */*", range: `bytes=0-${CRL_HEAD_OCTETS - 1}` }, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
     const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request(url, options, resolve) : process.getBuiltinModule("node:http").request(url, options, resolve);
     request.on("error", reject);
     request.end();
@@ -74,10 +59,10 @@ async function httpHead(url: URL, limits: FetchLimits, signal: AbortSignal): Pro
     for await (const chunk of response) {
       chunks.push(chunk as Buffer);
       length += (chunk as Buffer).length;
-      if (length >= HEAD) break;
+      if (length >= CRL_HEAD_OCTETS) break;
     }
   } finally {
     response.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, HEAD);
+  return Buffer.concat(chunks).subarray(0, CRL_HEAD_OCTETS);
 }
