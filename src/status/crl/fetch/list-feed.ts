@@ -17,6 +17,7 @@ import { fetchCrl } from "./fetch-crl.ts";
 import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
 import { listedCrlIssuer } from "./listed-crl-issuer.ts";
+import { partFileFor } from "./part-file.ts";
 import { UrlFeed, type FetchResult, type FetchState } from "./url-feed.ts";
 
 export interface ListFeedOptions {
@@ -39,12 +40,6 @@ export interface ListFeedOptions {
 
 /** Listed CRLs whose issuer is read at once (a list of many CAs at start). */
 const CONCURRENT_HEADS = 8;
-
-/**
- * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
- * have a feed for the same URL, whose downloads must not land in the same file.
- */
-let parts = 0;
 
 export class ListFeed {
   readonly #options: ListFeedOptions;
@@ -104,7 +99,7 @@ export class ListFeed {
   async fetch(): Promise<boolean> {
     const { url, field, limits, clock, logger, stateFolder } = this.#options;
     const now = clock.now();
-    const part = `${this.#keptList}.${process.pid}.${++parts}.part`;
+    const part = partFileFor(this.#keptList);
     let result: FetchResult;
     let brought = false;
     try {

@@ -17,6 +17,7 @@ import type { FetchLimits, Validators } from "./fetch-types.ts";
 import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
 import { rollbackProblem } from "./rollback.ts";
 import { RELOAD_NICENESS } from "../../source-supply.ts";
+import { partFileFor } from "./part-file.ts";
 
 /** How the last fetch of a URL ended, as metrics and logs name it. */
 export type FetchResult = "new" | "not-modified" | "unchanged" | "failed" | "refused" | "rolled-back";
@@ -60,12 +61,6 @@ interface Held {
   readonly sha256: string;
   readonly validators: Validators;
 }
-
-/**
- * Numbers the download files of the process: issuers that share a name (a re-keyed CA) may each
- * have a feed for the same URL, whose downloads must not land in the same file.
- */
-let parts = 0;
 
 export class UrlFeed {
   readonly #options: UrlFeedOptions;
@@ -124,9 +119,9 @@ export class UrlFeed {
 
   /** Fetches now. Resolves whether the CRL held changed; never rejects (see `start`). */
   async fetch(): Promise<boolean> {
-    const { url, field, limits, clock, logger, stateFolder } = this.#options;
+    const { url, field, limits, clock, logger } = this.#options;
     const now = clock.now();
-    const part = join(stateFolder, `${this.#crlFile.slice(stateFolder.length + 1, -4)}.${process.pid}.${++parts}.part`);
+    const part = partFileFor(this.#crlFile.slice(0, -4));
     let result: FetchResult;
     let changed = false;
     try {
