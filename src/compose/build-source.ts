@@ -36,7 +36,7 @@ export async function buildSource(
           folder: config.folder,
           urls: config.urls,
           lists: config.lists,
-          fetch: config.fetch === undefined ? undefined : { ...(await crlFetchOptions(config.fetch)), offline: supply.offline },
+          fetch: config.fetch === undefined ? undefined : { ...(await crlFetchOptions(config.fetch)), offline: supply.offline, listedIssuers: supply.listedCrlIssuers },
           issuer,
           clock,
           logger,

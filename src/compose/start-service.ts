@@ -6,6 +6,7 @@ import type { Logger } from "../observability/logger.ts";
 import { createMetrics, type VouchMetrics } from "../observability/metrics.ts";
 import type { ReadyReport } from "../operations/readiness.ts";
 import { reloadThread, type PreloadedTables } from "../status/source-supply.ts";
+import type { ListedCrlIssuers } from "../status/crl/fetch/listed-crl-issuer.ts";
 import type { PurgeRequest, PurgeResult } from "../responses/cache-purge.ts";
 import type { HoldRequest, Siblings } from "./sibling-holds.ts";
 import { buildGeneration, type AddressPlan, type Generation } from "./build-generation.ts";
@@ -63,9 +64,11 @@ export async function startService(
   const metrics = options.metrics ?? createMetrics({ clock, processMetrics: config.admin !== undefined });
   // One thread for the reloads of every source, across configuration reloads (source-supply.ts).
   const reloadsThread = reloadThread();
+  // The issuer Names of CRLs that CRL lists name, read once for all issuers, across reloads too.
+  const listedCrlIssuers: ListedCrlIssuers = new Map();
   let generation: Generation;
   try {
-    generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, tables: options.tables }, options.siblings);
+    generation = await buildGeneration(config, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, tables: options.tables, listedCrlIssuers }, options.siblings);
   } catch (error) {
     await reloadsThread.close();
     throw error;
@@ -93,7 +96,7 @@ export async function startService(
   let reloads = Promise.resolve();
   metrics.trackReadiness(() => generation.ready());
   const reload = async (next: Config) => {
-    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread }, options.siblings);
+    const fresh = await buildGeneration(next, clock, logger, metrics, options.billingWriter, options.renewSigners, { reloads: reloadsThread, listedCrlIssuers }, options.siblings);
     const opened = new Map<string, Listener>();
     // Same address, other kind (http ↔ https, client auth on ↔ off): the socket must be replaced.
     const replaced: [string, AddressPlan][] = [];

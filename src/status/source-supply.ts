@@ -4,6 +4,7 @@
  * before they were built. Nothing in status/ keeps either in module state.
  */
 import { createHash } from "node:crypto";
+import type { ListedCrlIssuers } from "./crl/fetch/listed-crl-issuer.ts";
 import { loadingThread, type LoadingThread } from "./loading-thread.ts";
 import type { SerialTableParts } from "./table/serial-table.ts";
 
@@ -30,6 +31,11 @@ export interface SourceSupply {
   readonly tables?: PreloadedTables | undefined;
   /** `vouch check`: CRL URLs are not fetched, their state folder copies are read (crl-loader.ts CrlFetchOptions.offline). */
   readonly offline?: boolean | undefined;
+  /**
+   * The issuer Names of CRLs that CRL lists name, read once for every issuer of the service (a
+   * list of many CAs is read by each of them); kept across configuration reloads, like `reloads`.
+   */
+  readonly listedCrlIssuers?: ListedCrlIssuers | undefined;
 }
 
 /**

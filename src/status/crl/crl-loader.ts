@@ -27,6 +27,7 @@ import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
 import { UrlFeed, type FetchState } from "./fetch/url-feed.ts";
 import { ListFeed } from "./fetch/list-feed.ts";
+import type { ListedCrlIssuers } from "./fetch/listed-crl-issuer.ts";
 
 /** How a source's URLs are fetched. */
 export interface CrlFetchOptions {
@@ -39,6 +40,8 @@ export interface CrlFetchOptions {
    * copy only, if any, so that checking a configuration needs no network and changes no state.
    */
   readonly offline?: boolean | undefined;
+  /** The issuer Names of CRLs named by lists, read once for all the issuers of a service (source-supply.ts). */
+  readonly listedIssuers?: ListedCrlIssuers | undefined;
 }
 
 /** A CRL source: a table source that also tells how each of its URLs' fetches went. */

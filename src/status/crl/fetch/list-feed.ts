@@ -16,7 +16,7 @@ import { MAX_LIST_BYTES, listedCrlUrls } from "./crl-list.ts";
 import { fetchCrl } from "./fetch-crl.ts";
 import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
-import { listedCrlIssuer } from "./listed-crl-issuer.ts";
+import { listedCrlIssuer, type ListedCrlIssuers } from "./listed-crl-issuer.ts";
 import { partFileFor } from "./part-file.ts";
 import { UrlFeed, type FetchResult, type FetchState } from "./url-feed.ts";
 
@@ -36,6 +36,8 @@ export interface ListFeedOptions {
   readonly logger: Logger;
   /** Only the state folder's copies are read, of the list and of its CRLs; nothing is fetched (crl-loader.ts CrlFetchOptions). */
   readonly offline?: boolean | undefined;
+  /** The issuer Names of listed CRLs already read, shared by the lists of a service (one map per feed without it). */
+  readonly listedIssuers?: ListedCrlIssuers | undefined;
 }
 
 /** Listed CRLs whose issuer is read at once (a list of many CAs at start). */
@@ -46,6 +48,7 @@ export class ListFeed {
   readonly #keptList: string;
   readonly #aborter = new AbortController();
   readonly #feeds = new Map<string, UrlFeed>();
+  readonly #listedIssuers: ListedCrlIssuers;
   /** Listed CRLs that name this issuer but that its key does not verify: another CA of the same name's (a re-keyed CA). */
   readonly #foreign = new Set<string>();
   #validators: Validators = {};
@@ -57,6 +60,7 @@ export class ListFeed {
 
   constructor(options: ListFeedOptions) {
     this.#options = options;
+    this.#listedIssuers = options.listedIssuers ?? new Map();
     this.#keptList = join(options.stateFolder, `${createHash("sha256").update(options.url).digest("hex").slice(0, 32)}.list`);
   }
 
@@ -139,7 +143,7 @@ export class ListFeed {
       await Promise.all(
         candidates.slice(i, i + CONCURRENT_HEADS).map(async (url) => {
           try {
-            const issuer = await listedCrlIssuer(url, UrlFeed.keptCrlFile(stateFolder, url), limits, this.#aborter.signal, this.#options.offline === true);
+            const issuer = await listedCrlIssuer(this.#listedIssuers, url, UrlFeed.keptCrlFile(stateFolder, url), limits, this.#aborter.signal, this.#options.offline === true);
             if (issuer?.equals(issuerName) === true) mine.add(url);
           } catch (error) {
             // Unknown this time: a CRL already fed stays so; another is looked at again at the next fetch.

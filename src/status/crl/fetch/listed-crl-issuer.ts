@@ -9,15 +9,19 @@ import type { IncomingMessage } from "node:http";
 import { CRL_HEAD_OCTETS, crlFileHead, crlIssuerName } from "../crl-folder.ts";
 import type { FetchLimits } from "./fetch-types.ts";
 
-/** Issuer Names by CRL URL (`null`: not a CRL); a failed read is not kept, so it is tried again at the list's next fetch. */
-const known = new Map<string, Promise<Buffer | null>>();
+/**
+ * Issuer Names by CRL URL (`null`: not a CRL), read once for every issuer of a service that takes
+ * CRLs from lists (source-supply.ts); a failed read is not kept, so it is tried again at the list's
+ * next fetch.
+ */
+export type ListedCrlIssuers = Map<string, Promise<Buffer | null>>;
 
 /**
  * The issuer Name (DER) of the CRL at `url`, `null` when what is there is no CRL. `kept` is where
  * the state folder would hold the last good CRL of that URL. Rejects when the URL cannot be read.
- * `offline`: from the kept copy only (`null` without one).
+ * `offline`: from the kept copy only (`null` without one). `known`: the names already read.
  */
-export function listedCrlIssuer(url: string, kept: string, limits: FetchLimits, signal: AbortSignal, offline = false): Promise<Buffer | null> {
+export function listedCrlIssuer(known: ListedCrlIssuers, url: string, kept: string, limits: FetchLimits, signal: AbortSignal, offline = false): Promise<Buffer | null> {
   if (offline) return keptHead(kept).then((head) => (head === undefined ? null : (crlIssuerName(head) ?? null)));
   let issuer = known.get(url);
   if (issuer === undefined) {
