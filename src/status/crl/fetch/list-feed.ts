@@ -14,7 +14,8 @@ import type { Clock } from "../../../clock.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import { MAX_LIST_BYTES, listedCrlUrls } from "./crl-list.ts";
 import { fetchCrl } from "./fetch-crl.ts";
-import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
+import { nextRegularFetch, type FetchSchedule } from "./fetch-schedule.ts";
+import { FetchTimer } from "./fetch-timer.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
 import { listedCrlIssuer, type ListedCrlIssuers } from "./listed-crl-issuer.ts";
 import { partFileFor } from "./part-file.ts";
@@ -52,14 +53,12 @@ export class ListFeed {
   /** Listed CRLs that name this issuer but that its key does not verify: another CA of the same name's (a re-keyed CA). */
   readonly #foreign = new Set<string>();
   #validators: Validators = {};
-  #dueAt = 0;
-  #retries = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #due: (() => void) | undefined;
+  readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
 
   constructor(options: ListFeedOptions) {
     this.#options = options;
+    this.#timer = new FetchTimer(options.clock, options.schedule, this.#aborter.signal);
     this.#listedIssuers = options.listedIssuers ?? new Map();
     this.#keptList = join(options.stateFolder, `${createHash("sha256").update(options.url).digest("hex").slice(0, 32)}.list`);
   }
@@ -74,7 +73,7 @@ export class ListFeed {
   }
 
   isDue(now: number): boolean {
-    return now >= this.#dueAt;
+    return this.#timer.isDue(now);
   }
 
   /**
@@ -94,9 +93,8 @@ export class ListFeed {
   /** Calls `due` whenever the list, or one of its CRLs, is due. */
   watch(due: () => void): void {
     if (this.#options.offline === true) return;
-    this.#due = due;
     for (const feed of this.#feeds.values()) feed.watch(due);
-    this.#arm();
+    this.#timer.watch(due);
   }
 
   /** Fetches the list now; resolves whether a CRL feed it added brought a CRL. Never rejects (see `start`). */
@@ -130,7 +128,7 @@ export class ListFeed {
 
   async close(): Promise<void> {
     this.#aborter.abort();
-    clearTimeout(this.#timer);
+    this.#timer.stop();
     await Promise.all([...this.#feeds.values()].map((feed) => feed.close()));
   }
 
@@ -179,7 +177,8 @@ export class ListFeed {
         continue;
       }
       if (feed.crl !== undefined) brought = true;
-      if (this.#due !== undefined) feed.watch(this.#due);
+      const due = this.#timer.due;
+      if (due !== undefined) feed.watch(due);
     }
     return brought;
   }
@@ -187,26 +186,7 @@ export class ListFeed {
   #record(now: number, result: FetchResult): void {
     const success = result !== "failed";
     this.#state = { ...this.#state, lastAttemptAt: now, lastResult: result, ...(success ? { lastSuccessAt: now } : {}) };
-    const { schedule } = this.#options;
-    if (success) {
-      this.#retries = 0;
-      this.#dueAt = nextRegularFetch(now, undefined, schedule)!;
-    } else {
-      this.#retries += 1;
-      this.#dueAt = now + retryDelay(this.#retries, schedule);
-    }
-    this.#arm();
-  }
-
-  #arm(): void {
-    clearTimeout(this.#timer);
-    if (this.#due === undefined || this.#aborter.signal.aborted) return;
-    const delay = Math.min(Math.max(0, this.#dueAt - this.#options.clock.now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => {
-      if (this.isDue(this.#options.clock.now())) this.#due?.();
-      else this.#arm();
-    }, delay);
-    this.#timer.unref();
+    this.#timer.settle(now, success ? nextRegularFetch(now, undefined, this.#options.schedule)! : undefined);
   }
 }
 

@@ -14,7 +14,8 @@ import type { Clock } from "../../../clock.ts";
 import { loadCrlFile, type CrlIssuer, type LoadedCrl } from "../crl-load.ts";
 import { fetchCrl } from "./fetch-crl.ts";
 import type { FetchLimits, Validators } from "./fetch-types.ts";
-import { nextRegularFetch, retryDelay, type FetchSchedule } from "./fetch-schedule.ts";
+import { nextRegularFetch, type FetchSchedule } from "./fetch-schedule.ts";
+import { FetchTimer } from "./fetch-timer.ts";
 import { rollbackProblem } from "./rollback.ts";
 import { RELOAD_NICENESS } from "../../source-supply.ts";
 import { partFileFor } from "./part-file.ts";
@@ -68,14 +69,12 @@ export class UrlFeed {
   readonly #recordFile: string;
   readonly #aborter = new AbortController();
   #held: Held | undefined;
-  #dueAt = 0;
-  #retries = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #due: (() => void) | undefined;
+  readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
 
   constructor(options: UrlFeedOptions) {
     this.#options = options;
+    this.#timer = new FetchTimer(options.clock, options.schedule, this.#aborter.signal);
     this.#crlFile = UrlFeed.keptCrlFile(options.stateFolder, options.url);
     this.#recordFile = `${this.#crlFile.slice(0, -4)}.json`;
   }
@@ -97,7 +96,7 @@ export class UrlFeed {
 
   /** Whether a fetch is due at `now`. */
   isDue(now: number): boolean {
-    return now >= this.#dueAt;
+    return this.#timer.isDue(now);
   }
 
   /**
@@ -113,8 +112,7 @@ export class UrlFeed {
   /** Calls `due` whenever a fetch becomes due. */
   watch(due: () => void): void {
     if (this.#options.offline === true) return;
-    this.#due = due;
-    this.#arm();
+    this.#timer.watch(due);
   }
 
   /** Fetches now. Resolves whether the CRL held changed; never rejects (see `start`). */
@@ -159,7 +157,7 @@ export class UrlFeed {
 
   async close(): Promise<void> {
     this.#aborter.abort();
-    clearTimeout(this.#timer);
+    this.#timer.stop();
   }
 
   /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
@@ -207,28 +205,7 @@ export class UrlFeed {
   #record(now: number, result: FetchResult): void {
     const success = result === "new" || result === "not-modified" || result === "unchanged";
     this.#state = { ...this.#state, lastAttemptAt: now, lastResult: result, ...(success ? { lastSuccessAt: now } : {}) };
-    const { schedule } = this.#options;
-    const regular = success ? nextRegularFetch(now, this.#held?.crl.nextUpdate, schedule) : undefined;
-    if (regular !== undefined) {
-      this.#retries = 0;
-      this.#dueAt = regular;
-    } else {
-      this.#retries += 1;
-      this.#dueAt = now + retryDelay(this.#retries, schedule);
-    }
-    this.#arm();
-  }
-
-  #arm(): void {
-    clearTimeout(this.#timer);
-    if (this.#due === undefined || this.#aborter.signal.aborted) return;
-    // setTimeout takes at most ~24.8 days; a timer that fires early only arms the next one.
-    const delay = Math.min(Math.max(0, this.#dueAt - this.#options.clock.now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => {
-      if (this.isDue(this.#options.clock.now())) this.#due?.();
-      else this.#arm();
-    }, delay);
-    this.#timer.unref();
+    this.#timer.settle(now, success ? nextRegularFetch(now, this.#held?.crl.nextUpdate, this.#options.schedule) : undefined);
   }
 }
 
