@@ -138,7 +138,7 @@ export async function buildGeneration(
     }
     // Sibling workers hold their answers for a change before this worker's sources answer with it.
     if (siblings !== undefined) untrack.push(gateOnSiblings(issuers, siblings, logger.child({ component: "changes" })));
-    trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, logger);
+    trust = config.trust === undefined ? undefined : await buildTrust(config.trust, issuers, clock, logger, sources.offline === true);
     // What Vouch's own sources say about a delegated signer of a forwarded response (docs/forwarding.md).
     const revocation = trust?.revocation ?? revocationLookup(issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })));
     const signerStatus = (signer: Buffer, issuer: Buffer) => revocation.status(signer, issuer, NEVER_ABORTED);

@@ -29,15 +29,16 @@ export interface Trust {
  * CA certificates (persistent cache); revocation statuses come from the sources of every issuer this
  * process serves, then `trust.crls` (e.g. an offline root's CRL for its issuing CAs), and, for
  * other issuers only, from the verified freshness proofs of the request being authenticated (SPEC
- * step 2). Throws ConfigError naming the field of a bad file.
+ * step 2). Throws ConfigError naming the field of a bad file. `offline` (`vouch check`): CRL URLs
+ * are not fetched, only their state folder copies read, as for the issuers' sources.
  */
-export async function buildTrust(config: TrustConfig, issuers: readonly ServedIssuer[], clock: Clock, logger: Logger): Promise<Trust> {
+export async function buildTrust(config: TrustConfig, issuers: readonly ServedIssuer[], clock: Clock, logger: Logger, offline = false): Promise<Trust> {
   const anchors = (await Promise.all(config.anchors.map((file, index) => readCertificatesFile(file, `trust.anchors[${index}]`)))).flat();
   const persistent = config.certificates === undefined ? [] : await loadCertificateFolder(config.certificates, "trust.certificates");
   // The CAs Vouch serves are known certificates too: their clients' paths run through them.
   const served = issuers.map((issuer) => issuer.certificate).filter((certificate) => !anchors.some((anchor) => anchor.equals(certificate)));
   const cache = certificateCache({ persistent: [...persistent, ...served], maxCount: config.cache.maxCount, maxBytes: config.cache.maxBytes });
-  const fetch = config.crlFetch === undefined ? undefined : await crlFetchOptions(config.crlFetch, "trust.crlFetch");
+  const fetch = config.crlFetch === undefined ? undefined : { ...(await crlFetchOptions(config.crlFetch, "trust.crlFetch")), offline };
   const crls = await openTrustCrls(config.crls, [...anchors, ...persistent, ...served], clock, logger.child({ component: "trust.crls" }), "trust.crls", fetch);
   const revocation = revocationLookup([...issuers.map((issuer) => ({ certificate: issuer.certificate, source: issuer.source })), ...crls.issuers]);
   const validator = rememberValidations(certificateValidator({ anchors, cache, revocation, clock, unknownStatus: config.unknownStatus, maxDepth: config.maxDepth }), {

@@ -57,6 +57,10 @@ export async function openTrustCrls(
     const url = isCrlUrl(entry);
     if (url && fetch === undefined) throw new ConfigError(`${field}[${index}]`, "a CRL URL needs trust.crlFetch (its stateFolder at least)");
     const issuer = url ? await issuerOfCrlUrl(entry, candidates, `${field}[${index}]`, fetch!) : await issuerOfCrlFile(entry, candidates, `${field}[${index}]`);
+    if (issuer === undefined) {
+      logger.info({ field: `${field}[${index}]`, url: entry }, "CRL URL not fetched (nothing is fetched offline) and no last good CRL of it kept yet; left out");
+      continue;
+    }
     const group = byIssuer.get(issuer) ?? { files: [], urls: [], first: index };
     (url ? group.urls : group.files).push(entry);
     byIssuer.set(issuer, group);
@@ -88,12 +92,14 @@ export async function openTrustCrls(
 
 /**
  * The issuer of the CRL at `url`: of the state folder's last good CRL for it when there is one
- * (the site may be down now), else of the CRL fetched once. Rejects with ConfigError(field) when
- * neither is to be had, or as issuerOfCrlFile.
+ * (the site may be down now), else of the CRL fetched once; `undefined` when there is none kept and
+ * `fetch.offline` forbids fetching (`vouch check`: it touches neither the network nor the state
+ * folder). Rejects with ConfigError(field) when neither is to be had, or as issuerOfCrlFile.
  */
-async function issuerOfCrlUrl(url: string, candidates: readonly Buffer[], field: string, fetch: CrlFetchOptions): Promise<Buffer> {
+async function issuerOfCrlUrl(url: string, candidates: readonly Buffer[], field: string, fetch: CrlFetchOptions): Promise<Buffer | undefined> {
   const kept = UrlFeed.keptCrlFile(fetch.stateFolder, url);
   if (await readFile(kept).then(() => true, () => false)) return issuerOfCrlFile(kept, candidates, field, url);
+  if (fetch.offline === true) return undefined;
   const part = `${kept.slice(0, -4)}.${process.pid}.first.part`;
   try {
     await fetchCrl(new URL(url), part, {}, fetch.limits);
