@@ -3,7 +3,8 @@
  * its directory index (a node:http server on loopback serving an nginx-style autoindex page and
  * `openssl ca -gencrl` CRLs with ETag and Last-Modified). Each issuer's `crl` source names the list
  * and takes the CRL it issued, asked with `openssl ocsp`; a CA whose CRL joins the list later is
- * picked up on the schedule, a CA's CRL published under a new name replaces its old one, and a
+ * picked up on the schedule (also after a damaged copy of it was refused), a CA's CRL published
+ * under a new name replaces its old one, and a
  * restart while the web server is down answers from the state folder's copies.
  */
 import assert from "node:assert/strict";
@@ -68,8 +69,20 @@ describe("a web folder listing several CAs' CRLs", () => {
     assert.ok(vouch.logs.some((line) => line.msg === "listed CRL names this issuer but fails its checks; not this issuer's"));
   });
 
-  test("a CA whose CRL joins the list is answered for within the schedule", async () => {
+  test("a CA whose CRL joins the list is answered for within the schedule, even after a damaged copy of it was listed", async () => {
     assert.equal(await ocspStatus(vouch, third, third.good), "trylater");
+    // First a copy whose signature does not verify (its last octet changed): refused by every issuer of that name.
+    const damaged = join(third.dir, "third-damaged.crl");
+    await publishCrl(third, { out: damaged, der: true });
+    const bytes = await readFile(damaged);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 0x01, bytes.length - 1);
+    server.serve(bytes, "/crls/third.crl");
+    listed.add("third.crl");
+    server.serve(autoindex([...listed, "README.txt"]), "/crls/");
+    const refusals = () => vouch.logs.filter((line) => line.msg === "listed CRL names this issuer but fails its checks; not this issuer's" && String(line.url).endsWith("/third.crl")).length;
+    await until("the damaged CRL refused", async () => refusals(), (count) => count >= 3);
+    assert.equal(await ocspStatus(vouch, third, third.good), "trylater");
+    // Then the CA's good CRL at the same URL: taken at a later list fetch, without a reload.
     await publish(third, "third.crl");
     await until("the third CA answered", () => ocspStatus(vouch, third, third.revoked), (status) => status === "revoked");
     assert.equal(await ocspStatus(vouch, third, third.good), "good");

@@ -50,8 +50,13 @@ export class ListFeed {
   readonly #aborter = new AbortController();
   readonly #feeds = new Map<string, UrlFeed>();
   readonly #listedIssuers: ListedCrlIssuers;
-  /** Listed CRLs that name this issuer but that its key does not verify: another CA of the same name's (a re-keyed CA). */
-  readonly #foreign = new Set<string>();
+  /**
+   * Listed CRLs that name this issuer but failed its checks, with when: most likely another CA of the
+   * same name's (a re-keyed CA), but perhaps this CA's own, caught mid-publication or damaged. Each is
+   * looked at again once `maxInterval` has passed, so that a CRL fixed at the same URL is taken
+   * without a reload, while another CA's costs one fetch per interval, not one per list fetch.
+   */
+  readonly #foreign = new Map<string, number>();
   #validators: Validators = {};
   readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
@@ -136,6 +141,8 @@ export class ListFeed {
   async #adopt(listed: readonly string[]): Promise<boolean> {
     const { url: listUrl, issuerName, configured, stateFolder, limits, logger } = this.#options;
     const mine = new Set<string>();
+    const now = this.#options.clock.now();
+    for (const [url, refusedAt] of this.#foreign) if (now - refusedAt >= this.#options.schedule.maxIntervalMs) this.#foreign.delete(url);
     const candidates = listed.filter((url) => !configured.has(url) && !this.#foreign.has(url));
     for (let i = 0; i < candidates.length; i += CONCURRENT_HEADS) {
       await Promise.all(
@@ -171,8 +178,8 @@ export class ListFeed {
       if (feed.crl === undefined && feed.state.lastResult === "refused") {
         // Its checks failed (crl-load.ts logged why): most likely another CA's CRL under the same name.
         this.#feeds.delete(url);
-        this.#foreign.add(url);
-        logger.info({ list: listUrl, url }, "listed CRL names this issuer but fails its checks; not this issuer's");
+        this.#foreign.set(url, this.#options.clock.now());
+        logger.info({ list: listUrl, url, lookedAtAgainInMs: this.#options.schedule.maxIntervalMs }, "listed CRL names this issuer but fails its checks; not this issuer's");
         await feed.close();
         continue;
       }
