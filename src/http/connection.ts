@@ -63,12 +63,20 @@ export class Connection {
    * connection always ends with its close_notify alert (socket.end), which clients expect.
    */
   readonly #plain: boolean;
+  /**
+   * Nagle's algorithm is off (TCP_NODELAY). A connection's first reply, alone in flight, is sent at
+   * once either way; a later small write can wait for the client's delayed ACK (40 ms) while Nagle is
+   * on. So it is turned off before anything is written on a connection that is kept, and a
+   * connection closed after its only reply (HTTP/1.0, `Connection: close`) spares the setsockopt.
+   */
+  #noDelay: boolean;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.#socket = socket;
     this.#host = host;
     this.#deadline = Date.now() + host.timeouts.headersMs;
     this.#plain = (socket as Socket & { encrypted?: boolean }).encrypted !== true;
+    this.#noDelay = !this.#plain;
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("error", () => socket.destroy());
@@ -172,6 +180,7 @@ export class Connection {
         this.#deadline = Date.now() + this.#host.timeouts.requestMs;
         const needed = parsed.chunked || parsed.contentLength > 0;
         if (needed && parsed.expectContinue && (this.#buffer === undefined || parsed.chunked || this.#buffer.length < parsed.contentLength)) {
+          this.#keepNoDelay();
           this.#socket.write(CONTINUE);
         }
         continue;
@@ -251,6 +260,7 @@ export class Connection {
     // HTTP/1.0 and `Connection: close` clients (a connection per request) end here: with nothing
     // unread, the socket closes once the kernel has the reply (no shutdown, no wake-up for the client's FIN).
     const after: AfterReply = reuse ? "keep-alive" : allRead && this.#plain && this.#buffer === undefined ? "close" : "linger";
+    if (reuse) this.#keepNoDelay();
     writeReply(this.#socket, reply, after, Math.max(1, Math.floor(this.#host.timeouts.keepAliveMs / 1000)));
     if (!reuse) {
       this.#phase = "closed";
@@ -268,6 +278,12 @@ export class Connection {
     this.#deadline = Date.now() + this.#host.timeouts.requestMs;
     this.#socket.pause();
     this.#socket.once("drain", this.#onDrain);
+  }
+
+  #keepNoDelay(): void {
+    if (this.#noDelay) return;
+    this.#noDelay = true;
+    this.#socket.setNoDelay(true);
   }
 
   readonly #onDrain = (): void => {
