@@ -8,13 +8,15 @@
 # hundred, V8's compilations and major GCs dominate). (`perf stat -e instructions` would count the
 # kernel too, where hardware counters are available; on this machine's VM they are not.)
 #
-#   SERVER=vouch|node-floor|sign-floor   CLOSE=1 (one connection per request) or 0 (keep-alive)
+#   SERVER=vouch|node-floor|net-floor|sign-floor   CLOSE=1 (one connection per request) or 0 (keep-alive)
 #   KEY_TYPE=ecdsa-p256   VOUCH_ENTRY=bin/vouch.js   VOUCH_ARGS="" (e.g. "--workers 2 --worker-threads")
 #   NODE_ARGS="" (e.g. --max-semi-space-size=4)   BENCH_DATA=/tmp/vouch-bench   PORT=18091   WARMUP=40
 #   TAG="" (names the output files, to run several side by side on other PORTs)
 #
-# Prints one line: server, requests measured, instructions per request, RSS after the load. The callgrind
-# output ($BENCH_DATA/instructions-<server>.callgrind) is kept: `callgrind_annotate FILE | head -60`.
+# Prints one line: server, requests measured, instructions per request (all threads, and the serving
+# thread alone), RSS after the load. The callgrind output, one file per thread
+# ($BENCH_DATA/instructions-<server>.callgrind.<part>-<thread>, thread 01 serves) is kept:
+# `callgrind_annotate FILE | head -60`.
 # Needs valgrind, wrk, Node 24.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +39,9 @@ out="$DATA/instructions-$SERVER${TAG:+-$TAG}.callgrind"
 rm -f "$out" "$out".*
 # V8 writes the code it runs: valgrind must look for code written to the heap.
 # Uninstrumented until the warm-up is over (callgrind_control -i on): the warm-up then runs ~10x faster.
-grind=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" --smc-check=all-non-file node)
+# One profile per thread: the serving (main) thread's count apart from V8's compiler and GC helper threads,
+# whose work under valgrind's slow clock is mostly the warm-up's compilations finishing late.
+grind=(valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes --callgrind-out-file="$out" --smc-check=all-non-file node)
 
 ! ss -Hltn "sport = :$PORT" | grep -q . || { echo "bench: port $PORT is in use (set PORT)" >&2; exit 2; }
 log="$DATA/instructions-$SERVER${TAG:+-$TAG}.log"
@@ -51,9 +55,13 @@ case $SERVER in
     resp="$DATA/$KEY_TYPE/vouch-response.der"
     [ -s "$resp" ] || { echo "bench: run SERVER=vouch first (it saves $resp)" >&2; exit 2; }
     PORT=$PORT RESP_FILE=$resp "${grind[@]}" "${nodeargs[@]}" "$HERE/node-floor-server.mjs" > "$log" 2>&1 & ;;
+  net-floor)
+    resp="$DATA/$KEY_TYPE/vouch-response.der"
+    [ -s "$resp" ] || { echo "bench: run SERVER=vouch first (it saves $resp)" >&2; exit 2; }
+    PORT=$PORT RESP_FILE=$resp "${grind[@]}" "${nodeargs[@]}" "$HERE/net-floor-server.mjs" > "$log" 2>&1 & ;;
   sign-floor)
     "${grind[@]}" "${nodeargs[@]}" "$HERE/sign-floor.ts" "$PORT" > "$log" 2>&1 & ;;
-  *) echo "bench: SERVER must be vouch, node-floor or sign-floor" >&2; exit 2 ;;
+  *) echo "bench: SERVER must be vouch, node-floor, net-floor or sign-floor" >&2; exit 2 ;;
 esac
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
@@ -71,7 +79,9 @@ line=$(load "$DUR")
 callgrind_control -d "$pid" > /dev/null
 rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
 requests=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 == "requests" { print $2 }')
-dump=$(ls -t "$out".* | head -1)
-total=$(awk '/^summary:/ { print $2 }' "$dump")
-awk -v s="$SERVER" -v c="$CLOSE" -v n="$requests" -v t="$total" -v rss="$rss" -v f="$dump" 'BEGIN {
-  printf "%s close=%s requests=%d instructions_per_request=%.0f rss_under_valgrind_mib=%.1f profile=%s\n", s, c, n, t / n, rss / 1024, f }'
+main=$(ls "$out".*-01 | tail -1)
+part=${main%-01}
+total=$(cat "$part"-* | awk '/^summary:/ { sum += $2 } END { print sum }')
+serving=$(awk '/^summary:/ { print $2 }' "$main")
+awk -v s="$SERVER" -v c="$CLOSE" -v n="$requests" -v t="$total" -v m="$serving" -v rss="$rss" -v f="$main" 'BEGIN {
+  printf "%s close=%s requests=%d instructions_per_request=%.0f serving_thread=%.0f rss_under_valgrind_mib=%.1f profile=%s\n", s, c, n, t / n, m / n, rss / 1024, f }'

@@ -14,6 +14,7 @@
 #                port), keep-alive; compared with openssl-m2 and with `openssl speed -multi 2` (issue #5)
 #   vouch-t2     Vouch with `--workers 2 --worker-threads`: ONE process
 #                whose two worker threads share the port, keep-alive; compared with both OpenSSL scenarios
+#   vouch-t2-close  (only when named in SCENARIOS) the same, one connection per request (issue 18)
 #   vouch-default / vouch-default-ka  the default `vouch serve` (no --workers: one worker process per
 #                CPU), one connection per request / keep-alive (issue 18)
 #   node-floor   a trivial node:http server (bench/node-floor-server.mjs) returning a fixed body of the
@@ -95,7 +96,7 @@ if [ "$want_vouch" = 1 ] && [ "$VOUCH_ENTRY" = "$REPO/bin/vouch.js" ] && [ ! -s 
   die "Vouch is not built ($REPO/dist/main.js missing): run \`npm run build\` first (or VOUCH_ENTRY=src/main.ts)"
 fi
 [ "$want_vouch" = 0 ] || [ -s "$VOUCH_ENTRY" ] || die "VOUCH_ENTRY $VOUCH_ENTRY not found"
-for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-t2|vouch-default|vouch-default-ka|node-floor|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
+for s in $SCENARIOS; do case $s in openssl|openssl-m2|vouch-ka|vouch-close|vouch-w2|vouch-t2|vouch-t2-close|vouch-default|vouch-default-ka|node-floor|vouch-signed-billed) ;; *) die "unknown scenario $s";; esac; done
 HZ=$(getconf CLK_TCK)
 
 mkdir -p "$DATA/logs" "$HERE/results"
@@ -352,6 +353,7 @@ measure() { # key_type scenario run
     vouch-close) start_vouch "$logf"; close=1 ;;
     vouch-w2) start_vouch "$logf" plain 2 ;;
     vouch-t2) start_vouch "$logf" plain 2 threads ;;
+    vouch-t2-close) start_vouch "$logf" plain 2 threads; close=1 ;;
     vouch-default) start_vouch "$logf" plain default; close=1 ;;
     vouch-default-ka) start_vouch "$logf" plain default ;;
     node-floor) start_node_floor "$logf"; close=1 ;;

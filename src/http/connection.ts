@@ -4,7 +4,7 @@ import type { Reply } from "./reply.ts";
 import { appendBytes } from "./byte-queue.ts";
 import { ChunkedBody } from "./chunked-body.ts";
 import { isRefusal, parseRequestHead, type RequestHead } from "./request-head.ts";
-import { textReply, writeReply } from "./write-reply.ts";
+import { textReply, writeReply, type AfterReply } from "./write-reply.ts";
 
 /** What the listener decides once a request's head is known. */
 export type Prepared =
@@ -58,11 +58,25 @@ export class Connection {
   #peerEnded = false;
   /** Replies wait to be sent (MAX_UNSENT): nothing is read until the socket drains. */
   #blocked = false;
+  /**
+   * Plain TCP: a last reply after which nothing is left unread may close the socket at once. A TLS
+   * connection always ends with its close_notify alert (socket.end), which clients expect.
+   */
+  readonly #plain: boolean;
+  /**
+   * Nagle's algorithm is off (TCP_NODELAY). A connection's first reply, alone in flight, is sent at
+   * once either way; a later small write can wait for the client's delayed ACK (40 ms) while Nagle is
+   * on. So it is turned off before anything is written on a connection that is kept, and a
+   * connection closed after its only reply (HTTP/1.0, `Connection: close`) spares the setsockopt.
+   */
+  #noDelay: boolean;
 
   constructor(socket: Socket, host: ConnectionHost) {
     this.#socket = socket;
     this.#host = host;
     this.#deadline = Date.now() + host.timeouts.headersMs;
+    this.#plain = (socket as Socket & { encrypted?: boolean }).encrypted !== true;
+    this.#noDelay = !this.#plain;
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("end", () => this.#onEnd());
     socket.on("error", () => socket.destroy());
@@ -152,7 +166,8 @@ export class Connection {
         if ("reply" in prepared) {
           const hasBody = parsed.chunked || parsed.contentLength > 0;
           prepared.release?.();
-          this.#respond(prepared.reply, parsed.keepAlive && prepared.close !== true && !hasBody);
+          // A body left unread: the connection lingers after the reply, so that the client reads it.
+          this.#respond(prepared.reply, parsed.keepAlive && prepared.close !== true && !hasBody, !hasBody);
           continue;
         }
         this.#prepared = prepared;
@@ -165,6 +180,7 @@ export class Connection {
         this.#deadline = Date.now() + this.#host.timeouts.requestMs;
         const needed = parsed.chunked || parsed.contentLength > 0;
         if (needed && parsed.expectContinue && (this.#buffer === undefined || parsed.chunked || this.#buffer.length < parsed.contentLength)) {
+          this.#keepNoDelay();
           this.#socket.write(CONTINUE);
         }
         continue;
@@ -227,7 +243,7 @@ export class Connection {
     if (this.#phase === "closed") return;
     this.#prepared = undefined;
     prepared.release();
-    this.#respond(reply, keepAlive);
+    this.#respond(reply, keepAlive, true);
   }
 
   #finishAndGoOn(prepared: Extract<Prepared, { run: unknown }>, reply: Reply, keepAlive: boolean): void {
@@ -238,9 +254,14 @@ export class Connection {
     }
   }
 
-  #respond(reply: Reply, keepAlive: boolean): void {
+  /** `allRead`: the request was read to its end (body included), so a last reply may close at once. */
+  #respond(reply: Reply, keepAlive: boolean, allRead: boolean): void {
     const reuse = keepAlive && !this.#host.closing && !this.#peerEnded;
-    writeReply(this.#socket, reply, reuse, Math.max(1, Math.floor(this.#host.timeouts.keepAliveMs / 1000)));
+    // HTTP/1.0 and `Connection: close` clients (a connection per request) end here: with nothing
+    // unread, the socket closes once the kernel has the reply (no shutdown, no wake-up for the client's FIN).
+    const after: AfterReply = reuse ? "keep-alive" : allRead && this.#plain && this.#buffer === undefined ? "close" : "linger";
+    if (reuse) this.#keepNoDelay();
+    writeReply(this.#socket, reply, after, Math.max(1, Math.floor(this.#host.timeouts.keepAliveMs / 1000)));
     if (!reuse) {
       this.#phase = "closed";
       this.#buffer = undefined;
@@ -257,6 +278,12 @@ export class Connection {
     this.#deadline = Date.now() + this.#host.timeouts.requestMs;
     this.#socket.pause();
     this.#socket.once("drain", this.#onDrain);
+  }
+
+  #keepNoDelay(): void {
+    if (this.#noDelay) return;
+    this.#noDelay = true;
+    this.#socket.setNoDelay(true);
   }
 
   readonly #onDrain = (): void => {
@@ -277,7 +304,7 @@ export class Connection {
     const prepared = this.#prepared;
     this.#prepared = undefined;
     prepared?.release();
-    if (this.#socket.writable) writeReply(this.#socket, reply, false, 0);
+    if (this.#socket.writable) writeReply(this.#socket, reply, "linger", 0);
     else this.#socket.destroy();
     this.#phase = "closed";
     this.#buffer = undefined;

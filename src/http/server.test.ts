@@ -66,6 +66,14 @@ async function exchangeRaw(raw: string | Buffer | (string | Buffer)[], waitMs = 
   return { text: Buffer.concat(received).toString("latin1"), closed };
 }
 
+/** Resolves once `done` holds, checked every 5 ms; fails after 2 s. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 5) {
+    if (waited > 2000) assert.fail("not within 2 s");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 const post = (body: string, extra = "") => `POST /ocsp HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n${extra}\r\n${body}`;
 const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
 const bodiesOf = (text: string) => text.split(/\r\n\r\n/).slice(1).map((rest) => rest.split("HTTP/1.1")[0]);
@@ -175,6 +183,46 @@ describe("Vouch's HTTP/1.1 server", () => {
     const idle = await exchangeRaw(post("ok"), 4000);
     assert.deepEqual(statuses(idle.text), [200]);
     assert.equal(idle.closed, true);
+  });
+
+  test("a connection-per-request client is let go once its reply is sent, though it keeps its side open", async () => {
+    // Half-open allowed: Node's client would otherwise end its side as soon as the server ends its own.
+    const client = connect({ port: listener.port, host: "127.0.0.1", allowHalfOpen: true });
+    const received: Buffer[] = [];
+    client.on("data", (chunk: Buffer) => received.push(chunk));
+    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
+    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+    await waitFor(() => listener.openConnections === 1);
+    client.write("POST /sync HTTP/1.0\r\ncontent-length: 2\r\n\r\nab");
+    await ended;
+    assert.match(Buffer.concat(received).toString("latin1"), /^HTTP\/1\.1 200 OK\r\n[^]*connection: close\r\n\r\nba$/);
+    // The client has not ended its side: the server closed its socket anyway, nothing left unread.
+    await waitFor(() => listener.openConnections === 0);
+    client.destroy();
+  });
+
+  test("a reply that leaves bytes unread lingers: a client still sending reads all of it, then ends", async () => {
+    // Half-open allowed: Node's client would otherwise end its side as soon as the server ends its own.
+    const client = connect({ port: listener.port, host: "127.0.0.1", allowHalfOpen: true });
+    const received: Buffer[] = [];
+    client.on("data", (chunk: Buffer) => received.push(chunk));
+    let reset = false;
+    client.on("error", () => (reset = true));
+    await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+    client.write("POST /sync HTTP/1.0\r\ncontent-length: 100000\r\n\r\n");
+    await waitFor(() => received.length > 0);
+    // Body octets keep coming after the 413: closing on them would reset the connection.
+    for (let index = 0; index < 10; index++) {
+      client.write("x".repeat(1000));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(listener.openConnections, 1, "kept until the client ends");
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    client.end();
+    await closed;
+    assert.equal(reset, false);
+    assert.match(Buffer.concat(received).toString("latin1"), /^HTTP\/1\.1 413 [^]*request too large\n$/);
+    await waitFor(() => listener.openConnections === 0);
   });
 
   test("nothing is held once the connections are done", async () => {

@@ -155,7 +155,6 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     forget: (connection) => connections.delete(connection),
   };
   const attach = (socket: Socket) => {
-    socket.setNoDelay(true);
     const connection = new Connection(socket, host);
     connections.add(connection);
     if (host.closing) connection.closeIfIdle();
@@ -197,8 +196,10 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
     connections.add(tracked);
     if (host.closing) tracked.closeIfIdle();
   };
-  // node:net for both: TLS sockets are made here (tls-handshake.ts), not by node:tls's Server.
-  const server = createServer({ allowHalfOpen: true, noDelay: true }, options.tls === undefined ? attach : handshake);
+  // node:net for both: TLS sockets are made here (tls-handshake.ts), not by node:tls's Server. Nagle's
+  // algorithm is off for TLS from the start (handshake flights); a plain connection turns it off
+  // itself once it is kept after a reply (connection.ts): one setsockopt fewer for a connection per request.
+  const server = createServer({ allowHalfOpen: true, noDelay: options.tls !== undefined }, options.tls === undefined ? attach : handshake);
   const sweep = setInterval(() => {
     const now = Date.now();
     connections.forEach((connection) => connection.expire(now));

@@ -32,10 +32,10 @@ test("replies with a shared head say their own status, connection handling and b
   // The 200 replies share one head; the 404 with the same headers has its own.
   const ok = new SharedHead();
   const text = await sent((socket) => {
-    writeReply(socket, shared(200, "one", headers, ok), true, 5);
-    writeReply(socket, shared(200, "two", headers, ok), true, 7);
-    writeReply(socket, shared(404, "404", headers, new SharedHead()), true, 7);
-    writeReply(socket, shared(200, "end", headers, ok), false, 7);
+    writeReply(socket, shared(200, "one", headers, ok), "keep-alive", 5);
+    writeReply(socket, shared(200, "two", headers, ok), "keep-alive", 7);
+    writeReply(socket, shared(404, "404", headers, new SharedHead()), "keep-alive", 7);
+    writeReply(socket, shared(200, "end", headers, ok), "linger", 7);
   });
   const [first, second, third, fourth] = heads(text);
   assert.match(first!, /^HTTP\/1\.1 200 OK\r\ncontent-type: text\/plain\r\ncontent-length: 3\r\ndate: [^\r]+ GMT\r\nconnection: keep-alive\r\nkeep-alive: timeout=5$/);
@@ -48,10 +48,10 @@ test("replies with a shared head say their own status, connection handling and b
 test("a reused head carries the current Date, not the one it was first encoded with", async () => {
   const reply = textReply(200, "ok\n");
   const text = await sent(async (socket) => {
-    writeReply(socket, reply, true, 5);
+    writeReply(socket, reply, "keep-alive", 5);
     // Past the next second boundary.
     await new Promise((resolve) => setTimeout(resolve, 1_000 - (Date.now() % 1_000) + 20));
-    writeReply(socket, reply, true, 5);
+    writeReply(socket, reply, "keep-alive", 5);
   });
   const dates = [...text.matchAll(/\r\ndate: ([^\r]+)\r\n/g)].map((match) => Date.parse(match[1]!));
   assert.equal(dates.length, 2);
@@ -59,6 +59,6 @@ test("a reused head carries the current Date, not the one it was first encoded w
 });
 
 test("headers made for one reply are encoded as they are", async () => {
-  const text = await sent((socket) => writeReply(socket, { statusCode: 200, headers: { etag: '"abc"', "content-length": "2" }, body: Buffer.from("hi"), sharedHead: undefined }, false, 5));
+  const text = await sent((socket) => writeReply(socket, { statusCode: 200, headers: { etag: '"abc"', "content-length": "2" }, body: Buffer.from("hi"), sharedHead: undefined }, "linger", 5));
   assert.match(text, /^HTTP\/1\.1 200 OK\r\netag: "abc"\r\ncontent-length: 2\r\ndate: [^\r]+\r\nconnection: close\r\n\r\nhi$/);
 });

@@ -55,18 +55,41 @@ function headOf(reply: Reply, keepAlive: boolean, keepAliveSeconds: number): Buf
 }
 
 /**
- * Writes `reply` as one HTTP/1.1 response in a single buffer (one write, one syscall on the hot path).
- * `keepAlive` false adds `connection: close` and ends the socket after the bytes; `keepAliveSeconds`
- * tells a keep-alive client how long the connection may stay idle. A reply with a shared head
- * (reply.ts `sharedReply`) has its head encoded once a second and copied from then on.
+ * What becomes of the connection after a reply: `keep-alive` keeps it for the next request; `linger`
+ * ends our side after the bytes and lets the socket close once the client ends its own (what it sends
+ * meanwhile is read and dropped: closing on unread bytes would make the kernel send a reset, which can
+ * destroy the reply in the client's buffers before it reads it, RFC 9112 §9.6); `close` closes the
+ * socket as soon as the kernel has taken the whole reply, for a connection whose every byte has been
+ * read: the kernel still sends the reply and then FIN, and nothing of the connection is left to the
+ * process (no shutdown, no wake-up for the client's FIN). A `close` whose reply the kernel did not
+ * take at once lingers.
  */
-export function writeReply(socket: Socket, reply: Reply, keepAlive: boolean, keepAliveSeconds: number): void {
+export type AfterReply = "keep-alive" | "linger" | "close";
+
+/**
+ * Writes `reply` as one HTTP/1.1 response in a single buffer (one write, one syscall on the hot path).
+ * Other than `keep-alive`, it adds `connection: close`; `keepAliveSeconds` tells a keep-alive client
+ * how long the connection may stay idle. A reply with a shared head (reply.ts `sharedReply`) has its
+ * head encoded once a second and copied from then on.
+ */
+export function writeReply(socket: Socket, reply: Reply, after: AfterReply, keepAliveSeconds: number): void {
+  const keepAlive = after === "keep-alive";
   const head = headOf(reply, keepAlive, keepAliveSeconds);
   const out = Buffer.allocUnsafe(head.length + reply.body.length);
   head.copy(out, 0);
   reply.body.copy(out, head.length);
-  if (keepAlive) socket.write(out);
-  else socket.end(out);
+  if (keepAlive) {
+    socket.write(out);
+    return;
+  }
+  if (after === "linger") {
+    socket.end(out);
+    return;
+  }
+  socket.write(out);
+  // Taken by the kernel in this write (nothing left in the stream's buffer): close(2) sends it, then FIN.
+  if (socket.writableLength === 0) socket.destroy();
+  else socket.end();
 }
 
 /** A short text/plain reply for HTTP-level outcomes (errors, health). */
