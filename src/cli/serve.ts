@@ -48,7 +48,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   }
   // The supervisor's own counters (reloads, worker restarts), beside the workers' registries.
   const own = threads ? processWideRegistry() : new Registry();
-  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, logger, onWorkerReplaced: workerRestartCounter(own) });
+  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, config, logger, onWorkerReplaced: workerRestartCounter(own) });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =
