@@ -23,6 +23,7 @@ import type { PreloadedTables } from "../status/source-supply.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { reloadSummaryMessage, workersReloadSummary, type ReloadSummary } from "./reload-summary.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
+import { workerExecArgv } from "./worker-heap.ts";
 import { askWorker, askWorkers, relaySiblingAsks, superviseWorkers } from "./worker-channel.ts";
 import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./worker-messages.ts";
 
@@ -105,7 +106,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   /** Forks the slot's worker; resolves when it is ready, rejects (ConfigError) when it fails or dies first. */
   const spawnWorker = (slot: Slot): Promise<void> => {
-    const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: workerExecArgv() });
     slot.child = child;
     slot.ready = false;
     // A worker about to answer with changed revocation data asks the others to hold those answers (compose/sibling-holds.ts).
