@@ -1,10 +1,11 @@
 /**
  * How large a worker's young generation may grow (issue 18). V8 grows each of its two semi-spaces up
  * to 32 MiB under a connection-per-request load (64 MiB resident per worker, never given back);
- * capped at 8 MiB a worker keeps ~20–30 MiB less resident under that load, and keep-alive loads
- * stay at 8 MiB by themselves. Measured in the same runs, the scavenges' own time per request and
- * the CPU per request did not move beyond the noise at 8 MiB; at 4 MiB the connection-per-request
- * path paid some 4–7 µs a request (~3–5 %), so 4 is left to the operator.
+ * keep-alive loads stay at 8 MiB by themselves. A scavenge costs about the same whatever the
+ * semi-space size (it copies what survives: the requests in flight), so a cap trades memory for
+ * more scavenges on that path: measured with --trace-gc, one connection per request, 4 MiB cost
+ * ~4–13 µs of scavenging a request and 8 MiB ~3–6 µs (3.8 times as many scavenges; ~4 % of the
+ * request's CPU); 16 MiB keeps ~20 MiB of the 32 and about half of that cost (bench/RESULTS.md).
  *
  * The supervisor itself, and `vouch serve --workers 1`, run with the flags Node was given: a
  * process cannot change its own heap once started. An operator's own `--max-semi-space-size`
@@ -12,7 +13,7 @@
  */
 import type { ResourceLimits } from "node:worker_threads";
 
-const SEMI_SPACE_MIB = 8;
+const SEMI_SPACE_MIB = 16;
 const FLAG = "--max-semi-space-size";
 
 /** Whether the operator chose the young generation's size for every isolate of this process. */
