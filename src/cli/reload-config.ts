@@ -1,4 +1,4 @@
-import { loadConfig, parseConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
 import type { Service } from "../compose/start-service.ts";
 import { ConfigError } from "../errors.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -7,13 +7,14 @@ import type { Logger } from "../observability/logger.ts";
 export type ReloadOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 /**
- * Re-reads `configFile` (or validates `text`, the file's content as the supervisor read it) and
- * swaps it into `service`. Never rejects: a configuration that is invalid or cannot be built keeps
- * the running one, and one error line names the file, the field and the problem.
+ * Re-reads and validates `configFile` (or takes `parsed`, the file as the supervisor read and
+ * validated it) and swaps it into `service`. Never rejects: a configuration that is invalid or cannot
+ * be built keeps the running one, and one error line names the file, the field and the problem.
  */
-export async function reloadService(service: Service, configFile: string, logger: Logger, text?: string): Promise<ReloadOutcome> {
+export async function reloadService(service: Service, configFile: string, logger: Logger, parsed?: Config): Promise<ReloadOutcome> {
   try {
-    const config = text === undefined ? await loadConfig(configFile) : parseConfig(text, configFile);
+    // Loaded only when this process reads the file itself: a worker handed parsed configurations never loads yaml and zod.
+    const config = parsed ?? (await (await import("../config/load.ts")).loadConfig(configFile));
     await service.reload(config);
     logger.setLevel?.(config.log.level);
   } catch (error) {

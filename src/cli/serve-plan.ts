@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { signersOf } from "../config/signer-schema.ts";
+import { signersOf } from "../config/signers-of.ts";
 import { ConfigError } from "../errors.ts";
 
 /** How `vouch serve` runs (its command-line options). */

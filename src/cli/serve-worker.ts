@@ -1,6 +1,6 @@
 /**
  * One worker of `vouch serve --workers N`, started by supervisor.ts as a process (or, with
- * `--worker-threads`, as a thread of the supervisor's process): serves the configuration text the
+ * `--worker-threads`, as a thread of the supervisor's process): serves the parsed configuration the
  * supervisor sends on every configured address with SO_REUSEPORT. It reloads when the supervisor
  * asks (or on its own SIGHUP, from the file), and stops gracefully on the supervisor's "stop", on
  * SIGTERM, or when the supervisor goes away. SIGINT is left to the supervisor (a terminal's Ctrl-C
@@ -8,13 +8,13 @@
  * its supervisor passes them on as messages.
  */
 import { systemClock } from "../clock.ts";
-import { parseConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
 import { startService, type Service } from "../compose/start-service.ts";
 import { jsonLogger } from "../observability/logger.ts";
 import { answerObservabilityAsks } from "../operations/worker-observability.ts";
 import { describeReloadError, reloadService } from "./reload-config.ts";
 import { stopGracefully } from "./stop-gracefully.ts";
-import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./supervisor.ts";
+import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./worker-messages.ts";
 import { supervisorLink } from "./supervisor-link.ts";
 import { askSiblings, onSupervisorAsk } from "./worker-channel.ts";
 import { HOLD_ASK, type HoldRequest, type Siblings } from "../compose/sibling-holds.ts";
@@ -47,8 +47,8 @@ const start = await new Promise<Extract<ControlMessage, { vouch: "start" }>>((re
   process.on("SIGTERM", () => requestStop("SIGTERM"));
   link.onGone(() => requestStop("supervisor gone"));
 });
-const { configFile, worker } = start;
-const config = parseConfig(start.text, configFile);
+// Parsed and validated by the supervisor: this worker loads no configuration parser unless its own SIGHUP asks it to re-read the file.
+const { configFile, worker, config } = start;
 const logger = jsonLogger(config.log.level).child({ worker, pid: process.pid });
 // A fault that escapes every handler is logged; the worker keeps serving.
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
@@ -75,7 +75,7 @@ try {
 const running = service;
 holdChanged = (request) => running.holdChanged(request);
 reloadFromFile = () => void reloadService(running, configFile, logger);
-onSupervisorAsk(RELOAD_KIND, (text) => reloadService(running, configFile, logger, text as string));
+onSupervisorAsk(RELOAD_KIND, (parsed) => reloadService(running, configFile, logger, parsed as Config));
 // `vouch cache purge` through the supervisor's admin listener: every worker drops from its own memory tiers (and Redis).
 onSupervisorAsk(PURGE_ASK, (request) => running.purge(request as PurgeRequest));
 // The supervisor's admin listener aggregates every worker's metrics and readiness.

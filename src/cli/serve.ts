@@ -46,9 +46,10 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   if (preloadedTables !== undefined && preloadedTables.indexes.length + preloadedTables.crls.length > 0) {
     logger.info({ files: [...preloadedTables.indexes, ...preloadedTables.crls].map((load) => load.file) }, "revocation tables loaded once for the worker threads");
   }
-  // The supervisor's own counters (reloads, worker restarts), beside the workers' registries.
-  const own = threads ? processWideRegistry() : new Registry();
-  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, logger, onWorkerReplaced: workerRestartCounter(own) });
+  // The supervisor's own counters (reloads, worker restarts), beside the workers' registries; with
+  // threads, the process's figures too, collected only for an admin listener to show (issue 18).
+  const own = threads && config.admin !== undefined ? processWideRegistry() : new Registry();
+  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, config, logger, onWorkerReplaced: workerRestartCounter(own) });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =

@@ -18,23 +18,15 @@ import { readFile } from "node:fs/promises";
 import { parseConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
-import type { Logger, LogLevel } from "../observability/logger.ts";
+import type { Logger } from "../observability/logger.ts";
 import type { PreloadedTables } from "../status/source-supply.ts";
 import { describeReloadError, type ReloadOutcome } from "./reload-config.ts";
 import { reloadSummaryMessage, workersReloadSummary, type ReloadSummary } from "./reload-summary.ts";
 import { startThreadWorker, type WorkerHandle } from "./thread-worker.ts";
+import { workerExecArgv } from "./worker-heap.ts";
 import { askWorker, askWorkers, relaySiblingAsks, superviseWorkers } from "./worker-channel.ts";
+import { RELOAD_KIND, type ControlMessage, type WorkerReport } from "./worker-messages.ts";
 
-/** Supervisor → worker control messages (the ask channel carries the rest). */
-export type ControlMessage =
-  | { readonly vouch: "start"; readonly configFile: string; readonly text: string; readonly worker: number; readonly tables?: PreloadedTables | undefined }
-  | { readonly vouch: "stop" };
-
-/** Worker → supervisor: started, or could not start (`error` is one line naming file and field). */
-export type WorkerReport = { readonly vouch: "ready" } | { readonly vouch: "failed"; readonly error: string };
-
-/** The ask-channel kind of a reload; the payload is the configuration text, the answer a ReloadOutcome. */
-export const RELOAD_KIND = "vouch.reload";
 /** A reload loads every source anew (a million-entry index takes seconds); a worker silent this long is left out. */
 const RELOAD_TIMEOUT_MS = 10 * 60_000;
 
@@ -49,6 +41,8 @@ export interface SupervisorOptions {
   readonly configFile: string;
   /** The configuration file's text, already validated. */
   readonly text: string;
+  /** That text parsed: what the workers are handed (they never parse it themselves). */
+  readonly config: Config;
   readonly logger: Logger;
   /** Restart backoff: first delay after a quick death, cap, and how long a worker must live to reset it. */
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number; readonly stableMs: number };
@@ -92,7 +86,9 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : ".
 export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
   const { configFile, logger } = options;
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
+  // The text tells whether a worker is up to date; the parsed configuration is what it is given.
   let text = options.text;
+  let config = options.config;
   // Only the first workers take them: kept for replacements, they would hold tables the workers have since let go.
   let startTables = options.threads === true ? options.preloadedTables : undefined;
   let stopping = false;
@@ -110,14 +106,14 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   /** Forks the slot's worker; resolves when it is ready, rejects (ConfigError) when it fails or dies first. */
   const spawnWorker = (slot: Slot): Promise<void> => {
-    const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = options.threads === true ? startThreadWorker(ENTRY) : fork(ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: workerExecArgv() });
     slot.child = child;
     slot.ready = false;
     // A worker about to answer with changed revocation data asks the others to hold those answers (compose/sibling-holds.ts).
     relaySiblingAsks(child, readyWorkers);
     slot.text = text;
     slot.startedAt = Date.now();
-    const start: ControlMessage = { vouch: "start", configFile, text, worker: slot.worker, tables: startTables };
+    const start: ControlMessage = { vouch: "start", configFile, config, worker: slot.worker, tables: startTables };
     child.send(start, () => {});
     const started = new Promise<void>((resolve, reject) => {
       const onMessage = (received: unknown) => {
@@ -130,7 +126,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
           // Started from an older text while a reload was adopted: bring it up to date.
           if (slot.text !== text) {
             const target = text;
-            void askWorker(child, RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS }).then((answer) => {
+            void askWorker(child, RELOAD_KIND, { payload: config, timeoutMs: RELOAD_TIMEOUT_MS }).then((answer) => {
               if ((answer?.value as ReloadOutcome | undefined)?.ok === true) slot.text = target;
             });
           }
@@ -171,7 +167,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const reloadWorkers = async (): Promise<ReloadSummary> => {
     const target = text;
     const asked = slots.filter((slot) => slot.ready).length;
-    const answers = (await askWorkers(RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
+    const answers = (await askWorkers(RELOAD_KIND, { payload: config, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
     for (const slot of slots) if (slot.ready) slot.text = target;
     return workersReloadSummary(asked, answers, RELOAD_TIMEOUT_MS);
   };
@@ -179,27 +175,27 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = async (): Promise<ReloadSummary> => {
     let next: string;
-    let level: LogLevel;
+    let parsed: Config;
     try {
       next = await readFile(configFile, "utf8");
-      const parsed = parseConfig(next, configFile);
+      parsed = parseConfig(next, configFile);
       options.check?.(parsed);
-      level = parsed.log.level;
     } catch (error) {
       const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
       const summary: ReloadSummary = { result: "refused", error: problem, workers: { applied: 0, refused: 0, silent: 0 } };
       logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), result: summary.result, err: problem }, reloadSummaryMessage(summary));
       return summary;
     }
-    const previous = text;
+    const previous = { text, config };
     text = next;
+    config = parsed;
     const summary = await reloadWorkers();
     if (summary.result === "refused") {
-      // No worker took it (each logged why): replacements keep starting from the old text.
-      text = previous;
-      for (const slot of slots) if (slot.ready) slot.text = previous;
+      // No worker took it (each logged why): replacements keep starting from the old configuration.
+      ({ text, config } = previous);
+      for (const slot of slots) if (slot.ready) slot.text = previous.text;
     } else {
-      logger.setLevel?.(level);
+      logger.setLevel?.(parsed.log.level);
     }
     // One line for every reload, whatever the workers said.
     const fields = { config: configFile, result: summary.result, ...summary.workers, ...(summary.error === undefined ? {} : { err: summary.error }) };

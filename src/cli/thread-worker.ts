@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from "node:events";
 import { Worker } from "node:worker_threads";
+import { workerThreadLimits } from "./worker-heap.ts";
 
 /** What the supervisor and the ask channel use of a worker; a ChildProcess has all of it. */
 export interface WorkerHandle {
@@ -32,7 +33,7 @@ class ThreadWorker extends EventEmitter implements WorkerHandle {
 
   constructor(entry: URL) {
     super();
-    this.#thread = new Worker(entry);
+    this.#thread = new Worker(entry, { resourceLimits: workerThreadLimits() });
     this.#thread.on("message", (message: unknown) => this.emit("message", message));
     // An exception nothing caught ends the thread; its "exit" (code 1) follows and is handled there.
     this.#thread.on("error", () => {});

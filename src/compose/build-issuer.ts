@@ -6,7 +6,7 @@ import type { VouchMetrics } from "../observability/metrics.ts";
 import type { ServedIssuer } from "../issuers/issuer-directory.ts";
 import { readCertificateFile } from "../certificate-file.ts";
 import type { SigningLimiter } from "../signing/signing-limiter.ts";
-import { signersOf } from "../config/signer-schema.ts";
+import { signersOf } from "../config/signers-of.ts";
 import { firstAnswer } from "../status/first-answer.ts";
 import { guardStale } from "../status/guard-stale.ts";
 import { meterCrlFetches, meterFreshness, meteredSource } from "../status/metered-source.ts";

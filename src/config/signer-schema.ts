@@ -78,12 +78,6 @@ export const issuerSignersShape = {
   signers: z.array(signerSchema).min(1, "list at least one signer").optional(),
 };
 
-/** The issuer's signers as one list, each with the field path it was written at (`signer` or `signers[1]`). */
-export function signersOf(issuer: { readonly signer?: SignerConfig | undefined; readonly signers?: readonly SignerConfig[] | undefined }): { readonly config: SignerConfig; readonly field: string }[] {
-  if (issuer.signers !== undefined) return issuer.signers.map((config, index) => ({ config, field: `signers[${index}]` }));
-  return issuer.signer === undefined ? [] : [{ config: issuer.signer, field: "signer" }];
-}
-
 /** The check that an issuer has exactly one of `signer` and `signers`, for the issuer's superRefine. */
 export function checkIssuerSigners(issuer: { readonly signer?: unknown; readonly signers?: unknown }, context: z.RefinementCtx): void {
   if ((issuer.signer === undefined) === (issuer.signers === undefined)) {

@@ -15,7 +15,15 @@ export const Counter = require("prom-client/lib/counter") as typeof Prometheus.C
 export type Counter<T extends string = string> = Prometheus.Counter<T>;
 export const Gauge = require("prom-client/lib/gauge") as typeof Prometheus.Gauge;
 export type Gauge<T extends string = string> = Prometheus.Gauge<T>;
-export const collectDefaultMetrics = require("prom-client/lib/defaultMetrics") as typeof Prometheus.collectDefaultMetrics;
-export const AggregatorRegistry = require("prom-client/lib/cluster") as typeof Prometheus.AggregatorRegistry;
+/**
+ * prom-client's process and Node.js metrics, required on the first call: their modules pull in
+ * @opentelemetry/api (51 modules) and perf_hooks, ~8 MiB resident in a bare Node (issue 18), and
+ * only a process with an admin listener collects them.
+ */
+export function collectDefaultMetrics(config: Prometheus.DefaultMetricsCollectorConfiguration<Prometheus.RegistryContentType>): void {
+  (require("prom-client/lib/defaultMetrics") as typeof Prometheus.collectDefaultMetrics)(config);
+}
+/** prom-client's AggregatorRegistry, required on the first use (only a supervisor with an admin listener aggregates). */
+export const aggregatorRegistry = (): typeof Prometheus.AggregatorRegistry => require("prom-client/lib/cluster") as typeof Prometheus.AggregatorRegistry;
 export const prometheusContentType: Prometheus.PrometheusContentType = Registry.PROMETHEUS_CONTENT_TYPE;
 export type { Aggregator, MetricObjectWithValues, MetricValue } from "prom-client";
