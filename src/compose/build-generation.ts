@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { createSecureContext } from "node:tls";
 import type { BillingSink } from "../billing/billing-sink.ts";
 import type { Clock } from "../clock.ts";
 import type { Config, ResponderConfig } from "../config/schema.ts";
@@ -329,7 +328,7 @@ async function listenerTls(config: NonNullable<ResponderConfig["tls"]>, field: s
   const key = await read(config.key, "key");
   try {
     // Checked here, not at listen: a reload with a broken certificate must fail before anything is swapped.
-    createSecureContext({ cert: certificate, key });
+    process.getBuiltinModule("node:tls").createSecureContext({ cert: certificate, key });
   } catch (error) {
     throw new ConfigError(field, `the certificate and key cannot be used: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

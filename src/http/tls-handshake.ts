@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { TLSSocket, type SecureContext } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 import type { Listed } from "./open-connections.ts";
 
 export interface TlsHandshakeOptions {
@@ -42,7 +42,8 @@ export class TlsHandshake implements Listed {
 
   constructor(raw: Socket, options: TlsHandshakeOptions) {
     this.#options = options;
-    const socket = new TLSSocket(raw, {
+    // node:tls is loaded by the listener's secure context (server.ts) before any handshake.
+    const socket = new (process.getBuiltinModule("node:tls").TLSSocket)(raw, {
       isServer: true,
       secureContext: options.context,
       requestCert: options.clientCertificate !== undefined,

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import type { connect as tlsConnect } from "node:tls";
 import type { Client } from "ldapts";
 import type { FetchLimits, FetchOutcome } from "./fetch-types.ts";
 
@@ -55,7 +55,7 @@ export async function ldapFetch(url: URL, file: string, limits: FetchLimits, can
     connectTimeout: limits.timeoutMs,
     ...(limits.ca === undefined ? {} : { tlsOptions: { ca: limits.ca } }),
     createConnection: ((...args: Parameters<typeof netConnect>) => bounded(netConnect(...args))) as typeof netConnect,
-    createSecureConnection: ((...args: Parameters<typeof tlsConnect>) => bounded(tlsConnect(...args))) as typeof tlsConnect,
+    createSecureConnection: ((...args: Parameters<typeof tlsConnect>) => bounded(process.getBuiltinModule("node:tls").connect(...args))) as typeof tlsConnect,
   });
   const stop = (): void => void client.unbind().catch(() => {});
   cancel?.addEventListener("abort", stop, { once: true });
