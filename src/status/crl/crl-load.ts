@@ -12,7 +12,7 @@ import { ConfigError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { loadingThread } from "../loading-thread.ts";
 import { readCheckedCrl, type CheckedCrl, type CrlIssuer } from "./crl-read.ts";
-import type { CrlBytesSource, CrlShareDone, CrlShareInput } from "./crl-jobs.ts";
+import type { CrlBytesSource, CrlShareDone } from "./crl-jobs.ts";
 import { FetchError, type FetchLimits, type Validators } from "./fetch/fetch-types.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import { joinedTable } from "../table/joined-table.ts";
@@ -71,7 +71,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   const fail = failing(field, file);
   if (signal?.aborted === true) fail("reading entries was cancelled");
   if (await isSmall(file)) return loadHere(file, issuer, now, fail, signal);
-  const done = await loadOnThreads({ kind: "file", file }, issuer, now, fail, signal, options.niceness, undefined);
+  const done = await loadOnThreads({ kind: "file", file }, issuer, now, fail, signal, options.niceness);
   return done === "unchanged" ? fail("a loading thread answered unchanged without being asked to compare") : loadedCrl(file, checkedShares(done));
 }
 
@@ -100,12 +100,11 @@ export async function loadCrlFromUrl(
 ): Promise<FetchedCrl> {
   const fail = failing(field, url);
   if (signal?.aborted === true) fail("reading entries was cancelled");
-  const done = await loadOnThreads({ kind: "url", url, limits: options.limits, part }, issuer, now, fail, signal, options.niceness, { unless: options.unlessSha256 });
+  const done = await loadOnThreads({ kind: "url", url, limits: options.limits, part, unlessSha256: options.unlessSha256 }, issuer, now, fail, signal, options.niceness);
   if (done === "unchanged") return { kind: "unchanged" };
-  const first = done[0];
-  const hashed = done[1];
-  if (first?.kind !== "checked" || hashed?.kind !== "checked" || hashed.sha256 === undefined || first.validators === undefined) return fail("a loading thread answered without its part");
-  return { kind: "loaded", crl: loadedCrl(url, checkedShares(done)), sha256: hashed.sha256, validators: first.validators };
+  const [verified, walked] = done;
+  if (verified?.kind !== "verified" || walked?.kind !== "checked") return fail("a loading thread answered out of its part");
+  return { kind: "loaded", crl: loadedCrl(url, [walked.crl]), sha256: verified.sha256, validators: verified.validators };
 }
 
 function failing(field: string, file: string): (message: string, cause?: unknown) => never {
@@ -116,7 +115,7 @@ function failing(field: string, file: string): (message: string, cause?: unknown
 
 function checkedShares(done: readonly CrlShareDone[]): CheckedCrl[] {
   return done.map((share) => {
-    if (share.kind !== "checked") throw new Error("a share of a CRL that was loaded answered unchanged");
+    if (share.kind !== "checked") throw new Error(`a share of a CRL file answered ${share.kind}`);
     return share.crl;
   });
 }
@@ -135,7 +134,6 @@ async function loadOnThreads(
   fail: (message: string, cause?: unknown) => never,
   signal: AbortSignal | undefined,
   niceness: number | undefined,
-  hash: CrlShareInput["hash"],
 ): Promise<CrlShareDone[] | "unchanged"> {
   // The first share's thread gets the bytes and passes them on over this channel.
   const { port1, port2 } = new MessageChannel();
@@ -149,12 +147,12 @@ async function loadOnThreads(
   signal?.addEventListener("abort", abort, { once: true });
   try {
     const pending = [port1, port2].map((peer, index) =>
-      threads[index]!.run("crl.share", { source, issuer, now, share: { index, of: SHARES }, peer, hash: index === 1 ? hash : undefined }, [peer]),
+      threads[index]!.run("crl.share", { source, issuer, now, share: { index, of: SHARES }, peer }, [peer]),
     );
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
     const never = new Promise<never>(() => {});
-    const unchanged = pending[1]!.then((share) => (share.kind === "unchanged" ? ("unchanged" as const) : never), () => never);
+    const unchanged = Promise.race(pending.map((pend) => pend.then((share) => (share.kind === "unchanged" ? ("unchanged" as const) : never), () => never)));
     const all = (async () => {
       const done: CrlShareDone[] = [];
       for (const share of pending) done.push(await share);

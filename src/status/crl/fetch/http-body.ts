@@ -1,11 +1,11 @@
 /**
- * A CRL fetched over HTTP(S) into shared memory, on the loading thread that parses it
- * (crl-jobs.ts): the serving thread never handles the body's chunks (a 1M-entry CRL is ~45 MB, ~700
+ * A CRL fetched over HTTP(S) into shared memory, on a loading thread, while another walks its
+ * entries as they arrive (crl-jobs.ts): the serving thread never handles the body's chunks (a 1M-entry CRL is ~45 MB, ~700
  * socket reads), never touches its pages (first-touch faults of fresh memory cost ~5 ms per MB on
  * the machine measured) and never holds a reference to it, so its memory goes with the loading
  * threads instead of waiting for the serving heap's next GC.
  */
-import { sharedMemoryBuffer } from "../../files/shared-memory.ts";
+import { arrivalEnded, arrivedUpTo, arrivingBytes, type ArrivingBytes } from "../../files/arriving-bytes.ts";
 import { openCrlResponse, withinLimits, type CrlResponse } from "./http-fetch.ts";
 import { FetchError, type FetchLimits, type Validators } from "./fetch-types.ts";
 
@@ -18,23 +18,34 @@ export interface FetchedBody {
 
 /**
  * GETs `url` (unconditionally: the serving thread asked whether it changed) and reads the body into
- * shared memory. Rejects with a FetchError on a status other than 200, a body over
- * `limits.maxBytes` or longer or shorter than it declared, an empty body, a network error, or a fetch
- * over `limits.timeoutMs`.
+ * shared memory, handed to `onArriving` as soon as it is made (before its first octet), for another
+ * thread to read as it fills (files/arriving-bytes.ts): it is told when the body is complete, or
+ * broke off. Rejects with a FetchError on a status other than 200, a body over `limits.maxBytes` or
+ * longer or shorter than it declared, an empty body, a network error, or a fetch over `limits.timeoutMs`.
  */
-export function httpFetchIntoMemory(url: URL, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchedBody> {
+export function httpFetchIntoMemory(url: URL, limits: FetchLimits, onArriving: (arriving: ArrivingBytes) => void, cancel?: AbortSignal): Promise<FetchedBody> {
   return withinLimits(limits, cancel, async (signal) => {
     const answer = await openCrlResponse(url, {}, limits, signal);
     if (answer.kind === "not-modified") throw new FetchError("HTTP 304 to a GET that asked for the CRL whatever its version");
-    return { bytes: await bodyIntoMemory(answer, limits), validators: answer.validators };
+    // Sized once: from Content-Length, or else up to the limit (pages never written cost nothing).
+    const arriving = arrivingBytes(answer.declaredBytes ?? Math.min(limits.maxBytes, 0x7fffffff));
+    onArriving(arriving);
+    let complete = false;
+    try {
+      const bytes = await bodyIntoMemory(answer, arriving, limits);
+      complete = true;
+      return { bytes, validators: answer.validators };
+    } finally {
+      arrivalEnded(arriving, complete);
+    }
   });
 }
 
-async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, limits: FetchLimits): Promise<Buffer> {
+async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, arriving: ArrivingBytes, limits: FetchLimits): Promise<Buffer> {
   const declared = answer.declaredBytes;
-  // Sized once: from Content-Length, or else up to the limit (pages never written cost nothing).
-  const bytes = sharedMemoryBuffer(declared ?? limits.maxBytes);
+  const { bytes } = arriving;
   let filled = 0;
+  let read: ArrayBufferLike | undefined;
   for await (const chunk of answer.response as AsyncIterable<Buffer>) {
     if (filled + chunk.length > bytes.length) {
       answer.response.destroy();
@@ -42,8 +53,31 @@ async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, li
     }
     chunk.copy(bytes, filled);
     filled += chunk.length;
+    arrivedUpTo(arriving, filled);
+    if (chunk.buffer !== read) {
+      release(read);
+      read = chunk.buffer;
+    }
   }
+  release(read);
   if (filled === 0) throw new FetchError("empty body");
   if (declared !== undefined && filled < declared) throw new FetchError(`the body ended after ${filled} of the ${declared} bytes it declared`);
   return bytes.subarray(0, filled);
+}
+
+/**
+ * Frees a socket read's memory now, once every slice of it was copied (chunks come in order, so a
+ * chunk of another read means the last one is done). Left to the garbage collector, the ~700 reads
+ * of a 45 MB body all stayed allocated until the thread ended (no GC ran: the JS garbage per read is
+ * small), and the allocator kept the ~60 MiB resident afterwards, in the arena of a thread that is
+ * gone. Detaching the ArrayBuffer drops its memory at once. Reads Node does not let go of (its
+ * pooled, untransferable buffers) are left as they are.
+ */
+function release(read: ArrayBufferLike | undefined): void {
+  if (!(read instanceof ArrayBuffer) || read.detached) return;
+  try {
+    read.transfer(0);
+  } catch {
+    // untransferable: the collector frees it
+  }
 }
