@@ -8,16 +8,15 @@
  * table.
  *
  * An http(s) URL: share 0 fetches it into shared memory (fetch/http-body.ts), handing the buffer to
- * share 1 before the first octet; share 1 walks every entry into one table as they arrive
- * (crl-arriving.ts), and checks the whole once complete; share 0 hashes it (answering `unchanged`
- * when it is the CRL held), checks it and verifies its signature, and writes it to its part file on
- * the thread pool meanwhile (synced before it answers). Measured with 1M entries, the walk after the
- * download put ~0.3 s on the time to ready that the file path does not have; during it, ~none.
+ * share 1 before the first octet, and writes it to its part file as it comes (synced before it
+ * answers); share 1 reads it as it arrives (crl-arriving.ts): walks every entry into one table,
+ * hashes it (answering `unchanged` when it is the CRL held) and feeds the signature check, then
+ * checks the whole once complete. Measured with 1M entries, the walk, the hash, the signature and
+ * the write after the download had put ~0.5 s on the time to ready that the file path does not have.
  *
  * Errors are worded for the file's ConfigError; a fetch that brought no CRL is a FetchError.
  */
-import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import type { MessagePort } from "node:worker_threads";
 import type { JobDone } from "../loading-jobs.ts";
 import type { ArrivingBytes } from "../files/arriving-bytes.ts";
@@ -25,7 +24,7 @@ import { readFileIntoSharedMemory } from "../files/shared-memory.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
-import { checkCrlHeader, readCheckedCrl } from "./crl-read.ts";
+import { readCheckedCrl } from "./crl-read.ts";
 import { readArrivingCrl } from "./crl-arriving.ts";
 import { httpFetchIntoMemory } from "./fetch/http-body.ts";
 import { FetchError, type FetchLimits, type Validators } from "./fetch/fetch-types.ts";
@@ -57,15 +56,15 @@ export interface CrlShareInput {
 
 /** One share's answer. */
 export type CrlShareDone =
-  /** Its table of the checked CRL's entries (a file's half, or a fetched CRL's whole). */
-  | { readonly kind: "checked"; readonly crl: CheckedCrl }
-  /** A fetched CRL checked and verified (its entries are share 1's), hashed and written to its part file. */
-  | { readonly kind: "verified"; readonly sha256: string; readonly validators: Validators }
+  /** Its table of the checked CRL's entries (a file's half; a fetched CRL's whole, with the SHA-256 of its bytes). */
+  | { readonly kind: "checked"; readonly crl: CheckedCrl; readonly sha256?: string | undefined }
+  /** A fetched CRL's bytes, all there and written (and synced) to its part file, with what the answer said about their version. */
+  | { readonly kind: "fetched"; readonly validators: Validators }
   /** A fetched CRL whose bytes are the CRL held. */
   | { readonly kind: "unchanged" };
 
 /** Posted from share 0 to share 1: a file's bytes, or a download's as they arrive. */
-type Handed = { readonly bytes: Uint8Array } | { readonly arriving: ArrivingBytes };
+type Handed = { readonly bytes: Uint8Array } | { readonly arriving: ArrivingBytes; readonly unlessSha256: string | undefined };
 
 export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShareDone>> {
   const { source, share, peer, issuer, now } = input;
@@ -73,11 +72,10 @@ export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShar
     const handed = await new Promise<Handed>((resolve) => peer.once("message", resolve));
     peer.close();
     // A Buffer posted to another thread arrives as a Uint8Array over the same memory.
-    if ("arriving" in handed) return { output: { kind: "checked", crl: await readArrivingCrl({ ...handed.arriving, bytes: asBuffer(handed.arriving.bytes) }, issuer, now) } };
-    const bytes = asBuffer(handed.bytes);
-    return { output: { kind: "checked", crl: readCheckedCrl(await crlDerOfFile(bytes), issuer, now, { share, verify: false }) } };
+    if ("arriving" in handed) return { output: await readArrivingCrl({ ...handed.arriving, bytes: asBuffer(handed.arriving.bytes) }, issuer, now, handed.unlessSha256) };
+    return { output: { kind: "checked", crl: readCheckedCrl(await crlDerOfFile(asBuffer(handed.bytes)), issuer, now, { share, verify: false }) } };
   }
-  if (source.kind === "url") return { output: await fetchAndVerify(source, input) };
+  if (source.kind === "url") return { output: await fetchAndPersist(source, peer) };
   let bytes: Buffer;
   try {
     bytes = await readFileIntoSharedMemory(source.file);
@@ -89,49 +87,80 @@ export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShar
   return { output: { kind: "checked", crl: readCheckedCrl(await crlDerOfFile(bytes), issuer, now, { share, verify: true }) } };
 }
 
-/** Share 0 of a fetched CRL: see the file comment. */
-async function fetchAndVerify(source: Extract<CrlBytesSource, { kind: "url" }>, { issuer, now, peer }: CrlShareInput): Promise<CrlShareDone> {
-  const fetched = await httpFetchIntoMemory(new URL(source.url), source.limits, (arriving) => {
-    peer.postMessage({ arriving } satisfies Handed);
-    peer.close();
-  });
-  const { written } = await persisting(source.part, fetched.bytes);
+/**
+ * Share 0 of a fetched CRL: downloads it, handing the buffer to share 1 before the first octet, and
+ * writes it to the part file as it comes, a piece at a time on the thread pool (at most one write in
+ * flight), so that at the end only the last piece and the sync remain. The serving thread renames
+ * the part file into place only once the CRL passed every check.
+ */
+async function fetchAndPersist(source: Extract<CrlBytesSource, { kind: "url" }>, peer: MessagePort): Promise<CrlShareDone> {
+  const part = await partFile(source.part);
   try {
-    const sha256 = createHash("sha256").update(fetched.bytes).digest("hex");
-    if (sha256 === source.unlessSha256) return { kind: "unchanged" };
-    checkCrlHeader(await crlDerOfFile(fetched.bytes), issuer, now, true);
-    return { kind: "verified", sha256, validators: fetched.validators };
+    const fetched = await httpFetchIntoMemory(new URL(source.url), source.limits, (arriving) => {
+      peer.postMessage({ arriving, unlessSha256: source.unlessSha256 } satisfies Handed);
+      peer.close();
+    }, part.arrived);
+    await part.finish(fetched.bytes.length);
+    return { kind: "fetched", validators: fetched.validators };
   } finally {
-    await written;
+    await part.close();
   }
 }
 
-/**
- * Starts writing `bytes` to `part` on the thread pool, in one write so that it runs while this
- * thread hashes and verifies (fs.promises.writeFile would wait for this thread between its 512 KiB
- * pieces), and resolves (once the file is open) with the promise of it written and synced. The
- * serving thread renames the part file into place only once the CRL passed every check.
- */
-async function persisting(part: string, bytes: Buffer): Promise<{ written: Promise<void> }> {
-  let handle;
+/** Octets written to the part file at once, at least (fewer only at the end). */
+const WRITE_PIECE = 1 << 20;
+
+async function partFile(path: string): Promise<{ arrived(bytes: Buffer, filled: number): void; finish(length: number): Promise<void>; close(): Promise<void> }> {
+  const wrap = (error: unknown): FetchError => new FetchError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  let handle: FileHandle;
   try {
-    handle = await open(part, "w");
+    handle = await open(path, "w");
   } catch (error) {
-    throw new FetchError(`cannot write ${part}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw wrap(error);
   }
-  const opened = handle;
-  const written = (async () => {
-    try {
-      for (let at = 0; at < bytes.length; ) at += (await opened.write(bytes, at, bytes.length - at)).bytesWritten;
-      await opened.datasync();
-    } catch (error) {
-      throw new FetchError(`cannot write ${part}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    } finally {
-      await opened.close();
-    }
-  })();
-  written.catch(() => {});
-  return { written };
+  let bytes: Buffer | undefined;
+  let written = 0;
+  let filled = 0;
+  let writing: Promise<void> | undefined;
+  let fault: unknown;
+  const writeMore = (upTo: number): void => {
+    if (writing !== undefined || bytes === undefined || upTo <= written) return;
+    const from = written;
+    writing = handle.write(bytes, from, upTo - from, from).then(
+      ({ bytesWritten }) => {
+        written = from + bytesWritten;
+        writing = undefined;
+        if (filled - written >= WRITE_PIECE) writeMore(filled);
+      },
+      (error: unknown) => {
+        fault = error;
+      },
+    );
+  };
+  return {
+    arrived(body, upTo) {
+      bytes = body;
+      filled = upTo;
+      if (fault === undefined && filled - written >= WRITE_PIECE) writeMore(filled);
+    },
+    async finish(length) {
+      try {
+        while (fault === undefined && (writing !== undefined || written < length)) {
+          if (writing !== undefined) await writing;
+          else if (bytes === undefined) throw new Error("no bytes arrived");
+          else writeMore(length);
+        }
+        if (fault !== undefined) throw fault;
+        await handle.datasync();
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    async close() {
+      await writing?.catch(() => {});
+      await handle.close();
+    },
+  };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -102,9 +102,9 @@ export async function loadCrlFromUrl(
   if (signal?.aborted === true) fail("reading entries was cancelled");
   const done = await loadOnThreads({ kind: "url", url, limits: options.limits, part, unlessSha256: options.unlessSha256 }, issuer, now, fail, signal, options.niceness);
   if (done === "unchanged") return { kind: "unchanged" };
-  const [verified, walked] = done;
-  if (verified?.kind !== "verified" || walked?.kind !== "checked") return fail("a loading thread answered out of its part");
-  return { kind: "loaded", crl: loadedCrl(url, [walked.crl]), sha256: verified.sha256, validators: verified.validators };
+  const [fetched, read] = done;
+  if (fetched?.kind !== "fetched" || read?.kind !== "checked" || read.sha256 === undefined) return fail("a loading thread answered out of its part");
+  return { kind: "loaded", crl: loadedCrl(url, [read.crl]), sha256: read.sha256, validators: fetched.validators };
 }
 
 function failing(field: string, file: string): (message: string, cause?: unknown) => never {
@@ -122,10 +122,10 @@ function checkedShares(done: readonly CrlShareDone[]): CheckedCrl[] {
 
 /**
  * Runs the shares of one CRL on loading threads of their own (crl-jobs.ts). Resolves every share's
- * answer, or `unchanged` as soon as the hashing share finds the bytes are the CRL held (the other is
- * stopped). Share 0 got the bytes, verified the signature and checked every entry: its fault is the
- * one reported (the others, waiting for its bytes or not, are stopped). A FetchError is passed on as
- * it is; any other fault goes through `fail`.
+ * answer, or `unchanged` as soon as a share finds the bytes are the CRL held (the other is stopped).
+ * Share 0 got the bytes (and, for a file, verified the signature and checked every entry): its fault
+ * is the one reported (the other, waiting for its bytes or not, is stopped). A FetchError is passed
+ * on as it is; any other fault goes through `fail`.
  */
 async function loadOnThreads(
   source: CrlBytesSource,
@@ -159,7 +159,9 @@ async function loadOnThreads(
       return done;
     })();
     try {
-      return await Promise.race([unchanged, all]);
+      const done = await Promise.race([unchanged, all]);
+      // Both settled already: `all` may win the race with a share's `unchanged` in it.
+      return done !== "unchanged" && done.some((share) => share.kind === "unchanged") ? "unchanged" : done;
     } catch (error) {
       if (aborted) return fail("reading entries was cancelled");
       if (error instanceof FetchError) throw error;

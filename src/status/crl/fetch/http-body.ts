@@ -19,11 +19,17 @@ export interface FetchedBody {
 /**
  * GETs `url` (unconditionally: the serving thread asked whether it changed) and reads the body into
  * shared memory, handed to `onArriving` as soon as it is made (before its first octet), for another
- * thread to read as it fills (files/arriving-bytes.ts): it is told when the body is complete, or
+ * thread to read as it fills (`onFilled` is told after each read, on this thread) (files/arriving-bytes.ts): it is told when the body is complete, or
  * broke off. Rejects with a FetchError on a status other than 200, a body over `limits.maxBytes` or
  * longer or shorter than it declared, an empty body, a network error, or a fetch over `limits.timeoutMs`.
  */
-export function httpFetchIntoMemory(url: URL, limits: FetchLimits, onArriving: (arriving: ArrivingBytes) => void, cancel?: AbortSignal): Promise<FetchedBody> {
+export function httpFetchIntoMemory(
+  url: URL,
+  limits: FetchLimits,
+  onArriving: (arriving: ArrivingBytes) => void,
+  onFilled: (bytes: Buffer, filled: number) => void,
+  cancel?: AbortSignal,
+): Promise<FetchedBody> {
   return withinLimits(limits, cancel, async (signal) => {
     const answer = await openCrlResponse(url, {}, limits, signal);
     if (answer.kind === "not-modified") throw new FetchError("HTTP 304 to a GET that asked for the CRL whatever its version");
@@ -32,7 +38,7 @@ export function httpFetchIntoMemory(url: URL, limits: FetchLimits, onArriving: (
     onArriving(arriving);
     let complete = false;
     try {
-      const bytes = await bodyIntoMemory(answer, arriving, limits);
+      const bytes = await bodyIntoMemory(answer, arriving, limits, onFilled);
       complete = true;
       return { bytes, validators: answer.validators };
     } finally {
@@ -41,7 +47,7 @@ export function httpFetchIntoMemory(url: URL, limits: FetchLimits, onArriving: (
   });
 }
 
-async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, arriving: ArrivingBytes, limits: FetchLimits): Promise<Buffer> {
+async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, arriving: ArrivingBytes, limits: FetchLimits, onFilled: (bytes: Buffer, filled: number) => void): Promise<Buffer> {
   const declared = answer.declaredBytes;
   const { bytes } = arriving;
   let filled = 0;
@@ -54,6 +60,7 @@ async function bodyIntoMemory(answer: Extract<CrlResponse, { kind: "body" }>, ar
     chunk.copy(bytes, filled);
     filled += chunk.length;
     arrivedUpTo(arriving, filled);
+    onFilled(bytes, filled);
     if (chunk.buffer !== read) {
       release(read);
       read = chunk.buffer;
