@@ -8,11 +8,12 @@
  * table.
  *
  * An http(s) URL: share 0 fetches it into shared memory (fetch/http-body.ts), handing the buffer to
- * share 1 before the first octet, and writes it to its part file as it comes (synced before it
- * answers); share 1 reads it as it arrives (crl-arriving.ts): walks every entry into one table,
- * hashes it (answering `unchanged` when it is the CRL held) and feeds the signature check, then
- * checks the whole once complete. Measured with 1M entries, the walk, the hash, the signature and
- * the write after the download had put ~0.5 s on the time to ready that the file path does not have.
+ * share 1 before the first octet; as it comes, share 0 hashes it and feeds the signature check
+ * (crl-arriving.ts ArrivingDigest) and writes it to its part file (synced before it answers), then
+ * checks the whole (answering `unchanged` when it is the CRL held); share 1 walks every entry into
+ * one table as they arrive (crl-arriving.ts readArrivingCrl) and checks the whole once complete.
+ * Measured with 1M entries, the walk, the hash, the signature and the write after the download had
+ * put ~0.5 s on the time to ready that the file path does not have.
  *
  * Errors are worded for the file's ConfigError; a fetch that brought no CRL is a FetchError.
  */
@@ -25,7 +26,7 @@ import type { EntryShare } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import type { CheckedCrl, CrlIssuer } from "./crl-read.ts";
 import { readCheckedCrl } from "./crl-read.ts";
-import { readArrivingCrl } from "./crl-arriving.ts";
+import { ArrivingDigest, readArrivingCrl } from "./crl-arriving.ts";
 import { httpFetchIntoMemory } from "./fetch/http-body.ts";
 import { FetchError, type FetchLimits, type Validators } from "./fetch/fetch-types.ts";
 
@@ -56,15 +57,15 @@ export interface CrlShareInput {
 
 /** One share's answer. */
 export type CrlShareDone =
-  /** Its table of the checked CRL's entries (a file's half; a fetched CRL's whole, with the SHA-256 of its bytes). */
-  | { readonly kind: "checked"; readonly crl: CheckedCrl; readonly sha256?: string | undefined }
-  /** A fetched CRL's bytes, all there and written (and synced) to its part file, with what the answer said about their version. */
-  | { readonly kind: "fetched"; readonly validators: Validators }
+  /** Its table of the checked CRL's entries (a file's half; a fetched CRL's whole). */
+  | { readonly kind: "checked"; readonly crl: CheckedCrl }
+  /** A fetched CRL checked but for its entries, written (and synced) to its part file, with its SHA-256 and what the answer said about its version. */
+  | { readonly kind: "fetched"; readonly sha256: string; readonly validators: Validators }
   /** A fetched CRL whose bytes are the CRL held. */
   | { readonly kind: "unchanged" };
 
 /** Posted from share 0 to share 1: a file's bytes, or a download's as they arrive. */
-type Handed = { readonly bytes: Uint8Array } | { readonly arriving: ArrivingBytes; readonly unlessSha256: string | undefined };
+type Handed = { readonly bytes: Uint8Array } | { readonly arriving: ArrivingBytes };
 
 export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShareDone>> {
   const { source, share, peer, issuer, now } = input;
@@ -72,10 +73,10 @@ export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShar
     const handed = await new Promise<Handed>((resolve) => peer.once("message", resolve));
     peer.close();
     // A Buffer posted to another thread arrives as a Uint8Array over the same memory.
-    if ("arriving" in handed) return { output: await readArrivingCrl({ ...handed.arriving, bytes: asBuffer(handed.arriving.bytes) }, issuer, now, handed.unlessSha256) };
+    if ("arriving" in handed) return { output: { kind: "checked", crl: await readArrivingCrl({ ...handed.arriving, bytes: asBuffer(handed.arriving.bytes) }, issuer, now) } };
     return { output: { kind: "checked", crl: readCheckedCrl(await crlDerOfFile(asBuffer(handed.bytes)), issuer, now, { share, verify: false }) } };
   }
-  if (source.kind === "url") return { output: await fetchAndPersist(source, peer) };
+  if (source.kind === "url") return { output: await fetchAndCheck(source, input) };
   let bytes: Buffer;
   try {
     bytes = await readFileIntoSharedMemory(source.file);
@@ -87,26 +88,37 @@ export async function crlShareJob(input: CrlShareInput): Promise<JobDone<CrlShar
   return { output: { kind: "checked", crl: readCheckedCrl(await crlDerOfFile(bytes), issuer, now, { share, verify: true }) } };
 }
 
-/**
- * Share 0 of a fetched CRL: downloads it, handing the buffer to share 1 before the first octet, and
- * writes it to the part file as it comes, a piece at a time on the thread pool (at most one write in
- * flight), so that at the end only the last piece and the sync remain. The serving thread renames
- * the part file into place only once the CRL passed every check.
- */
-async function fetchAndPersist(source: Extract<CrlBytesSource, { kind: "url" }>, peer: MessagePort): Promise<CrlShareDone> {
+/** Share 0 of a fetched CRL: see the file comment. */
+async function fetchAndCheck(source: Extract<CrlBytesSource, { kind: "url" }>, { issuer, now, peer }: CrlShareInput): Promise<CrlShareDone> {
   const part = await partFile(source.part);
+  const digest = new ArrivingDigest(issuer);
   try {
-    const fetched = await httpFetchIntoMemory(new URL(source.url), source.limits, (arriving) => {
-      peer.postMessage({ arriving, unlessSha256: source.unlessSha256 } satisfies Handed);
-      peer.close();
-    }, part.arrived);
+    const fetched = await httpFetchIntoMemory(
+      new URL(source.url),
+      source.limits,
+      (arriving) => {
+        peer.postMessage({ arriving } satisfies Handed);
+        peer.close();
+      },
+      (bytes, filled) => {
+        part.arrived(bytes, filled);
+        digest.arrived(bytes, filled);
+      },
+    );
+    const sha256 = digest.sha256();
+    if (sha256 === source.unlessSha256) return { kind: "unchanged" };
+    digest.check(await crlDerOfFile(fetched.bytes), now);
     await part.finish(fetched.bytes.length);
-    return { kind: "fetched", validators: fetched.validators };
+    return { kind: "fetched", sha256, validators: fetched.validators };
   } finally {
     await part.close();
   }
 }
 
+/**
+ * The part file written as the bytes come, a piece at a time on the thread pool (at most one write
+ * in flight), so that at the end only the last piece and the sync remain.
+ */
 /** Octets written to the part file at once, at least (fewer only at the end). */
 const WRITE_PIECE = 1 << 20;
 

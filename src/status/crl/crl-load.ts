@@ -103,8 +103,8 @@ export async function loadCrlFromUrl(
   const done = await loadOnThreads({ kind: "url", url, limits: options.limits, part, unlessSha256: options.unlessSha256 }, issuer, now, fail, signal, options.niceness);
   if (done === "unchanged") return { kind: "unchanged" };
   const [fetched, read] = done;
-  if (fetched?.kind !== "fetched" || read?.kind !== "checked" || read.sha256 === undefined) return fail("a loading thread answered out of its part");
-  return { kind: "loaded", crl: loadedCrl(url, [read.crl]), sha256: read.sha256, validators: fetched.validators };
+  if (fetched?.kind !== "fetched" || read?.kind !== "checked") return fail("a loading thread answered out of its part");
+  return { kind: "loaded", crl: loadedCrl(url, [read.crl]), sha256: fetched.sha256, validators: fetched.validators };
 }
 
 function failing(field: string, file: string): (message: string, cause?: unknown) => never {
@@ -123,7 +123,7 @@ function checkedShares(done: readonly CrlShareDone[]): CheckedCrl[] {
 /**
  * Runs the shares of one CRL on loading threads of their own (crl-jobs.ts). Resolves every share's
  * answer, or `unchanged` as soon as a share finds the bytes are the CRL held (the other is stopped).
- * Share 0 got the bytes (and, for a file, verified the signature and checked every entry): its fault
+ * Share 0 got the bytes and verified the signature (and, for a file, checked every entry): its fault
  * is the one reported (the other, waiting for its bytes or not, is stopped). A FetchError is passed
  * on as it is; any other fault goes through `fail`.
  */
