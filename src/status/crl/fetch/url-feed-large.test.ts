@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { systemClock } from "../../../clock.ts";
-import { silentLogger } from "../../../observability/logger.ts";
+import { recordingLogger, silentLogger, type Logger } from "../../../observability/logger.ts";
 import { certificateFields } from "../../../ocsp/certificate-fields.ts";
 import { bitString, enumerated, explicit, integer, octetString, oid, sequence, tlv } from "../../../ocsp/der-writer.ts";
 import { ecdsa_with_SHA256, id_ce_cRLNumber, id_ce_cRLReasons } from "../../../ocsp/oids.ts";
@@ -89,11 +89,13 @@ describe("a CRL over HTTP too big for the serving thread", () => {
   }
 
   /** A CRL of ENTRIES entries numbered `number`, signed by the CA (or with its signature's last octet flipped). */
-  function crl(number: number, options: { flipSignature?: boolean; thisUpdate?: number } = {}): Buffer {
+  function crl(number: number, options: { flipSignature?: boolean; thisUpdate?: number; badReasonAt?: number } = {}): Buffer {
     const algorithm = sequence(oid(ecdsa_with_SHA256));
     const entries: Buffer[] = [];
     for (let i = 0; i < ENTRIES; i++) {
-      const reason = i % 3 === 0 ? [] : [sequence(sequence(oid(id_ce_cRLReasons), octetString(enumerated(1))))];
+      // Reason code 7 does not exist: an entry fault.
+      const code = i === options.badReasonAt ? 7 : 1;
+      const reason = i % 3 === 0 ? [] : [sequence(sequence(oid(id_ce_cRLReasons), octetString(enumerated(code))))];
       entries.push(sequence(tlv(0x02, serialOf(i)), utc(NOW - DAY), ...reason));
     }
     const thisUpdate = options.thisUpdate ?? NOW - DAY + number * 1000;
@@ -105,11 +107,11 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     return der;
   }
 
-  async function feed(maxBytes = 64 * 1024 * 1024): Promise<{ feed: UrlFeed; stateFolder: string }> {
+  async function feed(maxBytes = 64 * 1024 * 1024, logger: Logger = silentLogger): Promise<{ feed: UrlFeed; stateFolder: string }> {
     const stateFolder = join(suite.dir, `state-${folders++}`);
     await mkdir(stateFolder);
     gets = 0;
-    return { feed: new UrlFeed({ url, field: "urls[0]", issuer, stateFolder, schedule: SCHEDULE, limits: { timeoutMs: 20_000, maxBytes }, clock: systemClock, logger: silentLogger }), stateFolder };
+    return { feed: new UrlFeed({ url, field: "urls[0]", issuer, stateFolder, schedule: SCHEDULE, limits: { timeoutMs: 20_000, maxBytes }, clock: systemClock, logger }), stateFolder };
   }
 
   const revoked = (held: UrlFeed, i: number): boolean => held.crl?.entries.lookup(serialOf(i))?.revokedAt !== undefined;
@@ -156,6 +158,23 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     assert.equal(refused.crl, undefined);
     assert.deepEqual(await readdir(stateFolder), []);
     await refused.close();
+  });
+
+  test("faults are reported in a file's order: a bad signature before a bad entry, a bad entry once the signature verifies", async () => {
+    const problems = async (body: Buffer): Promise<unknown[]> => {
+      answers = [{ body, piece: 32 * 1024 }];
+      const logger = recordingLogger();
+      const { feed: refused } = await feed(undefined, logger);
+      await refused.start();
+      assert.equal(refused.state.lastResult, "refused");
+      assert.equal(refused.crl, undefined);
+      await refused.close();
+      return logger.records.filter((record) => record.level === "warn").map((record) => record.fields.problem);
+    };
+    const [both] = await problems(crl(7, { flipSignature: true, badReasonAt: 100 }));
+    assert.match(String(both), /signature does not verify/);
+    const [entry] = await problems(crl(7, { badReasonAt: 100 }));
+    assert.match(String(entry), /revokedCertificates\[100\]\.reasonCode: not a CRLReason/);
   });
 
   test("a server that dies mid-body: the fetch failed, nothing is held, no part file is left", async () => {
