@@ -3,8 +3,7 @@
  * gives back. A thread imports a job's module the first time it runs it.
  */
 import type { Transferable } from "node:worker_threads";
-import type { CrlShareInput } from "./crl/crl-jobs.ts";
-import type { CheckedCrl } from "./crl/crl-read.ts";
+import type { CrlShareDone, CrlShareInput } from "./crl/crl-jobs.ts";
 import type { IndexBlocks } from "./index/index-blocks.ts";
 import type { BlockReload, IndexLoadInput, IndexReload, IndexReloadInput, IndexScanInput } from "./index/index-jobs.ts";
 import type { SqlPartInput, SqlPart } from "./sql/sql-jobs.ts";
@@ -16,7 +15,7 @@ export interface Jobs {
   "index.load": { readonly input: IndexLoadInput; readonly output: SerialTableParts };
   "index.reload": { readonly input: IndexReloadInput; readonly output: IndexReload | BlockReload };
   "index.scan": { readonly input: IndexScanInput; readonly output: IndexBlocks | undefined };
-  "crl.share": { readonly input: CrlShareInput; readonly output: CheckedCrl };
+  "crl.share": { readonly input: CrlShareInput; readonly output: CrlShareDone };
   "sql.part": { readonly input: SqlPartInput; readonly output: SqlPart };
   "table.diff": { readonly input: TableDiffInput; readonly output: TableDiff };
 }

@@ -7,6 +7,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { parentPort, workerData } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
+import { FetchError } from "./crl/fetch/fetch-types.ts";
 import type { JobReply, JobRequest } from "./loading-thread.ts";
 import { JOBS, type JobDone } from "./loading-jobs.ts";
 import { setThisThreadNiceness } from "./thread-priority.ts";
@@ -28,7 +29,8 @@ async function run(request: JobRequest): Promise<JobDone<unknown>> {
 
 function describe(error: unknown): Extract<JobReply, { error: object }>["error"] {
   const message = error instanceof Error ? error.message : String(error);
-  return error instanceof ConfigError ? { message, field: error.field, file: error.file } : { message };
+  if (error instanceof ConfigError) return { message, field: error.field, file: error.file };
+  return error instanceof FetchError ? { message, fetch: true } : { message };
 }
 
 serve(parentPort!, workerData as { niceness?: number });

@@ -7,13 +7,14 @@
  *
  * One message protocol for every job (loading-jobs.ts): the serving thread posts
  * `{ id, job, input }` (with a transfer list), the thread answers `{ id, output }` or
- * `{ id, error: { message, field?, file? } }`. Jobs run one at a time, in the order asked. A job that
+ * `{ id, error: { message, field?, file?, fetch? } }` (`fetch`: a FetchError, a fetch that brought no CRL). Jobs run one at a time, in the order asked. A job that
  * needs a second thread (a CRL's two shares, SQLite's two halves) is given a MessagePort to it in
  * its input.
  */
 import type { Transferable } from "node:worker_threads";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../errors.ts";
+import { FetchError } from "./crl/fetch/fetch-types.ts";
 import { JOBS, type JobDone, type JobName, type Jobs } from "./loading-jobs.ts";
 
 /** Built from sources it runs .ts (type stripping); built into dist/ it runs the compiled .js. */
@@ -29,7 +30,7 @@ export interface JobRequest<J extends JobName = JobName> {
 /** What the loading thread answers. A failure keeps a ConfigError's field and file. */
 export type JobReply =
   | { readonly id: number; readonly output: unknown; readonly error?: undefined }
-  | { readonly id: number; readonly error: { readonly message: string; readonly field?: string | undefined; readonly file?: string | undefined } };
+  | { readonly id: number; readonly error: { readonly message: string; readonly field?: string | undefined; readonly file?: string | undefined; readonly fetch?: true } };
 
 /** How the thread is started. */
 export interface LoadingThreadOptions {
@@ -118,6 +119,7 @@ export function loadingThread(options: LoadingThreadOptions = {}): LoadingThread
 }
 
 function jobError(error: Extract<JobReply, { error: object }>["error"]): Error {
+  if (error.fetch === true) return new FetchError(error.message);
   return error.field === undefined ? new Error(error.message) : new ConfigError(error.field, error.message, { file: error.file });
 }
 

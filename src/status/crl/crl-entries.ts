@@ -58,7 +58,7 @@ export function readCrlEntries(crl: ParsedCrl, share: EntryShare = { index: 0, o
 }
 
 /** Number of elements in `der[start, end)`, or an upper bound when they are malformed (the walk then reports them). */
-function countEntries(der: Buffer, start: number, end: number): number {
+export function countEntries(der: Buffer, start: number, end: number): number {
   let count = 0;
   for (let p = start; p < end; count++) {
     const first = der[p + 1] ?? 0;
@@ -80,7 +80,7 @@ function countEntries(der: Buffer, start: number, end: number): number {
  * not (a batch of revocations, or every entry of a CRL rebuilt at once), and comparing 13 octets
  * is cheaper than computing a date.
  */
-class TimeCache {
+export class TimeCache {
   #start = -1;
   #length = 0;
   #der: Buffer | undefined;
@@ -114,7 +114,7 @@ class TimeCache {
  * GeneralizedTime, and no extension but a non-critical reasonCode. Returns the entry's end, or 0
  * when it has another shape (or a fault) and must go through `readEntry`; adds nothing then.
  */
-function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialTableBuilder, dates: TimeCache, mine: number, of: number): number {
+export function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialTableBuilder, dates: TimeCache, mine: number, of: number): number {
   if (der[p] !== TAG.SEQUENCE) return 0;
   const entryLength = der[p + 1] ?? 0x80;
   if (entryLength >= 0x80) return 0;
@@ -157,7 +157,7 @@ function readCommonEntry(der: Buffer, p: number, limit: number, builder: SerialT
 }
 
 /** Reads any entry at `p`, and words the fault when it is malformed or unsupported. */
-function readEntry(der: Buffer, p: number, limit: number, index: number, builder: SerialTableBuilder, mine: number, of: number): number {
+export function readEntry(der: Buffer, p: number, limit: number, index: number, builder: SerialTableBuilder, mine: number, of: number): number {
   const what = `revokedCertificates[${index}]`;
   const list = DerReader.over(der, p, limit, what, CRL_DER);
   const entryTlv = list.expect(TAG.SEQUENCE, what);

@@ -12,6 +12,8 @@ import { ConfigError } from "../../errors.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
 import { loadingThread } from "../loading-thread.ts";
 import { readCheckedCrl, type CheckedCrl, type CrlIssuer } from "./crl-read.ts";
+import type { CrlBytesSource, CrlShareDone } from "./crl-jobs.ts";
+import { FetchError, type FetchLimits, type Validators } from "./fetch/fetch-types.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
 import { joinedTable } from "../table/joined-table.ts";
 import type { SerialTable } from "../table/serial-table.ts";
@@ -66,13 +68,74 @@ const SHARES = 2;
  * stopped).
  */
 export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer, now: number, signal?: AbortSignal, options: CrlLoadOptions = {}): Promise<LoadedCrl> {
-  const { niceness } = options;
-  const fail = (message: string, cause?: unknown): never => {
-    throw new ConfigError(field, message, { file, cause });
-  };
+  const fail = failing(field, file);
   if (signal?.aborted === true) fail("reading entries was cancelled");
   if (await isSmall(file)) return loadHere(file, issuer, now, fail, signal);
-  // The first share's thread reads the file and passes it on over this channel.
+  const done = await loadOnThreads({ kind: "file", file }, issuer, now, fail, signal, options.niceness);
+  return done === "unchanged" ? fail("a loading thread answered unchanged without being asked to compare") : loadedCrl(file, checkedShares(done));
+}
+
+/** A CRL fetched and loaded on the loading threads (loadCrlFromUrl), with what the fetch learnt; or that it is the CRL held. */
+export type FetchedCrl =
+  | { readonly kind: "loaded"; readonly crl: LoadedCrl; readonly sha256: string; readonly validators: Validators }
+  | { readonly kind: "unchanged" };
+
+/**
+ * Fetches the CRL at the http(s) `url` on the loading threads, into shared memory, and loads it
+ * there as `loadCrlFile` loads a file (the same checks, in the same order); its bytes are written
+ * to `part` (and synced) meanwhile, for the caller to rename into place once it took the CRL.
+ * Resolves `unchanged` when the bytes hash to `unlessSha256` (nothing parsed). Rejects with a
+ * FetchError when the fetch brings no CRL (see httpFetchIntoMemory), with ConfigError(field,
+ * problem, { file: url }) when the CRL fails a check or `signal` aborts. `part` may be left
+ * behind on failure: the caller removes it.
+ */
+export async function loadCrlFromUrl(
+  url: string,
+  part: string,
+  field: string,
+  issuer: CrlIssuer,
+  now: number,
+  signal: AbortSignal | undefined,
+  options: CrlLoadOptions & { readonly limits: FetchLimits; readonly unlessSha256?: string | undefined },
+): Promise<FetchedCrl> {
+  const fail = failing(field, url);
+  if (signal?.aborted === true) fail("reading entries was cancelled");
+  const done = await loadOnThreads({ kind: "url", url, limits: options.limits, part, unlessSha256: options.unlessSha256 }, issuer, now, fail, signal, options.niceness);
+  if (done === "unchanged") return { kind: "unchanged" };
+  const [fetched, read] = done;
+  if (fetched?.kind !== "fetched" || read?.kind !== "checked") return fail("a loading thread answered out of its part");
+  return { kind: "loaded", crl: loadedCrl(url, [read.crl]), sha256: fetched.sha256, validators: fetched.validators };
+}
+
+function failing(field: string, file: string): (message: string, cause?: unknown) => never {
+  return (message, cause) => {
+    throw new ConfigError(field, message, { file, cause });
+  };
+}
+
+function checkedShares(done: readonly CrlShareDone[]): CheckedCrl[] {
+  return done.map((share) => {
+    if (share.kind !== "checked") throw new Error(`a share of a CRL file answered ${share.kind}`);
+    return share.crl;
+  });
+}
+
+/**
+ * Runs the shares of one CRL on loading threads of their own (crl-jobs.ts). Resolves every share's
+ * answer, or `unchanged` as soon as a share finds the bytes are the CRL held (the other is stopped).
+ * Share 0 got the bytes and verified the signature (and, for a file, checked every entry): its fault
+ * is the one reported (the other, waiting for its bytes or not, is stopped). A FetchError is passed
+ * on as it is; any other fault goes through `fail`.
+ */
+async function loadOnThreads(
+  source: CrlBytesSource,
+  issuer: CrlIssuer,
+  now: number,
+  fail: (message: string, cause?: unknown) => never,
+  signal: AbortSignal | undefined,
+  niceness: number | undefined,
+): Promise<CrlShareDone[] | "unchanged"> {
+  // The first share's thread gets the bytes and passes them on over this channel.
   const { port1, port2 } = new MessageChannel();
   const threads = [loadingThread({ niceness }), loadingThread({ niceness })];
   const stop = (): Promise<unknown> => Promise.all(threads.map((thread) => thread.close()));
@@ -83,20 +146,27 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
   };
   signal?.addEventListener("abort", abort, { once: true });
   try {
-    const pending = [port1, port2].map((peer, index) => threads[index]!.run("crl.share", { file, issuer, now, share: { index, of: SHARES }, peer }, [peer]));
+    const pending = [port1, port2].map((peer, index) =>
+      threads[index]!.run("crl.share", { source, issuer, now, share: { index, of: SHARES }, peer }, [peer]),
+    );
     // Handled from the start: a thread ending early (stopped after another's fault) is no unhandled rejection.
     for (const share of pending) share.catch(() => {});
-    // The first share read the file, verified the signature and checked every entry: its fault is
-    // the one to report (the others, waiting for its bytes or not, are stopped).
-    const crls: CheckedCrl[] = [];
-    for (const share of pending) {
-      try {
-        crls.push(await share);
-      } catch (error) {
-        return fail(aborted ? "reading entries was cancelled" : (error as Error).message);
-      }
+    const never = new Promise<never>(() => {});
+    const unchanged = Promise.race(pending.map((pend) => pend.then((share) => (share.kind === "unchanged" ? ("unchanged" as const) : never), () => never)));
+    const all = (async () => {
+      const done: CrlShareDone[] = [];
+      for (const share of pending) done.push(await share);
+      return done;
+    })();
+    try {
+      const done = await Promise.race([unchanged, all]);
+      // Both settled already: `all` may win the race with a share's `unchanged` in it.
+      return done !== "unchanged" && done.some((share) => share.kind === "unchanged") ? "unchanged" : done;
+    } catch (error) {
+      if (aborted) return fail("reading entries was cancelled");
+      if (error instanceof FetchError) throw error;
+      return fail((error as Error).message);
     }
-    return loadedCrl(file, crls);
   } finally {
     signal?.removeEventListener("abort", abort);
     await stop();
@@ -109,7 +179,7 @@ export async function loadCrlFile(file: string, field: string, issuer: CrlIssuer
  * parse itself 1-4 ms), which was most of the time a revocation took to reach answers from a CRL
  * (bench/propagation.ts). Their garbage is a few hundred KB.
  */
-const READ_HERE_BYTES = 128 * 1024;
+export const READ_HERE_BYTES = 128 * 1024;
 
 async function isSmall(file: string): Promise<boolean> {
   try {

@@ -9,7 +9,7 @@ import type { KeyObject } from "node:crypto";
 import { CrlError } from "./crl-error.ts";
 import type { EntryShare } from "./crl-entries.ts";
 import { readCrlEntries } from "./crl-entries.ts";
-import { parseCrl } from "./crl-parse.ts";
+import { parseCrl, type ParsedCrl } from "./crl-parse.ts";
 import { verifyCrlSignatureNow } from "./crl-signature.ts";
 import type { SerialTableParts } from "../table/serial-table.ts";
 
@@ -40,17 +40,24 @@ export interface CheckedCrl {
  * check of the same bytes succeeded.
  */
 export function readCheckedCrl(der: Buffer, issuer: CrlIssuer, now: number, options: { share?: EntryShare; verify?: boolean } = {}): CheckedCrl {
+  const crl = checkCrlHeader(der, issuer, now, options.verify !== false);
+  return { ...headerOf(crl), entries: readCrlEntries(crl, options.share) };
+}
+
+/**
+ * Checks the CRL whose DER is `der` as `readCheckedCrl` does, but for its entries (a thread that
+ * walks them as they arrive does that: crl-arriving.ts), and returns it parsed.
+ */
+export function checkCrlHeader(der: Buffer, issuer: CrlIssuer, now: number, verify: boolean): ParsedCrl {
   const crl = parseCrl(der);
   if (!crl.issuerDer.equals(issuer.subjectDer)) throw new CrlError("the CRL's issuer is not the issuer certificate's subject");
   if (crl.thisUpdate > now) throw new CrlError(`thisUpdate ${new Date(crl.thisUpdate).toISOString()} is in the future`);
   if (crl.baseCrlNumber !== undefined && crl.crlNumber === undefined) throw new CrlError("a delta CRL without a cRLNumber (RFC 5280 §5.2.4)");
-  if (options.verify !== false) verifyCrlSignatureNow(crl, issuer.publicKey);
-  return {
-    thisUpdate: crl.thisUpdate,
-    nextUpdate: crl.nextUpdate,
-    crlNumber: crl.crlNumber,
-    baseCrlNumber: crl.baseCrlNumber,
-    freshestCrl: crl.freshestCrl,
-    entries: readCrlEntries(crl, options.share),
-  };
+  if (verify) verifyCrlSignatureNow(crl, issuer.publicKey);
+  return crl;
+}
+
+/** A checked CRL's fields but its entries. */
+export function headerOf(crl: ParsedCrl): Omit<CheckedCrl, "entries"> {
+  return { thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, crlNumber: crl.crlNumber, baseCrlNumber: crl.baseCrlNumber, freshestCrl: crl.freshestCrl };
 }

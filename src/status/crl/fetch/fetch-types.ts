@@ -20,3 +20,11 @@ export interface FetchLimits {
 export type FetchOutcome =
   | { readonly kind: "not-modified" }
   | { readonly kind: "fetched"; readonly sha256: string; readonly validators: Validators };
+
+/**
+ * A fetch that did not bring a CRL (the network, the server's answer, a limit): the CRL held keeps
+ * answering and the fetch is retried, unlike a CRL that came and failed a check ("refused").
+ */
+export class FetchError extends Error {
+  override readonly name = "FetchError";
+}

@@ -10,31 +10,59 @@ import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
-import type { FetchLimits, FetchOutcome, Validators } from "./fetch-types.ts";
+import { FetchError, type FetchLimits, type FetchOutcome, type Validators } from "./fetch-types.ts";
 
 /** Redirects followed: a CA's http distribution point may point at its https one, or at a mirror. */
 const MAX_REDIRECTS = 3;
 
 /**
  * GETs `url` into `file` (created or truncated). Resolves `not-modified` on 304, `fetched` with the
- * body's SHA-256 and the answer's validators on 200. Rejects with an Error naming the problem on any
+ * body's SHA-256 and the answer's validators on 200. Rejects with a FetchError naming the problem on any
  * other status, a body over `limits.maxBytes`, a fetch over `limits.timeoutMs`, or a network error;
  * `file` is removed then. `cancel` stops it (the source closes).
  */
 export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchOutcome> {
-  const timeout = AbortSignal.timeout(limits.timeoutMs);
-  const signal = cancel === undefined ? timeout : AbortSignal.any([timeout, cancel]);
   try {
-    return await fetchFollowing(url, file, validators, limits, signal, 0);
+    return await withinLimits(limits, cancel, async (signal) => {
+      const answer = await openCrlResponse(url, validators, limits, signal);
+      if (answer.kind === "not-modified") return answer;
+      const sha256 = await bodyIntoFile(answer, file, limits, signal);
+      return { kind: "fetched", sha256, validators: answer.validators };
+    });
   } catch (error) {
     await rm(file, { force: true });
-    if (cancel?.aborted === true) throw new Error("cancelled", { cause: error });
-    if (timeout.aborted) throw new Error(`no complete answer within ${limits.timeoutMs} ms`, { cause: error });
     throw error;
   }
 }
 
-async function fetchFollowing(url: URL, file: string, validators: Validators, limits: FetchLimits, signal: AbortSignal, redirects: number): Promise<FetchOutcome> {
+/**
+ * Runs `fetch` with a signal that aborts at `limits.timeoutMs` or with `cancel`, and words its
+ * failure as a FetchError ("cancelled", "no complete answer within …", or the fetch's own problem).
+ */
+export async function withinLimits<T>(limits: FetchLimits, cancel: AbortSignal | undefined, fetch: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeout = AbortSignal.timeout(limits.timeoutMs);
+  const signal = cancel === undefined ? timeout : AbortSignal.any([timeout, cancel]);
+  try {
+    return await fetch(signal);
+  } catch (error) {
+    if (cancel?.aborted === true) throw new FetchError("cancelled", { cause: error });
+    if (timeout.aborted) throw new FetchError(`no complete answer within ${limits.timeoutMs} ms`, { cause: error });
+    throw error instanceof FetchError ? error : new FetchError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+/** A conditional GET answered: 304, or 200 with the body still to read (and the size it declares, if any). */
+export type CrlResponse =
+  | { readonly kind: "not-modified" }
+  | { readonly kind: "body"; readonly response: IncomingMessage; readonly validators: Validators; readonly declaredBytes: number | undefined };
+
+/**
+ * GETs `url` (following up to MAX_REDIRECTS redirects to http(s) URLs), conditionally on
+ * `validators`, and resolves once the answer's head is in: `not-modified` on 304, `body` on 200.
+ * Rejects with a FetchError on any other status or a declared size over `limits.maxBytes`. The
+ * caller reads or destroys a `body` answer's response.
+ */
+export async function openCrlResponse(url: URL, validators: Validators, limits: FetchLimits, signal: AbortSignal, redirects = 0): Promise<CrlResponse> {
   const response = await get(url, validators, limits, signal);
   const status = response.statusCode ?? 0;
   if (status === 304) {
@@ -43,37 +71,39 @@ async function fetchFollowing(url: URL, file: string, validators: Validators, li
   }
   if (status >= 300 && status < 400 && response.headers.location !== undefined) {
     response.resume();
-    if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    if (redirects >= MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(response.headers.location, url);
-    if (next.protocol !== "http:" && next.protocol !== "https:") throw new Error(`redirected to ${next.protocol} URL`);
-    return fetchFollowing(next, file, validators, limits, signal, redirects + 1);
+    if (next.protocol !== "http:" && next.protocol !== "https:") throw new FetchError(`redirected to ${next.protocol} URL`);
+    return openCrlResponse(next, validators, limits, signal, redirects + 1);
   }
   if (status !== 200) {
     response.resume();
-    throw new Error(`HTTP ${status}`);
+    throw new FetchError(`HTTP ${status}`);
   }
-  const declared = Number(response.headers["content-length"] ?? Number.NaN);
-  if (declared > limits.maxBytes) {
+  const length = response.headers["content-length"];
+  const declared = length === undefined ? undefined : Number(length);
+  if (declared !== undefined && declared > limits.maxBytes) {
     response.destroy();
-    throw new Error(`the CRL is ${declared} bytes, over the limit of ${limits.maxBytes}`);
+    throw new FetchError(`the CRL is ${declared} bytes, over the limit of ${limits.maxBytes}`);
   }
+  return { kind: "body", response, validators: { etag: header(response, "etag"), lastModified: header(response, "last-modified") }, declaredBytes: Number.isSafeInteger(declared) ? declared : undefined };
+}
+
+/** Streams a 200 answer's body into `file`, bounded by `limits.maxBytes`; resolves its SHA-256 (hex). */
+export async function bodyIntoFile(answer: Extract<CrlResponse, { kind: "body" }>, file: string, limits: FetchLimits, signal: AbortSignal): Promise<string> {
   const hash = createHash("sha256");
   let bytes = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       bytes += chunk.length;
-      if (bytes > limits.maxBytes) return done(new Error(`the CRL is over the limit of ${limits.maxBytes} bytes`));
+      if (bytes > limits.maxBytes) return done(new FetchError(`the CRL is over the limit of ${limits.maxBytes} bytes`));
       hash.update(chunk);
       done(null, chunk);
     },
   });
-  await pipeline(response, counted, createWriteStream(file), { signal });
-  if (bytes === 0) throw new Error("empty body");
-  return {
-    kind: "fetched",
-    sha256: hash.digest("hex"),
-    validators: { etag: header(response, "etag"), lastModified: header(response, "last-modified") },
-  };
+  await pipeline(answer.response, counted, createWriteStream(file), { signal });
+  if (bytes === 0) throw new FetchError("empty body");
+  return hash.digest("hex");
 }
 
 function get(url: URL, validators: Validators, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {

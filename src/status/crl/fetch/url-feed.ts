@@ -6,14 +6,15 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError } from "../../../errors.ts";
 import type { Logger } from "../../../observability/logger.ts";
 import type { Clock } from "../../../clock.ts";
-import { loadCrlFile, type CrlIssuer, type LoadedCrl } from "../crl-load.ts";
+import { loadCrlFile, loadCrlFromUrl, READ_HERE_BYTES, type CrlIssuer, type LoadedCrl } from "../crl-load.ts";
 import { fetchCrl } from "./fetch-crl.ts";
-import type { FetchLimits, Validators } from "./fetch-types.ts";
+import { FetchError, type FetchLimits, type FetchOutcome, type Validators } from "./fetch-types.ts";
+import { bodyIntoFile, openCrlResponse, withinLimits } from "./http-fetch.ts";
 import { nextRegularFetch, type FetchSchedule } from "./fetch-schedule.ts";
 import { FetchTimer } from "./fetch-timer.ts";
 import { rollbackProblem } from "./rollback.ts";
@@ -55,6 +56,11 @@ interface Persisted {
   readonly sha256: string;
   readonly validators: Validators;
 }
+
+/** What one fetch brought: a CRL that passed its checks (not yet rollback), or why none is to be taken. */
+type Fetched =
+  | { readonly kind: "not-modified" | "unchanged" | "refused" }
+  | { readonly kind: "checked"; readonly crl: LoadedCrl; readonly sha256: string; readonly validators: Validators };
 
 /** A fetched CRL held, with what the rollback check and conditional requests need. */
 interface Held {
@@ -117,31 +123,25 @@ export class UrlFeed {
 
   /** Fetches now. Resolves whether the CRL held changed; never rejects (see `start`). */
   async fetch(): Promise<boolean> {
-    const { url, field, limits, clock, logger } = this.#options;
+    const { url, field, clock, logger } = this.#options;
     const now = clock.now();
     const part = partFileFor(this.#crlFile.slice(0, -4));
     let result: FetchResult;
     let changed = false;
     try {
-      const outcome = await fetchCrl(new URL(url), part, this.#held?.validators ?? {}, limits, this.#aborter.signal);
-      if (outcome.kind === "not-modified") {
-        result = "not-modified";
-      } else if (outcome.sha256 === this.#held?.sha256) {
-        result = "unchanged";
+      const fetched = await this.#fetchChecked(part, now);
+      if (fetched.kind !== "checked") {
+        result = fetched.kind;
       } else {
-        const crl = await this.#check(part, now);
-        if (crl === undefined) {
-          result = "refused";
+        const { crl, sha256, validators } = fetched;
+        const problem = rollbackProblem(this.#held === undefined ? undefined : { ...this.#held.crl, sha256: this.#held.sha256 }, { ...crl, sha256 });
+        if (problem !== undefined) {
+          logger.warn({ url, problem }, "fetched CRL refused (rollback); keeping the CRL held");
+          result = "rolled-back";
         } else {
-          const problem = rollbackProblem(this.#held === undefined ? undefined : { ...this.#held.crl, sha256: this.#held.sha256 }, { ...crl, sha256: outcome.sha256 });
-          if (problem !== undefined) {
-            logger.warn({ url, problem }, "fetched CRL refused (rollback); keeping the CRL held");
-            result = "rolled-back";
-          } else {
-            await this.#keep(part, { crl: { ...crl, file: url }, sha256: outcome.sha256, validators: outcome.validators });
-            result = "new";
-            changed = true;
-          }
+          await this.#keep(part, { crl: { ...crl, file: url }, sha256, validators });
+          result = "new";
+          changed = true;
         }
       }
     } catch (error) {
@@ -160,6 +160,49 @@ export class UrlFeed {
     this.#timer.stop();
   }
 
+  /**
+   * Fetches the URL and checks what came (not against rollback: `fetch` does). Over http(s), the
+   * serving thread asks (conditionally) and reads a small answer (crl-load.ts READ_HERE_BYTES, or one
+   * of no declared size) into the part file itself; a bigger one it drops after its head, and the
+   * loading threads fetch and parse it (loadCrlFromUrl), so that this thread never handles its bytes.
+   * Rejects with a FetchError when no CRL came.
+   */
+  async #fetchChecked(part: string, now: number): Promise<Fetched> {
+    const { url, field, issuer, limits, logger } = this.#options;
+    const held = this.#held;
+    const signal = this.#aborter.signal;
+    const location = new URL(url);
+    let outcome: FetchOutcome | { readonly kind: "large" };
+    if (location.protocol === "http:" || location.protocol === "https:") {
+      outcome = await withinLimits(limits, signal, async (within) => {
+        const answer = await openCrlResponse(location, held?.validators ?? {}, limits, within);
+        if (answer.kind === "not-modified") return answer;
+        if (answer.declaredBytes !== undefined && answer.declaredBytes > READ_HERE_BYTES) {
+          answer.response.destroy();
+          return { kind: "large" } as const;
+        }
+        return { kind: "fetched", sha256: await bodyIntoFile(answer, part, limits, within), validators: answer.validators } as const;
+      });
+    } else {
+      outcome = await fetchCrl(location, part, held?.validators ?? {}, limits, signal);
+    }
+    if (outcome.kind === "not-modified") return outcome;
+    if (outcome.kind === "large") {
+      try {
+        // A CRL fetched while one is held replaces it under load: its parse must not take a core from answering.
+        const loaded = await loadCrlFromUrl(url, part, field, issuer, now, signal, { limits, niceness: held === undefined ? undefined : RELOAD_NICENESS, unlessSha256: held?.sha256 });
+        return loaded.kind === "unchanged" ? loaded : { kind: "checked", crl: loaded.crl, sha256: loaded.sha256, validators: loaded.validators };
+      } catch (error) {
+        if (error instanceof FetchError || signal.aborted) throw error;
+        logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
+        return { kind: "refused" };
+      }
+    }
+    if (outcome.sha256 === held?.sha256) return { kind: "unchanged" };
+    const crl = await this.#check(part, now);
+    return crl === undefined ? { kind: "refused" } : { kind: "checked", crl, sha256: outcome.sha256, validators: outcome.validators };
+  }
+
   /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
   async #check(part: string, now: number): Promise<LoadedCrl | undefined> {
     const { url, field, issuer, logger } = this.#options;
@@ -174,6 +217,14 @@ export class UrlFeed {
   }
 
   async #keep(part: string, held: Held): Promise<void> {
+    // Synced before it is renamed into place: a crash must not leave a torn file as the last good
+    // CRL (one the loading threads fetched is synced already, and this costs nothing more).
+    const handle = await open(part, "r+");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
     // The CRL first, then its record: a record whose sha256 is not the file's is ignored at start.
     await rename(part, this.#crlFile);
     const persisted: Persisted = { url: this.#options.url, sha256: held.sha256, validators: held.validators };
