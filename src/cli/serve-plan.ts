@@ -26,8 +26,6 @@ export interface ServeOptions {
 
 export interface ServePlan {
   readonly config: Config;
-  /** The file's text as read (the supervisor hands it to its workers). */
-  readonly text: string;
   readonly workers: number;
   /** Several workers, as threads of this process. */
   readonly threads: boolean;
@@ -55,7 +53,7 @@ export async function planServe(configFile: string, options: ServeOptions): Prom
   const threads = workers > 1 && options.workerThreads === true;
   const checkReload = threads ? (checked: Config) => refusePkcs11OnWorkerThreads(checked, configFile) : undefined;
   checkReload?.(config);
-  return { config, text, workers, threads, checkReload };
+  return { config, workers, threads, checkReload };
 }
 
 /**

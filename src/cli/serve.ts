@@ -27,7 +27,7 @@ import { askWorkers } from "./worker-channel.ts";
  * cannot start.
  */
 export async function runServe(configFile: string, options: ServeOptions = {}): Promise<void> {
-  const { config, text, workers, threads, checkReload: check } = await planServe(configFile, options);
+  const { config, workers, threads, checkReload: check } = await planServe(configFile, options);
   // Held for the life of the process: a second serve of these addresses is refused (single-instance.ts).
   await claimAddresses(config, configFile);
   if (workers === 1) {
@@ -49,7 +49,7 @@ export async function runServe(configFile: string, options: ServeOptions = {}): 
   // The supervisor's own counters (reloads, worker restarts), beside the workers' registries; with
   // threads, the process's figures too, collected only for an admin listener to show (issue 18).
   const own = threads && config.admin !== undefined ? processWideRegistry() : new Registry();
-  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, text, config, logger, onWorkerReplaced: workerRestartCounter(own) });
+  const supervisor = await startSupervisor({ workers, threads, check, preloadedTables, configFile, config, logger, onWorkerReplaced: workerRestartCounter(own) });
   // The admin listener lives in the supervisor: Prometheus scraping a port the workers share would
   // see one worker at random; here every worker's registry is aggregated (docs/observability.md).
   const admin =

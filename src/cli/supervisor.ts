@@ -5,8 +5,8 @@
  * (a native PKCS#11 module, say) takes one worker, not the service. With `--worker-threads` the
  * workers are threads of this process instead (thread-worker.ts): one process, the same workers.
  * It replaces a worker that exits, backing off while replacements keep dying; it validates the
- * configuration file on a reload and hands its text to every worker (a replaced worker starts from
- * the last good text); it stops them all on shutdown.
+ * configuration file on a reload and hands it, parsed, to every worker (a replaced worker starts
+ * from the last good configuration); it stops them all on shutdown.
  *
  * Why processes with SO_REUSEPORT, not node:cluster: measured here (2 cores, wrk -c8, one
  * connection per request, a trivial handler, 2 workers) SO_REUSEPORT processes cost 94–116 µs of
@@ -39,9 +39,7 @@ export interface SupervisorOptions {
   /** Revocation tables in shared memory for the first worker threads (preload-tables.ts); threads only. */
   readonly preloadedTables?: PreloadedTables | undefined;
   readonly configFile: string;
-  /** The configuration file's text, already validated. */
-  readonly text: string;
-  /** That text parsed: what the workers are handed (they never parse it themselves). */
+  /** The configuration file, parsed and validated: what the workers are handed (they never parse it themselves). */
   readonly config: Config;
   readonly logger: Logger;
   /** Restart backoff: first delay after a quick death, cap, and how long a worker must live to reset it. */
@@ -69,8 +67,8 @@ interface Slot {
   child: WorkerHandle | undefined;
   /** Whether `child` reported ready. */
   ready: boolean;
-  /** The configuration text `child` serves. */
-  text: string;
+  /** The configuration `child` serves (the very object: a reload parses a new one). */
+  config: Config;
   startedAt: number;
   /** Consecutive deaths soon after start. */
   quickDeaths: number;
@@ -86,8 +84,6 @@ const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./serve-worker.ts" : ".
 export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
   const { configFile, logger } = options;
   const backoff = options.backoff ?? { initialMs: 250, maxMs: 30_000, stableMs: 10_000 };
-  // The text tells whether a worker is up to date; the parsed configuration is what it is given.
-  let text = options.text;
   let config = options.config;
   // Only the first workers take them: kept for replacements, they would hold tables the workers have since let go.
   let startTables = options.threads === true ? options.preloadedTables : undefined;
@@ -96,7 +92,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     worker: index + 1,
     child: undefined,
     ready: false,
-    text,
+    config,
     startedAt: 0,
     quickDeaths: 0,
     restartTimer: undefined,
@@ -111,7 +107,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     slot.ready = false;
     // A worker about to answer with changed revocation data asks the others to hold those answers (compose/sibling-holds.ts).
     relaySiblingAsks(child, readyWorkers);
-    slot.text = text;
+    slot.config = config;
     slot.startedAt = Date.now();
     const start: ControlMessage = { vouch: "start", configFile, config, worker: slot.worker, tables: startTables };
     child.send(start, () => {});
@@ -123,11 +119,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
           slot.ready = true;
           logger.info({ worker: slot.worker, pid: child.pid }, "worker started");
           resolve();
-          // Started from an older text while a reload was adopted: bring it up to date.
-          if (slot.text !== text) {
-            const target = text;
-            void askWorker(child, RELOAD_KIND, { payload: config, timeoutMs: RELOAD_TIMEOUT_MS }).then((answer) => {
-              if ((answer?.value as ReloadOutcome | undefined)?.ok === true) slot.text = target;
+          // Started from an older configuration while a reload was adopted: bring it up to date.
+          if (slot.config !== config) {
+            const target = config;
+            void askWorker(child, RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS }).then((answer) => {
+              if ((answer?.value as ReloadOutcome | undefined)?.ok === true) slot.config = target;
             });
           }
         } else if (message.vouch === "failed") {
@@ -165,20 +161,18 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   };
 
   const reloadWorkers = async (): Promise<ReloadSummary> => {
-    const target = text;
+    const target = config;
     const asked = slots.filter((slot) => slot.ready).length;
-    const answers = (await askWorkers(RELOAD_KIND, { payload: config, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
-    for (const slot of slots) if (slot.ready) slot.text = target;
+    const answers = (await askWorkers(RELOAD_KIND, { payload: target, timeoutMs: RELOAD_TIMEOUT_MS })) as ReloadOutcome[];
+    for (const slot of slots) if (slot.ready) slot.config = target;
     return workersReloadSummary(asked, answers, RELOAD_TIMEOUT_MS);
   };
 
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = async (): Promise<ReloadSummary> => {
-    let next: string;
     let parsed: Config;
     try {
-      next = await readFile(configFile, "utf8");
-      parsed = parseConfig(next, configFile);
+      parsed = parseConfig(await readFile(configFile, "utf8"), configFile);
       options.check?.(parsed);
     } catch (error) {
       const problem = error instanceof ConfigError ? error.describe() : describeReloadError(error, configFile);
@@ -186,14 +180,13 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       logger.error({ file: configFile, ...(error instanceof ConfigError ? { field: error.field } : {}), result: summary.result, err: problem }, reloadSummaryMessage(summary));
       return summary;
     }
-    const previous = { text, config };
-    text = next;
+    const previous = config;
     config = parsed;
     const summary = await reloadWorkers();
     if (summary.result === "refused") {
       // No worker took it (each logged why): replacements keep starting from the old configuration.
-      ({ text, config } = previous);
-      for (const slot of slots) if (slot.ready) slot.text = previous.text;
+      config = previous;
+      for (const slot of slots) if (slot.ready) slot.config = previous;
     } else {
       logger.setLevel?.(parsed.log.level);
     }
