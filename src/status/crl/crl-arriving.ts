@@ -18,6 +18,7 @@ import { awaitArrival } from "../files/arriving-bytes.ts";
 import { SerialTableBuilder, type SerialTableParts } from "../table/serial-table.ts";
 import { countEntries, readCommonEntry, readCrlEntries, readEntry, TimeCache } from "./crl-entries.ts";
 import { crlDerOfFile } from "./crl-pem.ts";
+import { derElementEnd, derHeader, type DerHeader } from "./der-header.ts";
 import { checkCrlHeader, headerOf, readCheckedCrl, type CheckedCrl, type CrlIssuer } from "./crl-read.ts";
 import { arrivingSignatureCheck, type ArrivingSignatureCheck } from "./crl-signature.ts";
 
@@ -141,7 +142,9 @@ function walkEntries(der: Buffer, layout: CrlLayout, has: (end: number) => boole
   const dates = new TimeCache();
   let p = start;
   for (let index = 0; p < end; index++) {
-    if (!has(Math.min(end, p + 6)) || !has(Math.min(end, elementEnd(der, p, end)))) return undefined;
+    if (!has(Math.min(end, p + 6))) return undefined;
+    const entryEnd = derElementEnd(der, p);
+    if (!has(entryEnd < 0 ? end : Math.min(end, entryEnd))) return undefined;
     const next = readCommonEntry(der, p, end, builder, dates, 0, 1);
     p = next > 0 ? next : readEntry(der, p, end, index, builder, 0, 1);
   }
@@ -154,10 +157,9 @@ function walkEntries(der: Buffer, layout: CrlLayout, has: (end: number) => boole
  * headers are not those of a DER CRL with entries, or the bytes end.
  */
 export function crlLayout(der: Buffer, has: (end: number) => boolean): CrlLayout | undefined {
-  const header = (at: number): { tag: number; contentStart: number; end: number } | undefined => {
-    if (!has(at + 6)) return undefined;
-    const end = elementEnd(der, at, -1);
-    return end < 0 ? undefined : { tag: der[at] ?? 0, contentStart: at + 2 + ((der[at + 1] ?? 0) < 0x80 ? 0 : (der[at + 1] ?? 0) & 0x7f), end };
+  const header = (at: number): (DerHeader & { end: number }) | undefined => {
+    const found = has(at + 6) ? derHeader(der, at) : undefined;
+    return found === undefined ? undefined : { ...found, end: found.contentStart + found.length };
   };
   const list = header(0);
   if (list?.tag !== 0x30) return undefined;
@@ -179,15 +181,4 @@ export function crlLayout(der: Buffer, has: (end: number) => boolean): CrlLayout
     q = element.end;
   }
   return undefined;
-}
-
-/** The end of the element whose header is at `p`, or `limit` when its length is not one a walk reads. */
-function elementEnd(der: Buffer, p: number, limit: number): number {
-  const first = der[p + 1] ?? 0;
-  if (first < 0x80) return p + 2 + first;
-  const octets = first & 0x7f;
-  if (octets === 0 || octets > 4) return limit;
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + (der[p + 2 + i] ?? 0);
-  return p + 2 + octets + length;
 }

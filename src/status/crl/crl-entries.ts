@@ -16,6 +16,7 @@ import { crlReasonFromCode } from "../../ocsp/types.ts";
 import { DerReader, TAG, type Tlv } from "../../ocsp/der-reader.ts";
 import { parseDerTime } from "../../ocsp/der-time.ts";
 import { CRL_DER } from "./crl-error.ts";
+import { derElementEnd } from "./der-header.ts";
 import type { ParsedCrl } from "./crl-parse.ts";
 import { readExtension, time } from "./crl-parse.ts";
 import type { SerialTableParts } from "../table/serial-table.ts";
@@ -61,16 +62,9 @@ export function readCrlEntries(crl: ParsedCrl, share: EntryShare = { index: 0, o
 export function countEntries(der: Buffer, start: number, end: number): number {
   let count = 0;
   for (let p = start; p < end; count++) {
-    const first = der[p + 1] ?? 0;
-    if (first < 0x80) {
-      p += 2 + first;
-    } else {
-      const octets = first & 0x7f;
-      if (octets === 0 || octets > 4) return count + Math.ceil((end - p) / 2);
-      let length = 0;
-      for (let i = 0; i < octets; i++) length = length * 256 + (der[p + 2 + i] ?? 0);
-      p += 2 + octets + length;
-    }
+    const next = derElementEnd(der, p);
+    if (next < 0) return count + Math.ceil((end - p) / 2);
+    p = next;
   }
   return count;
 }

@@ -6,6 +6,7 @@
  */
 import { open, readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { derHeader } from "./der-header.ts";
 
 /** Octets read to tell a CRL's issuer: enough for the header of a DER CRL, or of a PEM one once decoded. */
 export const CRL_HEAD_OCTETS = 96 * 1024;
@@ -63,18 +64,18 @@ export async function crlFileHead(file: string): Promise<Buffer | undefined> {
 export function crlIssuerName(start: Buffer): Buffer | undefined {
   const der = start[0] === 0x30 ? start : pemHead(start);
   if (der === undefined) return undefined;
-  const list = header(der, 0);
+  const list = derHeader(der, 0);
   if (list?.tag !== 0x30) return undefined;
-  const tbs = header(der, list.contentStart);
+  const tbs = derHeader(der, list.contentStart);
   if (tbs?.tag !== 0x30) return undefined;
   let at = tbs.contentStart;
-  let field = header(der, at);
+  let field = derHeader(der, at);
   if (field?.tag === 0x02) {
     at = field.contentStart + field.length;
-    field = header(der, at);
+    field = derHeader(der, at);
   }
   if (field?.tag !== 0x30) return undefined;
-  const issuer = header(der, field.contentStart + field.length);
+  const issuer = derHeader(der, field.contentStart + field.length);
   if (issuer?.tag !== 0x30 || issuer.contentStart + issuer.length > der.length) return undefined;
   return der.subarray(field.contentStart + field.length, issuer.contentStart + issuer.length);
 }
@@ -86,17 +87,4 @@ function pemHead(text: Buffer): Buffer | undefined {
   if (begin === null) return undefined;
   const body = latin.slice(begin.index + begin[0].length).split("-----")[0]!.replace(/\s+/g, "");
   return Buffer.from(body.slice(0, body.length - (body.length % 4)), "base64");
-}
-
-/** A DER element's tag, where its content starts, and its length; `undefined` past the octets there are. */
-function header(der: Buffer, at: number): { tag: number; contentStart: number; length: number } | undefined {
-  if (at + 2 > der.length) return undefined;
-  const tag = der[at]!;
-  const first = der[at + 1]!;
-  if (first < 0x80) return { tag, contentStart: at + 2, length: first };
-  const octets = first & 0x7f;
-  if (octets === 0 || octets > 4 || at + 2 + octets > der.length) return undefined;
-  let length = 0;
-  for (let i = 0; i < octets; i++) length = length * 256 + der[at + 2 + i]!;
-  return { tag, contentStart: at + 2 + octets, length };
 }
