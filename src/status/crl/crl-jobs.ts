@@ -115,13 +115,13 @@ async function fetchAndCheck(source: Extract<CrlBytesSource, { kind: "url" }>, {
   }
 }
 
+/** Octets written to the part file at once, at least (fewer only at the end). */
+const WRITE_PIECE = 1 << 20;
+
 /**
  * The part file written as the bytes come, a piece at a time on the thread pool (at most one write
  * in flight), so that at the end only the last piece and the sync remain.
  */
-/** Octets written to the part file at once, at least (fewer only at the end). */
-const WRITE_PIECE = 1 << 20;
-
 async function partFile(path: string): Promise<{ arrived(bytes: Buffer, filled: number): void; finish(length: number): Promise<void>; close(): Promise<void> }> {
   const wrap = (error: unknown): FetchError => new FetchError(`cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   let handle: FileHandle;

@@ -107,11 +107,19 @@ export async function bodyIntoFile(answer: Extract<CrlResponse, { kind: "body" }
 }
 
 function get(url: URL, validators: Validators, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
-  const headers: Record<string, string> = { accept: "application/pkix-crl, */*" };
+  const headers: Record<string, string> = {};
   if (validators.etag !== undefined) headers["if-none-match"] = validators.etag;
   if (validators.lastModified !== undefined) headers["if-modified-since"] = validators.lastModified;
+  return requestCrl(url, headers, limits, signal);
+}
+
+/**
+ * Sends a GET for the CRL at the http(s) `url` with `headers` beside the Accept of a CRL, over
+ * `limits.ca` where set; resolves once the answer's head is in, whatever its status.
+ */
+export function requestCrl(url: URL, headers: Readonly<Record<string, string>>, limits: FetchLimits, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const options = { headers, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
+    const options = { headers: { accept: "application/pkix-crl, */*", ...headers }, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
     // Loaded at the first fetch, not by every process that has no CRL URL.
     const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request(url, options, resolve) : process.getBuiltinModule("node:http").request(url, options, resolve);
     request.on("error", reject);

@@ -5,9 +5,9 @@
  * the first 96 KiB (`Range`; a server that ignores it is cut off after them). The answers are shared
  * by every issuer of the process: with N CAs in a list, each CRL's head is read once, not N times.
  */
-import type { IncomingMessage } from "node:http";
 import { CRL_HEAD_OCTETS, crlFileHead, crlIssuerName } from "../crl-folder.ts";
 import type { FetchLimits } from "./fetch-types.ts";
+import { requestCrl } from "./http-fetch.ts";
 
 /**
  * Issuer Names by CRL URL (`null`: not a CRL), read once for every issuer of a service that takes
@@ -46,12 +46,7 @@ async function keptHead(file: string): Promise<Buffer | undefined> {
 
 /** The first CRL_HEAD_OCTETS octets (fewer if the body is shorter) of `url`'s body; rejects on a status other than 200 or 206. */
 async function httpHead(url: URL, limits: FetchLimits, signal: AbortSignal): Promise<Buffer> {
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const options = { headers: { accept: "application/pkix-crl, */*", range: `bytes=0-${CRL_HEAD_OCTETS - 1}` }, signal, ...(limits.ca === undefined ? {} : { ca: limits.ca }) };
-    const request = url.protocol === "https:" ? process.getBuiltinModule("node:https").request(url, options, resolve) : process.getBuiltinModule("node:http").request(url, options, resolve);
-    request.on("error", reject);
-    request.end();
-  });
+  const response = await requestCrl(url, { range: `bytes=0-${CRL_HEAD_OCTETS - 1}` }, limits, signal);
   const status = response.statusCode ?? 0;
   if (status !== 200 && status !== 206) {
     response.resume();
