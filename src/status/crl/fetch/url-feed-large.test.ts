@@ -46,6 +46,8 @@ interface Answer {
   readonly cutAfter?: number;
   /** Send in pieces of this size with a pause between (default: at once). */
   readonly piece?: number;
+  /** Send only this many octets, then neither end nor cut the connection. */
+  readonly stallAfter?: number;
 }
 
 describe("a CRL over HTTP too big for the serving thread", () => {
@@ -78,21 +80,21 @@ describe("a CRL over HTTP too big for the serving thread", () => {
   async function send(answer: Answer, response: ServerResponse): Promise<void> {
     const declared = answer.declared === undefined ? answer.body.length : answer.declared;
     response.writeHead(200, { "content-type": "application/pkix-crl", ...(declared === null ? {} : { "content-length": declared }) });
-    const end = answer.cutAfter ?? answer.body.length;
+    const end = answer.cutAfter ?? answer.stallAfter ?? answer.body.length;
     const piece = answer.piece ?? end;
     for (let at = 0; at < end; at += piece) {
       response.write(answer.body.subarray(at, Math.min(end, at + piece)));
       if (piece < end) await new Promise((done) => setTimeout(done, 2));
     }
-    if (answer.cutAfter === undefined) response.end();
-    else response.destroy();
+    if (answer.cutAfter !== undefined) response.destroy();
+    else if (answer.stallAfter === undefined) response.end();
   }
 
   /** A CRL of ENTRIES entries numbered `number`, signed by the CA (or with its signature's last octet flipped). */
-  function crl(number: number, options: { flipSignature?: boolean; thisUpdate?: number; badReasonAt?: number } = {}): Buffer {
+  function crl(number: number, options: { flipSignature?: boolean; thisUpdate?: number; badReasonAt?: number; entries?: number } = {}): Buffer {
     const algorithm = sequence(oid(ecdsa_with_SHA256));
     const entries: Buffer[] = [];
-    for (let i = 0; i < ENTRIES; i++) {
+    for (let i = 0; i < (options.entries ?? ENTRIES); i++) {
       // Reason code 7 does not exist: an entry fault.
       const code = i === options.badReasonAt ? 7 : 1;
       const reason = i % 3 === 0 ? [] : [sequence(sequence(oid(id_ce_cRLReasons), octetString(enumerated(code))))];
@@ -107,12 +109,14 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     return der;
   }
 
-  async function feed(maxBytes = 64 * 1024 * 1024, logger: Logger = silentLogger): Promise<{ feed: UrlFeed; stateFolder: string }> {
+  async function feed(maxBytes = 64 * 1024 * 1024, logger: Logger = silentLogger, timeoutMs = 20_000): Promise<{ feed: UrlFeed; stateFolder: string }> {
     const stateFolder = join(suite.dir, `state-${folders++}`);
     await mkdir(stateFolder);
     gets = 0;
-    return { feed: new UrlFeed({ url, field: "urls[0]", issuer, stateFolder, schedule: SCHEDULE, limits: { timeoutMs: 20_000, maxBytes }, clock: systemClock, logger }), stateFolder };
+    return { feed: new UrlFeed({ url, field: "urls[0]", issuer, stateFolder, schedule: SCHEDULE, limits: { timeoutMs, maxBytes }, clock: systemClock, logger }), stateFolder };
   }
+
+  const partFiles = async (stateFolder: string): Promise<string[]> => (await readdir(stateFolder)).filter((name) => name.endsWith(".part"));
 
   const revoked = (held: UrlFeed, i: number): boolean => held.crl?.entries.lookup(serialOf(i))?.revokedAt !== undefined;
 
@@ -142,6 +146,7 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     gets = 0;
     assert.equal(await held.fetch(), true);
     assert.equal(held.crl?.crlNumber, 8n);
+    assert.ok(revoked(held, ENTRIES - 1));
     answers = [{ body }];
     gets = 0;
     assert.equal(await held.fetch(), false);
@@ -177,15 +182,42 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     assert.match(String(entry), /revokedCertificates\[100\]\.reasonCode: not a CRLReason/);
   });
 
-  test("a server that dies mid-body: the fetch failed, nothing is held, no part file is left", async () => {
+  test("a server that dies mid-body: the fetch failed, nothing is held (or the CRL held stays), no part file is left", async () => {
     const body = crl(7);
-    answers = [{ body, cutAfter: Math.floor(body.length / 2), piece: 16 * 1024 }];
+    answers = [{ body }, { body, cutAfter: Math.floor(body.length / 2), piece: 16 * 1024 }];
     const { feed: broken, stateFolder } = await feed();
     await broken.start();
     assert.equal(broken.state.lastResult, "failed");
     assert.equal(broken.crl, undefined);
     assert.deepEqual(await readdir(stateFolder), []);
+
+    // With a CRL held, it stays.
+    answers = [{ body }];
+    assert.equal(await broken.fetch(), true);
+    const next = crl(8);
+    answers = [{ body: next }, { body: next, cutAfter: Math.floor(next.length / 2), piece: 16 * 1024 }];
+    gets = 0;
+    assert.equal(await broken.fetch(), false);
+    assert.equal(broken.state.lastResult, "failed");
+    assert.equal(gets, 2);
+    assert.equal(broken.state.crlNumber, 7n);
+    assert.deepEqual(await partFiles(stateFolder), []);
     await broken.close();
+  });
+
+  test("a server that stalls mid-body: the fetch fails at its time limit, the loading threads stop, no part file is left", async () => {
+    const body = crl(7);
+    answers = [{ body }, { body, stallAfter: Math.floor(body.length / 2), piece: 16 * 1024 }];
+    const logger = recordingLogger();
+    const { feed: stalled, stateFolder } = await feed(undefined, logger, 1_000);
+    const started = Date.now();
+    await stalled.start();
+    assert.ok(Date.now() - started < 10_000, "the fetch ended soon after its time limit");
+    assert.equal(stalled.state.lastResult, "failed");
+    assert.equal(stalled.crl, undefined);
+    assert.match(String(logger.records.find((record) => record.level === "warn")?.fields.err), /no complete answer within 1000 ms/);
+    assert.deepEqual(await readdir(stateFolder), []);
+    await stalled.close();
   });
 
   test("a body larger than the limit: refused when declared so, and cut off when it only turns out so", async () => {
@@ -207,6 +239,17 @@ describe("a CRL over HTTP too big for the serving thread", () => {
     assert.equal(undeclared.feed.crl, undefined);
     assert.equal(gets, 2);
     assert.deepEqual(await readdir(undeclared.stateFolder), []);
+
+    // Declaring no size at all, it is read on the serving thread, up to the limit; the CRL held stays.
+    answers = [{ body: crl(6, { entries: ENTRIES - 200 }) }];
+    assert.equal(await undeclared.feed.fetch(), true);
+    answers = [{ body, declared: null }];
+    gets = 0;
+    assert.equal(await undeclared.feed.fetch(), false);
+    assert.equal(undeclared.feed.state.lastResult, "failed");
+    assert.equal(undeclared.feed.state.crlNumber, 6n);
+    assert.equal(gets, 1);
+    assert.deepEqual(await partFiles(undeclared.stateFolder), []);
     await undeclared.feed.close();
   });
 });
