@@ -3,7 +3,8 @@
  * its directory index (a node:http server on loopback serving an nginx-style autoindex page and
  * `openssl ca -gencrl` CRLs with ETag and Last-Modified). Each issuer's `crl` source names the list
  * and takes the CRL it issued, asked with `openssl ocsp`; a CA whose CRL joins the list later is
- * picked up on the schedule (also after a damaged copy of it was refused), a CA's CRL published
+ * picked up on the schedule (also after a damaged copy of it was refused), another CA's CRL under
+ * the same name is not downloaded again while unchanged, a CA's CRL published
  * under a new name replaces its old one, and a
  * restart while the web server is down answers from the state folder's copies.
  */
@@ -67,6 +68,11 @@ describe("a web folder listing several CAs' CRLs", () => {
     assert.equal(await ocspStatus(vouch, second, later), "good");
     // The test PKIs share their CAs' names: a CRL that names an issuer but that its key does not verify is set aside.
     assert.ok(vouch.logs.some((line) => line.msg === "listed CRL names this issuer but fails its checks; not this issuer's"));
+    // Looked at again every maxInterval, such a CRL is asked for conditionally: unchanged, it is not downloaded again.
+    const downloads = server.downloads.get("/crls/first.crl");
+    const lookedAgain = () => vouch.logs.filter((line) => line.msg === "CRL unchanged since it was refused; refused again" && String(line.url).endsWith("/first.crl")).length;
+    await until("the first CA's CRL looked at again by the other issuers", async () => lookedAgain(), (count) => count >= 4);
+    assert.equal(server.downloads.get("/crls/first.crl"), downloads);
   });
 
   test("a CA whose CRL joins the list is answered for within the schedule, even after a damaged copy of it was listed", async () => {

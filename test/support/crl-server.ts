@@ -16,6 +16,8 @@ export interface CrlServer {
   serve(bytes: Buffer, path?: string): void;
   /** Answers so far, by status code. */
   readonly answered: Map<number, number>;
+  /** Answers that sent the body (200) so far, by path. */
+  readonly downloads: Map<string, number>;
   /** Stops listening: connections are refused. */
   down(): Promise<void>;
   /** Listens again on the same port. */
@@ -26,6 +28,7 @@ export interface CrlServer {
 export async function startCrlServer(path = "/ca.crl"): Promise<CrlServer> {
   const paths = new Map<string, { bytes: Buffer; etag: string; lastModified: string }>();
   const answered = new Map<number, number>();
+  const downloads = new Map<string, number>();
   const handler: Parameters<typeof createServer>[1] = (request, response) => {
     const served = paths.get(request.url ?? "");
     const status = served === undefined ? 404 : request.headers["if-none-match"] === served.etag ? 304 : 200;
@@ -34,6 +37,7 @@ export async function startCrlServer(path = "/ca.crl"): Promise<CrlServer> {
       response.writeHead(status, served === undefined ? {} : { etag: served.etag }).end();
       return;
     }
+    downloads.set(request.url ?? "", (downloads.get(request.url ?? "") ?? 0) + 1);
     response.writeHead(200, { "content-type": "application/pkix-crl", "content-length": served.bytes.length, etag: served.etag, "last-modified": served.lastModified });
     response.end(served.bytes);
   };
@@ -49,6 +53,7 @@ export async function startCrlServer(path = "/ca.crl"): Promise<CrlServer> {
     url: `http://127.0.0.1:${port}${path}`,
     urlOf: (other) => `http://127.0.0.1:${port}${other}`,
     answered,
+    downloads,
     serve(bytes, at = path) {
       paths.set(at, { bytes, etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}"`, lastModified: new Date().toUTCString() });
     },

@@ -22,7 +22,7 @@ import type { CrlView, LoadedCrl } from "./crl-load.ts";
 import { crlIssuer, loadCrlFile, selectCrlView } from "./crl-load.ts";
 import { FolderFiles } from "./crl-folder-files.ts";
 import { certificateFields } from "../../ocsp/certificate-fields.ts";
-import type { FetchLimits } from "./fetch/fetch-types.ts";
+import type { FetchLimits, Validators } from "./fetch/fetch-types.ts";
 import type { FetchSchedule } from "./fetch/fetch-schedule.ts";
 import { CRL_URL_PROTOCOLS } from "./fetch/fetch-crl.ts";
 import { UrlFeed, type FetchState } from "./fetch/url-feed.ts";
@@ -88,7 +88,7 @@ export async function openCrlSource(options: CrlSourceOptions): Promise<CrlSourc
   const issuer = crlIssuer(issuerDer);
   const feeds = urls.map((url, i) => urlFeed(url, `urls[${i}]`, issuer, options.fetch, clock, logger));
   const fetch = options.fetch;
-  const newFeed = fetch === undefined ? undefined : (url: string, field: string) => new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
+  const newFeed = fetch === undefined ? undefined : (url: string, field: string, refusedBefore?: Validators) => new UrlFeed({ url, field, issuer, ...fetch, clock, logger, refusedBefore });
   const lists = listUrls.map((url, i) => listFeed(url, `lists[${i}]`, issuerDer, new Set(urls), newFeed, fetch, clock, logger));
   const loader = crlLoader({ files, folder, feeds, lists, newFeed, issuerDer, clock, logger, pollIntervalMs, tables: options.tables });
   const source = await openTableSource({ issuer: issuerDer, loader, clock, logger });
@@ -116,7 +116,7 @@ function urlFeed(url: string, field: string, issuer: ReturnType<typeof crlIssuer
   return new UrlFeed({ url, field, issuer, ...fetch, clock, logger });
 }
 
-function listFeed(url: string, field: string, issuerDer: Buffer, configured: ReadonlySet<string>, newFeed: ((url: string, field: string) => UrlFeed) | undefined, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): ListFeed {
+function listFeed(url: string, field: string, issuerDer: Buffer, configured: ReadonlySet<string>, newFeed: ((url: string, field: string, refusedBefore?: Validators) => UrlFeed) | undefined, fetch: CrlFetchOptions | undefined, clock: Clock, logger: Logger): ListFeed {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -29,7 +29,8 @@ export interface ListFeedOptions {
   readonly issuerName: Buffer;
   /** URLs the source fetches anyway (its `urls`): not fed twice. */
   readonly configured: ReadonlySet<string>;
-  readonly newFeed: (url: string, field: string) => UrlFeed;
+  /** A feed of a listed CRL; `refusedBefore`: see UrlFeedOptions. */
+  readonly newFeed: (url: string, field: string, refusedBefore?: Validators) => UrlFeed;
   readonly stateFolder: string;
   readonly schedule: FetchSchedule;
   readonly limits: FetchLimits;
@@ -54,9 +55,12 @@ export class ListFeed {
    * Listed CRLs that name this issuer but failed its checks, with when: most likely another CA of the
    * same name's (a re-keyed CA), but perhaps this CA's own, caught mid-publication or damaged. Each is
    * looked at again once `maxInterval` has passed, so that a CRL fixed at the same URL is taken
-   * without a reload, while another CA's costs one fetch per interval, not one per list fetch.
+   * without a reload, while another CA's costs one conditional request per interval (a 304 while
+   * it is unchanged: `#refused`), not a download per list fetch.
    */
   readonly #foreign = new Map<string, number>();
+  /** What the server said of the version of each listed CRL refused, for the next look to ask conditionally. */
+  readonly #refused = new Map<string, Validators>();
   #validators: Validators = {};
   readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
@@ -171,7 +175,7 @@ export class ListFeed {
     let brought = false;
     for (const url of mine) {
       if (this.#feeds.has(url)) continue;
-      const feed = this.#options.newFeed(url, `${this.#options.field}(${url})`);
+      const feed = this.#options.newFeed(url, `${this.#options.field}(${url})`, this.#refused.get(url));
       this.#feeds.set(url, feed);
       logger.info({ list: listUrl, url }, "CRL found in the CRL list");
       await feed.start();
@@ -179,6 +183,9 @@ export class ListFeed {
         // Its checks failed (crl-load.ts logged why): most likely another CA's CRL under the same name.
         this.#feeds.delete(url);
         this.#foreign.set(url, this.#options.clock.now());
+        const refused = feed.refused;
+        if (refused === undefined) this.#refused.delete(url);
+        else this.#refused.set(url, refused);
         logger.info({ list: listUrl, url, lookedAtAgainInMs: this.#options.schedule.maxIntervalMs }, "listed CRL names this issuer but fails its checks; not this issuer's");
         await feed.close();
         continue;

@@ -48,6 +48,12 @@ export interface UrlFeedOptions {
   readonly logger: Logger;
   /** Only the state folder's CRL is taken up; nothing is fetched (crl-loader.ts CrlFetchOptions). */
   readonly offline?: boolean | undefined;
+  /**
+   * What the server said of the version of an answer this issuer refused before (UrlFeed.refused):
+   * while nothing is held, the URL is asked for conditionally on it, and a 304 is refused again
+   * without a download (a same-name CA's CRL in a list, looked at again: list-feed.ts).
+   */
+  readonly refusedBefore?: Validators | undefined;
 }
 
 /** The state folder's record beside a URL's CRL: what HTTP needs to ask for a newer one only. */
@@ -59,7 +65,9 @@ interface Persisted {
 
 /** What one fetch brought: a CRL that passed its checks (not yet rollback), or why none is to be taken. */
 type Fetched =
-  | { readonly kind: "not-modified" | "unchanged" | "refused" }
+  | { readonly kind: "not-modified" | "unchanged" }
+  /** `validators`: what the refused answer's head said of its version, if anything. */
+  | { readonly kind: "refused"; readonly validators?: Validators | undefined }
   | { readonly kind: "checked"; readonly crl: LoadedCrl; readonly sha256: string; readonly validators: Validators };
 
 /** A fetched CRL held, with what the rollback check and conditional requests need. */
@@ -77,6 +85,7 @@ export class UrlFeed {
   #held: Held | undefined;
   readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
+  #refused: Validators | undefined;
 
   constructor(options: UrlFeedOptions) {
     this.#options = options;
@@ -98,6 +107,14 @@ export class UrlFeed {
   get state(): FetchState {
     const crl = this.#held?.crl;
     return { url: this.#options.url, ...emptyState, ...this.#state, crlNumber: crl?.crlNumber, thisUpdate: crl?.thisUpdate, nextUpdate: crl?.nextUpdate };
+  }
+
+  /**
+   * What the server said of the version of the last answer refused (a CRL that failed the checks),
+   * when the last fetch was refused and it said something: for a later feed of the URL (refusedBefore).
+   */
+  get refused(): Validators | undefined {
+    return this.#state.lastResult === "refused" ? this.#refused : undefined;
   }
 
   /** Whether a fetch is due at `now`. */
@@ -132,6 +149,7 @@ export class UrlFeed {
       const fetched = await this.#fetchChecked(part, now);
       if (fetched.kind !== "checked") {
         result = fetched.kind;
+        if (fetched.kind === "refused") this.#refused = fetched.validators;
       } else {
         const { crl, sha256, validators } = fetched;
         const problem = rollbackProblem(this.#held === undefined ? undefined : { ...this.#held.crl, sha256: this.#held.sha256 }, { ...crl, sha256 });
@@ -172,21 +190,27 @@ export class UrlFeed {
     const held = this.#held;
     const signal = this.#aborter.signal;
     const location = new URL(url);
-    let outcome: FetchOutcome | { readonly kind: "large" };
+    const refusedBefore = held === undefined ? this.#options.refusedBefore : undefined;
+    const asked = held?.validators ?? refusedBefore ?? {};
+    let outcome: FetchOutcome | { readonly kind: "large"; readonly validators: Validators };
     if (location.protocol === "http:" || location.protocol === "https:") {
       outcome = await withinLimits(limits, signal, async (within) => {
-        const answer = await openCrlResponse(location, held?.validators ?? {}, limits, within);
+        const answer = await openCrlResponse(location, asked, limits, within);
         if (answer.kind === "not-modified") return answer;
         if (answer.declaredBytes !== undefined && answer.declaredBytes > READ_HERE_BYTES) {
           answer.response.destroy();
-          return { kind: "large" } as const;
+          return { kind: "large", validators: answer.validators } as const;
         }
         return { kind: "fetched", sha256: await bodyIntoFile(answer, part, limits, within), validators: answer.validators } as const;
       });
     } else {
-      outcome = await fetchCrl(location, part, held?.validators ?? {}, limits, signal);
+      outcome = await fetchCrl(location, part, asked, limits, signal);
     }
-    if (outcome.kind === "not-modified") return outcome;
+    if (outcome.kind === "not-modified") {
+      if (held !== undefined || refusedBefore === undefined) return outcome;
+      logger.info({ url }, "CRL unchanged since it was refused; refused again");
+      return { kind: "refused", validators: refusedBefore };
+    }
     if (outcome.kind === "large") {
       try {
         // A CRL fetched while one is held replaces it under load: its parse must not take a core from answering.
@@ -195,12 +219,13 @@ export class UrlFeed {
       } catch (error) {
         if (error instanceof FetchError || signal.aborted) throw error;
         logger.warn({ url, problem: error instanceof ConfigError ? error.message : String(error) }, "fetched CRL refused; keeping the CRL held");
-        return { kind: "refused" };
+        // The head's validators: the loading thread's own GET normally brings the same version.
+        return { kind: "refused", validators: outcome.validators };
       }
     }
     if (outcome.sha256 === held?.sha256) return { kind: "unchanged" };
     const crl = await this.#check(part, now);
-    return crl === undefined ? { kind: "refused" } : { kind: "checked", crl, sha256: outcome.sha256, validators: outcome.validators };
+    return crl === undefined ? { kind: "refused", validators: outcome.validators } : { kind: "checked", crl, sha256: outcome.sha256, validators: outcome.validators };
   }
 
   /** The fetched CRL checked as a file is, or `undefined` (logged) when it fails a check. */
