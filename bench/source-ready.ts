@@ -13,6 +13,9 @@
  *   vouch-crl       vouch serve, a `crl` source on the CRL of the same entries
  *   vouch-crl-http  vouch serve, a `crl` source fetching that CRL over HTTP (node:http in this process,
  *                   a fresh state folder each round, so every start fetches it whole)
+ *   vouch-crl-nginx the same, the CRL served by nginx (bench/lib/nginx-distribution.ts: sendfile, as
+ *                   CAs serve CRLs; its CPU is not taken from Vouch's cores as node:http's streaming
+ *                   is); skipped without Debian's nginx
  *   vouch-sqlite / vouch-postgres   vouch serve, an `sql` source (when `vouch store` exists: the data is
  *                   imported once with `vouch store import-index`)
  * Then RELOAD_SECONDS (default 10; 0 skips) of wrk load on vouch-index, in RELOAD_ROUNDS (default 2)
@@ -37,6 +40,7 @@ import { promisify } from "node:util";
 import { performance } from "node:perf_hooks";
 import { decodeOcspResponse } from "../src/ocsp/decode-response.ts";
 import { createPki, pkiExists, pkiPaths } from "../src/pki/openssl-pki.ts";
+import { startNginxDistribution } from "./lib/nginx-distribution.ts";
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "..");
@@ -98,7 +102,7 @@ async function prepare() {
     await run("openssl", ["crl", "-in", pem, "-outform", "DER", "-out", out], { env: ENV });
   };
   // Only the crl scenarios need it, and making it takes minutes.
-  if ((SCENARIOS.includes("vouch-crl") || SCENARIOS.includes("vouch-crl-http") || SWAP_SECONDS > 0) && !(await exists(crl))) {
+  if ((SCENARIOS.some((scenario) => scenario.startsWith("vouch-crl")) || SWAP_SECONDS > 0) && !(await exists(crl))) {
     log("openssl ca -gencrl over the same entries (takes a while)");
     await gencrl(crl);
   }
@@ -194,6 +198,7 @@ async function main() {
   // The CA's distribution point for the vouch-crl-http scenario and the swap: the CRL file served as it is.
   const distribution = await serveCrls();
   distribution.serve(crl);
+  const nginx = SCENARIOS.includes("vouch-crl-nginx") ? await startNginxDistribution(dirname(crl), PORT + 2, join(DATA, "nginx")) : undefined;
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
@@ -214,10 +219,16 @@ async function main() {
         await vouchConfig(config, pki, `{ type: crl, files: [${crl}], pollInterval: PT1H }`);
         results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
-      case "vouch-crl-http": {
-        const state = join(DATA, "crl-http-state", String(round));
+      case "vouch-crl-http":
+      case "vouch-crl-nginx": {
+        const url = scenario === "vouch-crl-http" ? distribution.url : nginx?.urlOf(crl);
+        if (url === undefined) {
+          log(`${scenario}: skipped (no /usr/sbin/nginx: apt-get install nginx)`);
+          break;
+        }
+        const state = join(DATA, `${scenario}-state`, String(round));
         await rm(state, { recursive: true, force: true });
-        await vouchConfig(config, pki, `{ type: crl, urls: [${distribution.url}], fetch: { stateFolder: ${state}, maxInterval: PT1H }, pollInterval: PT1H }`);
+        await vouchConfig(config, pki, `{ type: crl, urls: [${url}], fetch: { stateFolder: ${state}, maxInterval: PT1H }, pollInterval: PT1H }`);
         results.push(await measure(scenario, process.execPath, [...vouch, config], requestDer));
         break;
       }
@@ -264,6 +275,7 @@ async function main() {
   if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index, requestDer)));
   if (SWAP_SECONDS > 0) lines.push("", ...(await crlSwapLatency(pki, crl, gencrl, distribution)));
   await distribution.close();
+  await nginx?.close();
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
