@@ -27,7 +27,7 @@
  * skips) of wrk load on vouch-crl-http fetching every second, in RELOAD_ROUNDS rounds of two runs: a
  * control (each fetch answered 304) and one during which a new CRL of the same ENTRIES (the next
  * CRL number, made beforehand by `openssl ca -gencrl`) is published, fetched and swapped in (see
- * crlSwapLatency). Needs `npm run build` (Vouch
+ * crlSwapLatency; SWAP_SERVER=nginx has nginx serve it). Needs `npm run build` (Vouch
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -50,6 +50,8 @@ const SCENARIOS = (process.env.SCENARIOS ?? "openssl-index vouch-index vouch-crl
 const RELOAD_SECONDS = Number(process.env.RELOAD_SECONDS ?? 10);
 const SWAP_SECONDS = Number(process.env.SWAP_SECONDS ?? 10);
 const READY_ROUNDS = Number(process.env.READY_ROUNDS ?? 3);
+/** Who serves the CRL the swap fetches: the bench's own node:http server (default), or nginx (SWAP_SERVER=nginx). */
+const SWAP_SERVER = process.env.SWAP_SERVER === "nginx" ? "nginx" : "node";
 const RELOAD_ROUNDS = Number(process.env.RELOAD_ROUNDS ?? 2);
 const POLL_MS = Number(process.env.POLL_MS ?? 20);
 const CONTROL_POLL_MS = Number(process.env.CONTROL_POLL_MS ?? 300);
@@ -198,7 +200,8 @@ async function main() {
   // The CA's distribution point for the vouch-crl-http scenario and the swap: the CRL file served as it is.
   const distribution = await serveCrls();
   distribution.serve(crl);
-  const nginx = SCENARIOS.includes("vouch-crl-nginx") ? await startNginxDistribution(dirname(crl), PORT + 2, join(DATA, "nginx")) : undefined;
+  const nginx = SCENARIOS.includes("vouch-crl-nginx") || SWAP_SERVER === "nginx" ? await startNginxDistribution(PORT + 3, join(DATA, "nginx")) : undefined;
+  await nginx?.serve(crl);
   const requestDer = await readFile(request);
   // One process, the one measured (the default is a supervisor with a worker per CPU).
   const vouch = [join(REPO, "bin/vouch.js"), "serve", "--workers", "1", "--config"];
@@ -221,7 +224,7 @@ async function main() {
         break;
       case "vouch-crl-http":
       case "vouch-crl-nginx": {
-        const url = scenario === "vouch-crl-http" ? distribution.url : nginx?.urlOf(crl);
+        const url = scenario === "vouch-crl-http" ? distribution.url : nginx?.url;
         if (url === undefined) {
           log(`${scenario}: skipped (no /usr/sbin/nginx: apt-get install nginx)`);
           break;
@@ -271,12 +274,32 @@ async function main() {
       const ratio = (a: number, b: number | undefined) => (b === undefined ? "—" : `${(a / b).toFixed(2)}×`);
       return `| ${result.scenario} | ${result.readyMs.toFixed(0)} | ${result.rssMiB.toFixed(0)} | ${result.peakMiB.toFixed(0)} | ${ratio(result.readyMs, reference?.readyMs)} | ${ratio(result.rssMiB, reference?.rssMiB)} |`;
     }),
+    ...overFileLines(runs),
   ];
   if (RELOAD_SECONDS > 0) lines.push("", ...(await reloadLatency(pki, index, requestDer)));
-  if (SWAP_SECONDS > 0) lines.push("", ...(await crlSwapLatency(pki, crl, gencrl, distribution)));
+  if (SWAP_SECONDS > 0) {
+    if (SWAP_SERVER === "nginx" && nginx === undefined) throw new Error("SWAP_SERVER=nginx needs /usr/sbin/nginx (apt-get install nginx)");
+    lines.push("", ...(await crlSwapLatency(pki, crl, gencrl, SWAP_SERVER === "nginx" && nginx !== undefined ? nginx : distribution)));
+  }
   await distribution.close();
   await nginx?.close();
   process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/**
+ * Each URL scenario's time to ready over the file's, round by round (the two started one after the
+ * other, so that the machine's drift over a run, which moved whole rounds by 20-30% on a 2-core VM,
+ * cancels out), and their median: the figure issue 16's goal is about.
+ */
+function overFileLines(runs: ReadonlyMap<string, readonly Measured[]>): string[] {
+  const file = runs.get("vouch-crl");
+  if (file === undefined) return [];
+  const lines: string[] = [];
+  for (const scenario of ["vouch-crl-http", "vouch-crl-nginx"]) {
+    const ratios = (runs.get(scenario) ?? []).map((measured, round) => measured.readyMs / (file[round]?.readyMs ?? Number.NaN)).filter((value) => !Number.isNaN(value));
+    if (ratios.length > 0) lines.push(`\n${scenario} ÷ vouch-crl, ready, per round: ${ratios.map((value) => value.toFixed(2)).join(", ")}; median ${median(ratios).toFixed(2)}×`);
+  }
+  return lines;
 }
 
 /** A CRL distribution point on loopback: serves one CRL file (streamed, with an ETag from its path and size: a new file is a new CRL). */
@@ -317,7 +340,7 @@ async function crlSwapLatency(
   pki: ReturnType<typeof pkiPaths>,
   crl: string,
   gencrl: (out: string) => Promise<void>,
-  distribution: Awaited<ReturnType<typeof serveCrls>>,
+  distribution: { readonly url: string; serve(file: string): unknown },
 ): Promise<string[]> {
   const next: string[] = [];
   for (let round = 0; round < RELOAD_ROUNDS; round++) {
@@ -329,7 +352,7 @@ async function crlSwapLatency(
     }
     next.push(file);
   }
-  distribution.serve(crl);
+  await distribution.serve(crl);
   const state = join(DATA, "swap-state");
   await rm(state, { recursive: true, force: true });
   const config = join(DATA, "swap.yaml");
@@ -370,7 +393,7 @@ async function crlSwapLatency(
       // A second into the run, so that the swap happens under the load.
       await new Promise((done) => setTimeout(done, 1_000));
       const published = performance.now();
-      distribution.serve(file);
+      await distribution.serve(file);
       let swapped = false;
       while (!swapped && performance.now() - published < SWAP_SECONDS * 1_000) {
         swapped = (await crlNumber()) > before;
@@ -386,6 +409,9 @@ async function crlSwapLatency(
       "|---|---:|---:|---:|",
       `| control: the CRL unchanged (each fetch a 304) | ${median(controls.map((c) => c.rps)).toFixed(0)} | ${median(controls.map((c) => c.p99)).toFixed(2)} | ${sum(controls.map((c) => c.errors))} |`,
       `| a new CRL fetched and swapped in during the run (${swapMs.length} of ${swaps.length} swapped${swapMs.length === 0 ? "" : `, median ${median(swapMs).toFixed(0)} ms from publishing to answers`}) | ${median(swaps.map((c) => c.rps)).toFixed(0)} | ${median(swaps.map((c) => c.p99)).toFixed(2)} | ${sum(swaps.map((c) => c.errors))} |`,
+      "",
+      // Each swap run over the control just before it, as the ready times are paired (overFileLines).
+      `p99 during the swap ÷ control, per round (CRL served by ${SWAP_SERVER === "nginx" ? "nginx" : "this process's node:http"}): ${swaps.map((swap, i) => (swap.p99 / (controls[i]?.p99 ?? Number.NaN)).toFixed(2)).join(", ")}; median ${median(swaps.map((swap, i) => swap.p99 / (controls[i]?.p99 ?? Number.NaN))).toFixed(2)}×`,
     ];
   } finally {
     server.kill("SIGKILL");

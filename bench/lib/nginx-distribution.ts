@@ -5,26 +5,29 @@
  * almost none, so the comparison with a file shows Vouch's own cost of the transfer.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 
 const NGINX = "/usr/sbin/nginx";
 
 export interface NginxDistribution {
-  /** The URL of `file`, which must be in the folder served. */
-  urlOf(file: string): string;
+  /** Where the CRL is published. */
+  readonly url: string;
+  /** Publishes `file` (on the work folder's file system) as the CRL, at once: linked beside it, renamed over it, as a CA's publisher does. */
+  serve(file: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** nginx serving `folder` on 127.0.0.1:`port`, or `undefined` when nginx is not installed. */
-export async function startNginxDistribution(folder: string, port: number, workDir: string): Promise<NginxDistribution | undefined> {
+/** nginx serving one CRL on 127.0.0.1:`port` from `workDir`, or `undefined` when nginx is not installed. */
+export async function startNginxDistribution(port: number, workDir: string): Promise<NginxDistribution | undefined> {
   try {
     await access(NGINX);
   } catch {
     return undefined;
   }
-  await mkdir(workDir, { recursive: true });
+  const root = join(workDir, "www");
+  await mkdir(root, { recursive: true });
   const config = join(workDir, "nginx.conf");
   await writeFile(
     config,
@@ -39,7 +42,7 @@ http {
   tcp_nopush on;
   etag on;
   types { application/pkix-crl crl der; }
-  server { listen 127.0.0.1:${port}; root ${folder}; }
+  server { listen 127.0.0.1:${port}; root ${root}; }
 }
 `,
   );
@@ -48,8 +51,14 @@ http {
     if (nginx.exitCode !== null || tries > 100) throw new Error(`nginx did not start (see ${join(workDir, "error.log")})`);
     await new Promise((done) => setTimeout(done, 50));
   }
+  const published = join(root, "ca.crl");
   return {
-    urlOf: (file) => `http://127.0.0.1:${port}/${basename(file)}`,
+    url: `http://127.0.0.1:${port}/ca.crl`,
+    async serve(file) {
+      await rm(`${published}.new`, { force: true });
+      await link(file, `${published}.new`);
+      await rename(`${published}.new`, published);
+    },
     close: async () => {
       nginx.kill("SIGTERM");
       if (nginx.exitCode === null) await new Promise((done) => nginx.once("exit", done));
