@@ -31,7 +31,6 @@
  * runs from dist/), wrk, and Node 24 (`node_modules/.bin` first on PATH). Data in $BENCH_DATA/source-ready.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { connect } from "node:net";
 import { createReadStream } from "node:fs";
 import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -41,6 +40,7 @@ import { performance } from "node:perf_hooks";
 import { decodeOcspResponse } from "../src/ocsp/decode-response.ts";
 import { createPki, pkiExists, pkiPaths } from "../src/pki/openssl-pki.ts";
 import { startNginxDistribution } from "./lib/nginx-distribution.ts";
+import { accepts } from "../test/support/free-port.ts";
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, "..");
@@ -131,15 +131,7 @@ function procStatus(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
  * left over from an interrupted run once did, and every figure measured it).
  */
 async function requirePortFree(): Promise<void> {
-  const taken = await new Promise<boolean>((done) => {
-    const socket = connect(PORT, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once("error", () => done(false));
-  });
-  if (taken) throw new Error(`port ${PORT} is already in use (a server left over from an interrupted run? set READY_PORT)`);
+  if (await accepts(PORT)) throw new Error(`port ${PORT} is already in use (a server left over from an interrupted run? set READY_PORT)`);
 }
 
 /** Starts `command`, polls until the revoked answer comes back, measures, stops it. */

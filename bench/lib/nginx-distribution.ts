@@ -6,8 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { access, link, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { join } from "node:path";
+import { accepts } from "../../test/support/free-port.ts";
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -47,7 +47,7 @@ http {
 `,
   );
   const nginx: ChildProcess = spawn(NGINX, ["-c", config, "-p", workDir], { stdio: "ignore" });
-  for (let tries = 0; !(await listening(port)); tries++) {
+  for (let tries = 0; !(await accepts(port)); tries++) {
     if (nginx.exitCode !== null || tries > 100) throw new Error(`nginx did not start (see ${join(workDir, "error.log")})`);
     await new Promise((done) => setTimeout(done, 50));
   }
@@ -64,15 +64,4 @@ http {
       if (nginx.exitCode === null) await new Promise((done) => nginx.once("exit", done));
     },
   };
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }

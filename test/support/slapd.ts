@@ -5,11 +5,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Client } from "ldapts";
-import { freePort } from "./free-port.ts";
+import { accepts, freePort } from "./free-port.ts";
 
 export const SUFFIX = "o=Vouch Test";
 const ROOT_DN = `cn=admin,${SUFFIX}`;
@@ -89,15 +88,4 @@ export async function startSlapd(): Promise<Slapd> {
       await exited;
     },
   };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
