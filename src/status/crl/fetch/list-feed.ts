@@ -55,12 +55,11 @@ export class ListFeed {
    * Listed CRLs that name this issuer but failed its checks, with when: most likely another CA of the
    * same name's (a re-keyed CA), but perhaps this CA's own, caught mid-publication or damaged. Each is
    * looked at again once `maxInterval` has passed, so that a CRL fixed at the same URL is taken
-   * without a reload, while another CA's costs one conditional request per interval (a 304 while
-   * it is unchanged: `#refused`), not a download per list fetch.
+   * without a reload, while another CA's costs one conditional request per interval (asked with
+   * what the server said of the version refused: a 304 while it is unchanged), not a download per
+   * list fetch. Kept while listed and not taken.
    */
-  readonly #foreign = new Map<string, number>();
-  /** What the server said of the version of each listed CRL refused, for the next look to ask conditionally. */
-  readonly #refused = new Map<string, Validators>();
+  readonly #foreign = new Map<string, { readonly at: number; readonly validators: Validators | undefined }>();
   #validators: Validators = {};
   readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
@@ -146,8 +145,8 @@ export class ListFeed {
     const { url: listUrl, issuerName, configured, stateFolder, limits, logger } = this.#options;
     const mine = new Set<string>();
     const now = this.#options.clock.now();
-    for (const [url, refusedAt] of this.#foreign) if (now - refusedAt >= this.#options.schedule.maxIntervalMs) this.#foreign.delete(url);
-    const candidates = listed.filter((url) => !configured.has(url) && !this.#foreign.has(url));
+    for (const url of this.#foreign.keys()) if (!listed.includes(url)) this.#foreign.delete(url);
+    const candidates = listed.filter((url) => !configured.has(url) && now - (this.#foreign.get(url)?.at ?? Number.NEGATIVE_INFINITY) >= this.#options.schedule.maxIntervalMs);
     for (let i = 0; i < candidates.length; i += CONCURRENT_HEADS) {
       await Promise.all(
         candidates.slice(i, i + CONCURRENT_HEADS).map(async (url) => {
@@ -175,21 +174,19 @@ export class ListFeed {
     let brought = false;
     for (const url of mine) {
       if (this.#feeds.has(url)) continue;
-      const feed = this.#options.newFeed(url, `${this.#options.field}(${url})`, this.#refused.get(url));
+      const feed = this.#options.newFeed(url, `${this.#options.field}(${url})`, this.#foreign.get(url)?.validators);
       this.#feeds.set(url, feed);
       logger.info({ list: listUrl, url }, "CRL found in the CRL list");
       await feed.start();
       if (feed.crl === undefined && feed.state.lastResult === "refused") {
         // Its checks failed (crl-load.ts logged why): most likely another CA's CRL under the same name.
         this.#feeds.delete(url);
-        this.#foreign.set(url, this.#options.clock.now());
-        const refused = feed.refused;
-        if (refused === undefined) this.#refused.delete(url);
-        else this.#refused.set(url, refused);
+        this.#foreign.set(url, { at: this.#options.clock.now(), validators: feed.refused });
         logger.info({ list: listUrl, url, lookedAtAgainInMs: this.#options.schedule.maxIntervalMs }, "listed CRL names this issuer but fails its checks; not this issuer's");
         await feed.close();
         continue;
       }
+      this.#foreign.delete(url);
       if (feed.crl !== undefined) brought = true;
       const due = this.#timer.due;
       if (due !== undefined) feed.watch(due);

@@ -85,6 +85,7 @@ export class UrlFeed {
   #held: Held | undefined;
   readonly #timer: FetchTimer;
   #state: { lastAttemptAt?: number; lastResult?: FetchResult; lastSuccessAt?: number } = {};
+  /** What the server said of the version of the answer the last fetch refused (set only when it refused one). */
   #refused: Validators | undefined;
 
   constructor(options: UrlFeedOptions) {
@@ -110,11 +111,11 @@ export class UrlFeed {
   }
 
   /**
-   * What the server said of the version of the last answer refused (a CRL that failed the checks),
-   * when the last fetch was refused and it said something: for a later feed of the URL (refusedBefore).
+   * What the server said of the version of the answer the last fetch refused (a CRL that failed
+   * the checks), if it refused one and the server said something: for a later feed of the URL (refusedBefore).
    */
   get refused(): Validators | undefined {
-    return this.#state.lastResult === "refused" ? this.#refused : undefined;
+    return this.#refused;
   }
 
   /** Whether a fetch is due at `now`. */
@@ -145,6 +146,7 @@ export class UrlFeed {
     const part = partFileFor(this.#crlFile.slice(0, -4));
     let result: FetchResult;
     let changed = false;
+    this.#refused = undefined;
     try {
       const fetched = await this.#fetchChecked(part, now);
       if (fetched.kind !== "checked") {
