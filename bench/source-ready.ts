@@ -396,6 +396,7 @@ async function crlSwapLatency(
       log(`swap round ${swaps.length}: p99 control ${controls.at(-1)?.p99.toFixed(2)} ms, during the swap ${swaps.at(-1)?.p99.toFixed(2)} ms${swapped ? `, new CRL in answers after ${swapMs.at(-1)?.toFixed(0)} ms` : ", the swap did not finish within the run"}`);
     }
     const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    const swapOverControl = swaps.map((swap, i) => swap.p99 / (controls[i]?.p99 ?? Number.NaN));
     return [
       `| crl source over HTTP, ${ENTRIES.toLocaleString("en")} entries, fetched every second, wrk -c8 keep-alive, live signing${RELOAD_ROUNDS > 1 ? `, median of ${RELOAD_ROUNDS} rounds` : ""} | req/s | p99 (ms) | failed |`,
       "|---|---:|---:|---:|",
@@ -403,7 +404,7 @@ async function crlSwapLatency(
       `| a new CRL fetched and swapped in during the run (${swapMs.length} of ${swaps.length} swapped${swapMs.length === 0 ? "" : `, median ${median(swapMs).toFixed(0)} ms from publishing to answers`}) | ${median(swaps.map((c) => c.rps)).toFixed(0)} | ${median(swaps.map((c) => c.p99)).toFixed(2)} | ${sum(swaps.map((c) => c.errors))} |`,
       "",
       // Each swap run over the control just before it, as the ready times are paired (overFileLines).
-      `p99 during the swap ÷ control, per round (CRL served by ${SWAP_SERVER === "nginx" ? "nginx" : "this process's node:http"}): ${swaps.map((swap, i) => (swap.p99 / (controls[i]?.p99 ?? Number.NaN)).toFixed(2)).join(", ")}; median ${median(swaps.map((swap, i) => swap.p99 / (controls[i]?.p99 ?? Number.NaN))).toFixed(2)}×`,
+      `p99 during the swap ÷ control, per round (CRL served by ${SWAP_SERVER === "nginx" ? "nginx" : "this process's node:http"}): ${swapOverControl.map((value) => value.toFixed(2)).join(", ")}; median ${median(swapOverControl).toFixed(2)}×`,
     ];
   } finally {
     server.kill("SIGKILL");
