@@ -15,19 +15,32 @@ import { FetchError, type FetchLimits, type FetchOutcome, type Validators } from
 /** Redirects followed: a CA's http distribution point may point at its https one, or at a mirror. */
 const MAX_REDIRECTS = 3;
 
+/** A 200 whose declared size was over what the caller reads itself: dropped after its head. */
+export interface LargeAnswer {
+  readonly kind: "large";
+  readonly validators: Validators;
+}
+
 /**
  * GETs `url` into `file` (created or truncated). Resolves `not-modified` on 304, `fetched` with the
  * body's SHA-256 and the answer's validators on 200. Rejects with a FetchError naming the problem on any
  * other status, a body over `limits.maxBytes`, a fetch over `limits.timeoutMs`, or a network error;
- * `file` is removed then. `cancel` stops it (the source closes).
+ * `file` is removed then. `cancel` stops it (the source closes). With `readHereUpTo`, a 200 that
+ * declares more octets is not read: it resolves `large` (url-feed.ts has the loading threads fetch it).
  */
-export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchOutcome> {
+export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal): Promise<FetchOutcome>;
+export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel: AbortSignal | undefined, readHereUpTo: number): Promise<FetchOutcome | LargeAnswer>;
+export async function httpFetch(url: URL, file: string, validators: Validators, limits: FetchLimits, cancel?: AbortSignal, readHereUpTo = Number.POSITIVE_INFINITY): Promise<FetchOutcome | LargeAnswer> {
   try {
     return await withinLimits(limits, cancel, async (signal) => {
       const answer = await openCrlResponse(url, validators, limits, signal);
       if (answer.kind === "not-modified") return answer;
+      if (answer.declaredBytes !== undefined && answer.declaredBytes > readHereUpTo) {
+        answer.response.destroy();
+        return { kind: "large", validators: answer.validators } as const;
+      }
       const sha256 = await bodyIntoFile(answer, file, limits, signal);
-      return { kind: "fetched", sha256, validators: answer.validators };
+      return { kind: "fetched", sha256, validators: answer.validators } as const;
     });
   } catch (error) {
     await rm(file, { force: true });

@@ -14,7 +14,7 @@ import type { Clock } from "../../../clock.ts";
 import { loadCrlFile, loadCrlFromUrl, READ_HERE_BYTES, type CrlIssuer, type LoadedCrl } from "../crl-load.ts";
 import { fetchCrl } from "./fetch-crl.ts";
 import { FetchError, type FetchLimits, type FetchOutcome, type Validators } from "./fetch-types.ts";
-import { bodyIntoFile, openCrlResponse, withinLimits } from "./http-fetch.ts";
+import { httpFetch, type LargeAnswer } from "./http-fetch.ts";
 import { nextRegularFetch, type FetchSchedule } from "./fetch-schedule.ts";
 import { FetchTimer } from "./fetch-timer.ts";
 import { rollbackProblem } from "./rollback.ts";
@@ -194,20 +194,8 @@ export class UrlFeed {
     const location = new URL(url);
     const refusedBefore = held === undefined ? this.#options.refusedBefore : undefined;
     const asked = held?.validators ?? refusedBefore ?? {};
-    let outcome: FetchOutcome | { readonly kind: "large"; readonly validators: Validators };
-    if (location.protocol === "http:" || location.protocol === "https:") {
-      outcome = await withinLimits(limits, signal, async (within) => {
-        const answer = await openCrlResponse(location, asked, limits, within);
-        if (answer.kind === "not-modified") return answer;
-        if (answer.declaredBytes !== undefined && answer.declaredBytes > READ_HERE_BYTES) {
-          answer.response.destroy();
-          return { kind: "large", validators: answer.validators } as const;
-        }
-        return { kind: "fetched", sha256: await bodyIntoFile(answer, part, limits, within), validators: answer.validators } as const;
-      });
-    } else {
-      outcome = await fetchCrl(location, part, asked, limits, signal);
-    }
+    const outcome: FetchOutcome | LargeAnswer =
+      location.protocol === "http:" || location.protocol === "https:" ? await httpFetch(location, part, asked, limits, signal, READ_HERE_BYTES) : await fetchCrl(location, part, asked, limits, signal);
     if (outcome.kind === "not-modified") {
       if (held !== undefined || refusedBefore === undefined) return outcome;
       logger.info({ url }, "CRL unchanged since it was refused; refused again");
